@@ -1,0 +1,58 @@
+//! Turning sequences into model inputs.
+//!
+//! This module owns alphabets, one-hot encoding, the policy for `N` and other IUPAC ambiguity
+//! codes, reverse complement, and fitting sequences to a model's length (center-crop, pad,
+//! tiling into windows). It knows nothing about files or models: `io` hands it bytes, `model`
+//! hands it shapes.
+
+mod alphabet;
+mod one_hot;
+mod reverse_complement;
+mod window;
+
+pub use alphabet::{Alphabet, NPolicy, UnknownPolicy};
+pub use one_hot::{Encoder, Layout};
+pub use reverse_complement::{reverse_complement, reverse_complement_in_place};
+pub use window::{Window, fit, tile_starts, windows_for};
+
+/// Errors raised while encoding sequences.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// A character is neither in the alphabet nor an ambiguity code.
+    #[error(
+        "sequence '{id}': invalid character {found:?} at position {position} (1-based); expected one of {expected} or an IUPAC ambiguity code (use --unknown as-n to treat it as N)"
+    )]
+    InvalidCharacter {
+        id: String,
+        position: usize,
+        found: char,
+        expected: String,
+    },
+    /// The buffer given to `encode_into` does not match the sequence.
+    #[error("sequence '{id}': output buffer holds {found} values, expected {expected}")]
+    BufferSize {
+        id: String,
+        found: usize,
+        expected: usize,
+    },
+    /// Sequences of one batch must share a length.
+    #[error("sequence '{id}' has length {found}, but the batch expects {expected}")]
+    LengthMismatch {
+        id: String,
+        found: usize,
+        expected: usize,
+    },
+    /// Reverse complement is only defined for nucleotides.
+    #[error("reverse complement is not defined for the {0} alphabet")]
+    NoComplement(Alphabet),
+    /// A name given for an alphabet, layout or policy is not known.
+    #[error("unknown {kind} '{found}'; expected one of: {expected}")]
+    UnknownName {
+        kind: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+    /// Tiling needs a positive width and stride.
+    #[error("invalid tiling: width {width} and stride {stride} must both be at least 1")]
+    InvalidTiling { width: usize, stride: usize },
+}

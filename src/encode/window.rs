@@ -1,0 +1,144 @@
+use serde::Serialize;
+
+use super::Error;
+
+/// A stretch of sequence cut to a model's length, with the coordinates it came from.
+///
+/// Coordinates are 0-based and half-open on `chrom` (a FASTA record or a contig). When the
+/// window reaches past either end of its source, the missing bases are the wildcard (`N`) and
+/// `start` may be negative or `end` past the source's length: the numbers say exactly what the
+/// model saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub id: String,
+    pub chrom: String,
+    pub start: i64,
+    pub end: i64,
+    #[serde(skip)]
+    pub seq: Vec<u8>,
+}
+
+/// Fits `seq` to `length`: a longer sequence keeps its center, a shorter one is padded on both
+/// sides with `pad` (the extra base, if odd, goes on the right). Returns the new sequence and
+/// the offset of its first base in `seq` coordinates.
+///
+/// ```
+/// use seqlens::encode::fit;
+/// assert_eq!(fit(b"AACCGGT", 3, b'N'), (b"CCG".to_vec(), 2));
+/// assert_eq!(fit(b"AC", 5, b'N'), (b"NACNN".to_vec(), -1));
+/// ```
+pub fn fit(seq: &[u8], length: usize, pad: u8) -> (Vec<u8>, i64) {
+    let n = seq.len();
+    if n >= length {
+        let start = (n - length) / 2;
+        (seq[start..start + length].to_vec(), start as i64)
+    } else {
+        let left = (length - n) / 2;
+        let mut out = Vec::with_capacity(length);
+        out.resize(left, pad);
+        out.extend_from_slice(seq);
+        out.resize(length, pad);
+        (out, -(left as i64))
+    }
+}
+
+/// Start positions of windows of `width` every `stride` bases over a sequence of length `n`.
+/// The last window is moved back to end at `n`, so the tail is always covered; a sequence
+/// shorter than `width` gets one window at 0 (to be padded).
+///
+/// ```
+/// use seqlens::encode::tile_starts;
+/// assert_eq!(tile_starts(10, 4, 3).unwrap(), vec![0, 3, 6]);
+/// assert_eq!(tile_starts(11, 4, 3).unwrap(), vec![0, 3, 6, 7]);
+/// ```
+pub fn tile_starts(n: usize, width: usize, stride: usize) -> Result<Vec<usize>, Error> {
+    if width == 0 || stride == 0 {
+        return Err(Error::InvalidTiling { width, stride });
+    }
+    if n <= width {
+        return Ok(vec![0]);
+    }
+    let mut starts: Vec<usize> = (0..=n - width).step_by(stride).collect();
+    if starts.last().is_some_and(|&s| s + width < n) {
+        starts.push(n - width);
+    }
+    Ok(starts)
+}
+
+/// Cuts one named sequence into model-sized windows: centered and fitted when `stride` is
+/// `None`, tiled every `stride` bases otherwise. Window ids are `name` for a single window and
+/// `name:start-end` (0-based, half-open) for tiles.
+pub fn windows_for(
+    name: &str,
+    seq: &[u8],
+    width: usize,
+    stride: Option<usize>,
+    pad: u8,
+) -> Result<Vec<Window>, Error> {
+    let Some(stride) = stride else {
+        let (s, start) = fit(seq, width, pad);
+        return Ok(vec![Window {
+            id: name.to_string(),
+            chrom: name.to_string(),
+            start,
+            end: start + width as i64,
+            seq: s,
+        }]);
+    };
+    let starts = tile_starts(seq.len(), width, stride)?;
+    let single = starts.len() == 1;
+    Ok(starts
+        .into_iter()
+        .map(|start| {
+            let end = (start + width).min(seq.len());
+            let mut s = seq[start..end].to_vec();
+            s.resize(width, pad);
+            let end = start + width;
+            Window {
+                id: if single {
+                    name.to_string()
+                } else {
+                    format!("{name}:{start}-{end}")
+                },
+                chrom: name.to_string(),
+                start: start as i64,
+                end: end as i64,
+                seq: s,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_crops_center_and_pads_symmetrically() {
+        assert_eq!(fit(b"ACGTACGT", 4, b'N'), (b"GTAC".to_vec(), 2));
+        assert_eq!(fit(b"ACGTACGTA", 4, b'N'), (b"GTAC".to_vec(), 2));
+        assert_eq!(fit(b"ACG", 6, b'N'), (b"NACGNN".to_vec(), -1));
+        assert_eq!(fit(b"ACGT", 4, b'N'), (b"ACGT".to_vec(), 0));
+    }
+
+    #[test]
+    fn tiles_cover_the_whole_sequence() {
+        assert_eq!(tile_starts(3, 4, 2).unwrap(), vec![0]);
+        assert_eq!(tile_starts(8, 4, 4).unwrap(), vec![0, 4]);
+        assert_eq!(tile_starts(9, 4, 4).unwrap(), vec![0, 4, 5]);
+        assert!(tile_starts(9, 4, 0).is_err());
+    }
+
+    #[test]
+    fn windows_keep_coordinates() {
+        let w = windows_for("chr1", b"AACCGGTTA", 4, Some(4), b'N').unwrap();
+        let coords: Vec<_> = w.iter().map(|w| (w.id.as_str(), w.start, w.end)).collect();
+        assert_eq!(
+            coords,
+            [("chr1:0-4", 0, 4), ("chr1:4-8", 4, 8), ("chr1:5-9", 5, 9)]
+        );
+        assert_eq!(w[2].seq, b"GGTTA"[1..]);
+        let w = windows_for("s", b"AC", 4, None, b'N').unwrap();
+        assert_eq!((w[0].start, w[0].end, w[0].seq.as_slice()), (-1, 3, &b"NACN"[..]));
+    }
+}

@@ -1,0 +1,12 @@
+/// Any error seqlens returns: one variant per module, each with a message a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Encode(#[from] crate::encode::Error),
+    #[error(transparent)]
+    Io(#[from] crate::io::Error),
+    #[error(transparent)]
+    Model(#[from] crate::model::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,131 @@
+use std::io::Read;
+
+use noodles::vcf;
+use serde::Serialize;
+
+use super::{Error, Lines, decompress};
+
+/// One VCF record's site: multi-allelic records keep all their ALT alleles here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Variant {
+    pub chrom: String,
+    /// 1-based, as in the VCF.
+    pub pos: u64,
+    pub id: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub alts: Vec<String>,
+    /// Line number in the file, for messages.
+    pub line: usize,
+}
+
+/// Reads a VCF (plain, gzip or bgzf). The header is parsed and checked with noodles; each data
+/// line becomes a [`Variant`].
+///
+/// ```
+/// let vcf = b"##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+/// chr1\t5\trs1\tA\tG,T\t.\t.\t.\n";
+/// let v = seqlens::io::read_vcf(&vcf[..], "a.vcf").unwrap();
+/// assert_eq!((v[0].pos, v[0].alts.len()), (5, 2));
+/// ```
+pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
+    let mut lines = Lines::new(decompress(reader).map_err(|e| Error::io(file, e))?, file);
+    let mut buf = String::new();
+    let mut header = String::new();
+    let mut out = Vec::new();
+    let mut header_done = false;
+    while let Some(n) = lines.next_line(&mut buf)? {
+        let at = |msg: String| Error::parse(file, format!("line {n}"), msg);
+        if n == 1 && !buf.starts_with("##fileformat=VCF") {
+            return Err(at(format!(
+                "expected a VCF header starting with '##fileformat=VCF', found {:?}",
+                buf.chars().take(40).collect::<String>()
+            )));
+        }
+        if !header_done {
+            if buf.starts_with('#') {
+                header.push_str(&buf);
+                header.push('\n');
+                if buf.starts_with("#CHROM") {
+                    header
+                        .parse::<vcf::Header>()
+                        .map_err(|e| at(format!("invalid VCF header: {e}")))?;
+                    header_done = true;
+                }
+                continue;
+            }
+            return Err(at("a data line came before the '#CHROM' header line".into()));
+        }
+        if buf.trim().is_empty() {
+            continue;
+        }
+        let mut rec = vcf::Record::default();
+        let text = format!("{buf}\n");
+        vcf::io::Reader::new(text.as_bytes())
+            .read_record(&mut rec)
+            .map_err(|e| at(format!("invalid record: {e}")))?;
+        let pos = rec
+            .variant_start()
+            .ok_or_else(|| at("POS is missing".into()))?
+            .map_err(|e| at(format!("invalid POS: {e}")))?;
+        let reference = rec.reference_bases().to_string();
+        if reference.is_empty() || reference == "." {
+            return Err(at("REF is missing".into()));
+        }
+        let ids = rec.ids();
+        let id = ids.as_ref();
+        let alts = rec.alternate_bases();
+        let alts = alts.as_ref();
+        out.push(Variant {
+            chrom: rec.reference_sequence_name().to_string(),
+            pos: usize::from(pos) as u64,
+            id: (!id.is_empty() && id != ".").then(|| id.to_string()),
+            reference,
+            alts: if alts.is_empty() || alts == "." {
+                Vec::new()
+            } else {
+                alts.split(',').map(str::to_string).collect()
+            },
+            line: n,
+        });
+    }
+    if !header_done {
+        return Err(Error::parse(
+            file,
+            "header",
+            "the '#CHROM' header line is missing",
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+
+    #[test]
+    fn reads_snv_indel_and_multiallelic() {
+        let text = format!(
+            "{HEAD}chr1\t10\t.\tA\tG\t.\tPASS\t.\nchr1\t20\tdel1\tACG\tA\t50\t.\tDP=3\nchr1\t30\t.\tC\tT,CA\t.\t.\t.\n"
+        );
+        let v = read_vcf(text.as_bytes(), "a.vcf").unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!((v[0].pos, v[0].id.clone(), v[0].line), (10, None, 4));
+        assert_eq!((v[1].reference.as_str(), v[1].alts[0].as_str()), ("ACG", "A"));
+        assert_eq!(v[1].id.as_deref(), Some("del1"));
+        assert_eq!(v[2].alts, ["T", "CA"]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = read_vcf(&b">chr1\nACGT\n"[..], "x.vcf").unwrap_err();
+        assert!(err.to_string().starts_with("x.vcf: line 1: expected a VCF header"), "{err}");
+        let text = format!("{HEAD}chr1\tNaN\t.\tA\tG\t.\t.\t.\n");
+        let err = read_vcf(text.as_bytes(), "x.vcf").unwrap_err();
+        assert!(err.to_string().starts_with("x.vcf: line 4:"), "{err}");
+        let err = read_vcf(&b"##fileformat=VCFv4.3\n"[..], "x.vcf").unwrap_err();
+        assert!(err.to_string().contains("#CHROM"), "{err}");
+    }
+}

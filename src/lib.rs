@@ -1,0 +1,28 @@
+//! # seqlens
+//!
+//! Run and explain deep-learning models on genomic sequences: natively, from the `seqlens`
+//! command line, and in the browser as a WebAssembly npm package, with the same Rust code.
+//!
+//! Data flows `io` (FASTA/FASTQ/BED/VCF via noodles) -> `encode` (one-hot tensors, windows)
+//! -> `model` (ONNX through tract) -> predictions.
+//!
+//! ```no_run
+//! use seqlens::{io, model::{Model, PredictOptions}};
+//! let model = Model::from_bytes(&std::fs::read("examples/models/demo.onnx")?)?;
+//! let records = io::read_sequences(std::fs::File::open("examples/data/sample.fa")?, "sample.fa")?;
+//! let preds = model.predict(&records, &PredictOptions::default())?;
+//! for (i, id) in preds.ids.iter().enumerate() {
+//!     println!("{id}\t{:?}", preds.row(i));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod encode;
+mod error;
+pub mod io;
+pub mod model;
+pub mod output;
+#[cfg(feature = "wasm")]
+mod wasm;
+
+pub use error::{Error, Result};

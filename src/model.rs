@@ -1,0 +1,525 @@
+//! Loading ONNX models and running predictions.
+//!
+//! This module owns [`Model`]: the ONNX bytes parsed by tract, the seqlens metadata that says
+//! how to encode sequences for it, and batched prediction (optionally averaged with the reverse
+//! complement). It knows nothing about JavaScript or the command line.
+
+mod metadata;
+mod proto;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::DimLike;
+
+pub use metadata::{Metadata, Overrides, keys};
+pub use proto::{Dim, ProtoSummary, TensorInfo};
+
+use crate::encode::{self, Alphabet, Encoder, Layout, UnknownPolicy, Window};
+use crate::io::SeqRecord;
+
+/// The largest model file accepted. ONNX's protobuf encoding cannot exceed 2 GiB, and in the
+/// browser the whole model must fit in 32-bit wasm memory beside its working buffers.
+pub const MAX_MODEL_BYTES: usize = if cfg!(target_arch = "wasm32") {
+    1 << 30
+} else {
+    (2 << 30) - 1
+};
+
+/// The largest number of input values (batch x channels x length) handed to one model run;
+/// batches shrink to fit, so long sequences never need more than ~256 MiB of input at once.
+pub const MAX_BATCH_VALUES: usize = 64 << 20;
+
+/// Errors raised while loading a model or predicting with it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "not a valid ONNX model: {0} (the file may be truncated, corrupt, or not ONNX at all)"
+    )]
+    Corrupt(String),
+    #[error("model is {size} bytes; the largest supported is {max} bytes")]
+    TooLarge { size: usize, max: usize },
+    #[error(
+        "unsupported ONNX operator '{op}' (node '{node}'); tract cannot run it. Supported models use standard ONNX ops such as Conv, Relu, MaxPool, Gemm, MatMul"
+    )]
+    UnsupportedOp { op: String, node: String },
+    #[error("model input: {0}")]
+    Input(String),
+    #[error("invalid seqlens metadata '{key}': {message}")]
+    Metadata { key: String, message: String },
+    #[error("sequence '{id}' has length {found}, but the model expects {expected}")]
+    Length {
+        id: String,
+        found: usize,
+        expected: usize,
+    },
+    #[error("{0}")]
+    Options(String),
+    #[error("the model failed to run: {0}")]
+    Run(String),
+    #[error(transparent)]
+    Encode(#[from] encode::Error),
+}
+
+fn tract_err(e: TractError) -> String {
+    format!("{e:#}")
+}
+
+/// How the model's batch dimension behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "size")]
+pub enum Batch {
+    Dynamic,
+    Fixed(usize),
+}
+
+/// What `Model::info` reports: the declared graph and the metadata in force.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+    #[serde(flatten)]
+    pub summary: ProtoSummary,
+    pub metadata: Metadata,
+    pub batch: Batch,
+    pub channels: usize,
+    /// Values per sequence, summed over outputs.
+    pub outputs_per_sequence: Option<usize>,
+}
+
+/// Options for [`Model::predict`].
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PredictOptions {
+    /// Average each prediction with that of the reverse complement.
+    pub rc_average: bool,
+    /// Sequences per model run (capped by [`MAX_BATCH_VALUES`] and by a fixed batch size).
+    pub batch_size: usize,
+    /// What to do with characters outside the alphabet.
+    pub unknown: UnknownPolicy,
+    /// Tile sequences longer than the model into windows every `stride` bases; otherwise
+    /// sequences are center-cropped or N-padded to the model's length.
+    pub stride: Option<usize>,
+}
+
+impl Default for PredictOptions {
+    fn default() -> Self {
+        PredictOptions {
+            rc_average: false,
+            batch_size: 64,
+            unknown: UnknownPolicy::Error,
+            stride: None,
+        }
+    }
+}
+
+/// Predictions for a set of windows: `values` is row-major `[windows, labels]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Predictions {
+    pub ids: Vec<String>,
+    pub windows: Vec<Window>,
+    pub labels: Vec<String>,
+    pub values: Vec<f32>,
+    pub shape: [usize; 2],
+}
+
+impl Predictions {
+    /// The values for window `i`, one per label.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.values[i * self.shape[1]..(i + 1) * self.shape[1]]
+    }
+}
+
+/// An ONNX sequence model ready to predict.
+pub struct Model {
+    plan: Arc<TypedRunnableModel>,
+    info: ModelInfo,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("info", &self.info).finish()
+    }
+}
+
+impl Model {
+    /// Loads an ONNX model from its bytes, using its `seqlens.*` metadata.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, Error> {
+        Self::from_bytes_with(bytes, &Overrides::default())
+    }
+
+    /// Loads an ONNX model, with `overrides` taking precedence over its metadata.
+    pub fn from_bytes_with(bytes: &[u8], overrides: &Overrides) -> Result<Model, Error> {
+        if bytes.len() > MAX_MODEL_BYTES {
+            return Err(Error::TooLarge {
+                size: bytes.len(),
+                max: MAX_MODEL_BYTES,
+            });
+        }
+        let onnx = tract_onnx::onnx();
+        let proto = onnx
+            .proto_model_for_read(&mut &bytes[..])
+            .map_err(|e| Error::Corrupt(tract_err(e)))?;
+        let Some(graph) = proto.graph.as_ref() else {
+            return Err(Error::Corrupt("the file holds no graph".into()));
+        };
+        if graph.node.is_empty() {
+            return Err(Error::Corrupt("the graph has no nodes".into()));
+        }
+        if let Some(n) = graph
+            .node
+            .iter()
+            .find(|n| !onnx.op_register.0.contains_key(&n.op_type))
+        {
+            return Err(Error::UnsupportedOp {
+                op: n.op_type.clone(),
+                node: n.name.clone(),
+            });
+        }
+        let summary = proto::summarize(&proto);
+        let declared = metadata::parse_props(&summary.properties)?;
+        let wanted = overrides.over(&declared);
+
+        let [input] = summary.inputs.as_slice() else {
+            return Err(Error::Input(format!(
+                "seqlens runs models with one input; this one has {}",
+                summary.inputs.len()
+            )));
+        };
+        if input.dtype != "float" {
+            return Err(Error::Input(format!(
+                "'{}' has type {}; expected float (one-hot f32)",
+                input.name, input.dtype
+            )));
+        }
+        let shape = &input.shape;
+        if shape.len() != 3 {
+            return Err(Error::Input(format!(
+                "'{}' has shape [{}]; expected [batch, channels, length] or [batch, length, channels]",
+                input.name,
+                join(shape)
+            )));
+        }
+        let (layout, channels, declared_len) = infer_layout(shape, &wanted)?;
+        let alphabet = match wanted.alphabet {
+            Some(a) => a,
+            None => Alphabet::for_channels(channels).ok_or_else(|| {
+                Error::Input(format!(
+                    "'{}' has {channels} channels; expected 4 (DNA/RNA) or 20 (protein), or set seqlens.alphabet",
+                    input.name
+                ))
+            })?,
+        };
+        if alphabet.size() != channels {
+            return Err(Error::Input(format!(
+                "the {alphabet} alphabet has {} channels but '{}' has {channels}",
+                alphabet.size(),
+                input.name
+            )));
+        }
+        let length = match (declared_len, wanted.length) {
+            (Some(d), Some(w)) if d != w => {
+                return Err(Error::Metadata {
+                    key: keys::LENGTH.into(),
+                    message: format!("{w} disagrees with the input shape, whose length is {d}"),
+                });
+            }
+            (d, w) => d.or(w),
+        };
+        let batch = match shape[0].fixed() {
+            Some(n) => Batch::Fixed(n),
+            None => Batch::Dynamic,
+        };
+
+        let mut model = onnx
+            .model_for_proto_model(&proto)
+            .map_err(|e| Error::Corrupt(tract_err(e)))?;
+        let n_sym = model.symbols.sym("N");
+        let l_sym = model.symbols.sym("L");
+        let b_dim: TDim = match batch {
+            Batch::Fixed(n) => n.into(),
+            Batch::Dynamic => n_sym.into(),
+        };
+        let l_dim: TDim = length.map_or(l_sym.into(), TDim::from);
+        let c_dim: TDim = channels.into();
+        let fact_shape = match layout {
+            Layout::Ncl => tvec![b_dim, c_dim, l_dim],
+            Layout::Nlc => tvec![b_dim, l_dim, c_dim],
+        };
+        let fact_desc = format!("{fact_shape:?}");
+        model
+            .set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), fact_shape))
+            .map_err(|e| Error::Input(tract_err(e)))?;
+        let typed = model
+            .into_optimized()
+            .map_err(|e| Error::Input(format!("the model cannot take input shape {fact_desc}: {}", tract_err(e))))?;
+        let mut per_output = Vec::new();
+        for o in typed.output_outlets().map_err(|e| Error::Input(tract_err(e)))? {
+            let fact = typed
+                .outlet_fact(*o)
+                .map_err(|e| Error::Input(tract_err(e)))?;
+            let dims: Vec<Option<usize>> = fact.shape.iter().map(|d| d.to_usize().ok()).collect();
+            per_output.push(dims.iter().skip(1).try_fold(1usize, |acc, d| d.map(|d| acc * d)));
+        }
+        let outputs_per_sequence = per_output.iter().try_fold(0usize, |acc, d| d.map(|d| acc + d));
+        let labels = match (wanted.labels, outputs_per_sequence) {
+            (Some(l), Some(k)) if l.len() != k => {
+                return Err(Error::Metadata {
+                    key: keys::LABELS.into(),
+                    message: format!(
+                        "{} labels given, but the model outputs {k} values per sequence",
+                        l.len()
+                    ),
+                });
+            }
+            (Some(l), _) => l,
+            (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
+            (None, None) => Vec::new(),
+        };
+        let plan = typed.into_runnable().map_err(|e| Error::Input(tract_err(e)))?;
+        let metadata = Metadata {
+            alphabet,
+            layout,
+            length,
+            n_policy: wanted.n_policy.unwrap_or_default(),
+            labels,
+            task: wanted.task,
+        };
+        Ok(Model {
+            plan,
+            info: ModelInfo {
+                summary,
+                metadata,
+                batch,
+                channels,
+                outputs_per_sequence,
+            },
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.info.metadata
+    }
+
+    /// The encoder for this model's alphabet and N policy.
+    pub fn encoder(&self, unknown: UnknownPolicy) -> Encoder {
+        let m = &self.info.metadata;
+        Encoder::new(m.alphabet, m.n_policy, unknown)
+    }
+
+    /// Cuts records into windows of the model's length (fitted, or tiled when `stride` is set).
+    /// A model that accepts any length takes each record whole.
+    pub fn windows(&self, records: &[SeqRecord], stride: Option<usize>) -> Result<Vec<Window>, Error> {
+        let pad = self.info.metadata.alphabet.wildcard();
+        let mut out = Vec::new();
+        for r in records {
+            if r.seq.is_empty() {
+                return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
+            }
+            let width = self.info.metadata.length.unwrap_or(r.seq.len());
+            out.extend(encode::windows_for(&r.id, &r.seq, width, stride, pad)?);
+        }
+        Ok(out)
+    }
+
+    /// Fits or tiles `records` to the model, then predicts every window.
+    pub fn predict(&self, records: &[SeqRecord], opts: &PredictOptions) -> Result<Predictions, Error> {
+        let windows = self.windows(records, opts.stride)?;
+        self.predict_windows(windows, opts, &mut |_, _| true)
+    }
+
+    /// Predicts windows that already have the model's length. `progress(done, total)` is called
+    /// after every batch; returning `false` cancels the run.
+    pub fn predict_windows(
+        &self,
+        windows: Vec<Window>,
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Predictions, Error> {
+        let meta = &self.info.metadata;
+        for w in &windows {
+            if let Some(l) = meta.length
+                && w.seq.len() != l
+            {
+                return Err(Error::Length {
+                    id: w.id.clone(),
+                    found: w.seq.len(),
+                    expected: l,
+                });
+            }
+        }
+        let encoder = self.encoder(opts.unknown);
+        for w in &windows {
+            encoder.check(&w.id, &w.seq)?;
+        }
+        let mut values = Vec::new();
+        let mut k = None;
+        let total = windows.len();
+        let mut done = 0;
+        while done < total {
+            let len = windows[done].seq.len();
+            let per_seq = encoder.channels() * len.max(1);
+            let mut cap = opts.batch_size.max(1).min((MAX_BATCH_VALUES / per_seq).max(1));
+            if let Batch::Fixed(n) = self.info.batch {
+                cap = n;
+            }
+            let end = (done..total)
+                .take(cap)
+                .take_while(|&i| windows[i].seq.len() == len)
+                .last()
+                .map_or(done + 1, |i| i + 1);
+            let chunk = &windows[done..end];
+            let forward = self.run_chunk(&encoder, chunk, false)?;
+            let rows = if opts.rc_average {
+                let reverse = self.run_chunk(&encoder, chunk, true)?;
+                forward.iter().zip(&reverse).map(|(a, b)| 0.5 * (a + b)).collect()
+            } else {
+                forward
+            };
+            let kk = rows.len() / chunk.len();
+            if *k.get_or_insert(kk) != kk {
+                return Err(Error::Run(format!(
+                    "the model returned {kk} values per sequence for '{}' but {} before",
+                    chunk[0].id,
+                    k.unwrap_or(0)
+                )));
+            }
+            values.extend_from_slice(&rows);
+            done = end;
+            if !progress(done, total) {
+                return Err(Error::Options("cancelled".into()));
+            }
+        }
+        let k = k.unwrap_or(self.info.outputs_per_sequence.unwrap_or(0));
+        let labels = if meta.labels.len() == k {
+            meta.labels.clone()
+        } else {
+            (0..k).map(|i| format!("output_{i}")).collect()
+        };
+        Ok(Predictions {
+            ids: windows.iter().map(|w| w.id.clone()).collect(),
+            shape: [windows.len(), k],
+            windows,
+            labels,
+            values,
+        })
+    }
+
+    /// Encodes and runs one batch; returns `[batch, values per sequence]`, outputs concatenated.
+    fn run_chunk(&self, encoder: &Encoder, chunk: &[Window], reverse: bool) -> Result<Vec<f32>, Error> {
+        let meta = &self.info.metadata;
+        let len = chunk[0].seq.len();
+        let rc;
+        let seqs: Vec<&[u8]> = if reverse {
+            rc = chunk
+                .iter()
+                .map(|w| encode::reverse_complement(&w.seq, meta.alphabet))
+                .collect::<Result<Vec<_>, _>>()?;
+            rc.iter().map(Vec::as_slice).collect()
+        } else {
+            chunk.iter().map(|w| w.seq.as_slice()).collect()
+        };
+        let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
+        let mut x = encoder.encode_batch(&ids, &seqs, meta.layout)?;
+        let mut batch = chunk.len();
+        if let Batch::Fixed(n) = self.info.batch {
+            // Pad a short final batch with zeros; the extra rows are dropped below.
+            x.resize(n * encoder.channels() * len, 0.0);
+            batch = n;
+        }
+        let shape = match meta.layout {
+            Layout::Ncl => [batch, encoder.channels(), len],
+            Layout::Nlc => [batch, len, encoder.channels()],
+        };
+        let input = Tensor::from_shape(&shape, &x).map_err(|e| Error::Run(tract_err(e)))?;
+        let outputs = self
+            .plan
+            .run(tvec![input.into()])
+            .map_err(|e| Error::Run(tract_err(e)))?;
+        let mut per_output = Vec::with_capacity(outputs.len());
+        for (i, o) in outputs.iter().enumerate() {
+            let o = o.cast_to::<f32>().map_err(|e| Error::Run(tract_err(e)))?;
+            let view = o
+                .to_plain_array_view::<f32>()
+                .map_err(|e| Error::Run(tract_err(e)))?;
+            if o.rank() > 2 && reverse {
+                return Err(Error::Options(format!(
+                    "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has shape {:?}",
+                    o.shape()
+                )));
+            }
+            let flat: Vec<f32> = view.iter().copied().collect();
+            if flat.len() % batch != 0 {
+                return Err(Error::Run(format!(
+                    "output {i} has {} values, which does not split into {batch} sequences",
+                    flat.len()
+                )));
+            }
+            per_output.push(flat);
+        }
+        let mut rows = Vec::new();
+        for b in 0..chunk.len() {
+            for flat in &per_output {
+                let k = flat.len() / batch;
+                rows.extend_from_slice(&flat[b * k..(b + 1) * k]);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn join(shape: &[Dim]) -> String {
+    shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Decides which axis holds channels. Metadata wins; otherwise the axis of size 4 or 20 that
+/// is not also the other axis's size.
+fn infer_layout(shape: &[Dim], wanted: &Overrides) -> Result<(Layout, usize, Option<usize>), Error> {
+    let (a, b) = (shape[1].fixed(), shape[2].fixed());
+    let is_channels = |d: Option<usize>| matches!(d, Some(4) | Some(20));
+    let layout = match wanted.layout {
+        Some(l) => l,
+        None if is_channels(a) && !(is_channels(b) && a != b && b < a) => Layout::Ncl,
+        None if is_channels(b) => Layout::Nlc,
+        None => {
+            return Err(Error::Input(format!(
+                "cannot tell channels from length in shape [{}]; set seqlens.layout (NCL or NLC)",
+                join(shape)
+            )));
+        }
+    };
+    let (c, l) = match layout {
+        Layout::Ncl => (a, b),
+        Layout::Nlc => (b, a),
+    };
+    let c = c.ok_or_else(|| {
+        Error::Input(format!(
+            "the channel axis of shape [{}] has no fixed size",
+            join(shape)
+        ))
+    })?;
+    Ok((layout, c, l))
+}
+
+/// Labels when the metadata gives none: the output's name when it yields one value per
+/// sequence, `name[i]` otherwise.
+fn default_labels(outputs: &[TensorInfo], per_output: &[Option<usize>], total: usize) -> Vec<String> {
+    let mut labels = Vec::with_capacity(total);
+    for (o, k) in outputs.iter().zip(per_output) {
+        match k {
+            Some(1) => labels.push(o.name.clone()),
+            Some(k) => labels.extend((0..*k).map(|i| format!("{}[{i}]", o.name))),
+            None => {}
+        }
+    }
+    labels
+}
+
+/// Props as a sorted map, for callers that want them all.
+pub fn properties(info: &ModelInfo) -> &BTreeMap<String, String> {
+    &info.summary.properties
+}

@@ -1,0 +1,139 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use crate::encode::{Alphabet, Layout, NPolicy};
+
+/// The `metadata_props` keys seqlens reads and writes.
+pub mod keys {
+    pub const ALPHABET: &str = "seqlens.alphabet";
+    pub const LAYOUT: &str = "seqlens.layout";
+    pub const LENGTH: &str = "seqlens.length";
+    pub const N_POLICY: &str = "seqlens.n_policy";
+    pub const LABELS: &str = "seqlens.labels";
+    pub const TASK: &str = "seqlens.task";
+}
+
+/// How a model wants its sequences: what the `seqlens.*` keys say, or what was inferred from
+/// the input shape when they are absent, with the caller's overrides applied last.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub alphabet: Alphabet,
+    pub layout: Layout,
+    /// `None` when the model accepts any length.
+    pub length: Option<usize>,
+    pub n_policy: NPolicy,
+    /// One name per output value per sequence; empty until known.
+    pub labels: Vec<String>,
+    pub task: Option<String>,
+}
+
+/// Values the caller sets in place of the model's metadata. Each `None` leaves it alone.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Overrides {
+    pub alphabet: Option<Alphabet>,
+    pub layout: Option<Layout>,
+    pub length: Option<usize>,
+    pub n_policy: Option<NPolicy>,
+    pub labels: Option<Vec<String>>,
+    pub task: Option<String>,
+}
+
+/// The `seqlens.*` values present in a model's properties, parsed and checked.
+pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides, Error> {
+    let bad = |key: &str, message: String| Error::Metadata {
+        key: key.to_string(),
+        message,
+    };
+    let mut o = Overrides::default();
+    if let Some(v) = props.get(keys::ALPHABET) {
+        o.alphabet = Some(v.parse().map_err(|e| bad(keys::ALPHABET, format!("{e}")))?);
+    }
+    if let Some(v) = props.get(keys::LAYOUT) {
+        o.layout = Some(v.parse().map_err(|e| bad(keys::LAYOUT, format!("{e}")))?);
+    }
+    if let Some(v) = props.get(keys::LENGTH) {
+        let n: usize = v
+            .trim()
+            .parse()
+            .map_err(|_| bad(keys::LENGTH, format!("expected a positive integer, found {v:?}")))?;
+        if n == 0 {
+            return Err(bad(keys::LENGTH, "must be at least 1".into()));
+        }
+        o.length = Some(n);
+    }
+    if let Some(v) = props.get(keys::N_POLICY) {
+        o.n_policy = Some(v.parse().map_err(|e| bad(keys::N_POLICY, format!("{e}")))?);
+    }
+    if let Some(v) = props.get(keys::LABELS) {
+        let labels: Vec<String> = serde_json::from_str(v).map_err(|e| {
+            bad(
+                keys::LABELS,
+                format!("expected a JSON array of strings ({e}), found {v:?}"),
+            )
+        })?;
+        o.labels = Some(labels);
+    }
+    if let Some(v) = props.get(keys::TASK) {
+        o.task = Some(v.clone());
+    }
+    Ok(o)
+}
+
+impl Overrides {
+    /// `self` where set, else `base`.
+    pub(crate) fn over(&self, base: &Overrides) -> Overrides {
+        Overrides {
+            alphabet: self.alphabet.or(base.alphabet),
+            layout: self.layout.or(base.layout),
+            length: self.length.or(base.length),
+            n_policy: self.n_policy.or(base.n_policy),
+            labels: self.labels.clone().or_else(|| base.labels.clone()),
+            task: self.task.clone().or_else(|| base.task.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key_and_rejects_bad_values() {
+        let mut p = BTreeMap::new();
+        p.insert(keys::ALPHABET.into(), "rna".into());
+        p.insert(keys::LAYOUT.into(), "NLC".into());
+        p.insert(keys::LENGTH.into(), "1000".into());
+        p.insert(keys::N_POLICY.into(), "uniform".into());
+        p.insert(keys::LABELS.into(), r#"["a","b"]"#.into());
+        p.insert(keys::TASK.into(), "binary".into());
+        let o = parse_props(&p).unwrap();
+        assert_eq!(o.alphabet, Some(Alphabet::Rna));
+        assert_eq!(o.layout, Some(Layout::Nlc));
+        assert_eq!(o.length, Some(1000));
+        assert_eq!(o.labels.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        p.insert(keys::LABELS.into(), "a,b".into());
+        let err = parse_props(&p).unwrap_err().to_string();
+        assert!(err.contains("seqlens.labels"), "{err}");
+        p.remove(keys::LABELS);
+        p.insert(keys::LENGTH.into(), "-3".into());
+        assert!(parse_props(&p).unwrap_err().to_string().contains("seqlens.length"));
+    }
+
+    #[test]
+    fn overrides_win() {
+        let base = Overrides {
+            length: Some(10),
+            task: Some("x".into()),
+            ..Default::default()
+        };
+        let user = Overrides {
+            length: Some(20),
+            ..Default::default()
+        };
+        let m = user.over(&base);
+        assert_eq!((m.length, m.task.as_deref()), (Some(20), Some("x")));
+    }
+}
