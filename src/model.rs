@@ -311,24 +311,27 @@ impl Model {
         Encoder::new(m.alphabet, m.n_policy, unknown)
     }
 
-    /// Cuts records into windows of the model's length (fitted, or tiled when `stride` is set).
-    /// A model that accepts any length takes each record whole.
-    pub fn windows(&self, records: &[SeqRecord], stride: Option<usize>) -> Result<Vec<Window>, Error> {
+    /// Checks records against the alphabet (so errors give positions in the record, not in a
+    /// window), then cuts them into windows of the model's length: fitted, or tiled when
+    /// `opts.stride` is set. A model that accepts any length takes each record whole.
+    pub fn windows(&self, records: &[SeqRecord], opts: &PredictOptions) -> Result<Vec<Window>, Error> {
         let pad = self.info.metadata.alphabet.wildcard();
+        let encoder = self.encoder(opts.unknown);
         let mut out = Vec::new();
         for r in records {
             if r.seq.is_empty() {
                 return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
             }
+            encoder.check(&r.id, &r.seq)?;
             let width = self.info.metadata.length.unwrap_or(r.seq.len());
-            out.extend(encode::windows_for(&r.id, &r.seq, width, stride, pad)?);
+            out.extend(encode::windows_for(&r.id, &r.seq, width, opts.stride, pad)?);
         }
         Ok(out)
     }
 
     /// Fits or tiles `records` to the model, then predicts every window.
     pub fn predict(&self, records: &[SeqRecord], opts: &PredictOptions) -> Result<Predictions, Error> {
-        let windows = self.windows(records, opts.stride)?;
+        let windows = self.windows(records, opts)?;
         self.predict_windows(windows, opts, &mut |_, _| true)
     }
 
@@ -522,4 +525,39 @@ fn default_labels(outputs: &[TensorInfo], per_output: &[Option<usize>], total: u
 /// Props as a sorted map, for callers that want them all.
 pub fn properties(info: &ModelInfo) -> &BTreeMap<String, String> {
     &info.summary.properties
+}
+
+impl Model {
+    /// Windows of the model's length centred on each BED interval, read from `genome`. Bases
+    /// past a contig end are `N`. A model that accepts any length takes each interval as is.
+    /// Ids are the BED name column, or `chrom:start-end`.
+    pub fn bed_windows<R: std::io::BufRead + std::io::Seek>(
+        &self,
+        intervals: &[crate::io::Interval],
+        genome: &mut crate::io::IndexedFasta<R>,
+    ) -> Result<Vec<Window>, crate::Error> {
+        let mut out = Vec::with_capacity(intervals.len());
+        for iv in intervals {
+            let (start, end) = match self.info.metadata.length {
+                Some(l) => {
+                    let center = (iv.start + iv.end) as i64 / 2;
+                    let start = center - l as i64 / 2;
+                    (start, start + l as i64)
+                }
+                None => (iv.start as i64, iv.end as i64),
+            };
+            let seq = genome.fetch(&iv.chrom, start, end)?;
+            out.push(Window {
+                id: iv
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}:{}-{}", iv.chrom, iv.start, iv.end)),
+                chrom: iv.chrom.clone(),
+                start,
+                end,
+                seq,
+            });
+        }
+        Ok(out)
+    }
 }

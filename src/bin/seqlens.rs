@@ -1,1 +1,221 @@
-fn main(){}
+//! The `seqlens` command line: argument parsing, files and formatting only; the work is in the
+//! library.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
+use seqlens::io::{self, IndexedFasta};
+use seqlens::model::{Model, Overrides, PredictOptions};
+use seqlens::output;
+
+#[derive(Parser)]
+#[command(
+    name = "seqlens",
+    version,
+    about = "Run deep-learning models on genomic sequences (ONNX, via tract)",
+    after_help = "Examples:\n  seqlens predict --model examples/models/demo.onnx --fasta examples/data/sample.fa\n  seqlens predict --model examples/models/demo.onnx --bed examples/data/regions.bed --genome examples/data/genome.fa --out preds.json\n  seqlens info --model examples/models/demo.onnx"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Predict every sequence (or window) of a FASTA/FASTQ file or of BED regions.
+    #[command(after_help = "Examples:\n  \
+        seqlens predict --model m.onnx --fasta seqs.fa.gz --rc-average --out preds.tsv\n  \
+        seqlens predict --model m.onnx --fasta chr22.fa --stride 250 --out tiles.tsv\n  \
+        seqlens predict --model m.onnx --bed peaks.bed --genome hg38.fa --out preds.json\n\n\
+        Sequences longer than the model are center-cropped and shorter ones padded with N,\n\
+        unless --stride tiles them into windows. BED intervals are re-centred to the model's\n\
+        length on the genome. The TSV has columns id, chrom, start, end (0-based, half-open,\n\
+        the window the model saw), then one column per output label.")]
+    Predict(PredictArgs),
+    /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
+    #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
+    Info {
+        /// ONNX model file.
+        #[arg(long, short)]
+        model: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// ONNX model file.
+    #[arg(long, short)]
+    model: PathBuf,
+    /// FASTA or FASTQ input, plain, gzip or bgzf.
+    #[arg(long, short, conflicts_with = "bed", required_unless_present = "bed")]
+    fasta: Option<PathBuf>,
+    /// BED intervals to predict, read from --genome.
+    #[arg(long, requires = "genome")]
+    bed: Option<PathBuf>,
+    /// Reference FASTA for --bed (uses GENOME.fai, or indexes the file in memory).
+    #[arg(long)]
+    genome: Option<PathBuf>,
+    /// Average each prediction with that of the reverse complement.
+    #[arg(long)]
+    rc_average: bool,
+    /// Output file: .json for JSON, anything else for TSV. Default: TSV on stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Tile long FASTA sequences into model-length windows every STRIDE bases.
+    #[arg(long)]
+    stride: Option<usize>,
+    /// Sequences per model run.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Characters outside the alphabet: `error` or `as-n`.
+    #[arg(long, default_value = "error")]
+    unknown: UnknownPolicy,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+}
+
+/// Values that replace the model's seqlens metadata.
+#[derive(Args)]
+struct OverrideArgs {
+    /// Alphabet: dna, rna or protein.
+    #[arg(long)]
+    alphabet: Option<Alphabet>,
+    /// Input layout: NCL or NLC.
+    #[arg(long)]
+    layout: Option<Layout>,
+    /// Sequence length the model takes.
+    #[arg(long)]
+    length: Option<usize>,
+    /// Encoding of N and other ambiguity codes: zero, uniform or iupac.
+    #[arg(long)]
+    n_policy: Option<NPolicy>,
+    /// Output labels, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<String>>,
+}
+
+impl OverrideArgs {
+    fn to_overrides(&self) -> Overrides {
+        Overrides {
+            alphabet: self.alphabet,
+            layout: self.layout,
+            length: self.length,
+            n_policy: self.n_policy,
+            labels: self.labels.clone(),
+            task: None,
+        }
+    }
+}
+
+fn load_model(path: &Path, overrides: &Overrides) -> Result<Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))
+}
+
+fn predict(a: &PredictArgs) -> Result<()> {
+    let model = load_model(&a.model, &a.overrides.to_overrides())?;
+    let opts = PredictOptions {
+        rc_average: a.rc_average,
+        batch_size: a.batch_size,
+        unknown: a.unknown,
+        stride: a.stride,
+    };
+    let windows = if let Some(fasta) = &a.fasta {
+        let name = fasta.display().to_string();
+        let file = File::open(fasta).with_context(|| name.clone())?;
+        let records = io::read_sequences(file, &name)?;
+        if records.is_empty() {
+            bail!("{name}: no sequences found");
+        }
+        model.windows(&records, &opts)?
+    } else {
+        let (Some(bed), Some(genome)) = (&a.bed, &a.genome) else {
+            bail!("give --fasta, or --bed with --genome");
+        };
+        let name = bed.display().to_string();
+        let intervals = io::read_bed(File::open(bed).with_context(|| name.clone())?, &name)?;
+        let mut genome = IndexedFasta::open(genome)?;
+        model.bed_windows(&intervals, &mut genome)?
+    };
+    let preds = model.predict_windows(windows, &opts, &mut |_, _| true)?;
+    match &a.out {
+        None => print!("{}", output::to_tsv(&preds)),
+        Some(path) => {
+            let text = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+                output::to_json(&preds)
+            } else {
+                output::to_tsv(&preds)
+            };
+            output::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "wrote {} predictions x {} labels to {}",
+                preds.shape[0],
+                preds.shape[1],
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn info(path: &Path, json: bool) -> Result<()> {
+    let model = load_model(path, &Overrides::default())?;
+    let info = model.info();
+    if json {
+        println!("{}", serde_json::to_string_pretty(info)?);
+        return Ok(());
+    }
+    let s = &info.summary;
+    let shape = |t: &seqlens::model::TensorInfo| {
+        let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+        format!("{} {} [{}]", t.name, t.dtype, dims.join(", "))
+    };
+    println!("model       {}", path.display());
+    println!("producer    {} (opset {})", s.producer, s.opset);
+    for i in &s.inputs {
+        println!("input       {}", shape(i));
+    }
+    for o in &s.outputs {
+        println!("output      {}", shape(o));
+    }
+    let m = &info.metadata;
+    println!("alphabet    {}", m.alphabet);
+    println!("layout      {}", m.layout);
+    println!(
+        "length      {}",
+        m.length.map_or("any".to_string(), |l| l.to_string())
+    );
+    println!("n_policy    {}", m.n_policy);
+    println!("task        {}", m.task.as_deref().unwrap_or("-"));
+    println!("labels      {}", m.labels.join(", "));
+    println!("parameters  {}", s.parameters);
+    let ops: Vec<String> = s.ops.iter().map(|(k, v)| format!("{k} x{v}")).collect();
+    println!("ops         {}", ops.join(", "));
+    for (k, v) in &s.properties {
+        println!("property    {k} = {v}");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Predict(a) => predict(a),
+        Command::Info { model, json } => info(model, *json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -82,6 +82,17 @@ impl<'a> SequenceReader<'a> {
                 if r.read_record(&mut rec).map_err(fail)? == 0 {
                     return Ok(None);
                 }
+                if rec.quality_scores().len() != rec.sequence().len() {
+                    return Err(Error::parse(
+                        &self.file,
+                        format!("record {n} ('{}')", rec.name()),
+                        format!(
+                            "the quality line has {} values but the sequence has {} bases",
+                            rec.quality_scores().len(),
+                            rec.sequence().len()
+                        ),
+                    ));
+                }
                 let desc = rec.description();
                 SeqRecord {
                     id: rec.name().to_string(),

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     const FA: &[u8] = b">c1\nACGTA\nCGTAC\nGT\n>c2\nTTTT\n";
-    const FAI: &[u8] = b"c1\t12\t4\t5\t6\nc2\t4\t26\t4\t5\n";
+    const FAI: &[u8] = b"c1\t12\t4\t5\t6\nc2\t4\t23\t4\t5\n";
 
     #[test]
     fn fetches_regions_across_lines_and_pads_outside() {

@@ -1,0 +1,123 @@
+// seqlens: the public JS API. A thin layer over the wasm-bindgen module (seqlens_core.js):
+// it loads the .wasm, normalises inputs, and makes sure every failure is a thrown Error with a
+// readable message, never a bare WebAssembly trap.
+import wasmInit, * as core from './seqlens_core.js';
+
+let ready = null;
+let poisoned = null;
+let defaultSource = () => undefined;
+
+/** @internal Lets node.js supply the .wasm bytes from disk when init() gets no argument. */
+export function _setDefaultWasmSource(fn) {
+  defaultSource = fn;
+}
+
+/**
+ * Loads the WebAssembly module. `source` may be a URL (string or URL), a Response, bytes
+ * (ArrayBuffer / Uint8Array) or a WebAssembly.Module; by default the .wasm beside this file.
+ * Safe to call more than once.
+ */
+export async function init(source) {
+  if (!ready) {
+    ready = (async () => {
+      const src = source ?? (await defaultSource());
+      await wasmInit(src === undefined ? undefined : { module_or_path: src });
+    })();
+    ready.catch(() => {
+      ready = null;
+    });
+  }
+  return ready;
+}
+
+function internalError(e) {
+  let msg = e && e.message;
+  try {
+    msg = core.lastPanic() ?? msg;
+  } catch {
+    // the instance may be unusable after a trap; keep the trap's own message
+  }
+  poisoned = msg;
+  return new Error(`seqlens internal error: ${msg}. Please report it; reload the module to continue.`);
+}
+
+function call(fn) {
+  if (poisoned) {
+    throw new Error(`seqlens stopped after an internal error (${poisoned}); reload the module`);
+  }
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) throw internalError(e);
+    if (e instanceof Error) throw e;
+    throw new Error(String(e));
+  }
+}
+
+async function ensureInit() {
+  if (!ready) await init();
+  else await ready;
+}
+
+function toBytes(data, what) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`${what} must be an ArrayBuffer or Uint8Array, got ${data === null ? 'null' : typeof data}`);
+}
+
+/** An ONNX sequence model. */
+export class Model {
+  #inner;
+
+  constructor(inner) {
+    this.#inner = inner;
+  }
+
+  /** Loads an ONNX model from its bytes; `overrides` replaces seqlens metadata values. */
+  static async load(bytes, overrides) {
+    await ensureInit();
+    const data = toBytes(bytes, 'model bytes');
+    return new Model(call(() => core.Model.load(data, overrides)));
+  }
+
+  /** Inputs, outputs, metadata, operators and parameter count. */
+  info() {
+    return call(() => this.#inner.info());
+  }
+
+  /**
+   * Predicts FASTA/FASTQ text or bytes, or an array of sequences (strings or {id, seq}).
+   * Resolves to {ids, labels, values: Float32Array (row-major [n, labels]), shape, windows}.
+   */
+  async predict(input, options) {
+    const result = call(() => this.#inner.predict(input, options));
+    result.backend = 'cpu';
+    return result;
+  }
+
+  /** Releases the model's WebAssembly memory. */
+  free() {
+    this.#inner.free();
+  }
+}
+
+/** One-hot encodes a sequence: Float32Array [channels, length] (NCL) or [length, channels]. */
+export function oneHot(sequence, options) {
+  return call(() => core.oneHot(sequence, options));
+}
+
+/** IUPAC-aware reverse complement; alphabet "dna" (default) or "rna". */
+export function reverseComplement(sequence, alphabet) {
+  return call(() => core.reverseComplement(sequence, alphabet));
+}
+
+/** Parses FASTA or FASTQ (string or bytes, gzip allowed) into [{id, description, seq}]. */
+export function parseFasta(data, name) {
+  return call(() => core.parseFasta(data, name));
+}
+
+/** Parses a VCF (string or bytes, gzip allowed) into [{chrom, pos, id, ref, alts, line}]. */
+export function parseVcf(data, name) {
+  return call(() => core.parseVcf(data, name));
+}

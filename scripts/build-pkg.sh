@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: the wasm32 release build (simd128, see .cargo/config.toml),
+# wasm-bindgen's ES module glue, and the hand-written wrapper and types from pkg-templates/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+if [ "$want" != "$have" ]; then
+  echo "error: wasm-bindgen CLI ${have:-missing} does not match the crate version $want;" >&2
+  echo "       run: cargo install wasm-bindgen-cli --version $want" >&2
+  exit 1
+fi
+
+cargo build --release --target wasm32-unknown-unknown --no-default-features --features wasm
+rm -rf pkg
+wasm-bindgen --target web --out-dir pkg --out-name seqlens_core \
+  target/wasm32-unknown-unknown/release/seqlens.wasm
+cp pkg-templates/index.js pkg-templates/node.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+sed "s/__VERSION__/$version/" pkg-templates/package.json > pkg/package.json
+cp LICENSE-MIT pkg/ 2>/dev/null || true
+echo "built pkg/ (seqlens $version): $(du -h pkg/seqlens_core_bg.wasm | cut -f1) wasm, $(gzip -c pkg/seqlens_core_bg.wasm | wc -c) bytes gzipped"

@@ -1,0 +1,171 @@
+//! The `seqlens` binary end to end: real files in, files out, compared with onnxruntime's
+//! golden outputs; every bad input gives a message naming the file and what was wrong.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+use common::{assert_close, golden, parse_tsv, path};
+
+fn seqlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqlens"))
+        .args(args)
+        .current_dir(common::root())
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = seqlens(args);
+    assert!(
+        out.status.success(),
+        "seqlens {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = seqlens(args);
+    assert!(!out.status.success(), "seqlens {args:?} should fail");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+const MODEL: &str = "examples/models/demo.onnx";
+
+#[test]
+fn predict_fasta_to_stdout_matches_onnxruntime() {
+    let out = ok(&["predict", "--model", MODEL, "--fasta", "examples/data/sample.fa"]);
+    assert_close(&parse_tsv(&out), &golden("demo_sample.tsv"), 1e-5);
+}
+
+#[test]
+fn predict_rc_average_gzip_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("sample.fa.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&std::fs::read(path("examples/data/sample.fa")).unwrap())
+        .unwrap();
+    enc.finish().unwrap();
+    let out = dir.path().join("preds.tsv");
+    let (gz, out_s) = (gz.to_str().unwrap(), out.to_str().unwrap());
+    ok(&["predict", "-m", MODEL, "--fasta", gz, "--rc-average", "--out", out_s]);
+    let got = parse_tsv(&std::fs::read_to_string(&out).unwrap());
+    assert_close(&got, &golden("demo_sample_rc.tsv"), 1e-5);
+
+    let json = dir.path().join("preds.json");
+    ok(&["predict", "-m", MODEL, "--fasta", gz, "--out", json.to_str().unwrap()]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let want = golden("demo_sample.tsv");
+    assert_eq!(v["labels"][0], "CTCF");
+    assert_eq!(v["rows"].as_array().unwrap().len(), want.ids.len());
+    let first = v["rows"][0]["values"][0].as_f64().unwrap();
+    assert!((first - want.values[0][0]).abs() < 1e-5);
+}
+
+#[test]
+fn predict_bed_regions_match_onnxruntime() {
+    let out = ok(&[
+        "predict",
+        "--model",
+        MODEL,
+        "--bed",
+        "examples/data/regions.bed",
+        "--genome",
+        "examples/data/genome.fa",
+    ]);
+    assert_close(&parse_tsv(&out), &golden("demo_regions.tsv"), 1e-5);
+}
+
+#[test]
+fn predict_fastq_input() {
+    let out = ok(&["predict", "-m", MODEL, "--fasta", "examples/data/sample.fq"]);
+    let t = parse_tsv(&out);
+    let want = golden("demo_sample.tsv");
+    assert_eq!(t.ids, &want.ids[..3]);
+}
+
+#[test]
+fn info_lists_inputs_metadata_ops_and_parameters() {
+    let out = ok(&["info", "--model", MODEL]);
+    assert!(out.contains("input       sequence float [batch, 4, 500]"), "{out}");
+    assert!(out.contains("labels      CTCF, GATA1"), "{out}");
+    assert!(out.contains("Conv x1"), "{out}");
+    // 16 filters x 4 bases x 20 positions + 3 reshape dims + 8 thresholds, counted by hand.
+    assert!(out.contains("parameters  1291"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&ok(&["info", "-m", MODEL, "--json"])).unwrap();
+    assert_eq!(json["metadata"]["length"], 500);
+}
+
+#[test]
+fn help_has_examples() {
+    assert!(ok(&["--help"]).contains("Examples:"));
+    assert!(ok(&["predict", "--help"]).contains("--rc-average"));
+}
+
+#[test]
+fn missing_files_are_named() {
+    let err = fails(&["predict", "-m", "nope.onnx", "--fasta", "examples/data/sample.fa"]);
+    assert!(err.contains("nope.onnx"), "{err}");
+    let err = fails(&["predict", "-m", MODEL, "--fasta", "missing.fa"]);
+    assert!(err.contains("missing.fa"), "{err}");
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+
+    let not_fasta = write("regions.txt", b"chr1\t10\t20\n");
+    let err = fails(&["predict", "-m", MODEL, "--fasta", &not_fasta]);
+    assert!(err.contains("regions.txt: line 1: expected a FASTA header"), "{err}");
+
+    let bad_char = write("bad.fa", b">ok\nACGT\n>bad\nACGT!ACGT\n");
+    let err = fails(&["predict", "-m", MODEL, "--fasta", &bad_char]);
+    assert!(err.contains("sequence 'bad': invalid character '!' at position 5"), "{err}");
+
+    let model = std::fs::read(path(MODEL)).unwrap();
+    let truncated = write("cut.onnx", &model[..model.len() / 2]);
+    let err = fails(&["predict", "-m", &truncated, "--fasta", "examples/data/sample.fa"]);
+    assert!(err.contains("cut.onnx: not a valid ONNX model"), "{err}");
+
+    let err = fails(&["info", "-m", "tests/models/unsupported_op.onnx"]);
+    assert!(err.contains("unsupported ONNX operator 'Det'"), "{err}");
+
+    let bed = write("other.bed", b"chrZ\t10\t20\n");
+    let err = fails(&["predict", "-m", MODEL, "--bed", &bed, "--genome", "examples/data/genome.fa"]);
+    assert!(err.contains("contig 'chrZ' is not in the reference (it has: chrA, chrB)"), "{err}");
+
+    let bed = write("bad.bed", b"chrA\t10\t20\nchrA\tx\t20\n");
+    let err = fails(&["predict", "-m", MODEL, "--bed", &bed, "--genome", "examples/data/genome.fa"]);
+    assert!(err.contains("bad.bed: line 2:"), "{err}");
+
+    let err = fails(&["predict", "-m", MODEL, "--fasta", "examples/data/sample.fa", "--length", "100"]);
+    assert!(err.contains("seqlens.length"), "{err}");
+
+    let err = fails(&["predict", "-m", MODEL, "--fasta", "examples/data/sample.fa", "--unknown", "maybe"]);
+    assert!(err.contains("unknown-character policy"), "{err}");
+}
+
+#[test]
+fn a_failed_run_leaves_the_old_output_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("preds.tsv");
+    std::fs::write(&out, "previous results\n").unwrap();
+    let bad = dir.path().join("bad.fa");
+    std::fs::write(&bad, ">s\nAC#GT\n").unwrap();
+    fails(&["predict", "-m", MODEL, "--fasta", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the integration tests: paths and golden tables.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn path(rel: &str) -> PathBuf {
+    root().join(rel)
+}
+
+/// A predictions table: ids, labels, (start, end) and values per row.
+#[derive(Debug)]
+pub struct Table {
+    pub ids: Vec<String>,
+    pub labels: Vec<String>,
+    pub coords: Vec<(i64, i64)>,
+    pub values: Vec<Vec<f64>>,
+}
+
+pub fn parse_tsv(text: &str) -> Table {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    assert_eq!(&header[..4], ["id", "chrom", "start", "end"]);
+    let mut t = Table {
+        ids: vec![],
+        labels: header[4..].iter().map(|s| s.to_string()).collect(),
+        coords: vec![],
+        values: vec![],
+    };
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        t.ids.push(f[0].to_string());
+        t.coords.push((f[2].parse().unwrap(), f[3].parse().unwrap()));
+        t.values.push(f[4..].iter().map(|v| v.parse().unwrap()).collect());
+    }
+    t
+}
+
+pub fn golden(name: &str) -> Table {
+    parse_tsv(&std::fs::read_to_string(path(&format!("tests/golden/{name}"))).unwrap())
+}
+
+/// Asserts ids, labels, coordinates match and every value is within `tol`; returns the worst.
+pub fn assert_close(got: &Table, want: &Table, tol: f64) -> f64 {
+    assert_eq!(got.ids, want.ids);
+    assert_eq!(got.labels, want.labels);
+    assert_eq!(got.coords, want.coords);
+    let mut worst = 0.0f64;
+    for (g, w) in got.values.iter().zip(&want.values) {
+        assert_eq!(g.len(), w.len());
+        for (a, b) in g.iter().zip(w) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    assert!(worst <= tol, "max abs difference {worst} > {tol}");
+    worst
+}

@@ -1,0 +1,73 @@
+// The npm package as a Node user would import it: `import ... from 'seqlens'` resolves through
+// package.json "exports" (the "node" condition) to the built pkg/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf } from 'seqlens';
+import { ROOT, readTsv, assertMatches } from './golden.mjs';
+
+const modelBytes = readFileSync(`${ROOT}/examples/models/demo.onnx`);
+const sampleFa = readFileSync(`${ROOT}/examples/data/sample.fa`, 'utf8');
+
+test('init() loads the wasm from disk with no argument', async () => {
+  await init();
+  await init(); // idempotent
+});
+
+test('predictions match onnxruntime (golden, 1e-5)', async () => {
+  const model = await Model.load(modelBytes);
+  const got = await model.predict(sampleFa);
+  assert.ok(got.values instanceof Float32Array);
+  assert.equal(got.backend, 'cpu');
+  assertMatches(got, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-5, 'onnxruntime');
+  const rc = await model.predict(sampleFa, { rcAverage: true });
+  assertMatches(rc, readTsv(`${ROOT}/tests/golden/demo_sample_rc.tsv`), 1e-5, 'onnxruntime (rc-average)');
+  const gz = await model.predict(gzipSync(Buffer.from(sampleFa)));
+  assert.deepEqual(gz.values, got.values);
+  model.free();
+});
+
+test('info reports metadata, ops and parameters', async () => {
+  const model = await Model.load(modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength));
+  const info = model.info();
+  assert.equal(info.metadata.length, 500);
+  assert.equal(info.metadata.alphabet, 'dna');
+  assert.deepEqual(info.metadata.labels.slice(0, 2), ['CTCF', 'GATA1']);
+  assert.equal(info.ops.Conv, 1);
+  assert.equal(info.parameters, 1291);
+});
+
+test('sequences as strings and {id, seq} objects', async () => {
+  const model = await Model.load(modelBytes);
+  const recs = parseFasta(sampleFa);
+  const got = await model.predict(recs.map((r) => ({ id: r.id, seq: r.seq })));
+  assertMatches(got, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-5, 'onnxruntime');
+  const plain = await model.predict([recs[0].seq]);
+  assert.deepEqual(plain.ids, ['seq1']);
+});
+
+test('encode helpers: hand-computed values', async () => {
+  assert.deepEqual(Array.from(oneHot('ACGTN')), [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual(Array.from(oneHot('N', { nPolicy: 'uniform' })), [0.25, 0.25, 0.25, 0.25]);
+  assert.equal(reverseComplement('ACGTRn'), 'nYACGT');
+  assert.equal(reverseComplement('ACGU', 'rna'), 'ACGU');
+  const v = parseVcf(readFileSync(`${ROOT}/examples/data/variants.vcf`));
+  assert.equal(v.length, 5);
+  assert.deepEqual(v[4].alts, ['A', 'G']);
+});
+
+test('bad input throws Errors with actionable messages', async () => {
+  await assert.rejects(Model.load(modelBytes.subarray(0, 300)), (e) => e instanceof Error && /not a valid ONNX model/.test(e.message));
+  await assert.rejects(Model.load(new TextEncoder().encode('hello')), (e) => e instanceof Error && /ONNX/.test(e.message));
+  await assert.rejects(Model.load('nope'), TypeError);
+  const model = await Model.load(modelBytes);
+  await assert.rejects(model.predict('chr1\t1\t2\n'), /expected a FASTA header/);
+  await assert.rejects(model.predict('>s\nACGTXQ\n'), /sequence 's': invalid character 'X' at position 5/);
+  const lenient = await model.predict('>s\nACGTXQ\n', { unknown: 'as-n' });
+  assert.equal(lenient.shape[0], 1);
+  assert.throws(() => oneHot('AC-GT'), /position 3/);
+  assert.throws(() => reverseComplement('MKV', 'protein'), /not defined for the protein alphabet/);
+  assert.throws(() => parseVcf('>chr1\nACGT\n', 'x.vcf'), /x.vcf: line 1: expected a VCF header/);
+  await assert.rejects(model.predict(sampleFa, { batchSize: 'many' }), /invalid options/);
+});
