@@ -1,1 +1,60 @@
-fn main(){}
+//! Native prediction throughput through the library API (tract, one thread), on the model in
+//! $SEQLENS_BENCH_MODEL (default benches/peers/deepsea.onnx; make it with
+//! `python3 benches/peers/make_deepsea.py`). Prints sequences per second for each batch size;
+//! benches/peers/native.sh runs onnxruntime on the same model and prints the ratio.
+
+use std::time::{Duration, Instant};
+
+use seqlens::io::SeqRecord;
+use seqlens::model::{Model, PredictOptions};
+
+fn random_seqs(n: usize, len: usize) -> Vec<SeqRecord> {
+    let mut x: u64 = 42;
+    (0..n)
+        .map(|i| SeqRecord {
+            id: format!("s{i}"),
+            description: None,
+            seq: (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    b"ACGT"[(x >> 62) as usize]
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn main() {
+    let path = std::env::var("SEQLENS_BENCH_MODEL")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/deepsea.onnx").into());
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("no model at {path}; run: python3 benches/peers/make_deepsea.py");
+        return;
+    };
+    let model = Model::from_bytes(&bytes).expect("model loads");
+    let len = model.metadata().length.unwrap_or(1000);
+    let batches: Vec<usize> = std::env::var("SEQLENS_BENCH_BATCHES")
+        .unwrap_or_else(|_| "1,64".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for batch in batches {
+        let recs = random_seqs(batch, len);
+        let opts = PredictOptions {
+            batch_size: batch,
+            ..Default::default()
+        };
+        model.predict(&recs, &opts).expect("warm-up");
+        let (mut runs, start) = (0usize, Instant::now());
+        while start.elapsed() < Duration::from_secs(5) || runs < 3 {
+            std::hint::black_box(model.predict(&recs, &opts).expect("predict"));
+            runs += 1;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "seqlens-tract batch={batch} seq_per_s={:.2} ms_per_batch={:.1}",
+            (runs * batch) as f64 / secs,
+            1000.0 * secs / runs as f64
+        );
+    }
+}

@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== Rust tests (unit, CLI, golden, doc)"
-cargo test --all-targets
-cargo test --doc
+echo "== Rust tests (unit, CLI, golden, doc): cargo test"
+cargo test
 
 echo "== native CLI predictions for the cross-check in Chromium"
 mkdir -p target/ci

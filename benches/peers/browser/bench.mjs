@@ -1,0 +1,61 @@
+// In-browser prediction: seqlens (tract in wasm, simd128) vs onnxruntime-web (wasm backend,
+// one thread, SIMD) on the same model, batch and input, in the same headless Chromium run.
+// Prints both throughputs and their ratio.
+//
+//   python3 benches/peers/make_deepsea.py && bash scripts/build-pkg.sh
+//   cd benches/peers/browser && npm ci && node bench.mjs [model path relative to repo root]
+import { chromium } from 'playwright-core';
+import { serve } from '../../../tests/js/server.mjs';
+
+const model = process.argv[2] ?? 'benches/peers/deepsea.onnx';
+const batches = (process.env.SEQLENS_BENCH_BATCHES ?? '1,16').split(',').map(Number);
+const { server, url } = await serve();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.error('[page]', m.text()));
+  await page.goto(`${url}/tests/js/page.html`);
+  const results = await page.evaluate(async ({ model, batches }) => {
+    const seqlens = await import('/pkg/index.js');
+    const ort = await import('/benches/peers/browser/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = '/benches/peers/browser/node_modules/onnxruntime-web/dist/';
+    const bytes = new Uint8Array(await (await fetch(`/${model}`)).arrayBuffer());
+    await seqlens.init();
+    const ours = await seqlens.Model.load(bytes);
+    const length = ours.info().metadata.length ?? 1000;
+    const inputName = ours.info().inputs[0].name;
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    let x = 7;
+    const rand = () => { x = (x * 1103515245 + 12345) % 2147483648; return x >> 16; };
+    const out = [];
+    for (const batch of batches) {
+      const seqs = Array.from({ length: batch }, () =>
+        Array.from({ length }, () => 'ACGT'[rand() & 3]).join(''));
+      const onehot = new Float32Array(batch * 4 * length);
+      seqs.forEach((s, b) => [...s].forEach((ch, i) => { onehot[(b * 4 + 'ACGT'.indexOf(ch)) * length + i] = 1; }));
+      const feeds = { [inputName]: new ort.Tensor('float32', onehot, [batch, 4, length]) };
+      const time = async (fn) => {
+        await fn();
+        let runs = 0;
+        const t0 = performance.now();
+        while (performance.now() - t0 < 5000 || runs < 3) { await fn(); runs++; }
+        return (runs * batch * 1000) / (performance.now() - t0);
+      };
+      const s = await time(() => ours.predict(seqs, { batchSize: batch }));
+      const o = await time(() => session.run(feeds));
+      out.push({ batch, seqlens: s, ort: o });
+    }
+    return out;
+  }, { model, batches });
+  for (const r of results) {
+    console.log(`batch=${r.batch} seqlens-wasm seq_per_s=${r.seqlens.toFixed(2)} onnxruntime-web seq_per_s=${r.ort.toFixed(2)} ratio=${(r.seqlens / r.ort).toFixed(2)}`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
