@@ -16,7 +16,9 @@ fn random_seqs(n: usize, len: usize) -> Vec<SeqRecord> {
             description: None,
             seq: (0..len)
                 .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     b"ACGT"[(x >> 62) as usize]
                 })
                 .collect(),
@@ -25,8 +27,9 @@ fn random_seqs(n: usize, len: usize) -> Vec<SeqRecord> {
 }
 
 fn main() {
-    let path = std::env::var("SEQLENS_BENCH_MODEL")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/deepsea.onnx").into());
+    let path = std::env::var("SEQLENS_BENCH_MODEL").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/deepsea.onnx").into()
+    });
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("no model at {path}; run: python3 benches/peers/make_deepsea.py");
         return;

@@ -7,7 +7,6 @@
 mod metadata;
 mod proto;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -35,9 +34,7 @@ pub const MAX_BATCH_VALUES: usize = 64 << 20;
 /// Errors raised while loading a model or predicting with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "not a valid ONNX model: {0} (the file may be truncated, corrupt, or not ONNX at all)"
-    )]
+    #[error("not a valid ONNX model: {0} (the file may be truncated, corrupt, or not ONNX at all)")]
     Corrupt(String),
     #[error("model is {size} bytes; the largest supported is {max} bytes")]
     TooLarge { size: usize, max: usize },
@@ -250,18 +247,30 @@ impl Model {
         model
             .set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), fact_shape))
             .map_err(|e| Error::Input(tract_err(e)))?;
-        let typed = model
-            .into_optimized()
-            .map_err(|e| Error::Input(format!("the model cannot take input shape {fact_desc}: {}", tract_err(e))))?;
+        let typed = model.into_optimized().map_err(|e| {
+            Error::Input(format!(
+                "the model cannot take input shape {fact_desc}: {}",
+                tract_err(e)
+            ))
+        })?;
         let mut per_output = Vec::new();
-        for o in typed.output_outlets().map_err(|e| Error::Input(tract_err(e)))? {
+        for o in typed
+            .output_outlets()
+            .map_err(|e| Error::Input(tract_err(e)))?
+        {
             let fact = typed
                 .outlet_fact(*o)
                 .map_err(|e| Error::Input(tract_err(e)))?;
             let dims: Vec<Option<usize>> = fact.shape.iter().map(|d| d.to_usize().ok()).collect();
-            per_output.push(dims.iter().skip(1).try_fold(1usize, |acc, d| d.map(|d| acc * d)));
+            per_output.push(
+                dims.iter()
+                    .skip(1)
+                    .try_fold(1usize, |acc, d| d.map(|d| acc * d)),
+            );
         }
-        let outputs_per_sequence = per_output.iter().try_fold(0usize, |acc, d| d.map(|d| acc + d));
+        let outputs_per_sequence = per_output
+            .iter()
+            .try_fold(0usize, |acc, d| d.map(|d| acc + d));
         let labels = match (wanted.labels, outputs_per_sequence) {
             (Some(l), Some(k)) if l.len() != k => {
                 return Err(Error::Metadata {
@@ -276,7 +285,9 @@ impl Model {
             (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
             (None, None) => Vec::new(),
         };
-        let plan = typed.into_runnable().map_err(|e| Error::Input(tract_err(e)))?;
+        let plan = typed
+            .into_runnable()
+            .map_err(|e| Error::Input(tract_err(e)))?;
         let metadata = Metadata {
             alphabet,
             layout,
@@ -314,7 +325,11 @@ impl Model {
     /// Checks records against the alphabet (so errors give positions in the record, not in a
     /// window), then cuts them into windows of the model's length: fitted, or tiled when
     /// `opts.stride` is set. A model that accepts any length takes each record whole.
-    pub fn windows(&self, records: &[SeqRecord], opts: &PredictOptions) -> Result<Vec<Window>, Error> {
+    pub fn windows(
+        &self,
+        records: &[SeqRecord],
+        opts: &PredictOptions,
+    ) -> Result<Vec<Window>, Error> {
         let pad = self.info.metadata.alphabet.wildcard();
         let encoder = self.encoder(opts.unknown);
         let mut out = Vec::new();
@@ -330,7 +345,11 @@ impl Model {
     }
 
     /// Fits or tiles `records` to the model, then predicts every window.
-    pub fn predict(&self, records: &[SeqRecord], opts: &PredictOptions) -> Result<Predictions, Error> {
+    pub fn predict(
+        &self,
+        records: &[SeqRecord],
+        opts: &PredictOptions,
+    ) -> Result<Predictions, Error> {
         let windows = self.windows(records, opts)?;
         self.predict_windows(windows, opts, &mut |_, _| true)
     }
@@ -366,7 +385,10 @@ impl Model {
         while done < total {
             let len = windows[done].seq.len();
             let per_seq = encoder.channels() * len.max(1);
-            let mut cap = opts.batch_size.max(1).min((MAX_BATCH_VALUES / per_seq).max(1));
+            let mut cap = opts
+                .batch_size
+                .max(1)
+                .min((MAX_BATCH_VALUES / per_seq).max(1));
             if let Batch::Fixed(n) = self.info.batch {
                 cap = n;
             }
@@ -379,7 +401,11 @@ impl Model {
             let forward = self.run_chunk(&encoder, chunk, false)?;
             let rows = if opts.rc_average {
                 let reverse = self.run_chunk(&encoder, chunk, true)?;
-                forward.iter().zip(&reverse).map(|(a, b)| 0.5 * (a + b)).collect()
+                forward
+                    .iter()
+                    .zip(&reverse)
+                    .map(|(a, b)| 0.5 * (a + b))
+                    .collect()
             } else {
                 forward
             };
@@ -413,7 +439,12 @@ impl Model {
     }
 
     /// Encodes and runs one batch; returns `[batch, values per sequence]`, outputs concatenated.
-    fn run_chunk(&self, encoder: &Encoder, chunk: &[Window], reverse: bool) -> Result<Vec<f32>, Error> {
+    fn run_chunk(
+        &self,
+        encoder: &Encoder,
+        chunk: &[Window],
+        reverse: bool,
+    ) -> Result<Vec<f32>, Error> {
         let meta = &self.info.metadata;
         let len = chunk[0].seq.len();
         let rc;
@@ -456,7 +487,7 @@ impl Model {
                 )));
             }
             let flat: Vec<f32> = view.iter().copied().collect();
-            if flat.len() % batch != 0 {
+            if !flat.len().is_multiple_of(batch) {
                 return Err(Error::Run(format!(
                     "output {i} has {} values, which does not split into {batch} sequences",
                     flat.len()
@@ -476,12 +507,19 @@ impl Model {
 }
 
 fn join(shape: &[Dim]) -> String {
-    shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Decides which axis holds channels. Metadata wins; otherwise the axis of size 4 or 20 that
 /// is not also the other axis's size.
-fn infer_layout(shape: &[Dim], wanted: &Overrides) -> Result<(Layout, usize, Option<usize>), Error> {
+fn infer_layout(
+    shape: &[Dim],
+    wanted: &Overrides,
+) -> Result<(Layout, usize, Option<usize>), Error> {
     let (a, b) = (shape[1].fixed(), shape[2].fixed());
     let is_channels = |d: Option<usize>| matches!(d, Some(4) | Some(20));
     let layout = match wanted.layout {
@@ -510,7 +548,11 @@ fn infer_layout(shape: &[Dim], wanted: &Overrides) -> Result<(Layout, usize, Opt
 
 /// Labels when the metadata gives none: the output's name when it yields one value per
 /// sequence, `name[i]` otherwise.
-fn default_labels(outputs: &[TensorInfo], per_output: &[Option<usize>], total: usize) -> Vec<String> {
+fn default_labels(
+    outputs: &[TensorInfo],
+    per_output: &[Option<usize>],
+    total: usize,
+) -> Vec<String> {
     let mut labels = Vec::with_capacity(total);
     for (o, k) in outputs.iter().zip(per_output) {
         match k {
@@ -520,11 +562,6 @@ fn default_labels(outputs: &[TensorInfo], per_output: &[Option<usize>], total: u
         }
     }
     labels
-}
-
-/// Props as a sorted map, for callers that want them all.
-pub fn properties(info: &ModelInfo) -> &BTreeMap<String, String> {
-    &info.summary.properties
 }
 
 impl Model {

@@ -19,7 +19,14 @@ pub fn to_tsv(p: &Predictions) -> String {
     }
     s.push('\n');
     for (i, w) in p.windows.iter().enumerate() {
-        let _ = write!(s, "{}\t{}\t{}\t{}", clean(&w.id), clean(&w.chrom), w.start, w.end);
+        let _ = write!(
+            s,
+            "{}\t{}\t{}\t{}",
+            clean(&w.id),
+            clean(&w.chrom),
+            w.start,
+            w.end
+        );
         for v in p.row(i) {
             let _ = write!(s, "\t{v}");
         }

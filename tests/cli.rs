@@ -38,7 +38,13 @@ const MODEL: &str = "examples/models/demo.onnx";
 
 #[test]
 fn predict_fasta_to_stdout_matches_onnxruntime() {
-    let out = ok(&["predict", "--model", MODEL, "--fasta", "examples/data/sample.fa"]);
+    let out = ok(&[
+        "predict",
+        "--model",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+    ]);
     assert_close(&parse_tsv(&out), &golden("demo_sample.tsv"), 1e-5);
 }
 
@@ -55,12 +61,29 @@ fn predict_rc_average_gzip_and_json() {
     enc.finish().unwrap();
     let out = dir.path().join("preds.tsv");
     let (gz, out_s) = (gz.to_str().unwrap(), out.to_str().unwrap());
-    ok(&["predict", "-m", MODEL, "--fasta", gz, "--rc-average", "--out", out_s]);
+    ok(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        gz,
+        "--rc-average",
+        "--out",
+        out_s,
+    ]);
     let got = parse_tsv(&std::fs::read_to_string(&out).unwrap());
     assert_close(&got, &golden("demo_sample_rc.tsv"), 1e-5);
 
     let json = dir.path().join("preds.json");
-    ok(&["predict", "-m", MODEL, "--fasta", gz, "--out", json.to_str().unwrap()]);
+    ok(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        gz,
+        "--out",
+        json.to_str().unwrap(),
+    ]);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let want = golden("demo_sample.tsv");
@@ -95,12 +118,16 @@ fn predict_fastq_input() {
 #[test]
 fn info_lists_inputs_metadata_ops_and_parameters() {
     let out = ok(&["info", "--model", MODEL]);
-    assert!(out.contains("input       sequence float [batch, 4, 500]"), "{out}");
+    assert!(
+        out.contains("input       sequence float [batch, 4, 500]"),
+        "{out}"
+    );
     assert!(out.contains("labels      CTCF, GATA1"), "{out}");
     assert!(out.contains("Conv x1"), "{out}");
     // 16 filters x 4 bases x 20 positions + 3 reshape dims + 8 thresholds, counted by hand.
     assert!(out.contains("parameters  1291"), "{out}");
-    let json: serde_json::Value = serde_json::from_str(&ok(&["info", "-m", MODEL, "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["info", "-m", MODEL, "--json"])).unwrap();
     assert_eq!(json["metadata"]["length"], 500);
 }
 
@@ -112,7 +139,13 @@ fn help_has_examples() {
 
 #[test]
 fn missing_files_are_named() {
-    let err = fails(&["predict", "-m", "nope.onnx", "--fasta", "examples/data/sample.fa"]);
+    let err = fails(&[
+        "predict",
+        "-m",
+        "nope.onnx",
+        "--fasta",
+        "examples/data/sample.fa",
+    ]);
     assert!(err.contains("nope.onnx"), "{err}");
     let err = fails(&["predict", "-m", MODEL, "--fasta", "missing.fa"]);
     assert!(err.contains("missing.fa"), "{err}");
@@ -129,32 +162,79 @@ fn bad_inputs_give_clear_errors() {
 
     let not_fasta = write("regions.txt", b"chr1\t10\t20\n");
     let err = fails(&["predict", "-m", MODEL, "--fasta", &not_fasta]);
-    assert!(err.contains("regions.txt: line 1: expected a FASTA header"), "{err}");
+    assert!(
+        err.contains("regions.txt: line 1: expected a FASTA header"),
+        "{err}"
+    );
 
     let bad_char = write("bad.fa", b">ok\nACGT\n>bad\nACGT!ACGT\n");
     let err = fails(&["predict", "-m", MODEL, "--fasta", &bad_char]);
-    assert!(err.contains("sequence 'bad': invalid character '!' at position 5"), "{err}");
+    assert!(
+        err.contains("sequence 'bad': invalid character '!' at position 5"),
+        "{err}"
+    );
 
     let model = std::fs::read(path(MODEL)).unwrap();
     let truncated = write("cut.onnx", &model[..model.len() / 2]);
-    let err = fails(&["predict", "-m", &truncated, "--fasta", "examples/data/sample.fa"]);
+    let err = fails(&[
+        "predict",
+        "-m",
+        &truncated,
+        "--fasta",
+        "examples/data/sample.fa",
+    ]);
     assert!(err.contains("cut.onnx: not a valid ONNX model"), "{err}");
 
     let err = fails(&["info", "-m", "tests/models/unsupported_op.onnx"]);
     assert!(err.contains("unsupported ONNX operator 'Det'"), "{err}");
 
     let bed = write("other.bed", b"chrZ\t10\t20\n");
-    let err = fails(&["predict", "-m", MODEL, "--bed", &bed, "--genome", "examples/data/genome.fa"]);
-    assert!(err.contains("contig 'chrZ' is not in the reference (it has: chrA, chrB)"), "{err}");
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--bed",
+        &bed,
+        "--genome",
+        "examples/data/genome.fa",
+    ]);
+    assert!(
+        err.contains("contig 'chrZ' is not in the reference (it has: chrA, chrB)"),
+        "{err}"
+    );
 
     let bed = write("bad.bed", b"chrA\t10\t20\nchrA\tx\t20\n");
-    let err = fails(&["predict", "-m", MODEL, "--bed", &bed, "--genome", "examples/data/genome.fa"]);
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--bed",
+        &bed,
+        "--genome",
+        "examples/data/genome.fa",
+    ]);
     assert!(err.contains("bad.bed: line 2:"), "{err}");
 
-    let err = fails(&["predict", "-m", MODEL, "--fasta", "examples/data/sample.fa", "--length", "100"]);
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--length",
+        "100",
+    ]);
     assert!(err.contains("seqlens.length"), "{err}");
 
-    let err = fails(&["predict", "-m", MODEL, "--fasta", "examples/data/sample.fa", "--unknown", "maybe"]);
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--unknown",
+        "maybe",
+    ]);
     assert!(err.contains("unknown-character policy"), "{err}");
 }
 
@@ -165,7 +245,15 @@ fn a_failed_run_leaves_the_old_output_intact() {
     std::fs::write(&out, "previous results\n").unwrap();
     let bad = dir.path().join("bad.fa");
     std::fs::write(&bad, ">s\nAC#GT\n").unwrap();
-    fails(&["predict", "-m", MODEL, "--fasta", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }

@@ -20,7 +20,9 @@ fn sample() -> Vec<SeqRecord> {
 
 #[test]
 fn demo_predictions_match_onnxruntime() {
-    let p = demo().predict(&sample(), &PredictOptions::default()).unwrap();
+    let p = demo()
+        .predict(&sample(), &PredictOptions::default())
+        .unwrap();
     assert_close(&parse_tsv(&to_tsv(&p)), &golden("demo_sample.tsv"), 1e-5);
 }
 
@@ -55,7 +57,9 @@ fn batch_size_does_not_change_results() {
         ..Default::default()
     };
     let a = model.predict(&sample(), &one).unwrap();
-    let b = model.predict(&sample(), &PredictOptions::default()).unwrap();
+    let b = model
+        .predict(&sample(), &PredictOptions::default())
+        .unwrap();
     for (x, y) in a.values.iter().zip(&b.values) {
         assert!((x - y).abs() < 1e-6);
     }
@@ -63,7 +67,10 @@ fn batch_size_does_not_change_results() {
 
 #[test]
 fn tiling_keeps_coordinates() {
-    let recs: Vec<SeqRecord> = sample().into_iter().filter(|r| r.id == "tp53_cebpb_1200").collect();
+    let recs: Vec<SeqRecord> = sample()
+        .into_iter()
+        .filter(|r| r.id == "tp53_cebpb_1200")
+        .collect();
     let opts = PredictOptions {
         stride: Some(250),
         ..Default::default()
@@ -97,7 +104,13 @@ fn expected(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        })
         .collect();
     (seqs, outs)
 }
@@ -164,9 +177,14 @@ fn truncated_and_garbage_models_are_rejected() {
     let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
     for cut in [10, bytes.len() / 2, bytes.len() - 1] {
         let err = Model::from_bytes(&bytes[..cut]).unwrap_err().to_string();
-        assert!(err.starts_with("not a valid ONNX model"), "cut {cut}: {err}");
+        assert!(
+            err.starts_with("not a valid ONNX model"),
+            "cut {cut}: {err}"
+        );
     }
-    let err = Model::from_bytes(b"this is not a model").unwrap_err().to_string();
+    let err = Model::from_bytes(b"this is not a model")
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("not a valid ONNX model"), "{err}");
 }
 
@@ -177,14 +195,24 @@ fn overrides_are_checked_against_the_model() {
         length: Some(300),
         ..Default::default()
     };
-    let err = Model::from_bytes_with(&bytes, &bad_len).unwrap_err().to_string();
-    assert!(err.contains("seqlens.length") && err.contains("500"), "{err}");
+    let err = Model::from_bytes_with(&bytes, &bad_len)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("seqlens.length") && err.contains("500"),
+        "{err}"
+    );
     let bad_labels = Overrides {
         labels: Some(vec!["a".into()]),
         ..Default::default()
     };
-    let err = Model::from_bytes_with(&bytes, &bad_labels).unwrap_err().to_string();
-    assert!(err.contains("1 labels given, but the model outputs 8"), "{err}");
+    let err = Model::from_bytes_with(&bytes, &bad_labels)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("1 labels given, but the model outputs 8"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -195,7 +223,9 @@ fn invalid_characters_fail_or_become_n() {
         seq: b"ACGTACGT*ACGT".to_vec(),
     }];
     let model = demo();
-    let err = model.predict(&recs, &PredictOptions::default()).unwrap_err();
+    let err = model
+        .predict(&recs, &PredictOptions::default())
+        .unwrap_err();
     assert!(err.to_string().contains("'weird'"), "{err}");
     let lenient = PredictOptions {
         unknown: UnknownPolicy::AsN,

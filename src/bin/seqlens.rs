@@ -148,7 +148,10 @@ fn predict(a: &PredictArgs) -> Result<()> {
     match &a.out {
         None => print!("{}", output::to_tsv(&preds)),
         Some(path) => {
-            let text = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            let text = if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
                 output::to_json(&preds)
             } else {
                 output::to_tsv(&preds)

@@ -204,7 +204,10 @@ mod tests {
             assert_eq!(a.to_string().parse::<Alphabet>().unwrap(), a);
         }
         assert_eq!("DNA".parse::<Alphabet>().unwrap(), Alphabet::Dna);
-        assert!(matches!("xna".parse::<Alphabet>(), Err(Error::UnknownName { .. })));
+        assert!(matches!(
+            "xna".parse::<Alphabet>(),
+            Err(Error::UnknownName { .. })
+        ));
         assert_eq!("uniform".parse::<NPolicy>().unwrap(), NPolicy::Uniform);
         assert_eq!("as-n".parse::<UnknownPolicy>().unwrap(), UnknownPolicy::AsN);
     }

@@ -256,11 +256,15 @@ mod tests {
     #[test]
     fn n_policies() {
         assert_eq!(
-            dna(NPolicy::Uniform).encode("s", b"N", Layout::Nlc).unwrap(),
+            dna(NPolicy::Uniform)
+                .encode("s", b"N", Layout::Nlc)
+                .unwrap(),
             [0.25; 4]
         );
         assert_eq!(
-            dna(NPolicy::Uniform).encode("s", b"R", Layout::Nlc).unwrap(),
+            dna(NPolicy::Uniform)
+                .encode("s", b"R", Layout::Nlc)
+                .unwrap(),
             [0.25; 4]
         );
         assert_eq!(
@@ -292,10 +296,7 @@ mod tests {
         );
         assert!(err.to_string().contains("position 5"));
         let lenient = Encoder::new(Alphabet::Dna, NPolicy::Uniform, UnknownPolicy::AsN);
-        assert_eq!(
-            lenient.encode("s", b"-", Layout::Ncl).unwrap(),
-            [0.25; 4]
-        );
+        assert_eq!(lenient.encode("s", b"-", Layout::Ncl).unwrap(), [0.25; 4]);
     }
 
     #[test]
@@ -316,7 +317,12 @@ mod tests {
         let out = e
             .encode_batch(&["a", "b"], &[b"AC".as_slice(), b"GT"], Layout::Ncl)
             .unwrap();
-        assert_eq!(out, [1., 0., 0., 1., 0., 0., 0., 0., 0., 0., 0., 0., 1., 0., 0., 1.]);
+        assert_eq!(
+            out,
+            [
+                1., 0., 0., 1., 0., 0., 0., 0., 0., 0., 0., 0., 1., 0., 0., 1.
+            ]
+        );
         let err = e
             .encode_batch(&["a", "b"], &[b"AC".as_slice(), b"G"], Layout::Ncl)
             .unwrap_err();

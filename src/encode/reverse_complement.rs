@@ -93,9 +93,11 @@ mod tests {
     #[test]
     fn is_an_involution() {
         let s = b"ACGTNRYKMBVDHSWacgtn".to_vec();
-        let twice =
-            reverse_complement(&reverse_complement(&s, Alphabet::Dna).unwrap(), Alphabet::Dna)
-                .unwrap();
+        let twice = reverse_complement(
+            &reverse_complement(&s, Alphabet::Dna).unwrap(),
+            Alphabet::Dna,
+        )
+        .unwrap();
         assert_eq!(twice, s);
     }
 }

@@ -139,6 +139,9 @@ mod tests {
         );
         assert_eq!(w[2].seq, b"GGTTA"[1..]);
         let w = windows_for("s", b"AC", 4, None, b'N').unwrap();
-        assert_eq!((w[0].start, w[0].end, w[0].seq.as_slice()), (-1, 3, &b"NACN"[..]));
+        assert_eq!(
+            (w[0].start, w[0].end, w[0].seq.as_slice()),
+            (-1, 3, &b"NACN"[..])
+        );
     }
 }

@@ -42,7 +42,11 @@ pub fn read_bed<R: Read>(reader: R, file: &str) -> Result<Vec<Interval>, Error> 
         let text = format!("{line}\n");
         bed::io::Reader::<3, _>::new(text.as_bytes())
             .read_record(&mut rec)
-            .map_err(|e| at(format!("{e} (expected chrom<TAB>start<TAB>end, found {line:?})")))?;
+            .map_err(|e| {
+                at(format!(
+                    "{e} (expected chrom<TAB>start<TAB>end, found {line:?})"
+                ))
+            })?;
         let start = rec
             .feature_start()
             .map_err(|e| at(format!("invalid start: {e}")))?;
@@ -73,7 +77,10 @@ mod tests {
     fn reads_bed3_and_bed4() {
         let iv = read_bed(&b"# c\nchr1\t0\t5\nchr2\t7\t9\tx\t0\t+\n"[..], "a.bed").unwrap();
         assert_eq!(iv.len(), 2);
-        assert_eq!((iv[0].chrom.as_str(), iv[0].start, iv[0].end), ("chr1", 0, 5));
+        assert_eq!(
+            (iv[0].chrom.as_str(), iv[0].start, iv[0].end),
+            ("chr1", 0, 5)
+        );
         assert_eq!(iv[1].name.as_deref(), Some("x"));
         assert_eq!(iv[1].line, 3);
     }

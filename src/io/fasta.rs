@@ -148,7 +148,10 @@ mod tests {
 
         let fq = b"@r1 d\nACGT\n+\nIIII\n@r2\nGG\n+\nII\n";
         let recs = read_sequences(&fq[..], "x.fq").unwrap();
-        assert_eq!((recs[1].id.as_str(), recs[1].seq.as_slice()), ("r2", &b"GG"[..]));
+        assert_eq!(
+            (recs[1].id.as_str(), recs[1].seq.as_slice()),
+            ("r2", &b"GG"[..])
+        );
 
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(fa).unwrap();
@@ -161,7 +164,10 @@ mod tests {
     fn rejects_non_fasta_with_file_and_line() {
         let err = read_sequences(&b"chr1\t10\t20\n"[..], "regions.bed").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("regions.bed: line 1: expected a FASTA header"), "{msg}");
+        assert!(
+            msg.starts_with("regions.bed: line 1: expected a FASTA header"),
+            "{msg}"
+        );
         let err = read_sequences(&b"@r1\nACGT\n+\nII\n"[..], "bad.fq").unwrap_err();
         assert!(err.to_string().contains("record 1"), "{err}");
     }

@@ -76,7 +76,12 @@ impl<R: BufRead + Seek> IndexedFasta<R> {
     pub fn fetch(&mut self, chrom: &str, start: i64, end: i64) -> Result<Vec<u8>, Error> {
         let Some(len) = self.length(chrom) else {
             let names: Vec<String> = self.contigs().into_iter().map(|(n, _)| n).collect();
-            let mut known = names.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+            let mut known = names
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             if names.len() > 10 {
                 known.push_str(&format!(", ... ({} in all)", names.len()));
             }
@@ -92,7 +97,8 @@ impl<R: BufRead + Seek> IndexedFasta<R> {
         let mut out = Vec::with_capacity(width);
         out.resize((lo as i64 - start).max(0) as usize, b'N');
         if hi > lo {
-            let from = Position::try_from(lo + 1).map_err(|e| Error::parse(&self.file, chrom, e))?;
+            let from =
+                Position::try_from(lo + 1).map_err(|e| Error::parse(&self.file, chrom, e))?;
             let to = Position::try_from(hi).map_err(|e| Error::parse(&self.file, chrom, e))?;
             let region = Region::new(chrom, from..=to);
             let rec = self
@@ -136,6 +142,9 @@ mod tests {
     fn unknown_contig_names_the_reference() {
         let mut f = IndexedFasta::new(Cursor::new(FA), FAI, "g.fa").unwrap();
         let msg = f.fetch("chr9", 0, 3).unwrap_err().to_string();
-        assert_eq!(msg, "g.fa: contig 'chr9' is not in the reference (it has: c1, c2)");
+        assert_eq!(
+            msg,
+            "g.fa: contig 'chr9' is not in the reference (it has: c1, c2)"
+        );
     }
 }

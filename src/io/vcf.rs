@@ -103,7 +103,8 @@ pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
 mod tests {
     use super::*;
 
-    const HEAD: &str = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    const HEAD: &str =
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
 
     #[test]
     fn reads_snv_indel_and_multiallelic() {
@@ -113,7 +114,10 @@ mod tests {
         let v = read_vcf(text.as_bytes(), "a.vcf").unwrap();
         assert_eq!(v.len(), 3);
         assert_eq!((v[0].pos, v[0].id.clone(), v[0].line), (10, None, 4));
-        assert_eq!((v[1].reference.as_str(), v[1].alts[0].as_str()), ("ACG", "A"));
+        assert_eq!(
+            (v[1].reference.as_str(), v[1].alts[0].as_str()),
+            ("ACG", "A")
+        );
         assert_eq!(v[1].id.as_deref(), Some("del1"));
         assert_eq!(v[2].alts, ["T", "CA"]);
     }
@@ -121,7 +125,11 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let err = read_vcf(&b">chr1\nACGT\n"[..], "x.vcf").unwrap_err();
-        assert!(err.to_string().starts_with("x.vcf: line 1: expected a VCF header"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("x.vcf: line 1: expected a VCF header"),
+            "{err}"
+        );
         let text = format!("{HEAD}chr1\tNaN\t.\tA\tG\t.\t.\t.\n");
         let err = read_vcf(text.as_bytes(), "x.vcf").unwrap_err();
         assert!(err.to_string().starts_with("x.vcf: line 4:"), "{err}");

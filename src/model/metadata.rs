@@ -55,10 +55,12 @@ pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides,
         o.layout = Some(v.parse().map_err(|e| bad(keys::LAYOUT, format!("{e}")))?);
     }
     if let Some(v) = props.get(keys::LENGTH) {
-        let n: usize = v
-            .trim()
-            .parse()
-            .map_err(|_| bad(keys::LENGTH, format!("expected a positive integer, found {v:?}")))?;
+        let n: usize = v.trim().parse().map_err(|_| {
+            bad(
+                keys::LENGTH,
+                format!("expected a positive integer, found {v:?}"),
+            )
+        })?;
         if n == 0 {
             return Err(bad(keys::LENGTH, "must be at least 1".into()));
         }
@@ -113,13 +115,21 @@ mod tests {
         assert_eq!(o.alphabet, Some(Alphabet::Rna));
         assert_eq!(o.layout, Some(Layout::Nlc));
         assert_eq!(o.length, Some(1000));
-        assert_eq!(o.labels.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(
+            o.labels.as_deref(),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
         p.insert(keys::LABELS.into(), "a,b".into());
         let err = parse_props(&p).unwrap_err().to_string();
         assert!(err.contains("seqlens.labels"), "{err}");
         p.remove(keys::LABELS);
         p.insert(keys::LENGTH.into(), "-3".into());
-        assert!(parse_props(&p).unwrap_err().to_string().contains("seqlens.length"));
+        assert!(
+            parse_props(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("seqlens.length")
+        );
     }
 
     #[test]

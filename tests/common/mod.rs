@@ -33,8 +33,10 @@ pub fn parse_tsv(text: &str) -> Table {
     for line in lines {
         let f: Vec<&str> = line.split('\t').collect();
         t.ids.push(f[0].to_string());
-        t.coords.push((f[2].parse().unwrap(), f[3].parse().unwrap()));
-        t.values.push(f[4..].iter().map(|v| v.parse().unwrap()).collect());
+        t.coords
+            .push((f[2].parse().unwrap(), f[3].parse().unwrap()));
+        t.values
+            .push(f[4..].iter().map(|v| v.parse().unwrap()).collect());
     }
     t
 }
