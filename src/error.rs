@@ -7,6 +7,8 @@ pub enum Error {
     Io(#[from] crate::io::Error),
     #[error(transparent)]
     Model(#[from] crate::model::Error),
+    #[error(transparent)]
+    Nn(#[from] crate::nn::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -21,7 +21,9 @@ pub mod encode;
 mod error;
 pub mod io;
 pub mod model;
+pub mod nn;
 pub mod output;
+pub mod train;
 #[cfg(feature = "wasm")]
 mod wasm;
 

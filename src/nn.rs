@@ -1,0 +1,64 @@
+//! The seqlens engine's layers: CPU forward and backward passes.
+//!
+//! This module owns tensors, parameters and their initialisation, the layer set (Conv1d,
+//! Linear, BatchNorm1d, activations, pooling, dropout, shape ops, residual Add, Concat, Crop)
+//! and the [`Graph`] that wires them together. Conv1d and Linear run as GEMMs through the
+//! `gemm` crate; natively the batch is spread over rayon threads, in wasm it runs on one
+//! thread. Results are bit-identical for a given seed and thread count.
+//!
+//! It knows nothing about ONNX bytes (see `onnx`) or the GPU.
+
+mod batchnorm;
+mod conv;
+mod graph;
+mod kernels;
+mod layer;
+mod linear;
+mod param;
+mod pool;
+mod tensor;
+
+pub use batchnorm::BatchNorm1d;
+pub use conv::{Conv1d, Padding};
+pub use graph::{Graph, Node, Tape};
+pub use layer::{Layer, Mode};
+pub use linear::Linear;
+pub use param::{Init, Param};
+pub use tensor::Tensor;
+
+/// The engine's random number generator: ChaCha8, so a seed gives the same stream on every
+/// platform and version.
+pub type Rng = rand_chacha::ChaCha8Rng;
+
+/// A seeded [`Rng`].
+pub fn rng(seed: u64) -> Rng {
+    use rand::SeedableRng;
+    Rng::seed_from_u64(seed)
+}
+
+/// Errors raised by the engine.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("shape: {0}")]
+    Shape(String),
+    #[error("graph: {0}")]
+    Graph(String),
+    #[error("layer '{layer}': {message}")]
+    At { layer: String, message: String },
+}
+
+impl Error {
+    /// Names the layer where the error happened.
+    pub(crate) fn at(self, layer: &str) -> Error {
+        match self {
+            Error::At { .. } => self,
+            other => Error::At {
+                layer: layer.to_string(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod gradcheck;

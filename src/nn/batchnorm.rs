@@ -1,0 +1,159 @@
+use serde::{Deserialize, Serialize};
+
+use super::{Error, Param, Tensor};
+
+/// Batch normalisation over channels of `[batch, channels, length]` or `[batch, channels]`
+/// (PyTorch `BatchNorm1d`, ONNX `BatchNormalization`). Training uses batch statistics and
+/// updates the running ones (`momentum` 0.1, unbiased variance, as PyTorch); evaluation uses the
+/// running ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchNorm1d {
+    pub channels: usize,
+    pub eps: f32,
+    pub momentum: f32,
+    pub gamma: Param,
+    pub beta: Param,
+    pub running_mean: Vec<f32>,
+    pub running_var: Vec<f32>,
+}
+
+/// What the backward pass needs from a training forward pass.
+#[derive(Clone, Debug, Default)]
+pub struct BnCache {
+    xhat: Vec<f32>,
+    inv_std: Vec<f32>,
+    /// Batch mean and unbiased variance per channel, for the running statistics.
+    mean: Vec<f32>,
+    var: Vec<f32>,
+}
+
+impl BatchNorm1d {
+    pub fn new(channels: usize) -> BatchNorm1d {
+        BatchNorm1d {
+            channels,
+            eps: 1e-5,
+            momentum: 0.1,
+            gamma: Param::new(&[channels], vec![1.0; channels]),
+            beta: Param::new(&[channels], vec![0.0; channels]),
+            running_mean: vec![0.0; channels],
+            running_var: vec![1.0; channels],
+        }
+    }
+
+    fn dims(&self, x: &Tensor) -> Result<(usize, usize), Error> {
+        match x.shape[..] {
+            [n, c, l] if c == self.channels => Ok((n, l)),
+            [n, c] if c == self.channels => Ok((n, 1)),
+            _ => Err(Error::Shape(format!(
+                "BatchNorm1d expects {} channels, got shape {:?}",
+                self.channels, x.shape
+            ))),
+        }
+    }
+
+    /// Per-channel scale and shift that evaluation mode applies: `y = x * s + t`.
+    pub fn folded(&self) -> (Vec<f32>, Vec<f32>) {
+        let s: Vec<f32> = (0..self.channels)
+            .map(|c| self.gamma.value[c] / (self.running_var[c] + self.eps).sqrt())
+            .collect();
+        let t = (0..self.channels)
+            .map(|c| self.beta.value[c] - self.running_mean[c] * s[c])
+            .collect();
+        (s, t)
+    }
+
+    /// Folds a training batch's statistics into the running ones.
+    pub fn update_running(&mut self, cache: &BnCache) {
+        let m = self.momentum;
+        for ch in 0..cache.mean.len().min(self.channels) {
+            self.running_mean[ch] = (1.0 - m) * self.running_mean[ch] + m * cache.mean[ch];
+            self.running_var[ch] = (1.0 - m) * self.running_var[ch] + m * cache.var[ch];
+        }
+    }
+
+    pub fn forward(&self, x: &Tensor, train: bool) -> Result<(Tensor, BnCache), Error> {
+        let (n, l) = self.dims(x)?;
+        let c = self.channels;
+        let mut y = x.clone();
+        if !train {
+            let (s, t) = self.folded();
+            for (i, v) in y.data.iter_mut().enumerate() {
+                let ch = (i / l) % c;
+                *v = *v * s[ch] + t[ch];
+            }
+            return Ok((y, BnCache::default()));
+        }
+        let count = (n * l) as f32;
+        let mut cache = BnCache {
+            xhat: vec![0.0; x.len()],
+            inv_std: vec![0.0; c],
+            mean: vec![0.0; c],
+            var: vec![0.0; c],
+        };
+        for ch in 0..c {
+            let vals = || (0..n).flat_map(move |b| (0..l).map(move |t| (b * c + ch) * l + t));
+            let mean = vals().map(|i| x.data[i] as f64).sum::<f64>() / count as f64;
+            let var = vals()
+                .map(|i| (x.data[i] as f64 - mean).powi(2))
+                .sum::<f64>()
+                / count as f64;
+            let inv = 1.0 / (var as f32 + self.eps).sqrt();
+            cache.inv_std[ch] = inv;
+            for i in vals() {
+                let xh = (x.data[i] - mean as f32) * inv;
+                cache.xhat[i] = xh;
+                y.data[i] = xh * self.gamma.value[ch] + self.beta.value[ch];
+            }
+            let unbiased = if count > 1.0 {
+                var as f32 * count / (count - 1.0)
+            } else {
+                var as f32
+            };
+            cache.mean[ch] = mean as f32;
+            cache.var[ch] = unbiased;
+        }
+        Ok((y, cache))
+    }
+
+    /// Backward through a training-mode forward pass (batch statistics).
+    pub fn backward(&mut self, x: &Tensor, cache: &BnCache, dy: &Tensor) -> Result<Tensor, Error> {
+        let (n, l) = self.dims(x)?;
+        let c = self.channels;
+        if cache.xhat.is_empty() {
+            // Evaluation mode: a fixed affine map per channel.
+            let (s, _) = self.folded();
+            let mut dx = dy.clone();
+            for (i, v) in dx.data.iter_mut().enumerate() {
+                *v *= s[(i / l) % c];
+            }
+            return Ok(dx);
+        }
+        let count = (n * l) as f32;
+        let mut dx = x.zeros_like();
+        let (mut dgamma, mut dbeta) = (vec![0.0f32; c], vec![0.0f32; c]);
+        for ch in 0..c {
+            let idx: Vec<usize> = (0..n)
+                .flat_map(|b| (0..l).map(move |t| (b * c + ch) * l + t))
+                .collect();
+            let sum_dy: f32 = idx.iter().map(|&i| dy.data[i]).sum();
+            let sum_dy_xh: f32 = idx.iter().map(|&i| dy.data[i] * cache.xhat[i]).sum();
+            dgamma[ch] = sum_dy_xh;
+            dbeta[ch] = sum_dy;
+            let k = self.gamma.value[ch] * cache.inv_std[ch] / count;
+            for &i in &idx {
+                dx.data[i] = k * (count * dy.data[i] - sum_dy - cache.xhat[i] * sum_dy_xh);
+            }
+        }
+        self.gamma
+            .grad_mut()
+            .iter_mut()
+            .zip(&dgamma)
+            .for_each(|(g, d)| *g += d);
+        self.beta
+            .grad_mut()
+            .iter_mut()
+            .zip(&dbeta)
+            .for_each(|(g, d)| *g += d);
+        Ok(dx)
+    }
+}

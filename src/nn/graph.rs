@@ -1,0 +1,195 @@
+use serde::{Deserialize, Serialize};
+
+use super::layer::{Cache, Layer, Mode};
+use super::{Error, Param, Tensor};
+
+/// One layer and where its inputs come from: value 0 is the graph input, value `i + 1` is the
+/// output of node `i`. Nodes only read earlier values, so the list is already in
+/// topological order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub layer: Layer,
+    pub inputs: Vec<usize>,
+}
+
+/// A model: a directed acyclic graph of layers with one input and one output (the last
+/// node). A sequential stack plus `Add`/`Concat` nodes covers DeepSEA, Basset, DeepBind and
+/// BPNet-style dilated residual networks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Graph {
+    /// Shape of one input item, e.g. `[4, 1000]`.
+    pub input_shape: Vec<usize>,
+    pub nodes: Vec<Node>,
+}
+
+/// Everything a backward pass needs from a forward pass.
+pub struct Tape {
+    /// Value 0 is the input; value `i + 1` the output of node `i`.
+    pub values: Vec<Tensor>,
+    caches: Vec<Cache>,
+}
+
+impl Tape {
+    /// The graph's output.
+    pub fn output(&self) -> &Tensor {
+        self.values.last().expect("a tape holds at least the input")
+    }
+}
+
+impl Graph {
+    pub fn new(input_shape: &[usize]) -> Graph {
+        Graph {
+            input_shape: input_shape.to_vec(),
+            nodes: Vec::new(),
+        }
+    }
+
+    /// Appends a layer reading the given values; returns the value id of its output.
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        layer: Layer,
+        inputs: &[usize],
+    ) -> Result<usize, Error> {
+        let id = self.nodes.len() + 1;
+        let name = name.into();
+        if inputs.is_empty() || inputs.iter().any(|&i| i >= id) {
+            return Err(Error::Graph(format!(
+                "node '{name}' reads {inputs:?}, but only values 0..{id} exist so far"
+            )));
+        }
+        match layer.arity() {
+            Some(n) if n != inputs.len() => {
+                return Err(Error::Graph(format!(
+                    "node '{name}' ({layer:?}) takes {n} inputs, got {}",
+                    inputs.len()
+                )));
+            }
+            None if inputs.len() < 2 => {
+                return Err(Error::Graph(format!(
+                    "node '{name}' needs at least two inputs"
+                )));
+            }
+            _ => {}
+        }
+        self.nodes.push(Node {
+            name,
+            layer,
+            inputs: inputs.to_vec(),
+        });
+        Ok(id)
+    }
+
+    /// Appends a layer reading the previous node's output (or the input).
+    pub fn push(&mut self, name: impl Into<String>, layer: Layer) -> Result<usize, Error> {
+        let prev = self.nodes.len();
+        self.add(name, layer, &[prev])
+    }
+
+    fn check_input(&self, x: &Tensor) -> Result<(), Error> {
+        if x.shape.len() != self.input_shape.len() + 1 || x.shape[1..] != self.input_shape[..] {
+            return Err(Error::Shape(format!(
+                "the model takes [batch, {}], got {:?}",
+                self.input_shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                x.shape
+            )));
+        }
+        if self.nodes.is_empty() {
+            return Err(Error::Graph("the graph has no layers".into()));
+        }
+        Ok(())
+    }
+
+    /// Runs the graph, keeping what [`Graph::backward`] needs. In training mode, batch-norm
+    /// running statistics are updated.
+    pub fn forward(&mut self, x: Tensor, mut mode: Mode) -> Result<Tape, Error> {
+        self.check_input(&x)?;
+        let mut values = Vec::with_capacity(self.nodes.len() + 1);
+        let mut caches = Vec::with_capacity(self.nodes.len());
+        values.push(x);
+        for node in &mut self.nodes {
+            let inputs: Vec<&Tensor> = node.inputs.iter().map(|&i| &values[i]).collect();
+            let (y, cache) = node
+                .layer
+                .forward(&inputs, &mut mode)
+                .map_err(|e| e.at(&node.name))?;
+            if let (Layer::BatchNorm1d(bn), Cache::Bn(c), true) =
+                (&mut node.layer, &cache, mode.is_train())
+            {
+                bn.update_running(c);
+            }
+            values.push(y);
+            caches.push(cache);
+        }
+        Ok(Tape { values, caches })
+    }
+
+    /// Evaluation-mode output for `x`.
+    pub fn predict(&self, x: &Tensor) -> Result<Tensor, Error> {
+        self.check_input(x)?;
+        let mut values: Vec<Tensor> = vec![x.clone()];
+        for node in &self.nodes {
+            let inputs: Vec<&Tensor> = node.inputs.iter().map(|&i| &values[i]).collect();
+            let (y, _) = node
+                .layer
+                .forward(&inputs, &mut Mode::Eval)
+                .map_err(|e| e.at(&node.name))?;
+            values.push(y);
+        }
+        Ok(values.pop().expect("at least one node"))
+    }
+
+    /// Back-propagates `dy` (the loss gradient at the output) through the tape, accumulating
+    /// parameter gradients; returns the gradient with respect to the input.
+    pub fn backward(&mut self, tape: &Tape, dy: Tensor) -> Result<Tensor, Error> {
+        let n = self.nodes.len();
+        let mut grads: Vec<Option<Tensor>> = vec![None; n + 1];
+        grads[n] = Some(dy);
+        for i in (0..n).rev() {
+            let Some(g) = grads[i + 1].take() else {
+                continue;
+            };
+            let node = &mut self.nodes[i];
+            let inputs: Vec<&Tensor> = node.inputs.iter().map(|&j| &tape.values[j]).collect();
+            let dxs = node
+                .layer
+                .backward(&inputs, &tape.values[i + 1], &tape.caches[i], &g)
+                .map_err(|e| e.at(&node.name))?;
+            for (&j, dx) in node.inputs.iter().zip(dxs) {
+                match &mut grads[j] {
+                    Some(acc) => acc.data.iter_mut().zip(&dx.data).for_each(|(a, d)| *a += d),
+                    slot => *slot = Some(dx),
+                }
+            }
+        }
+        Ok(grads[0]
+            .take()
+            .unwrap_or_else(|| tape.values[0].zeros_like()))
+    }
+
+    /// All trainable parameters, node by node.
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.nodes
+            .iter_mut()
+            .flat_map(|n| n.layer.params_mut())
+            .collect()
+    }
+
+    pub fn params(&self) -> Vec<&Param> {
+        self.nodes.iter().flat_map(|n| n.layer.params()).collect()
+    }
+
+    pub fn zero_grad(&mut self) {
+        self.params_mut().into_iter().for_each(Param::zero_grad);
+    }
+
+    /// Number of trainable values.
+    pub fn param_count(&self) -> usize {
+        self.params().iter().map(|p| p.len()).sum()
+    }
+}

@@ -1,0 +1,234 @@
+//! Numeric kernels: GEMM through the `gemm` crate, im2col/col2im for Conv1d, batch-parallel
+//! loops. Natively the batch is split over rayon's threads in fixed contiguous chunks and
+//! partial weight gradients are summed in chunk order, so results are bit-identical for a
+//! given thread count. In wasm everything runs on one thread.
+
+/// A read-only matrix view with arbitrary strides, so transposes cost nothing.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    rs: isize,
+    cs: isize,
+}
+
+impl<'a> Mat<'a> {
+    /// A row-major `rows x cols` matrix.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        debug_assert!(data.len() >= rows * cols);
+        Mat {
+            data,
+            rows,
+            cols,
+            rs: cols as isize,
+            cs: 1,
+        }
+    }
+
+    /// The transpose, as a view.
+    pub fn t(self) -> Self {
+        Mat {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+}
+
+/// `out[m x n] = (out if accumulate) + a[m x k] * b[k x n]`, with `out` row-major.
+pub(crate) fn matmul(out: &mut [f32], a: Mat, b: Mat, accumulate: bool) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "matmul inner dimensions");
+    assert!(out.len() >= m * n, "matmul output buffer");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out[..m * n].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the asserts above and `Mat::new`'s bound check keep every index the strides
+    // can produce inside the three slices; `out` is exclusively borrowed.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cs,
+            a.rs,
+            b.data.as_ptr(),
+            b.cs,
+            b.rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Geometry of a 1-D convolution or pooling window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window1d {
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub pad_left: usize,
+    pub pad_right: usize,
+}
+
+impl Window1d {
+    /// Output length for input length `l`, or `None` if the window does not fit.
+    pub fn out_len(&self, l: usize) -> Option<usize> {
+        let span = self.dilation * (self.kernel - 1) + 1;
+        let padded = l + self.pad_left + self.pad_right;
+        (padded >= span && self.stride > 0).then(|| (padded - span) / self.stride + 1)
+    }
+
+    /// Input position of tap `k` for output `t`, if inside the unpadded input.
+    #[inline]
+    pub fn src(&self, t: usize, k: usize, l: usize) -> Option<usize> {
+        let p = (t * self.stride + k * self.dilation) as isize - self.pad_left as isize;
+        (p >= 0 && (p as usize) < l).then_some(p as usize)
+    }
+}
+
+/// `cols[(c * K + k) * lout + t] = x[c, src(t, k)]` (0 in the padding).
+pub(crate) fn im2col(x: &[f32], c: usize, l: usize, w: Window1d, lout: usize, cols: &mut [f32]) {
+    for ci in 0..c {
+        let xc = &x[ci * l..(ci + 1) * l];
+        for k in 0..w.kernel {
+            let row = &mut cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
+            for (t, v) in row.iter_mut().enumerate() {
+                *v = w.src(t, k, l).map_or(0.0, |p| xc[p]);
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds `cols` back into `dx`.
+pub(crate) fn col2im(cols: &[f32], c: usize, l: usize, w: Window1d, lout: usize, dx: &mut [f32]) {
+    for ci in 0..c {
+        let dxc = &mut dx[ci * l..(ci + 1) * l];
+        for k in 0..w.kernel {
+            let row = &cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
+            for (t, v) in row.iter().enumerate() {
+                if let Some(p) = w.src(t, k, l) {
+                    dxc[p] += v;
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f(first_item, items_out)` over contiguous chunks of `out` (one chunk per thread
+/// natively, one chunk in wasm). `per_item` values belong to each item.
+pub(crate) fn for_batch<F>(out: &mut [f32], per_item: usize, f: F)
+where
+    F: Fn(usize, &mut [f32]) + Sync + Send,
+{
+    let n = out.len().checked_div(per_item).unwrap_or(0);
+    let chunk = n.div_ceil(threads()).max(1);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(chunk * per_item.max(1))
+            .enumerate()
+            .for_each(|(i, o)| f(i * chunk, o));
+    }
+    #[cfg(target_arch = "wasm32")]
+    for (i, o) in out.chunks_mut(chunk * per_item.max(1)).enumerate() {
+        f(i * chunk, o)
+    }
+}
+
+/// Maps contiguous batch chunks to partial results with `f(range)`, then returns them in
+/// chunk order, so reductions over them are deterministic.
+pub(crate) fn map_batch<T, F>(n: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(std::ops::Range<usize>) -> T + Sync + Send,
+{
+    let chunk = n.div_ceil(threads()).max(1);
+    let ranges: Vec<_> = (0..n)
+        .step_by(chunk)
+        .map(|s| s..(s + chunk).min(n))
+        .collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        ranges.into_par_iter().map(f).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        ranges.into_iter().map(f).collect()
+    }
+}
+
+fn threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_matches_hand_product_and_transposes() {
+        // [[1,2,3],[4,5,6]] x [[1,0],[0,1],[1,1]] = [[4,5],[10,11]]
+        let a = [1., 2., 3., 4., 5., 6.];
+        let b = [1., 0., 0., 1., 1., 1.];
+        let mut out = [0.0; 4];
+        matmul(&mut out, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), false);
+        assert_eq!(out, [4., 5., 10., 11.]);
+        matmul(&mut out, Mat::new(&a, 2, 3), Mat::new(&b, 3, 2), true);
+        assert_eq!(out, [8., 10., 20., 22.]);
+        // a^T a = [[17,22,27],[22,29,36],[27,36,45]]
+        let mut out = [0.0; 9];
+        let m = Mat::new(&a, 2, 3);
+        matmul(&mut out, m.t(), m, false);
+        assert_eq!(out, [17., 22., 27., 22., 29., 36., 27., 36., 45.]);
+    }
+
+    #[test]
+    fn im2col_and_col2im_are_adjoint() {
+        let w = Window1d {
+            kernel: 3,
+            stride: 2,
+            dilation: 2,
+            pad_left: 2,
+            pad_right: 1,
+        };
+        let (c, l) = (2, 7);
+        let lout = w.out_len(l).unwrap();
+        let x: Vec<f32> = (0..c * l).map(|i| i as f32 * 0.5 - 1.0).collect();
+        let y: Vec<f32> = (0..c * 3 * lout).map(|i| (i % 5) as f32 - 2.0).collect();
+        let mut cols = vec![0.0; c * 3 * lout];
+        im2col(&x, c, l, w, lout, &mut cols);
+        let mut back = vec![0.0; c * l];
+        col2im(&y, c, l, w, lout, &mut back);
+        // <im2col(x), y> == <x, col2im(y)>
+        let lhs: f32 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
+        let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+        assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
+    }
+}

@@ -1,0 +1,391 @@
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::batchnorm::{BatchNorm1d, BnCache};
+use super::conv::Conv1d;
+use super::linear::Linear;
+use super::{Error, Param, Rng, Tensor, pool};
+
+/// Whether a forward pass trains (batch statistics, dropout) or evaluates.
+pub enum Mode<'a> {
+    Eval,
+    Train(&'a mut Rng),
+}
+
+impl Mode<'_> {
+    pub fn is_train(&self) -> bool {
+        matches!(self, Mode::Train(_))
+    }
+}
+
+/// One operation of a [`Graph`](super::Graph). Layers with weights hold them; the rest are
+/// pure functions of their inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Layer {
+    Conv1d(Conv1d),
+    Linear(Linear),
+    BatchNorm1d(BatchNorm1d),
+    Relu,
+    Elu {
+        alpha: f32,
+    },
+    Softplus,
+    Exp,
+    Sigmoid,
+    /// Softmax over axis 1 (labels of `[batch, k]`, or channels of `[batch, c, l]`).
+    Softmax,
+    MaxPool1d {
+        kernel: usize,
+        stride: usize,
+    },
+    AvgPool1d {
+        kernel: usize,
+        stride: usize,
+    },
+    /// `[batch, c, l]` -> `[batch, c]`.
+    GlobalMaxPool,
+    /// `[batch, c, l]` -> `[batch, c]`.
+    GlobalAvgPool,
+    Dropout {
+        p: f32,
+    },
+    /// `[batch, ...]` -> `[batch, product]`.
+    Flatten,
+    /// Element-wise sum of two same-shaped inputs (residual connections).
+    Add,
+    /// Concatenation of inputs along channels (axis 1).
+    Concat,
+    /// Drops `left` and `right` positions from the length axis (BPNet-style heads).
+    Crop {
+        left: usize,
+        right: usize,
+    },
+}
+
+/// What a layer's backward pass needs from its forward pass, beyond inputs and output.
+#[derive(Clone, Debug, Default)]
+pub enum Cache {
+    #[default]
+    None,
+    ArgMax(Vec<u32>),
+    Mask(Vec<f32>),
+    Bn(BnCache),
+}
+
+fn map(x: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
+    Tensor {
+        shape: x.shape.clone(),
+        data: x.data.iter().map(|&v| f(v)).collect(),
+    }
+}
+
+/// `dy * f(x, y)` element-wise.
+fn chain(x: &Tensor, y: &Tensor, dy: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
+    Tensor {
+        shape: x.shape.clone(),
+        data: x
+            .data
+            .iter()
+            .zip(&y.data)
+            .zip(&dy.data)
+            .map(|((&x, &y), &g)| g * f(x, y))
+            .collect(),
+    }
+}
+
+fn sigmoid(v: f32) -> f32 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+impl Layer {
+    /// How many inputs the layer takes (`None`: two or more).
+    pub fn arity(&self) -> Option<usize> {
+        match self {
+            Layer::Add => Some(2),
+            Layer::Concat => None,
+            _ => Some(1),
+        }
+    }
+
+    /// The trainable parameters, in a fixed order.
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        match self {
+            Layer::Conv1d(c) => std::iter::once(&mut c.weight)
+                .chain(c.bias.as_mut())
+                .collect(),
+            Layer::Linear(l) => std::iter::once(&mut l.weight)
+                .chain(l.bias.as_mut())
+                .collect(),
+            Layer::BatchNorm1d(b) => vec![&mut b.gamma, &mut b.beta],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn params(&self) -> Vec<&Param> {
+        match self {
+            Layer::Conv1d(c) => std::iter::once(&c.weight).chain(c.bias.as_ref()).collect(),
+            Layer::Linear(l) => std::iter::once(&l.weight).chain(l.bias.as_ref()).collect(),
+            Layer::BatchNorm1d(b) => vec![&b.gamma, &b.beta],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn forward(&self, xs: &[&Tensor], mode: &mut Mode) -> Result<(Tensor, Cache), Error> {
+        let x = xs[0];
+        let plain = |t: Tensor| Ok((t, Cache::None));
+        match self {
+            Layer::Conv1d(c) => plain(c.forward(x)?),
+            Layer::Linear(l) => plain(l.forward(x)?),
+            Layer::BatchNorm1d(b) => {
+                let (y, cache) = b.forward(x, mode.is_train())?;
+                Ok((y, Cache::Bn(cache)))
+            }
+            Layer::Relu => plain(map(x, |v| v.max(0.0))),
+            Layer::Elu { alpha } => plain(map(x, |v| if v > 0.0 { v } else { alpha * v.exp_m1() })),
+            Layer::Softplus => plain(map(x, |v| v.max(0.0) + (-v.abs()).exp().ln_1p())),
+            Layer::Exp => plain(map(x, f32::exp)),
+            Layer::Sigmoid => plain(map(x, sigmoid)),
+            Layer::Softmax => plain(softmax(x)?),
+            Layer::MaxPool1d { kernel, stride } => {
+                let (y, arg) = pool::max_pool(x, *kernel, *stride)?;
+                Ok((y, Cache::ArgMax(arg)))
+            }
+            Layer::AvgPool1d { kernel, stride } => plain(pool::avg_pool(x, *kernel, *stride)?),
+            Layer::GlobalMaxPool => {
+                let (_, _, l) = x.ncl("GlobalMaxPool")?;
+                let (y, arg) = pool::max_pool(x, l, 1)?;
+                Ok((flatten(y), Cache::ArgMax(arg)))
+            }
+            Layer::GlobalAvgPool => {
+                let (_, _, l) = x.ncl("GlobalAvgPool")?;
+                plain(flatten(pool::avg_pool(x, l, 1)?))
+            }
+            Layer::Dropout { p } => match mode {
+                Mode::Train(rng) if *p > 0.0 => {
+                    let keep = 1.0 - p;
+                    let mask: Vec<f32> = (0..x.len())
+                        .map(|_| {
+                            if rng.random::<f32>() < keep {
+                                1.0 / keep
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    let y = Tensor {
+                        shape: x.shape.clone(),
+                        data: x.data.iter().zip(&mask).map(|(a, m)| a * m).collect(),
+                    };
+                    Ok((y, Cache::Mask(mask)))
+                }
+                _ => plain(x.clone()),
+            },
+            Layer::Flatten => plain(flatten(x.clone())),
+            Layer::Add => {
+                let b = xs
+                    .get(1)
+                    .ok_or_else(|| Error::Shape("Add needs two inputs".into()))?;
+                if x.shape != b.shape {
+                    return Err(Error::Shape(format!(
+                        "Add needs equal shapes, got {:?} and {:?}",
+                        x.shape, b.shape
+                    )));
+                }
+                plain(Tensor {
+                    shape: x.shape.clone(),
+                    data: x.data.iter().zip(&b.data).map(|(a, b)| a + b).collect(),
+                })
+            }
+            Layer::Concat => plain(concat(xs)?),
+            Layer::Crop { left, right } => {
+                let (n, c, l) = x.ncl("Crop")?;
+                if left + right >= l {
+                    return Err(Error::Shape(format!(
+                        "Crop {left}+{right} leaves nothing of length {l}"
+                    )));
+                }
+                let lo = l - left - right;
+                let mut y = Tensor::zeros(&[n, c, lo]);
+                for (row, out) in y.data.chunks_mut(lo).enumerate() {
+                    out.copy_from_slice(&x.data[row * l + left..row * l + left + lo]);
+                }
+                plain(y)
+            }
+        }
+    }
+
+    /// Gradients with respect to each input; parameter gradients accumulate in place.
+    pub fn backward(
+        &mut self,
+        xs: &[&Tensor],
+        y: &Tensor,
+        cache: &Cache,
+        dy: &Tensor,
+    ) -> Result<Vec<Tensor>, Error> {
+        let x = xs[0];
+        let one = |t: Tensor| Ok(vec![t]);
+        match (self, cache) {
+            (Layer::Conv1d(c), _) => one(c.backward(x, dy)?),
+            (Layer::Linear(l), _) => one(l.backward(x, dy)?),
+            (Layer::BatchNorm1d(b), Cache::Bn(c)) => one(b.backward(x, c, dy)?),
+            (Layer::BatchNorm1d(b), _) => one(b.backward(x, &BnCache::default(), dy)?),
+            (Layer::Relu, _) => one(chain(x, y, dy, |x, _| if x > 0.0 { 1.0 } else { 0.0 })),
+            (Layer::Elu { alpha }, _) => {
+                let a = *alpha;
+                one(chain(
+                    x,
+                    y,
+                    dy,
+                    move |x, y| if x > 0.0 { 1.0 } else { y + a },
+                ))
+            }
+            (Layer::Softplus, _) => one(chain(x, y, dy, |x, _| sigmoid(x))),
+            (Layer::Exp, _) => one(chain(x, y, dy, |_, y| y)),
+            (Layer::Sigmoid, _) => one(chain(x, y, dy, |_, y| y * (1.0 - y))),
+            (Layer::Softmax, _) => one(softmax_backward(y, dy)),
+            (Layer::MaxPool1d { .. }, Cache::ArgMax(arg)) => {
+                one(pool::max_pool_backward(x, arg, dy))
+            }
+            (Layer::GlobalMaxPool, Cache::ArgMax(arg)) => {
+                let dy3 = Tensor {
+                    shape: vec![x.shape[0], x.shape[1], 1],
+                    data: dy.data.clone(),
+                };
+                one(pool::max_pool_backward(x, arg, &dy3))
+            }
+            (Layer::AvgPool1d { kernel, stride }, _) => {
+                one(pool::avg_pool_backward(x, *kernel, *stride, dy))
+            }
+            (Layer::GlobalAvgPool, _) => {
+                let l = x.shape[2];
+                let dy3 = Tensor {
+                    shape: vec![x.shape[0], x.shape[1], 1],
+                    data: dy.data.clone(),
+                };
+                one(pool::avg_pool_backward(x, l, 1, &dy3))
+            }
+            (Layer::Dropout { .. }, Cache::Mask(m)) => one(Tensor {
+                shape: dy.shape.clone(),
+                data: dy.data.iter().zip(m).map(|(g, m)| g * m).collect(),
+            }),
+            (Layer::Dropout { .. }, _) => one(dy.clone()),
+            (Layer::Flatten, _) => one(Tensor {
+                shape: x.shape.clone(),
+                data: dy.data.clone(),
+            }),
+            (Layer::Add, _) => Ok(vec![dy.clone(), dy.clone()]),
+            (Layer::Concat, _) => Ok(split_channels(xs, dy)),
+            (Layer::Crop { left, .. }, _) => {
+                let (_, _, l) = x.ncl("Crop")?;
+                let lo = dy.shape[2];
+                let mut dx = x.zeros_like();
+                for (row, g) in dy.data.chunks(lo).enumerate() {
+                    dx.data[row * l + *left..row * l + *left + lo].copy_from_slice(g);
+                }
+                one(dx)
+            }
+            (layer, _) => Err(Error::Shape(format!(
+                "internal: {layer:?} backward got a cache from another layer"
+            ))),
+        }
+    }
+}
+
+fn flatten(mut t: Tensor) -> Tensor {
+    t.shape = vec![t.batch(), t.per_item()];
+    t
+}
+
+/// Rows over axis 1: `[n, k]` has one row of `k` per item; `[n, c, l]` has `l` rows of `c`
+/// with stride `l`.
+fn softmax(x: &Tensor) -> Result<Tensor, Error> {
+    let (n, k, inner) = match x.shape[..] {
+        [n, k] => (n, k, 1),
+        [n, k, l] => (n, k, l),
+        _ => {
+            return Err(Error::Shape(format!(
+                "Softmax needs rank 2 or 3, got {:?}",
+                x.shape
+            )));
+        }
+    };
+    let mut y = x.clone();
+    for b in 0..n {
+        for t in 0..inner {
+            let idx = |j: usize| (b * k + j) * inner + t;
+            let m = (0..k)
+                .map(|j| x.data[idx(j)])
+                .fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0;
+            for j in 0..k {
+                let e = (x.data[idx(j)] - m).exp();
+                y.data[idx(j)] = e;
+                sum += e;
+            }
+            for j in 0..k {
+                y.data[idx(j)] /= sum;
+            }
+        }
+    }
+    Ok(y)
+}
+
+fn softmax_backward(y: &Tensor, dy: &Tensor) -> Tensor {
+    let (n, k) = (y.shape[0], y.shape[1]);
+    let inner = y.shape.get(2).copied().unwrap_or(1);
+    let mut dx = y.zeros_like();
+    for b in 0..n {
+        for t in 0..inner {
+            let idx = |j: usize| (b * k + j) * inner + t;
+            let dot: f32 = (0..k).map(|j| y.data[idx(j)] * dy.data[idx(j)]).sum();
+            for j in 0..k {
+                dx.data[idx(j)] = y.data[idx(j)] * (dy.data[idx(j)] - dot);
+            }
+        }
+    }
+    dx
+}
+
+fn concat(xs: &[&Tensor]) -> Result<Tensor, Error> {
+    let n = xs[0].batch();
+    let inner: usize = xs[0].shape.iter().skip(2).product();
+    let mut channels = 0;
+    for x in xs {
+        if x.batch() != n
+            || x.shape.iter().skip(2).product::<usize>() != inner
+            || x.shape.len() != xs[0].shape.len()
+        {
+            return Err(Error::Shape(format!(
+                "Concat needs equal batch and length, got {:?} and {:?}",
+                xs[0].shape, x.shape
+            )));
+        }
+        channels += x.shape[1];
+    }
+    let mut shape = xs[0].shape.clone();
+    shape[1] = channels;
+    let mut data = Vec::with_capacity(n * channels * inner);
+    for b in 0..n {
+        for x in xs {
+            let per = x.per_item();
+            data.extend_from_slice(&x.data[b * per..(b + 1) * per]);
+        }
+    }
+    Ok(Tensor { shape, data })
+}
+
+fn split_channels(xs: &[&Tensor], dy: &Tensor) -> Vec<Tensor> {
+    let n = dy.batch();
+    let per_out = dy.per_item();
+    let mut out: Vec<Tensor> = xs.iter().map(|x| x.zeros_like()).collect();
+    for b in 0..n {
+        let mut off = b * per_out;
+        for g in out.iter_mut() {
+            let per = g.per_item();
+            g.data[b * per..(b + 1) * per].copy_from_slice(&dy.data[off..off + per]);
+            off += per;
+        }
+    }
+    out
+}

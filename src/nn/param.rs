@@ -1,0 +1,91 @@
+use rand::RngExt;
+use rand_distr::{Distribution, Normal, Uniform};
+use serde::{Deserialize, Serialize};
+
+use super::Rng;
+
+/// A trainable tensor and its gradient.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub shape: Vec<usize>,
+    pub value: Vec<f32>,
+    #[serde(skip)]
+    pub grad: Vec<f32>,
+    /// Frozen parameters keep their values during training (transfer learning).
+    #[serde(default)]
+    pub frozen: bool,
+}
+
+/// Weight initialisation schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// He et al. 2015: normal with std sqrt(2 / fan_in), for ReLU networks.
+    KaimingNormal,
+    /// Glorot & Bengio 2010: uniform in +-sqrt(6 / (fan_in + fan_out)).
+    XavierUniform,
+    Zeros,
+    Ones,
+}
+
+impl Param {
+    pub fn new(shape: &[usize], value: Vec<f32>) -> Param {
+        let n = value.len();
+        Param {
+            shape: shape.to_vec(),
+            value,
+            grad: vec![0.0; n],
+            frozen: false,
+        }
+    }
+
+    /// A parameter of `shape` drawn from `init`; fan-in is the product of all dims but the
+    /// first, fan-out the product of all but the second (PyTorch's convention).
+    pub fn init(shape: &[usize], init: Init, rng: &mut Rng) -> Param {
+        let n: usize = shape.iter().product();
+        let fan_in: usize = shape.iter().skip(1).product::<usize>().max(1);
+        let fan_out: usize = (shape[0] * shape.iter().skip(2).product::<usize>()).max(1);
+        let value = match init {
+            Init::Zeros => vec![0.0; n],
+            Init::Ones => vec![1.0; n],
+            Init::KaimingNormal => {
+                let d = Normal::new(0.0f32, (2.0 / fan_in as f32).sqrt()).expect("std > 0");
+                (0..n).map(|_| d.sample(rng)).collect()
+            }
+            Init::XavierUniform => {
+                let a = (6.0 / (fan_in + fan_out) as f32).sqrt();
+                let d = Uniform::new_inclusive(-a, a).expect("a > 0");
+                (0..n).map(|_| d.sample(rng)).collect()
+            }
+        };
+        Param::new(shape, value)
+    }
+
+    /// A bias in PyTorch's default range, uniform in +-1/sqrt(fan_in).
+    pub fn bias(n: usize, fan_in: usize, rng: &mut Rng) -> Param {
+        let a = 1.0 / (fan_in.max(1) as f32).sqrt();
+        Param::new(&[n], (0..n).map(|_| rng.random_range(-a..=a)).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// Sets the gradient to zero (allocating it after deserialisation).
+    pub fn zero_grad(&mut self) {
+        self.grad.clear();
+        self.grad.resize(self.value.len(), 0.0);
+    }
+
+    /// The gradient buffer, allocated on first use.
+    pub(crate) fn grad_mut(&mut self) -> &mut [f32] {
+        if self.grad.len() != self.value.len() {
+            self.zero_grad();
+        }
+        &mut self.grad
+    }
+}
