@@ -9,6 +9,8 @@ pub enum Error {
     Model(#[from] crate::model::Error),
     #[error(transparent)]
     Nn(#[from] crate::nn::Error),
+    #[error(transparent)]
+    Onnx(#[from] crate::onnx::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

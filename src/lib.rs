@@ -22,6 +22,7 @@ mod error;
 pub mod io;
 pub mod model;
 pub mod nn;
+pub mod onnx;
 pub mod output;
 pub mod train;
 #[cfg(feature = "wasm")]

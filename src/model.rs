@@ -14,6 +14,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
 pub use metadata::{Metadata, Overrides, keys};
+pub(crate) use proto::dims as proto_dims;
 pub use proto::{Dim, ProtoSummary, TensorInfo};
 
 use crate::encode::{self, Alphabet, Encoder, Layout, UnknownPolicy, Window};

@@ -139,3 +139,8 @@ pub fn summarize(proto: &pb::ModelProto) -> ProtoSummary {
             .collect(),
     }
 }
+
+/// Declared dims of a graph input: `Some(n)` when fixed.
+pub fn dims(v: &pb::ValueInfoProto) -> Vec<Option<usize>> {
+    tensor_info(v).shape.iter().map(Dim::fixed).collect()
+}

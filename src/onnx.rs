@@ -1,0 +1,35 @@
+//! ONNX export from `nn` graphs and import of ONNX graphs into `nn`.
+//!
+//! Export writes a standard opset-13 model with the `seqlens.*` metadata, which tract,
+//! onnxruntime and the seqlens npm package run as is. Import reads graphs made of the engine's
+//! op set (for example PyTorch's `torch.onnx.export` of a DeepSEA/Basset-style CNN) so they can
+//! be fine-tuned and differentiated; a model outside that set still runs for plain inference
+//! through `model::Model` (tract).
+
+mod export;
+mod import;
+mod proto;
+
+pub use export::{ExportMeta, export};
+pub use import::import;
+
+/// Errors raised by ONNX export and import.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a valid ONNX model: {0}")]
+    Corrupt(String),
+    #[error(
+        "ONNX operator '{op}' (node '{node}') is not in the engine's op set; the model can still run for inference (seqlens predict), but not be trained or differentiated"
+    )]
+    UnsupportedOp { op: String, node: String },
+    #[error("node '{node}' ({op}): {message}")]
+    Node {
+        node: String,
+        op: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Graph(String),
+    #[error(transparent)]
+    Nn(#[from] crate::nn::Error),
+}

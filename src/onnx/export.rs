@@ -1,0 +1,215 @@
+use prost::Message;
+use tract_onnx::pb;
+
+use super::Error;
+use super::proto::{attr_float, attr_int, attr_ints, f32_tensor, i64_tensor, value_info};
+use crate::model::{Metadata, keys};
+use crate::nn::{Graph, Layer};
+
+/// What the exported model says about itself in `metadata_props`.
+#[derive(Clone, Debug)]
+pub struct ExportMeta {
+    pub metadata: Metadata,
+    /// Free-form `key = value` pairs added beside the `seqlens.*` keys.
+    pub extra: Vec<(String, String)>,
+}
+
+/// Writes `graph` as an ONNX model (opset 13) taking `sequence: [batch, C, L]` and returning
+/// `output`. Dropout disappears (it is the identity at inference); batch norm is exported as
+/// `BatchNormalization` with its running statistics.
+pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
+    if graph.nodes.is_empty() {
+        return Err(Error::Graph("cannot export an empty graph".into()));
+    }
+    let mut nodes = Vec::new();
+    let mut inits = Vec::new();
+    // names[v]: the ONNX tensor holding value v (0 = input, i + 1 = node i's output).
+    let mut names = vec!["sequence".to_string()];
+    let last = graph.nodes.len() - 1;
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let ins: Vec<String> = node.inputs.iter().map(|&j| names[j].clone()).collect();
+        let out = if i == last {
+            "output".to_string()
+        } else {
+            format!("{}_out", node.name)
+        };
+        let p = |s: &str| format!("{}.{s}", node.name);
+        let mut op = |op_type: &str,
+                      inputs: Vec<String>,
+                      output: &str,
+                      attribute: Vec<pb::AttributeProto>| {
+            nodes.push(pb::NodeProto {
+                input: inputs,
+                output: vec![output.to_string()],
+                name: format!("{}:{op_type}", node.name),
+                op_type: op_type.into(),
+                attribute,
+                ..Default::default()
+            })
+        };
+        match &node.layer {
+            Layer::Conv1d(c) => {
+                let mut inputs = vec![ins[0].clone(), p("weight")];
+                inits.push(f32_tensor(&p("weight"), &c.weight.shape, &c.weight.value));
+                if let Some(b) = &c.bias {
+                    inputs.push(p("bias"));
+                    inits.push(f32_tensor(&p("bias"), &b.shape, &b.value));
+                }
+                op(
+                    "Conv",
+                    inputs,
+                    &out,
+                    vec![
+                        attr_ints("kernel_shape", &[c.kernel as i64]),
+                        attr_ints("strides", &[c.stride as i64]),
+                        attr_ints("dilations", &[c.dilation as i64]),
+                        attr_ints("pads", &[c.pad_left as i64, c.pad_right as i64]),
+                    ],
+                );
+            }
+            Layer::Linear(l) => {
+                let mut inputs = vec![ins[0].clone(), p("weight")];
+                inits.push(f32_tensor(&p("weight"), &l.weight.shape, &l.weight.value));
+                if let Some(b) = &l.bias {
+                    inputs.push(p("bias"));
+                    inits.push(f32_tensor(&p("bias"), &b.shape, &b.value));
+                }
+                op("Gemm", inputs, &out, vec![attr_int("transB", 1)]);
+            }
+            Layer::BatchNorm1d(b) => {
+                let c = [b.channels];
+                inits.push(f32_tensor(&p("weight"), &c, &b.gamma.value));
+                inits.push(f32_tensor(&p("bias"), &c, &b.beta.value));
+                inits.push(f32_tensor(&p("running_mean"), &c, &b.running_mean));
+                inits.push(f32_tensor(&p("running_var"), &c, &b.running_var));
+                let inputs = [
+                    ins[0].clone(),
+                    p("weight"),
+                    p("bias"),
+                    p("running_mean"),
+                    p("running_var"),
+                ];
+                op(
+                    "BatchNormalization",
+                    inputs.to_vec(),
+                    &out,
+                    vec![
+                        attr_float("epsilon", b.eps),
+                        attr_float("momentum", 1.0 - b.momentum),
+                    ],
+                );
+            }
+            Layer::Relu => op("Relu", ins, &out, vec![]),
+            Layer::Elu { alpha } => op("Elu", ins, &out, vec![attr_float("alpha", *alpha)]),
+            Layer::Softplus => op("Softplus", ins, &out, vec![]),
+            Layer::Exp => op("Exp", ins, &out, vec![]),
+            Layer::Sigmoid => op("Sigmoid", ins, &out, vec![]),
+            Layer::Softmax => op("Softmax", ins, &out, vec![attr_int("axis", 1)]),
+            Layer::MaxPool1d { kernel, stride } => op(
+                "MaxPool",
+                ins,
+                &out,
+                vec![
+                    attr_ints("kernel_shape", &[*kernel as i64]),
+                    attr_ints("strides", &[*stride as i64]),
+                ],
+            ),
+            Layer::AvgPool1d { kernel, stride } => op(
+                "AveragePool",
+                ins,
+                &out,
+                vec![
+                    attr_ints("kernel_shape", &[*kernel as i64]),
+                    attr_ints("strides", &[*stride as i64]),
+                ],
+            ),
+            Layer::GlobalMaxPool | Layer::GlobalAvgPool => {
+                let kind = if matches!(node.layer, Layer::GlobalMaxPool) {
+                    "GlobalMaxPool"
+                } else {
+                    "GlobalAveragePool"
+                };
+                let pooled = p("pooled");
+                op(kind, ins, &pooled, vec![]);
+                op("Flatten", vec![pooled], &out, vec![attr_int("axis", 1)]);
+            }
+            Layer::Dropout { .. } => op("Identity", ins, &out, vec![]),
+            Layer::Flatten => op("Flatten", ins, &out, vec![attr_int("axis", 1)]),
+            Layer::Add => op("Add", ins, &out, vec![]),
+            Layer::Concat => op("Concat", ins, &out, vec![attr_int("axis", 1)]),
+            Layer::Crop { left, right } => {
+                inits.push(i64_tensor(&p("starts"), &[*left as i64]));
+                let end = if *right == 0 {
+                    i64::MAX
+                } else {
+                    -(*right as i64)
+                };
+                inits.push(i64_tensor(&p("ends"), &[end]));
+                inits.push(i64_tensor(&p("axes"), &[2]));
+                let inputs = [ins[0].clone(), p("starts"), p("ends"), p("axes")];
+                op("Slice", inputs.to_vec(), &out, vec![]);
+            }
+        }
+        names.push(out);
+    }
+    let m = &meta.metadata;
+    let c = graph.input_shape.first().copied().unwrap_or(0) as i64;
+    let l = graph
+        .input_shape
+        .get(1)
+        .map(|&l| Ok(l as i64))
+        .unwrap_or(Err("length"));
+    let input = match m.layout {
+        crate::encode::Layout::Ncl => value_info("sequence", Some(&[Err("batch"), Ok(c), l])),
+        crate::encode::Layout::Nlc => {
+            return Err(Error::Graph(
+                "export writes NCL models; the engine is channels-first".into(),
+            ));
+        }
+    };
+    // The output shape, from one zero sequence through the engine: [batch, ...].
+    let mut probe = vec![1];
+    probe.extend(&graph.input_shape);
+    let y = graph.predict(&crate::nn::Tensor::zeros(&probe))?;
+    let mut out_dims: Vec<Result<i64, &str>> = vec![Err("batch")];
+    out_dims.extend(y.shape[1..].iter().map(|&d| Ok(d as i64)));
+    let mut props = vec![
+        (keys::ALPHABET.to_string(), m.alphabet.to_string()),
+        (keys::LAYOUT.to_string(), m.layout.to_string()),
+        (keys::N_POLICY.to_string(), m.n_policy.to_string()),
+        (
+            keys::LABELS.to_string(),
+            serde_json::to_string(&m.labels).unwrap_or_else(|_| "[]".into()),
+        ),
+    ];
+    if let Some(len) = m.length {
+        props.push((keys::LENGTH.to_string(), len.to_string()));
+    }
+    if let Some(task) = &m.task {
+        props.push((keys::TASK.to_string(), task.clone()));
+    }
+    props.extend(meta.extra.iter().cloned());
+    let model = pb::ModelProto {
+        ir_version: 8,
+        producer_name: "seqlens".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        metadata_props: props
+            .into_iter()
+            .map(|(key, value)| pb::StringStringEntryProto { key, value })
+            .collect(),
+        graph: Some(pb::GraphProto {
+            name: "seqlens".into(),
+            node: nodes,
+            initializer: inits,
+            input: vec![input],
+            output: vec![value_info("output", Some(&out_dims))],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(model.encode_to_vec())
+}
