@@ -1,12 +1,19 @@
-//! Training: losses, optimisers and learning-rate schedules, metrics.
+//! Training: datasets, architectures and presets, losses, optimisers and schedules, metrics,
+//! and the resumable training loop.
 //!
-//! This module owns what turns a `nn::Graph` into a trained model. It reads data through `io`
-//! and `encode` and never touches JavaScript.
+//! This module owns what turns sequences and labels into a trained `nn::Graph`. It reads data
+//! through `io` and `encode`; files (checkpoints, logs) are written by the caller.
 
+pub mod arch;
+pub mod data;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
+pub mod trainer;
 
+pub use arch::{Arch, LayerSpec, PRESETS, preset};
+pub use data::{Dataset, Split, kfold, split};
 pub use loss::Loss;
 pub use metrics::{Metrics, evaluate};
 pub use optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};
+pub use trainer::{Checkpoint, EpochLog, Event, TrainConfig, final_graph, fit};

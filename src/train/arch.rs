@@ -1,0 +1,426 @@
+//! Architectures as data: a list of layer specs (from a TOML/JSON config or a named preset)
+//! built into an `nn::Graph` with seeded initial weights.
+
+use serde::{Deserialize, Serialize};
+
+use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Rng, Tensor};
+
+/// One layer of an architecture, without weights. Sizes of inputs are inferred.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    Conv {
+        filters: usize,
+        kernel: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        #[serde(default = "one")]
+        dilation: usize,
+        #[serde(default = "same")]
+        padding: Padding,
+    },
+    Dense {
+        units: usize,
+    },
+    BatchNorm,
+    Relu,
+    Elu,
+    Softplus,
+    Exp,
+    Sigmoid,
+    Softmax,
+    MaxPool {
+        size: usize,
+        #[serde(default)]
+        stride: Option<usize>,
+    },
+    AvgPool {
+        size: usize,
+        #[serde(default)]
+        stride: Option<usize>,
+    },
+    GlobalMaxPool,
+    GlobalAvgPool,
+    Dropout {
+        p: f32,
+    },
+    Flatten,
+    Crop {
+        left: usize,
+        right: usize,
+    },
+    /// `x + f(x)` where `f` is the inner stack (which must keep the shape).
+    Residual {
+        layers: Vec<LayerSpec>,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+
+fn same() -> Padding {
+    Padding::Same
+}
+
+/// A complete architecture: body layers, then a dense (or 1x1 conv) head to `outputs`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Arch {
+    pub layers: Vec<LayerSpec>,
+}
+
+use LayerSpec::*;
+
+/// The published reference architectures, with widths scaled by `width` (1.0 = as
+/// published) and, for BPNet, `depth` dilated residual layers (published: 9).
+pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
+    let w = |n: usize| ((n as f32 * width).round() as usize).max(1);
+    let conv = |f: usize, k: usize| Conv {
+        filters: w(f),
+        kernel: k,
+        stride: 1,
+        dilation: 1,
+        padding: Padding::Valid,
+    };
+    let layers = match name {
+        // Alipanahi et al. 2015: 16 motif detectors of length 24, max pooling, 32 hidden units.
+        "deepbind" => vec![
+            Conv {
+                filters: w(16),
+                kernel: 24,
+                stride: 1,
+                dilation: 1,
+                padding: Padding::Same,
+            },
+            Relu,
+            GlobalMaxPool,
+            Dense { units: w(32) },
+            Relu,
+            Dropout { p: 0.5 },
+        ],
+        // Kelley et al. 2016 (600 bp): 300x19, 200x11, 200x7 conv with batch norm and max
+        // pooling 3, 4, 4; two dense layers of 1000 with dropout 0.3.
+        "basset" => vec![
+            conv(300, 19),
+            BatchNorm,
+            Relu,
+            MaxPool {
+                size: 3,
+                stride: None,
+            },
+            conv(200, 11),
+            BatchNorm,
+            Relu,
+            MaxPool {
+                size: 4,
+                stride: None,
+            },
+            conv(200, 7),
+            BatchNorm,
+            Relu,
+            MaxPool {
+                size: 4,
+                stride: None,
+            },
+            Flatten,
+            Dense { units: w(1000) },
+            BatchNorm,
+            Relu,
+            Dropout { p: 0.3 },
+            Dense { units: w(1000) },
+            BatchNorm,
+            Relu,
+            Dropout { p: 0.3 },
+        ],
+        // Zhou & Troyanskaya 2015 (1000 bp): 320x8, 480x8, 960x8 conv, pooling 4, dense 925.
+        "deepsea" => vec![
+            conv(320, 8),
+            Relu,
+            MaxPool {
+                size: 4,
+                stride: None,
+            },
+            Dropout { p: 0.2 },
+            conv(480, 8),
+            Relu,
+            MaxPool {
+                size: 4,
+                stride: None,
+            },
+            Dropout { p: 0.2 },
+            conv(960, 8),
+            Relu,
+            Dropout { p: 0.5 },
+            Flatten,
+            Dense { units: w(925) },
+            Relu,
+        ],
+        // Avsec et al. 2021: 64x25 conv, then dilated residual 64x3 convs with dilation
+        // 2, 4, ..., 2^depth; here pooled to per-sequence outputs (the count head).
+        "bpnet" => {
+            let mut l = vec![
+                Conv {
+                    filters: w(64),
+                    kernel: 25,
+                    stride: 1,
+                    dilation: 1,
+                    padding: Padding::Same,
+                },
+                Relu,
+            ];
+            for i in 1..=depth.unwrap_or(9) {
+                l.push(Residual {
+                    layers: vec![
+                        Conv {
+                            filters: w(64),
+                            kernel: 3,
+                            stride: 1,
+                            dilation: 1 << i,
+                            padding: Padding::Same,
+                        },
+                        Relu,
+                    ],
+                });
+            }
+            l.push(GlobalAvgPool);
+            l
+        }
+        _ => return None,
+    };
+    Some(Arch { layers })
+}
+
+pub const PRESETS: &[&str] = &["deepbind", "basset", "deepsea", "bpnet"];
+
+/// The current per-item shape after `g`'s last node (or the input).
+fn shape_now(g: &Graph) -> Result<Vec<usize>, nn::Error> {
+    if g.nodes.is_empty() {
+        return Ok(g.input_shape.clone());
+    }
+    let mut s = vec![1];
+    s.extend(&g.input_shape);
+    Ok(g.predict(&Tensor::zeros(&s))?.shape[1..].to_vec())
+}
+
+fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::Error> {
+    let shape = shape_now(g)?;
+    let n = g.nodes.len();
+    let name = |kind: &str| format!("{kind}{n}");
+    let channels = || {
+        shape
+            .first()
+            .copied()
+            .ok_or_else(|| nn::Error::Shape("no channels".into()))
+    };
+    let need3 = |what: &str| -> Result<(), nn::Error> {
+        if shape.len() != 2 {
+            return Err(nn::Error::Shape(format!(
+                "{what} needs [channels, length] input, got {shape:?} (after Flatten or global pooling?)"
+            )));
+        }
+        Ok(())
+    };
+    match spec {
+        Conv {
+            filters,
+            kernel,
+            stride,
+            dilation,
+            padding,
+        } => {
+            need3("conv")?;
+            g.push(
+                name("conv"),
+                Layer::Conv1d(Conv1d::new(
+                    channels()?,
+                    *filters,
+                    *kernel,
+                    *stride,
+                    *dilation,
+                    *padding,
+                    true,
+                    rng,
+                )),
+            )?;
+        }
+        Dense { units } => {
+            let fi: usize = shape.iter().product();
+            if shape.len() != 1 {
+                g.push(name("flatten"), Layer::Flatten)?;
+            }
+            g.push(
+                name("dense"),
+                Layer::Linear(Linear::new(fi, *units, true, rng)),
+            )?;
+        }
+        BatchNorm => {
+            g.push(
+                name("bn"),
+                Layer::BatchNorm1d(BatchNorm1d::new(channels()?)),
+            )?;
+        }
+        Relu => {
+            g.push(name("relu"), Layer::Relu)?;
+        }
+        Elu => {
+            g.push(name("elu"), Layer::Elu { alpha: 1.0 })?;
+        }
+        Softplus => {
+            g.push(name("softplus"), Layer::Softplus)?;
+        }
+        Exp => {
+            g.push(name("exp"), Layer::Exp)?;
+        }
+        Sigmoid => {
+            g.push(name("sigmoid"), Layer::Sigmoid)?;
+        }
+        Softmax => {
+            g.push(name("softmax"), Layer::Softmax)?;
+        }
+        MaxPool { size, stride } => {
+            need3("max_pool")?;
+            g.push(
+                name("maxpool"),
+                Layer::MaxPool1d {
+                    kernel: *size,
+                    stride: stride.unwrap_or(*size),
+                },
+            )?;
+        }
+        AvgPool { size, stride } => {
+            need3("avg_pool")?;
+            g.push(
+                name("avgpool"),
+                Layer::AvgPool1d {
+                    kernel: *size,
+                    stride: stride.unwrap_or(*size),
+                },
+            )?;
+        }
+        GlobalMaxPool => {
+            need3("global_max_pool")?;
+            g.push(name("gmp"), Layer::GlobalMaxPool)?;
+        }
+        GlobalAvgPool => {
+            need3("global_avg_pool")?;
+            g.push(name("gap"), Layer::GlobalAvgPool)?;
+        }
+        Dropout { p } => {
+            g.push(name("dropout"), Layer::Dropout { p: *p })?;
+        }
+        Flatten => {
+            g.push(name("flatten"), Layer::Flatten)?;
+        }
+        Crop { left, right } => {
+            g.push(
+                name("crop"),
+                Layer::Crop {
+                    left: *left,
+                    right: *right,
+                },
+            )?;
+        }
+        Residual { layers } => {
+            let start = g.nodes.len();
+            for l in layers {
+                push_spec(g, l, rng)?;
+            }
+            if shape_now(g)? != shape {
+                return Err(nn::Error::Shape(format!(
+                    "a residual block must keep the shape {shape:?}"
+                )));
+            }
+            let end = g.nodes.len();
+            g.add(format!("add{end}"), Layer::Add, &[end, start])?;
+        }
+    }
+    Ok(())
+}
+
+impl Arch {
+    /// Builds the graph for inputs `[channels, length]` with a dense head to `outputs` logits.
+    pub fn build(
+        &self,
+        channels: usize,
+        length: usize,
+        outputs: usize,
+        seed: u64,
+    ) -> Result<Graph, nn::Error> {
+        let mut rng = nn::rng(seed);
+        let mut g = Graph::new(&[channels, length]);
+        for spec in &self.layers {
+            push_spec(&mut g, spec, &mut rng)?;
+        }
+        push_spec(&mut g, &Dense { units: outputs }, &mut rng)?;
+        Ok(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_build_with_published_sizes() {
+        // Basset at 600 bp: 600-19+1=582 -> /3=194 -> -10=184 -> /4=46 -> -6=40 -> /4=10;
+        // 200*10=2000 features into the first dense layer, as in the paper.
+        let g = preset("basset", 1.0, None)
+            .unwrap()
+            .build(4, 600, 164, 1)
+            .unwrap();
+        let dense = g.nodes.iter().find_map(|n| match &n.layer {
+            Layer::Linear(l) => Some(l.in_features),
+            _ => None,
+        });
+        assert_eq!(dense, Some(2000));
+        // DeepSEA at 1000 bp: 960 x 53 into the 925-unit layer.
+        let g = preset("deepsea", 0.25, None)
+            .unwrap()
+            .build(4, 1000, 919, 1)
+            .unwrap();
+        let dense = g.nodes.iter().find_map(|n| match &n.layer {
+            Layer::Linear(l) => Some(l.in_features),
+            _ => None,
+        });
+        assert_eq!(dense, Some(240 * 53));
+        let g = preset("bpnet", 0.25, Some(3))
+            .unwrap()
+            .build(4, 200, 2, 1)
+            .unwrap();
+        assert_eq!(g.nodes.iter().filter(|n| n.layer == Layer::Add).count(), 3);
+        assert!(
+            preset("deepbind", 1.0, None)
+                .unwrap()
+                .build(4, 101, 1, 1)
+                .is_ok()
+        );
+        assert!(preset("nope", 1.0, None).is_none());
+    }
+
+    #[test]
+    fn config_parses_from_toml() {
+        let arch: Arch = toml::from_str(
+            r#"
+            [[layers]]
+            type = "conv"
+            filters = 8
+            kernel = 5
+            [[layers]]
+            type = "relu"
+            [[layers]]
+            type = "residual"
+            layers = [{ type = "conv", filters = 8, kernel = 3, dilation = 2 }, { type = "relu" }]
+            [[layers]]
+            type = "global_max_pool"
+            "#,
+        )
+        .unwrap();
+        let g = arch.build(4, 50, 3, 7).unwrap();
+        assert_eq!(
+            g.predict(&Tensor::zeros(&[2, 4, 50])).unwrap().shape,
+            [2, 3]
+        );
+        let err = toml::from_str::<Arch>("[[layers]]\ntype = \"conv\"\nfilters = 2\n").unwrap_err();
+        assert!(err.to_string().contains("kernel"), "{err}");
+    }
+}

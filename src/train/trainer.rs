@@ -1,0 +1,362 @@
+//! The training loop: shuffled minibatches with augmentation, validation each epoch,
+//! learning-rate schedule, early stopping, and a resumable [`Checkpoint`].
+//!
+//! Every epoch draws its randomness (shuffle, augmentation, dropout) from a generator seeded
+//! by `(seed, epoch)`, so resuming from a checkpoint continues exactly as an uninterrupted
+//! run would.
+
+use rand::RngExt;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::data::{Dataset, Split};
+use super::loss::Loss;
+use super::metrics::{self, Metrics};
+use super::optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};
+use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
+use crate::nn::{self, Graph, Layer, Mode, Tensor};
+
+/// Hyper-parameters of a training run (the `[train]` table of a config file).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: Optimizer,
+    pub loss: Loss,
+    pub schedule: Schedule,
+    /// Clip the global gradient norm to this value.
+    pub clip_norm: Option<f32>,
+    /// Stop after this many epochs without a better validation score.
+    pub patience: Option<usize>,
+    pub seed: u64,
+    /// Train on a random strand of each sequence.
+    pub augment_rc: bool,
+    /// Shift each sequence by up to this many bases (filling with N).
+    pub max_shift: usize,
+    /// Weight positives by negatives/positives per label (binary cross-entropy only).
+    pub balance: bool,
+    pub split: Split,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 64,
+            optimizer: Optimizer::adam(1e-3),
+            loss: Loss::BceWithLogits { pos_weight: None },
+            schedule: Schedule::Constant,
+            clip_norm: None,
+            patience: Some(5),
+            seed: 1,
+            augment_rc: false,
+            max_shift: 0,
+            balance: false,
+            split: Split::Random {
+                valid: 0.1,
+                test: 0.1,
+            },
+        }
+    }
+}
+
+/// One epoch's line of the training log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid_loss: Option<f64>,
+    /// Mean AUROC (classification) or mean Pearson r (regression) on validation data.
+    pub valid_score: Option<f64>,
+    pub lr: f32,
+}
+
+/// Everything needed to continue training: weights, optimiser and schedule state, progress.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub config: TrainConfig,
+    pub alphabet: Alphabet,
+    pub labels: Vec<String>,
+    pub graph: Graph,
+    pub best: Graph,
+    pub best_score: Option<f64>,
+    pub stale_epochs: usize,
+    pub optim: OptimState,
+    pub scheduler: Scheduler,
+    /// Epochs completed.
+    pub epoch: usize,
+    pub log: Vec<EpochLog>,
+    pub stopped_early: bool,
+}
+
+/// What the loop reports as it goes.
+pub enum Event<'a> {
+    Batch {
+        epoch: usize,
+        done: usize,
+        total: usize,
+        loss: f64,
+    },
+    Epoch {
+        log: &'a EpochLog,
+        checkpoint: &'a Checkpoint,
+    },
+}
+
+impl Checkpoint {
+    pub fn new(
+        graph: Graph,
+        config: TrainConfig,
+        alphabet: Alphabet,
+        labels: Vec<String>,
+    ) -> Checkpoint {
+        let scheduler = Scheduler::new(config.schedule.clone(), config.optimizer.lr());
+        Checkpoint {
+            best: graph.clone(),
+            graph,
+            config,
+            alphabet,
+            labels,
+            best_score: None,
+            stale_epochs: 0,
+            optim: OptimState::default(),
+            scheduler,
+            epoch: 0,
+            log: Vec::new(),
+            stopped_early: false,
+        }
+    }
+
+    fn length(&self) -> usize {
+        self.graph.input_shape.get(1).copied().unwrap_or(0)
+    }
+
+    /// Is the loss a classification loss (scores are AUROC, outputs probabilities)?
+    pub fn classification(&self) -> bool {
+        matches!(
+            self.config.loss,
+            Loss::BceWithLogits { .. } | Loss::SoftmaxCrossEntropy
+        )
+    }
+}
+
+/// The activation that turns the graph's logits into the predictions users see.
+pub fn output_activation(loss: &Loss) -> Option<Layer> {
+    match loss {
+        Loss::BceWithLogits { .. } => Some(Layer::Sigmoid),
+        Loss::SoftmaxCrossEntropy | Loss::MultinomialNll => Some(Layer::Softmax),
+        Loss::Poisson => Some(Layer::Exp),
+        Loss::Mse => None,
+    }
+}
+
+fn epoch_rng(seed: u64, epoch: usize) -> nn::Rng {
+    nn::rng(seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Encodes rows `idx` of `d` as `[n, C, L]`, with optional strand and shift augmentation.
+fn batch(
+    d: &Dataset,
+    idx: &[usize],
+    enc: &Encoder,
+    length: usize,
+    aug: Option<(&mut nn::Rng, bool, usize)>,
+) -> Result<(Tensor, Tensor), crate::Error> {
+    let c = enc.channels();
+    let k = d.labels.len();
+    let mut x = vec![0.0; idx.len() * c * length];
+    let mut y = Vec::with_capacity(idx.len() * k);
+    let wildcard = enc.alphabet().wildcard();
+    let mut aug = aug;
+    for (b, &i) in idx.iter().enumerate() {
+        let (mut s, _) = encode::fit(&d.seqs[i], length, wildcard);
+        if let Some((rng, rc, shift)) = aug.as_mut() {
+            if *rc && rng.random::<bool>() {
+                encode::reverse_complement_in_place(&mut s, enc.alphabet())?;
+            }
+            if *shift > 0 {
+                let sh = rng.random_range(-(*shift as i64)..=*shift as i64);
+                let mut out = vec![wildcard; length];
+                for (t, o) in out.iter_mut().enumerate() {
+                    let src = t as i64 - sh;
+                    if (0..length as i64).contains(&src) {
+                        *o = s[src as usize];
+                    }
+                }
+                s = out;
+            }
+        }
+        enc.encode_into(
+            &d.ids[i],
+            &s,
+            Layout::Ncl,
+            &mut x[b * c * length..(b + 1) * c * length],
+        )?;
+        y.extend_from_slice(d.row(i));
+    }
+    Ok((
+        Tensor::new(&[idx.len(), c, length], x)?,
+        Tensor::new(&[idx.len(), k], y)?,
+    ))
+}
+
+fn encoder(alphabet: Alphabet) -> Encoder {
+    Encoder::new(alphabet, NPolicy::Zero, UnknownPolicy::AsN)
+}
+
+/// Predictions (after the output activation) and the mean loss of `graph` on `d`.
+pub fn predict(
+    graph: &Graph,
+    loss: &Loss,
+    alphabet: Alphabet,
+    d: &Dataset,
+) -> Result<(Vec<f32>, f64), crate::Error> {
+    let enc = encoder(alphabet);
+    let length = graph.input_shape[1];
+    let act = output_activation(loss);
+    let (mut out, mut total) = (Vec::with_capacity(d.targets.len()), 0.0);
+    let idx: Vec<usize> = (0..d.len()).collect();
+    for chunk in idx.chunks(256) {
+        let (x, y) = batch(d, chunk, &enc, length, None)?;
+        let logits = graph.predict(&x)?;
+        total += loss.compute(&logits, &y)?.0 * chunk.len() as f64;
+        let probs = match &act {
+            Some(a) => a.forward(&[&logits], &mut Mode::Eval)?.0,
+            None => logits,
+        };
+        out.extend_from_slice(&probs.data);
+    }
+    Ok((out, total / d.len().max(1) as f64))
+}
+
+/// Metrics of `graph` on `d`: one row per label, then the mean.
+pub fn evaluate(
+    ck: &Checkpoint,
+    graph: &Graph,
+    d: &Dataset,
+) -> Result<(Vec<Metrics>, f64), crate::Error> {
+    let (pred, loss) = predict(graph, &ck.config.loss, ck.alphabet, d)?;
+    Ok((
+        metrics::evaluate(&pred, &d.targets, &d.labels, ck.classification()),
+        loss,
+    ))
+}
+
+fn score(m: &[Metrics], classification: bool) -> Option<f64> {
+    let mean = m.last()?;
+    if classification {
+        mean.auroc
+    } else {
+        mean.pearson
+    }
+}
+
+/// Trains from `ck.epoch` until `ck.config.epochs` or early stopping.
+pub fn fit(
+    ck: &mut Checkpoint,
+    train: &Dataset,
+    valid: &Dataset,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), crate::Error> {
+    let enc = encoder(ck.alphabet);
+    let length = ck.length();
+    let mut loss = ck.config.loss.clone();
+    if ck.config.balance
+        && let Loss::BceWithLogits { pos_weight } = &mut loss
+    {
+        let k = train.labels.len();
+        *pos_weight = Some(
+            (0..k)
+                .map(|j| {
+                    let pos = (0..train.len())
+                        .filter(|&i| train.row(i)[j] > 0.5)
+                        .count()
+                        .max(1);
+                    (train.len() - pos).max(1) as f32 / pos as f32
+                })
+                .collect(),
+        );
+    }
+    while ck.epoch < ck.config.epochs && !ck.stopped_early {
+        let epoch = ck.epoch;
+        let lr = ck.scheduler.update(epoch, ck.best_score);
+        let mut rng = epoch_rng(ck.config.seed, epoch);
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut rng);
+        let bs = ck.config.batch_size.max(1);
+        let total = order.len().div_ceil(bs);
+        let mut sum = 0.0;
+        for (b, chunk) in order.chunks(bs).enumerate() {
+            let (x, y) = batch(
+                train,
+                chunk,
+                &enc,
+                length,
+                Some((&mut rng, ck.config.augment_rc, ck.config.max_shift)),
+            )?;
+            ck.graph.zero_grad();
+            let tape = ck.graph.forward(x, Mode::Train(&mut rng))?;
+            let (l, dy) = loss.compute(tape.output(), &y)?;
+            ck.graph.backward(&tape, dy)?;
+            let mut params = ck.graph.params_mut();
+            if let Some(max) = ck.config.clip_norm {
+                clip_grad_norm(&mut params, max);
+            }
+            ck.optim.step(&ck.config.optimizer, &mut params, lr);
+            sum += l;
+            on_event(Event::Batch {
+                epoch,
+                done: b + 1,
+                total,
+                loss: sum / (b + 1) as f64,
+            });
+        }
+        let (valid_loss, valid_score) = if valid.is_empty() {
+            (None, None)
+        } else {
+            let (m, l) = evaluate(ck, &ck.graph, valid)?;
+            (Some(l), score(&m, ck.classification()).or(Some(-l)))
+        };
+        let improved = match (valid_score, ck.best_score) {
+            (Some(s), Some(b)) => s > b,
+            (Some(_), None) => true,
+            (None, _) => true,
+        };
+        if improved {
+            ck.best_score = valid_score;
+            ck.best = ck.graph.clone();
+            ck.stale_epochs = 0;
+        } else {
+            ck.stale_epochs += 1;
+        }
+        ck.epoch += 1;
+        if ck.config.patience.is_some_and(|p| ck.stale_epochs >= p) {
+            ck.stopped_early = true;
+        }
+        let log = EpochLog {
+            epoch: ck.epoch,
+            train_loss: sum / total.max(1) as f64,
+            valid_loss,
+            valid_score,
+            lr,
+        };
+        ck.log.push(log.clone());
+        on_event(Event::Epoch {
+            log: &log,
+            checkpoint: ck,
+        });
+    }
+    Ok(())
+}
+
+/// The graph users get: the best weights with the output activation appended.
+pub fn final_graph(ck: &Checkpoint) -> Graph {
+    let mut g = ck.best.clone();
+    if let Some(act) = output_activation(&ck.config.loss) {
+        let name = format!("{}_out", ck.config.loss.name());
+        g.push(name, act)
+            .expect("appending one activation to a non-empty graph");
+    }
+    g
+}
