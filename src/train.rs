@@ -5,6 +5,7 @@
 //! through `io` and `encode`; files (checkpoints, logs) are written by the caller.
 
 pub mod arch;
+pub mod config;
 pub mod data;
 pub mod loss;
 pub mod metrics;
@@ -12,6 +13,7 @@ pub mod optim;
 pub mod trainer;
 
 pub use arch::{Arch, LayerSpec, PRESETS, preset};
+pub use config::{ModelSection, RunConfig};
 pub use data::{Dataset, Split, kfold, split};
 pub use loss::Loss;
 pub use metrics::{Metrics, evaluate};

@@ -123,9 +123,10 @@ fn info_lists_inputs_metadata_ops_and_parameters() {
         "{out}"
     );
     assert!(out.contains("labels      CTCF, GATA1"), "{out}");
-    assert!(out.contains("Conv x1"), "{out}");
-    // 16 filters x 4 bases x 20 positions + 3 reshape dims + 8 thresholds, counted by hand.
-    assert!(out.contains("parameters  1291"), "{out}");
+    assert!(out.contains("Conv x2"), "{out}");
+    // Counted by hand from examples/models/demo.toml: conv 128x4x19 + 128, conv 64x128x5 + 64,
+    // dense 64x8 + 8.
+    assert!(out.contains("parameters  51400"), "{out}");
     let json: serde_json::Value =
         serde_json::from_str(&ok(&["info", "-m", MODEL, "--json"])).unwrap();
     assert_eq!(json["metadata"]["length"], 500);
@@ -256,4 +257,200 @@ fn a_failed_run_leaves_the_old_output_intact() {
     ]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// The first `n` records of the demo training data, in a temporary FASTA.
+fn training_subset(dir: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path("examples/data/train/motifs.fa")).unwrap();
+    let p = dir.join("small.fa");
+    std::fs::write(
+        &p,
+        text.lines().take(2 * n).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+const NAMES: &str = "CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53";
+
+#[test]
+fn train_resume_evaluate_and_finetune() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = training_subset(dir.path(), 240);
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let (model, ck, log) = (p("m.onnx"), p("ck.json"), p("log.tsv"));
+    let base = [
+        "train",
+        "--preset",
+        "deepbind",
+        "--width",
+        "0.5",
+        "--fasta",
+        &data,
+        "--label-names",
+        NAMES,
+        "--length",
+        "200",
+        "--batch-size",
+        "32",
+        "--seed",
+        "3",
+    ];
+    let mut args = base.to_vec();
+    args.extend([
+        "--epochs",
+        "2",
+        "--out",
+        &model,
+        "--checkpoint",
+        &ck,
+        "--log",
+        &log,
+    ]);
+    let out = seqlens(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("split: 192 train, 24 validation, 24 test"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("test set"));
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 3);
+
+    // The exported model runs in tract with the data's labels.
+    let preds = parse_tsv(&ok(&["predict", "-m", &model, "--fasta", &data]));
+    assert_eq!(preds.labels, NAMES.split(',').collect::<Vec<_>>());
+    assert_eq!(preds.ids.len(), 240);
+
+    // Resume for one more epoch.
+    let mut args = base.to_vec();
+    args.extend([
+        "--resume",
+        &ck,
+        "--epochs",
+        "3",
+        "--checkpoint",
+        &ck,
+        "--log",
+        &log,
+    ]);
+    ok(&args);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 4);
+
+    let table = ok(&[
+        "evaluate",
+        "-m",
+        &model,
+        "--fasta",
+        &data,
+        "--label-names",
+        NAMES,
+    ]);
+    assert!(
+        table.contains("auroc") && table.lines().any(|l| l.starts_with("mean")),
+        "{table}"
+    );
+
+    // Fine-tune: freeze the conv layer, new single-output head on a positive/negative task.
+    let recs = io_records(&data);
+    let (pos, neg) = (p("pos.fa"), p("neg.fa"));
+    std::fs::write(&pos, fasta_where(&recs, |l| l[0] == '1')).unwrap();
+    std::fs::write(&neg, fasta_where(&recs, |l| l[0] == '0')).unwrap();
+    let tuned = p("tuned.onnx");
+    let out = ok(&[
+        "train",
+        "--init",
+        &model,
+        "--freeze",
+        "1",
+        "--new-head",
+        "--pos",
+        &pos,
+        "--neg",
+        &neg,
+        "--epochs",
+        "1",
+        "--out",
+        &tuned,
+    ]);
+    assert!(out.contains("positive"), "{out}");
+    let info = ok(&["info", "-m", &tuned]);
+    assert!(info.contains("labels      positive"), "{info}");
+}
+
+fn io_records(fasta: &str) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(fasta).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .chunks(2)
+        .map(|c| {
+            let (id, labels) = c[0][1..].split_once(' ').unwrap();
+            (id.to_string(), labels.replace(' ', ""), c[1].to_string())
+        })
+        .collect()
+}
+
+fn fasta_where(recs: &[(String, String, String)], keep: impl Fn(&[char]) -> bool) -> String {
+    recs.iter()
+        .filter(|(_, l, _)| keep(&l.chars().collect::<Vec<_>>()))
+        .map(|(id, _, s)| format!(">{id}\n{s}\n"))
+        .collect()
+}
+
+#[test]
+fn kfold_reports_each_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = training_subset(dir.path(), 60);
+    let out = ok(&[
+        "train",
+        "--preset",
+        "deepbind",
+        "--width",
+        "0.25",
+        "--fasta",
+        &data,
+        "--label-names",
+        NAMES,
+        "--length",
+        "100",
+        "--epochs",
+        "1",
+        "--kfold",
+        "3",
+    ]);
+    assert!(
+        out.contains("fold 1/3") && out.contains("fold 3/3") && out.contains("cross-validation"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_training_inputs_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[train]\nepochz = 3\n").unwrap();
+    let data = training_subset(dir.path(), 10);
+    let err = fails(&["train", "--config", cfg.to_str().unwrap(), "--fasta", &data]);
+    assert!(err.contains("bad.toml") && err.contains("epochz"), "{err}");
+    let err = fails(&["train", "--preset", "alexnet", "--fasta", &data]);
+    assert!(err.contains("unknown preset 'alexnet'"), "{err}");
+    let err = fails(&[
+        "train",
+        "--preset",
+        "deepbind",
+        "--fasta",
+        "examples/data/sample.fa",
+    ]);
+    assert!(
+        err.contains("expected numeric labels after the name"),
+        "{err}"
+    );
+    let err = fails(&[
+        "train",
+        "--init",
+        "tests/models/unsupported_op.onnx",
+        "--fasta",
+        &data,
+    ]);
+    assert!(err.contains("ONNX operator 'Det'"), "{err}");
 }

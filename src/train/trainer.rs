@@ -70,6 +70,35 @@ pub struct EpochLog {
     /// Mean AUROC (classification) or mean Pearson r (regression) on validation data.
     pub valid_score: Option<f64>,
     pub lr: f32,
+    /// Wall-clock seconds of the epoch's training steps (0 where no clock is available).
+    #[serde(default)]
+    pub train_seconds: f64,
+    /// Training sequences seen in the epoch.
+    #[serde(default)]
+    pub train_sequences: usize,
+}
+
+/// Seconds since `start` (a no-op in wasm32, where `Instant` has no clock).
+struct Stopwatch(#[cfg(not(target_arch = "wasm32"))] std::time::Instant);
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch(
+            #[cfg(not(target_arch = "wasm32"))]
+            std::time::Instant::now(),
+        )
+    }
+
+    fn seconds(&self) -> f64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.0.elapsed().as_secs_f64()
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            0.0
+        }
+    }
 }
 
 /// Everything needed to continue training: weights, optimiser and schedule state, progress.
@@ -287,6 +316,7 @@ pub fn fit(
         let bs = ck.config.batch_size.max(1);
         let total = order.len().div_ceil(bs);
         let mut sum = 0.0;
+        let clock = Stopwatch::start();
         for (b, chunk) in order.chunks(bs).enumerate() {
             let (x, y) = batch(
                 train,
@@ -312,6 +342,7 @@ pub fn fit(
                 loss: sum / (b + 1) as f64,
             });
         }
+        let train_seconds = clock.seconds();
         let (valid_loss, valid_score) = if valid.is_empty() {
             (None, None)
         } else {
@@ -340,6 +371,8 @@ pub fn fit(
             valid_loss,
             valid_score,
             lr,
+            train_seconds,
+            train_sequences: order.len(),
         };
         ck.log.push(log.clone());
         on_event(Event::Epoch {
@@ -359,4 +392,46 @@ pub fn final_graph(ck: &Checkpoint) -> Graph {
             .expect("appending one activation to a non-empty graph");
     }
     g
+}
+
+/// Readies an imported model for fine-tuning: drops a trailing output activation (training
+/// works on logits), freezes the parameters of the first `freeze` layers that have any, and
+/// with `new_head = Some(k)` replaces the last dense layer by a fresh one with `k` outputs.
+pub fn prepare_finetune(
+    mut g: Graph,
+    freeze: usize,
+    new_head: Option<usize>,
+    seed: u64,
+) -> Result<Graph, nn::Error> {
+    if g.nodes.len() > 1
+        && matches!(
+            g.nodes.last().map(|n| &n.layer),
+            Some(Layer::Sigmoid | Layer::Softmax | Layer::Exp)
+        )
+    {
+        g.nodes.pop();
+    }
+    let mut frozen = 0;
+    for node in &mut g.nodes {
+        if frozen >= freeze {
+            break;
+        }
+        let params = node.layer.params_mut();
+        if !params.is_empty() {
+            params.into_iter().for_each(|p| p.frozen = true);
+            frozen += 1;
+        }
+    }
+    if let Some(k) = new_head {
+        let Some(Layer::Linear(last)) = g.nodes.last().map(|n| &n.layer) else {
+            return Err(nn::Error::Graph(
+                "--new-head needs a model that ends in a dense layer".into(),
+            ));
+        };
+        let fresh = nn::Linear::new(last.in_features, k, true, &mut nn::rng(seed));
+        if let Some(n) = g.nodes.last_mut() {
+            n.layer = Layer::Linear(fresh);
+        }
+    }
+    Ok(g)
 }

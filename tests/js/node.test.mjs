@@ -34,8 +34,9 @@ test('info reports metadata, ops and parameters', async () => {
   assert.equal(info.metadata.length, 500);
   assert.equal(info.metadata.alphabet, 'dna');
   assert.deepEqual(info.metadata.labels.slice(0, 2), ['CTCF', 'GATA1']);
-  assert.equal(info.ops.Conv, 1);
-  assert.equal(info.parameters, 1291);
+  assert.equal(info.ops.Conv, 2);
+  // conv 128x4x19 + 128, conv 64x128x5 + 64, dense 64x8 + 8 (examples/models/demo.toml)
+  assert.equal(info.parameters, 51400);
 });
 
 test('sequences as strings and {id, seq} objects', async () => {

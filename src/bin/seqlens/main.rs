@@ -12,6 +12,8 @@ use seqlens::io::{self, IndexedFasta};
 use seqlens::model::{Model, Overrides, PredictOptions};
 use seqlens::output;
 
+mod train_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "seqlens",
@@ -36,6 +38,19 @@ enum Command {
         length on the genome. The TSV has columns id, chrom, start, end (0-based, half-open,\n\
         the window the model saw), then one column per output label.")]
     Predict(PredictArgs),
+    /// Train a model with the engine and export it as ONNX.
+    #[command(after_help = "Examples:\n  \
+        seqlens train --preset basset --fasta train.fa --labels labels.tsv --length 600 --out basset.onnx\n  \
+        seqlens train --config examples/models/demo.toml --fasta examples/data/train/train.fa --out demo.onnx\n  \
+        seqlens train --preset deepbind --pos bound.fa --neg unbound.fa --kfold 5\n  \
+        seqlens train --init demo.onnx --freeze 1 --new-head --fasta new_task.fa --out tuned.onnx\n  \
+        seqlens train --config cfg.toml --fasta d.fa --checkpoint ck.json   (then --resume ck.json)")]
+    Train(Box<train_cmd::TrainArgs>),
+    /// Print a metrics table for a model on labelled data.
+    #[command(
+        after_help = "Example:\n  seqlens evaluate --model demo.onnx --fasta examples/data/train/test.fa"
+    )]
+    Evaluate(train_cmd::EvaluateArgs),
     /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
     #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
     Info {
@@ -213,6 +228,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Predict(a) => predict(a),
         Command::Info { model, json } => info(model, *json),
+        Command::Train(a) => train_cmd::train(a),
+        Command::Evaluate(a) => train_cmd::evaluate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

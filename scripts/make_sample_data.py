@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Build the bundled demo model and the sample data, reproducibly.
+"""Build the sample data and the JASPAR scanner model, reproducibly.
 
-The model is a JASPAR motif scanner written directly as an ONNX graph: its first-layer
+(The default model, examples/models/demo.onnx, is trained by `seqlens train`; see
+examples/models/demo.toml.) The scanner, examples/models/jaspar_scanner.onnx, is a JASPAR
+motif scanner written directly as an ONNX graph: its first-layer
 filters are the log-odds matrices of eight real JASPAR 2024 CORE motifs (CC BY 4.0, read from
 the `pyjaspar` package), on both strands. It is NOT a trained predictor: each output is
 sigmoid(best motif match - threshold), a smooth "does this window contain the motif" score.
@@ -9,7 +11,7 @@ sigmoid(best motif match - threshold), a smooth "does this window contain the mo
 The sample genome and sequences are random DNA (seeded) with motif instances sampled from the
 same matrices planted at recorded positions, so the demo has something to find.
 
-Usage: python3 scripts/make_demo_model.py   (writes examples/models and examples/data)
+Usage: python3 scripts/make_sample_data.py   (writes examples/models and examples/data)
 """
 import json
 import os
@@ -96,7 +98,7 @@ def build_model(motifs):
         ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                              producer_name="seqlens/scripts/make_demo_model.py", producer_version="1")
+                              producer_name="seqlens/scripts/make_sample_data.py", producer_version="1")
     model.ir_version = 8
     props = {
         "seqlens.alphabet": "dna",
@@ -200,7 +202,7 @@ def make_data(motifs):
          ",".join(b for b in "ACGT" if b != ref("chrB", 6005))[:3]),
     ]
     with open(os.path.join(DATA, "variants.vcf"), "w") as f:
-        f.write("##fileformat=VCFv4.2\n##source=seqlens/scripts/make_demo_model.py\n")
+        f.write("##fileformat=VCFv4.2\n##source=seqlens/scripts/make_sample_data.py\n")
         for name, seq in contigs.items():
             f.write(f"##contig=<ID={name},length={len(seq)}>\n")
         f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
@@ -237,9 +239,9 @@ def make_data(motifs):
 def main():
     motifs = load_counts()
     os.makedirs(MODELS, exist_ok=True)
-    onnx.save(build_model(motifs), os.path.join(MODELS, "demo.onnx"))
+    onnx.save(build_model(motifs), os.path.join(MODELS, "jaspar_scanner.onnx"))
     make_data(motifs)
-    print("wrote", os.path.join(MODELS, "demo.onnx"), "and", DATA)
+    print("wrote", os.path.join(MODELS, "jaspar_scanner.onnx"), "and", DATA)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+//! The training config file: `[model]` (architecture) and `[train]` (hyper-parameters).
+//!
+//! ```toml
+//! [model]
+//! preset = "basset"      # or: layers = [{ type = "conv", filters = 64, kernel = 19 }, ...]
+//! length = 600
+//! width = 0.5            # scale filters and units of a preset
+//!
+//! [train]
+//! epochs = 20
+//! batch_size = 64
+//! optimizer = { type = "adam", lr = 0.001 }
+//! loss = { type = "bce_with_logits" }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::arch::{Arch, LayerSpec, preset};
+use super::trainer::TrainConfig;
+use crate::encode::Alphabet;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    pub preset: Option<String>,
+    pub layers: Option<Vec<LayerSpec>>,
+    pub length: Option<usize>,
+    pub alphabet: Option<Alphabet>,
+    pub width: Option<f32>,
+    pub depth: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    pub model: ModelSection,
+    pub train: TrainConfig,
+}
+
+impl RunConfig {
+    /// Parses a config file's text; `name` is used in messages.
+    pub fn from_toml(text: &str, name: &str) -> Result<RunConfig, String> {
+        toml::from_str(text).map_err(|e| format!("{name}: {e}"))
+    }
+
+    /// The architecture: explicit layers, else the named preset.
+    pub fn arch(&self) -> Result<Arch, String> {
+        match (&self.model.layers, &self.model.preset) {
+            (Some(layers), None) => Ok(Arch {
+                layers: layers.clone(),
+            }),
+            (None, Some(p)) => preset(p, self.model.width.unwrap_or(1.0), self.model.depth)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown preset '{p}'; expected one of {}",
+                        super::PRESETS.join(", ")
+                    )
+                }),
+            (Some(_), Some(_)) => Err("give either [model] layers or preset, not both".into()),
+            (None, None) => Err(
+                "the architecture is missing: set [model] preset or layers (or --preset)".into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_model_and_train_sections() {
+        let c = RunConfig::from_toml(
+            "[model]\npreset = \"deepbind\"\nlength = 101\n[train]\nepochs = 3\noptimizer = { type = \"sgd\", lr = 0.1, momentum = 0.9 }\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.train.epochs, 3);
+        assert_eq!(c.model.length, Some(101));
+        assert!(c.arch().is_ok());
+        let err = RunConfig::from_toml("[train]\nepochz = 3\n", "c.toml").unwrap_err();
+        assert!(err.starts_with("c.toml") && err.contains("epochz"), "{err}");
+        let err = RunConfig::from_toml("[model]\npreset = \"alexnet\"\n", "c.toml")
+            .unwrap()
+            .arch()
+            .unwrap_err();
+        assert!(err.contains("unknown preset 'alexnet'"), "{err}");
+    }
+}
