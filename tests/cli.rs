@@ -454,3 +454,64 @@ fn bad_training_inputs_give_clear_errors() {
     ]);
     assert!(err.contains("ONNX operator 'Det'"), "{err}");
 }
+
+#[test]
+fn train_regression_on_bed_labels_with_a_chromosome_split() {
+    let dir = tempfile::tempdir().unwrap();
+    // Windows along the sample genome; the target is the window's GC fraction (a regression
+    // the model can learn from sequence alone). chrB validates.
+    let genome = std::fs::read_to_string(path("examples/data/genome.fa")).unwrap();
+    let mut contigs = Vec::new();
+    for block in genome.split('>').skip(1) {
+        let (head, body) = block.split_once('\n').unwrap();
+        contigs.push((
+            head.split_whitespace().next().unwrap().to_string(),
+            body.replace('\n', ""),
+        ));
+    }
+    let mut bed = String::from("#chrom\tstart\tend\tname\tgc\n");
+    for (name, seq) in &contigs {
+        for start in (0..seq.len() - 100).step_by(100) {
+            let w = &seq[start..start + 100];
+            let gc = w.bytes().filter(|b| matches!(b, b'G' | b'C')).count() as f32 / 100.0;
+            bed.push_str(&format!(
+                "{name}\t{start}\t{}\tw{name}_{start}\t{gc}\n",
+                start + 100
+            ));
+        }
+    }
+    let bed_path = dir.path().join("gc.bed");
+    std::fs::write(&bed_path, bed).unwrap();
+    let out = seqlens(&[
+        "train",
+        "--preset",
+        "deepbind",
+        "--width",
+        "0.5",
+        "--bed",
+        bed_path.to_str().unwrap(),
+        "--genome",
+        "examples/data/genome.fa",
+        "--length",
+        "100",
+        "--loss",
+        "mse",
+        "--valid-chroms",
+        "chrB",
+        "--epochs",
+        "3",
+        "--lr",
+        "0.01",
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("split: 199 train, 119 validation, 0 test"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("valid pearson"), "{stderr}");
+    assert!(!stdout.contains("test set"), "{stdout}");
+}

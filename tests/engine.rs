@@ -285,7 +285,12 @@ fn imports_a_pytorch_exported_cnn_and_matches_onnxruntime() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32))
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
         .collect();
     let got = g.predict(&onehot(&recs)).unwrap();
     let d = max_diff(&got.data, &want);
@@ -293,6 +298,11 @@ fn imports_a_pytorch_exported_cnn_and_matches_onnxruntime() {
     // And it trains: input gradients flow through the imported graph.
     let mut g = g;
     let tape = g.forward(onehot(&recs), Mode::Eval).unwrap();
-    let dx = g.backward(&tape, Tensor::new(&got.shape, vec![1.0; got.len()]).unwrap()).unwrap();
+    let dx = g
+        .backward(
+            &tape,
+            Tensor::new(&got.shape, vec![1.0; got.len()]).unwrap(),
+        )
+        .unwrap();
     assert!(dx.data.iter().any(|v| *v != 0.0));
 }

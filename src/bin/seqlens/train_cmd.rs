@@ -293,7 +293,7 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
             bar.set_message(format!("{loss:.4}"));
         }
         Event::Epoch { log, checkpoint } => {
-            bar.println(format!(
+            let line = format!(
                 "epoch {:>3}: train loss {:.4}, valid loss {}, valid {} {}",
                 log.epoch,
                 log.train_loss,
@@ -304,7 +304,13 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
                     "pearson"
                 },
                 fmt(log.valid_score)
-            ));
+            );
+            // A hidden bar (stderr is not a terminal) drops println; the log still matters.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
             if let Some(p) = &a.checkpoint {
                 let json = serde_json::to_vec(checkpoint).unwrap_or_default();
                 if let Err(e) = write_atomic(p, &json) {
