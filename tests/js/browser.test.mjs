@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { serve } from './server.mjs';
+import { serve } from '../../scripts/serve.mjs';
 import { ROOT, readTsv, assertMatches } from './golden.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

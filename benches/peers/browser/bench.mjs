@@ -5,7 +5,7 @@
 //   python3 benches/peers/make_deepsea.py && bash scripts/build-pkg.sh
 //   cd benches/peers/browser && npm ci && node bench.mjs [model path relative to repo root]
 import { chromium } from 'playwright-core';
-import { serve } from '../../../tests/js/server.mjs';
+import { serve } from '../../../scripts/serve.mjs';
 
 const model = process.argv[2] ?? 'benches/peers/deepsea.onnx';
 const batches = (process.env.SEQLENS_BENCH_BATCHES ?? '1,16').split(',').map(Number);

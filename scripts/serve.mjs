@@ -1,11 +1,15 @@
-// A static file server on 127.0.0.1 (random port) for the browser tests, serving the repo root.
+// A static file server on 127.0.0.1 for the www/ page and the browser tests, serving the
+// repository root. `node scripts/serve.mjs [port]` serves until stopped; tests import serve().
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
-import { ROOT } from './golden.mjs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.wasm': 'application/wasm',
@@ -13,7 +17,7 @@ const TYPES = {
   '.onnx': 'application/octet-stream',
 };
 
-export async function serve() {
+export async function serve(port = 0) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (path.includes('..')) {
@@ -28,6 +32,11 @@ export async function serve() {
       res.writeHead(404).end('not found');
     }
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
   return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { url } = await serve(Number(process.argv[2] ?? 8000));
+  console.log(`seqlens page: ${url}/www/  (127.0.0.1 only; Ctrl-C to stop)`);
 }

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the npm package if needed, then serves the www/ page with the bundled model on
+# http://127.0.0.1:${1:-8000}/www/ . Needs Rust with the wasm32 target, wasm-bindgen-cli at the
+# crate's version (see .ci/run) and Node >= 18.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f pkg/seqlens_core_bg.wasm ] || bash scripts/build-pkg.sh
+exec node scripts/serve.mjs "${1:-8000}"
