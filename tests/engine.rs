@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::path;
+use common::{golden_case, path};
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::SeqRecord;
 use seqlens::model::{Metadata, Model, PredictOptions};
@@ -183,34 +183,8 @@ fn export_runs_identically_in_tract_and_reimport() {
 
 #[test]
 fn export_matches_onnxruntime() {
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(path("tests/golden/engine_models.json")).unwrap(),
-    )
-    .unwrap();
     for (file, g) in [("engine_a.onnx", graph_a()), ("engine_b.onnx", graph_b())] {
-        let case = &doc[file];
-        let recs: Vec<SeqRecord> = case["sequences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SeqRecord {
-                id: format!("s{i}"),
-                description: None,
-                seq: s.as_str().unwrap().as_bytes().to_vec(),
-            })
-            .collect();
-        let want: Vec<f32> = case["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap() as f32)
-            })
-            .collect();
+        let (recs, want) = golden_case("engine_models.json", Some(file));
         let got = g.predict(&onehot(&recs)).unwrap();
         let d = max_diff(&got.data, &want);
         assert!(d < 1e-5, "{file}: engine vs onnxruntime differ by {d}");
@@ -235,30 +209,9 @@ fn imports_onnxruntime_tested_models_from_python() {
     // package; its onnxruntime outputs are in tests/golden/test_models.json.
     let bytes = std::fs::read(path("tests/models/fixed_batch1.onnx")).unwrap();
     let g = onnx::import(&bytes, None).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(path("tests/golden/test_models.json")).unwrap(),
-    )
-    .unwrap();
-    for (s, want) in doc["fixed_batch1"]["sequences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(doc["fixed_batch1"]["outputs"].as_array().unwrap())
-    {
-        let rec = SeqRecord {
-            id: "s".into(),
-            description: None,
-            seq: s.as_str().unwrap().as_bytes().to_vec(),
-        };
-        let got = g.predict(&onehot(&[rec])).unwrap();
-        let want: Vec<f32> = want
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
-        assert!(max_diff(&got.data, &want) < 1e-5);
-    }
+    let (recs, want) = golden_case("test_models.json", Some("fixed_batch1"));
+    let got = g.predict(&onehot(&recs)).unwrap();
+    assert!(max_diff(&got.data, &want) < 1e-5);
 }
 
 #[test]
@@ -267,31 +220,7 @@ fn imports_a_pytorch_exported_cnn_and_matches_onnxruntime() {
     // Conv1d + ELU + flatten + Linear layers, exported by torch.onnx.export (opset 13).
     let bytes = std::fs::read(path("tests/models/pytorch_cnn.onnx")).unwrap();
     let g = onnx::import(&bytes, None).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(path("tests/golden/pytorch_cnn.json")).unwrap(),
-    )
-    .unwrap();
-    let recs: Vec<SeqRecord> = doc["sequences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| SeqRecord {
-            id: "s".into(),
-            description: None,
-            seq: s.as_str().unwrap().as_bytes().to_vec(),
-        })
-        .collect();
-    let want: Vec<f32> = doc["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
-        })
-        .collect();
+    let (recs, want) = golden_case("pytorch_cnn.json", None);
     let got = g.predict(&onehot(&recs)).unwrap();
     let d = max_diff(&got.data, &want);
     assert!(d < 1e-5, "engine vs onnxruntime differ by {d}");

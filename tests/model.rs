@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_close, golden, parse_tsv, path};
+use common::{assert_close, golden, golden_case, parse_tsv, path};
 use seqlens::encode::UnknownPolicy;
 use seqlens::io::{self, IndexedFasta, SeqRecord};
 use seqlens::model::{self, Batch, Model, Overrides, PredictOptions};
@@ -89,50 +89,13 @@ fn test_model(name: &str) -> Model {
     Model::from_bytes(&std::fs::read(path(&format!("tests/models/{name}.onnx"))).unwrap()).unwrap()
 }
 
-fn expected(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(path("tests/golden/test_models.json")).unwrap(),
-    )
-    .unwrap();
-    let seqs = doc[name]["sequences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
-    let outs = doc[name]["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    (seqs, outs)
-}
-
 fn check_against_onnxruntime(name: &str) -> model::Predictions {
     let model = test_model(name);
-    let (seqs, want) = expected(name);
-    let recs: Vec<SeqRecord> = seqs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SeqRecord {
-            id: format!("s{i}"),
-            description: None,
-            seq: s.as_bytes().to_vec(),
-        })
-        .collect();
+    let (recs, want) = golden_case("test_models.json", Some(name));
     let p = model.predict(&recs, &PredictOptions::default()).unwrap();
-    assert_eq!(p.shape, [want.len(), want[0].len()]);
-    for (i, row) in want.iter().enumerate() {
-        for (a, b) in p.row(i).iter().zip(row) {
-            assert!((*a as f64 - b).abs() < 1e-5, "{name} row {i}: {a} vs {b}");
-        }
+    assert_eq!(p.values.len(), want.len());
+    for (i, (a, b)) in p.values.iter().zip(&want).enumerate() {
+        assert!((a - b).abs() < 1e-5, "{name} value {i}: {a} vs {b}");
     }
     p
 }

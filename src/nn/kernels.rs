@@ -97,22 +97,52 @@ impl Window1d {
         (padded >= span && self.stride > 0).then(|| (padded - span) / self.stride + 1)
     }
 
-    /// Input position of tap `k` for output `t`, if inside the unpadded input.
-    #[inline]
+    /// Input position of tap `k` for output `t`, if inside the unpadded input: the definition
+    /// the slice-based kernels are tested against.
+    #[cfg(test)]
     pub fn src(&self, t: usize, k: usize, l: usize) -> Option<usize> {
         let p = (t * self.stride + k * self.dilation) as isize - self.pad_left as isize;
         (p >= 0 && (p as usize) < l).then_some(p as usize)
     }
 }
 
-/// `cols[(c * K + k) * lout + t] = x[c, src(t, k)]` (0 in the padding).
+/// Output positions `t` whose tap `k` reads inside the input, and the first input position:
+/// `lo..hi` maps to input `first + (t - lo) * stride`.
+#[inline]
+fn valid_span(w: Window1d, k: usize, l: usize, lout: usize) -> (usize, usize, usize) {
+    let off = (k * w.dilation) as isize - w.pad_left as isize;
+    let s = w.stride as isize;
+    // smallest t with t*s + off >= 0, and smallest t with t*s + off >= l
+    let lo = if off >= 0 {
+        0
+    } else {
+        ((-off + s - 1) / s) as usize
+    };
+    let hi = if (l as isize) <= off {
+        0
+    } else {
+        ((l as isize - off + s - 1) / s) as usize
+    };
+    let (lo, hi) = (lo.min(lout), hi.min(lout).max(lo.min(lout)));
+    (lo, hi, (lo as isize * s + off).max(0) as usize)
+}
+
+/// `cols[(c * K + k) * lout + t] = x[c, src(t, k)]` (0 in the padding). Rows are filled by
+/// slice copies when the stride is 1, which is the common case and the hot loop of training.
 pub(crate) fn im2col(x: &[f32], c: usize, l: usize, w: Window1d, lout: usize, cols: &mut [f32]) {
     for ci in 0..c {
         let xc = &x[ci * l..(ci + 1) * l];
         for k in 0..w.kernel {
             let row = &mut cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
-            for (t, v) in row.iter_mut().enumerate() {
-                *v = w.src(t, k, l).map_or(0.0, |p| xc[p]);
+            let (lo, hi, first) = valid_span(w, k, l, lout);
+            row[..lo].fill(0.0);
+            row[hi..].fill(0.0);
+            if w.stride == 1 {
+                row[lo..hi].copy_from_slice(&xc[first..first + (hi - lo)]);
+            } else {
+                for (j, v) in row[lo..hi].iter_mut().enumerate() {
+                    *v = xc[first + j * w.stride];
+                }
             }
         }
     }
@@ -124,9 +154,14 @@ pub(crate) fn col2im(cols: &[f32], c: usize, l: usize, w: Window1d, lout: usize,
         let dxc = &mut dx[ci * l..(ci + 1) * l];
         for k in 0..w.kernel {
             let row = &cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
-            for (t, v) in row.iter().enumerate() {
-                if let Some(p) = w.src(t, k, l) {
-                    dxc[p] += v;
+            let (lo, hi, first) = valid_span(w, k, l, lout);
+            if w.stride == 1 {
+                for (d, v) in dxc[first..first + (hi - lo)].iter_mut().zip(&row[lo..hi]) {
+                    *d += v;
+                }
+            } else {
+                for (j, v) in row[lo..hi].iter().enumerate() {
+                    dxc[first + j * w.stride] += v;
                 }
             }
         }
@@ -207,6 +242,42 @@ mod tests {
         let m = Mat::new(&a, 2, 3);
         matmul(&mut out, m.t(), m, false);
         assert_eq!(out, [17., 22., 27., 22., 29., 36., 27., 36., 45.]);
+    }
+
+    #[test]
+    fn im2col_matches_its_definition() {
+        for (k, stride, dil, pl, pr) in [
+            (3, 1, 1, 1, 1),
+            (5, 2, 1, 0, 3),
+            (3, 3, 2, 4, 0),
+            (1, 1, 1, 0, 0),
+            (4, 1, 3, 5, 5),
+        ] {
+            let w = Window1d {
+                kernel: k,
+                stride,
+                dilation: dil,
+                pad_left: pl,
+                pad_right: pr,
+            };
+            let (c, l) = (2, 9);
+            let Some(lout) = w.out_len(l) else { continue };
+            let x: Vec<f32> = (0..c * l).map(|i| i as f32 + 1.0).collect();
+            let mut cols = vec![f32::NAN; c * k * lout];
+            im2col(&x, c, l, w, lout, &mut cols);
+            for ci in 0..c {
+                for kk in 0..k {
+                    for t in 0..lout {
+                        let want = w.src(t, kk, l).map_or(0.0, |p| x[ci * l + p]);
+                        assert_eq!(
+                            cols[(ci * k + kk) * lout + t],
+                            want,
+                            "{w:?} c{ci} k{kk} t{t}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

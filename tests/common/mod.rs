@@ -60,3 +60,36 @@ pub fn assert_close(got: &Table, want: &Table, tol: f64) -> f64 {
     assert!(worst <= tol, "max abs difference {worst} > {tol}");
     worst
 }
+
+/// Sequences and expected outputs stored by a golden script as
+/// `{"sequences": [...], "outputs": [[...], ...]}`, under `key` when given.
+pub fn golden_case(file: &str, key: Option<&str>) -> (Vec<seqlens::io::SeqRecord>, Vec<f32>) {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path(&format!("tests/golden/{file}"))).unwrap(),
+    )
+    .unwrap();
+    let case = key.map_or(&doc, |k| &doc[k]);
+    let recs = case["sequences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| seqlens::io::SeqRecord {
+            id: format!("s{i}"),
+            description: None,
+            seq: s.as_str().unwrap().as_bytes().to_vec(),
+        })
+        .collect();
+    let want = case["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
+        .collect();
+    (recs, want)
+}
