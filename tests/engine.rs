@@ -217,7 +217,8 @@ fn imports_onnxruntime_tested_models_from_python() {
 #[test]
 fn imports_a_pytorch_exported_cnn_and_matches_onnxruntime() {
     // scripts/make_pytorch_model.py: Conv1d(padding) + BatchNorm1d + MaxPool1d + dilated
-    // Conv1d + ELU + flatten + Linear layers, exported by torch.onnx.export (opset 13).
+    // Conv1d + ELU + flatten + Linear layers, exported by torch.onnx.export (opset 13), which
+    // folds the eval-mode batch norm into the first convolution.
     let bytes = std::fs::read(path("tests/models/pytorch_cnn.onnx")).unwrap();
     let g = onnx::import(&bytes, None).unwrap();
     let (recs, want) = golden_case("pytorch_cnn.json", None);
