@@ -9,35 +9,32 @@ use serde::Serialize;
 
 use crate::model::Predictions;
 
-/// One row per window: `id, chrom, start, end`, then one column per label. Coordinates are
-/// 0-based half-open; values use the shortest text that reads back to the same `f32`.
-pub fn to_tsv(p: &Predictions) -> String {
-    let mut s = String::from("id\tchrom\tstart\tend");
-    for l in &p.labels {
-        s.push('\t');
-        s.push_str(&clean(l));
-    }
-    s.push('\n');
-    for (i, w) in p.windows.iter().enumerate() {
-        let _ = write!(
-            s,
-            "{}\t{}\t{}\t{}",
-            clean(&w.id),
-            clean(&w.chrom),
-            w.start,
-            w.end
-        );
-        for v in p.row(i) {
-            let _ = write!(s, "\t{v}");
-        }
-        s.push('\n');
-    }
-    s
+/// Output table formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One row per window: `id, chrom, start, end`, then one column per label. Coordinates
+    /// are 0-based half-open; values use the shortest text that reads back to the same `f32`.
+    Tsv,
+    /// `{"labels": [...], "rows": [{"id", "chrom", "start", "end", "values": [...]}, ...]}`.
+    Json,
 }
 
-/// Tabs or newlines inside a name would break the table.
-fn clean(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
+impl Format {
+    /// JSON for a `.json` path, TSV otherwise.
+    pub fn for_path(path: &std::path::Path) -> Format {
+        match path.extension() {
+            Some(e) if e.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Tsv,
+        }
+    }
+}
+
+/// Writes predictions chunk by chunk, so a genome-sized run never holds every row.
+pub struct TableWriter<W: std::io::Write> {
+    out: W,
+    format: Format,
+    started: bool,
+    rows: usize,
 }
 
 #[derive(Serialize)]
@@ -49,56 +46,176 @@ struct JsonRow<'a> {
     values: &'a [f32],
 }
 
-#[derive(Serialize)]
-struct JsonDoc<'a> {
-    labels: &'a [String],
-    rows: Vec<JsonRow<'a>>,
+impl<W: std::io::Write> TableWriter<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        TableWriter {
+            out,
+            format,
+            started: false,
+            rows: 0,
+        }
+    }
+
+    fn begin(&mut self, labels: &[String]) -> std::io::Result<()> {
+        self.started = true;
+        match self.format {
+            Format::Tsv => {
+                let mut s = String::from("id\tchrom\tstart\tend");
+                for l in labels {
+                    s.push('\t');
+                    s.push_str(&clean(l));
+                }
+                writeln!(self.out, "{s}")
+            }
+            Format::Json => {
+                let labels = serde_json::to_string(labels).map_err(std::io::Error::other)?;
+                write!(self.out, "{{\n \"labels\": {labels},\n \"rows\": [")
+            }
+        }
+    }
+
+    /// Appends every window of `p` (the first call also writes the header).
+    pub fn write(&mut self, p: &Predictions) -> std::io::Result<()> {
+        if !self.started {
+            self.begin(&p.labels)?;
+        }
+        for (i, w) in p.windows.iter().enumerate() {
+            match self.format {
+                Format::Tsv => {
+                    let mut s = format!(
+                        "{}\t{}\t{}\t{}",
+                        clean(&w.id),
+                        clean(&w.chrom),
+                        w.start,
+                        w.end
+                    );
+                    for v in p.row(i) {
+                        let _ = write!(s, "\t{v}");
+                    }
+                    writeln!(self.out, "{s}")?;
+                }
+                Format::Json => {
+                    let row = JsonRow {
+                        id: &w.id,
+                        chrom: &w.chrom,
+                        start: w.start,
+                        end: w.end,
+                        values: p.row(i),
+                    };
+                    let sep = if self.rows == 0 { "" } else { "," };
+                    let json = serde_json::to_string(&row).map_err(std::io::Error::other)?;
+                    write!(self.out, "{sep}\n  {json}")?;
+                }
+            }
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    /// Closes the table and returns the writer and the number of rows written.
+    pub fn finish(mut self) -> std::io::Result<(W, usize)> {
+        if !self.started {
+            self.begin(&[])?;
+        }
+        if self.format == Format::Json {
+            writeln!(self.out, "\n ]\n}}")?;
+        }
+        self.out.flush()?;
+        Ok((self.out, self.rows))
+    }
 }
 
-/// `{"labels": [...], "rows": [{"id", "chrom", "start", "end", "values": [...]}]}`.
+fn render(p: &Predictions, format: Format) -> String {
+    let mut w = TableWriter::new(Vec::new(), format);
+    let bytes = w
+        .write(p)
+        .and_then(|()| w.finish())
+        .map(|(b, _)| b)
+        .unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The whole table as TSV (see [`Format::Tsv`]).
+pub fn to_tsv(p: &Predictions) -> String {
+    render(p, Format::Tsv)
+}
+
+/// The whole table as JSON (see [`Format::Json`]).
 pub fn to_json(p: &Predictions) -> String {
-    let doc = JsonDoc {
-        labels: &p.labels,
-        rows: p
-            .windows
-            .iter()
-            .enumerate()
-            .map(|(i, w)| JsonRow {
-                id: &w.id,
-                chrom: &w.chrom,
-                start: w.start,
-                end: w.end,
-                values: p.row(i),
-            })
-            .collect(),
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    render(p, Format::Json)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a reader
-/// never sees half a file and a failed run never clobbers an old result.
+/// Tabs or newlines inside a name would break the table.
+fn clean(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+/// A file written beside its destination and renamed over it by [`AtomicFile::commit`], so a
+/// reader never sees half a file and a failed run never clobbers an old result (dropping it
+/// uncommitted deletes the temporary file).
+#[cfg(not(target_arch = "wasm32"))]
+pub struct AtomicFile {
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl AtomicFile {
+    pub fn create(path: &std::path::Path) -> std::io::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let file = std::fs::File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            path: path.to_path_buf(),
+            file: Some(std::io::BufWriter::new(file)),
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        let file = self.file.take().expect("an uncommitted file");
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl std::io::Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("an uncommitted file").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("an uncommitted file").flush()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically (see [`AtomicFile`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
 }
 
 #[cfg(test)]
@@ -135,6 +252,39 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&to_json(&preds())).unwrap();
         assert_eq!(v["rows"][0]["values"][1], 0.125);
         assert_eq!(v["labels"][1], "y z");
+    }
+
+    #[test]
+    fn chunks_stream_into_one_table() {
+        let p = preds();
+        for format in [Format::Tsv, Format::Json] {
+            let mut w = TableWriter::new(Vec::new(), format);
+            w.write(&p).unwrap();
+            w.write(&p).unwrap();
+            let (bytes, rows) = w.finish().unwrap();
+            assert_eq!(rows, 2);
+            let text = String::from_utf8(bytes).unwrap();
+            if format == Format::Json {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+            } else {
+                assert_eq!(text.lines().count(), 3);
+            }
+        }
+        let (empty, _) = TableWriter::new(Vec::new(), Format::Json).finish().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(v["rows"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn an_uncommitted_atomic_file_leaves_nothing() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.tsv");
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.write_all(b"half").unwrap();
+        drop(f);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

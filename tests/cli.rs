@@ -515,3 +515,51 @@ fn train_regression_on_bed_labels_with_a_chromosome_split() {
     assert!(stderr.contains("valid pearson"), "{stderr}");
     assert!(!stdout.contains("test set"), "{stdout}");
 }
+
+#[test]
+fn long_inputs_stream_through_in_chunks() {
+    // 4,201 windows (more than one 4,096-window chunk): the streamed table must equal the
+    // library's single-call predictions, row for row.
+    let dir = tempfile::tempdir().unwrap();
+    let mut x: u64 = 3;
+    let seq: String = (0..4700)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ['A', 'C', 'G', 'T'][(x >> 62) as usize]
+        })
+        .collect();
+    let fa = dir.path().join("long.fa");
+    std::fs::write(&fa, format!(">long\n{seq}\n")).unwrap();
+    let out = dir.path().join("tiles.tsv");
+    ok(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        fa.to_str().unwrap(),
+        "--stride",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let got = parse_tsv(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(got.ids.len(), 4201);
+    assert_eq!(got.coords[4200], (4200, 4700));
+
+    let model = seqlens::model::Model::from_bytes(&std::fs::read(path(MODEL)).unwrap()).unwrap();
+    let rec = seqlens::io::SeqRecord {
+        id: "long".into(),
+        description: None,
+        seq: seq.into_bytes(),
+    };
+    let opts = seqlens::model::PredictOptions {
+        stride: Some(1),
+        ..Default::default()
+    };
+    let want = parse_tsv(&seqlens::output::to_tsv(
+        &model.predict(&[rec], &opts).unwrap(),
+    ));
+    assert_close(&got, &want, 0.0);
+}

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::{Model, Overrides, PredictOptions};
-use seqlens::output;
+use seqlens::output::{AtomicFile, Format, TableWriter};
+use std::io::Write;
 
 mod train_cmd;
 
@@ -134,6 +135,10 @@ fn load_model(path: &Path, overrides: &Overrides) -> Result<Model> {
     Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))
 }
 
+/// Windows per model call in the CLI: enough to keep batches full, few enough that a
+/// chromosome streams through in bounded memory.
+const CHUNK_WINDOWS: usize = 4096;
+
 fn predict(a: &PredictArgs) -> Result<()> {
     let model = load_model(&a.model, &a.overrides.to_overrides())?;
     let opts = PredictOptions {
@@ -142,14 +147,37 @@ fn predict(a: &PredictArgs) -> Result<()> {
         unknown: a.unknown,
         stride: a.stride,
     };
-    let windows = if let Some(fasta) = &a.fasta {
+    let format = a.out.as_deref().map_or(Format::Tsv, Format::for_path);
+    let sink = match &a.out {
+        Some(path) => Sink::File(
+            AtomicFile::create(path).with_context(|| format!("writing {}", path.display()))?,
+        ),
+        None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut table = TableWriter::new(sink, format);
+    let mut run = |windows: Vec<seqlens::encode::Window>| -> Result<()> {
+        if !windows.is_empty() {
+            let preds = model.predict_windows(windows, &opts, &mut |_, _| true)?;
+            table.write(&preds).context("writing predictions")?;
+        }
+        Ok(())
+    };
+    if let Some(fasta) = &a.fasta {
         let name = fasta.display().to_string();
         let file = File::open(fasta).with_context(|| name.clone())?;
-        let records = io::read_sequences(file, &name)?;
-        if records.is_empty() {
+        let mut pending = Vec::new();
+        let mut records = 0;
+        for rec in io::SequenceReader::new(file, &name)? {
+            pending.extend(model.windows(&[rec?], &opts)?);
+            records += 1;
+            if pending.len() >= CHUNK_WINDOWS {
+                run(std::mem::take(&mut pending))?;
+            }
+        }
+        if records == 0 {
             bail!("{name}: no sequences found");
         }
-        model.windows(&records, &opts)?
+        run(pending)?;
     } else {
         let (Some(bed), Some(genome)) = (&a.bed, &a.genome) else {
             bail!("give --fasta, or --bed with --genome");
@@ -157,31 +185,48 @@ fn predict(a: &PredictArgs) -> Result<()> {
         let name = bed.display().to_string();
         let intervals = io::read_bed(File::open(bed).with_context(|| name.clone())?, &name)?;
         let mut genome = IndexedFasta::open(genome)?;
-        model.bed_windows(&intervals, &mut genome)?
-    };
-    let preds = model.predict_windows(windows, &opts, &mut |_, _| true)?;
-    match &a.out {
-        None => print!("{}", output::to_tsv(&preds)),
-        Some(path) => {
-            let text = if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-            {
-                output::to_json(&preds)
-            } else {
-                output::to_tsv(&preds)
-            };
-            output::write_atomic(path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!(
-                "wrote {} predictions x {} labels to {}",
-                preds.shape[0],
-                preds.shape[1],
-                path.display()
-            );
+        for chunk in intervals.chunks(CHUNK_WINDOWS) {
+            run(model.bed_windows(chunk, &mut genome)?)?;
         }
     }
+    let (sink, rows) = table.finish().context("writing predictions")?;
+    // Only a complete table replaces an output file: the temporary file is renamed here.
+    sink.commit().context("writing predictions")?;
+    if let Some(path) = &a.out {
+        eprintln!("wrote {rows} predictions to {}", path.display());
+    }
     Ok(())
+}
+
+/// Where `predict` writes: standard output, or a file that appears only when complete.
+enum Sink {
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
+    File(AtomicFile),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
+impl Sink {
+    fn commit(self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush(),
+            Sink::File(f) => f.commit(),
+        }
+    }
 }
 
 fn info(path: &Path, json: bool) -> Result<()> {
