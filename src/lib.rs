@@ -17,6 +17,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod attrib;
 pub mod encode;
 mod error;
 pub mod io;
