@@ -13,6 +13,7 @@ use seqlens::model::{Model, Overrides, PredictOptions};
 use seqlens::output::{AtomicFile, Format, TableWriter};
 use std::io::Write;
 
+mod attribute_cmd;
 mod train_cmd;
 
 #[derive(Parser)]
@@ -52,6 +53,11 @@ enum Command {
         after_help = "Example:\n  seqlens evaluate --model demo.onnx --fasta examples/data/train/test.fa"
     )]
     Evaluate(train_cmd::EvaluateArgs),
+    /// Attribution maps per base: gradient, gradient x input, or in-silico mutagenesis.
+    #[command(after_help = "Examples:\n  \
+        seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ixg --target SPI1\n  \
+        seqlens attribute --model m.onnx --fasta seqs.fa --method ism --target CTCF,REST --out ism.tsv")]
+    Attribute(attribute_cmd::AttributeArgs),
     /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
     #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
     Info {
@@ -274,6 +280,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => predict(a),
         Command::Info { model, json } => info(model, *json),
         Command::Train(a) => train_cmd::train(a),
+        Command::Attribute(a) => attribute_cmd::attribute(a),
         Command::Evaluate(a) => train_cmd::evaluate(a),
     };
     match result {
