@@ -5,26 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use seqlens::io::SeqRecord;
-use seqlens::model::{Model, PredictOptions};
+// The tests' seeded sequence generator, so benchmarks and tests draw the same inputs.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-fn random_seqs(n: usize, len: usize) -> Vec<SeqRecord> {
-    let mut x: u64 = 42;
-    (0..n)
-        .map(|i| SeqRecord {
-            id: format!("s{i}"),
-            description: None,
-            seq: (0..len)
-                .map(|_| {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    b"ACGT"[(x >> 62) as usize]
-                })
-                .collect(),
-        })
-        .collect()
-}
+use seqlens::model::{Model, PredictOptions};
 
 fn main() {
     let path = std::env::var("SEQLENS_BENCH_MODEL").unwrap_or_else(|_| {
@@ -42,7 +27,7 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     for batch in batches {
-        let recs = random_seqs(batch, len);
+        let recs = common::random_records(batch, len, 42);
         let opts = PredictOptions {
             batch_size: batch,
             ..Default::default()

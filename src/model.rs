@@ -375,10 +375,8 @@ impl Model {
                 });
             }
         }
+        // Each window's characters are checked as it is encoded (`encode_batch`).
         let encoder = self.encoder(opts.unknown);
-        for w in &windows {
-            encoder.check(&w.id, &w.seq)?;
-        }
         let mut values = Vec::new();
         let mut k = None;
         let total = windows.len();

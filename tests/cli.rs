@@ -521,15 +521,7 @@ fn long_inputs_stream_through_in_chunks() {
     // 4,201 windows (more than one 4,096-window chunk): the streamed table must equal the
     // library's single-call predictions, row for row.
     let dir = tempfile::tempdir().unwrap();
-    let mut x: u64 = 3;
-    let seq: String = (0..4700)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ['A', 'C', 'G', 'T'][(x >> 62) as usize]
-        })
-        .collect();
+    let seq = String::from_utf8(common::random_dna(4700, 3)).unwrap();
     let fa = dir.path().join("long.fa");
     std::fs::write(&fa, format!(">long\n{seq}\n")).unwrap();
     let out = dir.path().join("tiles.tsv");

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{golden_case, path};
+use common::{golden_case, path, random_records};
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::SeqRecord;
 use seqlens::model::{Metadata, Model, PredictOptions};
@@ -87,24 +87,6 @@ fn graph_b() -> Graph {
     g
 }
 
-fn random_seqs(n: usize, len: usize, seed: u64) -> Vec<SeqRecord> {
-    let mut x = seed;
-    (0..n)
-        .map(|i| SeqRecord {
-            id: format!("s{i}"),
-            description: None,
-            seq: (0..len)
-                .map(|_| {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    b"ACGT"[(x >> 62) as usize]
-                })
-                .collect(),
-        })
-        .collect()
-}
-
 fn onehot(recs: &[SeqRecord]) -> Tensor {
     let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
     let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
@@ -114,7 +96,7 @@ fn onehot(recs: &[SeqRecord]) -> Tensor {
 }
 
 fn random_onehot(n: usize, len: usize, seed: u64) -> Tensor {
-    onehot(&random_seqs(n, len, seed))
+    onehot(&random_records(n, len, seed))
 }
 
 fn meta(g: &Graph, labels: &[&str]) -> ExportMeta {
@@ -156,7 +138,7 @@ fn exported(g: &Graph, labels: &[&str], file: &str) -> Vec<u8> {
 
 fn check_parity(g: &Graph, labels: &[&str], file: &str) {
     let bytes = exported(g, labels, file);
-    let recs = random_seqs(5, g.input_shape[1], 77);
+    let recs = random_records(5, g.input_shape[1], 77);
     let engine = g.predict(&onehot(&recs)).unwrap();
 
     let model = Model::from_bytes(&bytes).unwrap();

@@ -93,3 +93,28 @@ pub fn golden_case(file: &str, key: Option<&str>) -> (Vec<seqlens::io::SeqRecord
         .collect();
     (recs, want)
 }
+
+/// `n` records `s0, s1, ...` of seeded random DNA, drawn in order from one 64-bit LCG (the
+/// same bases on every platform).
+pub fn random_records(n: usize, len: usize, seed: u64) -> Vec<seqlens::io::SeqRecord> {
+    let mut x = seed;
+    (0..n)
+        .map(|i| seqlens::io::SeqRecord {
+            id: format!("s{i}"),
+            description: None,
+            seq: (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    b"ACGT"[(x >> 62) as usize]
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One sequence of seeded random DNA (the first record of [`random_records`]).
+pub fn random_dna(len: usize, seed: u64) -> Vec<u8> {
+    random_records(1, len, seed).remove(0).seq
+}

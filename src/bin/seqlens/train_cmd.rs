@@ -442,7 +442,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             "trained {} epochs: {seen} sequences in {secs:.1} s of training steps ({:.1} sequences/s, {} threads)",
             ck.log.len(),
             seen as f64 / secs,
-            rayon_threads()
+            rayon::current_num_threads()
         );
     }
     if ck.stopped_early {
@@ -557,8 +557,4 @@ pub fn evaluate(a: &EvaluateArgs) -> Result<()> {
         classification,
     );
     Ok(())
-}
-
-fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
