@@ -11,6 +11,9 @@ pub enum Error {
     Nn(#[from] crate::nn::Error),
     #[error(transparent)]
     Onnx(#[from] crate::onnx::Error),
+    /// A request that cannot be carried out as asked (bad option values, impossible sizes).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -25,7 +25,9 @@ pub mod model;
 pub mod nn;
 pub mod onnx;
 pub mod output;
+pub mod plot;
 pub mod train;
+pub mod variants;
 #[cfg(feature = "wasm")]
 mod wasm;
 

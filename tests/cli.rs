@@ -559,7 +559,8 @@ fn long_inputs_stream_through_in_chunks() {
 #[test]
 fn attribution_peaks_on_the_planted_motif() {
     // spi1_short has an SPI1 site planted at 120-133 (examples/data/sample.fa header); the
-    // trained demo model's gradient x input for SPI1 must peak there, and ISM must agree.
+    // trained demo model's gradient x input, integrated gradients, ISM and fast ISM for SPI1
+    // must all peak there.
     let dir = tempfile::tempdir().unwrap();
     let fa = dir.path().join("spi1.fa");
     let text = std::fs::read_to_string(path("examples/data/sample.fa")).unwrap();
@@ -588,7 +589,7 @@ fn attribution_peaks_on_the_planted_motif() {
         );
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
         assert_eq!(rows.len(), 500);
-        if method == "ism" {
+        if method.ends_with("ism") {
             // The reference base's column is zero.
             for r in &rows {
                 let col = 4 + "ACGT".find(r[3]).unwrap_or(0);
@@ -607,7 +608,7 @@ fn attribution_peaks_on_the_planted_motif() {
             .unwrap();
         best[2].parse::<i64>().unwrap()
     };
-    for method in ["ixg", "ism"] {
+    for method in ["ixg", "ig", "ism", "fast-ism"] {
         let pos = peak(method);
         assert!(
             (115..=140).contains(&pos),
@@ -624,4 +625,109 @@ fn attribution_peaks_on_the_planted_motif() {
         "XYZ",
     ]);
     assert!(err.contains("unknown target label 'XYZ'"), "{err}");
+}
+
+#[test]
+fn variants_tsv_json_and_reported_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("effects.tsv");
+    let args = |out: &std::path::Path, vcf: &str| {
+        vec![
+            "variants".to_string(),
+            "-m".into(),
+            MODEL.into(),
+            "--vcf".into(),
+            vcf.into(),
+            "--genome".into(),
+            "examples/data/genome.fa".into(),
+            "--scores".into(),
+            "diff,abs_diff,log_odds,log2_fc".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let run = |a: Vec<String>| seqlens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = run(args(&out, "examples/data/variants.vcf"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7);
+    assert!(
+        lines[0].starts_with("chrom\tpos\tid\tref\talt\tstatus\tCTCF:ref\tCTCF:alt\tCTCF:diff")
+    );
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.split('\t').nth(5) == Some("ok"))
+    );
+    // The same scores as JSON.
+    let json = dir.path().join("effects.json");
+    assert!(
+        run(args(&json, "examples/data/variants.vcf"))
+            .status
+            .success()
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["variants"].as_array().unwrap().len(), 6);
+    assert_eq!(v["variants"][2]["alt"], "GGGAA");
+    assert_eq!(v["scores"][3], "log2_fc");
+    let diff = v["variants"][0]["scores"][0][0].as_f64().unwrap();
+    let col: f64 = lines[1].split('\t').nth(8).unwrap().parse().unwrap();
+    assert!((diff - col).abs() < 1e-6);
+
+    // A wrong REF is a warning naming the line, and a row with its status.
+    let bad = dir.path().join("bad.vcf");
+    std::fs::write(
+        &bad,
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrA\t2006\tx\tT\tA\t.\t.\t.\n",
+    )
+    .unwrap();
+    let o = run(args(&out, bad.to_str().unwrap()));
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 3: REF T at chrA:2006 does not match the reference genome (C)"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("\tref_mismatch\t")
+    );
+}
+
+#[test]
+fn attribute_writes_logos_heatmaps_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for (method, marker) in [("ig", "<path"), ("fast-ism", "<rect x")] {
+        let svg = dir.path().join(method);
+        let json = dir.path().join(format!("{method}.json"));
+        ok(&[
+            "attribute",
+            "-m",
+            MODEL,
+            "--fasta",
+            "examples/data/sample.fa",
+            "--method",
+            method,
+            "--steps",
+            "8",
+            "--shuffles",
+            "2",
+            "--target",
+            "CTCF",
+            "--svg",
+            svg.to_str().unwrap(),
+            "--out",
+            json.to_str().unwrap(),
+        ]);
+        let logo = std::fs::read_to_string(svg.join("ctcf_site.svg")).unwrap();
+        assert!(
+            logo.starts_with("<svg") && logo.matches(marker).count() > 100,
+            "{method}"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 7);
+        assert_eq!(v[0]["per_base"].as_array().unwrap().len(), 500);
+    }
 }

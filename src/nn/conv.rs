@@ -80,7 +80,7 @@ impl Conv1d {
         }
     }
 
-    fn check(&self, x: &Tensor) -> Result<(usize, usize, usize), Error> {
+    fn check(&self, x: &Tensor, w: Window1d) -> Result<(usize, usize, usize), Error> {
         let (n, c, l) = x.ncl("Conv1d")?;
         if c != self.in_channels {
             return Err(Error::Shape(format!(
@@ -88,7 +88,7 @@ impl Conv1d {
                 self.in_channels
             )));
         }
-        let lout = self.window().out_len(l).ok_or_else(|| {
+        let lout = w.out_len(l).ok_or_else(|| {
             Error::Shape(format!(
                 "Conv1d kernel {} (dilation {}) does not fit length {l}",
                 self.kernel, self.dilation
@@ -98,13 +98,23 @@ impl Conv1d {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, Error> {
-        let (n, l, lout) = self.check(x)?;
-        let (ci, co, k, w) = (
-            self.in_channels,
-            self.out_channels,
-            self.kernel,
-            self.window(),
-        );
+        self.forward_with(x, self.window())
+    }
+
+    /// The convolution without its padding: `x` already holds the context (or zeros) that
+    /// padding would add. Fast ISM runs layers on slices this way.
+    pub fn forward_unpadded(&self, x: &Tensor) -> Result<Tensor, Error> {
+        let w = Window1d {
+            pad_left: 0,
+            pad_right: 0,
+            ..self.window()
+        };
+        self.forward_with(x, w)
+    }
+
+    fn forward_with(&self, x: &Tensor, w: Window1d) -> Result<Tensor, Error> {
+        let (n, l, lout) = self.check(x, w)?;
+        let (ci, co, k) = (self.in_channels, self.out_channels, self.kernel);
         let mut y = Tensor::zeros(&[n, co, lout]);
         let wmat = Mat::new(&self.weight.value, co, ci * k);
         for_batch(&mut y.data, co * lout, |first, out| {
@@ -125,7 +135,7 @@ impl Conv1d {
 
     /// Accumulates weight and bias gradients; returns the input gradient.
     pub fn backward(&mut self, x: &Tensor, dy: &Tensor) -> Result<Tensor, Error> {
-        let (n, l, lout) = self.check(x)?;
+        let (n, l, lout) = self.check(x, self.window())?;
         let (ci, co, k, w) = (
             self.in_channels,
             self.out_channels,

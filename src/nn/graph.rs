@@ -131,6 +131,12 @@ impl Graph {
 
     /// Evaluation-mode output for `x`.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor, Error> {
+        Ok(self.values(x)?.pop().expect("at least one node"))
+    }
+
+    /// Evaluation-mode values of every node: value 0 is `x`, value `i + 1` the output of
+    /// node `i`.
+    pub fn values(&self, x: &Tensor) -> Result<Vec<Tensor>, Error> {
         self.check_input(x)?;
         let mut values: Vec<Tensor> = vec![x.clone()];
         for node in &self.nodes {
@@ -141,7 +147,7 @@ impl Graph {
                 .map_err(|e| e.at(&node.name))?;
             values.push(y);
         }
-        Ok(values.pop().expect("at least one node"))
+        Ok(values)
     }
 
     /// Back-propagates `dy` (the loss gradient at the output) through the tape, accumulating

@@ -1,17 +1,18 @@
-//! `seqlens attribute`: per-base attribution maps for every sequence of a FASTA file.
+//! `seqlens attribute`: attribution maps for every sequence of a FASTA file, as a per-base
+//! TSV (or JSON) and optionally one SVG logo or ISM heatmap per sequence.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use seqlens::attrib::{self, Method, Target};
-use seqlens::encode::{Encoder, Layout};
+use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
 use seqlens::io;
 use seqlens::model::{Model, PredictOptions};
-use seqlens::nn::Tensor;
-use seqlens::output::AtomicFile;
+use seqlens::output::{Format, write_atomic};
+use seqlens::plot::{self, PlotOptions};
+
+use crate::progress;
 
 #[derive(Args)]
 pub struct AttributeArgs {
@@ -21,122 +22,160 @@ pub struct AttributeArgs {
     /// FASTA/FASTQ input (each record is fitted to the model's length).
     #[arg(long, short)]
     fasta: PathBuf,
-    /// grad (gradient), ixg (gradient x input): engine models; ism: any model.
+    /// grad, ixg (gradient x input), ig (integrated gradients), fast-ism: models in the
+    /// engine's op set; ism: any model.
     #[arg(long, default_value = "ixg")]
     method: String,
     /// Output label(s) to explain, comma-separated (summed); default: the first.
     #[arg(long, value_delimiter = ',')]
-    target: Option<Vec<String>>,
-    /// Output TSV (default: stdout): id, chrom, pos, ref, one column per base, score.
+    target: Vec<String>,
+    /// Integrated gradients: number of steps.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Integrated gradients baseline: zeros, uniform or shuffle (dinucleotide shuffles).
+    #[arg(long, default_value = "shuffle")]
+    baseline: String,
+    /// Number of dinucleotide-shuffled baselines (averaged).
+    #[arg(long, default_value_t = 10)]
+    shuffles: usize,
+    /// Seed for the shuffles.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output: .json for JSON, anything else for TSV (id, chrom, pos, ref, one column per
+    /// symbol, score). Default: TSV on stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// Also write one SVG per sequence into this directory: a logo of the attribution (of the
+    /// observed bases for grad/ig/ixg), or a heatmap for ISM.
+    #[arg(long)]
+    svg: Option<PathBuf>,
 }
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
-    let meta = model.metadata().clone();
-    let labels = &meta.labels;
-    let idx: Vec<usize> = match &a.target {
-        None => vec![0],
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                labels.iter().position(|l| l == n).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "unknown target label '{n}'; the model has: {}",
-                        labels.join(", ")
-                    )
-                })
-            })
-            .collect::<Result<_>>()?,
+    let symbols = model.metadata().alphabet.symbols().to_vec();
+    let mut explainer = Explainer::new(model, &bytes);
+    let target = explainer.target(&a.target)?;
+    let baseline = match a.baseline.as_str() {
+        "zeros" => Baseline::Zeros,
+        "uniform" => Baseline::Uniform,
+        "shuffle" => Baseline::Shuffle {
+            count: a.shuffles,
+            seed: a.seed,
+        },
+        b => anyhow::bail!("unknown baseline '{b}'; expected zeros, uniform or shuffle"),
     };
-    let target = Target::Sum(idx.clone());
+    let method = Method::parse(&a.method, a.steps, baseline)?;
     let name = a.fasta.display().to_string();
     let recs = io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
-    let opts = PredictOptions::default();
-    let windows = model.windows(&recs, &opts)?;
-    let symbols = meta.alphabet.symbols();
-    let c = symbols.len();
+    let windows = explainer
+        .model()
+        .windows(&recs, &PredictOptions::default())?;
+    if let Some(dir) = &a.svg {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let bar = progress::bar(windows.len() as u64, "attributing");
+    let mut results = Vec::with_capacity(windows.len());
+    for w in &windows {
+        let r = explainer
+            .explain(w, &target, &method, &mut |_, _| true)
+            .with_context(|| format!("{}: sequence '{}'", a.model.display(), w.id))?;
+        if let Some(dir) = &a.svg {
+            write_svg(dir, &r, &symbols, &method)?;
+        }
+        results.push(r);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let text = match a.out.as_deref().map(Format::for_path) {
+        Some(Format::Json) => serde_json::to_string(&results)?,
+        _ => to_tsv(&results, &symbols),
+    };
+    match &a.out {
+        None => print!("{text}"),
+        Some(p) => {
+            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "wrote attributions for {} sequences to {}",
+                results.len(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
 
+fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
     let mut text = String::from("id\tchrom\tpos\tref");
     for s in symbols {
         text.push('\t');
         text.push(*s as char);
     }
     text.push_str("\tscore\n");
-    let mut emit = |w: &seqlens::encode::Window,
-                    map: &dyn Fn(usize, usize) -> f32,
-                    score: &dyn Fn(usize) -> f32| {
-        for t in 0..w.seq.len() {
+    for r in results {
+        let seq = r.sequence.as_bytes();
+        for t in 0..r.length {
             text.push_str(&format!(
                 "{}\t{}\t{}\t{}",
-                w.id,
-                w.chrom,
-                w.start + t as i64,
-                w.seq[t] as char
+                r.id,
+                r.chrom,
+                r.start + t as i64,
+                seq[t] as char
             ));
-            for ch in 0..c {
-                text.push_str(&format!("\t{}", map(t, ch)));
+            for ch in 0..r.channels {
+                text.push_str(&format!("\t{}", r.map[ch * r.length + t]));
             }
-            text.push_str(&format!("\t{}\n", score(t)));
+            text.push_str(&format!("\t{}\n", r.per_base[t]));
         }
+    }
+    text
+}
+
+fn write_svg(
+    dir: &std::path::Path,
+    r: &Attribution,
+    symbols: &[u8],
+    method: &Method,
+) -> Result<()> {
+    let opts = PlotOptions {
+        offset: r.start,
+        title: Some(format!("{} ({})", r.id, method_name(method))),
+        ..Default::default()
     };
-    match a.method.as_str() {
-        "grad" | "ixg" => {
-            let mut graph = seqlens::onnx::import(&bytes, meta.length).with_context(|| {
-                format!(
-                    "{} (use --method ism for models outside the engine's op set)",
-                    a.model.display()
-                )
-            })?;
-            let method = if a.method == "grad" {
-                Method::Gradient
-            } else {
-                Method::GradientTimesInput
-            };
-            let enc = Encoder::new(meta.alphabet, meta.n_policy, opts.unknown);
-            for w in &windows {
-                let x = Tensor::new(
-                    &[1, c, w.seq.len()],
-                    enc.encode(&w.id, &w.seq, Layout::Ncl)?,
-                )?;
-                let m = attrib::saliency(&mut graph, &x, &target, method)?;
-                let l = w.seq.len();
-                let per_base = attrib::per_base(&m.data, c);
-                emit(w, &|t, ch| m.data[ch * l + t], &|t| per_base[t]);
-            }
+    let svg = match method {
+        Method::Ism | Method::FastIsm => {
+            let (c, l) = (r.channels, r.length);
+            let effects: Vec<f32> = (0..l * c).map(|i| r.map[(i % c) * l + i / c]).collect();
+            plot::heatmap(&effects, r.sequence.as_bytes(), symbols, &opts)
         }
-        "ism" => {
-            for w in &windows {
-                let r = attrib::ism(&model, w, &opts)?;
-                let d = |t: usize, ch: usize| {
-                    idx.iter()
-                        .map(|&o| r.delta[(t * c + ch) * r.labels + o])
-                        .sum::<f32>()
-                };
-                // Per-base score: the mean effect of mutating the base away (ISM convention).
-                emit(w, &d, &|t| {
-                    -(0..c).map(|ch| d(t, ch)).sum::<f32>() / (c - 1) as f32
-                });
-            }
+        // Hypothetical contributions: every symbol's gradient.
+        Method::Gradient => plot::logo(&r.map, symbols, &opts),
+        // Contributions of the observed bases.
+        _ => plot::logo(&r.observed_map(symbols), symbols, &opts),
+    };
+    let safe: String =
+        r.id.chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+    let path = dir.join(format!("{safe}.svg"));
+    write_atomic(&path, svg.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+fn method_name(m: &Method) -> String {
+    match m {
+        Method::Gradient => "gradient".into(),
+        Method::GradientTimesInput => "gradient x input".into(),
+        Method::IntegratedGradients { steps, baseline } => {
+            format!("integrated gradients, {steps} steps, {baseline:?} baseline")
         }
-        m => bail!("unknown method '{m}'; expected grad, ixg or ism"),
+        Method::Ism => "ISM".into(),
+        Method::FastIsm => "fast ISM".into(),
     }
-    match &a.out {
-        None => print!("{text}"),
-        Some(p) => {
-            let mut f =
-                AtomicFile::create(p).with_context(|| format!("writing {}", p.display()))?;
-            f.write_all(text.as_bytes())?;
-            f.commit()
-                .with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "wrote {} positions to {}",
-                text.lines().count() - 1,
-                p.display()
-            );
-        }
-    }
-    Ok(())
 }

@@ -14,7 +14,9 @@ use seqlens::output::{AtomicFile, Format, TableWriter};
 use std::io::Write;
 
 mod attribute_cmd;
+mod progress;
 mod train_cmd;
+mod variants_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -53,11 +55,22 @@ enum Command {
         after_help = "Example:\n  seqlens evaluate --model demo.onnx --fasta examples/data/train/test.fa"
     )]
     Evaluate(train_cmd::EvaluateArgs),
-    /// Attribution maps per base: gradient, gradient x input, or in-silico mutagenesis.
+    /// Attribution maps per base: gradient, gradient x input, integrated gradients, or
+    /// in-silico mutagenesis (full or fast).
     #[command(after_help = "Examples:\n  \
-        seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ixg --target SPI1\n  \
-        seqlens attribute --model m.onnx --fasta seqs.fa --method ism --target CTCF,REST --out ism.tsv")]
+        seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ixg --target SPI1 --svg logos/\n  \
+        seqlens attribute --model m.onnx --fasta seqs.fa --method ig --steps 50 --baseline shuffle --shuffles 10\n  \
+        seqlens attribute --model m.onnx --fasta seqs.fa --method fast-ism --target CTCF,REST --out ism.tsv --svg heatmaps/")]
     Attribute(attribute_cmd::AttributeArgs),
+    /// Score VCF variants: predictions on reference and alternate windows, and their
+    /// differences per label.
+    #[command(after_help = "Examples:\n  \
+        seqlens variants --model examples/models/demo.onnx --vcf examples/data/variants.vcf --genome examples/data/genome.fa\n  \
+        seqlens variants --model m.onnx --vcf calls.vcf.gz --genome hg38.fa --scores diff,abs_diff,log_odds,log2_fc --rc-average --out effects.json\n\n\
+        Each allele is centred in a window of the model's length; for indels the flanks shift\n\
+        so both windows keep that length. A REF that differs from the genome, an unknown\n\
+        contig or a symbolic ALT is reported in the status column and left unscored.")]
+    Variants(variants_cmd::VariantsArgs),
     /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
     #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
     Info {
@@ -281,6 +294,7 @@ fn main() -> ExitCode {
         Command::Info { model, json } => info(model, *json),
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
+        Command::Variants(a) => variants_cmd::variants(a),
         Command::Evaluate(a) => train_cmd::evaluate(a),
     };
     match result {

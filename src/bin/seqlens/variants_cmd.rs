@@ -1,0 +1,97 @@
+//! `seqlens variants`: variant-effect scores for a VCF against an indexed reference FASTA.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use seqlens::io::{self, IndexedFasta};
+use seqlens::model::{Model, PredictOptions};
+use seqlens::output::{Format, write_atomic};
+use seqlens::variants::{self, Score, Status, VariantOptions};
+
+use crate::progress;
+
+#[derive(Args)]
+pub struct VariantsArgs {
+    /// ONNX model (fixed input length).
+    #[arg(long, short)]
+    model: PathBuf,
+    /// VCF (plain, gzip or bgzf); multi-allelic records are split into one row per ALT.
+    #[arg(long)]
+    vcf: PathBuf,
+    /// Reference FASTA (uses GENOME.fai, or indexes the file in memory).
+    #[arg(long)]
+    genome: PathBuf,
+    /// Scores, comma-separated: diff, abs_diff, log_odds, log2_fc.
+    #[arg(long, value_delimiter = ',', default_value = "diff,log_odds")]
+    scores: Vec<String>,
+    /// Pseudocount added to both predictions for log2_fc.
+    #[arg(long, default_value_t = 1e-6)]
+    pseudocount: f32,
+    /// Average each prediction over both strands.
+    #[arg(long)]
+    rc_average: bool,
+    /// Sequences per model run.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Output: .json for JSON, anything else for TSV. Default: TSV on stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+pub fn variants(a: &VariantsArgs) -> Result<()> {
+    let model =
+        Model::from_bytes(&std::fs::read(&a.model).with_context(|| a.model.display().to_string())?)
+            .with_context(|| a.model.display().to_string())?;
+    let scores = a
+        .scores
+        .iter()
+        .map(|s| Score::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let opts = VariantOptions {
+        scores: scores.clone(),
+        pseudocount: a.pseudocount,
+        predict: PredictOptions {
+            rc_average: a.rc_average,
+            batch_size: a.batch_size,
+            ..Default::default()
+        },
+    };
+    let name = a.vcf.display().to_string();
+    let vcf = io::read_vcf(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
+    let mut genome = IndexedFasta::open(&a.genome)?;
+    let total: usize = vcf.iter().map(|v| v.alts.len().max(1)).sum();
+    let bar = progress::bar(total as u64, "scoring variants");
+    let rows = variants::score_variants(&model, &vcf, &mut genome, &opts, &mut |done, _| {
+        bar.set_position(done as u64);
+        true
+    })
+    .with_context(|| format!("{name} against {}", a.genome.display()))?;
+    bar.finish_and_clear();
+    for r in rows.iter().filter(|r| r.status != Status::Ok) {
+        let v = vcf
+            .iter()
+            .find(|v| v.line == r.line)
+            .expect("row from a record");
+        eprintln!("warning: {name}: {}", r.status.message(v));
+    }
+    let labels = &model.metadata().labels;
+    let text = match a.out.as_deref().map(Format::for_path) {
+        Some(Format::Json) => variants::to_json(&rows, labels, &scores),
+        _ => variants::to_tsv(&rows, labels, &scores),
+    };
+    match &a.out {
+        None => print!("{text}"),
+        Some(p) => {
+            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
+            let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
+            eprintln!(
+                "wrote {} alleles ({ok} scored) to {}",
+                rows.len(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}

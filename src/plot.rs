@@ -1,0 +1,345 @@
+//! SVG figures for attributions: sequence logos (letters scaled by attribution, positive above
+//! the axis and negative below, in logomaker's classic colours) and ISM heatmaps.
+//!
+//! Output is self-contained SVG text with no fonts or scripts for nucleotides (the letters are
+//! vector paths that fill their box exactly, as logomaker draws them), so it renders the same
+//! in a browser, in a paper figure and in a test.
+
+use std::fmt::Write;
+
+/// Layout of a figure.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PlotOptions {
+    /// Pixels per position.
+    pub base_width: f32,
+    /// Height of the plotting area in pixels.
+    pub height: f32,
+    /// First position drawn (0-based) and one past the last; `None` draws everything.
+    pub start: Option<usize>,
+    pub end: Option<usize>,
+    /// Genomic coordinate of position 0, for the axis labels.
+    pub offset: i64,
+    /// A title drawn above the plot.
+    pub title: Option<String>,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            base_width: 12.0,
+            height: 120.0,
+            start: None,
+            end: None,
+            offset: 0,
+            title: None,
+        }
+    }
+}
+
+/// Glyph outlines in a 100 x 100 box (y down), drawn with the even-odd rule.
+fn glyph(symbol: u8) -> Option<&'static str> {
+    Some(match symbol.to_ascii_uppercase() {
+        b'A' => "M0 100L40 0H60L100 100H78L69 76H31L22 100ZM38 58H62L50 26Z",
+        b'C' => "M96 28A48 50 0 1 0 96 72L78 63A30 32 0 1 1 78 37Z",
+        b'G' => "M96 28A48 50 0 1 0 99 62V46H56V62H80A30 32 0 1 1 78 37Z",
+        b'T' => "M0 0H100V18H60V100H40V18H0Z",
+        b'U' => "M0 0H20V62A30 30 0 0 0 80 62V0H100V62A50 38 0 0 1 0 62Z",
+        _ => return None,
+    })
+}
+
+/// Logomaker's "classic" colours for nucleotides; a neutral grey for other symbols.
+pub fn color(symbol: u8) -> &'static str {
+    match symbol.to_ascii_uppercase() {
+        b'A' => "#109648",
+        b'C' => "#255C99",
+        b'G' => "#F7B32B",
+        b'T' | b'U' => "#D62839",
+        _ => "#4d4d4d",
+    }
+}
+
+const MARGIN_LEFT: f32 = 48.0;
+const MARGIN_TOP: f32 = 24.0;
+const MARGIN_BOTTOM: f32 = 28.0;
+
+fn range(opts: &PlotOptions, len: usize) -> (usize, usize) {
+    let end = opts.end.unwrap_or(len).min(len);
+    (opts.start.unwrap_or(0).min(end), end)
+}
+
+fn header(out: &mut String, w: f32, h: f32, title: &Option<String>) {
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" \
+         viewBox=\"0 0 {w:.0} {h:.0}\" font-family=\"Helvetica,Arial,sans-serif\" \
+         font-size=\"11\"><rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
+    );
+    if let Some(t) = title {
+        let _ = write!(
+            out,
+            "<text x=\"{MARGIN_LEFT}\" y=\"15\" font-size=\"13\">{}</text>",
+            escape(t)
+        );
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Position ticks under the plot, about every 80 px.
+fn ticks(out: &mut String, opts: &PlotOptions, a: usize, b: usize, y: f32) {
+    let every = ((80.0 / opts.base_width).ceil() as usize).max(1);
+    let every = [
+        1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000,
+    ]
+    .into_iter()
+    .find(|&s| s >= every)
+    .unwrap_or(every);
+    for t in (a..b).filter(|t| (*t as i64 + opts.offset) % every as i64 == 0) {
+        let x = MARGIN_LEFT + (t - a) as f32 * opts.base_width + opts.base_width / 2.0;
+        let _ = write!(
+            out,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{y:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            y + 4.0,
+            y + 15.0,
+            t as i64 + opts.offset
+        );
+    }
+}
+
+/// A sequence logo of an attribution map `[channels, length]` (channel `i` = `symbols[i]`):
+/// at each position the letters are stacked by value, positive ones above the axis (largest
+/// on top) and negative ones below it (largest magnitude at the bottom).
+pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
+    let c = symbols.len().max(1);
+    let len = map.len() / c;
+    let (a, b) = range(opts, len);
+    let at = |ch: usize, t: usize| {
+        let v = map[ch * len + t];
+        if v.is_finite() { v } else { 0.0 }
+    };
+    let (mut up, mut down) = (0f32, 0f32);
+    for t in a..b {
+        up = up.max((0..c).map(|ch| at(ch, t).max(0.0)).sum());
+        down = down.max((0..c).map(|ch| (-at(ch, t)).max(0.0)).sum());
+    }
+    let span = (up + down).max(f32::MIN_POSITIVE);
+    let scale = opts.height / span;
+    let axis = MARGIN_TOP + up * scale;
+    let w = MARGIN_LEFT + (b - a) as f32 * opts.base_width + 8.0;
+    let h = MARGIN_TOP + opts.height + MARGIN_BOTTOM;
+    let mut out = String::new();
+    header(&mut out, w, h, &opts.title);
+    let _ = write!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        MARGIN_LEFT - 4.0,
+        MARGIN_TOP + 8.0,
+        fmt_value(up),
+        MARGIN_LEFT - 4.0,
+        MARGIN_TOP + opts.height,
+        fmt_value(-down)
+    );
+    for t in a..b {
+        let x = MARGIN_LEFT + (t - a) as f32 * opts.base_width;
+        let mut order: Vec<usize> = (0..c).collect();
+        order.sort_by(|&i, &j| at(i, t).abs().total_cmp(&at(j, t).abs()));
+        let (mut top, mut bottom) = (axis, axis);
+        for &ch in &order {
+            let v = at(ch, t);
+            let hgt = v.abs() * scale;
+            if hgt < 0.05 {
+                continue;
+            }
+            let y = if v > 0.0 {
+                top -= hgt;
+                top
+            } else {
+                bottom += hgt;
+                bottom - hgt
+            };
+            letter(&mut out, symbols[ch], x, y, opts.base_width, hgt, v < 0.0);
+        }
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{axis:.1}\" y2=\"{axis:.1}\" \
+         stroke=\"#333\" stroke-width=\"0.8\"/>",
+        w - 8.0
+    );
+    ticks(&mut out, opts, a, b, MARGIN_TOP + opts.height + 2.0);
+    out.push_str("</svg>");
+    out
+}
+
+/// One letter filling the box `(x, y, w, h)`; negative letters are drawn upside down, as
+/// logomaker's `flip_below`.
+fn letter(out: &mut String, symbol: u8, x: f32, y: f32, w: f32, h: f32, flip: bool) {
+    let fill = color(symbol);
+    let (sy, ty) = if flip {
+        (-h / 100.0, y + h)
+    } else {
+        (h / 100.0, y)
+    };
+    match glyph(symbol) {
+        Some(d) => {
+            let _ = write!(
+                out,
+                "<path d=\"{d}\" fill=\"{fill}\" fill-rule=\"evenodd\" \
+                 transform=\"matrix({:.4} 0 0 {sy:.4} {x:.2} {ty:.2})\"/>",
+                w / 100.0
+            );
+        }
+        // Other alphabets (protein) use text, stretched to the box by its cap height.
+        None => {
+            let _ = write!(
+                out,
+                "<text font-size=\"100\" font-weight=\"bold\" fill=\"{fill}\" \
+                 text-anchor=\"middle\" transform=\"matrix({:.4} 0 0 {:.4} {:.2} {:.2})\">{}</text>",
+                w / 70.0,
+                sy * 100.0 / 72.0,
+                x + w / 2.0,
+                if flip { y } else { y + h },
+                escape(&(symbol as char).to_string())
+            );
+        }
+    }
+}
+
+fn fmt_value(v: f32) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 0.01 && v.abs() < 1000.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// An ISM heatmap: one row per symbol, one column per position, coloured by the effect of
+/// substituting that symbol (`effects[t * channels + ch]`), blue for decreases and red for
+/// increases on a symmetric scale. The reference base's cells are outlined.
+pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOptions) -> String {
+    let c = symbols.len().max(1);
+    let len = effects.len() / c;
+    let (a, b) = range(opts, len);
+    let max = effects[a * c..b * c]
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0f32, |m, v| m.max(v.abs()))
+        .max(f32::MIN_POSITIVE);
+    let cell_h = opts.height / c as f32;
+    let w = MARGIN_LEFT + (b - a) as f32 * opts.base_width + 8.0;
+    let h = MARGIN_TOP + opts.height + MARGIN_BOTTOM + 16.0;
+    let mut out = String::new();
+    header(&mut out, w, h, &opts.title);
+    for (ch, &s) in symbols.iter().enumerate() {
+        let y = MARGIN_TOP + ch as f32 * cell_h;
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{}\" \
+             font-weight=\"bold\">{}</text>",
+            MARGIN_LEFT - 6.0,
+            y + cell_h / 2.0 + 4.0,
+            color(s),
+            s as char
+        );
+        for t in a..b {
+            let v = effects[t * c + ch];
+            let x = MARGIN_LEFT + (t - a) as f32 * opts.base_width;
+            let is_ref = reference.get(t).is_some_and(|r| r.eq_ignore_ascii_case(&s));
+            let _ = write!(
+                out,
+                "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{cell_h:.2}\" \
+                 fill=\"{}\"{}/>",
+                opts.base_width,
+                diverging(v / max),
+                if is_ref {
+                    " stroke=\"#222\" stroke-width=\"0.8\""
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    ticks(&mut out, opts, a, b, MARGIN_TOP + opts.height + 2.0);
+    let _ = write!(
+        out,
+        "<text x=\"{MARGIN_LEFT}\" y=\"{:.1}\">effect: <tspan fill=\"{}\">{}</tspan> .. \
+         <tspan fill=\"{}\">+{}</tspan></text>",
+        h - 4.0,
+        diverging(-1.0),
+        fmt_value(-max),
+        diverging(1.0),
+        fmt_value(max)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Blue (-1) to white (0) to red (+1).
+fn diverging(x: f32) -> String {
+    let x = if x.is_finite() {
+        x.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let (r, g, b) = if x < 0.0 {
+        let f = -x;
+        (
+            255.0 - f * (255.0 - 33.0),
+            255.0 - f * (255.0 - 102.0),
+            255.0 - f * (255.0 - 172.0),
+        )
+    } else {
+        (
+            255.0 - x * (255.0 - 178.0),
+            255.0 - x * (255.0 - 24.0),
+            255.0 - x * (255.0 - 43.0),
+        )
+    };
+    format!("#{:02x}{:02x}{:02x}", r as u8, g as u8, b as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logo_stacks_positive_above_and_negative_below() {
+        // Two positions, DNA: t0 = A +2, C +1 ; t1 = G -1.5, T +0.5. Hand layout:
+        // up = 3, down = 1.5, height 90 => scale 20 px/unit, axis at 24 + 60 = 84.
+        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
+        let opts = PlotOptions {
+            height: 90.0,
+            base_width: 10.0,
+            ..Default::default()
+        };
+        let svg = logo(&map, b"ACGT", &opts);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // A (height 40) on top of C (height 20): C from 64 to 84, A from 24 to 64.
+        assert!(svg.contains("fill=\"#255C99\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 64.00)\""), "{svg}");
+        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.4000 48.00 24.00)\""));
+        // G below the axis, flipped: box 84..114.
+        assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
+        assert_eq!(svg.matches("<path").count(), 4);
+    }
+
+    #[test]
+    fn heatmap_colours_and_marks_the_reference() {
+        let effects = [0.0, -2.0, 1.0, 0.5, 0.0, 0.0, 0.0, 2.0];
+        let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
+        assert_eq!(svg.matches("<rect x").count(), 8);
+        assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
+        assert!(svg.contains(&diverging(-1.0)) && svg.contains(&diverging(1.0)));
+        assert_eq!(diverging(0.0), "#ffffff");
+    }
+}

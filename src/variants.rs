@@ -1,0 +1,357 @@
+//! Variant-effect scoring: for each allele of each VCF record, predict a window of the
+//! reference genome centred on the variant and the same window carrying the alternate allele,
+//! and compare the two (Selene/Kipoi-style `diff`, `abs_diff`, `log_odds`, `log2_fc`).
+//!
+//! Window layout (model length `L`, 0-based variant start `p`, REF length `r`, ALT length
+//! `a`): each allele is centred in its own window, with `(L - len) / 2` bases of left flank
+//! and the rest on the right. For SNVs and MNVs the two windows cover the same bases. For an
+//! insertion the alternate window has `a - r` fewer flanking bases (about half from each
+//! side); for a deletion it reads `r - a` more. Both windows always have length `L`.
+
+use std::io::{BufRead, Seek};
+
+use serde::{Deserialize, Serialize};
+
+use crate::encode::Window;
+use crate::io::{IndexedFasta, Variant};
+use crate::model::{Model, PredictOptions};
+
+/// How an allele's predictions are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Score {
+    /// alt - ref.
+    Diff,
+    /// |alt - ref|.
+    AbsDiff,
+    /// logit(alt) - logit(ref), with both clipped to [1e-6, 1 - 1e-6] (for probabilities).
+    LogOdds,
+    /// log2((alt + pseudocount) / (ref + pseudocount)) (for non-negative outputs).
+    Log2Fc,
+}
+
+impl Score {
+    pub const ALL: [Score; 4] = [Score::Diff, Score::AbsDiff, Score::LogOdds, Score::Log2Fc];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Score::Diff => "diff",
+            Score::AbsDiff => "abs_diff",
+            Score::LogOdds => "log_odds",
+            Score::Log2Fc => "log2_fc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Score, crate::Error> {
+        Score::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| {
+                crate::Error::Invalid(format!(
+                    "unknown score '{s}'; expected one of diff, abs_diff, log_odds, log2_fc"
+                ))
+            })
+    }
+
+    pub fn apply(self, reference: f32, alt: f32, pseudocount: f32) -> f32 {
+        const EPS: f32 = 1e-6;
+        let logit = |p: f32| {
+            let p = p.clamp(EPS, 1.0 - EPS);
+            (p / (1.0 - p)).ln()
+        };
+        match self {
+            Score::Diff => alt - reference,
+            Score::AbsDiff => (alt - reference).abs(),
+            Score::LogOdds => logit(alt) - logit(reference),
+            Score::Log2Fc => ((alt + pseudocount) / (reference + pseudocount)).log2(),
+        }
+    }
+}
+
+/// Options for [`score_variants`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VariantOptions {
+    pub scores: Vec<Score>,
+    /// Added to both predictions before `log2_fc`.
+    pub pseudocount: f32,
+    /// Batch size, strand averaging (`rc_average`) and the unknown-character policy.
+    pub predict: PredictOptions,
+}
+
+impl Default for VariantOptions {
+    fn default() -> Self {
+        VariantOptions {
+            scores: vec![Score::Diff, Score::LogOdds],
+            pseudocount: 1e-6,
+            predict: PredictOptions::default(),
+        }
+    }
+}
+
+/// Whether an allele could be scored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "detail")]
+pub enum Status {
+    Ok,
+    /// The REF column differs from the genome, which holds these bases.
+    RefMismatch(String),
+    /// The reference FASTA has no such contig.
+    UnknownContig,
+    /// A symbolic, missing or non-sequence ALT (`<DEL>`, `*`, `.`), left unscored.
+    Symbolic,
+    /// REF or ALT is longer than the model's input.
+    TooLong(usize),
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::RefMismatch(_) => "ref_mismatch",
+            Status::UnknownContig => "unknown_contig",
+            Status::Symbolic => "symbolic_allele",
+            Status::TooLong(_) => "allele_too_long",
+        }
+    }
+
+    /// A sentence for logs and tables.
+    pub fn message(&self, v: &Variant) -> String {
+        match self {
+            Status::Ok => String::new(),
+            Status::RefMismatch(g) => format!(
+                "line {}: REF {} at {}:{} does not match the reference genome ({g})",
+                v.line, v.reference, v.chrom, v.pos
+            ),
+            Status::UnknownContig => format!(
+                "line {}: contig '{}' is not in the reference genome",
+                v.line, v.chrom
+            ),
+            Status::Symbolic => format!("line {}: symbolic or missing ALT allele", v.line),
+            Status::TooLong(l) => format!(
+                "line {}: allele longer than the model's {l}-bp input",
+                v.line
+            ),
+        }
+    }
+}
+
+/// One ALT allele of one VCF record (multi-allelic records are split), with its predictions
+/// and scores when `status` is `Ok`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlleleEffect {
+    pub chrom: String,
+    pub pos: u64,
+    pub id: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub alt: String,
+    pub line: usize,
+    #[serde(flatten)]
+    pub status: Status,
+    /// Predictions for the reference and alternate windows, one per label (empty unless ok).
+    pub ref_pred: Vec<f32>,
+    pub alt_pred: Vec<f32>,
+    /// `[score][label]`, in the order of `VariantOptions::scores` (empty unless ok).
+    pub scores: Vec<Vec<f32>>,
+}
+
+/// The reference and alternate windows for one allele, or why there are none.
+pub fn allele_windows<R: BufRead + Seek>(
+    genome: &mut IndexedFasta<R>,
+    v: &Variant,
+    alt: &str,
+    length: usize,
+) -> Result<Result<(Window, Window), Status>, crate::Error> {
+    if genome.length(&v.chrom).is_none() {
+        return Ok(Err(Status::UnknownContig));
+    }
+    let is_seq = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic());
+    if !is_seq(alt) || !is_seq(&v.reference) {
+        return Ok(Err(Status::Symbolic));
+    }
+    let (r, a) = (v.reference.len(), alt.len());
+    if r > length || a > length {
+        return Ok(Err(Status::TooLong(length)));
+    }
+    let p = v.pos as i64 - 1;
+    let found = genome.fetch(&v.chrom, p, p + r as i64)?;
+    if !found.eq_ignore_ascii_case(v.reference.as_bytes()) {
+        return Ok(Err(Status::RefMismatch(
+            String::from_utf8_lossy(&found).into_owned(),
+        )));
+    }
+    let left_r = ((length - r) / 2) as i64;
+    let ref_seq = genome.fetch(&v.chrom, p - left_r, p - left_r + length as i64)?;
+    let left_a = (length - a) / 2;
+    let right_a = length - a - left_a;
+    let mut alt_seq = genome.fetch(&v.chrom, p - left_a as i64, p)?;
+    alt_seq.extend_from_slice(alt.as_bytes());
+    let after = p + r as i64;
+    alt_seq.extend(genome.fetch(&v.chrom, after, after + right_a as i64)?);
+    let name = format!(
+        "{}:{}:{}>{alt}",
+        v.id.as_deref().unwrap_or(&v.chrom),
+        v.pos,
+        v.reference
+    );
+    let window = |suffix: &str, start: i64, seq: Vec<u8>| Window {
+        id: format!("{name}:{suffix}"),
+        chrom: v.chrom.clone(),
+        start,
+        end: start + length as i64,
+        seq,
+    };
+    Ok(Ok((
+        window("ref", p - left_r, ref_seq),
+        window("alt", p - left_a as i64, alt_seq),
+    )))
+}
+
+/// How many alleles are predicted together (2 windows each).
+const CHUNK: usize = 1024;
+
+/// Scores every ALT allele of `variants` against `genome`. `progress(done, total)` counts
+/// alleles; returning `false` cancels. An allele that cannot be scored (REF mismatch,
+/// unknown contig, symbolic ALT) gets a row with its status; if no allele at all is on a
+/// contig the genome has, that is an error, since the files do not belong together.
+pub fn score_variants<R: BufRead + Seek>(
+    model: &Model,
+    variants: &[Variant],
+    genome: &mut IndexedFasta<R>,
+    opts: &VariantOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<AlleleEffect>, crate::Error> {
+    let length = model.metadata().length.ok_or_else(|| {
+        crate::Error::Invalid(
+            "variant scoring needs a fixed input length: the model does not declare one (set \
+             seqlens.length)"
+                .into(),
+        )
+    })?;
+    let alleles: Vec<(&Variant, &str)> = variants
+        .iter()
+        .flat_map(|v| {
+            let alts: Vec<&str> = if v.alts.is_empty() {
+                vec!["."]
+            } else {
+                v.alts.iter().map(String::as_str).collect()
+            };
+            alts.into_iter().map(move |a| (v, a))
+        })
+        .collect();
+    let total = alleles.len();
+    let mut rows = Vec::with_capacity(total);
+    for chunk in alleles.chunks(CHUNK) {
+        let mut windows = Vec::new();
+        let mut statuses = Vec::with_capacity(chunk.len());
+        for &(v, alt) in chunk {
+            let s = match allele_windows(genome, v, alt, length)? {
+                Ok((r, a)) => {
+                    windows.push(r);
+                    windows.push(a);
+                    Status::Ok
+                }
+                Err(s) => s,
+            };
+            statuses.push(s);
+        }
+        let done = rows.len();
+        let preds = model.predict_windows(windows, &opts.predict, &mut |d, _| {
+            progress(done + d / 2, total)
+        })?;
+        let mut next = 0;
+        for (&(v, alt), status) in chunk.iter().zip(statuses) {
+            let (ref_pred, alt_pred, scores) = if status == Status::Ok {
+                let r = preds.row(next).to_vec();
+                let a = preds.row(next + 1).to_vec();
+                next += 2;
+                let s = opts
+                    .scores
+                    .iter()
+                    .map(|sc| {
+                        r.iter()
+                            .zip(&a)
+                            .map(|(&r, &a)| sc.apply(r, a, opts.pseudocount))
+                            .collect()
+                    })
+                    .collect();
+                (r, a, s)
+            } else {
+                Default::default()
+            };
+            rows.push(AlleleEffect {
+                chrom: v.chrom.clone(),
+                pos: v.pos,
+                id: v.id.clone(),
+                reference: v.reference.clone(),
+                alt: alt.to_string(),
+                line: v.line,
+                status,
+                ref_pred,
+                alt_pred,
+                scores,
+            });
+        }
+        if !progress(rows.len(), total) {
+            return Err(crate::Error::Invalid("cancelled".into()));
+        }
+    }
+    if !rows.is_empty() && rows.iter().all(|r| r.status == Status::UnknownContig) {
+        let mut vcf: Vec<&str> = variants.iter().map(|v| v.chrom.as_str()).collect();
+        vcf.dedup();
+        let genome_names: Vec<String> = genome.contigs().into_iter().map(|c| c.0).collect();
+        return Err(crate::Error::Invalid(format!(
+            "none of the VCF's contigs ({}) are in the reference genome ({}); is this the \
+             right reference?",
+            vcf.iter().take(10).copied().collect::<Vec<_>>().join(", "),
+            genome_names
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(rows)
+}
+
+/// The effects as TSV: one row per allele; per label, the two predictions and each score.
+pub fn to_tsv(rows: &[AlleleEffect], labels: &[String], scores: &[Score]) -> String {
+    let mut out = String::from("chrom\tpos\tid\tref\talt\tstatus");
+    for l in labels {
+        out.push_str(&format!("\t{l}:ref\t{l}:alt"));
+        for s in scores {
+            out.push_str(&format!("\t{l}:{}", s.name()));
+        }
+    }
+    out.push('\n');
+    for r in rows {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            r.chrom,
+            r.pos,
+            r.id.as_deref().unwrap_or("."),
+            r.reference,
+            r.alt,
+            r.status.name()
+        ));
+        for i in 0..labels.len() {
+            if r.status == Status::Ok {
+                out.push_str(&format!("\t{}\t{}", r.ref_pred[i], r.alt_pred[i]));
+                for s in &r.scores {
+                    out.push_str(&format!("\t{}", s[i]));
+                }
+            } else {
+                out.push_str(&"\t".repeat(2 + scores.len()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The effects as JSON: `{labels, scores, variants: [...]}`.
+pub fn to_json(rows: &[AlleleEffect], labels: &[String], scores: &[Score]) -> String {
+    serde_json::json!({ "labels": labels, "scores": scores, "variants": rows }).to_string()
+}
