@@ -78,15 +78,165 @@ export interface ModelInfo {
   outputs_per_sequence: number | null;
 }
 
+/** Called with work done and total; return `false` to cancel (in-thread calls). */
+export type ProgressCallback = (done: number, total: number) => boolean | void;
+
+export type AttributionMethod = 'grad' | 'ixg' | 'ig' | 'ism' | 'fast-ism';
+
+export interface AttributeOptions {
+  /** grad, ixg (gradient x input), ig (integrated gradients), fast-ism: models in the
+   * seqlens engine's op set (see `info().gradients`); ism: any model. Default ixg. */
+  method?: AttributionMethod;
+  /** Output label(s) to explain, summed. Default: the first label. */
+  target?: string[];
+  /** Integrated gradients steps (default 50). */
+  steps?: number;
+  /** Integrated gradients baseline (default shuffle: dinucleotide shuffles). */
+  baseline?: 'zeros' | 'uniform' | 'shuffle';
+  /** Number of shuffled baselines (default 10). */
+  shuffles?: number;
+  seed?: number;
+}
+
+export interface Attribution {
+  id: string;
+  chrom: string;
+  start: number;
+  sequence: string;
+  channels: number;
+  length: number;
+  /** `[channels, length]` row-major; for ISM, the target's change per substitution. */
+  map: Float32Array;
+  /** One score per position. */
+  perBase: Float32Array;
+  /** The target's value on the unmodified sequence. */
+  targetValue: number;
+}
+
+/** A reference FASTA read by slices. */
+export interface GenomeSource {
+  /** Text of the .fai index. */
+  fai: string | Uint8Array;
+  /** Size of the FASTA in bytes. */
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+  name?: string;
+}
+
+export type VariantScore = 'diff' | 'abs_diff' | 'log_odds' | 'log2_fc';
+
+export interface VariantOptions {
+  /** Default ['diff', 'log_odds']. */
+  scores?: VariantScore[];
+  /** Added to both predictions for log2_fc (default 1e-6). */
+  pseudocount?: number;
+  predict?: PredictOptions;
+}
+
+export interface AlleleEffect {
+  chrom: string;
+  pos: number;
+  id: string | null;
+  ref: string;
+  alt: string;
+  line: number;
+  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'allele_too_long';
+  /** For ref_mismatch, the genome's bases; for allele_too_long, the model length. */
+  detail?: string | number;
+  ref_pred: number[];
+  alt_pred: number[];
+  /** `[score][label]`, in the order of `scores`. */
+  scores: number[][];
+}
+
+export interface VariantEffects {
+  labels: string[];
+  scores: VariantScore[];
+  variants: AlleleEffect[];
+}
+
+export interface CallOptions {
+  onProgress?: ProgressCallback;
+}
+
 export class Model {
   private constructor();
   static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides): Promise<Model>;
-  info(): ModelInfo;
+  info(): ModelInfo & { gradients: boolean; gradientsUnavailable?: string };
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,
+    call?: CallOptions,
   ): Promise<Predictions>;
+  attribute(
+    input: string | Uint8Array | ArrayBuffer | SequenceInput[],
+    options?: AttributeOptions,
+    call?: CallOptions,
+  ): Promise<Attribution[]>;
+  scoreVariants(
+    vcf: string | Uint8Array | ArrayBuffer,
+    genome: GenomeSource,
+    options?: VariantOptions,
+    call?: CallOptions,
+  ): Promise<VariantEffects>;
   free(): void;
+}
+
+/** A reference genome backed by a File/Blob (inside a Web Worker). */
+export function fileGenome(file: Blob & { name?: string }, fai: string): GenomeSource;
+
+export interface PlotOptions {
+  /** Pixels per position (default 12). */
+  baseWidth?: number;
+  /** Plot height in pixels (default 120). */
+  height?: number;
+  start?: number;
+  end?: number;
+  /** Coordinate of position 0 for the axis. */
+  offset?: number;
+  title?: string;
+}
+
+/** SVG sequence logo of a [channels, length] map; symbols names the channels, e.g. "ACGT". */
+export function logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): string;
+/** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
+export function heatmapSvg(
+  effects: Float32Array,
+  sequence: string,
+  symbols: string,
+  options?: PlotOptions,
+): string;
+
+export interface WorkerCallOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Aborting stops the worker at once; the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** The API in a Web Worker: the page never blocks. */
+export class SeqlensWorker {
+  constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource });
+  load(bytes: ArrayBuffer | Uint8Array | Blob, overrides?: Overrides): Promise<ModelInfo & { gradients: boolean }>;
+  predict(
+    input: string | Uint8Array | ArrayBuffer | SequenceInput[],
+    options?: PredictOptions,
+    call?: WorkerCallOptions,
+  ): Promise<Predictions>;
+  attribute(
+    input: string | Uint8Array | ArrayBuffer | SequenceInput[],
+    options?: AttributeOptions,
+    call?: WorkerCallOptions,
+  ): Promise<Attribution[]>;
+  scoreVariants(
+    vcf: string | Uint8Array | ArrayBuffer | Blob,
+    reference: { fasta: Blob; fai: Blob | string },
+    options?: VariantOptions,
+    call?: WorkerCallOptions,
+  ): Promise<VariantEffects>;
+  parseFasta(data: string | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<SeqRecord[]>;
+  logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
+  heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
+  terminate(): void;
 }
 
 export interface OneHotOptions {
@@ -116,3 +266,6 @@ export interface Variant {
   line: number;
 }
 export function parseVcf(data: string | Uint8Array | ArrayBuffer, name?: string): Variant[];
+
+/** Node only (import from 'seqlens' under Node): a reference FASTA on disk and its .fai. */
+export function fsGenome(path: string, faiPath?: string): GenomeSource & { close(): void };

@@ -89,11 +89,31 @@ export class Model {
   /**
    * Predicts FASTA/FASTQ text or bytes, or an array of sequences (strings or {id, seq}).
    * Resolves to {ids, labels, values: Float32Array (row-major [n, labels]), shape, windows}.
+   * `onProgress(done, total)` is called after each batch; returning false cancels.
    */
-  async predict(input, options) {
-    const result = call(() => this.#inner.predict(input, options));
+  async predict(input, options, { onProgress } = {}) {
+    const result = call(() => this.#inner.predict(input, options, onProgress));
     result.backend = 'cpu';
     return result;
+  }
+
+  /**
+   * Attribution maps for each sequence: options {method: 'grad'|'ixg'|'ig'|'ism'|'fast-ism',
+   * target: label names (summed), steps, baseline: 'zeros'|'uniform'|'shuffle', shuffles,
+   * seed}. Resolves to [{id, chrom, start, sequence, channels, length, map: Float32Array
+   * [channels, length], perBase: Float32Array, targetValue}].
+   */
+  async attribute(input, options, { onProgress } = {}) {
+    return call(() => this.#inner.attribute(input, options, onProgress));
+  }
+
+  /**
+   * Scores each ALT allele of a VCF (text or bytes) against a reference genome read by
+   * slices: `genome` is {fai, size, read(offset, length) -> Uint8Array} (see fileGenome).
+   * Resolves to {labels, scores, variants: [...]}, one entry per allele with its status.
+   */
+  async scoreVariants(vcf, genome, options, { onProgress } = {}) {
+    return call(() => this.#inner.scoreVariants(vcf, genome, options, onProgress));
   }
 
   /** Releases the model's WebAssembly memory. */
@@ -121,3 +141,33 @@ export function parseFasta(data, name) {
 export function parseVcf(data, name) {
   return call(() => core.parseVcf(data, name));
 }
+
+/**
+ * A reference genome backed by a browser File or Blob, read by slices: only the bytes a window
+ * needs are read, so a multi-GB FASTA is never loaded whole. Synchronous reads need a worker
+ * (FileReaderSync); the worker helper uses this. `fai` is the text of the .fai index.
+ */
+export function fileGenome(file, fai) {
+  if (typeof FileReaderSync === 'undefined') {
+    throw new Error('fileGenome reads by slices with FileReaderSync, which exists only in Web Workers; use SeqlensWorker');
+  }
+  const reader = new FileReaderSync();
+  return {
+    name: file.name ?? 'reference',
+    size: file.size,
+    fai,
+    read: (offset, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + length))),
+  };
+}
+
+/** An SVG sequence logo of a [channels, length] map; `symbols` names the channels ("ACGT"). */
+export function logoSvg(map, symbols, options) {
+  return call(() => core.logoSvg(map, symbols, options));
+}
+
+/** An SVG ISM heatmap of substitution effects [channels, length] over `sequence`. */
+export function heatmapSvg(effects, sequence, symbols, options) {
+  return call(() => core.heatmapSvg(effects, sequence, symbols, options));
+}
+
+export { SeqlensWorker } from './client.js';

@@ -1,8 +1,31 @@
 // Node entry point: the same API, with init() reading the .wasm from disk by default
-// (Node's fetch cannot read file: URLs).
+// (Node's fetch cannot read file: URLs), and fsGenome for a reference FASTA on disk.
 import { readFile } from 'node:fs/promises';
+import { openSync, readSync, fstatSync, readFileSync, closeSync } from 'node:fs';
 import { _setDefaultWasmSource } from './index.js';
 
 _setDefaultWasmSource(() => readFile(new URL('./seqlens_core_bg.wasm', import.meta.url)));
 
-export { init, Model, oneHot, reverseComplement, parseFasta, parseVcf } from './index.js';
+/**
+ * A reference genome on disk, read by slices (for Model.scoreVariants): `path` and its
+ * `path.fai` index.
+ */
+export function fsGenome(path, faiPath = `${path}.fai`) {
+  const fd = openSync(path, 'r');
+  return {
+    name: path,
+    size: fstatSync(fd).size,
+    fai: readFileSync(faiPath, 'utf8'),
+    read(offset, length) {
+      const buf = new Uint8Array(length);
+      const n = readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+export {
+  init, Model, oneHot, reverseComplement, parseFasta, parseVcf, logoSvg, heatmapSvg, fileGenome,
+  SeqlensWorker,
+} from './index.js';

@@ -16,7 +16,7 @@ cargo build --release --target wasm32-unknown-unknown --no-default-features --fe
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name seqlens_core \
   target/wasm32-unknown-unknown/release/seqlens.wasm
-cp pkg-templates/index.js pkg-templates/node.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
+cp pkg-templates/index.js pkg-templates/node.js pkg-templates/client.js pkg-templates/worker.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 sed "s/__VERSION__/$version/" pkg-templates/package.json > pkg/package.json
 cp LICENSE-MIT pkg/ 2>/dev/null || true

@@ -225,14 +225,15 @@ fn fmt_value(v: f32) -> String {
 }
 
 /// An ISM heatmap: one row per symbol, one column per position, coloured by the effect of
-/// substituting that symbol (`effects[t * channels + ch]`), blue for decreases and red for
-/// increases on a symmetric scale. The reference base's cells are outlined.
+/// substituting that symbol (`effects` is `[channels, length]`, like an attribution map),
+/// blue for decreases and red for increases on a symmetric scale. The reference base's
+/// cells are outlined.
 pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOptions) -> String {
     let c = symbols.len().max(1);
     let len = effects.len() / c;
     let (a, b) = range(opts, len);
-    let max = effects[a * c..b * c]
-        .iter()
+    let max = (0..c)
+        .flat_map(|ch| &effects[ch * len + a..ch * len + b])
         .filter(|v| v.is_finite())
         .fold(0f32, |m, v| m.max(v.abs()))
         .max(f32::MIN_POSITIVE);
@@ -253,7 +254,7 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
             s as char
         );
         for t in a..b {
-            let v = effects[t * c + ch];
+            let v = effects[ch * len + t];
             let x = MARGIN_LEFT + (t - a) as f32 * opts.base_width;
             let is_ref = reference.get(t).is_some_and(|r| r.eq_ignore_ascii_case(&s));
             let _ = write!(
@@ -335,7 +336,8 @@ mod tests {
 
     #[test]
     fn heatmap_colours_and_marks_the_reference() {
-        let effects = [0.0, -2.0, 1.0, 0.5, 0.0, 0.0, 0.0, 2.0];
+        // [channels, length]: A = (0, 0), C = (-2, 0), G = (1, 0), T = (0.5, 2).
+        let effects = [0.0, 0.0, -2.0, 0.0, 1.0, 0.0, 0.5, 2.0];
         let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
         assert_eq!(svg.matches("<rect x").count(), 8);
         assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);

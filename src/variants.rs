@@ -77,6 +77,9 @@ pub struct VariantOptions {
     pub pseudocount: f32,
     /// Batch size, strand averaging (`rc_average`) and the unknown-character policy.
     pub predict: PredictOptions,
+    /// Keep each allele's reference and alternate window sequences in the result (for
+    /// explaining them afterwards, as the www page's ref-vs-alt logos do).
+    pub include_sequences: bool,
 }
 
 impl Default for VariantOptions {
@@ -85,6 +88,7 @@ impl Default for VariantOptions {
             scores: vec![Score::Diff, Score::LogOdds],
             pseudocount: 1e-6,
             predict: PredictOptions::default(),
+            include_sequences: false,
         }
     }
 }
@@ -154,6 +158,9 @@ pub struct AlleleEffect {
     pub alt_pred: Vec<f32>,
     /// `[score][label]`, in the order of `VariantOptions::scores` (empty unless ok).
     pub scores: Vec<Vec<f32>>,
+    /// The reference and alternate windows, when asked for (`include_sequences`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<[String; 2]>,
 }
 
 /// The reference and alternate windows for one allele, or why there are none.
@@ -245,14 +252,20 @@ pub fn score_variants<R: BufRead + Seek>(
     for chunk in alleles.chunks(CHUNK) {
         let mut windows = Vec::new();
         let mut statuses = Vec::with_capacity(chunk.len());
+        let mut sequences = Vec::with_capacity(chunk.len());
         for &(v, alt) in chunk {
             let s = match allele_windows(genome, v, alt, length)? {
                 Ok((r, a)) => {
+                    let text = |w: &Window| String::from_utf8_lossy(&w.seq).into_owned();
+                    sequences.push(opts.include_sequences.then(|| [text(&r), text(&a)]));
                     windows.push(r);
                     windows.push(a);
                     Status::Ok
                 }
-                Err(s) => s,
+                Err(s) => {
+                    sequences.push(None);
+                    s
+                }
             };
             statuses.push(s);
         }
@@ -261,7 +274,7 @@ pub fn score_variants<R: BufRead + Seek>(
             progress(done + d / 2, total)
         })?;
         let mut next = 0;
-        for (&(v, alt), status) in chunk.iter().zip(statuses) {
+        for ((&(v, alt), status), seqs) in chunk.iter().zip(statuses).zip(sequences) {
             let (ref_pred, alt_pred, scores) = if status == Status::Ok {
                 let r = preds.row(next).to_vec();
                 let a = preds.row(next + 1).to_vec();
@@ -291,6 +304,7 @@ pub fn score_variants<R: BufRead + Seek>(
                 ref_pred,
                 alt_pred,
                 scores,
+                windows: seqs,
             });
         }
         if !progress(rows.len(), total) {

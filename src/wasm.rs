@@ -8,9 +8,12 @@ use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::attrib::{Baseline, Explainer, Method};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Overrides, PredictOptions};
+use crate::plot::{self, PlotOptions};
+use crate::variants::{self, VariantOptions};
 
 thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -59,10 +62,26 @@ fn bytes_of(v: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
     )))
 }
 
-/// An ONNX sequence model.
+/// A JS progress callback `(done, total) => boolean | undefined`: returning `false` cancels.
+fn progress_fn(f: &Option<js_sys::Function>) -> impl FnMut(usize, usize) -> bool + '_ {
+    move |done, total| match f {
+        None => true,
+        Some(f) => f
+            .call2(
+                &JsValue::NULL,
+                &JsValue::from(done as f64),
+                &JsValue::from(total as f64),
+            )
+            .map(|r| r.as_bool() != Some(false))
+            .unwrap_or(true),
+    }
+}
+
+/// An ONNX sequence model, with the engine graph that gradient attributions need when the
+/// model's operators allow.
 #[wasm_bindgen]
 pub struct Model {
-    inner: model::Model,
+    inner: Explainer,
 }
 
 #[wasm_bindgen]
@@ -71,27 +90,279 @@ impl Model {
     /// `nPolicy`, `labels` and `task` in place of the model's metadata.
     pub fn load(bytes: &[u8], overrides: JsValue) -> Result<Model, JsError> {
         let overrides: Overrides = from_js(overrides, "overrides")?;
-        let inner = model::Model::from_bytes_with(bytes, &overrides).map_err(err)?;
-        Ok(Model { inner })
+        let model = model::Model::from_bytes_with(bytes, &overrides).map_err(err)?;
+        Ok(Model {
+            inner: Explainer::new(model, bytes),
+        })
     }
 
-    /// Inputs, outputs, metadata, operators and parameter count.
+    /// Inputs, outputs, metadata, operators and parameter count, plus `gradients`: whether
+    /// the gradient methods are available (and `gradientsUnavailable`, why not).
     pub fn info(&self) -> Result<JsValue, JsError> {
-        to_js(self.inner.info())
+        let v = to_js(self.inner.model().info())?;
+        let set = |k: &str, x: JsValue| Reflect::set(&v, &JsValue::from_str(k), &x);
+        set(
+            "gradients",
+            JsValue::from_bool(self.inner.engine_error().is_none()),
+        )
+        .map_err(|_| JsError::new("info"))?;
+        if let Some(e) = self.inner.engine_error() {
+            set("gradientsUnavailable", JsValue::from_str(e)).map_err(|_| JsError::new("info"))?;
+        }
+        Ok(v)
     }
 
     /// Predicts FASTA/FASTQ text (string or bytes, gzip allowed) or an array of sequences
     /// (strings, or `{id, seq}` objects). Returns `{ids, labels, values, shape, windows}`.
-    pub fn predict(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    pub fn predict(
+        &self,
+        input: JsValue,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
         let opts: PredictOptions = from_js(options, "options")?;
         let records = records_of(&input)?;
-        let windows = self.inner.windows(&records, &opts).map_err(err)?;
-        let preds = self
-            .inner
-            .predict_windows(windows, &opts, &mut |_, _| true)
+        let model = self.inner.model();
+        let windows = model.windows(&records, &opts).map_err(err)?;
+        let preds = model
+            .predict_windows(windows, &opts, &mut progress_fn(&progress))
             .map_err(err)?;
         predictions_to_js(&preds)
     }
+
+    /// Attribution maps for each sequence of `input` (as for `predict`). Options: `method`
+    /// (grad, ixg, ig, ism, fast-ism; default ixg), `target` (label names, summed; default the
+    /// first label), `steps` (ig, default 50), `baseline` (zeros, uniform, shuffle),
+    /// `shuffles` (default 10), `seed`. Returns `[{id, chrom, start, sequence, channels,
+    /// length, map, perBase, targetValue}]` with `map` a `Float32Array [channels, length]`.
+    pub fn attribute(
+        &mut self,
+        input: JsValue,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let o: AttributeOptions = from_js(options, "options")?;
+        let baseline = match o.baseline.as_deref().unwrap_or("shuffle") {
+            "zeros" => Baseline::Zeros,
+            "uniform" => Baseline::Uniform,
+            "shuffle" => Baseline::Shuffle {
+                count: o.shuffles.unwrap_or(10),
+                seed: o.seed.unwrap_or(0),
+            },
+            b => {
+                return Err(JsError::new(&format!(
+                    "unknown baseline '{b}'; expected zeros, uniform or shuffle"
+                )));
+            }
+        };
+        let method = Method::parse(
+            o.method.as_deref().unwrap_or("ixg"),
+            o.steps.unwrap_or(50),
+            baseline,
+        )
+        .map_err(err)?;
+        let target = self.inner.target(&o.target).map_err(err)?;
+        let records = records_of(&input)?;
+        let windows = self
+            .inner
+            .model()
+            .windows(&records, &PredictOptions::default())
+            .map_err(err)?;
+        let out = js_sys::Array::new();
+        let total = windows.len();
+        let mut report = progress_fn(&progress);
+        for (i, w) in windows.iter().enumerate() {
+            // Progress counts windows, with ISM's batches as fractions of one.
+            let r = self
+                .inner
+                .explain(w, &target, &method, &mut |d, t| {
+                    report(i * 1000 + d * 1000 / t.max(1), total * 1000)
+                })
+                .map_err(|e| JsError::new(&format!("sequence '{}': {e}", w.id)))?;
+            let obj = Object::new();
+            let set = |k: &str, v: &JsValue| {
+                Reflect::set(&obj, &JsValue::from_str(k), v).map_err(|_| JsError::new(k))
+            };
+            set("id", &JsValue::from_str(&r.id))?;
+            set("chrom", &JsValue::from_str(&r.chrom))?;
+            set("start", &JsValue::from(r.start as f64))?;
+            set("sequence", &JsValue::from_str(&r.sequence))?;
+            set("channels", &JsValue::from(r.channels as f64))?;
+            set("length", &JsValue::from(r.length as f64))?;
+            set("map", &Float32Array::from(r.map.as_slice()))?;
+            set("perBase", &Float32Array::from(r.per_base.as_slice()))?;
+            set("targetValue", &JsValue::from(r.target_value))?;
+            out.push(&obj);
+            if !report((i + 1) * 1000, total * 1000) {
+                return Err(JsError::new("cancelled"));
+            }
+        }
+        Ok(out.into())
+    }
+
+    /// Scores every ALT allele of a VCF (text or bytes, gzip allowed) against a reference
+    /// genome read by slices: `genome` is `{fai, size, read(offset, length) -> Uint8Array,
+    /// name?}` (the worker helper builds one from a `File`). Options: `scores` (diff,
+    /// abs_diff, log_odds, log2_fc), `pseudocount`, `predict` ({rcAverage, batchSize}).
+    /// Returns `{labels, scores, variants: [{chrom, pos, id, ref, alt, line, status, detail,
+    /// ref_pred, alt_pred, scores}]}`.
+    #[wasm_bindgen(js_name = scoreVariants)]
+    pub fn score_variants(
+        &self,
+        vcf: JsValue,
+        genome: JsValue,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let opts: VariantOptions = from_js(options, "options")?;
+        let vcf_name = "VCF";
+        let variants = io::read_vcf(&bytes_of(&vcf, "vcf")?[..], vcf_name).map_err(err)?;
+        let mut reference = genome_of(&genome)?;
+        let model = self.inner.model();
+        let rows = variants::score_variants(
+            model,
+            &variants,
+            &mut reference,
+            &opts,
+            &mut progress_fn(&progress),
+        )
+        .map_err(err)?;
+        let json = variants::to_json(&rows, &model.metadata().labels, &opts.scores);
+        js_sys::JSON::parse(&json).map_err(|_| JsError::new("variant scores"))
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AttributeOptions {
+    method: Option<String>,
+    target: Vec<String>,
+    steps: Option<usize>,
+    baseline: Option<String>,
+    shuffles: Option<usize>,
+    seed: Option<u64>,
+}
+
+/// A reference FASTA that lives in JS (a browser `File`, a Node file handle): bytes come
+/// from `read(offset, length)`, so a multi-GB genome is never copied whole into wasm.
+struct JsReader {
+    read: js_sys::Function,
+    this: JsValue,
+    pos: u64,
+    size: u64,
+}
+
+impl std::io::Read for JsReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.size.saturating_sub(self.pos));
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = self
+            .read
+            .call2(
+                &self.this,
+                &JsValue::from(self.pos as f64),
+                &JsValue::from(n as f64),
+            )
+            .map_err(|e| {
+                std::io::Error::other(format!(
+                    "reading the reference at byte {}: {}",
+                    self.pos,
+                    e.as_string()
+                        .or_else(|| js_sys::Error::from(e).message().as_string())
+                        .unwrap_or_default()
+                ))
+            })?;
+        let bytes = Uint8Array::new(&got);
+        let len = (bytes.length() as usize).min(n as usize);
+        bytes.subarray(0, len as u32).copy_to(&mut buf[..len]);
+        self.pos += len as u64;
+        Ok(len)
+    }
+}
+
+impl std::io::Seek for JsReader {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(p) => p as i128,
+            std::io::SeekFrom::End(d) => self.size as i128 + d as i128,
+            std::io::SeekFrom::Current(d) => self.pos as i128 + d as i128,
+        };
+        if target < 0 {
+            return Err(std::io::Error::other(
+                "seek before the start of the reference",
+            ));
+        }
+        self.pos = target as u64;
+        Ok(self.pos)
+    }
+}
+
+fn genome_of(genome: &JsValue) -> Result<io::IndexedFasta<std::io::BufReader<JsReader>>, JsError> {
+    let get = |k: &str| Reflect::get(genome, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let read = get("read").dyn_into::<js_sys::Function>().map_err(|_| {
+        JsError::new("genome.read must be a function (offset, length) -> Uint8Array")
+    })?;
+    let size = get("size")
+        .as_f64()
+        .ok_or_else(|| JsError::new("genome.size must be the reference's size in bytes"))?;
+    let fai = bytes_of(&get("fai"), "genome.fai (the .fai index)")?;
+    let name = get("name")
+        .as_string()
+        .unwrap_or_else(|| "reference".into());
+    let reader = JsReader {
+        read,
+        this: genome.clone(),
+        pos: 0,
+        size: size as u64,
+    };
+    // 64 KiB slices: one File.slice per window for typical models, few calls into JS.
+    io::IndexedFasta::new(
+        std::io::BufReader::with_capacity(1 << 16, reader),
+        &fai[..],
+        &name,
+    )
+    .map_err(err)
+}
+
+/// An SVG sequence logo of an attribution map `[channels, length]` (`symbols`: one letter per
+/// channel, e.g. "ACGT"). Options: `baseWidth`, `height`, `start`, `end`, `offset`, `title`.
+#[wasm_bindgen(js_name = logoSvg)]
+pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, JsError> {
+    let opts: PlotOptions = from_js(options, "options")?;
+    check_map(map, symbols)?;
+    Ok(plot::logo(map, symbols.as_bytes(), &opts))
+}
+
+/// An SVG ISM heatmap of substitution effects `[channels, length]`, with the reference
+/// sequence's cells outlined.
+#[wasm_bindgen(js_name = heatmapSvg)]
+pub fn heatmap_svg(
+    effects: &[f32],
+    sequence: &str,
+    symbols: &str,
+    options: JsValue,
+) -> Result<String, JsError> {
+    let opts: PlotOptions = from_js(options, "options")?;
+    check_map(effects, symbols)?;
+    Ok(plot::heatmap(
+        effects,
+        sequence.as_bytes(),
+        symbols.as_bytes(),
+        &opts,
+    ))
+}
+
+fn check_map(map: &[f32], symbols: &str) -> Result<(), JsError> {
+    if symbols.is_empty() || !map.len().is_multiple_of(symbols.len()) {
+        return Err(JsError::new(&format!(
+            "a map of {} values does not split into {} channels ({symbols})",
+            map.len(),
+            symbols.len()
+        )));
+    }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]

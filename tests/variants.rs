@@ -85,8 +85,19 @@ fn scores_equal_predictions_on_hand_built_windows() {
     ];
     assert_eq!(&g["chrA"][2005..2006], b"C");
     assert_eq!(&g["chrB"][1501..1505], b"AAAG");
+    let with_seqs = score(
+        &v,
+        &VariantOptions {
+            include_sequences: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(rows.iter().all(|r| r.windows.is_none()));
     for (row, r, a) in cases {
         assert_eq!((r.len(), a.len()), (500, 500));
+        let text = |s: &[u8]| String::from_utf8(s.to_vec()).unwrap();
+        assert_eq!(with_seqs[row].windows, Some([text(&r), text(&a)]));
         let w = |seq: Vec<u8>| Window {
             id: "w".into(),
             chrom: String::new(),

@@ -1,12 +1,17 @@
-// The analysis page: loads the seqlens npm package (built into ../pkg), a model, and
-// sequences from a file or the text box, then shows and exports predictions. No request
-// leaves this origin: the model and the sequences are read locally.
-import { init, Model } from '../pkg/index.js';
+// The analysis page. All work runs in the seqlens Web Worker (pkg/worker.js) through
+// SeqlensWorker, so the page stays responsive; files are read locally (the reference genome
+// in slices, inside the worker) and no request carrying user data is ever made. A service
+// worker (sw.js) caches the page, the package and the demo model so it works offline.
+import { SeqlensWorker } from '../pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
-let model = null;
+const worker = new SeqlensWorker();
+let info = null;
 let result = null;
+let effects = null;
 let sort = { col: -1, desc: true };
+let running = null;
+const variantFiles = { vcf: null, fasta: null, fai: null };
 
 function showError(e) {
   const box = $('error');
@@ -14,27 +19,84 @@ function showError(e) {
   box.hidden = !e;
 }
 
-async function useModel(bytes, name) {
+function escape(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+/** Runs `work(signal, onProgress)` with the progress bar and Cancel button. */
+async function busy(label, work) {
+  if (running) running.abort();
+  const ctl = new AbortController();
+  running = ctl;
+  $('busy-label').textContent = label;
+  $('progress').removeAttribute('value');
+  $('busy').hidden = false;
   showError(null);
   try {
-    const m = await Model.load(bytes);
-    model?.free();
-    model = m;
-    const info = model.info();
-    const md = info.metadata;
-    $('model-info').textContent =
-      `${name}: ${info.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n` +
-      `alphabet ${md.alphabet}, layout ${md.layout}, length ${md.length ?? 'any'}, N policy ${md.n_policy}` +
-      `${md.task ? `, task ${md.task}` : ''}\n` +
-      `labels: ${md.labels.join(', ')}\n` +
-      `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
-      `backend: CPU (WebAssembly, SIMD)`;
-    $('predict').disabled = false;
+    return await work(ctl.signal, (done, total) => {
+      $('progress').value = total ? done / total : 0;
+    });
   } catch (e) {
-    $('model-info').textContent = `${name}: could not be loaded.`;
-    showError(e);
+    if (e.name === 'AbortError') showError(new Error(`${label} cancelled.`));
+    else showError(e);
+    return undefined;
+  } finally {
+    if (running === ctl) {
+      running = null;
+      $('busy').hidden = true;
+    }
   }
 }
+
+$('cancel').addEventListener('click', () => running?.abort());
+
+/** Which backend runs the model, and why (shown with the model info). */
+async function backendLine() {
+  let why;
+  if (!('gpu' in navigator)) {
+    why = 'this browser does not offer WebGPU';
+  } else {
+    const adapter = await navigator.gpu.requestAdapter().catch(() => null);
+    why = adapter
+      ? `a WebGPU adapter is available${adapter.info?.description ? ` (${adapter.info.description})` : ''}, but seqlens has no GPU kernels yet`
+      : 'WebGPU is present but no adapter is available';
+  }
+  return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${why}.`;
+}
+
+async function useModel(bytes, name) {
+  const r = await busy(`Loading ${name}`, async () => {
+    info = await worker.load(bytes);
+    return info;
+  });
+  if (!r) {
+    info = null;
+    $('model-info').textContent = `${name}: could not be loaded.`;
+    $('predict').disabled = true;
+    $('score').disabled = true;
+    return;
+  }
+  const md = info.metadata;
+  $('model-info').textContent =
+    `${name}: ${info.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n` +
+    `alphabet ${md.alphabet}, layout ${md.layout}, length ${md.length ?? 'any'}, N policy ${md.n_policy}` +
+    `${md.task ? `, task ${md.task}` : ''}\n` +
+    `labels: ${md.labels.join(', ')}\n` +
+    `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
+    `attribution: ${info.gradients ? 'all methods' : `ISM only (${info.gradientsUnavailable})`}\n` +
+    (await backendLine());
+  for (const sel of ['explain-label', 'variant-label']) {
+    $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
+  }
+  for (const opt of $('explain-method').options) {
+    opt.disabled = !info.gradients && opt.value !== 'ism';
+  }
+  if (!info.gradients) $('explain-method').value = 'ism';
+  $('predict').disabled = false;
+  updateScoreButton();
+}
+
+// ---- predictions -------------------------------------------------------------------------
 
 function render() {
   const table = $('results');
@@ -53,16 +115,14 @@ function render() {
         const v = result.values[r * k + j];
         return `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(3)}</td>`;
       }).join('');
-      return `<tr><td>${escape(w.id)}</td><td>${w.start}</td><td>${w.end}</td>${cells}</tr>`;
+      return `<tr data-row="${r}"><td>${escape(w.id)}</td><td>${w.start}</td><td>${w.end}</td>${cells}</tr>`;
     })
     .join('');
   table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
   $('summary').textContent = `${n} sequences × ${k} labels.`;
   $('results-section').hidden = false;
-}
-
-function escape(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  $('explain-seq').innerHTML = result.windows.map((w, i) => `<option value="${i}">${escape(w.id)}</option>`).join('');
+  $('explain-section').hidden = false;
 }
 
 // Same columns as `seqlens predict --out preds.tsv`.
@@ -85,24 +145,31 @@ function download(name, text, type) {
 }
 
 $('predict').addEventListener('click', async () => {
-  showError(null);
   const stride = Number($('stride').value) || undefined;
-  try {
-    result = await model.predict($('fasta').value, { rcAverage: $('rc-average').checked, stride });
-    sort = { col: -1, desc: true };
-    render();
-  } catch (e) {
-    showError(e);
-  }
+  const text = $('fasta').value;
+  const r = await busy('Predicting', (signal, onProgress) =>
+    worker.predict(text, { rcAverage: $('rc-average').checked, stride }, { signal, onProgress }));
+  if (!r) return;
+  result = r;
+  result.input = text;
+  sort = { col: -1, desc: true };
+  render();
 });
 
 $('results').addEventListener('click', (ev) => {
   const th = ev.target.closest('th');
-  if (!th || !result) return;
-  const col = Number(th.dataset.col);
-  if (col < 0) return;
-  sort = { col, desc: sort.col === col ? !sort.desc : true };
-  render();
+  if (th && result) {
+    const col = Number(th.dataset.col);
+    if (col < 0) return;
+    sort = { col, desc: sort.col === col ? !sort.desc : true };
+    render();
+    return;
+  }
+  const tr = ev.target.closest('tbody tr');
+  if (tr) {
+    $('explain-seq').value = tr.dataset.row;
+    explain();
+  }
 });
 
 $('download-tsv').addEventListener('click', () => download('predictions.tsv', toTsv(result), 'text/tab-separated-values'));
@@ -112,37 +179,221 @@ $('download-json').addEventListener('click', () => {
   download('predictions.json', JSON.stringify({ labels: result.labels, rows }, null, 1), 'application/json');
 });
 
-$('model-file').addEventListener('change', async (ev) => {
-  const f = ev.target.files[0];
-  if (f) await useModel(new Uint8Array(await f.arrayBuffer()), f.name);
+// ---- explanations ------------------------------------------------------------------------
+
+const SYMBOLS = { dna: 'ACGT', rna: 'ACGU', protein: 'ACDEFGHIKLMNPQRSTVWY' };
+
+/** Each position's score on its observed letter: the logo of the sequence's contributions. */
+function observedMap(a, symbols) {
+  const out = new Float32Array(a.channels * a.length);
+  for (let t = 0; t < a.length; t++) {
+    const ch = symbols.indexOf(a.sequence[t].toUpperCase());
+    if (ch >= 0) out[ch * a.length + t] = a.perBase[t];
+  }
+  return out;
+}
+
+function peak(perBase) {
+  let best = 0;
+  perBase.forEach((v, i) => {
+    if (Math.abs(v) > Math.abs(perBase[best])) best = i;
+  });
+  return best;
+}
+
+/** Draws a logo (and, for ISM, a heatmap) of attribution `a` into `logoBox`/`heatBox`. */
+async function drawAttribution(a, method, title, logoBox, heatBox) {
+  const symbols = SYMBOLS[info.metadata.alphabet];
+  const map = method === 'grad' ? a.map : observedMap(a, symbols);
+  const opts = { offset: a.start, title };
+  logoBox.innerHTML = await worker.logoSvg(map, symbols, opts);
+  if (heatBox) {
+    heatBox.innerHTML = method.endsWith('ism')
+      ? await worker.heatmapSvg(a.map, a.sequence, symbols, { ...opts, title: `${title}: substitution effects`, height: 80 })
+      : '';
+  }
+  // Scroll the figure so the strongest position is in view.
+  const x = 48 + peak(a.perBase) * 12 - logoBox.clientWidth / 2;
+  logoBox.scrollLeft = Math.max(0, x);
+  if (heatBox) heatBox.scrollLeft = logoBox.scrollLeft;
+}
+
+async function explain() {
+  if (!result) return;
+  const i = Number($('explain-seq').value);
+  const w = result.windows[i];
+  const label = info.metadata.labels[Number($('explain-label').value)];
+  const method = $('explain-method').value;
+  // The window the model saw: re-cut from the input by the worker's own windowing.
+  const seqs = await windowSequence(i);
+  const out = await busy(`Explaining ${w.id}`, (signal, onProgress) =>
+    worker.attribute([{ id: w.id, seq: seqs }], { method, target: [label], steps: 32, shuffles: 4 }, { signal, onProgress }));
+  if (!out) return;
+  const a = out[0];
+  a.start = w.start;
+  const name = $('explain-method').selectedOptions[0].textContent;
+  await drawAttribution(a, method, `${w.id} — ${label} — ${name}`, $('logo'), $('heatmap'));
+  $('explain-note').textContent =
+    `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.`;
+}
+
+/** The sequence of prediction window `i`: its record, cropped or N-padded as the model saw it
+ * (windows are [start, end) in record coordinates). */
+async function windowSequence(i) {
+  const w = result.windows[i];
+  result.records ??= await worker.parseFasta(result.input, 'input');
+  const rec = result.records.find((r) => r.id === w.chrom) ?? result.records[i];
+  let s = '';
+  for (let p = w.start; p < w.end; p++) s += p >= 0 && p < rec.seq.length ? rec.seq[p] : 'N';
+  return s;
+}
+
+$('explain').addEventListener('click', explain);
+
+// ---- variants ----------------------------------------------------------------------------
+
+function updateScoreButton() {
+  const { vcf, fasta, fai } = variantFiles;
+  $('score').disabled = !(info && vcf && fasta && fai);
+  $('variant-files').textContent = [vcf, fasta, fai].some(Boolean)
+    ? `VCF: ${vcf?.name ?? '–'}, reference: ${fasta ? `${fasta.name} (${(fasta.size / 1e6).toFixed(1)} MB)` : '–'}, index: ${fai?.name ?? '–'}`
+    : '';
+}
+
+for (const [id, key] of [['vcf-file', 'vcf'], ['ref-file', 'fasta'], ['fai-file', 'fai']]) {
+  $(id).addEventListener('change', (ev) => {
+    variantFiles[key] = ev.target.files[0] ?? null;
+    updateScoreButton();
+  });
+}
+
+$('load-sample-variants').addEventListener('click', async () => {
+  const get = async (p, name) => new File([await (await fetch(p)).arrayBuffer()], name);
+  variantFiles.vcf = await get('../examples/data/variants.vcf', 'variants.vcf');
+  variantFiles.fasta = await get('../examples/data/genome.fa', 'genome.fa');
+  variantFiles.fai = await get('../examples/data/genome.fa.fai', 'genome.fa.fai');
+  updateScoreButton();
 });
 
-$('seq-file').addEventListener('change', async (ev) => {
-  const f = ev.target.files[0];
-  if (!f) return;
-  const bytes = new Uint8Array(await f.arrayBuffer());
-  // Gzip is inflated by seqlens itself; show text files as they are.
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      const recs = (await import('../pkg/index.js')).parseFasta(bytes, f.name);
-      $('fasta').value = recs.map((r) => `>${r.id}\n${r.seq}`).join('\n');
-    } catch (e) {
-      showError(e);
-    }
-  } else {
-    $('fasta').value = new TextDecoder().decode(bytes);
+$('score').addEventListener('click', async () => {
+  const { vcf, fasta, fai } = variantFiles;
+  const r = await busy('Scoring variants', (signal, onProgress) =>
+    worker.scoreVariants(vcf, { fasta, fai }, { scores: ['diff', 'abs_diff', 'log_odds', 'log2_fc'], includeSequences: true },
+      { signal, onProgress }));
+  if (!r) return;
+  effects = r;
+  renderVariants();
+});
+
+function renderVariants() {
+  const k = Number($('variant-label').value || 0);
+  const scoreNames = effects.scores;
+  const head = ['variant', 'ref', 'alt', 'status', 'ref pred', 'alt pred', ...scoreNames].map((h) => `<th>${escape(h)}</th>`).join('');
+  const body = effects.variants.map((v, i) => {
+    const ok = v.status === 'ok';
+    const num = (x) => (ok ? x.toFixed(4) : '');
+    const cells = [
+      `${v.chrom}:${v.pos}${v.id ? ` (${v.id})` : ''}`, v.ref, v.alt,
+    ].map((c) => `<td>${escape(c)}</td>`).join('') +
+      `<td class="${ok ? '' : 'bad'}">${escape(v.status)}${v.detail !== undefined ? ` (${escape(v.detail)})` : ''}</td>` +
+      `<td>${ok ? num(v.ref_pred[k]) : ''}</td><td>${ok ? num(v.alt_pred[k]) : ''}</td>` +
+      scoreNames.map((_, s) => `<td>${ok ? num(v.scores[s][k]) : ''}</td>`).join('');
+    return `<tr data-row="${i}">${cells}</tr>`;
+  }).join('');
+  $('variants').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  const ok = effects.variants.filter((v) => v.status === 'ok').length;
+  $('variant-summary').textContent = `${effects.variants.length} alleles, ${ok} scored.`;
+  $('variants-section').hidden = false;
+}
+
+$('variant-label').addEventListener('change', () => effects && renderVariants());
+
+$('variants').addEventListener('click', async (ev) => {
+  const tr = ev.target.closest('tbody tr');
+  if (!tr) return;
+  const v = effects.variants[Number(tr.dataset.row)];
+  if (v.status !== 'ok' || !v.windows) return;
+  for (const x of $('variants').querySelectorAll('tr.selected')) x.classList.remove('selected');
+  tr.classList.add('selected');
+  const label = info.metadata.labels[Number($('variant-label').value || 0)];
+  const method = info.gradients ? 'ixg' : 'ism';
+  const name = `${v.chrom}:${v.pos} ${v.ref}>${v.alt}`;
+  const out = await busy(`Explaining ${name}`, (signal, onProgress) =>
+    worker.attribute([{ id: 'ref', seq: v.windows[0] }, { id: 'alt', seq: v.windows[1] }],
+      { method, target: [label] }, { signal, onProgress }));
+  if (!out) return;
+  const box = $('variant-logos');
+  box.innerHTML = '<div class="scroll figure" id="logo-ref"></div><div class="scroll figure" id="logo-alt"></div>';
+  for (const [a, which] of [[out[0], 'ref'], [out[1], 'alt']]) {
+    a.start = 0;
+    await drawAttribution(a, method, `${name} — ${which} allele — ${label}`, $(`logo-${which}`));
   }
 });
 
+$('download-variants').addEventListener('click', () => {
+  const labels = effects.labels;
+  const head = ['chrom', 'pos', 'id', 'ref', 'alt', 'status',
+    ...labels.flatMap((l) => [`${l}:ref`, `${l}:alt`, ...effects.scores.map((s) => `${l}:${s}`)])];
+  const lines = [head.join('\t')];
+  for (const v of effects.variants) {
+    const ok = v.status === 'ok';
+    const vals = labels.flatMap((_, k) => ok ? [v.ref_pred[k], v.alt_pred[k], ...v.scores.map((s) => s[k])] : Array(2 + effects.scores.length).fill(''));
+    lines.push([v.chrom, v.pos, v.id ?? '.', v.ref, v.alt, v.status, ...vals].join('\t'));
+  }
+  download('variant_effects.tsv', lines.join('\n') + '\n', 'text/tab-separated-values');
+});
+
+// ---- files: pickers and drag-and-drop ----------------------------------------------------
+
+async function readSequenceFiles(files) {
+  const texts = [];
+  for (const f of files) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      // Gzip: the worker inflates and parses it.
+      const recs = await worker.parseFasta(bytes, f.name);
+      texts.push(recs.map((r) => `>${r.id}\n${r.seq}`).join('\n'));
+    } else {
+      texts.push(new TextDecoder().decode(bytes));
+    }
+  }
+  $('fasta').value = texts.join('\n');
+}
+
+function dropZone(id, onFiles) {
+  const zone = $(id);
+  zone.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    zone.classList.remove('over');
+    if (ev.dataTransfer.files.length) onFiles([...ev.dataTransfer.files]);
+  });
+}
+
+const loadModelFile = async (f) => useModel(new Uint8Array(await f.arrayBuffer()), f.name);
+dropZone('model-drop', (files) => loadModelFile(files[0]));
+dropZone('seq-drop', (files) => readSequenceFiles(files).catch(showError));
+$('model-file').addEventListener('change', (ev) => ev.target.files[0] && loadModelFile(ev.target.files[0]));
+$('seq-file').addEventListener('change', (ev) => readSequenceFiles([...ev.target.files]).catch(showError));
 $('load-sample').addEventListener('click', async () => {
   $('fasta').value = await (await fetch('../examples/data/sample.fa')).text();
 });
 
-try {
-  await init();
-  const bytes = new Uint8Array(await (await fetch('../examples/models/demo.onnx')).arrayBuffer());
-  await useModel(bytes, 'demo.onnx (bundled)');
-} catch (e) {
-  $('model-info').textContent = 'seqlens could not start.';
-  showError(e);
+// ---- start -------------------------------------------------------------------------------
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').then(
+    () => navigator.serviceWorker.ready.then(() => {
+      $('offline').textContent = 'After this first visit the page also works offline.';
+    }),
+    () => {},
+  );
 }
+
+const bytes = await fetch('../examples/models/demo.onnx').then((r) => r.arrayBuffer()).catch(() => null);
+if (bytes) await useModel(new Uint8Array(bytes), 'demo.onnx (bundled)');
+else $('model-info').textContent = 'The bundled model could not be fetched; choose a model file.';

@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
-import { ROOT, readTsv, assertMatches } from './golden.mjs';
+import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt } from './golden.mjs';
+import { readFileSync } from 'node:fs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let browser, server, url, page;
@@ -84,4 +85,89 @@ test('bad FASTA gives a JS Error naming the problem', async () => {
     }
   });
   assert.match(msg, /^Error: input: line 1: expected a FASTA header/);
+});
+
+test('the worker helper predicts, attributes and scores variants off the main thread, with progress', async () => {
+  const got = await page.evaluate(async () => {
+    const { SeqlensWorker } = await import('/pkg/index.js');
+    const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const w = new SeqlensWorker();
+    const info = await w.load(await get('/examples/models/demo.onnx'));
+    const fasta = await (await fetch('/examples/data/sample.fa')).text();
+    const events = { predict: 0, attribute: 0, variants: 0 };
+    const preds = await w.predict(fasta, { batchSize: 2 }, { onProgress: () => { events.predict += 1; } });
+    // The main thread keeps running while the worker computes ISM.
+    let ticks = 0;
+    const timer = setInterval(() => { ticks += 1; }, 5);
+    const attr = await w.attribute([{ id: 's', seq: fasta.split('\n')[1] }],
+      { method: 'ism', target: ['CTCF'] }, { onProgress: () => { events.attribute += 1; } });
+    clearInterval(timer);
+    // The reference is a File read by slices inside the worker.
+    const fa = new File([await get('/examples/data/genome.fa')], 'genome.fa');
+    const fai = new File([await get('/examples/data/genome.fa.fai')], 'genome.fa.fai');
+    const vcf = new File([await get('/examples/data/variants.vcf')], 'variants.vcf');
+    const effects = await w.scoreVariants(vcf, { fasta: fa, fai }, { scores: ['diff'] },
+      { onProgress: () => { events.variants += 1; } });
+    let mismatch;
+    try {
+      await w.scoreVariants('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrZ\t1\t.\tA\tC\t.\t.\t.\n',
+        { fasta: fa, fai });
+    } catch (e) {
+      mismatch = e.message;
+    }
+    w.terminate();
+    return {
+      gradients: info.gradients, backend: preds.backend, ids: preds.ids, values: Array.from(preds.values),
+      events, ticks, attr: { length: attr[0].length, isF32: attr[0].map instanceof Float32Array },
+      effects, mismatch,
+    };
+  });
+  assert.equal(got.gradients, true);
+  assert.equal(got.backend, 'cpu');
+  assertMatches({ ids: got.ids, labels: readTsv(`${ROOT}/tests/golden/demo_sample.tsv`).labels,
+    values: got.values, shape: [got.ids.length, 8] }, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-5, 'onnxruntime');
+  assert.ok(got.events.predict >= 3, `predict progress events: ${got.events.predict}`);
+  assert.ok(got.events.attribute >= 2, `ISM progress events: ${got.events.attribute}`);
+  assert.ok(got.events.variants >= 1);
+  assert.ok(got.ticks > 0, 'the page ran timers during ISM');
+  assert.deepEqual(got.attr, { length: 500, isF32: true });
+  assert.equal(got.effects.variants.length, 6);
+  // Expected values: predictions on windows sliced by hand (Node, same package, tract).
+  const { Model } = await import('seqlens');
+  const model = await Model.load(readFileSync(`${ROOT}/examples/models/demo.onnx`));
+  await assertVariantsMatchHandBuilt(got.effects, model, 1e-5);
+  model.free();
+  assert.match(got.mismatch, /none of the VCF's contigs \(chrZ\)/);
+});
+
+test('cancelling a worker call rejects with AbortError and the next call still works', async () => {
+  const got = await page.evaluate(async () => {
+    const { SeqlensWorker } = await import('/pkg/index.js');
+    const bytes = new Uint8Array(await (await fetch('/examples/models/demo.onnx')).arrayBuffer());
+    const fasta = await (await fetch('/examples/data/sample.fa')).text();
+    const w = new SeqlensWorker();
+    await w.load(bytes);
+    const ctl = new AbortController();
+    let progressed = 0;
+    const started = performance.now();
+    let error;
+    try {
+      await w.attribute(fasta, { method: 'ism' }, {
+        signal: ctl.signal,
+        onProgress: () => {
+          progressed += 1;
+          ctl.abort();
+        },
+      });
+    } catch (e) {
+      error = e.name;
+    }
+    const cancelledAfter = performance.now() - started;
+    const again = await w.predict(fasta);
+    w.terminate();
+    return { error, progressed, cancelledAfter, rows: again.shape[0] };
+  });
+  assert.equal(got.error, 'AbortError');
+  assert.ok(got.progressed >= 1);
+  assert.equal(got.rows, 7);
 });

@@ -35,3 +35,47 @@ export function assertMatches(got, want, tol, source) {
   assert.ok(worst <= tol, `max |seqlens - ${source}| = ${worst} > ${tol}`);
   return worst;
 }
+
+/** The sample genome's contigs, parsed here from the FASTA text (independently of seqlens). */
+export function genomeText() {
+  const text = readFileSync(`${ROOT}/examples/data/genome.fa`, 'utf8');
+  const out = {};
+  for (const rec of text.split('>').filter(Boolean)) {
+    const nl = rec.indexOf('\n');
+    out[rec.slice(0, nl).split(/\s/)[0]] = rec.slice(nl + 1).replace(/\s/g, '');
+  }
+  return out;
+}
+
+/**
+ * Reference and alternate windows (length 500) for the sample VCF's SNV (chrA:2006 C>A),
+ * insertion (chrA:9010 G>GGGAA) and deletion (chrB:1502 AAAG>A), sliced by hand: each allele
+ * centred with (500 - allele length) / 2 bases of left flank. Keyed by the allele's row index
+ * in the sample VCF.
+ */
+export function handBuiltVariantWindows() {
+  const g = genomeText();
+  const s = (c, a, b) => g[c].slice(a, b);
+  return {
+    0: [s('chrA', 1756, 2256), s('chrA', 1756, 2005) + 'A' + s('chrA', 2006, 2256)],
+    2: [s('chrA', 9009 - 249, 9009 + 251), s('chrA', 9009 - 247, 9009) + 'GGGAA' + s('chrA', 9010, 9010 + 248)],
+    3: [s('chrB', 1501 - 248, 1501 + 252), s('chrB', 1501 - 249, 1501) + 'A' + s('chrB', 1505, 1505 + 250)],
+  };
+}
+
+/** Asserts variant effects match predictions on the hand-built windows within `tol`. */
+export async function assertVariantsMatchHandBuilt(effects, model, tol) {
+  for (const [row, [ref, alt]] of Object.entries(handBuiltVariantWindows())) {
+    assert.equal(ref.length, 500);
+    assert.equal(alt.length, 500);
+    const p = await model.predict([ref, alt]);
+    const k = p.shape[1];
+    const e = effects.variants[row];
+    assert.equal(e.status, 'ok');
+    for (let j = 0; j < k; j++) {
+      assert.ok(Math.abs(e.ref_pred[j] - p.values[j]) <= tol, `row ${row} ref ${j}`);
+      assert.ok(Math.abs(e.alt_pred[j] - p.values[k + j]) <= tol, `row ${row} alt ${j}`);
+      assert.ok(Math.abs(e.scores[0][j] - (p.values[k + j] - p.values[j])) <= tol, `row ${row} diff ${j}`);
+    }
+  }
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf } from 'seqlens';
-import { ROOT, readTsv, assertMatches } from './golden.mjs';
+import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt } from './golden.mjs';
 
 const modelBytes = readFileSync(`${ROOT}/examples/models/demo.onnx`);
 const sampleFa = readFileSync(`${ROOT}/examples/data/sample.fa`, 'utf8');
@@ -71,4 +71,65 @@ test('bad input throws Errors with actionable messages', async () => {
   assert.throws(() => reverseComplement('MKV', 'protein'), /not defined for the protein alphabet/);
   assert.throws(() => parseVcf('>chr1\nACGT\n', 'x.vcf'), /x.vcf: line 1: expected a VCF header/);
   await assert.rejects(model.predict(sampleFa, { batchSize: 'many' }), /invalid options/);
+});
+
+test('attribution: ISM equals predicting mutants; fast ISM equals ISM; logos render', async () => {
+  const { logoSvg, heatmapSvg } = await import('seqlens');
+  const model = await Model.load(modelBytes);
+  assert.equal(model.info().gradients, true);
+  // spi1_short, N-padded to 500 by the model.
+  const rec = parseFasta(sampleFa).find((r) => r.id === 'spi1_short');
+  let calls = 0;
+  const [ism] = await model.attribute([rec], { method: 'ism', target: ['SPI1'] }, {
+    onProgress: () => {
+      calls += 1;
+    },
+  });
+  assert.ok(calls > 1, 'ISM reports progress');
+  const [fast] = await model.attribute([rec], { method: 'fast-ism', target: ['SPI1'] });
+  assert.equal(ism.map.length, 4 * 500);
+  for (let i = 0; i < ism.map.length; i++) assert.ok(Math.abs(ism.map[i] - fast.map[i]) <= 1e-5);
+  // Independent check of a few substitutions: predict the mutant directly (SPI1 is label 2).
+  const seq = ism.sequence;
+  const base = (await model.predict([seq])).values[2];
+  for (const t of [10, 125, 126, 300]) {
+    for (const [c, b] of [...'ACGT'].entries()) {
+      if (seq[t] === b) continue;
+      const m = seq.slice(0, t) + b + seq.slice(t + 1);
+      const want = (await model.predict([m])).values[2] - base;
+      assert.ok(Math.abs(ism.map[c * 500 + t] - want) <= 1e-5, `${t}${b}`);
+    }
+  }
+  const [ig] = await model.attribute([rec], { method: 'ig', steps: 8, baseline: 'zeros', target: ['SPI1'] });
+  assert.equal(ig.perBase.length, 500);
+  const logo = logoSvg(ig.map, 'ACGT', { start: 100, end: 150 });
+  assert.match(logo, /^<svg/);
+  assert.ok((logo.match(/<path/g) ?? []).length > 20);
+  assert.match(heatmapSvg(fast.map, seq, 'ACGT'), /<rect x/);
+  assert.throws(() => logoSvg(new Float32Array(7), 'ACGT'), /does not split into 4 channels/);
+  await assert.rejects(model.attribute([rec], { method: 'nope' }), /unknown attribution method 'nope'/);
+  model.free();
+});
+
+test('variant scores from a reference read by slices equal hand-built windows', async () => {
+  const { fsGenome } = await import('seqlens');
+  const model = await Model.load(modelBytes);
+  const genome = fsGenome(`${ROOT}/examples/data/genome.fa`);
+  let reads = 0;
+  const counted = { ...genome, read: (o, n) => { reads += 1; return genome.read(o, n); } };
+  const vcf = readFileSync(`${ROOT}/examples/data/variants.vcf`);
+  const effects = await model.scoreVariants(vcf, counted, { scores: ['diff', 'log2_fc'] });
+  assert.deepEqual(effects.scores, ['diff', 'log2_fc']);
+  assert.equal(effects.variants.length, 6);
+  assert.ok(reads > 0);
+  await assertVariantsMatchHandBuilt(effects, model, 1e-5);
+  // A mismatching REF is reported with the genome's base; unknown contigs alone are an error.
+  const head = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n';
+  const bad = await model.scoreVariants(`${head}chrA\t2006\tx\tG\tA\t.\t.\t.\n`, genome);
+  assert.equal(bad.variants[0].status, 'ref_mismatch');
+  assert.equal(bad.variants[0].detail, 'C');
+  await assert.rejects(model.scoreVariants(`${head}chr9\t5\t.\tA\tC\t.\t.\t.\n`, genome),
+    /none of the VCF's contigs \(chr9\) are in the reference genome/);
+  genome.close();
+  model.free();
 });

@@ -1,26 +1,37 @@
-// The www/ page in headless Chromium: loads the bundled model, predicts the sample FASTA
-// through the UI, shows a readable error for bad input and a corrupt model, and makes no
-// request outside its own origin.
+// The www/ page in headless Chromium, end to end through its UI: loads the bundled model,
+// predicts the sample FASTA, draws an attribution logo and an ISM heatmap, scores the sample
+// VCF against the sample genome (read by slices in the worker) with ref-vs-alt logos, shows
+// readable errors, works offline after the first visit, and (the privacy promise) makes no
+// request outside its origin and no request at all while an analysis runs. A second browser
+// without WebGPU shows the CPU fallback and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
 import { ROOT, readTsv } from './golden.mjs';
 
-let browser, server, url, page;
+const ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+let browser, context, server, url, page;
 const requests = [];
+
+async function openPage(b, onRequest) {
+  const ctx = await b.newContext();
+  if (onRequest) ctx.on('request', onRequest);
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => console.error('page error:', e.message));
+  await p.goto(`${url}/www/index.html`);
+  await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
+  return { ctx, p };
+}
 
 before(async () => {
   ({ server, url } = await serve());
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(`${url}/www/index.html`);
-  await page.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 30000 });
+  // WebGPU on: Chromium's software adapter (SwiftShader).
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [...ARGS, '--enable-unsafe-webgpu'] });
+  // Every request the page, its worker or its service worker makes, from the first.
+  ({ ctx: context, p: page } = await openPage(browser, (r) => requests.push({ url: r.url(), at: performance.now() })));
 });
 
 after(async () => {
@@ -28,14 +39,24 @@ after(async () => {
   server?.close();
 });
 
-test('the page shows the model and predicts the sample FASTA', async () => {
+/** Runs `action` and asserts that no request at all was made until `done` resolved. */
+async function withoutRequests(what, action) {
+  const from = requests.length;
+  await action();
+  const during = requests.slice(from).map((r) => r.url);
+  assert.deepEqual(during, [], `${what} made requests`);
+}
+
+test('the page shows the model and its backend, and predicts the sample FASTA', async () => {
   const info = await page.textContent('#model-info');
   assert.match(info, /labels: CTCF, GATA1/);
-  assert.match(info, /backend: CPU/);
+  assert.match(info, /backend: CPU .*a WebGPU adapter is available/);
   await page.click('#load-sample');
   await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
-  await page.click('#predict');
-  await page.waitForSelector('#results tbody tr');
+  await withoutRequests('prediction', async () => {
+    await page.click('#predict');
+    await page.waitForSelector('#results tbody tr');
+  });
   const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   const golden = readTsv(`${ROOT}/tests/golden/demo_sample.tsv`);
   assert.deepEqual(rows.map((r) => r[0]), golden.ids);
@@ -47,18 +68,123 @@ test('the page shows the model and predicts the sample FASTA', async () => {
   assert.deepEqual(spi1, [...spi1].sort((a, b) => b - a));
 });
 
-test('bad input and a corrupt model show readable errors in the page', async () => {
+test('a logo and an ISM heatmap render for a selected sequence and label', async () => {
+  await page.selectOption('#explain-label', { label: 'SPI1' });
+  await page.selectOption('#explain-method', 'fast-ism');
+  await withoutRequests('attribution', async () => {
+    // Clicking the spi1_short row explains it.
+    await page.click('#results tbody tr:has(td:text-is("spi1_short"))');
+    await page.waitForFunction(() => document.querySelector('#heatmap svg') && /SPI1 =/.test(document.getElementById('explain-note').textContent));
+  });
+  const svg = await page.$eval('#logo', (d) => ({ paths: d.querySelectorAll('path').length, title: d.querySelector('text').textContent }));
+  assert.ok(svg.paths > 100, `logo letters: ${svg.paths}`);
+  assert.match(svg.title, /spi1_short — SPI1/);
+  assert.ok((await page.$$('#heatmap rect')).length >= 2000);
+  // The screenshot is a real picture: many distinct colours, not a blank box.
+  const png = await page.locator('#logo').screenshot();
+  assert.ok(png.length > 3000, `logo screenshot is ${png.length} bytes`);
+  // Integrated gradients through the same controls.
+  await page.selectOption('#explain-method', 'ig');
+  await page.click('#explain');
+  await page.waitForFunction(() => /integrated gradients/.test(document.querySelector('#logo svg text')?.textContent ?? ''));
+});
+
+test('the sample VCF is scored against the sample genome, with ref-vs-alt logos', async () => {
+  await page.click('#load-sample-variants');
+  await page.waitForFunction(() => !document.getElementById('score').disabled);
+  await withoutRequests('variant scoring', async () => {
+    await page.click('#score');
+    await page.waitForSelector('#variants tbody tr');
+  });
+  const rows = await page.$$eval('#variants tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, 6);
+  assert.deepEqual(rows.map((r) => r[3]), Array(6).fill('ok'));
+  assert.equal(rows[2][0], 'chrA:9010 (spi1_ins)');
+  await page.click('#variants tbody tr:nth-child(3)');
+  await page.waitForSelector('#logo-alt svg');
+  assert.match(await page.textContent('#logo-alt svg text'), /alt allele/);
+});
+
+test('bad input shows readable errors in the page', async () => {
   await page.fill('#fasta', 'this is not FASTA');
   await page.click('#predict');
   await page.waitForSelector('#error:not([hidden])');
   assert.match(await page.textContent('#error'), /input: line 1: expected a FASTA header/);
+  // A VCF whose contigs are not in the reference.
+  await page.setInputFiles('#vcf-file', { name: 'other.vcf', mimeType: 'text/plain',
+    buffer: Buffer.from('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr7\t100\t.\tA\tG\t.\t.\t.\n') });
+  await page.click('#score');
+  await page.waitForFunction(() => /none of the VCF's contigs/.test(document.getElementById('error').textContent));
+  assert.match(await page.textContent('#error'), /\(chr7\) are in the reference genome \(chrA, chrB\)/);
   await page.setInputFiles('#model-file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
   await page.waitForFunction(() => /could not be loaded/.test(document.getElementById('model-info').textContent));
   assert.match(await page.textContent('#error'), /not a valid ONNX model/);
 });
 
+test('long work shows progress and can be cancelled; the page stays responsive', async () => {
+  const r = await page.evaluate(async () => {
+    // Reload the demo model, then start ISM (slow path) on the 1,200-bp sequence.
+    const bytes = await (await fetch('../examples/models/demo.onnx')).arrayBuffer();
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'demo.onnx'));
+    const input = document.getElementById('model-file');
+    input.files = dt.files;
+    input.dispatchEvent(new Event('change'));
+    await new Promise((ok) => {
+      const t = setInterval(() => !document.getElementById('predict').disabled && (clearInterval(t), ok()), 20);
+    });
+    return true;
+  });
+  assert.ok(r);
+  await page.click('#load-sample');
+  await page.click('#predict');
+  await page.waitForSelector('#results tbody tr');
+  await page.selectOption('#explain-method', 'ism');
+  await page.click('#explain');
+  await page.waitForSelector('#busy:not([hidden])');
+  // The page answers while the worker computes.
+  assert.equal(await page.evaluate(() => 1 + 1), 2);
+  await page.waitForFunction(() => document.getElementById('progress').value > 0);
+  await page.click('#cancel');
+  await page.waitForFunction(() => /cancelled/.test(document.getElementById('error').textContent));
+  assert.equal(await page.isHidden('#busy'), true);
+});
+
 test('no request leaves the page origin', async () => {
   assert.ok(requests.length > 0);
-  const foreign = requests.filter((r) => !r.startsWith(url) && !r.startsWith('blob:') && !r.startsWith('data:'));
+  const foreign = requests.map((r) => r.url).filter((r) => !r.startsWith(url) && !r.startsWith('blob:') && !r.startsWith('data:'));
   assert.deepEqual(foreign, []);
+});
+
+test('after the first visit the page works offline', async () => {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await page.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
+    await page.click('#load-sample');
+    await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
+    await page.click('#predict');
+    await page.waitForSelector('#results tbody tr');
+    assert.equal((await page.$$('#results tbody tr')).length, 7);
+  } finally {
+    await context.setOffline(false);
+  }
+});
+
+test('without WebGPU the page shows the CPU fallback and why', async () => {
+  const plain = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+  try {
+    const { p } = await openPage(plain);
+    assert.match(await p.textContent('#model-info'), /backend: CPU .*(no adapter is available|does not offer WebGPU)/);
+    await p.click('#load-sample');
+    await p.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
+    await p.click('#predict');
+    await p.waitForSelector('#results tbody tr');
+    assert.equal((await p.$$('#results tbody tr')).length, 7);
+  } finally {
+    await plain.close();
+  }
 });

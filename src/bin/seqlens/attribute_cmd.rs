@@ -145,9 +145,7 @@ fn write_svg(
     };
     let svg = match method {
         Method::Ism | Method::FastIsm => {
-            let (c, l) = (r.channels, r.length);
-            let effects: Vec<f32> = (0..l * c).map(|i| r.map[(i % c) * l + i / c]).collect();
-            plot::heatmap(&effects, r.sequence.as_bytes(), symbols, &opts)
+            plot::heatmap(&r.map, r.sequence.as_bytes(), symbols, &opts)
         }
         // Hypothetical contributions: every symbol's gradient.
         Method::Gradient => plot::logo(&r.map, symbols, &opts),

@@ -57,6 +57,7 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
             batch_size: a.batch_size,
             ..Default::default()
         },
+        include_sequences: false,
     };
     let name = a.vcf.display().to_string();
     let vcf = io::read_vcf(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;

@@ -1,0 +1,129 @@
+// SeqlensWorker: the seqlens API run in a Web Worker, so the page stays responsive. Every
+// call resolves with the same values as the in-thread Model; long calls report progress and
+// can be cancelled with an AbortSignal (the worker is stopped at once and restarted, with the
+// model reloaded, on the next call).
+
+export class SeqlensWorker {
+  #worker = null;
+  #next = 1;
+  #pending = new Map();
+  #load = null;
+  #workerUrl;
+  #wasm;
+
+  /** `workerUrl`: where worker.js is served (default: beside this file); `wasm`: as init(). */
+  constructor({ workerUrl, wasm } = {}) {
+    this.#workerUrl = workerUrl ?? new URL('./worker.js', import.meta.url);
+    this.#wasm = wasm;
+  }
+
+  #spawn() {
+    const w = new Worker(this.#workerUrl, { type: 'module' });
+    w.onmessage = ({ data }) => {
+      const p = this.#pending.get(data.id);
+      if (!p) return;
+      if (data.progress) {
+        p.onProgress?.(...data.progress);
+        return;
+      }
+      this.#pending.delete(data.id);
+      if ('error' in data) p.reject(new Error(data.error));
+      else p.resolve(data.result);
+    };
+    w.onerror = (e) => {
+      const err = new Error(`seqlens worker failed: ${e.message ?? 'could not start'}`);
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      this.#kill();
+    };
+    this.#worker = w;
+  }
+
+  #kill() {
+    this.#worker?.terminate();
+    this.#worker = null;
+  }
+
+  #send(op, args, { onProgress, signal } = {}) {
+    if (signal?.aborted) return Promise.reject(abortError());
+    if (!this.#worker) this.#spawn();
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      const done = (f) => (v) => {
+        signal?.removeEventListener('abort', onAbort);
+        f(v);
+      };
+      const onAbort = () => {
+        // The worker is inside a synchronous wasm call and cannot read messages: stop it.
+        this.#kill();
+        for (const [pid, p] of this.#pending) {
+          p.reject(abortError());
+          this.#pending.delete(pid);
+        }
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, { resolve: done(resolve), reject: done(reject), onProgress });
+      this.#worker.postMessage({ id, op, args });
+    });
+  }
+
+  async #call(op, args, opts) {
+    if (!this.#worker && this.#load) await this.#send('load', this.#load);
+    return this.#send(op, args, opts);
+  }
+
+  /** Loads a model (bytes, or a File/Blob); resolves to its info. */
+  async load(bytes, overrides) {
+    this.#load = { bytes, overrides, wasm: this.#wasm };
+    return this.#send('load', this.#load);
+  }
+
+  /** As Model.predict; options `{onProgress, signal}`. Resolves with `backend` set. */
+  async predict(input, options, opts) {
+    const r = await this.#call('predict', { input, options }, opts);
+    r.backend = r.backend ?? 'cpu';
+    return r;
+  }
+
+  /** As Model.attribute; options `{onProgress, signal}`. */
+  attribute(input, options, opts) {
+    return this.#call('attribute', { input, options }, opts);
+  }
+
+  /**
+   * Scores a VCF (text, bytes or File) against a reference FASTA File and its .fai (File or
+   * text). The FASTA is read in slices inside the worker; it is never loaded whole or sent
+   * anywhere.
+   */
+  scoreVariants(vcf, { fasta, fai }, options, opts) {
+    return this.#call('scoreVariants', { vcf, fasta, fai, options }, opts);
+  }
+
+  /** As parseFasta (text, bytes or a File; gzip allowed), parsed in the worker. */
+  parseFasta(data, name) {
+    return this.#call('parseFasta', { data, name });
+  }
+
+  /** As logoSvg, computed in the worker. */
+  logoSvg(map, symbols, options) {
+    return this.#call('logoSvg', { map, symbols, options });
+  }
+
+  /** As heatmapSvg, computed in the worker. */
+  heatmapSvg(effects, sequence, symbols, options) {
+    return this.#call('heatmapSvg', { effects, sequence, symbols, options });
+  }
+
+  /** Stops the worker; later calls start a new one. */
+  terminate() {
+    this.#kill();
+    for (const p of this.#pending.values()) p.reject(new Error('seqlens worker terminated'));
+    this.#pending.clear();
+  }
+}
+
+function abortError() {
+  return typeof DOMException !== 'undefined'
+    ? new DOMException('cancelled', 'AbortError')
+    : Object.assign(new Error('cancelled'), { name: 'AbortError' });
+}

@@ -1,0 +1,54 @@
+// The seqlens Web Worker: runs the model off the page's main thread. Started by
+// SeqlensWorker (client.js); speaks {id, op, args} -> {id, progress} | {id, result} | {id, error}.
+import { init, Model, fileGenome, logoSvg, heatmapSvg, parseFasta } from './index.js';
+
+let model = null;
+
+async function bytesOf(data) {
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  return data;
+}
+
+// Float32Arrays go back by transfer, not copy.
+function transfers(value, out = []) {
+  if (value instanceof Float32Array) out.push(value.buffer);
+  else if (Array.isArray(value)) value.forEach((v) => transfers(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => transfers(v, out));
+  return out;
+}
+
+const ops = {
+  async load({ bytes, overrides, wasm }) {
+    await init(wasm);
+    model?.free();
+    model = null;
+    model = await Model.load(await bytesOf(bytes), overrides);
+    return model.info();
+  },
+  predict: ({ input, options }, onProgress) => model.predict(input, options, { onProgress }),
+  attribute: ({ input, options }, onProgress) => model.attribute(input, options, { onProgress }),
+  parseFasta: async ({ data, name }) => parseFasta(await bytesOf(data), name),
+  logoSvg: ({ map, symbols, options }) => logoSvg(map, symbols, options),
+  heatmapSvg: ({ effects, sequence, symbols, options }) => heatmapSvg(effects, sequence, symbols, options),
+  async scoreVariants({ vcf, fasta, fai, options }, onProgress) {
+    const faiText = typeof fai === 'string' ? fai : await fai.text();
+    const genome = fileGenome(fasta, faiText);
+    return model.scoreVariants(await bytesOf(vcf), genome, options, { onProgress });
+  },
+};
+
+self.onmessage = async ({ data: { id, op, args } }) => {
+  try {
+    if (!ops[op]) throw new Error(`unknown operation '${op}'`);
+    if (!['load', 'parseFasta', 'logoSvg', 'heatmapSvg'].includes(op) && !model) throw new Error('no model loaded: call load() first');
+    if (op !== 'load') await init();
+    const onProgress = (done, total) => {
+      self.postMessage({ id, progress: [done, total] });
+      return true;
+    };
+    const result = await ops[op](args, onProgress);
+    self.postMessage({ id, result }, transfers(result));
+  } catch (e) {
+    self.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+  }
+};
