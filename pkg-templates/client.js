@@ -18,7 +18,14 @@ export class SeqlensWorker {
   }
 
   #spawn() {
-    const w = new Worker(this.#workerUrl, { type: 'module' });
+    // Started through a one-line blob module that imports worker.js: Chromium lets the page's
+    // service worker answer a blob worker's requests but not a URL worker's own script
+    // request, and the www page must start offline from its cache. (Pages with a strict CSP
+    // need `worker-src blob:`.)
+    const src = `import ${JSON.stringify(new URL(this.#workerUrl, import.meta.url).href)};`;
+    const blob = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+    const w = new Worker(blob, { type: 'module' });
+    setTimeout(() => URL.revokeObjectURL(blob), 60000);
     w.onmessage = ({ data }) => {
       const p = this.#pending.get(data.id);
       if (!p) return;

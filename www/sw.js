@@ -4,7 +4,7 @@
 // cached or sent.
 const CACHE = 'seqlens-v1';
 const ASSETS = [
-  './', 'index.html', 'app.js', 'style.css',
+  'index.html', 'app.js', 'style.css',
   '../pkg/index.js', '../pkg/client.js', '../pkg/worker.js', '../pkg/seqlens_core.js', '../pkg/seqlens_core_bg.wasm',
   '../examples/models/demo.onnx', '../examples/data/sample.fa',
   '../examples/data/variants.vcf', '../examples/data/genome.fa', '../examples/data/genome.fa.fai',
