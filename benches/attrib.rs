@@ -77,9 +77,9 @@ fn main() {
     let reference = g.predict(&x).unwrap().data;
     let mut j = 0;
     let mut worst = 0f32;
-    for t in 0..len {
+    for (t, &base) in seq.iter().enumerate() {
         for (c, b) in b"ACGT".iter().enumerate() {
-            if seq[t] != *b {
+            if base != *b {
                 for o in 0..164 {
                     let want = naive[j * 164 + o] - reference[o];
                     worst = worst.max((fast.delta[(t * 4 + c) * 164 + o] - want).abs());

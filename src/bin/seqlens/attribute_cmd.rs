@@ -114,14 +114,13 @@ fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
     }
     text.push_str("\tscore\n");
     for r in results {
-        let seq = r.sequence.as_bytes();
-        for t in 0..r.length {
+        for (t, &base) in r.sequence.as_bytes().iter().enumerate() {
             text.push_str(&format!(
                 "{}\t{}\t{}\t{}",
                 r.id,
                 r.chrom,
                 r.start + t as i64,
-                seq[t] as char
+                base as char
             ));
             for ch in 0..r.channels {
                 text.push_str(&format!("\t{}", r.map[ch * r.length + t]));
