@@ -4,5 +4,8 @@
 # crate's version (see .ci/run) and Node >= 18.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f pkg/seqlens_core_bg.wasm ] || bash scripts/build-pkg.sh
+# Rebuild when the package is missing or older than its sources.
+if [ ! -f pkg/seqlens_core_bg.wasm ] || [ -n "$(find src pkg-templates Cargo.toml -newer pkg/seqlens_core_bg.wasm | head -n 1)" ]; then
+  bash scripts/build-pkg.sh
+fi
 exec node scripts/serve.mjs "${1:-8000}"

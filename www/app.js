@@ -93,6 +93,7 @@ async function useModel(bytes, name) {
   }
   if (!info.gradients) $('explain-method').value = 'ism';
   $('predict').disabled = false;
+  $('run-demo').disabled = false;
   updateScoreButton();
 }
 
@@ -323,7 +324,9 @@ $('variants').addEventListener('click', async (ev) => {
       { method, target: [label] }, { signal, onProgress }));
   if (!out) return;
   const box = $('variant-logos');
-  box.innerHTML = '<div class="scroll figure" id="logo-ref"></div><div class="scroll figure" id="logo-alt"></div>';
+  box.innerHTML = `<p class="muted">${escape(name)}, ${escape(label)}, ${method === 'ixg' ? 'gradient × input' : 'ISM'}:
+    reference allele (top) and alternate allele (bottom), each centred in its window.</p>
+    <div class="scroll figure" id="logo-ref"></div><div class="scroll figure" id="logo-alt"></div>`;
   for (const [a, which] of [[out[0], 'ref'], [out[1], 'alt']]) {
     a.start = 0;
     await drawAttribution(a, method, `${name} — ${which} allele — ${label}`, $(`logo-${which}`));
@@ -381,6 +384,25 @@ $('model-file').addEventListener('change', (ev) => ev.target.files[0] && loadMod
 $('seq-file').addEventListener('change', (ev) => readSequenceFiles([...ev.target.files]).catch(showError));
 $('load-sample').addEventListener('click', async () => {
   $('fasta').value = await (await fetch('../examples/data/sample.fa')).text();
+});
+
+// One click from an empty page to predictions and a logo, for newcomers.
+$('run-demo').addEventListener('click', async () => {
+  $('fasta').value = await (await fetch('../examples/data/sample.fa')).text();
+  $('predict').click();
+  await new Promise((ok) => {
+    const t = setInterval(() => {
+      if (!running) {
+        clearInterval(t);
+        ok();
+      }
+    }, 50);
+  });
+  if (!result) return;
+  $('explain-seq').value = '0';
+  $('explain-label').value = '0';
+  await explain();
+  $('explain-section').scrollIntoView({ behavior: 'smooth' });
 });
 
 // ---- start -------------------------------------------------------------------------------

@@ -68,6 +68,13 @@ test('the page shows the model and its backend, and predicts the sample FASTA', 
   assert.deepEqual(spi1, [...spi1].sort((a, b) => b - a));
 });
 
+test('"Run the demo" goes from an empty page to predictions and a logo', async () => {
+  await page.click('#run-demo');
+  await page.waitForFunction(() => document.querySelectorAll('#logo svg path').length > 50, null, { timeout: 60000 });
+  assert.equal((await page.$$('#results tbody tr')).length, 7);
+  assert.match(await page.textContent('#logo svg text'), /ctcf_site — CTCF — gradient × input/);
+});
+
 test('a logo and an ISM heatmap render for a selected sequence and label', async () => {
   await page.selectOption('#explain-label', { label: 'SPI1' });
   await page.selectOption('#explain-method', 'fast-ism');
