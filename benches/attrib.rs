@@ -11,9 +11,8 @@ mod common;
 
 use seqlens::attrib::{self, Baseline, Target};
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
-use seqlens::model::{Metadata, Model, PredictOptions};
+use seqlens::model::PredictOptions;
 use seqlens::nn::Tensor;
-use seqlens::onnx::{ExportMeta, export};
 
 fn seconds(f: impl FnOnce()) -> f64 {
     let t = Instant::now();
@@ -89,18 +88,7 @@ fn main() {
         }
     }
 
-    let meta = ExportMeta {
-        metadata: Metadata {
-            alphabet: Alphabet::Dna,
-            layout: Layout::Ncl,
-            length: Some(len),
-            n_policy: NPolicy::Zero,
-            labels: (0..164).map(|i| format!("cell_{i}")).collect(),
-            task: None,
-        },
-        extra: Vec::new(),
-    };
-    let model = Model::from_bytes(&export(&g, &meta).unwrap()).unwrap();
+    let model = common::tract_model(&g, len, 164);
     let window = model
         .windows(
             &[seqlens::io::SeqRecord {

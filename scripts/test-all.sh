@@ -5,12 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== Rust tests (unit, CLI, golden, doc): cargo test"
-cargo test
+# One feature set (with the GPU backend) for every native build, so dependencies compile once.
+FEATURES=(--features gpu)
+
+echo "== Rust tests (unit, CLI, golden, doc, and the GPU kernels on Mesa's lavapipe)"
+# The GPU tests run on software Vulkan (correctness only, never speed) and must find it:
+# SEQLENS_REQUIRE_GPU turns a missing adapter into a failure. Mesa wants a private runtime
+# dir; WGPU_BACKEND pins Vulkan so that no other backend stands in.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+WGPU_BACKEND=vulkan SEQLENS_REQUIRE_GPU=1 cargo test "${FEATURES[@]}"
 
 echo "== native CLI predictions for the cross-check in Chromium"
 mkdir -p target/ci
-cargo run --quiet -- predict --model examples/models/demo.onnx \
+cargo run --quiet "${FEATURES[@]}" -- predict --model examples/models/demo.onnx \
   --fasta examples/data/sample.fa --out target/ci/native-sample.tsv
 
 echo "== npm package (wasm32, simd128)"

@@ -20,6 +20,8 @@
 pub mod attrib;
 pub mod encode;
 mod error;
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+pub mod gpu;
 pub mod io;
 pub mod model;
 pub mod nn;

@@ -118,3 +118,26 @@ pub fn random_records(n: usize, len: usize, seed: u64) -> Vec<seqlens::io::SeqRe
 pub fn random_dna(len: usize, seed: u64) -> Vec<u8> {
     random_records(1, len, seed).remove(0).seq
 }
+
+/// An engine graph exported to ONNX and loaded in tract: the independent implementation that
+/// engine and GPU results are checked against. DNA, NCL, fixed `length`, labels `y0..`.
+pub fn tract_model(
+    graph: &seqlens::nn::Graph,
+    length: usize,
+    outputs: usize,
+) -> seqlens::model::Model {
+    use seqlens::encode::{Alphabet, Layout, NPolicy};
+    let meta = seqlens::onnx::ExportMeta {
+        metadata: seqlens::model::Metadata {
+            alphabet: Alphabet::Dna,
+            layout: Layout::Ncl,
+            length: Some(length),
+            n_policy: NPolicy::Zero,
+            labels: (0..outputs).map(|i| format!("y{i}")).collect(),
+            task: None,
+        },
+        extra: Vec::new(),
+    };
+    let bytes = seqlens::onnx::export(graph, &meta).expect("the engine exports its own graphs");
+    seqlens::model::Model::from_bytes(&bytes).expect("tract loads the export")
+}

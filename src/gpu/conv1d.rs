@@ -1,0 +1,204 @@
+//! Conv1d forward on the GPU (`conv1d.wgsl`): weights are uploaded once per layer; each call
+//! uploads the input, dispatches one tiled-GEMM pass per batch slice and reads the result back.
+
+use wgpu::util::DeviceExt;
+
+use super::{Error, Gpu};
+use crate::nn::{Conv1d, Tensor};
+
+/// An activation fused into the kernel's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    None,
+    Relu,
+}
+
+/// Must match `Params` in conv1d.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    out_channels: u32,
+    in_channels: u32,
+    kernel: u32,
+    stride: u32,
+    dilation: u32,
+    pad_left: u32,
+    len_in: u32,
+    len_out: u32,
+    batch: u32,
+    activation: u32,
+    has_bias: u32,
+    _pad: u32,
+}
+
+/// Output tile of one workgroup (see conv1d.wgsl).
+const TILE: usize = 64;
+/// WebGPU's default limit on workgroups per dispatch dimension.
+const MAX_GROUPS: usize = 65535;
+
+/// A Conv1d layer resident on the GPU.
+pub struct GpuConv1d {
+    conv: Conv1d,
+    activation: Activation,
+    weight: wgpu::Buffer,
+    bias: wgpu::Buffer,
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl GpuConv1d {
+    /// Uploads the layer's weights and compiles the kernel.
+    pub fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> GpuConv1d {
+        let d = &gpu.device;
+        let storage = |label: &str, data: &[f32]| {
+            d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE,
+            })
+        };
+        let weight = storage("conv1d weight", &conv.weight.value);
+        // A binding cannot be empty: a bias-less layer binds one unused zero.
+        let bias = storage(
+            "conv1d bias",
+            conv.bias.as_ref().map_or(&[0.0][..], |b| &b.value),
+        );
+        let module = d.create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
+        let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("conv1d"),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        GpuConv1d {
+            conv: conv.clone(),
+            activation,
+            weight,
+            bias,
+            pipeline,
+        }
+    }
+
+    /// `act(conv(x))` for `x` `[batch, in_channels, length]`, equal to the CPU engine's
+    /// `Conv1d::forward` (plus the activation) up to float rounding.
+    pub async fn forward(&self, gpu: &Gpu, x: &Tensor) -> Result<Tensor, Error> {
+        let c = &self.conv;
+        let (n, ci, l) = x.ncl("Conv1d")?;
+        if ci != c.in_channels {
+            return Err(crate::nn::Error::Shape(format!(
+                "Conv1d expects {} input channels, got {ci}",
+                c.in_channels
+            ))
+            .into());
+        }
+        let span = c.dilation * (c.kernel - 1) + 1;
+        let padded = l + c.pad_left + c.pad_right;
+        if padded < span {
+            return Err(crate::nn::Error::Shape(format!(
+                "Conv1d kernel {} (dilation {}) does not fit length {l}",
+                c.kernel, c.dilation
+            ))
+            .into());
+        }
+        let lout = (padded - span) / c.stride + 1;
+        let co = c.out_channels;
+        if co.div_ceil(TILE) > MAX_GROUPS {
+            return Err(Error::Run(format!(
+                "{co} output channels exceed one dispatch"
+            )));
+        }
+        // Batch slices: each input and output binding stays within the device's storage
+        // binding limit and each dispatch within the workgroup-count limit.
+        let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
+        let per_item = (ci * l).max(co * lout);
+        let mut slice = (limit / per_item.max(1)).max(1).min(n.max(1));
+        while slice > 1 && (slice * lout).div_ceil(TILE) > MAX_GROUPS {
+            slice /= 2;
+        }
+        if per_item > limit || (slice * lout).div_ceil(TILE) > MAX_GROUPS {
+            return Err(Error::Run(format!(
+                "one sequence ({per_item} values) exceeds the GPU's buffer or dispatch limits"
+            )));
+        }
+        let d = &gpu.device;
+        let mut out = Vec::with_capacity(n * co * lout);
+        let mut first = 0;
+        while first < n {
+            let b = slice.min(n - first);
+            let xs = &x.data[first * ci * l..(first + b) * ci * l];
+            let input = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("conv1d input"),
+                contents: bytemuck::cast_slice(xs),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+            let output = super::storage_buffer(gpu, b * co * lout);
+            let mut enc = d.create_command_encoder(&Default::default());
+            self.encode(gpu, &mut enc, &input, &output, b, l);
+            gpu.queue.submit([enc.finish()]);
+            out.extend(gpu.read(&output, b * co * lout).await?);
+            first += b;
+        }
+        Ok(Tensor::new(&[n, co, lout], out)?)
+    }
+
+    /// Output length for input length `l` (the caller has checked that the kernel fits).
+    pub(crate) fn out_len(&self, l: usize) -> usize {
+        let c = &self.conv;
+        (l + c.pad_left + c.pad_right - c.dilation * (c.kernel - 1) - 1) / c.stride + 1
+    }
+
+    /// Records the convolution of `batch` items of length `len_in` from `input` into
+    /// `output` (`[batch, out_channels, out_len]`).
+    pub(crate) fn encode(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        output: &wgpu::Buffer,
+        batch: usize,
+        len_in: usize,
+    ) {
+        let c = &self.conv;
+        let lout = self.out_len(len_in);
+        let params = Params {
+            out_channels: c.out_channels as u32,
+            in_channels: c.in_channels as u32,
+            kernel: c.kernel as u32,
+            stride: c.stride as u32,
+            dilation: c.dilation as u32,
+            pad_left: c.pad_left as u32,
+            len_in: len_in as u32,
+            len_out: lout as u32,
+            batch: batch as u32,
+            activation: (self.activation == Activation::Relu) as u32,
+            has_bias: c.bias.is_some() as u32,
+            _pad: 0,
+        };
+        let d = &gpu.device;
+        let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("conv1d params"),
+            contents: bytemuck::bytes_of(&params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("conv1d"),
+            layout: &self.pipeline.get_bind_group_layout(0),
+            entries: &[
+                super::entry(0, &uniform),
+                super::entry(1, input),
+                super::entry(2, &self.weight),
+                super::entry(3, &self.bias),
+                super::entry(4, output),
+            ],
+        });
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(
+            (batch * lout).div_ceil(TILE) as u32,
+            c.out_channels.div_ceil(TILE) as u32,
+            1,
+        );
+    }
+}

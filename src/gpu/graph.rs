@@ -1,0 +1,507 @@
+//! A whole engine graph on the GPU for inference: weights uploaded once, batch norm folded
+//! into the convolution before it, ReLU fused into the convolution's store, activations kept
+//! on the GPU from layer to layer, one readback per batch slice.
+
+use wgpu::util::DeviceExt;
+
+use super::conv1d::{Activation, GpuConv1d};
+use super::{Error, Gpu, entry, storage_buffer};
+use crate::nn::{BatchNorm1d, Conv1d, Graph, Layer, Tensor};
+
+/// Largest `batch x length` one convolution dispatch covers (65,535 tiles of 64).
+const MAX_POSITIONS: usize = 65535 * 64;
+
+enum Op {
+    /// Convolution, or a dense layer as a width-1 convolution over `[batch, features, 1]`.
+    Conv(Box<GpuConv1d>),
+    /// Element-wise op code of ops.wgsl `unary`; `affine` holds batch norm's scale and shift.
+    Unary {
+        code: u32,
+        alpha: f32,
+        affine: Option<wgpu::Buffer>,
+    },
+    Pool {
+        average: bool,
+        kernel: usize,
+        stride: usize,
+    },
+    Add,
+    Softmax,
+    /// Concatenation along channels.
+    Concat,
+    Crop {
+        left: usize,
+    },
+    /// Flatten and dropout: the same buffer under another shape.
+    Alias,
+}
+
+struct Node {
+    op: Op,
+    inputs: Vec<usize>,
+}
+
+struct Pipelines {
+    unary: wgpu::ComputePipeline,
+    pool: wgpu::ComputePipeline,
+    add: wgpu::ComputePipeline,
+    softmax: wgpu::ComputePipeline,
+    copy: wgpu::ComputePipeline,
+}
+
+/// An engine graph resident on the GPU.
+pub struct GpuGraph {
+    nodes: Vec<Node>,
+    /// Per-item shape of each value (value 0 is the input).
+    shapes: Vec<Vec<usize>>,
+    input_shape: Vec<usize>,
+    pipelines: Pipelines,
+    dummy: wgpu::Buffer,
+}
+
+/// Batch norm (evaluation mode) as `x * scale + shift` per channel.
+fn bn_affine(bn: &BatchNorm1d) -> (Vec<f32>, Vec<f32>) {
+    let scale: Vec<f32> = (0..bn.channels)
+        .map(|c| bn.gamma.value[c] / (bn.running_var[c] + bn.eps).sqrt())
+        .collect();
+    let shift = (0..bn.channels)
+        .map(|c| bn.beta.value[c] - bn.running_mean[c] * scale[c])
+        .collect();
+    (scale, shift)
+}
+
+impl GpuGraph {
+    /// Uploads `graph` (evaluation mode). Fails, naming the layer, if a layer is not in the
+    /// GPU op set.
+    pub fn new(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
+        let mut probe_shape = vec![1];
+        probe_shape.extend(&graph.input_shape);
+        let probe = graph.values(&Tensor::zeros(&probe_shape))?;
+        let shapes_nn: Vec<Vec<usize>> = probe.iter().map(|t| t.shape[1..].to_vec()).collect();
+        let mut consumers = vec![0usize; graph.nodes.len() + 1];
+        for n in &graph.nodes {
+            for &i in &n.inputs {
+                consumers[i] += 1;
+            }
+        }
+        // nn value id -> GPU value id.
+        let mut map = vec![0usize; graph.nodes.len() + 1];
+        let mut shapes = vec![shapes_nn[0].clone()];
+        let mut nodes: Vec<Node> = Vec::new();
+        // A convolution waiting for a following batch norm or ReLU to fuse: (its GPU input,
+        // the layer, its activation); `pending_value` is the nn value it now stands for.
+        let mut pending: Option<(usize, Conv1d, Activation)> = None;
+        let flush = |pending: &mut Option<(usize, Conv1d, Activation)>,
+                     nodes: &mut Vec<Node>,
+                     shapes: &mut Vec<Vec<usize>>,
+                     shape: &[usize]|
+         -> usize {
+            let (input, conv, act) = pending.take().expect("a pending convolution");
+            nodes.push(Node {
+                op: Op::Conv(Box::new(GpuConv1d::new(gpu, &conv, act))),
+                inputs: vec![input],
+            });
+            shapes.push(shape.to_vec());
+            shapes.len() - 1
+        };
+        let mut pending_value = 0usize;
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let v = i + 1;
+            let only = |u: usize| consumers[u] == 1;
+            // Fuse into the pending convolution when this node is its only consumer.
+            if let Some((_, conv, act)) = &mut pending
+                && node.inputs == [pending_value]
+                && only(pending_value)
+            {
+                match &node.layer {
+                    Layer::BatchNorm1d(bn) if *act == Activation::None => {
+                        let (scale, shift) = bn_affine(bn);
+                        let k = conv.in_channels * conv.kernel;
+                        for (o, s) in scale.iter().enumerate() {
+                            conv.weight.value[o * k..(o + 1) * k]
+                                .iter_mut()
+                                .for_each(|w| *w *= s);
+                        }
+                        // Every pending convolution carries a bias (zeros if it had none).
+                        if let Some(bias) = &mut conv.bias {
+                            for (o, b) in bias.value.iter_mut().enumerate() {
+                                *b = *b * scale[o] + shift[o];
+                            }
+                        }
+                        pending_value = v;
+                        continue;
+                    }
+                    Layer::Relu if *act == Activation::None => {
+                        *act = Activation::Relu;
+                        pending_value = v;
+                        continue;
+                    }
+                    Layer::Dropout { .. } => {
+                        pending_value = v;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if pending.is_some() {
+                map[pending_value] = flush(
+                    &mut pending,
+                    &mut nodes,
+                    &mut shapes,
+                    &shapes_nn[pending_value],
+                );
+            }
+            let inputs: Vec<usize> = node.inputs.iter().map(|&u| map[u]).collect();
+            let op = match &node.layer {
+                Layer::Conv1d(c) => {
+                    pending = Some((inputs[0], with_bias(c.clone()), Activation::None));
+                    pending_value = v;
+                    continue;
+                }
+                Layer::Linear(l) => {
+                    let conv = Conv1d {
+                        in_channels: l.in_features,
+                        out_channels: l.out_features,
+                        kernel: 1,
+                        stride: 1,
+                        dilation: 1,
+                        pad_left: 0,
+                        pad_right: 0,
+                        weight: l.weight.clone(),
+                        bias: l.bias.clone(),
+                    };
+                    pending = Some((inputs[0], with_bias(conv), Activation::None));
+                    pending_value = v;
+                    continue;
+                }
+                Layer::BatchNorm1d(bn) => {
+                    let (mut scale, shift) = bn_affine(bn);
+                    scale.extend(shift);
+                    Op::Unary {
+                        code: 5,
+                        alpha: 0.0,
+                        affine: Some(gpu.device.create_buffer_init(
+                            &wgpu::util::BufferInitDescriptor {
+                                label: Some("batch norm"),
+                                contents: bytemuck::cast_slice(&scale),
+                                usage: wgpu::BufferUsages::STORAGE,
+                            },
+                        )),
+                    }
+                }
+                Layer::Relu => unary(0, 0.0),
+                Layer::Elu { alpha } => unary(1, *alpha),
+                Layer::Softplus => unary(2, 0.0),
+                Layer::Exp => unary(3, 0.0),
+                Layer::Sigmoid => unary(4, 0.0),
+                Layer::Softmax => Op::Softmax,
+                Layer::MaxPool1d { kernel, stride } => Op::Pool {
+                    average: false,
+                    kernel: *kernel,
+                    stride: *stride,
+                },
+                Layer::AvgPool1d { kernel, stride } => Op::Pool {
+                    average: true,
+                    kernel: *kernel,
+                    stride: *stride,
+                },
+                Layer::GlobalMaxPool | Layer::GlobalAvgPool => Op::Pool {
+                    average: matches!(node.layer, Layer::GlobalAvgPool),
+                    kernel: shapes_nn[node.inputs[0]][1],
+                    stride: 1,
+                },
+                Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
+                Layer::Add => Op::Add,
+                Layer::Concat => Op::Concat,
+                Layer::Crop { left, .. } => Op::Crop { left: *left },
+            };
+            map[v] = shapes.len();
+            nodes.push(Node { op, inputs });
+            shapes.push(shapes_nn[v].clone());
+        }
+        if pending.is_some() {
+            map[pending_value] = flush(
+                &mut pending,
+                &mut nodes,
+                &mut shapes,
+                &shapes_nn[pending_value],
+            );
+        }
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::include_wgsl!("ops.wgsl"));
+        // One explicit layout for every entry point: automatic layouts would drop the bindings
+        // an entry point does not read, and each op binds all four.
+        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let bind_layout = gpu
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("ops"),
+                entries: &[
+                    wgpu::BindGroupLayoutEntry {
+                        binding: 0,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Buffer {
+                            ty: wgpu::BufferBindingType::Uniform,
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
+                        count: None,
+                    },
+                    storage(1, true),
+                    storage(2, true),
+                    storage(3, false),
+                ],
+            });
+        let layout = gpu
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("ops"),
+                bind_group_layouts: &[Some(&bind_layout)],
+                immediate_size: 0,
+            });
+        let pipe = |entry: &str| {
+            gpu.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        };
+        Ok(GpuGraph {
+            nodes,
+            shapes,
+            input_shape: graph.input_shape.clone(),
+            pipelines: Pipelines {
+                unary: pipe("unary"),
+                pool: pipe("pool"),
+                add: pipe("add"),
+                softmax: pipe("softmax"),
+                copy: pipe("copy"),
+            },
+            dummy: storage_buffer(gpu, 1),
+        })
+    }
+
+    /// Evaluation-mode output for `x` (`[batch, ...input_shape]`).
+    pub async fn predict(&self, gpu: &Gpu, x: &Tensor) -> Result<Tensor, Error> {
+        if x.shape.len() != self.input_shape.len() + 1 || x.shape[1..] != self.input_shape[..] {
+            return Err(crate::nn::Error::Shape(format!(
+                "the model takes [batch, {:?}], got {:?}",
+                self.input_shape, x.shape
+            ))
+            .into());
+        }
+        let n = x.batch();
+        let per = |s: &Vec<usize>| s.iter().product::<usize>().max(1);
+        let biggest = self.shapes.iter().map(per).max().unwrap_or(1);
+        let longest = self
+            .shapes
+            .iter()
+            .map(|s| s.last().copied().unwrap_or(1))
+            .max()
+            .unwrap_or(1);
+        let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
+        if biggest > limit {
+            return Err(Error::Run(format!(
+                "one sequence needs {biggest} values in a layer; the GPU binds at most {limit}"
+            )));
+        }
+        let slice = (limit / biggest).min(MAX_POSITIONS / longest).max(1);
+        let out_shape = self.shapes.last().expect("a graph has nodes").clone();
+        let k = per(&out_shape);
+        let mut out = Vec::with_capacity(n * k);
+        let item = per(&self.shapes[0]);
+        let mut first = 0;
+        while first < n {
+            let b = slice.min(n - first);
+            out.extend(
+                self.run(gpu, &x.data[first * item..(first + b) * item], b)
+                    .await?,
+            );
+            first += b;
+        }
+        let mut shape = vec![n];
+        shape.extend(out_shape);
+        Ok(Tensor::new(&shape, out)?)
+    }
+
+    async fn run(&self, gpu: &Gpu, x: &[f32], b: usize) -> Result<Vec<f32>, Error> {
+        let d = &gpu.device;
+        let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(self.shapes.len());
+        values.push(d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("input"),
+            contents: bytemuck::cast_slice(x),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        }));
+        let mut enc = d.create_command_encoder(&Default::default());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let v = i + 1;
+            let out_shape = &self.shapes[v];
+            let n_out = b * out_shape.iter().product::<usize>();
+            let in_shape = &self.shapes[node.inputs[0]];
+            let (ch, len_in) = match in_shape[..] {
+                [c, l] => (c, l),
+                [c] => (c, 1),
+                _ => (1, in_shape.iter().product()),
+            };
+            let len_out = if out_shape.len() == 2 {
+                out_shape[1]
+            } else {
+                1
+            };
+            let x0 = &values[node.inputs[0]];
+            let y = match &node.op {
+                Op::Alias => {
+                    // Flatten/dropout: reuse the input's buffer under the new shape.
+                    values.push(values[node.inputs[0]].clone());
+                    continue;
+                }
+                _ => storage_buffer(gpu, n_out),
+            };
+            let mut params = [0u32; 16];
+            let (pipeline, z, count) = match &node.op {
+                Op::Conv(conv) => {
+                    conv.encode(gpu, &mut enc, x0, &y, b, len_in);
+                    values.push(y);
+                    continue;
+                }
+                Op::Unary {
+                    code,
+                    alpha,
+                    affine,
+                } => {
+                    params[6] = *code;
+                    params[10] = alpha.to_bits();
+                    (
+                        &self.pipelines.unary,
+                        affine.as_ref().unwrap_or(&self.dummy),
+                        n_out,
+                    )
+                }
+                Op::Pool {
+                    average,
+                    kernel,
+                    stride,
+                } => {
+                    params[4] = *kernel as u32;
+                    params[5] = *stride as u32;
+                    params[6] = *average as u32;
+                    (&self.pipelines.pool, &self.dummy, n_out)
+                }
+                Op::Add => (&self.pipelines.add, &values[node.inputs[1]], n_out),
+                Op::Softmax => (&self.pipelines.softmax, &self.dummy, b * len_in),
+                Op::Crop { left } => {
+                    params[7] = ch as u32;
+                    params[9] = *left as u32;
+                    (&self.pipelines.copy, &self.dummy, n_out)
+                }
+                Op::Concat => {
+                    // One copy per input, each into its channel range.
+                    let total = out_shape[0];
+                    let mut offset = 0;
+                    for &u in &node.inputs {
+                        let s = &self.shapes[u];
+                        let (c, l) = (s[0], s.get(1).copied().unwrap_or(1));
+                        let mut p = [0u32; 16];
+                        p[0] = (b * c * l) as u32;
+                        p[1] = c as u32;
+                        p[2] = l as u32;
+                        p[3] = l as u32;
+                        p[7] = total as u32;
+                        p[8] = offset as u32;
+                        dispatch(
+                            gpu,
+                            &mut enc,
+                            &self.pipelines.copy,
+                            &p,
+                            &values[u],
+                            &self.dummy,
+                            &y,
+                            b * c * l,
+                        );
+                        offset += c;
+                    }
+                    values.push(y);
+                    continue;
+                }
+                Op::Alias => unreachable!("handled above"),
+            };
+            params[0] = count as u32;
+            params[1] = ch as u32;
+            params[2] = len_in as u32;
+            params[3] = len_out as u32;
+            dispatch(gpu, &mut enc, pipeline, &params, x0, z, &y, count);
+            values.push(y);
+        }
+        gpu.queue.submit([enc.finish()]);
+        let last = values.last().expect("input at least");
+        let k = self.shapes.last().map_or(1, |s| s.iter().product());
+        gpu.read(last, b * k).await
+    }
+}
+
+/// The layer with a bias of zeros if it had none, so a following batch norm can fold into it.
+fn with_bias(mut conv: Conv1d) -> Conv1d {
+    if conv.bias.is_none() {
+        conv.bias = Some(crate::nn::Param::new(
+            &[conv.out_channels],
+            vec![0.0; conv.out_channels],
+        ));
+    }
+    conv
+}
+
+fn unary(code: u32, alpha: f32) -> Op {
+    Op::Unary {
+        code,
+        alpha,
+        affine: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dispatch(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: &[u32; 16],
+    x: &wgpu::Buffer,
+    z: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    count: usize,
+) {
+    let d = &gpu.device;
+    let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("params"),
+        contents: bytemuck::cast_slice(params),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[entry(0, &uniform), entry(1, x), entry(2, z), entry(3, y)],
+    });
+    let groups = count.div_ceil(256).max(1);
+    let (gx, gy) = if groups > 65535 {
+        (65535, groups.div_ceil(65535))
+    } else {
+        (groups, 1)
+    };
+    let mut pass = enc.begin_compute_pass(&Default::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind, &[]);
+    pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+}

@@ -1,0 +1,125 @@
+// The engine's non-GEMM layers, one invocation per output value (they are memory-bound; the
+// GEMM kernel in conv1d.wgsl carries the arithmetic). All take the same 16-word parameter
+// block; each entry point documents the words it reads. Values are [batch, channels, length]
+// row-major (dense layers' [batch, features] is length 1).
+
+struct Params {
+  n: u32,        // output values
+  channels: u32,
+  len_in: u32,
+  len_out: u32,
+  kernel: u32,
+  stride: u32,
+  op: u32,
+  c_total: u32,  // copy: channels of the output
+  c_offset: u32, // copy: first output channel
+  left: u32,     // copy: input position of output position 0
+  alpha: f32,    // ELU
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+  _p3: u32,
+  _p4: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> z: array<f32>;  // second input, or per-channel affine [scale..., shift...]
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.x + gid.y * nwg.x * 256u;
+}
+
+// op: 0 ReLU, 1 ELU(alpha), 2 Softplus, 3 Exp, 4 Sigmoid, 5 per-channel affine (batch norm
+// in evaluation mode: z = [scale; shift]).
+@compute @workgroup_size(256)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let v = x[i];
+  var r = v;
+  switch p.op {
+    case 0u: { r = max(v, 0.0); }
+    case 1u: { r = select(p.alpha * (exp(v) - 1.0), v, v > 0.0); }
+    case 2u: { r = max(v, 0.0) + log(1.0 + exp(-abs(v))); }
+    case 3u: { r = exp(v); }
+    case 4u: { r = 1.0 / (1.0 + exp(-v)); }
+    case 5u: {
+      let c = (i / p.len_in) % p.channels;
+      r = v * z[c] + z[p.channels + c];
+    }
+    default: {}
+  }
+  y[i] = r;
+}
+
+// op: 0 max, 1 average; windows of `kernel` every `stride`, no padding (floor mode).
+@compute @workgroup_size(256)
+fn pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let row = i / p.len_out;
+  let t = i % p.len_out;
+  let base = row * p.len_in + t * p.stride;
+  var m = x[base];
+  var s = 0.0;
+  for (var k = 0u; k < p.kernel; k++) {
+    let v = x[base + k];
+    if (v > m || v != v) {
+      m = v;
+    }
+    s += v;
+  }
+  y[i] = select(m, s / f32(p.kernel), p.op == 1u);
+}
+
+@compute @workgroup_size(256)
+fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  y[i] = x[i] + z[i];
+}
+
+// Softmax over channels: one invocation per (item, position); n = batch * len_in.
+@compute @workgroup_size(256)
+fn softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let b = i / p.len_in;
+  let t = i % p.len_in;
+  let base = b * p.channels * p.len_in + t;
+  var m = x[base];
+  for (var c = 1u; c < p.channels; c++) {
+    m = max(m, x[base + c * p.len_in]);
+  }
+  var s = 0.0;
+  for (var c = 0u; c < p.channels; c++) {
+    s += exp(x[base + c * p.len_in] - m);
+  }
+  for (var c = 0u; c < p.channels; c++) {
+    y[base + c * p.len_in] = exp(x[base + c * p.len_in] - m) / s;
+  }
+}
+
+// y[b, c_offset + c, t] = x[b, c, left + t]: concatenation along channels, and crop.
+// n = batch * channels * len_out (the input's share of the output).
+@compute @workgroup_size(256)
+fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let t = i % p.len_out;
+  let c = (i / p.len_out) % p.channels;
+  let b = i / (p.len_out * p.channels);
+  y[(b * p.c_total + p.c_offset + c) * p.len_out + t] = x[(b * p.channels + c) * p.len_in + p.left + t];
+}
