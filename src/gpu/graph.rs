@@ -6,7 +6,7 @@ use wgpu::util::DeviceExt;
 
 use super::conv1d::{Activation, GpuConv1d};
 use super::{Error, Gpu, entry, storage_buffer};
-use crate::nn::{BatchNorm1d, Conv1d, Graph, Layer, Tensor};
+use crate::nn::{Conv1d, Graph, Layer, Tensor};
 
 /// Largest `batch x length` one convolution dispatch covers (65,535 tiles of 64).
 const MAX_POSITIONS: usize = 65535 * 64;
@@ -59,17 +59,6 @@ pub struct GpuGraph {
     dummy: wgpu::Buffer,
 }
 
-/// Batch norm (evaluation mode) as `x * scale + shift` per channel.
-fn bn_affine(bn: &BatchNorm1d) -> (Vec<f32>, Vec<f32>) {
-    let scale: Vec<f32> = (0..bn.channels)
-        .map(|c| bn.gamma.value[c] / (bn.running_var[c] + bn.eps).sqrt())
-        .collect();
-    let shift = (0..bn.channels)
-        .map(|c| bn.beta.value[c] - bn.running_mean[c] * scale[c])
-        .collect();
-    (scale, shift)
-}
-
 impl GpuGraph {
     /// Uploads `graph` (evaluation mode). Fails, naming the layer, if a layer is not in the
     /// GPU op set.
@@ -105,17 +94,20 @@ impl GpuGraph {
             shapes.len() - 1
         };
         let mut pending_value = 0usize;
-        for (i, node) in graph.nodes.iter().enumerate() {
+        // The trailing `None` flushes a convolution still pending after the last node.
+        let steps = graph.nodes.iter().map(Some).chain(std::iter::once(None));
+        for (i, node) in steps.enumerate() {
             let v = i + 1;
             let only = |u: usize| consumers[u] == 1;
             // Fuse into the pending convolution when this node is its only consumer.
-            if let Some((_, conv, act)) = &mut pending
+            if let Some(node) = node
+                && let Some((_, conv, act)) = &mut pending
                 && node.inputs == [pending_value]
                 && only(pending_value)
             {
                 match &node.layer {
                     Layer::BatchNorm1d(bn) if *act == Activation::None => {
-                        let (scale, shift) = bn_affine(bn);
+                        let (scale, shift) = bn.folded();
                         let k = conv.in_channels * conv.kernel;
                         for (o, s) in scale.iter().enumerate() {
                             conv.weight.value[o * k..(o + 1) * k]
@@ -151,6 +143,7 @@ impl GpuGraph {
                     &shapes_nn[pending_value],
                 );
             }
+            let Some(node) = node else { break };
             let inputs: Vec<usize> = node.inputs.iter().map(|&u| map[u]).collect();
             let op = match &node.layer {
                 Layer::Conv1d(c) => {
@@ -175,7 +168,7 @@ impl GpuGraph {
                     continue;
                 }
                 Layer::BatchNorm1d(bn) => {
-                    let (mut scale, shift) = bn_affine(bn);
+                    let (mut scale, shift) = bn.folded();
                     scale.extend(shift);
                     Op::Unary {
                         code: 5,
@@ -218,14 +211,6 @@ impl GpuGraph {
             map[v] = shapes.len();
             nodes.push(Node { op, inputs });
             shapes.push(shapes_nn[v].clone());
-        }
-        if pending.is_some() {
-            map[pending_value] = flush(
-                &mut pending,
-                &mut nodes,
-                &mut shapes,
-                &shapes_nn[pending_value],
-            );
         }
         let module = gpu
             .device
