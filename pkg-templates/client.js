@@ -79,17 +79,18 @@ export class SeqlensWorker {
     return this.#send(op, args, opts);
   }
 
-  /** Loads a model (bytes, or a File/Blob); resolves to its info. */
-  async load(bytes, overrides) {
-    this.#load = { bytes, overrides, wasm: this.#wasm };
+  /**
+   * Loads a model (bytes, or a File/Blob) on `backend` ('auto' | 'webgpu' | 'cpu', as
+   * Model.load); resolves to its info, whose `backend` says where predictions run and why.
+   */
+  async load(bytes, overrides, { backend = 'auto' } = {}) {
+    this.#load = { bytes, overrides, backend, wasm: this.#wasm };
     return this.#send('load', this.#load);
   }
 
   /** As Model.predict; options `{onProgress, signal}`. Resolves with `backend` set. */
-  async predict(input, options, opts) {
-    const r = await this.#call('predict', { input, options }, opts);
-    r.backend = r.backend ?? 'cpu';
-    return r;
+  predict(input, options, opts) {
+    return this.#call('predict', { input, options }, opts);
   }
 
   /** As Model.attribute; options `{onProgress, signal}`. */

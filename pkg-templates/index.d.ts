@@ -51,6 +51,21 @@ export interface Predictions {
   backend: 'cpu' | 'webgpu';
 }
 
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+
+/** Where a model's predictions run, and why the CPU when it does. */
+export interface BackendReport {
+  backend: 'cpu' | 'webgpu';
+  /** The WebGPU adapter used, or found and not used. */
+  adapter?: string;
+  reason?: string;
+}
+
+export interface LoadOptions {
+  /** 'auto' (default): WebGPU on a hardware adapter when the model's graph runs there. */
+  backend?: BackendChoice;
+}
+
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -161,8 +176,10 @@ export interface CallOptions {
 
 export class Model {
   private constructor();
-  static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides): Promise<Model>;
-  info(): ModelInfo & { gradients: boolean; gradientsUnavailable?: string };
+  static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides, options?: LoadOptions): Promise<Model>;
+  info(): ModelInfo & { gradients: boolean; gradientsUnavailable?: string; backend: BackendReport };
+  /** Where predictions run (attribution and variant scoring use the CPU). */
+  readonly backend: BackendReport;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,
@@ -216,7 +233,11 @@ export interface WorkerCallOptions {
 /** The API in a Web Worker: the page never blocks. */
 export class SeqlensWorker {
   constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource });
-  load(bytes: ArrayBuffer | Uint8Array | Blob, overrides?: Overrides): Promise<ModelInfo & { gradients: boolean }>;
+  load(
+    bytes: ArrayBuffer | Uint8Array | Blob,
+    overrides?: Overrides,
+    options?: LoadOptions,
+  ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport }>;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,

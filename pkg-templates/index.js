@@ -41,16 +41,34 @@ function internalError(e) {
   return new Error(`seqlens internal error: ${msg}. Please report it; reload the module to continue.`);
 }
 
-function call(fn) {
+function checkPoisoned() {
   if (poisoned) {
     throw new Error(`seqlens stopped after an internal error (${poisoned}); reload the module`);
   }
+}
+
+function rethrow(e) {
+  if (e instanceof WebAssembly.RuntimeError) throw internalError(e);
+  if (e instanceof Error) throw e;
+  throw new Error(String(e));
+}
+
+function call(fn) {
+  checkPoisoned();
   try {
     return fn();
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) throw internalError(e);
-    if (e instanceof Error) throw e;
-    throw new Error(String(e));
+    rethrow(e);
+  }
+}
+
+/** As call(), for exports that return a Promise (GPU work is asynchronous). */
+async function callAsync(fn) {
+  checkPoisoned();
+  try {
+    return await fn();
+  } catch (e) {
+    rethrow(e);
   }
 }
 
@@ -74,16 +92,34 @@ export class Model {
     this.#inner = inner;
   }
 
-  /** Loads an ONNX model from its bytes; `overrides` replaces seqlens metadata values. */
-  static async load(bytes, overrides) {
+  /**
+   * Loads an ONNX model from its bytes; `overrides` replaces seqlens metadata values.
+   * `backend`: 'auto' (default: WebGPU on a hardware adapter when the model's graph runs
+   * there, else the CPU), 'webgpu' (rejects with the reason if it cannot) or 'cpu'.
+   */
+  static async load(bytes, overrides, { backend = 'auto' } = {}) {
     await ensureInit();
     const data = toBytes(bytes, 'model bytes');
-    return new Model(call(() => core.Model.load(data, overrides)));
+    const inner = call(() => core.Model.load(data, overrides));
+    try {
+      await callAsync(() => inner.selectBackend(backend));
+    } catch (e) {
+      inner.free();
+      throw e;
+    }
+    return new Model(inner);
   }
 
-  /** Inputs, outputs, metadata, operators and parameter count. */
+  /** Inputs, outputs, metadata, operators and parameter count, and the backend in use. */
   info() {
-    return call(() => this.#inner.info());
+    const info = call(() => this.#inner.info());
+    info.backend = this.backend;
+    return info;
+  }
+
+  /** Where predictions run: {backend: 'cpu' | 'webgpu', adapter, reason (why the CPU)}. */
+  get backend() {
+    return call(() => this.#inner.backend());
   }
 
   /**
@@ -92,9 +128,7 @@ export class Model {
    * `onProgress(done, total)` is called after each batch; returning false cancels.
    */
   async predict(input, options, { onProgress } = {}) {
-    const result = call(() => this.#inner.predict(input, options, onProgress));
-    result.backend = 'cpu';
-    return result;
+    return callAsync(() => this.#inner.predict(input, options, onProgress));
   }
 
   /**

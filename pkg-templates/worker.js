@@ -18,11 +18,11 @@ function transfers(value, out = []) {
 }
 
 const ops = {
-  async load({ bytes, overrides, wasm }) {
+  async load({ bytes, overrides, backend, wasm }) {
     await init(wasm);
     model?.free();
     model = null;
-    model = await Model.load(await bytesOf(bytes), overrides);
+    model = await Model.load(await bytesOf(bytes), overrides, { backend });
     return model.info();
   },
   predict: ({ input, options }, onProgress) => model.predict(input, options, { onProgress }),

@@ -20,7 +20,7 @@
 pub mod attrib;
 pub mod encode;
 mod error;
-#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+#[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod io;
 pub mod model;

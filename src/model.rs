@@ -2,8 +2,10 @@
 //!
 //! This module owns [`Model`]: the ONNX bytes parsed by tract, the seqlens metadata that says
 //! how to encode sequences for it, and batched prediction (optionally averaged with the reverse
-//! complement). It knows nothing about JavaScript or the command line.
+//! complement), on the CPU through tract or on the GPU (see [`backend`]). It knows nothing
+//! about JavaScript or the command line.
 
+pub mod backend;
 mod metadata;
 mod proto;
 
@@ -13,6 +15,7 @@ use serde::Serialize;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
+pub use backend::{Backend, BackendReport};
 pub use metadata::{Metadata, Overrides, keys};
 pub(crate) use proto::dims as proto_dims;
 pub use proto::{Dim, ProtoSummary, TensorInfo};
@@ -132,11 +135,17 @@ impl Predictions {
 pub struct Model {
     plan: Arc<TypedRunnableModel>,
     info: ModelInfo,
+    backend: BackendReport,
+    /// The engine graph on the GPU, when that backend was selected.
+    gpu: Option<backend::GpuHalf>,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("info", &self.info).finish()
+        f.debug_struct("Model")
+            .field("info", &self.info)
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -306,11 +315,52 @@ impl Model {
                 channels,
                 outputs_per_sequence,
             },
+            backend: BackendReport::cpu("the default until a backend is selected", None),
+            gpu: None,
         })
     }
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Which backend runs predictions, and why.
+    pub fn backend(&self) -> &BackendReport {
+        &self.backend
+    }
+
+    /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the
+    /// model's ONNX `bytes` import into the engine, and an adapter exists. `Backend::Auto`
+    /// falls back to the CPU with the reason in [`Model::backend`]; `Backend::Gpu` fails with it.
+    pub async fn select_backend(
+        &mut self,
+        bytes: &[u8],
+        choice: Backend,
+    ) -> Result<&BackendReport, Error> {
+        let graph = crate::onnx::import(bytes, self.info.metadata.length).map_err(|e| e.to_string());
+        self.select_backend_for(graph.as_ref().map_err(String::as_str), choice)
+            .await
+    }
+
+    /// [`Model::select_backend`] with the engine import already done (or its error).
+    pub(crate) async fn select_backend_for(
+        &mut self,
+        graph: Result<&crate::nn::Graph, &str>,
+        choice: Backend,
+    ) -> Result<&BackendReport, Error> {
+        let (report, half) = backend::select(graph, self.info.metadata.layout, choice).await?;
+        self.backend = report;
+        self.gpu = half;
+        Ok(&self.backend)
+    }
+
+    /// [`Model::select_backend`], blocking until the device is ready (native only).
+    pub fn with_backend(mut self, bytes: &[u8], choice: Backend) -> Result<Model, Error> {
+        backend::complete(async {
+            self.select_backend(bytes, choice).await?;
+            Ok(())
+        })?;
+        Ok(self)
     }
 
     pub fn metadata(&self) -> &Metadata {
@@ -356,12 +406,35 @@ impl Model {
     }
 
     /// Predicts windows that already have the model's length. `progress(done, total)` is called
-    /// after every batch; returning `false` cancels the run.
+    /// after every batch; returning `false` cancels the run. Natively this runs on the
+    /// selected backend; in the browser, where GPU work cannot block, on the CPU (use
+    /// [`Model::predict_windows_async`] there).
     pub fn predict_windows(
         &self,
         windows: Vec<Window>,
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Predictions, Error> {
+        let gpu = !cfg!(target_arch = "wasm32");
+        backend::complete(self.predict_windows_on(windows, opts, progress, gpu))
+    }
+
+    /// [`Model::predict_windows`] on the selected backend, awaiting the GPU's readbacks.
+    pub async fn predict_windows_async(
+        &self,
+        windows: Vec<Window>,
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Predictions, Error> {
+        self.predict_windows_on(windows, opts, progress, true).await
+    }
+
+    async fn predict_windows_on(
+        &self,
+        windows: Vec<Window>,
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+        gpu: bool,
     ) -> Result<Predictions, Error> {
         let meta = &self.info.metadata;
         for w in &windows {
@@ -397,9 +470,9 @@ impl Model {
                 .last()
                 .map_or(done + 1, |i| i + 1);
             let chunk = &windows[done..end];
-            let forward = self.run_chunk(&encoder, chunk, false)?;
+            let forward = self.run_chunk(&encoder, chunk, false, gpu).await?;
             let rows = if opts.rc_average {
-                let reverse = self.run_chunk(&encoder, chunk, true)?;
+                let reverse = self.run_chunk(&encoder, chunk, true, gpu).await?;
                 forward
                     .iter()
                     .zip(&reverse)
@@ -437,12 +510,14 @@ impl Model {
         })
     }
 
-    /// Encodes and runs one batch; returns `[batch, values per sequence]`, outputs concatenated.
-    fn run_chunk(
+    /// Encodes and runs one batch (on the GPU half when there is one and `gpu` allows);
+    /// returns `[batch, values per sequence]`, outputs concatenated.
+    async fn run_chunk(
         &self,
         encoder: &Encoder,
         chunk: &[Window],
         reverse: bool,
+        gpu: bool,
     ) -> Result<Vec<f32>, Error> {
         let meta = &self.info.metadata;
         let len = chunk[0].seq.len();
@@ -468,24 +543,18 @@ impl Model {
             Layout::Ncl => [batch, encoder.channels(), len],
             Layout::Nlc => [batch, len, encoder.channels()],
         };
-        let input = Tensor::from_shape(&shape, &x).map_err(|e| Error::Run(tract_err(e)))?;
-        let outputs = self
-            .plan
-            .run(tvec![input.into()])
-            .map_err(|e| Error::Run(tract_err(e)))?;
+        // Each output as (values, rank).
+        let outputs = match self.gpu.as_ref().filter(|_| gpu) {
+            Some(half) => vec![half.run(x, &shape).await?],
+            None => self.run_tract(&shape, &x)?,
+        };
         let mut per_output = Vec::with_capacity(outputs.len());
-        for (i, o) in outputs.iter().enumerate() {
-            let o = o.cast_to::<f32>().map_err(|e| Error::Run(tract_err(e)))?;
-            let view = o
-                .to_plain_array_view::<f32>()
-                .map_err(|e| Error::Run(tract_err(e)))?;
-            if o.rank() > 2 && reverse {
+        for (i, (flat, rank)) in outputs.into_iter().enumerate() {
+            if rank > 2 && reverse {
                 return Err(Error::Options(format!(
-                    "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has shape {:?}",
-                    o.shape()
+                    "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {rank}"
                 )));
             }
-            let flat: Vec<f32> = view.iter().copied().collect();
             if !flat.len().is_multiple_of(batch) {
                 return Err(Error::Run(format!(
                     "output {i} has {} values, which does not split into {batch} sequences",
@@ -502,6 +571,27 @@ impl Model {
             }
         }
         Ok(rows)
+    }
+}
+
+impl Model {
+    /// Runs tract on one encoded batch; each output as (values, rank).
+    fn run_tract(&self, shape: &[usize], x: &[f32]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
+        let input = Tensor::from_shape(shape, x).map_err(|e| Error::Run(tract_err(e)))?;
+        let outputs = self
+            .plan
+            .run(tvec![input.into()])
+            .map_err(|e| Error::Run(tract_err(e)))?;
+        outputs
+            .iter()
+            .map(|o| {
+                let o = o.cast_to::<f32>().map_err(|e| Error::Run(tract_err(e)))?;
+                let view = o
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| Error::Run(tract_err(e)))?;
+                Ok((view.iter().copied().collect(), o.rank()))
+            })
+            .collect()
     }
 }
 

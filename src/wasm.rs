@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use crate::attrib::{Baseline, Explainer, Method};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
-use crate::model::{self, Overrides, PredictOptions};
+use crate::model::{self, Backend, Overrides, PredictOptions};
 use crate::plot::{self, PlotOptions};
 use crate::variants::{self, VariantOptions};
 
@@ -112,9 +112,25 @@ impl Model {
         Ok(v)
     }
 
+    /// Chooses where predictions run: `auto` (WebGPU on a hardware adapter when the model's
+    /// graph runs there, else the CPU), `webgpu` (fails with the reason if it cannot) or
+    /// `cpu`. Resolves to `{backend, adapter, reason}`.
+    #[wasm_bindgen(js_name = selectBackend)]
+    pub async fn select_backend(&mut self, backend: String) -> Result<JsValue, JsError> {
+        let choice: Backend = backend.parse().map_err(err)?;
+        let report = self.inner.select_backend(choice).await.map_err(err)?;
+        to_js(report)
+    }
+
+    /// The backend predictions run on: `{backend: 'cpu' | 'webgpu', adapter, reason}`.
+    pub fn backend(&self) -> Result<JsValue, JsError> {
+        to_js(self.inner.model().backend())
+    }
+
     /// Predicts FASTA/FASTQ text (string or bytes, gzip allowed) or an array of sequences
-    /// (strings, or `{id, seq}` objects). Returns `{ids, labels, values, shape, windows}`.
-    pub fn predict(
+    /// (strings, or `{id, seq}` objects) on the selected backend. Resolves to `{ids, labels,
+    /// values, shape, windows, backend}`.
+    pub async fn predict(
         &self,
         input: JsValue,
         options: JsValue,
@@ -125,9 +141,17 @@ impl Model {
         let model = self.inner.model();
         let windows = model.windows(&records, &opts).map_err(err)?;
         let preds = model
-            .predict_windows(windows, &opts, &mut progress_fn(&progress))
+            .predict_windows_async(windows, &opts, &mut progress_fn(&progress))
+            .await
             .map_err(err)?;
-        predictions_to_js(&preds)
+        let out = predictions_to_js(&preds)?;
+        Reflect::set(
+            &out,
+            &JsValue::from_str("backend"),
+            &JsValue::from_str(&model.backend().backend),
+        )
+        .map_err(|_| JsError::new("predict"))?;
+        Ok(out)
     }
 
     /// Attribution maps for each sequence of `input` (as for `predict`). Options: `method`

@@ -6,6 +6,7 @@
 mod common;
 
 use seqlens::gpu::{self, Activation, Gpu, GpuConv1d};
+use seqlens::model::{Backend, Model, PredictOptions};
 use seqlens::nn::{Conv1d, Padding, Tensor};
 
 fn device() -> Option<Gpu> {
@@ -112,7 +113,7 @@ fn conv1d_matches_the_cpu_engine() {
         if act == Activation::Relu {
             want.data.iter_mut().for_each(|v| *v = v.max(0.0));
         }
-        let layer = GpuConv1d::new(&g, &conv, act);
+        let layer = gpu::block_on(GpuConv1d::new(&g, &conv, act)).unwrap();
         let got = gpu::block_on(layer.forward(&g, &x)).unwrap();
         assert_eq!(got.shape, want.shape, "case {i}");
         let scale = want.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
@@ -125,7 +126,7 @@ fn conv1d_matches_the_cpu_engine() {
     }
     // Errors are values, not panics.
     let conv = Conv1d::new(4, 8, 9, 1, 1, Padding::Valid, true, &mut rng);
-    let layer = GpuConv1d::new(&g, &conv, Activation::None);
+    let layer = gpu::block_on(GpuConv1d::new(&g, &conv, Activation::None)).unwrap();
     let err = gpu::block_on(layer.forward(&g, &random(&[1, 4, 5], 1))).unwrap_err();
     assert!(err.to_string().contains("does not fit length 5"), "{err}");
     let err = gpu::block_on(layer.forward(&g, &random(&[1, 3, 50], 1))).unwrap_err();
@@ -138,7 +139,6 @@ fn conv1d_matches_the_cpu_engine() {
 #[test]
 fn every_preset_matches_the_cpu_engine_and_tract() {
     use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
-    use seqlens::model::PredictOptions;
     use seqlens::nn::Layer;
     let Some(g) = device() else { return };
     let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
@@ -174,12 +174,23 @@ fn every_preset_matches_the_cpu_engine_and_tract() {
         }
         let x = Tensor::new(&[records.len(), 4, len], data).unwrap();
         let cpu = graph.predict(&x).unwrap();
-        let gpu_graph = gpu::GpuGraph::new(&g, &graph).unwrap();
+        let gpu_graph = gpu::block_on(gpu::GpuGraph::new(&g, &graph)).unwrap();
         let on_gpu = gpu::block_on(gpu_graph.predict(&g, &x)).unwrap();
         assert_eq!(on_gpu.shape, cpu.shape, "{name}");
         // tract runs the exported ONNX file: a third, independent implementation.
-        let model = common::tract_model(&graph, len, 5);
+        let bytes = common::export_bytes(&graph, len, 5);
+        let model = Model::from_bytes(&bytes).unwrap();
         let tract = model.predict(&records, &PredictOptions::default()).unwrap();
+        // The same file through `Model` on the GPU backend (import, upload, batching).
+        let on_model = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, Backend::Gpu)
+            .unwrap();
+        assert!(on_model.backend().is_gpu(), "{}", on_model.backend());
+        let via_model = on_model
+            .predict(&records, &PredictOptions::default())
+            .unwrap();
+        write_browser_fixture(name, &bytes, &records, &cpu.data);
         let scale = cpu.data.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
         for i in 0..cpu.data.len() {
             let (c, gv, t) = (cpu.data[i], on_gpu.data[i], tract.values[i]);
@@ -191,10 +202,120 @@ fn every_preset_matches_the_cpu_engine_and_tract() {
                 (t - c).abs() <= 1e-4 * scale,
                 "{name} value {i}: tract {t} vs cpu {c}"
             );
+            let m = via_model.values[i];
+            assert!(
+                (m - c).abs() <= 1e-4 * scale,
+                "{name} value {i}: Model on the GPU {m} vs cpu {c}"
+            );
         }
         eprintln!(
             "{name}: GPU, CPU engine and tract agree on {} outputs",
             cpu.data.len()
         );
+    }
+}
+
+/// The preset's ONNX file, its input sequences and the CPU engine's outputs, for the browser
+/// tests (tests/js/browser.test.mjs) to check WebGPU in Chromium against: written to
+/// target/tmp/presets, which scripts/test-all.sh points them to.
+fn write_browser_fixture(name: &str, onnx: &[u8], records: &[seqlens::io::SeqRecord], cpu: &[f32]) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("presets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.onnx")), onnx).unwrap();
+    let fasta: String = records
+        .iter()
+        .map(|r| format!(">{}\n{}\n", r.id, String::from_utf8_lossy(&r.seq)))
+        .collect();
+    let json = serde_json::json!({ "fasta": fasta, "cpu": cpu });
+    std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+}
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+fn assert_close(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= 1e-4 * scale, "{what} value {i}: {g} vs {w}");
+    }
+}
+
+/// `Model` on each backend: the demo model and a torch.onnx.export CNN predict the same on
+/// the GPU as through tract (the reference), with and without strand averaging, and the
+/// model reports which backend ran and why.
+#[test]
+fn model_backends_agree_and_say_which_ran() {
+    let Some(g) = device() else { return };
+    let records = seqlens::io::read_sequences(&read("examples/data/sample.fa")[..], "sample.fa")
+        .unwrap();
+    for path in ["examples/models/demo.onnx", "tests/models/pytorch_cnn.onnx"] {
+        let bytes = read(path);
+        let cpu = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, Backend::Cpu)
+            .unwrap();
+        assert_eq!(cpu.backend().backend, "cpu");
+        assert_eq!(cpu.backend().reason.as_deref(), Some("the CPU was requested"));
+        let on_gpu = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, Backend::Gpu)
+            .unwrap();
+        let report = on_gpu.backend();
+        assert_eq!(report.backend, "gpu", "{path}: {report}");
+        assert_eq!(report.adapter.as_deref(), Some(g.capabilities().display_name().as_str()));
+        for rc_average in [false, true] {
+            let opts = PredictOptions {
+                rc_average,
+                batch_size: 3,
+                ..Default::default()
+            };
+            let want = cpu.predict(&records, &opts).unwrap();
+            let got = on_gpu.predict(&records, &opts).unwrap();
+            assert_eq!(got.labels, want.labels);
+            assert_close(&got.values, &want.values, &format!("{path} rc={rc_average}"));
+        }
+        // Auto takes a hardware adapter, and passes over a software one with the reason.
+        let auto = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, Backend::Auto)
+            .unwrap();
+        if g.capabilities().software {
+            assert_eq!(auto.backend().backend, "cpu");
+            assert!(
+                auto.backend().reason.as_deref().unwrap().contains("software"),
+                "{}",
+                auto.backend()
+            );
+        } else {
+            assert_eq!(auto.backend().backend, "gpu");
+        }
+    }
+}
+
+/// Forcing the GPU on a model it cannot run is an error that says why; auto falls back.
+#[test]
+fn forcing_the_gpu_on_an_unsupported_model_fails_with_the_reason() {
+    if device().is_none() {
+        return;
+    }
+    for (path, why) in [
+        ("tests/models/nlc_dynamic.onnx", "Transpose"),
+        ("tests/models/unsupported_op.onnx", "op set"),
+    ] {
+        let bytes = read(path);
+        let Ok(model) = Model::from_bytes(&bytes) else {
+            panic!("{path} should load through tract");
+        };
+        let err = model.with_backend(&bytes, Backend::Gpu).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("cannot run on the GPU") && msg.contains(why), "{path}: {msg}");
+        let auto = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, Backend::Auto)
+            .unwrap();
+        assert_eq!(auto.backend().backend, "cpu");
+        assert!(auto.backend().reason.as_deref().unwrap().contains(why));
     }
 }

@@ -105,6 +105,17 @@ impl Explainer {
         &self.model
     }
 
+    /// Selects the backend that runs the model's predictions (and so ISM and variant
+    /// scoring), reusing the engine import. Gradient methods and fast ISM run on the CPU
+    /// engine whichever backend is chosen.
+    pub async fn select_backend(
+        &mut self,
+        choice: crate::model::Backend,
+    ) -> Result<&crate::model::BackendReport, crate::model::Error> {
+        let graph = self.graph.as_ref().map_err(String::as_str);
+        self.model.select_backend_for(graph, choice).await
+    }
+
     /// Why gradient methods are unavailable, if they are.
     pub fn engine_error(&self) -> Option<&str> {
         self.graph.as_ref().err().map(String::as_str)

@@ -38,16 +38,34 @@ const MAX_GROUPS: usize = 65535;
 
 /// A Conv1d layer resident on the GPU.
 pub struct GpuConv1d {
-    conv: Conv1d,
+    conv: Shape,
     activation: Activation,
     weight: wgpu::Buffer,
     bias: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
 }
 
+/// The layer's geometry: all the kernel needs once the weights are on the GPU.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    in_channels: usize,
+    out_channels: usize,
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+    pad_left: usize,
+    pad_right: usize,
+    has_bias: bool,
+}
+
 impl GpuConv1d {
     /// Uploads the layer's weights and compiles the kernel.
-    pub fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> GpuConv1d {
+    pub async fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> Result<GpuConv1d, Error> {
+        super::scoped(gpu, || Self::upload(gpu, conv, activation)).await
+    }
+
+    /// [`GpuConv1d::new`] without its error scope, for callers that hold one.
+    pub(crate) fn upload(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> GpuConv1d {
         let d = &gpu.device;
         let storage = |label: &str, data: &[f32]| {
             d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -72,7 +90,16 @@ impl GpuConv1d {
             cache: None,
         });
         GpuConv1d {
-            conv: conv.clone(),
+            conv: Shape {
+                in_channels: conv.in_channels,
+                out_channels: conv.out_channels,
+                kernel: conv.kernel,
+                stride: conv.stride,
+                dilation: conv.dilation,
+                pad_left: conv.pad_left,
+                pad_right: conv.pad_right,
+                has_bias: conv.bias.is_some(),
+            },
             activation,
             weight,
             bias,
@@ -133,9 +160,12 @@ impl GpuConv1d {
                 usage: wgpu::BufferUsages::STORAGE,
             });
             let output = super::storage_buffer(gpu, b * co * lout);
-            let mut enc = d.create_command_encoder(&Default::default());
-            self.encode(gpu, &mut enc, &input, &output, b, l);
-            gpu.queue.submit([enc.finish()]);
+            super::scoped(gpu, || {
+                let mut enc = d.create_command_encoder(&Default::default());
+                self.encode(gpu, &mut enc, &input, &output, b, l);
+                gpu.queue.submit([enc.finish()]);
+            })
+            .await?;
             out.extend(gpu.read(&output, b * co * lout).await?);
             first += b;
         }
@@ -172,7 +202,7 @@ impl GpuConv1d {
             len_out: lout as u32,
             batch: batch as u32,
             activation: (self.activation == Activation::Relu) as u32,
-            has_bias: c.bias.is_some() as u32,
+            has_bias: c.has_bias as u32,
             _pad: 0,
         };
         let d = &gpu.device;

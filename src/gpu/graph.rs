@@ -60,9 +60,12 @@ pub struct GpuGraph {
 }
 
 impl GpuGraph {
-    /// Uploads `graph` (evaluation mode). Fails, naming the layer, if a layer is not in the
-    /// GPU op set.
-    pub fn new(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
+    /// Uploads `graph` (evaluation mode) and compiles its kernels.
+    pub async fn new(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
+        super::scoped(gpu, || Self::build(gpu, graph)).await?
+    }
+
+    fn build(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
         let mut probe_shape = vec![1];
         probe_shape.extend(&graph.input_shape);
         let probe = graph.values(&Tensor::zeros(&probe_shape))?;
@@ -87,7 +90,7 @@ impl GpuGraph {
          -> usize {
             let (input, conv, act) = pending.take().expect("a pending convolution");
             nodes.push(Node {
-                op: Op::Conv(Box::new(GpuConv1d::new(gpu, &conv, act))),
+                op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act))),
                 inputs: vec![input],
             });
             shapes.push(shape.to_vec());
@@ -324,6 +327,14 @@ impl GpuGraph {
     }
 
     async fn run(&self, gpu: &Gpu, x: &[f32], b: usize) -> Result<Vec<f32>, Error> {
+        let last = super::scoped(gpu, || self.submit(gpu, x, b)).await?;
+        let k = self.shapes.last().map_or(1, |s| s.iter().product());
+        gpu.read(&last, b * k).await
+    }
+
+    /// Uploads `x`, records every layer into one command buffer and submits it; returns the
+    /// buffer that will hold the output.
+    fn submit(&self, gpu: &Gpu, x: &[f32], b: usize) -> wgpu::Buffer {
         let d = &gpu.device;
         let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(self.shapes.len());
         values.push(d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -432,9 +443,7 @@ impl GpuGraph {
             values.push(y);
         }
         gpu.queue.submit([enc.finish()]);
-        let last = values.last().expect("input at least");
-        let k = self.shapes.last().map_or(1, |s| s.iter().product());
-        gpu.read(last, b * k).await
+        values.pop().expect("input at least")
     }
 }
 

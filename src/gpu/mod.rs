@@ -1,12 +1,10 @@
 //! The GPU backend: a wgpu device and the engine's layers as WGSL compute shaders (`.wgsl`
 //! files beside the Rust that dispatches them). Natively wgpu drives Vulkan, Metal or DX12
-//! (Mesa's lavapipe in CI); the same shaders are meant for WebGPU in browsers.
+//! (Mesa's lavapipe in CI); in the browser the same shaders run on WebGPU.
 //!
-//! Status: device acquisition with capabilities, and Conv1d forward (tiled GEMM with im2col
-//! in the tile loads, bias and ReLU fused) checked against the CPU engine. The other layers,
-//! backward passes and the `Model` integration are still to come (issue 4).
-//!
-//! All GPU work is async; native callers block with [`block_on`] at the edge.
+//! All GPU work is async, because a browser cannot block on a readback; native callers block
+//! with [`block_on`] at the edge. wgpu's validation errors are captured in error scopes and
+//! returned as [`Error::Run`], never as panics.
 
 mod conv1d;
 mod graph;
@@ -41,6 +39,20 @@ pub struct Capabilities {
     pub max_compute_invocations_per_workgroup: u32,
     pub shader_f16: bool,
     pub subgroups: bool,
+    /// A CPU implementation of the API (lavapipe, SwiftShader): correct, but slower than
+    /// the CPU engine.
+    pub software: bool,
+}
+
+impl Capabilities {
+    /// The adapter's name, or its backend when the platform hides the name (browsers may).
+    pub fn display_name(&self) -> String {
+        if self.adapter.is_empty() {
+            format!("{} adapter", self.backend)
+        } else {
+            self.adapter.clone()
+        }
+    }
 }
 
 /// A GPU device and queue.
@@ -55,8 +67,15 @@ impl Gpu {
     /// limits so that whatever runs here also runs in a browser. `WGPU_BACKEND` selects a
     /// backend (e.g. `vulkan`).
     pub async fn new() -> Result<Gpu, Error> {
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        // Without WebGPU (Node, older browsers, Chromium without a usable adapter) wgpu would
+        // still build a WebGPU instance; ask first so the error says why.
+        #[cfg(target_arch = "wasm32")]
+        if !wgpu::util::is_browser_webgpu_supported().await {
+            return Err(Error::NoAdapter(
+                "WebGPU is not available here (no navigator.gpu, or it offers no adapter)".into(),
+            ));
+        }
+        let instance = wgpu::Instance::new(instance_descriptor());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
@@ -75,6 +94,10 @@ impl Gpu {
             })
             .await
             .map_err(|e| Error::Device(e.to_string()))?;
+        // Errors outside an error scope (there should be none) are logged, not panicked on.
+        device.on_uncaptured_error(std::sync::Arc::new(|e| {
+            eprintln!("seqlens: uncaptured GPU error: {e}");
+        }));
         let capabilities = Capabilities {
             adapter: info.name.clone(),
             backend: format!("{:?}", info.backend),
@@ -87,6 +110,7 @@ impl Gpu {
             max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             shader_f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
+            software: info.device_type == wgpu::DeviceType::Cpu,
         };
         Ok(Gpu {
             device,
@@ -111,13 +135,18 @@ impl Gpu {
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(src, 0, &staging, 0, bytes);
         self.queue.submit([enc.finish()]);
-        let (tx, rx) = futures_channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r));
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            // The receiver is gone only if the caller stopped waiting.
+            let _ = tx.send(r);
+        });
+        // Natively the callback runs inside `poll`; in the browser `poll` is a no-op and the
+        // callback runs when the GPU's promise resolves, waking the await below.
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Run(e.to_string()))?;
-        rx.recv()
-            .await
+        rx.await
+            .map_err(|_| Error::Run("the GPU dropped a readback".into()))?
             .map_err(|e| Error::Run(format!("reading results back: {e}")))?;
         let view = staging
             .get_mapped_range(..)
@@ -148,34 +177,35 @@ pub(crate) fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry
     }
 }
 
-/// A one-shot channel for a map callback: natively `poll` has already run the callback when
-/// `recv` is awaited.
-fn futures_channel() -> (OneShotTx, OneShotRx) {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-    (OneShotTx(slot.clone()), OneShotRx(slot))
-}
-
-struct OneShotTx(std::sync::Arc<std::sync::Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>);
-struct OneShotRx(std::sync::Arc<std::sync::Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>);
-
-impl OneShotTx {
-    fn send(self, r: Result<(), wgpu::BufferAsyncError>) {
-        if let Ok(mut s) = self.0.lock() {
-            *s = Some(r);
-        }
+/// Runs `work` inside validation and out-of-memory error scopes and returns the first error
+/// either caught, so a bad dispatch is an `Err` rather than wgpu's default panic.
+pub(crate) async fn scoped<T>(gpu: &Gpu, work: impl FnOnce() -> T) -> Result<T, Error> {
+    let oom = gpu.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let validation = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let out = work();
+    let v = validation.pop().await;
+    let o = oom.pop().await;
+    match v.or(o) {
+        Some(e) => Err(Error::Run(e.to_string())),
+        None => Ok(out),
     }
 }
 
-impl OneShotRx {
-    async fn recv(self) -> Result<(), String> {
-        match self.0.lock().map(|mut s| s.take()) {
-            Ok(Some(r)) => r.map_err(|e| e.to_string()),
-            _ => Err("the map callback did not run".into()),
-        }
-    }
+#[cfg(not(target_arch = "wasm32"))]
+fn instance_descriptor() -> wgpu::InstanceDescriptor {
+    // `WGPU_BACKEND=vulkan` etc. picks a backend (CI pins lavapipe's Vulkan).
+    wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn instance_descriptor() -> wgpu::InstanceDescriptor {
+    let mut d = wgpu::InstanceDescriptor::new_without_display_handle();
+    d.backends = wgpu::Backends::BROWSER_WEBGPU;
+    d
 }
 
 /// Runs a GPU future to completion on the current thread (native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }

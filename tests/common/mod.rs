@@ -126,6 +126,13 @@ pub fn tract_model(
     length: usize,
     outputs: usize,
 ) -> seqlens::model::Model {
+    let bytes = export_bytes(graph, length, outputs);
+    seqlens::model::Model::from_bytes(&bytes).expect("tract loads the export")
+}
+
+/// `graph` exported as ONNX for DNA of `length` with labels y0..y{outputs-1}.
+#[allow(dead_code)]
+pub fn export_bytes(graph: &seqlens::nn::Graph, length: usize, outputs: usize) -> Vec<u8> {
     use seqlens::encode::{Alphabet, Layout, NPolicy};
     let meta = seqlens::onnx::ExportMeta {
         metadata: seqlens::model::Metadata {
@@ -138,6 +145,5 @@ pub fn tract_model(
         },
         extra: Vec::new(),
     };
-    let bytes = seqlens::onnx::export(graph, &meta).expect("the engine exports its own graphs");
-    seqlens::model::Model::from_bytes(&bytes).expect("tract loads the export")
+    seqlens::onnx::export(graph, &meta).expect("the engine exports its own graphs")
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
 use seqlens::io;
-use seqlens::model::{Model, PredictOptions};
+use seqlens::model::PredictOptions;
 use seqlens::output::{Format, write_atomic};
 use seqlens::plot::{self, PlotOptions};
 
@@ -49,11 +49,19 @@ pub struct AttributeArgs {
     /// observed bases for grad/ig/ixg), or a heatmap for ISM.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Backend for ISM's predictions (gradient methods and fast ISM use the CPU engine).
+    #[command(flatten)]
+    backend: crate::BackendArg,
 }
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
-    let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
+    let method_uses_model = a.method == "ism";
+    let model = crate::load_model(
+        &a.model,
+        &Default::default(),
+        method_uses_model.then_some(a.backend.backend),
+    )?;
     let symbols = model.metadata().alphabet.symbols().to_vec();
     let mut explainer = Explainer::new(model, &bytes);
     let target = explainer.target(&a.target)?;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, IndexedFasta};
-use seqlens::model::{Model, Overrides, PredictOptions};
+use seqlens::model::{Backend, Model, Overrides, PredictOptions};
 use seqlens::output::{AtomicFile, Format, TableWriter};
 use std::io::Write;
 
@@ -114,6 +114,17 @@ struct PredictArgs {
     unknown: UnknownPolicy,
     #[command(flatten)]
     overrides: OverrideArgs,
+    #[command(flatten)]
+    backend: BackendArg,
+}
+
+/// Where the model's predictions run.
+#[derive(Args, Clone, Copy)]
+pub struct BackendArg {
+    /// auto (a hardware GPU when the model's graph runs there, else the CPU), gpu (fail
+    /// with the reason if it cannot), or cpu. The backend used is printed on stderr.
+    #[arg(long, default_value = "auto")]
+    pub backend: Backend,
 }
 
 /// Values that replace the model's seqlens metadata.
@@ -149,9 +160,18 @@ impl OverrideArgs {
     }
 }
 
-fn load_model(path: &Path, overrides: &Overrides) -> Result<Model> {
+/// Loads a model; with a backend, selects it and says on stderr which one runs and why.
+pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))
+    let mut model =
+        Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))?;
+    if let Some(b) = backend {
+        model = model
+            .with_backend(&bytes, b)
+            .with_context(|| format!("{}", path.display()))?;
+        eprintln!("seqlens: running the model on {}", model.backend());
+    }
+    Ok(model)
 }
 
 /// Windows per model call in the CLI: enough to keep batches full, few enough that a
@@ -159,7 +179,11 @@ fn load_model(path: &Path, overrides: &Overrides) -> Result<Model> {
 const CHUNK_WINDOWS: usize = 4096;
 
 fn predict(a: &PredictArgs) -> Result<()> {
-    let model = load_model(&a.model, &a.overrides.to_overrides())?;
+    let model = load_model(
+        &a.model,
+        &a.overrides.to_overrides(),
+        Some(a.backend.backend),
+    )?;
     let opts = PredictOptions {
         rc_average: a.rc_average,
         batch_size: a.batch_size,
@@ -249,7 +273,7 @@ impl Sink {
 }
 
 fn info(path: &Path, json: bool) -> Result<()> {
-    let model = load_model(path, &Overrides::default())?;
+    let model = load_model(path, &Overrides::default(), None)?;
     let info = model.info();
     if json {
         println!("{}", serde_json::to_string_pretty(info)?);

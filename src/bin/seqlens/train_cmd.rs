@@ -499,11 +499,12 @@ pub struct EvaluateArgs {
     /// classification or regression (default: the model's seqlens.task, else from the targets).
     #[arg(long)]
     task: Option<String>,
+    #[command(flatten)]
+    backend: crate::BackendArg,
 }
 
 pub fn evaluate(a: &EvaluateArgs) -> Result<()> {
-    let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
-    let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
+    let model = crate::load_model(&a.model, &Default::default(), Some(a.backend.backend))?;
     let length = model.metadata().length.unwrap_or(0);
     let data = load_data(&a.data, length)?;
     let recs: Vec<io::SeqRecord> = data

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::io::{self, IndexedFasta};
-use seqlens::model::{Model, PredictOptions};
+use seqlens::model::PredictOptions;
 use seqlens::output::{Format, write_atomic};
 use seqlens::variants::{self, Score, Status, VariantOptions};
 
@@ -38,12 +38,12 @@ pub struct VariantsArgs {
     /// Output: .json for JSON, anything else for TSV. Default: TSV on stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    backend: crate::BackendArg,
 }
 
 pub fn variants(a: &VariantsArgs) -> Result<()> {
-    let model =
-        Model::from_bytes(&std::fs::read(&a.model).with_context(|| a.model.display().to_string())?)
-            .with_context(|| a.model.display().to_string())?;
+    let model = crate::load_model(&a.model, &Default::default(), Some(a.backend.backend))?;
     let scores = a
         .scores
         .iter()

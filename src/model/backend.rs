@@ -1,0 +1,211 @@
+//! Which engine runs a [`Model`](super::Model): tract on the CPU (any ONNX model), or the
+//! seqlens engine graph on the GPU through wgpu (models whose operators the engine imports).
+//! This module owns the choice, the reason for it, and the GPU half of a model.
+
+use std::future::Future;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use crate::encode::Layout;
+use crate::nn::Graph;
+
+/// The backend a caller asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The GPU when the model's graph runs there and a hardware adapter exists; else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// The GPU or an error saying why not (a software adapter is accepted when forced).
+    #[serde(alias = "webgpu")]
+    Gpu,
+}
+
+impl FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Backend, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "cpu" => Ok(Backend::Cpu),
+            "gpu" | "webgpu" => Ok(Backend::Gpu),
+            other => Err(Error::Options(format!(
+                "unknown backend '{other}'; expected auto, gpu (webgpu) or cpu"
+            ))),
+        }
+    }
+}
+
+/// Which backend runs the model's predictions, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackendReport {
+    /// `cpu`, `gpu` (native) or `webgpu` (browser).
+    pub backend: String,
+    /// The GPU adapter that runs the model, or that was found and not used.
+    pub adapter: Option<String>,
+    /// Why the CPU runs the model, when it does.
+    pub reason: Option<String>,
+}
+
+impl BackendReport {
+    pub(crate) fn cpu(reason: impl Into<String>, adapter: Option<String>) -> BackendReport {
+        BackendReport {
+            backend: "cpu".into(),
+            adapter,
+            reason: Some(reason.into()),
+        }
+    }
+
+    pub fn is_gpu(&self) -> bool {
+        self.backend != "cpu"
+    }
+}
+
+impl std::fmt::Display for BackendReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.backend)?;
+        if let Some(a) = &self.adapter {
+            write!(f, " (adapter: {a})")?;
+        }
+        if let Some(r) = &self.reason {
+            write!(f, ": {r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The model on the GPU: a device and the engine graph uploaded to it.
+#[cfg(feature = "gpu")]
+pub(crate) struct GpuHalf {
+    gpu: crate::gpu::Gpu,
+    graph: crate::gpu::GpuGraph,
+}
+
+#[cfg(feature = "gpu")]
+impl GpuHalf {
+    /// The model's output for `x` of `shape` `[batch, channels, length]`: the values and the
+    /// output's rank.
+    pub(crate) async fn run(&self, x: Vec<f32>, shape: &[usize]) -> Result<(Vec<f32>, usize), Error> {
+        let gpu_err = |e: crate::gpu::Error| Error::Run(format!("on the GPU: {e}"));
+        let t = crate::nn::Tensor::new(shape, x).map_err(|e| gpu_err(e.into()))?;
+        let y = self.graph.predict(&self.gpu, &t).await.map_err(gpu_err)?;
+        Ok((y.data, y.shape.len()))
+    }
+}
+
+/// Without the GPU feature a model never has a GPU half.
+#[cfg(not(feature = "gpu"))]
+pub(crate) enum GpuHalf {}
+
+#[cfg(not(feature = "gpu"))]
+impl GpuHalf {
+    pub(crate) async fn run(&self, _: Vec<f32>, _: &[usize]) -> Result<(Vec<f32>, usize), Error> {
+        match *self {}
+    }
+}
+
+/// Picks the backend for a model whose engine import gave `graph` (or why it failed).
+/// Returns the GPU half when the GPU was chosen. `Backend::Gpu` fails, with the reason, where
+/// `Backend::Auto` falls back to the CPU.
+pub(crate) async fn select(
+    graph: Result<&Graph, &str>,
+    layout: Layout,
+    choice: Backend,
+) -> Result<(BackendReport, Option<GpuHalf>), Error> {
+    if choice == Backend::Cpu {
+        return Ok((BackendReport::cpu("the CPU was requested", None), None));
+    }
+    let fallback = |reason: String, adapter: Option<String>| match choice {
+        Backend::Gpu => Err(Error::Options(format!("cannot run on the GPU: {reason}"))),
+        _ => Ok((BackendReport::cpu(reason, adapter), None)),
+    };
+    let graph = match graph {
+        Ok(g) => g,
+        Err(e) => {
+            return fallback(
+                format!("the model's graph is not in the GPU engine's op set ({e})"),
+                None,
+            );
+        }
+    };
+    if layout != Layout::Ncl {
+        return fallback(
+            "the GPU engine takes [batch, channels, length] (NCL) inputs".into(),
+            None,
+        );
+    }
+    gpu_half(graph, choice, fallback).await
+}
+
+#[cfg(feature = "gpu")]
+async fn gpu_half(
+    graph: &Graph,
+    choice: Backend,
+    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Option<GpuHalf>), Error>,
+) -> Result<(BackendReport, Option<GpuHalf>), Error> {
+    let gpu = match crate::gpu::Gpu::new().await {
+        Ok(g) => g,
+        Err(e) => return fallback(e.to_string(), None),
+    };
+    let caps = gpu.capabilities();
+    let adapter = caps.display_name();
+    if caps.software && choice == Backend::Auto {
+        return fallback(
+            "the GPU adapter is a software renderer, slower than the CPU engine \
+             (choose the gpu backend to use it anyway)"
+                .into(),
+            Some(adapter),
+        );
+    }
+    match crate::gpu::GpuGraph::new(&gpu, graph).await {
+        Ok(g) => {
+            let backend = if cfg!(target_arch = "wasm32") {
+                "webgpu"
+            } else {
+                "gpu"
+            };
+            Ok((
+                BackendReport {
+                    backend: backend.into(),
+                    adapter: Some(adapter),
+                    reason: None,
+                },
+                Some(GpuHalf { gpu, graph: g }),
+            ))
+        }
+        Err(e) => fallback(format!("uploading the model failed: {e}"), Some(adapter)),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+async fn gpu_half(
+    _graph: &Graph,
+    _choice: Backend,
+    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Option<GpuHalf>), Error>,
+) -> Result<(BackendReport, Option<GpuHalf>), Error> {
+    fallback("seqlens was built without the gpu feature".into(), None)
+}
+
+/// Runs `f` to completion on this thread. Natively with the GPU feature this blocks on the
+/// device; elsewhere `f` must finish without waiting (the CPU path never waits), and a
+/// future that would wait is an error rather than a hang.
+pub(crate) fn complete<T>(f: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+    {
+        crate::gpu::block_on(f)
+    }
+    #[cfg(not(all(feature = "gpu", not(target_arch = "wasm32"))))]
+    {
+        use std::task::{Context, Poll, Waker};
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => r,
+            Poll::Pending => Err(Error::Run(
+                "GPU work cannot finish synchronously here; use the async API".into(),
+            )),
+        }
+    }
+}
