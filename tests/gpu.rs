@@ -302,7 +302,7 @@ fn forcing_the_gpu_on_an_unsupported_model_fails_with_the_reason() {
     }
     for (path, why) in [
         ("tests/models/nlc_dynamic.onnx", "Transpose"),
-        ("tests/models/unsupported_op.onnx", "op set"),
+        ("examples/models/jaspar_scanner.onnx", "op set"),
     ] {
         let bytes = read(path);
         let Ok(model) = Model::from_bytes(&bytes) else {
