@@ -26,5 +26,8 @@ bash scripts/build-pkg.sh
 
 echo "== Node and headless Chromium tests"
 (cd tests/js && npm ci --no-audit --no-fund)
+# SEQLENS_PRESETS_DIR: every preset's ONNX file and CPU-engine outputs, written by the Rust
+# GPU test above, for the WebGPU parity test in Chromium (SwiftShader).
 (cd tests/js && SEQLENS_NATIVE_TSV="$PWD/../../target/ci/native-sample.tsv" \
+  SEQLENS_PRESETS_DIR="$PWD/../../target/tmp/presets" \
   node --test --test-concurrency=1 .)

@@ -50,23 +50,20 @@ async function busy(label, work) {
 
 $('cancel').addEventListener('click', () => running?.abort());
 
-/** Which backend runs the model, and why (shown with the model info). */
-async function backendLine() {
-  let why;
-  if (!('gpu' in navigator)) {
-    why = 'this browser does not offer WebGPU';
-  } else {
-    const adapter = await navigator.gpu.requestAdapter().catch(() => null);
-    why = adapter
-      ? `a WebGPU adapter is available${adapter.info?.description ? ` (${adapter.info.description})` : ''}, but seqlens has no GPU kernels yet`
-      : 'WebGPU is present but no adapter is available';
-  }
-  return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${why}.`;
+/** Which backend runs the model's predictions, and why (shown with the model info). */
+function backendLine(b) {
+  if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}); attribution and variant scoring run on the CPU.`;
+  return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${b.reason}.`;
 }
 
+/** The model in use, kept so that a change of backend can reload it. */
+let current = null;
+
 async function useModel(bytes, name) {
+  current = { bytes, name };
+  const backend = $('backend').value;
   const r = await busy(`Loading ${name}`, async () => {
-    info = await worker.load(bytes);
+    info = await worker.load(bytes, null, { backend });
     return info;
   });
   if (!r) {
@@ -84,7 +81,7 @@ async function useModel(bytes, name) {
     `labels: ${md.labels.join(', ')}\n` +
     `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
     `attribution: ${info.gradients ? 'all methods' : `ISM only (${info.gradientsUnavailable})`}\n` +
-    (await backendLine());
+    backendLine(info.backend);
   for (const sel of ['explain-label', 'variant-label']) {
     $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
   }
@@ -376,6 +373,8 @@ function dropZone(id, onFiles) {
     if (ev.dataTransfer.files.length) onFiles([...ev.dataTransfer.files]);
   });
 }
+
+$('backend').addEventListener('change', () => current && useModel(current.bytes, current.name));
 
 const loadModelFile = async (f) => useModel(new Uint8Array(await f.arrayBuffer()), f.name);
 dropZone('model-drop', (files) => loadModelFile(files[0]));

@@ -45,8 +45,10 @@ pub struct BackendReport {
     /// `cpu`, `gpu` (native) or `webgpu` (browser).
     pub backend: String,
     /// The GPU adapter that runs the model, or that was found and not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
     /// Why the CPU runs the model, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

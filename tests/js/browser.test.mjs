@@ -52,6 +52,27 @@ test('Chromium predictions match onnxruntime and the native CLI', async () => {
   assertMatches(got, readTsv(nativePath), 1e-5, 'native CLI');
 });
 
+test('without WebGPU: auto falls back to the CPU and says why; forcing WebGPU rejects', async () => {
+  const got = await page.evaluate(async () => {
+    const { Model } = await import('/pkg/index.js');
+    const bytes = new Uint8Array(await (await fetch('/examples/models/demo.onnx')).arrayBuffer());
+    const model = await Model.load(bytes);
+    const report = model.backend;
+    model.free();
+    let forced;
+    try {
+      await Model.load(bytes, null, { backend: 'webgpu' });
+      forced = 'no error';
+    } catch (e) {
+      forced = e.message;
+    }
+    return { report, forced };
+  });
+  assert.equal(got.report.backend, 'cpu');
+  assert.match(got.report.reason, /WebGPU is not available here/);
+  assert.match(got.forced, /^cannot run on the GPU: no GPU adapter: WebGPU is not available here/);
+});
+
 test('Chromium rc-average matches onnxruntime', async () => {
   const got = await predictInPage({ rcAverage: true });
   assertMatches(got, readTsv(`${ROOT}/tests/golden/demo_sample_rc.tsv`), 1e-5, 'onnxruntime');

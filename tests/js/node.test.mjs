@@ -28,6 +28,16 @@ test('predictions match onnxruntime (golden, 1e-5)', async () => {
   model.free();
 });
 
+test('Node has no WebGPU: the CPU runs the model and the report says why', async () => {
+  const model = await Model.load(modelBytes);
+  assert.equal(model.backend.backend, 'cpu');
+  assert.match(model.backend.reason, /WebGPU is not available here/);
+  assert.deepEqual(model.info().backend, model.backend);
+  model.free();
+  await assert.rejects(Model.load(modelBytes, null, { backend: 'webgpu' }), /cannot run on the GPU/);
+  await assert.rejects(Model.load(modelBytes, null, { backend: 'tpu' }), /unknown backend 'tpu'; expected auto, gpu \(webgpu\) or cpu/);
+});
+
 test('info reports metadata, ops and parameters', async () => {
   const model = await Model.load(modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength));
   const info = model.info();

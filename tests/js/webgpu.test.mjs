@@ -1,0 +1,129 @@
+// The npm package on WebGPU in headless Chromium. `--enable-unsafe-webgpu` gives Chromium's
+// software adapter (SwiftShader), which checks correctness only: nothing here measures speed.
+// Expected values: onnxruntime's goldens for the demo model, and for every preset the CPU
+// engine's outputs written by the native GPU test (tests/gpu.rs) beside the preset's ONNX file
+// in SEQLENS_PRESETS_DIR (scripts/test-all.sh sets it); the same page's CPU backend (tract in
+// wasm) is a third implementation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
+import { ROOT, readTsv, assertMatches } from './golden.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const PRESETS = ['deepbind', 'basset', 'deepsea', 'bpnet'];
+let browser, server, url, page;
+
+before(async () => {
+  ({ server, url } = await serve());
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
+  });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error('page console:', m.text()));
+  await page.goto(`${url}/tests/js/page.html`);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Loads `bytes` on `backend` in the page, predicts `fasta`, returns the result and report. */
+async function predictOn(backend, bytes, fasta, options = {}) {
+  return page.evaluate(async ({ backend, bytes, fasta, options }) => {
+    const { init, Model } = await import('/pkg/index.js');
+    await init();
+    const model = await Model.load(new Uint8Array(bytes), null, { backend });
+    const r = await model.predict(fasta, options);
+    const out = { ids: r.ids, labels: r.labels, shape: r.shape, values: Array.from(r.values),
+      backend: r.backend, report: model.backend, info: model.info().backend };
+    model.free();
+    return out;
+  }, { backend, bytes: Array.from(bytes), fasta, options });
+}
+
+const demoBytes = readFileSync(`${ROOT}/examples/models/demo.onnx`);
+const sampleFa = readFileSync(`${ROOT}/examples/data/sample.fa`, 'utf8');
+
+test('the demo model predicts on WebGPU and matches onnxruntime', async () => {
+  const got = await predictOn('webgpu', demoBytes, sampleFa, { batchSize: 3 });
+  assert.equal(got.backend, 'webgpu');
+  assert.equal(got.report.backend, 'webgpu');
+  assert.equal(got.report.reason, undefined);
+  assert.ok(got.report.adapter, 'the adapter is named');
+  assert.deepEqual(got.info, got.report);
+  // The GPU folds batch norm and sums in another order than onnxruntime: 1e-4, not 1e-5.
+  assertMatches(got, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-4, 'onnxruntime');
+  const rc = await predictOn('webgpu', demoBytes, sampleFa, { rcAverage: true });
+  assert.equal(rc.backend, 'webgpu');
+  assertMatches(rc, readTsv(`${ROOT}/tests/golden/demo_sample_rc.tsv`), 1e-4, 'onnxruntime (rc-average)');
+});
+
+test('auto passes over the software adapter and says why; cpu is honoured', async () => {
+  const auto = await predictOn('auto', demoBytes, sampleFa);
+  assert.equal(auto.backend, 'cpu');
+  assert.match(auto.report.reason, /software renderer/);
+  assert.ok(auto.report.adapter, 'the software adapter is still named');
+  assertMatches(auto, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-5, 'onnxruntime');
+  const cpu = await predictOn('cpu', demoBytes, sampleFa);
+  assert.deepEqual(cpu.report, { backend: 'cpu', reason: 'the CPU was requested' });
+});
+
+test('every preset: WebGPU = the CPU engine = tract (wasm), within 1e-4', async (t) => {
+  const dir = process.env.SEQLENS_PRESETS_DIR;
+  if (!dir) {
+    t.skip('SEQLENS_PRESETS_DIR is not set (scripts/test-all.sh sets it after the Rust GPU tests)');
+    return;
+  }
+  for (const name of PRESETS) {
+    assert.ok(existsSync(`${dir}/${name}.onnx`), `${dir}/${name}.onnx: run the Rust GPU tests first`);
+    const bytes = readFileSync(`${dir}/${name}.onnx`);
+    const { fasta, cpu } = JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8'));
+    const gpu = await predictOn('webgpu', bytes, fasta);
+    const tract = await predictOn('cpu', bytes, fasta);
+    assert.equal(gpu.backend, 'webgpu', name);
+    const scale = Math.max(1e-3, ...cpu.map(Math.abs));
+    cpu.forEach((want, i) => {
+      assert.ok(Math.abs(gpu.values[i] - want) <= 1e-4 * scale,
+        `${name} value ${i}: WebGPU ${gpu.values[i]} vs CPU engine ${want}`);
+      assert.ok(Math.abs(tract.values[i] - want) <= 1e-4 * scale,
+        `${name} value ${i}: tract ${tract.values[i]} vs CPU engine ${want}`);
+    });
+    assert.equal(gpu.values.length, cpu.length, name);
+  }
+});
+
+test('the worker helper runs on WebGPU inside its worker', async () => {
+  const got = await page.evaluate(async () => {
+    const { SeqlensWorker } = await import('/pkg/index.js');
+    const bytes = new Uint8Array(await (await fetch('/examples/models/demo.onnx')).arrayBuffer());
+    const fasta = await (await fetch('/examples/data/sample.fa')).text();
+    const w = new SeqlensWorker();
+    const info = await w.load(bytes, null, { backend: 'webgpu' });
+    const r = await w.predict(fasta);
+    w.terminate();
+    return { info: info.backend, backend: r.backend, ids: r.ids, labels: r.labels, shape: r.shape,
+      values: Array.from(r.values) };
+  });
+  assert.equal(got.info.backend, 'webgpu');
+  assert.equal(got.backend, 'webgpu');
+  assertMatches(got, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-4, 'onnxruntime');
+});
+
+test('forcing WebGPU on a model outside the GPU op set rejects with the reason', async () => {
+  const msg = await page.evaluate(async (bytes) => {
+    const { Model } = await import('/pkg/index.js');
+    try {
+      await Model.load(new Uint8Array(bytes), null, { backend: 'webgpu' });
+      return 'no error';
+    } catch (e) {
+      return `${e.constructor.name}: ${e.message}`;
+    }
+  }, Array.from(readFileSync(`${ROOT}/examples/models/jaspar_scanner.onnx`)));
+  assert.match(msg, /^Error: cannot run on the GPU: the model's graph is not in the GPU engine's op set/);
+});
