@@ -104,6 +104,20 @@ fn conv1d_matches_the_cpu_engine() {
             true,
             Activation::Relu,
         ),
+        // A dense layer (as a width-1 convolution) whose 35.6 M weights (142 MB) exceed
+        // one 128 MiB binding: split into output-channel groups (DeepSEA's 50,880 -> 925).
+        (
+            2,
+            50880,
+            700,
+            1,
+            1,
+            1,
+            1,
+            Padding::Valid,
+            true,
+            Activation::None,
+        ),
     ];
     let mut rng = seqlens::nn::rng(9);
     for (i, &(n, ci, co, l, k, s, dil, pad, bias, act)) in cases.iter().enumerate() {
@@ -318,4 +332,41 @@ fn forcing_the_gpu_on_an_unsupported_model_fails_with_the_reason() {
         assert_eq!(auto.backend().backend, "cpu");
         assert!(auto.backend().reason.as_deref().unwrap().contains(why));
     }
+}
+
+/// The CLI's `--backend`: gpu predicts what cpu does (within 1e-4; the TSV's values are
+/// probabilities) and stderr says which backend ran.
+#[test]
+fn cli_backend_flag_runs_and_reports_the_backend() {
+    if device().is_none() {
+        return;
+    }
+    let run = |backend: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["predict", "--model", "examples/models/demo.onnx"])
+            .args(["--fasta", "examples/data/sample.fa", "--backend", backend])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let values: Vec<f32> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .flat_map(|l| l.split('\t').skip(4).map(|v| v.parse::<f32>().unwrap()).collect::<Vec<_>>())
+            .collect();
+        (values, String::from_utf8(out.stderr).unwrap())
+    };
+    let (cpu, cpu_err) = run("cpu");
+    let (gpu, gpu_err) = run("gpu");
+    assert!(cpu_err.contains("running the model on cpu: the CPU was requested"), "{cpu_err}");
+    assert!(gpu_err.contains("running the model on gpu (adapter: "), "{gpu_err}");
+    assert_eq!(cpu.len(), 7 * 8);
+    assert_close(&gpu, &cpu, "CLI --backend gpu vs cpu");
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+        .args(["predict", "--model", "m.onnx", "--fasta", "x.fa", "--backend", "tpu"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown backend 'tpu'"));
 }

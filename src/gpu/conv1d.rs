@@ -28,7 +28,9 @@ struct Params {
     batch: u32,
     activation: u32,
     has_bias: u32,
-    _pad: u32,
+    out_offset: u32,
+    out_total: u32,
+    _pad: [u32; 3],
 }
 
 /// Output tile of one workgroup (see conv1d.wgsl).
@@ -40,9 +42,19 @@ const MAX_GROUPS: usize = 65535;
 pub struct GpuConv1d {
     conv: Shape,
     activation: Activation,
+    /// Output-channel groups, each with weights that fit one storage binding (one group
+    /// unless the layer is larger than WebGPU's 128 MiB binding limit, like DeepSEA's first
+    /// dense layer).
+    parts: Vec<Part>,
+    pipeline: wgpu::ComputePipeline,
+}
+
+/// Output channels `offset..offset + count` of a layer, with their weights and biases.
+struct Part {
+    offset: usize,
+    count: usize,
     weight: wgpu::Buffer,
     bias: wgpu::Buffer,
-    pipeline: wgpu::ComputePipeline,
 }
 
 /// The layer's geometry: all the kernel needs once the weights are on the GPU.
@@ -60,12 +72,20 @@ struct Shape {
 
 impl GpuConv1d {
     /// Uploads the layer's weights and compiles the kernel.
-    pub async fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> Result<GpuConv1d, Error> {
-        super::scoped(gpu, || Self::upload(gpu, conv, activation)).await
+    pub async fn new(
+        gpu: &Gpu,
+        conv: &Conv1d,
+        activation: Activation,
+    ) -> Result<GpuConv1d, Error> {
+        super::scoped(gpu, || Self::upload(gpu, conv, activation)).await?
     }
 
     /// [`GpuConv1d::new`] without its error scope, for callers that hold one.
-    pub(crate) fn upload(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> GpuConv1d {
+    pub(crate) fn upload(
+        gpu: &Gpu,
+        conv: &Conv1d,
+        activation: Activation,
+    ) -> Result<GpuConv1d, Error> {
         let d = &gpu.device;
         let storage = |label: &str, data: &[f32]| {
             d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -74,12 +94,34 @@ impl GpuConv1d {
                 usage: wgpu::BufferUsages::STORAGE,
             })
         };
-        let weight = storage("conv1d weight", &conv.weight.value);
-        // A binding cannot be empty: a bias-less layer binds one unused zero.
-        let bias = storage(
-            "conv1d bias",
-            conv.bias.as_ref().map_or(&[0.0][..], |b| &b.value),
-        );
+        let per_channel = conv.in_channels * conv.kernel;
+        let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
+        let group = (limit / per_channel.max(1)).min(MAX_GROUPS * TILE);
+        if group == 0 {
+            return Err(Error::Run(format!(
+                "one output channel of a {}-channel, width-{} convolution has {per_channel} \
+                 weights; a GPU binding holds at most {limit}",
+                conv.in_channels, conv.kernel
+            )));
+        }
+        let parts = (0..conv.out_channels)
+            .step_by(group)
+            .map(|offset| {
+                let count = group.min(conv.out_channels - offset);
+                let w = &conv.weight.value[offset * per_channel..(offset + count) * per_channel];
+                // A binding cannot be empty: a bias-less layer binds one unused zero.
+                let b = conv
+                    .bias
+                    .as_ref()
+                    .map_or(&[0.0][..], |b| &b.value[offset..offset + count]);
+                Part {
+                    offset,
+                    count,
+                    weight: storage("conv1d weight", w),
+                    bias: storage("conv1d bias", b),
+                }
+            })
+            .collect();
         let module = d.create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
         let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("conv1d"),
@@ -89,7 +131,7 @@ impl GpuConv1d {
             compilation_options: Default::default(),
             cache: None,
         });
-        GpuConv1d {
+        Ok(GpuConv1d {
             conv: Shape {
                 in_channels: conv.in_channels,
                 out_channels: conv.out_channels,
@@ -101,10 +143,9 @@ impl GpuConv1d {
                 has_bias: conv.bias.is_some(),
             },
             activation,
-            weight,
-            bias,
+            parts,
             pipeline,
-        }
+        })
     }
 
     /// `act(conv(x))` for `x` `[batch, in_channels, length]`, equal to the CPU engine's
@@ -130,11 +171,6 @@ impl GpuConv1d {
         }
         let lout = (padded - span) / c.stride + 1;
         let co = c.out_channels;
-        if co.div_ceil(TILE) > MAX_GROUPS {
-            return Err(Error::Run(format!(
-                "{co} output channels exceed one dispatch"
-            )));
-        }
         // Batch slices: each input and output binding stays within the device's storage
         // binding limit and each dispatch within the workgroup-count limit.
         let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
@@ -172,6 +208,38 @@ impl GpuConv1d {
         Ok(Tensor::new(&[n, co, lout], out)?)
     }
 
+    /// Device time of one dispatch over `batch` resident inputs of length `len`: `repeats`
+    /// dispatches recorded into one submission, timed from submit to completion (so upload
+    /// and readback are excluded). For benchmarks (benches/gpu.rs); native only, where the
+    /// clock is `std::time`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub async fn time_dispatch(
+        &self,
+        gpu: &Gpu,
+        batch: usize,
+        len: usize,
+        repeats: usize,
+    ) -> Result<std::time::Duration, Error> {
+        let input = super::storage_buffer(gpu, batch * self.conv.in_channels * len);
+        let output = super::storage_buffer(gpu, batch * self.conv.out_channels * self.out_len(len));
+        let record = |n: usize| {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            for _ in 0..n {
+                self.encode(gpu, &mut enc, &input, &output, batch, len);
+            }
+            enc.finish()
+        };
+        // Warm-up: pipeline creation and first-use costs stay out of the measurement.
+        let warm = record(1);
+        super::scoped(gpu, || gpu.queue.submit([warm])).await?;
+        gpu.read(&output, 1).await?;
+        let commands = record(repeats.max(1));
+        let start = std::time::Instant::now();
+        super::scoped(gpu, || gpu.queue.submit([commands])).await?;
+        gpu.read(&output, 1).await?;
+        Ok(start.elapsed() / repeats.max(1) as u32)
+    }
+
     /// Output length for input length `l` (the caller has checked that the kernel fits).
     pub(crate) fn out_len(&self, l: usize) -> usize {
         let c = &self.conv;
@@ -191,44 +259,48 @@ impl GpuConv1d {
     ) {
         let c = &self.conv;
         let lout = self.out_len(len_in);
-        let params = Params {
-            out_channels: c.out_channels as u32,
-            in_channels: c.in_channels as u32,
-            kernel: c.kernel as u32,
-            stride: c.stride as u32,
-            dilation: c.dilation as u32,
-            pad_left: c.pad_left as u32,
-            len_in: len_in as u32,
-            len_out: lout as u32,
-            batch: batch as u32,
-            activation: (self.activation == Activation::Relu) as u32,
-            has_bias: c.has_bias as u32,
-            _pad: 0,
-        };
         let d = &gpu.device;
-        let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("conv1d params"),
-            contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("conv1d"),
-            layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                super::entry(0, &uniform),
-                super::entry(1, input),
-                super::entry(2, &self.weight),
-                super::entry(3, &self.bias),
-                super::entry(4, output),
-            ],
-        });
-        let mut pass = enc.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(
-            (batch * lout).div_ceil(TILE) as u32,
-            c.out_channels.div_ceil(TILE) as u32,
-            1,
-        );
+        for part in &self.parts {
+            let params = Params {
+                out_channels: part.count as u32,
+                in_channels: c.in_channels as u32,
+                kernel: c.kernel as u32,
+                stride: c.stride as u32,
+                dilation: c.dilation as u32,
+                pad_left: c.pad_left as u32,
+                len_in: len_in as u32,
+                len_out: lout as u32,
+                batch: batch as u32,
+                activation: (self.activation == Activation::Relu) as u32,
+                has_bias: c.has_bias as u32,
+                out_offset: part.offset as u32,
+                out_total: c.out_channels as u32,
+                _pad: [0; 3],
+            };
+            let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("conv1d params"),
+                contents: bytemuck::bytes_of(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("conv1d"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &[
+                    super::entry(0, &uniform),
+                    super::entry(1, input),
+                    super::entry(2, &part.weight),
+                    super::entry(3, &part.bias),
+                    super::entry(4, output),
+                ],
+            });
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(
+                (batch * lout).div_ceil(TILE) as u32,
+                part.count.div_ceil(TILE) as u32,
+                1,
+            );
+        }
     }
 }

@@ -18,7 +18,13 @@ struct Params {
   // 0: none, 1: ReLU.
   activation: u32,
   has_bias: u32,
-  _pad: u32,
+  // This dispatch computes output channels [out_offset, out_offset + out_channels) of
+  // out_total: layers whose weights exceed one binding are split by output channel.
+  out_offset: u32,
+  out_total: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -110,7 +116,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
       let b = n / p.len_out;
       let t = n % p.len_out;
-      y[(b * p.out_channels + m) * p.len_out + t] = v;
+      y[(b * p.out_total + p.out_offset + m) * p.len_out + t] = v;
     }
   }
 }

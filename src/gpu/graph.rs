@@ -87,14 +87,14 @@ impl GpuGraph {
                      nodes: &mut Vec<Node>,
                      shapes: &mut Vec<Vec<usize>>,
                      shape: &[usize]|
-         -> usize {
+         -> Result<usize, Error> {
             let (input, conv, act) = pending.take().expect("a pending convolution");
             nodes.push(Node {
-                op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act))),
+                op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act)?)),
                 inputs: vec![input],
             });
             shapes.push(shape.to_vec());
-            shapes.len() - 1
+            Ok(shapes.len() - 1)
         };
         let mut pending_value = 0usize;
         // The trailing `None` flushes a convolution still pending after the last node.
@@ -144,7 +144,7 @@ impl GpuGraph {
                     &mut nodes,
                     &mut shapes,
                     &shapes_nn[pending_value],
-                );
+                )?;
             }
             let Some(node) = node else { break };
             let inputs: Vec<usize> = node.inputs.iter().map(|&u| map[u]).collect();
