@@ -329,6 +329,11 @@ impl Model {
         &self.backend
     }
 
+    /// Input gradients on the GPU backend, or why they run on the CPU engine.
+    pub(crate) fn gpu_gradients(&self) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
+        backend::gpu_gradients(self.gpu.as_ref())
+    }
+
     /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the
     /// model's ONNX `bytes` import into the engine, and an adapter exists. `Backend::Auto`
     /// falls back to the CPU with the reason in [`Model::backend`]; `Backend::Gpu` fails with it.
@@ -337,7 +342,8 @@ impl Model {
         bytes: &[u8],
         choice: Backend,
     ) -> Result<&BackendReport, Error> {
-        let graph = crate::onnx::import(bytes, self.info.metadata.length).map_err(|e| e.to_string());
+        let graph =
+            crate::onnx::import(bytes, self.info.metadata.length).map_err(|e| e.to_string());
         self.select_backend_for(graph.as_ref().map_err(String::as_str), choice)
             .await
     }

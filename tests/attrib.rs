@@ -60,7 +60,7 @@ fn gradients_match_finite_differences_on_the_demo_model() {
     assert_eq!(bases.len(), 500);
     assert!(matches!(
         attrib::gradient(&mut g, &x, &Target::Output(99)),
-        Err(seqlens::nn::Error::Shape(_))
+        Err(seqlens::Error::Nn(seqlens::nn::Error::Shape(_)))
     ));
 }
 

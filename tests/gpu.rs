@@ -252,7 +252,10 @@ fn assert_close(got: &[f32], want: &[f32], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}");
     let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= 1e-4 * scale, "{what} value {i}: {g} vs {w}");
+        assert!(
+            (g - w).abs() <= 1e-4 * scale,
+            "{what} value {i}: {g} vs {w}"
+        );
     }
 }
 
@@ -262,8 +265,8 @@ fn assert_close(got: &[f32], want: &[f32], what: &str) {
 #[test]
 fn model_backends_agree_and_say_which_ran() {
     let Some(g) = device() else { return };
-    let records = seqlens::io::read_sequences(&read("examples/data/sample.fa")[..], "sample.fa")
-        .unwrap();
+    let records =
+        seqlens::io::read_sequences(&read("examples/data/sample.fa")[..], "sample.fa").unwrap();
     for path in ["examples/models/demo.onnx", "tests/models/pytorch_cnn.onnx"] {
         let bytes = read(path);
         let cpu = Model::from_bytes(&bytes)
@@ -271,14 +274,20 @@ fn model_backends_agree_and_say_which_ran() {
             .with_backend(&bytes, Backend::Cpu)
             .unwrap();
         assert_eq!(cpu.backend().backend, "cpu");
-        assert_eq!(cpu.backend().reason.as_deref(), Some("the CPU was requested"));
+        assert_eq!(
+            cpu.backend().reason.as_deref(),
+            Some("the CPU was requested")
+        );
         let on_gpu = Model::from_bytes(&bytes)
             .unwrap()
             .with_backend(&bytes, Backend::Gpu)
             .unwrap();
         let report = on_gpu.backend();
         assert_eq!(report.backend, "gpu", "{path}: {report}");
-        assert_eq!(report.adapter.as_deref(), Some(g.capabilities().display_name().as_str()));
+        assert_eq!(
+            report.adapter.as_deref(),
+            Some(g.capabilities().display_name().as_str())
+        );
         for rc_average in [false, true] {
             let opts = PredictOptions {
                 rc_average,
@@ -288,7 +297,11 @@ fn model_backends_agree_and_say_which_ran() {
             let want = cpu.predict(&records, &opts).unwrap();
             let got = on_gpu.predict(&records, &opts).unwrap();
             assert_eq!(got.labels, want.labels);
-            assert_close(&got.values, &want.values, &format!("{path} rc={rc_average}"));
+            assert_close(
+                &got.values,
+                &want.values,
+                &format!("{path} rc={rc_average}"),
+            );
         }
         // Auto takes a hardware adapter, and passes over a software one with the reason.
         let auto = Model::from_bytes(&bytes)
@@ -298,7 +311,11 @@ fn model_backends_agree_and_say_which_ran() {
         if g.capabilities().software {
             assert_eq!(auto.backend().backend, "cpu");
             assert!(
-                auto.backend().reason.as_deref().unwrap().contains("software"),
+                auto.backend()
+                    .reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("software"),
                 "{}",
                 auto.backend()
             );
@@ -324,7 +341,10 @@ fn forcing_the_gpu_on_an_unsupported_model_fails_with_the_reason() {
         };
         let err = model.with_backend(&bytes, Backend::Gpu).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("cannot run on the GPU") && msg.contains(why), "{path}: {msg}");
+        assert!(
+            msg.contains("cannot run on the GPU") && msg.contains(why),
+            "{path}: {msg}"
+        );
         let auto = Model::from_bytes(&bytes)
             .unwrap()
             .with_backend(&bytes, Backend::Auto)
@@ -348,25 +368,261 @@ fn cli_backend_flag_runs_and_reports_the_backend() {
             .args(["--fasta", "examples/data/sample.fa", "--backend", backend])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let values: Vec<f32> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
             .skip(1)
-            .flat_map(|l| l.split('\t').skip(4).map(|v| v.parse::<f32>().unwrap()).collect::<Vec<_>>())
+            .flat_map(|l| {
+                l.split('\t')
+                    .skip(4)
+                    .map(|v| v.parse::<f32>().unwrap())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         (values, String::from_utf8(out.stderr).unwrap())
     };
     let (cpu, cpu_err) = run("cpu");
     let (gpu, gpu_err) = run("gpu");
-    assert!(cpu_err.contains("running the model on cpu: the CPU was requested"), "{cpu_err}");
-    assert!(gpu_err.contains("running the model on gpu (adapter: "), "{gpu_err}");
+    assert!(
+        cpu_err.contains("running the model on cpu: the CPU was requested"),
+        "{cpu_err}"
+    );
+    assert!(
+        gpu_err.contains("running the model on gpu (adapter: "),
+        "{gpu_err}"
+    );
     assert_eq!(cpu.len(), 7 * 8);
     assert_close(&gpu, &cpu, "CLI --backend gpu vs cpu");
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
-        .args(["predict", "--model", "m.onnx", "--fasta", "x.fa", "--backend", "tpu"])
+        .args([
+            "predict",
+            "--model",
+            "m.onnx",
+            "--fasta",
+            "x.fa",
+            "--backend",
+            "tpu",
+        ])
         .output()
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown backend 'tpu'"));
+}
+
+/// Non-trivial batch-norm statistics, so folding them into the convolutions matters.
+fn perturb_batch_norm(graph: &mut seqlens::nn::Graph, seed: u64) {
+    use rand::RngExt;
+    let mut rng = seqlens::nn::rng(seed);
+    for node in &mut graph.nodes {
+        if let seqlens::nn::Layer::BatchNorm1d(bn) = &mut node.layer {
+            bn.running_mean
+                .iter_mut()
+                .for_each(|m| *m = rng.random_range(-0.5..0.5));
+            bn.running_var
+                .iter_mut()
+                .for_each(|v| *v = rng.random_range(0.5..2.0));
+            bn.gamma
+                .value
+                .iter_mut()
+                .for_each(|v| *v = rng.random_range(0.5..1.5));
+        }
+    }
+}
+
+/// GPU input gradients = the CPU engine's backward pass (the reference), within 1e-4 of the
+/// largest gradient, for a random weighting of the outputs.
+fn assert_gradients_match(g: &Gpu, graph: &mut seqlens::nn::Graph, x: &Tensor, what: &str) {
+    use seqlens::attrib::{Gradients, Target};
+    let on_gpu = gpu::block_on(gpu::GpuGraph::new(g, graph)).unwrap();
+    assert_eq!(on_gpu.gradient_unsupported(), None, "{what}");
+    let k = on_gpu.output_len();
+    let weights: Vec<f32> = random(&[k], 5).data;
+    let want = graph
+        .input_gradient(x, &Target::Weights(weights.clone()))
+        .unwrap();
+    let got = gpu::block_on(on_gpu.input_gradient(g, x, &weights)).unwrap();
+    assert_eq!(got.shape, want.shape, "{what}");
+    assert_close(&got.data, &want.data, what);
+}
+
+#[test]
+fn input_gradients_match_the_cpu_engine_layer_by_layer() {
+    use seqlens::nn::{BatchNorm1d, Graph, Layer, Linear};
+    let Some(g) = device() else { return };
+    let mut rng = seqlens::nn::rng(11);
+    let conv = |ci, co, k, s, d, pad, bias, rng: &mut seqlens::nn::Rng| {
+        Layer::Conv1d(Conv1d::new(ci, co, k, s, d, pad, bias, rng))
+    };
+    // (name, input [channels, length], layers)
+    let cases: Vec<(&str, [usize; 2], Vec<Layer>)> = vec![
+        (
+            "conv",
+            [4, 37],
+            vec![conv(4, 70, 5, 1, 1, Padding::Valid, true, &mut rng)],
+        ),
+        (
+            "conv stride 3",
+            [5, 50],
+            vec![conv(5, 9, 4, 3, 1, Padding::Valid, false, &mut rng)],
+        ),
+        (
+            "conv dilation 4 same",
+            [4, 40],
+            vec![conv(4, 8, 3, 1, 4, Padding::Same, true, &mut rng)],
+        ),
+        (
+            "conv stride 2 padded",
+            [3, 31],
+            vec![conv(3, 6, 5, 2, 2, Padding::Explicit(3, 1), true, &mut rng)],
+        ),
+        (
+            "conv relu (fused)",
+            [4, 30],
+            vec![
+                conv(4, 65, 7, 1, 1, Padding::Same, true, &mut rng),
+                Layer::Relu,
+            ],
+        ),
+        (
+            "conv batch norm relu (folded)",
+            [4, 30],
+            vec![
+                conv(4, 12, 5, 1, 1, Padding::Valid, false, &mut rng),
+                Layer::BatchNorm1d(BatchNorm1d::new(12)),
+                Layer::Relu,
+            ],
+        ),
+        (
+            "max pool overlapping",
+            [3, 29],
+            vec![Layer::MaxPool1d {
+                kernel: 3,
+                stride: 2,
+            }],
+        ),
+        (
+            "max pool",
+            [3, 28],
+            vec![
+                Layer::Elu { alpha: 0.7 },
+                Layer::MaxPool1d {
+                    kernel: 4,
+                    stride: 4,
+                },
+            ],
+        ),
+        (
+            "avg pool",
+            [3, 29],
+            vec![Layer::AvgPool1d {
+                kernel: 5,
+                stride: 3,
+            }],
+        ),
+        (
+            "global pools",
+            [6, 20],
+            vec![Layer::Softplus, Layer::GlobalMaxPool],
+        ),
+        (
+            "global avg",
+            [6, 20],
+            vec![Layer::Exp, Layer::GlobalAvgPool],
+        ),
+        (
+            "standalone batch norm, sigmoid",
+            [5, 11],
+            vec![Layer::BatchNorm1d(BatchNorm1d::new(5)), Layer::Sigmoid],
+        ),
+        (
+            "flatten dense relu dense",
+            [4, 9],
+            vec![
+                Layer::Flatten,
+                Layer::Linear(Linear::new(36, 70, true, &mut rng)),
+                Layer::Relu,
+                Layer::Dropout { p: 0.3 },
+                Layer::Linear(Linear::new(70, 3, false, &mut rng)),
+            ],
+        ),
+    ];
+    for (name, [c, l], layers) in cases {
+        let mut graph = Graph::new(&[c, l]);
+        for (i, layer) in layers.into_iter().enumerate() {
+            graph.push(format!("l{i}"), layer).unwrap();
+        }
+        perturb_batch_norm(&mut graph, 3);
+        let x = random(&[3, c, l], 17);
+        assert_gradients_match(&g, &mut graph, &x, name);
+    }
+}
+
+#[test]
+fn input_gradients_match_the_cpu_engine_for_the_presets() {
+    let Some(g) = device() else { return };
+    for (name, len) in [("deepbind", 101), ("basset", 600), ("deepsea", 400)] {
+        let arch = seqlens::train::preset(name, 0.15, Some(3)).unwrap();
+        let mut graph = arch.build(4, len, 5, 3).unwrap();
+        perturb_batch_norm(&mut graph, 4);
+        let x = random(&[2, 4, len], 8);
+        assert_gradients_match(&g, &mut graph, &x, name);
+    }
+    // BPNet's residual adds are not covered yet: said, not miscomputed.
+    let arch = seqlens::train::preset("bpnet", 0.15, Some(3)).unwrap();
+    let graph = arch.build(4, 150, 5, 3).unwrap();
+    let on_gpu = gpu::block_on(gpu::GpuGraph::new(&g, &graph)).unwrap();
+    let why = on_gpu.gradient_unsupported().unwrap();
+    assert!(why.contains("residual adds"), "{why}");
+    let err =
+        gpu::block_on(on_gpu.input_gradient(&g, &random(&[1, 4, 150], 1), &[1.0; 5])).unwrap_err();
+    assert!(err.to_string().contains("residual adds"), "{err}");
+}
+
+/// Attributions through the Explainer on the GPU backend equal those on the CPU engine.
+#[test]
+fn explainer_gradients_on_the_gpu_match_the_cpu() {
+    use seqlens::attrib::{Baseline, Explainer, Method};
+    if device().is_none() {
+        return;
+    }
+    let bytes = read("examples/models/demo.onnx");
+    let records =
+        seqlens::io::read_sequences(&read("examples/data/sample.fa")[..], "sample.fa").unwrap();
+    let explainer = |backend| {
+        let m = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, backend)
+            .unwrap();
+        Explainer::new(m, &bytes)
+    };
+    let mut cpu = explainer(Backend::Cpu);
+    let mut on_gpu = explainer(Backend::Gpu);
+    assert!(cpu.gradient_backend().starts_with("cpu"));
+    assert_eq!(on_gpu.gradient_backend(), "gpu");
+    let target = cpu.target(&["SPI1".to_string()]).unwrap();
+    let window = &cpu
+        .model()
+        .windows(&records, &PredictOptions::default())
+        .unwrap()[2];
+    for method in [
+        Method::Gradient,
+        Method::GradientTimesInput,
+        Method::IntegratedGradients {
+            steps: 20,
+            baseline: Baseline::Shuffle { count: 2, seed: 1 },
+        },
+    ] {
+        let want = cpu
+            .explain(window, &target, &method, &mut |_, _| true)
+            .unwrap();
+        let got = on_gpu
+            .explain(window, &target, &method, &mut |_, _| true)
+            .unwrap();
+        assert_close(&got.map, &want.map, &format!("{method:?}"));
+    }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Baseline, Ism, Target, fast_ism, ism, saliency};
+use super::{Baseline, Gradients, Ism, Target, fast_ism, ism, saliency};
 use crate::encode::{Layout, UnknownPolicy, Window};
 use crate::model::{Model, PredictOptions};
 use crate::nn::{Graph, Tensor};
@@ -116,6 +116,14 @@ impl Explainer {
         self.model.select_backend_for(graph, choice).await
     }
 
+    /// Where gradient attributions run: `gpu`, or `cpu` with the reason.
+    pub fn gradient_backend(&self) -> String {
+        match self.model.gpu_gradients() {
+            Ok(_) => "gpu".into(),
+            Err(why) => format!("cpu ({why})"),
+        }
+    }
+
     /// Why gradient methods are unavailable, if they are.
     pub fn engine_error(&self) -> Option<&str> {
         self.graph.as_ref().err().map(String::as_str)
@@ -192,12 +200,21 @@ impl Explainer {
             }
             (m, Some(g)) => {
                 let value = target.apply(&g.predict(&x)?.data)?;
+                // The GPU computes the gradients when the model runs there and its kernels
+                // cover the graph; otherwise the CPU engine does.
+                let mut on_gpu = self.model.gpu_gradients().ok();
+                let grads: &mut dyn Gradients = match on_gpu.as_mut() {
+                    Some(gpu) => gpu.as_mut(),
+                    None => g,
+                };
                 let map = match m {
-                    Method::Gradient => saliency::gradient(g, &x, target)?,
-                    Method::GradientTimesInput => saliency::gradient_times_input(g, &x, target)?,
+                    Method::Gradient => saliency::gradient(grads, &x, target)?,
+                    Method::GradientTimesInput => {
+                        saliency::gradient_times_input(grads, &x, target)?
+                    }
                     Method::IntegratedGradients { steps, baseline } => {
                         let b = baseline.inputs(&window.seq, &encoder)?;
-                        saliency::integrated_gradients(g, &x, &b, target, *steps)?
+                        saliency::integrated_gradients(grads, &x, &b, target, *steps)?
                     }
                     _ => unreachable!("ISM handled above"),
                 };

@@ -8,33 +8,44 @@ use super::shuffle::dinucleotide_shuffle;
 use crate::encode::{Encoder, Layout};
 use crate::nn::{Error, Graph, Mode, Tensor};
 
-/// The gradient of the weighted target summed over the batch, with respect to each input
-/// item (items are independent in evaluation mode, so each row is that item's gradient).
-fn input_gradient(graph: &mut Graph, x: &Tensor, target: &Target) -> Result<Tensor, Error> {
-    let tape = graph.forward(x.clone(), Mode::Eval)?;
-    let out = tape.output();
-    let k = out.per_item();
-    let w = target.weights(k)?;
-    let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| w[i % k]).collect())?;
-    graph.zero_grad();
-    let dx = graph.backward(&tape, dy);
-    graph.zero_grad();
-    dx
+/// What computes input gradients: the CPU engine's [`Graph`], or the same graph on the GPU.
+pub trait Gradients {
+    /// The gradient of the weighted target summed over the batch, with respect to each input
+    /// item (items are independent in evaluation mode, so each row is that item's gradient).
+    fn input_gradient(&mut self, x: &Tensor, target: &Target) -> Result<Tensor, crate::Error>;
+}
+
+impl Gradients for Graph {
+    fn input_gradient(&mut self, x: &Tensor, target: &Target) -> Result<Tensor, crate::Error> {
+        let tape = self.forward(x.clone(), Mode::Eval)?;
+        let out = tape.output();
+        let k = out.per_item();
+        let w = target.weights(k)?;
+        let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| w[i % k]).collect())?;
+        self.zero_grad();
+        let dx = self.backward(&tape, dy);
+        self.zero_grad();
+        Ok(dx?)
+    }
 }
 
 /// Gradient attribution maps `[batch, channels, length]` for one-hot inputs `x` of an engine
 /// graph (evaluation mode: batch norm uses running statistics, dropout is off).
-pub fn gradient(graph: &mut Graph, x: &Tensor, target: &Target) -> Result<Tensor, Error> {
-    input_gradient(graph, x, target)
+pub fn gradient<G: Gradients + ?Sized>(
+    graph: &mut G,
+    x: &Tensor,
+    target: &Target,
+) -> Result<Tensor, crate::Error> {
+    graph.input_gradient(x, target)
 }
 
 /// The gradient times the (one-hot) input: the contribution of each observed base.
-pub fn gradient_times_input(
-    graph: &mut Graph,
+pub fn gradient_times_input<G: Gradients + ?Sized>(
+    graph: &mut G,
     x: &Tensor,
     target: &Target,
-) -> Result<Tensor, Error> {
-    let mut dx = input_gradient(graph, x, target)?;
+) -> Result<Tensor, crate::Error> {
+    let mut dx = graph.input_gradient(x, target)?;
     dx.data.iter_mut().zip(&x.data).for_each(|(g, v)| *g *= v);
     Ok(dx)
 }
@@ -87,20 +98,21 @@ const IG_BATCH: usize = 32;
 /// over `baselines`: `(x - b) * mean over alpha of grad f(b + alpha (x - b))`, with the
 /// midpoint rule over `steps` values of alpha. The attributions sum to approximately
 /// `f(x) - mean f(b)` (completeness); more steps make that closer.
-pub fn integrated_gradients(
-    graph: &mut Graph,
+pub fn integrated_gradients<G: Gradients + ?Sized>(
+    graph: &mut G,
     x: &Tensor,
     baselines: &[Tensor],
     target: &Target,
     steps: usize,
-) -> Result<Tensor, Error> {
+) -> Result<Tensor, crate::Error> {
     if x.batch() != 1 || steps == 0 || baselines.is_empty() {
         return Err(Error::Shape(format!(
             "integrated gradients takes one input, at least one baseline and one step; got \
              batch {}, {} baselines, {steps} steps",
             x.batch(),
             baselines.len()
-        )));
+        ))
+        .into());
     }
     let per = x.len();
     let mut total = vec![0.0f32; per];
@@ -109,7 +121,8 @@ pub fn integrated_gradients(
             return Err(Error::Shape(format!(
                 "baseline shape {:?} differs from input {:?}",
                 b.shape, x.shape
-            )));
+            ))
+            .into());
         }
         let diff: Vec<f32> = x.data.iter().zip(&b.data).map(|(x, b)| x - b).collect();
         let mut grad_sum = vec![0.0f32; per];
@@ -123,7 +136,7 @@ pub fn integrated_gradients(
                 let alpha = (i as f32 + 0.5) / steps as f32;
                 data.extend(b.data.iter().zip(&diff).map(|(b, d)| b + alpha * d));
             }
-            let g = input_gradient(graph, &Tensor::new(&shape, data)?, target)?;
+            let g = graph.input_gradient(&Tensor::new(&shape, data)?, target)?;
             for item in g.data.chunks(per) {
                 grad_sum.iter_mut().zip(item).for_each(|(s, v)| *s += v);
             }
@@ -134,5 +147,5 @@ pub fn integrated_gradients(
             *t += g * d * scale;
         }
     }
-    Tensor::new(&x.shape, total)
+    Ok(Tensor::new(&x.shape, total)?)
 }

@@ -30,7 +30,8 @@ struct Params {
     has_bias: u32,
     out_offset: u32,
     out_total: u32,
-    _pad: [u32; 3],
+    accumulate: u32,
+    _pad: [u32; 2],
 }
 
 /// Output tile of one workgroup (see conv1d.wgsl).
@@ -47,6 +48,9 @@ pub struct GpuConv1d {
     /// dense layer).
     parts: Vec<Part>,
     pipeline: wgpu::ComputePipeline,
+    /// The input-gradient kernel, compiled on first use (inference never needs it).
+    backward: std::sync::OnceLock<wgpu::ComputePipeline>,
+    module: wgpu::ShaderModule,
 }
 
 /// Output channels `offset..offset + count` of a layer, with their weights and biases.
@@ -72,11 +76,7 @@ struct Shape {
 
 impl GpuConv1d {
     /// Uploads the layer's weights and compiles the kernel.
-    pub async fn new(
-        gpu: &Gpu,
-        conv: &Conv1d,
-        activation: Activation,
-    ) -> Result<GpuConv1d, Error> {
+    pub async fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> Result<GpuConv1d, Error> {
         super::scoped(gpu, || Self::upload(gpu, conv, activation)).await?
     }
 
@@ -123,14 +123,7 @@ impl GpuConv1d {
             })
             .collect();
         let module = d.create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
-        let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("conv1d"),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline = compile(gpu, &module, "main");
         Ok(GpuConv1d {
             conv: Shape {
                 in_channels: conv.in_channels,
@@ -145,7 +138,13 @@ impl GpuConv1d {
             activation,
             parts,
             pipeline,
+            backward: std::sync::OnceLock::new(),
+            module,
         })
+    }
+
+    pub(crate) fn activation(&self) -> Activation {
+        self.activation
     }
 
     /// `act(conv(x))` for `x` `[batch, in_channels, length]`, equal to the CPU engine's
@@ -257,50 +256,124 @@ impl GpuConv1d {
         batch: usize,
         len_in: usize,
     ) {
-        let c = &self.conv;
         let lout = self.out_len(len_in);
-        let d = &gpu.device;
         for part in &self.parts {
-            let params = Params {
-                out_channels: part.count as u32,
-                in_channels: c.in_channels as u32,
-                kernel: c.kernel as u32,
-                stride: c.stride as u32,
-                dilation: c.dilation as u32,
-                pad_left: c.pad_left as u32,
-                len_in: len_in as u32,
-                len_out: lout as u32,
-                batch: batch as u32,
-                activation: (self.activation == Activation::Relu) as u32,
-                has_bias: c.has_bias as u32,
-                out_offset: part.offset as u32,
-                out_total: c.out_channels as u32,
-                _pad: [0; 3],
-            };
-            let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("conv1d params"),
-                contents: bytemuck::bytes_of(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-            let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("conv1d"),
-                layout: &self.pipeline.get_bind_group_layout(0),
-                entries: &[
-                    super::entry(0, &uniform),
-                    super::entry(1, input),
-                    super::entry(2, &part.weight),
-                    super::entry(3, &part.bias),
-                    super::entry(4, output),
-                ],
-            });
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(
+            let params = self.params(part, batch, len_in, false);
+            let groups = [
                 (batch * lout).div_ceil(TILE) as u32,
                 part.count.div_ceil(TILE) as u32,
-                1,
+            ];
+            let buffers = [input, &part.weight, &part.bias, output];
+            record(
+                gpu,
+                enc,
+                &self.pipeline,
+                &params,
+                &[1, 2, 3, 4],
+                &buffers,
+                groups,
             );
         }
     }
+
+    /// Records the gradient with respect to the input: `dy` `[batch, out_channels, out_len]`
+    /// (already through the fused activation's derivative) into `dx` `[batch, in_channels,
+    /// len_in]`. Channel groups after the first add into `dx`.
+    pub(crate) fn encode_backward(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        dy: &wgpu::Buffer,
+        dx: &wgpu::Buffer,
+        batch: usize,
+        len_in: usize,
+    ) {
+        let pipeline = self
+            .backward
+            .get_or_init(|| compile(gpu, &self.module, "backward_data"));
+        for (i, part) in self.parts.iter().enumerate() {
+            let params = self.params(part, batch, len_in, i > 0);
+            let groups = [
+                (batch * len_in).div_ceil(TILE) as u32,
+                self.conv.in_channels.div_ceil(TILE) as u32,
+            ];
+            // The bias is not read, so the automatic layout has no binding 3.
+            record(
+                gpu,
+                enc,
+                pipeline,
+                &params,
+                &[1, 2, 4],
+                &[dy, &part.weight, dx],
+                groups,
+            );
+        }
+    }
+
+    fn params(&self, part: &Part, batch: usize, len_in: usize, accumulate: bool) -> Params {
+        let c = &self.conv;
+        Params {
+            out_channels: part.count as u32,
+            in_channels: c.in_channels as u32,
+            kernel: c.kernel as u32,
+            stride: c.stride as u32,
+            dilation: c.dilation as u32,
+            pad_left: c.pad_left as u32,
+            len_in: len_in as u32,
+            len_out: self.out_len(len_in) as u32,
+            batch: batch as u32,
+            activation: (self.activation == Activation::Relu) as u32,
+            has_bias: c.has_bias as u32,
+            out_offset: part.offset as u32,
+            out_total: c.out_channels as u32,
+            accumulate: accumulate as u32,
+            _pad: [0; 2],
+        }
+    }
+}
+
+fn compile(gpu: &Gpu, module: &wgpu::ShaderModule, entry: &str) -> wgpu::ComputePipeline {
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
+/// One dispatch of `pipeline` with `params` at binding 0 and `buffers` at `bindings`.
+fn record(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: &Params,
+    bindings: &[u32],
+    buffers: &[&wgpu::Buffer],
+    groups: [u32; 2],
+) {
+    let d = &gpu.device;
+    let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("conv1d params"),
+        contents: bytemuck::bytes_of(params),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let mut entries = vec![super::entry(0, &uniform)];
+    entries.extend(
+        bindings
+            .iter()
+            .zip(buffers)
+            .map(|(&b, buf)| super::entry(b, buf)),
+    );
+    let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("conv1d"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let mut pass = enc.begin_compute_pass(&Default::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind, &[]);
+    pass.dispatch_workgroups(groups[0], groups[1], 1);
 }

@@ -22,7 +22,9 @@ struct Params {
   // out_total: layers whose weights exceed one binding are split by output channel.
   out_offset: u32,
   out_total: u32,
-  _pad0: u32,
+  // backward_data: add into the output instead of overwriting it (channel groups after the
+  // first).
+  accumulate: u32,
   _pad1: u32,
   _pad2: u32,
 }
@@ -117,6 +119,95 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let b = n / p.len_out;
       let t = n % p.len_out;
       y[(b * p.out_total + p.out_offset + m) * p.len_out + t] = v;
+    }
+  }
+}
+
+// The gradient with respect to the input, as the same tiled GEMM with the roles swapped:
+// dX[b, ci, s] = sum_k W[co, ci, j] * dY_col[k, (b, s)], k = (co, j) over this dispatch's
+// output channels x kernel, dY_col[(co, j), (b, s)] = dY[b, out_offset + co, t] where
+// s = t*stride + j*dilation - pad_left (zero where no whole t in range exists). `x` holds dY,
+// `y` receives dX ([batch, in_channels, len_in]).
+fn dy_col(k: u32, n: u32) -> f32 {
+  if (k >= p.out_channels * p.kernel || n >= p.batch * p.len_in) {
+    return 0.0;
+  }
+  let b = n / p.len_in;
+  let s = n % p.len_in;
+  let co = k / p.kernel;
+  let j = k % p.kernel;
+  let num = i32(s + p.pad_left) - i32(j * p.dilation);
+  if (num < 0 || u32(num) % p.stride != 0u) {
+    return 0.0;
+  }
+  let t = u32(num) / p.stride;
+  if (t >= p.len_out) {
+    return 0.0;
+  }
+  return x[(b * p.out_total + p.out_offset + co) * p.len_out + t];
+}
+
+@compute @workgroup_size(16, 16)
+fn backward_data(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let m0 = wg.y * TM;
+  let n0 = wg.x * TN;
+  let tid = lid.y * 16u + lid.x;
+  let kdim = p.out_channels * p.kernel;
+  let n_total = p.batch * p.len_in;
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 16u; i++) {
+    acc[i] = 0.0;
+  }
+  for (var k0 = 0u; k0 < kdim; k0 += TK) {
+    for (var r = 0u; r < 4u; r++) {
+      let idx = tid + r * 256u;
+      let kk = idx / TM;
+      let mm = idx % TM;
+      var v = 0.0;
+      if (m0 + mm < p.in_channels && k0 + kk < kdim) {
+        let co = (k0 + kk) / p.kernel;
+        let j = (k0 + kk) % p.kernel;
+        v = w[(co * p.in_channels + m0 + mm) * p.kernel + j];
+      }
+      a_tile[kk * TM + mm] = v;
+      let kb = idx / TN;
+      let nn = idx % TN;
+      b_tile[kb * TN + nn] = dy_col(k0 + kb, n0 + nn);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var a: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = a_tile[kk * TM + lid.y * 4u + i];
+        bv[i] = b_tile[kk * TN + lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+          acc[i * 4u + j] = fma(a[i], bv[j], acc[i * 4u + j]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + lid.y * 4u + i;
+    if (m >= p.in_channels) {
+      continue;
+    }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + lid.x * 4u + j;
+      if (n >= n_total) {
+        continue;
+      }
+      let b = n / p.len_in;
+      let s = n % p.len_in;
+      let o = (b * p.in_channels + m) * p.len_in + s;
+      if (p.accumulate == 1u) {
+        y[o] += acc[i * 4u + j];
+      } else {
+        y[o] = acc[i * 4u + j];
+      }
     }
   }
 }

@@ -47,6 +47,8 @@ struct Pipelines {
     add: wgpu::ComputePipeline,
     softmax: wgpu::ComputePipeline,
     copy: wgpu::ComputePipeline,
+    unary_backward: wgpu::ComputePipeline,
+    pool_backward: wgpu::ComputePipeline,
 }
 
 /// An engine graph resident on the GPU.
@@ -57,6 +59,8 @@ pub struct GpuGraph {
     input_shape: Vec<usize>,
     pipelines: Pipelines,
     dummy: wgpu::Buffer,
+    /// Why input gradients cannot run on the GPU for this graph, if they cannot.
+    no_gradient: Option<String>,
 }
 
 impl GpuGraph {
@@ -215,6 +219,28 @@ impl GpuGraph {
             nodes.push(Node { op, inputs });
             shapes.push(shapes_nn[v].clone());
         }
+        // The backward kernels cover chains of convolutions, dense layers, activations, batch
+        // norm and pooling: each value feeds one layer, so gradients never need summing.
+        let mut uses = vec![0usize; shapes.len()];
+        nodes
+            .iter()
+            .flat_map(|n| &n.inputs)
+            .for_each(|&u| uses[u] += 1);
+        let no_gradient = nodes
+            .iter()
+            .find_map(|n| match n.op {
+                Op::Add => Some("residual adds"),
+                Op::Concat => Some("concatenation"),
+                Op::Crop { .. } => Some("cropping"),
+                Op::Softmax => Some("softmax"),
+                _ => None,
+            })
+            .map(|op| format!("input gradients on the GPU do not cover {op} yet"))
+            .or_else(|| {
+                uses.iter()
+                    .any(|&n| n > 1)
+                    .then(|| "input gradients on the GPU need each value to feed one layer".into())
+            });
         let module = gpu
             .device
             .create_shader_module(wgpu::include_wgsl!("ops.wgsl"));
@@ -278,13 +304,86 @@ impl GpuGraph {
                 add: pipe("add"),
                 softmax: pipe("softmax"),
                 copy: pipe("copy"),
+                unary_backward: pipe("unary_backward"),
+                pool_backward: pipe("pool_backward"),
             },
             dummy: storage_buffer(gpu, 1),
+            no_gradient,
         })
     }
 
     /// Evaluation-mode output for `x` (`[batch, ...input_shape]`).
     pub async fn predict(&self, gpu: &Gpu, x: &Tensor) -> Result<Tensor, Error> {
+        let out_shape = self.shapes.last().expect("a graph has nodes").clone();
+        let k = per(&out_shape);
+        let mut out = Vec::with_capacity(x.batch() * k);
+        for (first, b) in self.slices(gpu, x)? {
+            let item = per(&self.shapes[0]);
+            let xs = &x.data[first * item..(first + b) * item];
+            let last = super::scoped(gpu, || {
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                let mut values = self.encode_forward(gpu, &mut enc, xs, b);
+                gpu.queue.submit([enc.finish()]);
+                values.pop().expect("input at least")
+            })
+            .await?;
+            out.extend(gpu.read(&last, b * k).await?);
+        }
+        let mut shape = vec![x.batch()];
+        shape.extend(out_shape);
+        Ok(Tensor::new(&shape, out)?)
+    }
+
+    /// Values per item of the output.
+    pub fn output_len(&self) -> usize {
+        per(self.shapes.last().expect("a graph has nodes"))
+    }
+
+    /// Why [`GpuGraph::input_gradient`] cannot run for this graph, if it cannot.
+    pub fn gradient_unsupported(&self) -> Option<&str> {
+        self.no_gradient.as_deref()
+    }
+
+    /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
+    /// (evaluation mode; `weights` has one value per output value of an item): the same
+    /// quantity as the CPU engine's backward pass, `[batch, ...input_shape]`.
+    pub async fn input_gradient(
+        &self,
+        gpu: &Gpu,
+        x: &Tensor,
+        weights: &[f32],
+    ) -> Result<Tensor, Error> {
+        if let Some(why) = &self.no_gradient {
+            return Err(Error::Run(why.clone()));
+        }
+        let k = per(self.shapes.last().expect("a graph has nodes"));
+        if weights.len() != k {
+            return Err(crate::nn::Error::Shape(format!(
+                "{} target weights for {k} outputs per item",
+                weights.len()
+            ))
+            .into());
+        }
+        let item = per(&self.shapes[0]);
+        let mut out = Vec::with_capacity(x.len());
+        for (first, b) in self.slices(gpu, x)? {
+            let xs = &x.data[first * item..(first + b) * item];
+            let dx = super::scoped(gpu, || {
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                let values = self.encode_forward(gpu, &mut enc, xs, b);
+                let dx = self.encode_backward(gpu, &mut enc, &values, weights, b);
+                gpu.queue.submit([enc.finish()]);
+                dx
+            })
+            .await?;
+            out.extend(gpu.read(&dx, b * item).await?);
+        }
+        Ok(Tensor::new(&x.shape, out)?)
+    }
+
+    /// Checks `x` against the input shape and cuts its batch into slices (first item, count)
+    /// whose largest layer fits one storage binding and one dispatch.
+    fn slices(&self, gpu: &Gpu, x: &Tensor) -> Result<Vec<(usize, usize)>, Error> {
         if x.shape.len() != self.input_shape.len() + 1 || x.shape[1..] != self.input_shape[..] {
             return Err(crate::nn::Error::Shape(format!(
                 "the model takes [batch, {:?}], got {:?}",
@@ -293,8 +392,7 @@ impl GpuGraph {
             .into());
         }
         let n = x.batch();
-        let per = |s: &Vec<usize>| s.iter().product::<usize>().max(1);
-        let biggest = self.shapes.iter().map(per).max().unwrap_or(1);
+        let biggest = self.shapes.iter().map(|s| per(s)).max().unwrap_or(1);
         let longest = self
             .shapes
             .iter()
@@ -308,33 +406,108 @@ impl GpuGraph {
             )));
         }
         let slice = (limit / biggest).min(MAX_POSITIONS / longest).max(1);
-        let out_shape = self.shapes.last().expect("a graph has nodes").clone();
-        let k = per(&out_shape);
-        let mut out = Vec::with_capacity(n * k);
-        let item = per(&self.shapes[0]);
-        let mut first = 0;
-        while first < n {
-            let b = slice.min(n - first);
-            out.extend(
-                self.run(gpu, &x.data[first * item..(first + b) * item], b)
-                    .await?,
-            );
-            first += b;
+        Ok((0..n)
+            .step_by(slice)
+            .map(|first| (first, slice.min(n - first)))
+            .collect())
+    }
+
+    /// Records the backward pass from the output (seeded with `weights` per item) to the
+    /// input, given the forward pass's `values`; returns the input gradient's buffer.
+    fn encode_backward(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        values: &[wgpu::Buffer],
+        weights: &[f32],
+        b: usize,
+    ) -> wgpu::Buffer {
+        let seed: Vec<f32> = (0..b).flat_map(|_| weights.iter().copied()).collect();
+        let mut grads: Vec<Option<wgpu::Buffer>> = vec![None; values.len()];
+        grads[values.len() - 1] = Some(gpu.device.create_buffer_init(
+            &wgpu::util::BufferInitDescriptor {
+                label: Some("output gradient"),
+                contents: bytemuck::cast_slice(&seed),
+                usage: wgpu::BufferUsages::STORAGE,
+            },
+        ));
+        for (i, node) in self.nodes.iter().enumerate().rev() {
+            let v = i + 1;
+            // A value the output does not depend on has no gradient to pass on.
+            let Some(g) = grads[v].take() else { continue };
+            let u = node.inputs[0];
+            let (ch, len_in) = channels_and_length(&self.shapes[u]);
+            let n_in = b * per(&self.shapes[u]);
+            let mut params = [0u32; 16];
+            params[0] = n_in as u32;
+            params[1] = ch as u32;
+            params[2] = len_in as u32;
+            let (pipeline, z) = match &node.op {
+                Op::Alias => {
+                    grads[u] = Some(g);
+                    continue;
+                }
+                Op::Conv(conv) => {
+                    let g = if conv.activation() == Activation::Relu {
+                        let n_out = b * per(&self.shapes[v]);
+                        let masked = storage_buffer(gpu, n_out);
+                        let mut p = [0u32; 16];
+                        p[0] = n_out as u32;
+                        let pipe = &self.pipelines.unary_backward;
+                        dispatch(gpu, enc, pipe, &p, &g, &values[v], &masked, n_out);
+                        masked
+                    } else {
+                        g
+                    };
+                    let dx = storage_buffer(gpu, n_in);
+                    conv.encode_backward(gpu, enc, &g, &dx, b, len_in);
+                    grads[u] = Some(dx);
+                    continue;
+                }
+                Op::Unary {
+                    code,
+                    alpha,
+                    affine,
+                } => {
+                    params[6] = *code;
+                    params[10] = alpha.to_bits();
+                    let z = affine.as_ref().unwrap_or(&values[v]);
+                    (&self.pipelines.unary_backward, z)
+                }
+                Op::Pool {
+                    average,
+                    kernel,
+                    stride,
+                } => {
+                    params[3] = channels_and_length(&self.shapes[v]).1 as u32;
+                    params[4] = *kernel as u32;
+                    params[5] = *stride as u32;
+                    params[6] = *average as u32;
+                    (&self.pipelines.pool_backward, &values[u])
+                }
+                Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax => {
+                    unreachable!("GpuGraph::new rejects these for gradients")
+                }
+            };
+            let dx = storage_buffer(gpu, n_in);
+            dispatch(gpu, enc, pipeline, &params, &g, z, &dx, n_in);
+            grads[u] = Some(dx);
         }
-        let mut shape = vec![n];
-        shape.extend(out_shape);
-        Ok(Tensor::new(&shape, out)?)
+        // An output that does not depend on the input: zeros (wgpu zero-fills new buffers).
+        grads[0]
+            .take()
+            .unwrap_or_else(|| storage_buffer(gpu, b * per(&self.shapes[0])))
     }
 
-    async fn run(&self, gpu: &Gpu, x: &[f32], b: usize) -> Result<Vec<f32>, Error> {
-        let last = super::scoped(gpu, || self.submit(gpu, x, b)).await?;
-        let k = self.shapes.last().map_or(1, |s| s.iter().product());
-        gpu.read(&last, b * k).await
-    }
-
-    /// Uploads `x`, records every layer into one command buffer and submits it; returns the
-    /// buffer that will hold the output.
-    fn submit(&self, gpu: &Gpu, x: &[f32], b: usize) -> wgpu::Buffer {
+    /// Uploads `x` and records every layer into `enc`; returns the buffers that will hold
+    /// each value (the input first, the output last).
+    fn encode_forward(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        x: &[f32],
+        b: usize,
+    ) -> Vec<wgpu::Buffer> {
         let d = &gpu.device;
         let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(self.shapes.len());
         values.push(d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -342,17 +515,12 @@ impl GpuGraph {
             contents: bytemuck::cast_slice(x),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         }));
-        let mut enc = d.create_command_encoder(&Default::default());
         for (i, node) in self.nodes.iter().enumerate() {
             let v = i + 1;
             let out_shape = &self.shapes[v];
             let n_out = b * out_shape.iter().product::<usize>();
             let in_shape = &self.shapes[node.inputs[0]];
-            let (ch, len_in) = match in_shape[..] {
-                [c, l] => (c, l),
-                [c] => (c, 1),
-                _ => (1, in_shape.iter().product()),
-            };
+            let (ch, len_in) = channels_and_length(in_shape);
             let len_out = if out_shape.len() == 2 {
                 out_shape[1]
             } else {
@@ -370,7 +538,7 @@ impl GpuGraph {
             let mut params = [0u32; 16];
             let (pipeline, z, count) = match &node.op {
                 Op::Conv(conv) => {
-                    conv.encode(gpu, &mut enc, x0, &y, b, len_in);
+                    conv.encode(gpu, enc, x0, &y, b, len_in);
                     values.push(y);
                     continue;
                 }
@@ -420,7 +588,7 @@ impl GpuGraph {
                         p[8] = offset as u32;
                         dispatch(
                             gpu,
-                            &mut enc,
+                            enc,
                             &self.pipelines.copy,
                             &p,
                             &values[u],
@@ -439,11 +607,23 @@ impl GpuGraph {
             params[1] = ch as u32;
             params[2] = len_in as u32;
             params[3] = len_out as u32;
-            dispatch(gpu, &mut enc, pipeline, &params, x0, z, &y, count);
+            dispatch(gpu, enc, pipeline, &params, x0, z, &y, count);
             values.push(y);
         }
-        gpu.queue.submit([enc.finish()]);
-        values.pop().expect("input at least")
+        values
+    }
+}
+
+fn per(shape: &[usize]) -> usize {
+    shape.iter().product::<usize>().max(1)
+}
+
+/// A value's channels and length: `[c, l]`, `[c]` (length 1), else one channel.
+fn channels_and_length(shape: &[usize]) -> (usize, usize) {
+    match shape[..] {
+        [c, l] => (c, l),
+        [c] => (c, 1),
+        _ => (1, shape.iter().product()),
     }
 }
 

@@ -123,3 +123,71 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let b = i / (p.len_out * p.channels);
   y[(b * p.c_total + p.c_offset + c) * p.len_out + t] = x[(b * p.channels + c) * p.len_in + p.left + t];
 }
+
+// Backward of `unary`: x = the output's gradient, z = the forward output (or [scale; shift]
+// for op 5), y = the input's gradient. Derivatives are written in terms of the output, which
+// the forward pass kept.
+@compute @workgroup_size(256)
+fn unary_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let g = x[i];
+  var r = g;
+  switch p.op {
+    case 0u: { r = select(0.0, g, z[i] > 0.0); }
+    case 1u: { r = select(g * (z[i] + p.alpha), g, z[i] > 0.0); }
+    // softplus' = sigmoid(v) = 1 - exp(-softplus(v))
+    case 2u: { r = g * (1.0 - exp(-z[i])); }
+    case 3u: { r = g * z[i]; }
+    case 4u: { r = g * z[i] * (1.0 - z[i]); }
+    case 5u: {
+      let c = (i / p.len_in) % p.channels;
+      r = g * z[c];
+    }
+    default: {}
+  }
+  y[i] = r;
+}
+
+// Backward of `pool`, gathered per input position (no atomics): x = the output's gradient,
+// z = the forward input, y = the input's gradient. Max pooling routes each window's gradient
+// to its first maximum (NaN wins), as the CPU engine does.
+@compute @workgroup_size(256)
+fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let row = i / p.len_in;
+  let s = i % p.len_in;
+  // Windows t with t*stride <= s < t*stride + kernel and t < len_out.
+  var first = 0u;
+  if (s + 1u > p.kernel) {
+    first = (s + 1u - p.kernel + p.stride - 1u) / p.stride;
+  }
+  let last = min(s / p.stride, p.len_out - 1u);
+  var r = 0.0;
+  for (var t = first; t <= last && t < p.len_out; t++) {
+    let g = x[row * p.len_out + t];
+    if (p.op == 1u) {
+      r += g / f32(p.kernel);
+    } else {
+      let base = row * p.len_in + t * p.stride;
+      var arg = 0u;
+      var m = z[base];
+      for (var k = 1u; k < p.kernel; k++) {
+        let v = z[base + k];
+        if (v > m || v != v) {
+          m = v;
+          arg = k;
+        }
+      }
+      if (t * p.stride + arg == s) {
+        r += g;
+      }
+    }
+  }
+  y[i] = r;
+}

@@ -90,12 +90,61 @@ pub(crate) struct GpuHalf {
 impl GpuHalf {
     /// The model's output for `x` of `shape` `[batch, channels, length]`: the values and the
     /// output's rank.
-    pub(crate) async fn run(&self, x: Vec<f32>, shape: &[usize]) -> Result<(Vec<f32>, usize), Error> {
+    pub(crate) async fn run(
+        &self,
+        x: Vec<f32>,
+        shape: &[usize],
+    ) -> Result<(Vec<f32>, usize), Error> {
         let gpu_err = |e: crate::gpu::Error| Error::Run(format!("on the GPU: {e}"));
         let t = crate::nn::Tensor::new(shape, x).map_err(|e| gpu_err(e.into()))?;
         let y = self.graph.predict(&self.gpu, &t).await.map_err(gpu_err)?;
         Ok((y.data, y.shape.len()))
     }
+}
+
+/// Input gradients through the model's GPU half, for the gradient attributions. Blocks on
+/// the device, so native only (the browser's attribution loop is synchronous).
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+pub(crate) struct GpuGradients<'a>(&'a GpuHalf);
+
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+impl crate::attrib::Gradients for GpuGradients<'_> {
+    fn input_gradient(
+        &mut self,
+        x: &crate::nn::Tensor,
+        target: &crate::attrib::Target,
+    ) -> Result<crate::nn::Tensor, crate::Error> {
+        let weights = target.weights(self.0.graph.output_len())?;
+        let dx = crate::gpu::block_on(self.0.graph.input_gradient(&self.0.gpu, x, &weights))
+            .map_err(|e| Error::Run(format!("on the GPU: {e}")))?;
+        Ok(dx)
+    }
+}
+
+/// The GPU half's gradients, or why the CPU engine computes them.
+pub(crate) fn gpu_gradients(
+    half: Option<&GpuHalf>,
+) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
+    let Some(half) = half else {
+        return Err("the model runs on the CPU".into());
+    };
+    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+    {
+        match half.graph.gradient_unsupported() {
+            Some(why) => Err(why.to_string()),
+            None => Ok(Box::new(GpuGradients(half))),
+        }
+    }
+    #[cfg(all(feature = "gpu", target_arch = "wasm32"))]
+    {
+        let _ = half;
+        Err(
+            "in the browser gradients run on the CPU (the attribution loop cannot await WebGPU)"
+                .into(),
+        )
+    }
+    #[cfg(not(feature = "gpu"))]
+    match *half {}
 }
 
 /// Without the GPU feature a model never has a GPU half.

@@ -49,21 +49,25 @@ pub struct AttributeArgs {
     /// observed bases for grad/ig/ixg), or a heatmap for ISM.
     #[arg(long)]
     svg: Option<PathBuf>,
-    /// Backend for ISM's predictions (gradient methods and fast ISM use the CPU engine).
+    /// Backend for ISM's predictions and the gradient methods (fast ISM uses the CPU engine).
     #[command(flatten)]
     backend: crate::BackendArg,
 }
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
-    let method_uses_model = a.method == "ism";
+    // Fast ISM runs on the CPU engine; the other methods use the selected backend.
+    let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
     let model = crate::load_model(
         &a.model,
         &Default::default(),
-        method_uses_model.then_some(a.backend.backend),
+        on_backend.then_some(a.backend.backend),
     )?;
     let symbols = model.metadata().alphabet.symbols().to_vec();
     let mut explainer = Explainer::new(model, &bytes);
+    if on_backend && a.method != "ism" {
+        eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
+    }
     let target = explainer.target(&a.target)?;
     let baseline = match a.baseline.as_str() {
         "zeros" => Baseline::Zeros,
