@@ -153,7 +153,6 @@ fn conv1d_matches_the_cpu_engine() {
 #[test]
 fn every_preset_matches_the_cpu_engine_and_tract() {
     use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
-    use seqlens::nn::Layer;
     let Some(g) = device() else { return };
     let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
     for (name, len) in [
@@ -164,23 +163,7 @@ fn every_preset_matches_the_cpu_engine_and_tract() {
     ] {
         let arch = seqlens::train::preset(name, 0.15, Some(3)).unwrap();
         let mut graph = arch.build(4, len, 5, 3).unwrap();
-        // Non-trivial batch-norm statistics, so folding them into the convolutions matters.
-        let mut rng = seqlens::nn::rng(4);
-        for node in &mut graph.nodes {
-            if let Layer::BatchNorm1d(bn) = &mut node.layer {
-                use rand::RngExt;
-                bn.running_mean
-                    .iter_mut()
-                    .for_each(|m| *m = rng.random_range(-0.5..0.5));
-                bn.running_var
-                    .iter_mut()
-                    .for_each(|v| *v = rng.random_range(0.5..2.0));
-                bn.gamma
-                    .value
-                    .iter_mut()
-                    .for_each(|v| *v = rng.random_range(0.5..1.5));
-            }
-        }
+        perturb_batch_norm(&mut graph, 4);
         let records = common::random_records(6, len, 21);
         let mut data = Vec::new();
         for r in &records {

@@ -58,6 +58,23 @@ fn x_col(k: u32, n: u32) -> f32 {
   return x[(b * p.in_channels + c) * p.len_in + u32(pos)];
 }
 
+// acc += this invocation's 4 x 4 block of a_tile^T * b_tile (both staged by the caller).
+fn multiply_tiles(lid: vec3<u32>, acc: ptr<function, array<f32, 16>>) {
+  for (var kk = 0u; kk < TK; kk++) {
+    var a: array<f32, 4>;
+    var bv: array<f32, 4>;
+    for (var i = 0u; i < 4u; i++) {
+      a[i] = a_tile[kk * TM + lid.y * 4u + i];
+      bv[i] = b_tile[kk * TN + lid.x * 4u + i];
+    }
+    for (var i = 0u; i < 4u; i++) {
+      for (var j = 0u; j < 4u; j++) {
+        (*acc)[i * 4u + j] = fma(a[i], bv[j], (*acc)[i * 4u + j]);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let m0 = wg.y * TM;
@@ -84,19 +101,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       b_tile[kb * TN + nn] = x_col(k0 + kb, n0 + nn);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var a: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = a_tile[kk * TM + lid.y * 4u + i];
-        bv[i] = b_tile[kk * TN + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(a[i], bv[j], acc[i * 4u + j]);
-        }
-      }
-    }
+    multiply_tiles(lid, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
@@ -175,19 +180,7 @@ fn backward_data(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
       b_tile[kb * TN + nn] = dy_col(k0 + kb, n0 + nn);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var a: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = a_tile[kk * TM + lid.y * 4u + i];
-        bv[i] = b_tile[kk * TN + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(a[i], bv[j], acc[i * 4u + j]);
-        }
-      }
-    }
+    multiply_tiles(lid, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {

@@ -4,21 +4,15 @@
 // compared with onnxruntime's (golden) and with the native CLI's output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
-import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt } from './golden.mjs';
+import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt, launchChromium } from './golden.mjs';
 import { readFileSync } from 'node:fs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let browser, server, url, page;
 
 before(async () => {
   ({ server, url } = await serve());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${url}/tests/js/page.html`);

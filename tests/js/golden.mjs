@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,4 +79,17 @@ export async function assertVariantsMatchHandBuilt(effects, model, tol) {
       assert.ok(Math.abs(e.scores[0][j] - (p.values[k + j] - p.values[j])) <= tol, `row ${row} diff ${j}`);
     }
   }
+}
+
+/**
+ * Debian's headless Chromium (no browser download) for the browser tests. `webgpu` adds
+ * `--enable-unsafe-webgpu`, which gives Chromium's software adapter (SwiftShader); without it
+ * there is no WebGPU adapter, which is how the CPU fallback is tested.
+ */
+export function launchChromium({ webgpu = false } = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+  });
 }

@@ -7,21 +7,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
-import { ROOT, readTsv, assertMatches } from './golden.mjs';
+import { ROOT, readTsv, assertMatches, launchChromium } from './golden.mjs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PRESETS = ['deepbind', 'basset', 'deepsea', 'bpnet'];
 let browser, server, url, page;
 
 before(async () => {
   ({ server, url } = await serve());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
-  });
+  browser = await launchChromium({ webgpu: true });
   page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   page.on('console', (m) => m.type() === 'error' && console.error('page console:', m.text()));

@@ -6,12 +6,9 @@
 // without WebGPU shows the CPU fallback and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/serve.mjs';
-import { ROOT, readTsv } from './golden.mjs';
+import { ROOT, readTsv, launchChromium } from './golden.mjs';
 
-const ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
 let browser, context, server, url, page;
 const requests = [];
 
@@ -28,8 +25,7 @@ async function openPage(b, onRequest) {
 before(async () => {
   ({ server, url } = await serve());
   // WebGPU on: Chromium's software adapter (SwiftShader).
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [...ARGS, '--enable-unsafe-webgpu'] });
+  browser = await launchChromium({ webgpu: true });
   // Every request the page, its worker or its service worker makes, from the first.
   ({ ctx: context, p: page } = await openPage(browser, (r) => requests.push({ url: r.url(), at: performance.now() })));
 });
@@ -184,7 +180,7 @@ test('no request leaves the page origin', async () => {
 });
 
 test('without WebGPU the page shows the CPU fallback and why', async () => {
-  const plain = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+  const plain = await launchChromium();
   try {
     const { p } = await openPage(plain);
     assert.match(await p.textContent('#model-info'), /backend: CPU .*WebGPU not used: .*WebGPU is not available here/);
