@@ -178,7 +178,7 @@ export class Model {
   private constructor();
   static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides, options?: LoadOptions): Promise<Model>;
   info(): ModelInfo & { gradients: boolean; gradientsUnavailable?: string; backend: BackendReport };
-  /** Where predictions run (attribution and variant scoring use the CPU). */
+  /** Where predictions, ISM and variant scoring run (gradients and fast ISM use the CPU). */
   readonly backend: BackendReport;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],

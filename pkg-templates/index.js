@@ -138,7 +138,7 @@ export class Model {
    * [channels, length], perBase: Float32Array, targetValue}].
    */
   async attribute(input, options, { onProgress } = {}) {
-    return call(() => this.#inner.attribute(input, options, onProgress));
+    return callAsync(() => this.#inner.attribute(input, options, onProgress));
   }
 
   /**
@@ -147,7 +147,7 @@ export class Model {
    * Resolves to {labels, scores, variants: [...]}, one entry per allele with its status.
    */
   async scoreVariants(vcf, genome, options, { onProgress } = {}) {
-    return call(() => this.#inner.scoreVariants(vcf, genome, options, onProgress));
+    return callAsync(() => this.#inner.scoreVariants(vcf, genome, options, onProgress));
   }
 
   /** Releases the model's WebAssembly memory. */

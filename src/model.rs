@@ -364,7 +364,7 @@ impl Model {
     pub fn with_backend(mut self, bytes: &[u8], choice: Backend) -> Result<Model, Error> {
         backend::complete(async {
             self.select_backend(bytes, choice).await?;
-            Ok(())
+            Ok::<_, Error>(())
         })?;
         Ok(self)
     }
@@ -421,8 +421,7 @@ impl Model {
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Predictions, Error> {
-        let gpu = !cfg!(target_arch = "wasm32");
-        backend::complete(self.predict_windows_on(windows, opts, progress, gpu))
+        backend::complete(self.predict_windows_on(windows, opts, progress, backend::SYNC_GPU))
     }
 
     /// [`Model::predict_windows`] on the selected backend, awaiting the GPU's readbacks.
@@ -435,7 +434,8 @@ impl Model {
         self.predict_windows_on(windows, opts, progress, true).await
     }
 
-    async fn predict_windows_on(
+    /// The prediction loop; `gpu` allows the GPU half (see [`backend::SYNC_GPU`]).
+    pub(crate) async fn predict_windows_on(
         &self,
         windows: Vec<Window>,
         opts: &PredictOptions,

@@ -229,6 +229,30 @@ pub fn score_variants<R: BufRead + Seek>(
     opts: &VariantOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Vec<AlleleEffect>, crate::Error> {
+    let gpu = crate::model::backend::SYNC_GPU;
+    crate::model::backend::complete(score_on(model, variants, genome, opts, progress, gpu))
+}
+
+/// [`score_variants`] on the model's selected backend, awaiting GPU readbacks (the
+/// browser's path).
+pub async fn score_variants_async<R: BufRead + Seek>(
+    model: &Model,
+    variants: &[Variant],
+    genome: &mut IndexedFasta<R>,
+    opts: &VariantOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<AlleleEffect>, crate::Error> {
+    score_on(model, variants, genome, opts, progress, true).await
+}
+
+async fn score_on<R: BufRead + Seek>(
+    model: &Model,
+    variants: &[Variant],
+    genome: &mut IndexedFasta<R>,
+    opts: &VariantOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+    gpu: bool,
+) -> Result<Vec<AlleleEffect>, crate::Error> {
     let length = model.metadata().length.ok_or_else(|| {
         crate::Error::Invalid(
             "variant scoring needs a fixed input length: the model does not declare one (set \
@@ -270,9 +294,10 @@ pub fn score_variants<R: BufRead + Seek>(
             statuses.push(s);
         }
         let done = rows.len();
-        let preds = model.predict_windows(windows, &opts.predict, &mut |d, _| {
-            progress(done + d / 2, total)
-        })?;
+        let mut report = |d: usize, _| progress(done + d / 2, total);
+        let preds = model
+            .predict_windows_on(windows, &opts.predict, &mut report, gpu)
+            .await?;
         let mut next = 0;
         for ((&(v, alt), status), seqs) in chunk.iter().zip(statuses).zip(sequences) {
             let (ref_pred, alt_pred, scores) = if status == Status::Ok {

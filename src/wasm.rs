@@ -157,9 +157,9 @@ impl Model {
     /// Attribution maps for each sequence of `input` (as for `predict`). Options: `method`
     /// (grad, ixg, ig, ism, fast-ism; default ixg), `target` (label names, summed; default the
     /// first label), `steps` (ig, default 50), `baseline` (zeros, uniform, shuffle),
-    /// `shuffles` (default 10), `seed`. Returns `[{id, chrom, start, sequence, channels,
+    /// `shuffles` (default 10), `seed`. Resolves to `[{id, chrom, start, sequence, channels,
     /// length, map, perBase, targetValue}]` with `map` a `Float32Array [channels, length]`.
-    pub fn attribute(
+    pub async fn attribute(
         &mut self,
         input: JsValue,
         options: JsValue,
@@ -199,9 +199,10 @@ impl Model {
             // Progress counts windows, with ISM's batches as fractions of one.
             let r = self
                 .inner
-                .explain(w, &target, &method, &mut |d, t| {
+                .explain_async(w, &target, &method, &mut |d, t| {
                     report(i * 1000 + d * 1000 / t.max(1), total * 1000)
                 })
+                .await
                 .map_err(|e| JsError::new(&format!("sequence '{}': {e}", w.id)))?;
             let obj = Object::new();
             let set = |k: &str, v: &JsValue| {
@@ -228,10 +229,10 @@ impl Model {
     /// genome read by slices: `genome` is `{fai, size, read(offset, length) -> Uint8Array,
     /// name?}` (the worker helper builds one from a `File`). Options: `scores` (diff,
     /// abs_diff, log_odds, log2_fc), `pseudocount`, `predict` ({rcAverage, batchSize}).
-    /// Returns `{labels, scores, variants: [{chrom, pos, id, ref, alt, line, status, detail,
+    /// Resolves to `{labels, scores, variants: [{chrom, pos, id, ref, alt, line, status, detail,
     /// ref_pred, alt_pred, scores}]}`.
     #[wasm_bindgen(js_name = scoreVariants)]
-    pub fn score_variants(
+    pub async fn score_variants(
         &self,
         vcf: JsValue,
         genome: JsValue,
@@ -243,13 +244,14 @@ impl Model {
         let variants = io::read_vcf(&bytes_of(&vcf, "vcf")?[..], vcf_name).map_err(err)?;
         let mut reference = genome_of(&genome)?;
         let model = self.inner.model();
-        let rows = variants::score_variants(
+        let rows = variants::score_variants_async(
             model,
             &variants,
             &mut reference,
             &opts,
             &mut progress_fn(&progress),
         )
+        .await
         .map_err(err)?;
         let json = variants::to_json(&rows, &model.metadata().labels, &opts.scores);
         js_sys::JSON::parse(&json).map_err(|_| JsError::new("variant scores"))

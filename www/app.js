@@ -52,7 +52,7 @@ $('cancel').addEventListener('click', () => running?.abort());
 
 /** Which backend runs the model's predictions, and why (shown with the model info). */
 function backendLine(b) {
-  if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}); attribution and variant scoring run on the CPU.`;
+  if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}) for predictions, ISM and variant scoring; gradient methods and fast ISM run on the CPU.`;
   return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${b.reason}.`;
 }
 

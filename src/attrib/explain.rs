@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Baseline, Gradients, Ism, Target, fast_ism, ism, saliency};
+use super::{Baseline, Gradients, Ism, Target, fast_ism, saliency};
 use crate::encode::{Layout, UnknownPolicy, Window};
 use crate::model::{Model, PredictOptions};
 use crate::nn::{Graph, Tensor};
@@ -158,6 +158,31 @@ impl Explainer {
         method: &Method,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Attribution, crate::Error> {
+        let gpu = crate::model::backend::SYNC_GPU;
+        crate::model::backend::complete(self.explain_on(window, target, method, progress, gpu))
+    }
+
+    /// [`Explainer::explain`] with ISM's predictions on the selected backend, awaiting GPU
+    /// readbacks (the browser's path; there gradients run on the CPU engine).
+    pub async fn explain_async(
+        &mut self,
+        window: &Window,
+        target: &Target,
+        method: &Method,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Attribution, crate::Error> {
+        self.explain_on(window, target, method, progress, true)
+            .await
+    }
+
+    async fn explain_on(
+        &mut self,
+        window: &Window,
+        target: &Target,
+        method: &Method,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+        gpu: bool,
+    ) -> Result<Attribution, crate::Error> {
         let meta = self.model.metadata();
         let symbols = meta.alphabet.symbols().to_vec();
         let encoder = self.model.encoder(self.unknown);
@@ -193,7 +218,8 @@ impl Explainer {
                     unknown: self.unknown,
                     ..Default::default()
                 };
-                from_ism(ism(&self.model, window, &opts, progress)?, target)?
+                let r = super::ism::ism_on(&self.model, window, &opts, progress, gpu).await?;
+                from_ism(r, target)?
             }
             (Method::FastIsm, Some(g)) => {
                 from_ism(fast_ism(g, &x, &window.seq, &symbols, progress)?, target)?

@@ -61,6 +61,27 @@ pub fn ism(
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Ism, crate::Error> {
+    let gpu = crate::model::backend::SYNC_GPU;
+    crate::model::backend::complete(ism_on(model, window, opts, progress, gpu))
+}
+
+/// [`ism`] on the model's selected backend, awaiting GPU readbacks (the browser's path).
+pub async fn ism_async(
+    model: &Model,
+    window: &Window,
+    opts: &PredictOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Ism, crate::Error> {
+    ism_on(model, window, opts, progress, true).await
+}
+
+pub(crate) async fn ism_on(
+    model: &Model,
+    window: &Window,
+    opts: &PredictOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+    gpu: bool,
+) -> Result<Ism, crate::Error> {
     let symbols = model.metadata().alphabet.symbols();
     let c = symbols.len();
     let l = window.seq.len();
@@ -73,7 +94,9 @@ pub fn ism(
         m.id = format!("{}:{t}{}", window.id, symbols[ci] as char);
         mutants.push(m);
     }
-    let p = model.predict_windows(mutants, opts, progress)?;
+    let p = model
+        .predict_windows_on(mutants, opts, progress, gpu)
+        .await?;
     let k = p.shape[1];
     let reference = p.row(0).to_vec();
     let mut delta = vec![0.0; l * c * k];

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use explain::{Attribution, Explainer, Method};
 pub use fast_ism::fast_ism;
-pub use ism::{Ism, ism};
+pub use ism::{Ism, ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
 pub use shuffle::dinucleotide_shuffle;
 

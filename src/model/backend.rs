@@ -240,10 +240,14 @@ async fn gpu_half(
     fallback("seqlens was built without the gpu feature".into(), None)
 }
 
+/// Whether synchronous callers may use the GPU half: natively yes (they block on it), in
+/// the browser no (a readback cannot be waited for), so there they run on the CPU.
+pub(crate) const SYNC_GPU: bool = !cfg!(target_arch = "wasm32");
+
 /// Runs `f` to completion on this thread. Natively with the GPU feature this blocks on the
 /// device; elsewhere `f` must finish without waiting (the CPU path never waits), and a
 /// future that would wait is an error rather than a hang.
-pub(crate) fn complete<T>(f: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+pub(crate) fn complete<T, E: From<Error>>(f: impl Future<Output = Result<T, E>>) -> Result<T, E> {
     #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
     {
         crate::gpu::block_on(f)
@@ -256,7 +260,8 @@ pub(crate) fn complete<T>(f: impl Future<Output = Result<T, Error>>) -> Result<T
             Poll::Ready(r) => r,
             Poll::Pending => Err(Error::Run(
                 "GPU work cannot finish synchronously here; use the async API".into(),
-            )),
+            )
+            .into()),
         }
     }
 }

@@ -121,3 +121,39 @@ test('forcing WebGPU on a model outside the GPU op set rejects with the reason',
   }, Array.from(readFileSync(`${ROOT}/examples/models/jaspar_scanner.onnx`)));
   assert.match(msg, /^Error: cannot run on the GPU: the model's graph is not in the GPU engine's op set/);
 });
+
+test('ISM and variant scoring run on WebGPU and equal the CPU backend', async () => {
+  const got = await page.evaluate(async () => {
+    const { Model } = await import('/pkg/index.js');
+    const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const bytes = await get('/examples/models/demo.onnx');
+    const seq = (await (await fetch('/examples/data/sample.fa')).text()).split('\n')[1];
+    // The reference genome as an in-memory source read by slices.
+    const fasta = await get('/examples/data/genome.fa');
+    const genome = { fai: await (await fetch('/examples/data/genome.fa.fai')).text(), size: fasta.length,
+      read: (offset, length) => fasta.subarray(offset, offset + length) };
+    const vcf = await get('/examples/data/variants.vcf');
+    const out = {};
+    for (const backend of ['webgpu', 'cpu']) {
+      const model = await Model.load(bytes, null, { backend });
+      let events = 0;
+      const [a] = await model.attribute([{ id: 's', seq }], { method: 'ism', target: ['SPI1'] },
+        { onProgress: () => { events += 1; } });
+      const fx = await model.scoreVariants(vcf, genome, { scores: ['diff'] });
+      out[backend] = { backend: model.backend.backend, events, map: Array.from(a.map),
+        diffs: fx.variants.map((v) => v.scores[0] ?? []), statuses: fx.variants.map((v) => v.status) };
+      model.free();
+    }
+    return out;
+  });
+  assert.equal(got.webgpu.backend, 'webgpu');
+  assert.ok(got.webgpu.events >= 2, 'ISM reports progress on WebGPU');
+  const close = (a, b, what) => {
+    assert.equal(a.length, b.length, what);
+    const scale = Math.max(1e-3, ...b.map(Math.abs));
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-4 * scale, `${what} ${i}: ${v} vs ${b[i]}`));
+  };
+  close(got.webgpu.map, got.cpu.map, 'ISM map');
+  assert.deepEqual(got.webgpu.statuses, got.cpu.statuses);
+  close(got.webgpu.diffs.flat(), got.cpu.diffs.flat(), 'variant diff');
+});
