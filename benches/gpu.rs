@@ -1,7 +1,8 @@
 //! GPU throughput against the CPU in the same run (native wgpu; `cargo bench --bench gpu`).
 //!
 //! 1. Conv1d GFLOP/s for each DeepSEA layer shape (1 kb input, batch 64): the GPU kernel's
-//!    device time (repeated dispatches in one submission, no transfers) vs the CPU engine's
+//!    device time (repeated dispatches in one submission, no transfers; timestamp queries
+//!    where the device has them, else the wall clock) vs the CPU engine's
 //!    `Conv1d::forward` (im2col + gemm, all cores).
 //! 2. Whole-model sequences per second for DeepSEA: the GPU graph (upload, every layer,
 //!    readback) vs the CPU engine vs tract (the default CPU backend).
@@ -57,7 +58,9 @@ fn main() {
     let min = Duration::from_secs(3);
 
     println!("\n# conv1d, DeepSEA layer shapes, batch {batch}");
-    println!("layer\tin\tout\tkernel\tlen_in\tgpu_ms\tgpu_gflops\tcpu_ms\tcpu_gflops\tgpu/cpu");
+    println!(
+        "layer\tin\tout\tkernel\tlen_in\tgpu_ms\tgpu_gflops\tcpu_ms\tcpu_gflops\tgpu/cpu\tgpu_clock"
+    );
     for (name, ci, co, len) in [
         ("conv1", 4, 320, 1000),
         ("conv2", 320, 480, 248),
@@ -69,11 +72,11 @@ fn main() {
         let flops = 2.0 * (batch * co * lout * ci * 8) as f64;
         let layer = gpu::block_on(GpuConv1d::new(&g, &conv, Activation::Relu)).unwrap();
         // Enough repeats for ~0.5 s of device time, from one probe dispatch.
-        let probe = gpu::block_on(layer.time_dispatch(&g, batch, len, 1)).unwrap();
+        let (probe, _) = gpu::block_on(layer.time_dispatch(&g, batch, len, 1)).unwrap();
         let repeats = (0.5 / probe.as_secs_f64().max(1e-6)).clamp(3.0, 1000.0) as usize;
-        let gpu_s = gpu::block_on(layer.time_dispatch(&g, batch, len, repeats))
-            .unwrap()
-            .as_secs_f64();
+        let (gpu_time, clock) =
+            gpu::block_on(layer.time_dispatch(&g, batch, len, repeats)).unwrap();
+        let gpu_s = gpu_time.as_secs_f64();
         let x = Tensor::new(
             &[batch, ci, len],
             (0..batch * ci * len)
@@ -85,7 +88,7 @@ fn main() {
             std::hint::black_box(conv.forward(&x).unwrap());
         });
         println!(
-            "{name}\t{ci}\t{co}\t8\t{len}\t{:.3}\t{:.1}\t{:.3}\t{:.1}\t{:.2}",
+            "{name}\t{ci}\t{co}\t8\t{len}\t{:.3}\t{:.1}\t{:.3}\t{:.1}\t{:.2}\t{clock:?}",
             gpu_s * 1e3,
             flops / gpu_s / 1e9,
             cpu_s * 1e3,

@@ -609,3 +609,22 @@ fn explainer_gradients_on_the_gpu_match_the_cpu() {
         assert_close(&got.map, &want.map, &format!("{method:?}"));
     }
 }
+
+/// The benchmark's kernel timer: a positive device time, on timestamp queries exactly when
+/// the device offers them.
+#[test]
+fn kernel_timing_uses_timestamps_where_available() {
+    let Some(g) = device() else { return };
+    let mut rng = seqlens::nn::rng(2);
+    let conv = Conv1d::new(4, 32, 8, 1, 1, Padding::Valid, true, &mut rng);
+    let layer = gpu::block_on(GpuConv1d::new(&g, &conv, Activation::Relu)).unwrap();
+    let (t, clock) = gpu::block_on(layer.time_dispatch(&g, 2, 100, 3)).unwrap();
+    assert!(t > std::time::Duration::ZERO, "{t:?}");
+    let want = if g.capabilities().timestamps {
+        gpu::Clock::Timestamps
+    } else {
+        gpu::Clock::Wall
+    };
+    assert_eq!(clock, want);
+    eprintln!("one dispatch: {t:?} by {clock:?}");
+}

@@ -61,6 +61,15 @@ struct Part {
     bias: wgpu::Buffer,
 }
 
+/// Which clock timed a benchmark dispatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Timestamp queries on the device.
+    Timestamps,
+    /// The host's clock from submit to completion.
+    Wall,
+}
+
 /// The layer's geometry: all the kernel needs once the weights are on the GPU.
 #[derive(Clone, Copy, Debug)]
 struct Shape {
@@ -208,9 +217,10 @@ impl GpuConv1d {
     }
 
     /// Device time of one dispatch over `batch` resident inputs of length `len`: `repeats`
-    /// dispatches recorded into one submission, timed from submit to completion (so upload
-    /// and readback are excluded). For benchmarks (benches/gpu.rs); native only, where the
-    /// clock is `std::time`.
+    /// dispatches recorded into one submission, timed by timestamp queries around them where
+    /// the device has them ([`Clock::Timestamps`]), else by the wall clock from submit to
+    /// completion; upload and readback are excluded either way. For benchmarks
+    /// (benches/gpu.rs); native only, where the wall clock is `std::time`.
     #[cfg(not(target_arch = "wasm32"))]
     pub async fn time_dispatch(
         &self,
@@ -218,13 +228,47 @@ impl GpuConv1d {
         batch: usize,
         len: usize,
         repeats: usize,
-    ) -> Result<std::time::Duration, Error> {
+    ) -> Result<(std::time::Duration, Clock), Error> {
+        let repeats = repeats.max(1);
         let input = super::storage_buffer(gpu, batch * self.conv.in_channels * len);
         let output = super::storage_buffer(gpu, batch * self.conv.out_channels * self.out_len(len));
+        let d = &gpu.device;
+        let stamps = gpu.capabilities().timestamps.then(|| {
+            let set = d.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("conv1d timing"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            let resolved = d.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("conv1d timestamps"),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            (set, resolved)
+        });
+        // An empty pass that writes timestamp `index` at its start (0) or end (1).
+        let stamp = |enc: &mut wgpu::CommandEncoder, index: u32| {
+            if let Some((set, _)) = &stamps {
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("timestamp"),
+                    timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: (index == 0).then_some(0),
+                        end_of_pass_write_index: (index == 1).then_some(1),
+                    }),
+                });
+            }
+        };
         let record = |n: usize| {
-            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            let mut enc = d.create_command_encoder(&Default::default());
+            stamp(&mut enc, 0);
             for _ in 0..n {
                 self.encode(gpu, &mut enc, &input, &output, batch, len);
+            }
+            stamp(&mut enc, 1);
+            if let Some((set, resolved)) = &stamps {
+                enc.resolve_query_set(set, 0..2, resolved, 0);
             }
             enc.finish()
         };
@@ -232,11 +276,24 @@ impl GpuConv1d {
         let warm = record(1);
         super::scoped(gpu, || gpu.queue.submit([warm])).await?;
         gpu.read(&output, 1).await?;
-        let commands = record(repeats.max(1));
+        let commands = record(repeats);
         let start = std::time::Instant::now();
         super::scoped(gpu, || gpu.queue.submit([commands])).await?;
         gpu.read(&output, 1).await?;
-        Ok(start.elapsed() / repeats.max(1) as u32)
+        let wall = start.elapsed() / repeats as u32;
+        let Some((_, resolved)) = &stamps else {
+            return Ok((wall, Clock::Wall));
+        };
+        let words = gpu.read(resolved, 4).await?;
+        let tick = |i: usize| {
+            u64::from(words[2 * i].to_bits()) | (u64::from(words[2 * i + 1].to_bits()) << 32)
+        };
+        let ns =
+            tick(1).saturating_sub(tick(0)) as f64 * f64::from(gpu.queue.get_timestamp_period());
+        Ok((
+            std::time::Duration::from_secs_f64(ns / 1e9 / repeats as f64),
+            Clock::Timestamps,
+        ))
     }
 
     /// Output length for input length `l` (the caller has checked that the kernel fits).

@@ -11,7 +11,7 @@ mod graph;
 
 use serde::Serialize;
 
-pub use conv1d::{Activation, GpuConv1d};
+pub use conv1d::{Activation, Clock, GpuConv1d};
 pub use graph::GpuGraph;
 
 /// Errors from the GPU backend.
@@ -42,6 +42,8 @@ pub struct Capabilities {
     /// A CPU implementation of the API (lavapipe, SwiftShader): correct, but slower than
     /// the CPU engine.
     pub software: bool,
+    /// Timestamp queries: kernel times on the device's clock.
+    pub timestamps: bool,
 }
 
 impl Capabilities {
@@ -86,10 +88,13 @@ impl Gpu {
         let info = adapter.get_info();
         let features = adapter.features();
         let limits = wgpu::Limits::default();
+        // Timestamp queries time kernels on the device clock (benchmarks) where offered.
+        let wanted = features & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("seqlens"),
                 required_limits: limits.clone(),
+                required_features: wanted,
                 ..Default::default()
             })
             .await
@@ -111,6 +116,7 @@ impl Gpu {
             shader_f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
             software: info.device_type == wgpu::DeviceType::Cpu,
+            timestamps: wanted.contains(wgpu::Features::TIMESTAMP_QUERY),
         };
         Ok(Gpu {
             device,
