@@ -47,10 +47,27 @@ pub struct GpuConv1d {
     /// unless the layer is larger than WebGPU's 128 MiB binding limit, like DeepSEA's first
     /// dense layer).
     parts: Vec<Part>,
-    pipeline: wgpu::ComputePipeline,
-    /// The input-gradient kernel, compiled on first use (inference never needs it).
-    backward: std::sync::OnceLock<wgpu::ComputePipeline>,
-    module: wgpu::ShaderModule,
+    kernels: Kernels,
+}
+
+/// The compiled conv1d.wgsl entry points. Parameters travel in a uniform, so every layer of
+/// a graph shares one set (compiling per layer cost seconds on software adapters).
+#[derive(Clone)]
+pub(crate) struct Kernels {
+    forward: wgpu::ComputePipeline,
+    backward_data: wgpu::ComputePipeline,
+}
+
+impl Kernels {
+    pub(crate) fn new(gpu: &Gpu) -> Kernels {
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
+        Kernels {
+            forward: compile(gpu, &module, "main"),
+            backward_data: compile(gpu, &module, "backward_data"),
+        }
+    }
 }
 
 /// Output channels `offset..offset + count` of a layer, with their weights and biases.
@@ -84,16 +101,21 @@ struct Shape {
 }
 
 impl GpuConv1d {
-    /// Uploads the layer's weights and compiles the kernel.
+    /// Uploads the layer's weights and compiles the kernels.
     pub async fn new(gpu: &Gpu, conv: &Conv1d, activation: Activation) -> Result<GpuConv1d, Error> {
-        super::scoped(gpu, || Self::upload(gpu, conv, activation)).await?
+        super::scoped(gpu, || {
+            Self::upload(gpu, conv, activation, &Kernels::new(gpu))
+        })
+        .await?
     }
 
-    /// [`GpuConv1d::new`] without its error scope, for callers that hold one.
+    /// Uploads the layer's weights to run with `kernels`, without an error scope (for
+    /// callers that hold one).
     pub(crate) fn upload(
         gpu: &Gpu,
         conv: &Conv1d,
         activation: Activation,
+        kernels: &Kernels,
     ) -> Result<GpuConv1d, Error> {
         let d = &gpu.device;
         let storage = |label: &str, data: &[f32]| {
@@ -131,8 +153,6 @@ impl GpuConv1d {
                 }
             })
             .collect();
-        let module = d.create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
-        let pipeline = compile(gpu, &module, "main");
         Ok(GpuConv1d {
             conv: Shape {
                 in_channels: conv.in_channels,
@@ -146,9 +166,7 @@ impl GpuConv1d {
             },
             activation,
             parts,
-            pipeline,
-            backward: std::sync::OnceLock::new(),
-            module,
+            kernels: kernels.clone(),
         })
     }
 
@@ -324,7 +342,7 @@ impl GpuConv1d {
             record(
                 gpu,
                 enc,
-                &self.pipeline,
+                &self.kernels.forward,
                 &params,
                 &[1, 2, 3, 4],
                 &buffers,
@@ -345,9 +363,7 @@ impl GpuConv1d {
         batch: usize,
         len_in: usize,
     ) {
-        let pipeline = self
-            .backward
-            .get_or_init(|| compile(gpu, &self.module, "backward_data"));
+        let pipeline = &self.kernels.backward_data;
         for (i, part) in self.parts.iter().enumerate() {
             let params = self.params(part, batch, len_in, i > 0);
             let groups = [

@@ -87,6 +87,7 @@ impl GpuGraph {
         // A convolution waiting for a following batch norm or ReLU to fuse: (its GPU input,
         // the layer, its activation); `pending_value` is the nn value it now stands for.
         let mut pending: Option<(usize, Conv1d, Activation)> = None;
+        let kernels = super::conv1d::Kernels::new(gpu);
         let flush = |pending: &mut Option<(usize, Conv1d, Activation)>,
                      nodes: &mut Vec<Node>,
                      shapes: &mut Vec<Vec<usize>>,
@@ -94,7 +95,7 @@ impl GpuGraph {
          -> Result<usize, Error> {
             let (input, conv, act) = pending.take().expect("a pending convolution");
             nodes.push(Node {
-                op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act)?)),
+                op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act, &kernels)?)),
                 inputs: vec![input],
             });
             shapes.push(shape.to_vec());
