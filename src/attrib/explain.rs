@@ -105,6 +105,18 @@ impl Explainer {
         &self.model
     }
 
+    /// [`Explainer::select_backend`], blocking until the device is ready (native only).
+    pub fn with_backend(
+        mut self,
+        choice: crate::model::Backend,
+    ) -> Result<Explainer, crate::model::Error> {
+        crate::model::backend::complete(async {
+            self.select_backend(choice).await?;
+            Ok::<_, crate::model::Error>(())
+        })?;
+        Ok(self)
+    }
+
     /// Selects the backend that runs the model's predictions (and so ISM and variant
     /// scoring), reusing the engine import. Gradient methods and fast ISM run on the CPU
     /// engine whichever backend is chosen.

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
 use seqlens::io;
-use seqlens::model::PredictOptions;
+use seqlens::model::{Model, PredictOptions};
 use seqlens::output::{Format, write_atomic};
 use seqlens::plot::{self, PlotOptions};
 
@@ -58,13 +58,16 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
     // Fast ISM runs on the CPU engine; the other methods use the selected backend.
     let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
-    let model = crate::load_model(
-        &a.model,
-        &Default::default(),
-        on_backend.then_some(a.backend.backend),
-    )?;
+    let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
     let symbols = model.metadata().alphabet.symbols().to_vec();
+    // The explainer imports the graph once; selecting the backend reuses that import.
     let mut explainer = Explainer::new(model, &bytes);
+    if on_backend {
+        explainer = explainer
+            .with_backend(a.backend.backend)
+            .with_context(|| a.model.display().to_string())?;
+        crate::report_backend(explainer.model());
+    }
     if on_backend && a.method != "ism" {
         eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
     }

@@ -169,9 +169,14 @@ pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) 
         model = model
             .with_backend(&bytes, b)
             .with_context(|| format!("{}", path.display()))?;
-        eprintln!("seqlens: running the model on {}", model.backend());
+        report_backend(&model);
     }
     Ok(model)
+}
+
+/// Says on stderr which backend runs the model, and why.
+pub fn report_backend(model: &Model) {
+    eprintln!("seqlens: running the model on {}", model.backend());
 }
 
 /// Windows per model call in the CLI: enough to keep batches full, few enough that a
