@@ -7,6 +7,7 @@
 
 pub mod backend;
 mod metadata;
+mod profile;
 mod proto;
 
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
 pub use backend::{Backend, BackendReport};
-pub use metadata::{Metadata, Overrides, keys};
+pub use metadata::{Metadata, Output, Overrides, keys};
+pub use profile::{PROFILE_WINDOW_POSITIONS, Profiles, Track};
 pub(crate) use proto::dims as proto_dims;
 pub use proto::{Dim, ProtoSummary, TensorInfo};
 
@@ -136,8 +138,8 @@ pub struct Model {
     plan: Arc<TypedRunnableModel>,
     info: ModelInfo,
     backend: BackendReport,
-    /// The engine graph on the GPU, when that backend was selected.
-    gpu: Option<backend::GpuHalf>,
+    /// What runs predictions: tract until a backend is selected.
+    runner: backend::Runner,
 }
 
 impl std::fmt::Debug for Model {
@@ -264,6 +266,7 @@ impl Model {
             ))
         })?;
         let mut per_output = Vec::new();
+        let mut output_dims = Vec::new();
         for o in typed
             .output_outlets()
             .map_err(|e| Error::Input(tract_err(e)))?
@@ -277,23 +280,73 @@ impl Model {
                     .skip(1)
                     .try_fold(1usize, |acc, d| d.map(|d| acc * d)),
             );
+            output_dims.push(dims);
         }
-        let outputs_per_sequence = per_output
-            .iter()
-            .try_fold(0usize, |acc, d| d.map(|d| acc + d));
-        let labels = match (wanted.labels, outputs_per_sequence) {
-            (Some(l), Some(k)) if l.len() != k => {
-                return Err(Error::Metadata {
-                    key: keys::LABELS.into(),
-                    message: format!(
-                        "{} labels given, but the model outputs {k} values per sequence",
-                        l.len()
-                    ),
-                });
+        let output = wanted.output.unwrap_or_default();
+        let (outputs_per_sequence, labels) = match output {
+            Output::Values => {
+                let outputs_per_sequence = per_output
+                    .iter()
+                    .try_fold(0usize, |acc, d| d.map(|d| acc + d));
+                let labels = match (wanted.labels, outputs_per_sequence) {
+                    (Some(l), Some(k)) if l.len() != k => {
+                        return Err(Error::Metadata {
+                            key: keys::LABELS.into(),
+                            message: format!(
+                                "{} labels given, but the model outputs {k} values per sequence",
+                                l.len()
+                            ),
+                        });
+                    }
+                    (Some(l), _) => l,
+                    (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
+                    (None, None) => Vec::new(),
+                };
+                (outputs_per_sequence, labels)
             }
-            (Some(l), _) => l,
-            (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
-            (None, None) => Vec::new(),
+            Output::Profile { context, .. } => {
+                let bad = |message: String| Error::Metadata {
+                    key: keys::OUTPUT.into(),
+                    message,
+                };
+                let [dims] = output_dims.as_slice() else {
+                    return Err(bad(format!(
+                        "a profile model has one output; this one has {}",
+                        output_dims.len()
+                    )));
+                };
+                let [_, Some(classes), positions] = dims[..] else {
+                    return Err(bad(format!(
+                        "a profile output is [batch, classes, positions] with fixed classes; this one has rank {} ({:?})",
+                        dims.len(),
+                        dims
+                    )));
+                };
+                if let (Some(l), Some(p)) = (length, positions)
+                    && l.checked_sub(context) != Some(p)
+                {
+                    return Err(Error::Metadata {
+                        key: keys::CONTEXT.into(),
+                        message: format!(
+                            "{context} does not match the model, which maps {l} input bases to {p} positions"
+                        ),
+                    });
+                }
+                let labels = match wanted.labels {
+                    Some(l) if l.len() != classes => {
+                        return Err(Error::Metadata {
+                            key: keys::LABELS.into(),
+                            message: format!(
+                                "{} labels given, but the profile has {classes} classes",
+                                l.len()
+                            ),
+                        });
+                    }
+                    Some(l) => l,
+                    None => (0..classes).map(|i| format!("class_{i}")).collect(),
+                };
+                (None, labels)
+            }
         };
         let plan = typed
             .into_runnable()
@@ -305,6 +358,7 @@ impl Model {
             n_policy: wanted.n_policy.unwrap_or_default(),
             labels,
             task: wanted.task,
+            output,
         };
         Ok(Model {
             plan,
@@ -316,7 +370,7 @@ impl Model {
                 outputs_per_sequence,
             },
             backend: BackendReport::cpu("the default until a backend is selected", None),
-            gpu: None,
+            runner: backend::Runner::Tract,
         })
     }
 
@@ -331,7 +385,7 @@ impl Model {
 
     /// Input gradients on the GPU backend, or why they run on the CPU engine.
     pub(crate) fn gpu_gradients(&self) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
-        backend::gpu_gradients(self.gpu.as_ref())
+        backend::gpu_gradients(&self.runner)
     }
 
     /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the
@@ -354,9 +408,9 @@ impl Model {
         graph: Result<&crate::nn::Graph, &str>,
         choice: Backend,
     ) -> Result<&BackendReport, Error> {
-        let (report, half) = backend::select(graph, self.info.metadata.layout, choice).await?;
+        let (report, runner) = backend::select(graph, self.info.metadata.layout, choice).await?;
         self.backend = report;
-        self.gpu = half;
+        self.runner = runner;
         Ok(&self.backend)
     }
 
@@ -443,7 +497,56 @@ impl Model {
         gpu: bool,
     ) -> Result<Predictions, Error> {
         let meta = &self.info.metadata;
-        for w in &windows {
+        if let Output::Profile { .. } = meta.output {
+            return Err(Error::Options(
+                "this model predicts a profile per position; use the profile predictions \
+                 (Model::predict_profiles, or seqlens predict, which writes tracks)"
+                    .into(),
+            ));
+        }
+        let mut values = Vec::new();
+        let mut k = None;
+        self.run_windows(&windows, opts, progress, gpu, &mut |chunk, rows| {
+            let kk = rows.len() / chunk.len();
+            if *k.get_or_insert(kk) != kk {
+                return Err(Error::Run(format!(
+                    "the model returned {kk} values per sequence for '{}' but {} before",
+                    chunk[0].id,
+                    k.unwrap_or(0)
+                )));
+            }
+            values.extend_from_slice(&rows);
+            Ok(())
+        })
+        .await?;
+        let k = k.unwrap_or(self.info.outputs_per_sequence.unwrap_or(0));
+        let labels = if meta.labels.len() == k {
+            meta.labels.clone()
+        } else {
+            (0..k).map(|i| format!("output_{i}")).collect()
+        };
+        Ok(Predictions {
+            ids: windows.iter().map(|w| w.id.clone()).collect(),
+            shape: [windows.len(), k],
+            windows,
+            labels,
+            values,
+        })
+    }
+
+    /// Runs `windows` in batches of equal length, averaged with the reverse strand when
+    /// asked, and hands each batch's outputs (`[batch, values per window]`) to `sink` in
+    /// order. `progress(done, total)` follows every batch; returning `false` cancels.
+    pub(crate) async fn run_windows(
+        &self,
+        windows: &[Window],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+        gpu: bool,
+        sink: &mut dyn FnMut(&[Window], Vec<f32>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let meta = &self.info.metadata;
+        for w in windows {
             if let Some(l) = meta.length
                 && w.seq.len() != l
             {
@@ -456,8 +559,6 @@ impl Model {
         }
         // Each window's characters are checked as it is encoded (`encode_batch`).
         let encoder = self.encoder(opts.unknown);
-        let mut values = Vec::new();
-        let mut k = None;
         let total = windows.len();
         let mut done = 0;
         while done < total {
@@ -487,33 +588,13 @@ impl Model {
             } else {
                 forward
             };
-            let kk = rows.len() / chunk.len();
-            if *k.get_or_insert(kk) != kk {
-                return Err(Error::Run(format!(
-                    "the model returned {kk} values per sequence for '{}' but {} before",
-                    chunk[0].id,
-                    k.unwrap_or(0)
-                )));
-            }
-            values.extend_from_slice(&rows);
+            sink(chunk, rows)?;
             done = end;
             if !progress(done, total) {
                 return Err(Error::Options("cancelled".into()));
             }
         }
-        let k = k.unwrap_or(self.info.outputs_per_sequence.unwrap_or(0));
-        let labels = if meta.labels.len() == k {
-            meta.labels.clone()
-        } else {
-            (0..k).map(|i| format!("output_{i}")).collect()
-        };
-        Ok(Predictions {
-            ids: windows.iter().map(|w| w.id.clone()).collect(),
-            shape: [windows.len(), k],
-            windows,
-            labels,
-            values,
-        })
+        Ok(())
     }
 
     /// Encodes and runs one batch (on the GPU half when there is one and `gpu` allows);
@@ -550,16 +631,36 @@ impl Model {
             Layout::Nlc => [batch, len, encoder.channels()],
         };
         // Each output as (values, rank).
-        let outputs = match self.gpu.as_ref().filter(|_| gpu) {
-            Some(half) => vec![half.run(x, &shape).await?],
-            None => self.run_tract(&shape, &x)?,
+        let outputs = match &self.runner {
+            backend::Runner::Gpu(half) if gpu => vec![half.run(x, &shape).await?],
+            backend::Runner::Engine(graph) => {
+                let t = crate::nn::Tensor::new(&shape, x).map_err(|e| Error::Run(e.to_string()))?;
+                let y = graph.predict(&t).map_err(|e| Error::Run(e.to_string()))?;
+                let rank = y.shape.len();
+                vec![(y.data, rank)]
+            }
+            _ => self.run_tract(&shape, &x)?,
         };
         let mut per_output = Vec::with_capacity(outputs.len());
-        for (i, (flat, rank)) in outputs.into_iter().enumerate() {
-            if rank > 2 && reverse {
-                return Err(Error::Options(format!(
-                    "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {rank}"
-                )));
+        for (i, (mut flat, rank)) in outputs.into_iter().enumerate() {
+            match (rank, reverse, meta.output) {
+                (3, true, Output::Profile { offset, context }) if 2 * offset == context => {
+                    // The reverse strand's positions run backwards: flip them back.
+                    let classes = meta.labels.len().max(1);
+                    let p = flat.len() / batch / classes;
+                    flat.chunks_mut(p.max(1)).for_each(|row| row.reverse());
+                }
+                (3, true, Output::Profile { .. }) => {
+                    return Err(Error::Options(
+                        "reverse-complement averaging of a profile needs the same context on both sides (seqlens.context = 2 x seqlens.offset)".into(),
+                    ));
+                }
+                (r, true, _) if r > 2 => {
+                    return Err(Error::Options(format!(
+                        "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {rank}"
+                    )));
+                }
+                _ => {}
             }
             if !flat.len().is_multiple_of(batch) {
                 return Err(Error::Run(format!(

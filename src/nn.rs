@@ -10,6 +10,7 @@
 
 mod batchnorm;
 mod conv;
+mod demand;
 mod graph;
 mod kernels;
 mod layer;

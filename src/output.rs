@@ -145,6 +145,166 @@ pub fn to_json(p: &Predictions) -> String {
     render(p, Format::Json)
 }
 
+/// Formats for per-position (profile) tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackFormat {
+    /// One row per position: `id, chrom, pos` (0-based), then one column per class.
+    Tsv,
+    /// bedGraph, one file per class: `chrom, pos, pos + 1, value` under a `track` line.
+    BedGraph,
+    /// `{"labels": [...], "tracks": [{"id", "chrom", "start", "values": [[class 0...], ...]}]}`.
+    Json,
+}
+
+impl TrackFormat {
+    /// bedGraph for `.bedgraph`/`.bg`, JSON for `.json`, TSV otherwise.
+    pub fn for_path(path: &std::path::Path) -> TrackFormat {
+        match path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        {
+            Some(e) if e == "bedgraph" || e == "bg" => TrackFormat::BedGraph,
+            Some(e) if e == "json" => TrackFormat::Json,
+            _ => TrackFormat::Tsv,
+        }
+    }
+}
+
+/// Writes profile tracks as they are predicted. bedGraph writes one output per class
+/// (`outs[c]`); the other formats write everything to `outs[0]`.
+pub struct TrackWriter<W: std::io::Write> {
+    outs: Vec<W>,
+    format: TrackFormat,
+    labels: Vec<String>,
+    started: bool,
+    tracks: usize,
+    positions: u64,
+}
+
+#[derive(Serialize)]
+struct JsonTrack<'a> {
+    id: &'a str,
+    chrom: &'a str,
+    start: i64,
+    values: Vec<&'a [f32]>,
+}
+
+impl<W: std::io::Write> TrackWriter<W> {
+    /// A writer for tracks of `labels` (one per class); bedGraph needs one output per class.
+    pub fn new(outs: Vec<W>, format: TrackFormat, labels: &[String]) -> std::io::Result<Self> {
+        let want = if format == TrackFormat::BedGraph {
+            labels.len()
+        } else {
+            1
+        };
+        if outs.len() != want {
+            return Err(std::io::Error::other(format!(
+                "{} outputs for {want} (bedGraph writes one file per class)",
+                outs.len()
+            )));
+        }
+        Ok(TrackWriter {
+            outs,
+            format,
+            labels: labels.to_vec(),
+            started: false,
+            tracks: 0,
+            positions: 0,
+        })
+    }
+
+    fn begin(&mut self) -> std::io::Result<()> {
+        self.started = true;
+        match self.format {
+            TrackFormat::Tsv => {
+                let mut s = String::from("id\tchrom\tpos");
+                for l in &self.labels {
+                    s.push('\t');
+                    s.push_str(&clean(l));
+                }
+                writeln!(self.outs[0], "{s}")
+            }
+            TrackFormat::BedGraph => {
+                for (out, l) in self.outs.iter_mut().zip(&self.labels) {
+                    let name = clean(l).replace(['"', ' '], "_");
+                    writeln!(out, "track type=bedGraph name=\"{name}\"")?;
+                }
+                Ok(())
+            }
+            TrackFormat::Json => {
+                let labels = serde_json::to_string(&self.labels).map_err(std::io::Error::other)?;
+                write!(self.outs[0], "{{\n \"labels\": {labels},\n \"tracks\": [")
+            }
+        }
+    }
+
+    /// Appends the positions of `track` before `end` (the end of its record: a model of fixed
+    /// length may predict past it, into the padding).
+    pub fn write(&mut self, track: &crate::model::Track, end: i64) -> std::io::Result<()> {
+        if !self.started {
+            self.begin()?;
+        }
+        let keep = (end - track.start).clamp(0, track.positions as i64) as usize;
+        let classes = self.labels.len();
+        match self.format {
+            TrackFormat::Tsv => {
+                let (id, chrom) = (clean(&track.id), clean(&track.chrom));
+                let mut s = String::new();
+                for j in 0..keep {
+                    s.clear();
+                    let _ = write!(s, "{id}\t{chrom}\t{}", track.start + j as i64);
+                    for c in 0..classes {
+                        let _ = write!(s, "\t{}", track.values[c * track.positions + j]);
+                    }
+                    writeln!(self.outs[0], "{s}")?;
+                }
+            }
+            TrackFormat::BedGraph => {
+                let chrom = clean(&track.chrom);
+                for (c, out) in self.outs.iter_mut().enumerate() {
+                    for j in 0..keep {
+                        let p = track.start + j as i64;
+                        writeln!(
+                            out,
+                            "{chrom}\t{p}\t{}\t{}",
+                            p + 1,
+                            track.values[c * track.positions + j]
+                        )?;
+                    }
+                }
+            }
+            TrackFormat::Json => {
+                let row = JsonTrack {
+                    id: &track.id,
+                    chrom: &track.chrom,
+                    start: track.start,
+                    values: (0..classes).map(|c| &track.class(c)[..keep]).collect(),
+                };
+                let sep = if self.tracks == 0 { "" } else { "," };
+                let json = serde_json::to_string(&row).map_err(std::io::Error::other)?;
+                write!(self.outs[0], "{sep}\n  {json}")?;
+            }
+        }
+        self.tracks += 1;
+        self.positions += keep as u64;
+        Ok(())
+    }
+
+    /// Closes the tracks; returns the outputs and the number of positions written.
+    pub fn finish(mut self) -> std::io::Result<(Vec<W>, u64)> {
+        if !self.started {
+            self.begin()?;
+        }
+        if self.format == TrackFormat::Json {
+            writeln!(self.outs[0], "\n ]\n}}")?;
+        }
+        for o in &mut self.outs {
+            o.flush()?;
+        }
+        Ok((self.outs, self.positions))
+    }
+}
+
 /// Tabs or newlines inside a name would break the table.
 fn clean(s: &str) -> String {
     s.replace(['\t', '\n', '\r'], " ")
@@ -274,6 +434,43 @@ mod tests {
         let (empty, _) = TableWriter::new(Vec::new(), Format::Json).finish().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(v["rows"].as_array().unwrap().len(), 0);
+    }
+
+    fn track() -> crate::model::Track {
+        crate::model::Track {
+            id: "s".into(),
+            chrom: "s".into(),
+            start: 0,
+            positions: 3,
+            values: vec![0.5, 0.25, 0.125, 1.0, 2.0, 3.0],
+        }
+    }
+
+    #[test]
+    fn tracks_in_every_format() {
+        let labels = vec!["a".to_string(), "b".to_string()];
+        let mut w = TrackWriter::new(vec![Vec::new()], TrackFormat::Tsv, &labels).unwrap();
+        w.write(&track(), 2).unwrap();
+        let (outs, n) = w.finish().unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(
+            String::from_utf8(outs[0].clone()).unwrap(),
+            "id\tchrom\tpos\ta\tb\ns\ts\t0\t0.5\t1\ns\ts\t1\t0.25\t2\n"
+        );
+        let mut w =
+            TrackWriter::new(vec![Vec::new(), Vec::new()], TrackFormat::BedGraph, &labels).unwrap();
+        w.write(&track(), 10).unwrap();
+        let (outs, _) = w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(outs[1].clone()).unwrap(),
+            "track type=bedGraph name=\"b\"\ns\t0\t1\t1\ns\t1\t2\t2\ns\t2\t3\t3\n"
+        );
+        let mut w = TrackWriter::new(vec![Vec::new()], TrackFormat::Json, &labels).unwrap();
+        w.write(&track(), 10).unwrap();
+        let (outs, _) = w.finish().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&outs[0]).unwrap();
+        assert_eq!(v["tracks"][0]["values"][1][2], 3.0);
+        assert!(TrackWriter::new(vec![Vec::<u8>::new()], TrackFormat::BedGraph, &labels).is_err());
     }
 
     #[test]

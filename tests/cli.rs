@@ -540,7 +540,12 @@ fn long_inputs_stream_through_in_chunks() {
     assert_eq!(got.ids.len(), 4201);
     assert_eq!(got.coords[4200], (4200, 4700));
 
-    let model = seqlens::model::Model::from_bytes(&std::fs::read(path(MODEL)).unwrap()).unwrap();
+    // The same backend as the CLI's default (auto).
+    let bytes = std::fs::read(path(MODEL)).unwrap();
+    let model = seqlens::model::Model::from_bytes(&bytes)
+        .unwrap()
+        .with_backend(&bytes, seqlens::model::Backend::Auto)
+        .unwrap();
     let rec = seqlens::io::SeqRecord {
         id: "long".into(),
         description: None,

@@ -108,6 +108,7 @@ fn meta(g: &Graph, labels: &[&str]) -> ExportMeta {
             n_policy: NPolicy::Zero,
             labels: labels.iter().map(|s| s.to_string()).collect(),
             task: Some("test".into()),
+            output: Default::default(),
         },
         extra: vec![],
     }

@@ -423,7 +423,7 @@ fn assert_gradients_match(g: &Gpu, graph: &mut seqlens::nn::Graph, x: &Tensor, w
     use seqlens::attrib::{Gradients, Target};
     let on_gpu = gpu::block_on(gpu::GpuGraph::new(g, graph)).unwrap();
     assert_eq!(on_gpu.gradient_unsupported(), None, "{what}");
-    let k = on_gpu.output_len();
+    let k = on_gpu.output_len(&x.shape[1..]).unwrap();
     let weights: Vec<f32> = random(&[k], 5).data;
     let want = graph
         .input_gradient(x, &Target::Weights(weights.clone()))

@@ -20,10 +20,12 @@ enum Op {
         alpha: f32,
         affine: Option<wgpu::Buffer>,
     },
+    /// Local pooling, or global pooling (`global`: the kernel is the input's length).
     Pool {
         average: bool,
         kernel: usize,
         stride: usize,
+        global: bool,
     },
     Add,
     Softmax,
@@ -54,9 +56,11 @@ struct Pipelines {
 /// An engine graph resident on the GPU.
 pub struct GpuGraph {
     nodes: Vec<Node>,
-    /// Per-item shape of each value (value 0 is the input).
-    shapes: Vec<Vec<usize>>,
-    input_shape: Vec<usize>,
+    /// The engine graph's layers without their weights: shapes are inferred from it for each
+    /// input (a graph of any length has different shapes per call).
+    geometry: Graph,
+    /// For each GPU value, the engine value whose shape it has.
+    nn_of: Vec<usize>,
     pipelines: Pipelines,
     dummy: wgpu::Buffer,
     /// Why input gradients cannot run on the GPU for this graph, if they cannot.
@@ -70,10 +74,6 @@ impl GpuGraph {
     }
 
     fn build(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
-        let mut probe_shape = vec![1];
-        probe_shape.extend(&graph.input_shape);
-        let probe = graph.values(&Tensor::zeros(&probe_shape))?;
-        let shapes_nn: Vec<Vec<usize>> = probe.iter().map(|t| t.shape[1..].to_vec()).collect();
         let mut consumers = vec![0usize; graph.nodes.len() + 1];
         for n in &graph.nodes {
             for &i in &n.inputs {
@@ -82,7 +82,7 @@ impl GpuGraph {
         }
         // nn value id -> GPU value id.
         let mut map = vec![0usize; graph.nodes.len() + 1];
-        let mut shapes = vec![shapes_nn[0].clone()];
+        let mut nn_of = vec![0usize];
         let mut nodes: Vec<Node> = Vec::new();
         // A convolution waiting for a following batch norm or ReLU to fuse: (its GPU input,
         // the layer, its activation); `pending_value` is the nn value it now stands for.
@@ -90,16 +90,16 @@ impl GpuGraph {
         let kernels = super::conv1d::Kernels::new(gpu);
         let flush = |pending: &mut Option<(usize, Conv1d, Activation)>,
                      nodes: &mut Vec<Node>,
-                     shapes: &mut Vec<Vec<usize>>,
-                     shape: &[usize]|
+                     nn_of: &mut Vec<usize>,
+                     value: usize|
          -> Result<usize, Error> {
             let (input, conv, act) = pending.take().expect("a pending convolution");
             nodes.push(Node {
                 op: Op::Conv(Box::new(GpuConv1d::upload(gpu, &conv, act, &kernels)?)),
                 inputs: vec![input],
             });
-            shapes.push(shape.to_vec());
-            Ok(shapes.len() - 1)
+            nn_of.push(value);
+            Ok(nn_of.len() - 1)
         };
         let mut pending_value = 0usize;
         // The trailing `None` flushes a convolution still pending after the last node.
@@ -144,12 +144,7 @@ impl GpuGraph {
                 }
             }
             if pending.is_some() {
-                map[pending_value] = flush(
-                    &mut pending,
-                    &mut nodes,
-                    &mut shapes,
-                    &shapes_nn[pending_value],
-                )?;
+                map[pending_value] = flush(&mut pending, &mut nodes, &mut nn_of, pending_value)?;
             }
             let Some(node) = node else { break };
             let inputs: Vec<usize> = node.inputs.iter().map(|&u| map[u]).collect();
@@ -200,29 +195,32 @@ impl GpuGraph {
                     average: false,
                     kernel: *kernel,
                     stride: *stride,
+                    global: false,
                 },
                 Layer::AvgPool1d { kernel, stride } => Op::Pool {
                     average: true,
                     kernel: *kernel,
                     stride: *stride,
+                    global: false,
                 },
                 Layer::GlobalMaxPool | Layer::GlobalAvgPool => Op::Pool {
                     average: matches!(node.layer, Layer::GlobalAvgPool),
-                    kernel: shapes_nn[node.inputs[0]][1],
+                    kernel: 0,
                     stride: 1,
+                    global: true,
                 },
                 Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
                 Layer::Add => Op::Add,
                 Layer::Concat => Op::Concat,
                 Layer::Crop { left, .. } => Op::Crop { left: *left },
             };
-            map[v] = shapes.len();
+            map[v] = nn_of.len();
             nodes.push(Node { op, inputs });
-            shapes.push(shapes_nn[v].clone());
+            nn_of.push(v);
         }
         // The backward kernels cover chains of convolutions, dense layers, activations, batch
         // norm and pooling: each value feeds one layer, so gradients never need summing.
-        let mut uses = vec![0usize; shapes.len()];
+        let mut uses = vec![0usize; nn_of.len()];
         nodes
             .iter()
             .flat_map(|n| &n.inputs)
@@ -297,8 +295,8 @@ impl GpuGraph {
         };
         Ok(GpuGraph {
             nodes,
-            shapes,
-            input_shape: graph.input_shape.clone(),
+            geometry: graph.geometry(),
+            nn_of,
             pipelines: Pipelines {
                 unary: pipe("unary"),
                 pool: pipe("pool"),
@@ -313,17 +311,36 @@ impl GpuGraph {
         })
     }
 
+    /// The per-item shape of every GPU value for inputs of per-item shape `item`.
+    fn shapes(&self, item: &[usize]) -> Result<Vec<Vec<usize>>, Error> {
+        if !self.geometry.accepts(item) {
+            return Err(crate::nn::Error::Shape(format!(
+                "the model takes [batch, {:?}]{}, got [batch, {item:?}]",
+                self.geometry.input_shape,
+                if self.geometry.any_length {
+                    " (any length)"
+                } else {
+                    ""
+                }
+            ))
+            .into());
+        }
+        let nn = self.geometry.shapes(item)?;
+        Ok(self.nn_of.iter().map(|&v| nn[v].clone()).collect())
+    }
+
     /// Evaluation-mode output for `x` (`[batch, ...input_shape]`).
     pub async fn predict(&self, gpu: &Gpu, x: &Tensor) -> Result<Tensor, Error> {
-        let out_shape = self.shapes.last().expect("a graph has nodes").clone();
+        let shapes = self.shapes(&x.shape[1..])?;
+        let out_shape = shapes.last().expect("a graph has nodes").clone();
         let k = per(&out_shape);
         let mut out = Vec::with_capacity(x.batch() * k);
-        for (first, b) in self.slices(gpu, x)? {
-            let item = per(&self.shapes[0]);
+        for (first, b) in self.slices(gpu, x, &shapes)? {
+            let item = per(&shapes[0]);
             let xs = &x.data[first * item..(first + b) * item];
             let last = super::scoped(gpu, || {
                 let mut enc = gpu.device.create_command_encoder(&Default::default());
-                let mut values = self.encode_forward(gpu, &mut enc, xs, b);
+                let mut values = self.encode_forward(gpu, &mut enc, xs, b, &shapes);
                 gpu.queue.submit([enc.finish()]);
                 values.pop().expect("input at least")
             })
@@ -335,9 +352,9 @@ impl GpuGraph {
         Ok(Tensor::new(&shape, out)?)
     }
 
-    /// Values per item of the output.
-    pub fn output_len(&self) -> usize {
-        per(self.shapes.last().expect("a graph has nodes"))
+    /// Values per item of the output for inputs of per-item shape `item`.
+    pub fn output_len(&self, item: &[usize]) -> Result<usize, Error> {
+        Ok(per(self.shapes(item)?.last().expect("a graph has nodes")))
     }
 
     /// Why [`GpuGraph::input_gradient`] cannot run for this graph, if it cannot.
@@ -357,7 +374,8 @@ impl GpuGraph {
         if let Some(why) = &self.no_gradient {
             return Err(Error::Run(why.clone()));
         }
-        let k = per(self.shapes.last().expect("a graph has nodes"));
+        let shapes = self.shapes(&x.shape[1..])?;
+        let k = per(shapes.last().expect("a graph has nodes"));
         if weights.len() != k {
             return Err(crate::nn::Error::Shape(format!(
                 "{} target weights for {k} outputs per item",
@@ -365,14 +383,14 @@ impl GpuGraph {
             ))
             .into());
         }
-        let item = per(&self.shapes[0]);
+        let item = per(&shapes[0]);
         let mut out = Vec::with_capacity(x.len());
-        for (first, b) in self.slices(gpu, x)? {
+        for (first, b) in self.slices(gpu, x, &shapes)? {
             let xs = &x.data[first * item..(first + b) * item];
             let dx = super::scoped(gpu, || {
                 let mut enc = gpu.device.create_command_encoder(&Default::default());
-                let values = self.encode_forward(gpu, &mut enc, xs, b);
-                let dx = self.encode_backward(gpu, &mut enc, &values, weights, b);
+                let values = self.encode_forward(gpu, &mut enc, xs, b, &shapes);
+                let dx = self.encode_backward(gpu, &mut enc, &values, weights, b, &shapes);
                 gpu.queue.submit([enc.finish()]);
                 dx
             })
@@ -382,20 +400,17 @@ impl GpuGraph {
         Ok(Tensor::new(&x.shape, out)?)
     }
 
-    /// Checks `x` against the input shape and cuts its batch into slices (first item, count)
-    /// whose largest layer fits one storage binding and one dispatch.
-    fn slices(&self, gpu: &Gpu, x: &Tensor) -> Result<Vec<(usize, usize)>, Error> {
-        if x.shape.len() != self.input_shape.len() + 1 || x.shape[1..] != self.input_shape[..] {
-            return Err(crate::nn::Error::Shape(format!(
-                "the model takes [batch, {:?}], got {:?}",
-                self.input_shape, x.shape
-            ))
-            .into());
-        }
+    /// Cuts `x`'s batch into slices (first item, count) whose largest layer fits one storage
+    /// binding and one dispatch.
+    fn slices(
+        &self,
+        gpu: &Gpu,
+        x: &Tensor,
+        shapes: &[Vec<usize>],
+    ) -> Result<Vec<(usize, usize)>, Error> {
         let n = x.batch();
-        let biggest = self.shapes.iter().map(|s| per(s)).max().unwrap_or(1);
-        let longest = self
-            .shapes
+        let biggest = shapes.iter().map(|s| per(s)).max().unwrap_or(1);
+        let longest = shapes
             .iter()
             .map(|s| s.last().copied().unwrap_or(1))
             .max()
@@ -422,6 +437,7 @@ impl GpuGraph {
         values: &[wgpu::Buffer],
         weights: &[f32],
         b: usize,
+        shapes: &[Vec<usize>],
     ) -> wgpu::Buffer {
         let seed: Vec<f32> = (0..b).flat_map(|_| weights.iter().copied()).collect();
         let mut grads: Vec<Option<wgpu::Buffer>> = vec![None; values.len()];
@@ -437,8 +453,8 @@ impl GpuGraph {
             // A value the output does not depend on has no gradient to pass on.
             let Some(g) = grads[v].take() else { continue };
             let u = node.inputs[0];
-            let (ch, len_in) = channels_and_length(&self.shapes[u]);
-            let n_in = b * per(&self.shapes[u]);
+            let (ch, len_in) = channels_and_length(&shapes[u]);
+            let n_in = b * per(&shapes[u]);
             let mut params = [0u32; 16];
             params[0] = n_in as u32;
             params[1] = ch as u32;
@@ -450,7 +466,7 @@ impl GpuGraph {
                 }
                 Op::Conv(conv) => {
                     let g = if conv.activation() == Activation::Relu {
-                        let n_out = b * per(&self.shapes[v]);
+                        let n_out = b * per(&shapes[v]);
                         let masked = storage_buffer(gpu, n_out);
                         let mut p = [0u32; 16];
                         p[0] = n_out as u32;
@@ -479,9 +495,10 @@ impl GpuGraph {
                     average,
                     kernel,
                     stride,
+                    global,
                 } => {
-                    params[3] = channels_and_length(&self.shapes[v]).1 as u32;
-                    params[4] = *kernel as u32;
+                    params[3] = channels_and_length(&shapes[v]).1 as u32;
+                    params[4] = if *global { len_in } else { *kernel } as u32;
                     params[5] = *stride as u32;
                     params[6] = *average as u32;
                     (&self.pipelines.pool_backward, &values[u])
@@ -497,7 +514,7 @@ impl GpuGraph {
         // An output that does not depend on the input: zeros (wgpu zero-fills new buffers).
         grads[0]
             .take()
-            .unwrap_or_else(|| storage_buffer(gpu, b * per(&self.shapes[0])))
+            .unwrap_or_else(|| storage_buffer(gpu, b * per(&shapes[0])))
     }
 
     /// Uploads `x` and records every layer into `enc`; returns the buffers that will hold
@@ -508,9 +525,10 @@ impl GpuGraph {
         enc: &mut wgpu::CommandEncoder,
         x: &[f32],
         b: usize,
+        shapes: &[Vec<usize>],
     ) -> Vec<wgpu::Buffer> {
         let d = &gpu.device;
-        let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(self.shapes.len());
+        let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(shapes.len());
         values.push(d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("input"),
             contents: bytemuck::cast_slice(x),
@@ -518,9 +536,9 @@ impl GpuGraph {
         }));
         for (i, node) in self.nodes.iter().enumerate() {
             let v = i + 1;
-            let out_shape = &self.shapes[v];
+            let out_shape = &shapes[v];
             let n_out = b * out_shape.iter().product::<usize>();
-            let in_shape = &self.shapes[node.inputs[0]];
+            let in_shape = &shapes[node.inputs[0]];
             let (ch, len_in) = channels_and_length(in_shape);
             let len_out = if out_shape.len() == 2 {
                 out_shape[1]
@@ -560,8 +578,9 @@ impl GpuGraph {
                     average,
                     kernel,
                     stride,
+                    global,
                 } => {
-                    params[4] = *kernel as u32;
+                    params[4] = if *global { len_in } else { *kernel } as u32;
                     params[5] = *stride as u32;
                     params[6] = *average as u32;
                     (&self.pipelines.pool, &self.dummy, n_out)
@@ -578,7 +597,7 @@ impl GpuGraph {
                     let total = out_shape[0];
                     let mut offset = 0;
                     for &u in &node.inputs {
-                        let s = &self.shapes[u];
+                        let s = &shapes[u];
                         let (c, l) = (s[0], s.get(1).copied().unwrap_or(1));
                         let mut p = [0u32; 16];
                         p[0] = (b * c * l) as u32;

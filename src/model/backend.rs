@@ -1,6 +1,6 @@
-//! Which engine runs a [`Model`](super::Model): tract on the CPU (any ONNX model), or the
-//! seqlens engine graph on the GPU through wgpu (models whose operators the engine imports).
-//! This module owns the choice, the reason for it, and the GPU half of a model.
+//! Which engine runs a [`Model`](super::Model): the seqlens engine graph on the GPU through
+//! wgpu or on the CPU (models whose operators the engine imports), or tract on the CPU (any
+//! ONNX model). This module owns the choice, the reason for it, and what runs the model.
 
 use std::future::Future;
 use std::str::FromStr;
@@ -18,7 +18,10 @@ pub enum Backend {
     /// The GPU when the model's graph runs there and a hardware adapter exists; else the CPU.
     #[default]
     Auto,
+    /// The CPU: the seqlens engine where the model's graph imports, tract otherwise.
     Cpu,
+    /// tract on the CPU, even where the engine could run the model.
+    Tract,
     /// The GPU or an error saying why not (a software adapter is accepted when forced).
     #[serde(alias = "webgpu")]
     Gpu,
@@ -31,9 +34,10 @@ impl FromStr for Backend {
         match s.to_ascii_lowercase().as_str() {
             "auto" => Ok(Backend::Auto),
             "cpu" => Ok(Backend::Cpu),
+            "tract" => Ok(Backend::Tract),
             "gpu" | "webgpu" => Ok(Backend::Gpu),
             other => Err(Error::Options(format!(
-                "unknown backend '{other}'; expected auto, gpu (webgpu) or cpu"
+                "unknown backend '{other}'; expected auto, gpu (webgpu), cpu or tract"
             ))),
         }
     }
@@ -44,6 +48,9 @@ impl FromStr for Backend {
 pub struct BackendReport {
     /// `cpu`, `gpu` (native) or `webgpu` (browser).
     pub backend: String,
+    /// On the CPU, what runs the model: `seqlens` (the engine) or `tract`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// The GPU adapter that runs the model, or that was found and not used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
@@ -53,9 +60,11 @@ pub struct BackendReport {
 }
 
 impl BackendReport {
+    /// tract on the CPU, for `reason`.
     pub(crate) fn cpu(reason: impl Into<String>, adapter: Option<String>) -> BackendReport {
         BackendReport {
             backend: "cpu".into(),
+            engine: Some("tract".into()),
             adapter,
             reason: Some(reason.into()),
         }
@@ -69,6 +78,9 @@ impl BackendReport {
 impl std::fmt::Display for BackendReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.backend)?;
+        if let Some(e) = &self.engine {
+            write!(f, " ({e})")?;
+        }
         if let Some(a) = &self.adapter {
             write!(f, " (adapter: {a})")?;
         }
@@ -114,18 +126,30 @@ impl crate::attrib::Gradients for GpuGradients<'_> {
         x: &crate::nn::Tensor,
         target: &crate::attrib::Target,
     ) -> Result<crate::nn::Tensor, crate::Error> {
-        let weights = target.weights(self.0.graph.output_len())?;
+        let k = (self.0.graph.output_len(&x.shape[1..]))
+            .map_err(|e| Error::Run(format!("on the GPU: {e}")))?;
+        let weights = target.weights(k)?;
         let dx = crate::gpu::block_on(self.0.graph.input_gradient(&self.0.gpu, x, &weights))
             .map_err(|e| Error::Run(format!("on the GPU: {e}")))?;
         Ok(dx)
     }
 }
 
+/// What runs a model's predictions once a backend is selected.
+pub(crate) enum Runner {
+    /// tract's optimised plan (kept by every model).
+    Tract,
+    /// The seqlens engine on the CPU.
+    Engine(Box<Graph>),
+    /// The engine graph on the GPU.
+    Gpu(GpuHalf),
+}
+
 /// The GPU half's gradients, or why the CPU engine computes them.
 pub(crate) fn gpu_gradients(
-    half: Option<&GpuHalf>,
+    runner: &Runner,
 ) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
-    let Some(half) = half else {
+    let Runner::Gpu(half) = runner else {
         return Err("the model runs on the CPU".into());
     };
     #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
@@ -159,35 +183,55 @@ impl GpuHalf {
 }
 
 /// Picks the backend for a model whose engine import gave `graph` (or why it failed).
-/// Returns the GPU half when the GPU was chosen. `Backend::Gpu` fails, with the reason, where
-/// `Backend::Auto` falls back to the CPU.
+/// `Backend::Gpu` fails, with the reason, where `Backend::Auto` falls back to the CPU; on the
+/// CPU the engine runs the model where its graph imports (NCL), tract otherwise.
 pub(crate) async fn select(
     graph: Result<&Graph, &str>,
     layout: Layout,
     choice: Backend,
-) -> Result<(BackendReport, Option<GpuHalf>), Error> {
-    if choice == Backend::Cpu {
-        return Ok((BackendReport::cpu("the CPU was requested", None), None));
+) -> Result<(BackendReport, Runner), Error> {
+    let engine = match (graph, layout) {
+        (Ok(g), Layout::Ncl) => Ok(g),
+        (Ok(_), Layout::Nlc) => {
+            Err("the engine takes [batch, channels, length] (NCL) inputs".to_string())
+        }
+        (Err(e), _) => Err(format!(
+            "the model's graph is not in the engine's op set ({e})"
+        )),
+    };
+    let on_cpu = |reason: String, adapter: Option<String>| match &engine {
+        Ok(g) => (
+            BackendReport {
+                backend: "cpu".into(),
+                engine: Some("seqlens".into()),
+                adapter,
+                reason: Some(reason),
+            },
+            Runner::Engine(Box::new((*g).clone())),
+        ),
+        Err(why) => (
+            BackendReport::cpu(format!("{reason}; tract runs it: {why}"), adapter),
+            Runner::Tract,
+        ),
+    };
+    match choice {
+        Backend::Tract => {
+            return Ok((
+                BackendReport::cpu("tract was requested", None),
+                Runner::Tract,
+            ));
+        }
+        Backend::Cpu => return Ok(on_cpu("the CPU was requested".into(), None)),
+        Backend::Auto | Backend::Gpu => {}
     }
     let fallback = |reason: String, adapter: Option<String>| match choice {
         Backend::Gpu => Err(Error::Options(format!("cannot run on the GPU: {reason}"))),
-        _ => Ok((BackendReport::cpu(reason, adapter), None)),
+        _ => Ok(on_cpu(reason, adapter)),
     };
-    let graph = match graph {
-        Ok(g) => g,
-        Err(e) => {
-            return fallback(
-                format!("the model's graph is not in the GPU engine's op set ({e})"),
-                None,
-            );
-        }
+    let graph = match &engine {
+        Ok(g) => *g,
+        Err(e) => return fallback(e.clone(), None),
     };
-    if layout != Layout::Ncl {
-        return fallback(
-            "the GPU engine takes [batch, channels, length] (NCL) inputs".into(),
-            None,
-        );
-    }
     gpu_half(graph, choice, fallback).await
 }
 
@@ -195,8 +239,8 @@ pub(crate) async fn select(
 async fn gpu_half(
     graph: &Graph,
     choice: Backend,
-    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Option<GpuHalf>), Error>,
-) -> Result<(BackendReport, Option<GpuHalf>), Error> {
+    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Runner), Error>,
+) -> Result<(BackendReport, Runner), Error> {
     let gpu = match crate::gpu::Gpu::new().await {
         Ok(g) => g,
         Err(e) => return fallback(e.to_string(), None),
@@ -221,10 +265,11 @@ async fn gpu_half(
             Ok((
                 BackendReport {
                     backend: backend.into(),
+                    engine: None,
                     adapter: Some(adapter),
                     reason: None,
                 },
-                Some(GpuHalf { gpu, graph: g }),
+                Runner::Gpu(GpuHalf { gpu, graph: g }),
             ))
         }
         Err(e) => fallback(format!("uploading the model failed: {e}"), Some(adapter)),
@@ -235,8 +280,8 @@ async fn gpu_half(
 async fn gpu_half(
     _graph: &Graph,
     _choice: Backend,
-    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Option<GpuHalf>), Error>,
-) -> Result<(BackendReport, Option<GpuHalf>), Error> {
+    fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Runner), Error>,
+) -> Result<(BackendReport, Runner), Error> {
     fallback("seqlens was built without the gpu feature".into(), None)
 }
 

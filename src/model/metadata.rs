@@ -13,6 +13,32 @@ pub mod keys {
     pub const N_POLICY: &str = "seqlens.n_policy";
     pub const LABELS: &str = "seqlens.labels";
     pub const TASK: &str = "seqlens.task";
+    pub const OUTPUT: &str = "seqlens.output";
+    pub const OFFSET: &str = "seqlens.offset";
+    pub const CONTEXT: &str = "seqlens.context";
+}
+
+/// What a model outputs for each sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Output {
+    /// A vector of values, one per label (`seqlens.output` absent or `values`).
+    #[default]
+    Values,
+    /// Values per position (`seqlens.output = profile`): `[classes, positions]` with one
+    /// label per class, where output position `j` describes input position `j + offset` and
+    /// there are `input length - context` positions.
+    Profile { offset: usize, context: usize },
+}
+
+impl Output {
+    /// Output positions for an input of `len` bases (profiles), if the input is long enough.
+    pub fn positions(&self, len: usize) -> Option<usize> {
+        match self {
+            Output::Values => None,
+            Output::Profile { context, .. } => len.checked_sub(*context).filter(|&p| p > 0),
+        }
+    }
 }
 
 /// How a model wants its sequences: what the `seqlens.*` keys say, or what was inferred from
@@ -24,9 +50,12 @@ pub struct Metadata {
     /// `None` when the model accepts any length.
     pub length: Option<usize>,
     pub n_policy: NPolicy,
-    /// One name per output value per sequence; empty until known.
+    /// One name per output value per sequence (per class for a profile); empty until known.
     pub labels: Vec<String>,
     pub task: Option<String>,
+    /// A vector per sequence, or a profile per position.
+    #[serde(default)]
+    pub output: Output,
 }
 
 /// Values the caller sets in place of the model's metadata. Each `None` leaves it alone.
@@ -39,6 +68,7 @@ pub struct Overrides {
     pub n_policy: Option<NPolicy>,
     pub labels: Option<Vec<String>>,
     pub task: Option<String>,
+    pub output: Option<Output>,
 }
 
 /// The `seqlens.*` values present in a model's properties, parsed and checked.
@@ -81,6 +111,50 @@ pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides,
     if let Some(v) = props.get(keys::TASK) {
         o.task = Some(v.clone());
     }
+    let count = |key: &str| -> Result<Option<usize>, Error> {
+        props
+            .get(key)
+            .map(|v| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| bad(key, format!("expected a non-negative integer, found {v:?}")))
+            })
+            .transpose()
+    };
+    let (offset, context) = (count(keys::OFFSET)?, count(keys::CONTEXT)?);
+    o.output = match props.get(keys::OUTPUT).map(|v| v.trim()) {
+        None | Some("values") => {
+            if let Some(k) = [keys::OFFSET, keys::CONTEXT]
+                .iter()
+                .find(|k| props.contains_key(**k))
+            {
+                return Err(bad(
+                    k,
+                    format!("is only meaningful with {} = profile", keys::OUTPUT),
+                ));
+            }
+            None
+        }
+        Some("profile") => {
+            let need = |v: Option<usize>, key: &str| {
+                v.ok_or_else(|| bad(key, format!("is required when {} = profile", keys::OUTPUT)))
+            };
+            let (offset, context) = (need(offset, keys::OFFSET)?, need(context, keys::CONTEXT)?);
+            if offset > context {
+                return Err(bad(
+                    keys::OFFSET,
+                    format!("{offset} is larger than the context {context}"),
+                ));
+            }
+            Some(Output::Profile { offset, context })
+        }
+        Some(other) => {
+            return Err(bad(
+                keys::OUTPUT,
+                format!("expected 'values' or 'profile', found {other:?}"),
+            ));
+        }
+    };
     Ok(o)
 }
 
@@ -94,6 +168,7 @@ impl Overrides {
             n_policy: self.n_policy.or(base.n_policy),
             labels: self.labels.clone().or_else(|| base.labels.clone()),
             task: self.task.clone().or_else(|| base.task.clone()),
+            output: self.output.or(base.output),
         }
     }
 }
@@ -129,6 +204,43 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("seqlens.length")
+        );
+    }
+
+    #[test]
+    fn profiles_need_offset_and_context() {
+        let mut p = BTreeMap::new();
+        p.insert(keys::OUTPUT.into(), "profile".into());
+        p.insert(keys::OFFSET.into(), "5000".into());
+        let err = parse_props(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("seqlens.context") && err.contains("required"),
+            "{err}"
+        );
+        p.insert(keys::CONTEXT.into(), "10000".into());
+        let o = parse_props(&p).unwrap();
+        assert_eq!(
+            o.output,
+            Some(Output::Profile {
+                offset: 5000,
+                context: 10000
+            })
+        );
+        assert_eq!(o.output.unwrap().positions(12002), Some(2002));
+        assert_eq!(o.output.unwrap().positions(10000), None);
+        p.insert(keys::OUTPUT.into(), "values".into());
+        assert!(
+            parse_props(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("only meaningful")
+        );
+        p.insert(keys::OUTPUT.into(), "tracks".into());
+        assert!(
+            parse_props(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("'values' or 'profile'")
         );
     }
 

@@ -1,6 +1,11 @@
 use serde::{Deserialize, Serialize};
 
-use super::kernels::{Mat, Window1d, col2im, for_batch, im2col, map_batch, matmul};
+use super::kernels::{
+    Mat, Window1d, col2im, for_batch, im2col, im2col_range, map_batch, matmul, par_map,
+};
+
+/// The im2col block of one forward tile holds about this many values (1 MiB).
+const TILE_VALUES: usize = 1 << 18;
 use super::{Error, Init, Param, Rng, Tensor};
 
 /// 1-D convolution over `[batch, in_channels, length]` (PyTorch `Conv1d`, ONNX `Conv`):
@@ -70,7 +75,7 @@ impl Conv1d {
         }
     }
 
-    fn window(&self) -> Window1d {
+    pub(crate) fn window(&self) -> Window1d {
         Window1d {
             kernel: self.kernel,
             stride: self.stride,
@@ -98,7 +103,7 @@ impl Conv1d {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, Error> {
-        self.forward_with(x, self.window())
+        self.forward_window(x, self.window())
     }
 
     /// The convolution without its padding: `x` already holds the context (or zeros) that
@@ -109,27 +114,50 @@ impl Conv1d {
             pad_right: 0,
             ..self.window()
         };
-        self.forward_with(x, w)
+        self.forward_window(x, w)
     }
 
-    fn forward_with(&self, x: &Tensor, w: Window1d) -> Result<Tensor, Error> {
+    /// The convolution over `x` with the window geometry `w` (its padding in place of the
+    /// layer's own).
+    pub(crate) fn forward_window(&self, x: &Tensor, w: Window1d) -> Result<Tensor, Error> {
         let (n, l, lout) = self.check(x, w)?;
         let (ci, co, k) = (self.in_channels, self.out_channels, self.kernel);
-        let mut y = Tensor::zeros(&[n, co, lout]);
         let wmat = Mat::new(&self.weight.value, co, ci * k);
-        for_batch(&mut y.data, co * lout, |first, out| {
-            let mut cols = vec![0.0; ci * k * lout];
-            for (j, yb) in out.chunks_mut(co * lout).enumerate() {
-                let xb = &x.data[(first + j) * ci * l..(first + j + 1) * ci * l];
-                im2col(xb, ci, l, w, lout, &mut cols);
-                matmul(yb, wmat, Mat::new(&cols, ci * k, lout), false);
-                if let Some(b) = &self.bias {
-                    for (row, bv) in yb.chunks_mut(lout).zip(&b.value) {
-                        row.iter_mut().for_each(|v| *v += bv);
+        // Output positions are cut into tiles whose im2col block stays small (and in cache),
+        // and every (sequence, tile) pair is one parallel task, so one long sequence keeps
+        // every thread busy and no buffer grows with the sequence length.
+        let tile = (TILE_VALUES / (ci * k)).clamp(64, 2048).min(lout);
+        let per_item = lout.div_ceil(tile);
+        let tiles = par_map(
+            n * per_item,
+            || vec![0.0f32; ci * k * tile],
+            |cols, task| {
+                let (b, t0) = (task / per_item, (task % per_item) * tile);
+                let t1 = (t0 + tile).min(lout);
+                let xb = &x.data[b * ci * l..(b + 1) * ci * l];
+                let width = t1 - t0;
+                let cols = &mut cols[..ci * k * width];
+                im2col_range(xb, ci, l, w, lout, t0..t1, cols);
+                let mut out = vec![0.0f32; co * width];
+                matmul(&mut out, wmat, Mat::new(cols, ci * k, width), false);
+                out
+            },
+        );
+        let mut y = Tensor::zeros(&[n, co, lout]);
+        for (task, out) in tiles.iter().enumerate() {
+            let (b, t0) = (task / per_item, (task % per_item) * tile);
+            let width = out.len() / co;
+            for (o, row) in out.chunks(width).enumerate() {
+                let dst = &mut y.data[(b * co + o) * lout + t0..(b * co + o) * lout + t0 + width];
+                match &self.bias {
+                    Some(bias) => {
+                        let bv = bias.value[o];
+                        dst.iter_mut().zip(row).for_each(|(d, v)| *d = v + bv);
                     }
+                    None => dst.copy_from_slice(row),
                 }
             }
-        });
+        }
         Ok(y)
     }
 

@@ -21,6 +21,10 @@ pub struct Graph {
     /// Shape of one input item, e.g. `[4, 1000]`.
     pub input_shape: Vec<usize>,
     pub nodes: Vec<Node>,
+    /// The graph takes inputs of any length (a fully convolutional model); `input_shape`'s
+    /// length is then only a nominal one.
+    #[serde(default)]
+    pub any_length: bool,
 }
 
 /// Everything a backward pass needs from a forward pass.
@@ -42,6 +46,7 @@ impl Graph {
         Graph {
             input_shape: input_shape.to_vec(),
             nodes: Vec::new(),
+            any_length: false,
         }
     }
 
@@ -87,8 +92,28 @@ impl Graph {
         self.add(name, layer, &[prev])
     }
 
+    /// Whether `item` (one input's shape, without the batch) is one this graph takes.
+    pub fn accepts(&self, item: &[usize]) -> bool {
+        match (self.any_length, item, &self.input_shape[..]) {
+            (true, [c, _], [want, _]) => c == want,
+            _ => item == &self.input_shape[..],
+        }
+    }
+
+    /// The per-item shape of every value for inputs of per-item shape `item` (value 0 is the
+    /// input), inferred without running the graph.
+    pub fn shapes(&self, item: &[usize]) -> Result<Vec<Vec<usize>>, Error> {
+        let mut shapes = vec![item.to_vec()];
+        for node in &self.nodes {
+            let ins: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
+            let s = node.layer.out_shape(&ins).map_err(|e| e.at(&node.name))?;
+            shapes.push(s);
+        }
+        Ok(shapes)
+    }
+
     fn check_input(&self, x: &Tensor) -> Result<(), Error> {
-        if x.shape.len() != self.input_shape.len() + 1 || x.shape[1..] != self.input_shape[..] {
+        if x.shape.is_empty() || !self.accepts(&x.shape[1..]) {
             return Err(Error::Shape(format!(
                 "the model takes [batch, {}], got {:?}",
                 self.input_shape
@@ -129,9 +154,11 @@ impl Graph {
         Ok(Tape { values, caches })
     }
 
-    /// Evaluation-mode output for `x`.
+    /// Evaluation-mode output for `x`. Only the positions the output depends on are
+    /// computed, and intermediate values are freed as soon as nothing else reads them.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor, Error> {
-        Ok(self.values(x)?.pop().expect("at least one node"))
+        self.check_input(x)?;
+        super::demand::predict(self, x)
     }
 
     /// Evaluation-mode values of every node: value 0 is `x`, value `i + 1` the output of
@@ -176,6 +203,36 @@ impl Graph {
         Ok(grads[0]
             .take()
             .unwrap_or_else(|| tape.values[0].zeros_like()))
+    }
+
+    /// The graph's layers and wiring without their weights (parameters and batch-norm
+    /// statistics emptied): enough to infer shapes, at no memory cost.
+    pub fn geometry(&self) -> Graph {
+        let mut g = Graph {
+            input_shape: self.input_shape.clone(),
+            nodes: Vec::with_capacity(self.nodes.len()),
+            any_length: self.any_length,
+        };
+        for n in &self.nodes {
+            let mut layer = match &n.layer {
+                Layer::BatchNorm1d(b) => {
+                    let mut b = b.clone();
+                    b.running_mean = Vec::new();
+                    b.running_var = Vec::new();
+                    Layer::BatchNorm1d(b)
+                }
+                other => other.clone(),
+            };
+            for p in layer.params_mut() {
+                *p = Param::new(&[0], Vec::new());
+            }
+            g.nodes.push(Node {
+                name: n.name.clone(),
+                layer,
+                inputs: n.inputs.clone(),
+            });
+        }
+        g
     }
 
     /// All trainable parameters, node by node.

@@ -130,17 +130,40 @@ fn valid_span(w: Window1d, k: usize, l: usize, lout: usize) -> (usize, usize, us
 /// `cols[(c * K + k) * lout + t] = x[c, src(t, k)]` (0 in the padding). Rows are filled by
 /// slice copies when the stride is 1, which is the common case and the hot loop of training.
 pub(crate) fn im2col(x: &[f32], c: usize, l: usize, w: Window1d, lout: usize, cols: &mut [f32]) {
+    im2col_range(x, c, l, w, lout, 0..lout, cols)
+}
+
+/// [`im2col`] for the output positions `ts` only: `cols` is `[c * K, ts.len()]`.
+pub(crate) fn im2col_range(
+    x: &[f32],
+    c: usize,
+    l: usize,
+    w: Window1d,
+    lout: usize,
+    ts: std::ops::Range<usize>,
+    cols: &mut [f32],
+) {
+    let width = ts.len();
     for ci in 0..c {
         let xc = &x[ci * l..(ci + 1) * l];
         for k in 0..w.kernel {
-            let row = &mut cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
+            let row = &mut cols[(ci * w.kernel + k) * width..(ci * w.kernel + k + 1) * width];
             let (lo, hi, first) = valid_span(w, k, l, lout);
-            row[..lo].fill(0.0);
-            row[hi..].fill(0.0);
+            // the valid outputs of this tap inside ts, relative to ts.start
+            let a = lo.clamp(ts.start, ts.end);
+            let b = hi.clamp(a, ts.end);
+            if a == b {
+                row.fill(0.0);
+                continue;
+            }
+            let first = first + (a - lo) * w.stride;
+            let (a, b) = (a - ts.start, b - ts.start);
+            row[..a].fill(0.0);
+            row[b..].fill(0.0);
             if w.stride == 1 {
-                row[lo..hi].copy_from_slice(&xc[first..first + (hi - lo)]);
+                row[a..b].copy_from_slice(&xc[first..first + (b - a)]);
             } else {
-                for (j, v) in row[lo..hi].iter_mut().enumerate() {
+                for (j, v) in row[a..b].iter_mut().enumerate() {
                     *v = xc[first + j * w.stride];
                 }
             }
@@ -212,6 +235,26 @@ where
     }
 }
 
+/// `f(scratch, i)` for `i` in `0..n`, in parallel natively (each thread reuses one scratch
+/// made by `init`), in order in wasm. Results come back in index order.
+pub(crate) fn par_map<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
+where
+    T: Send,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, usize) -> T + Sync + Send,
+{
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map_init(init, f).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut s = init();
+        (0..n).map(|i| f(&mut s, i)).collect()
+    }
+}
+
 fn threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -276,6 +319,32 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn im2col_range_is_a_column_block_of_im2col() {
+        let w = Window1d {
+            kernel: 3,
+            stride: 2,
+            dilation: 2,
+            pad_left: 3,
+            pad_right: 2,
+        };
+        let (c, l) = (2, 11);
+        let lout = w.out_len(l).unwrap();
+        let x: Vec<f32> = (0..c * l).map(|i| i as f32 + 1.0).collect();
+        let mut full = vec![0.0; c * 3 * lout];
+        im2col(&x, c, l, w, lout, &mut full);
+        for (a, b) in [(0, lout), (1, 4), (2, 3), (lout - 1, lout)] {
+            let mut part = vec![f32::NAN; c * 3 * (b - a)];
+            im2col_range(&x, c, l, w, lout, a..b, &mut part);
+            for row in 0..c * 3 {
+                assert_eq!(
+                    part[row * (b - a)..(row + 1) * (b - a)],
+                    full[row * lout + a..row * lout + b]
+                );
             }
         }
     }

@@ -108,6 +108,116 @@ impl Layer {
         }
     }
 
+    /// The per-item output shape for inputs of per-item shapes `ins` (`[channels, length]`
+    /// or `[features]`), without running the layer: what [`Layer::forward`] would produce,
+    /// or the error it would raise.
+    pub fn out_shape(&self, ins: &[&[usize]]) -> Result<Vec<usize>, Error> {
+        let x = ins[0];
+        let cl = |op: &str| match *x {
+            [c, l] => Ok((c, l)),
+            _ => Err(Error::Shape(format!(
+                "{op} needs [batch, channels, length], got [batch, {}]",
+                dims(x)
+            ))),
+        };
+        match self {
+            Layer::Conv1d(c) => {
+                let (ci, l) = cl("Conv1d")?;
+                if ci != c.in_channels {
+                    return Err(Error::Shape(format!(
+                        "Conv1d expects {} input channels, got {ci}",
+                        c.in_channels
+                    )));
+                }
+                let lout = c.window().out_len(l).ok_or_else(|| {
+                    Error::Shape(format!(
+                        "Conv1d kernel {} (dilation {}) does not fit length {l}",
+                        c.kernel, c.dilation
+                    ))
+                })?;
+                Ok(vec![c.out_channels, lout])
+            }
+            Layer::Linear(lin) => match *x {
+                [f] if f == lin.in_features => Ok(vec![lin.out_features]),
+                _ => Err(Error::Shape(format!(
+                    "Linear expects [batch, {}], got [batch, {}] (add a Flatten before it?)",
+                    lin.in_features,
+                    dims(x)
+                ))),
+            },
+            Layer::BatchNorm1d(b) => match x.first() {
+                Some(&c) if c == b.channels && x.len() <= 2 => Ok(x.to_vec()),
+                _ => Err(Error::Shape(format!(
+                    "BatchNorm1d expects {} channels, got shape [batch, {}]",
+                    b.channels,
+                    dims(x)
+                ))),
+            },
+            Layer::Relu
+            | Layer::Elu { .. }
+            | Layer::Softplus
+            | Layer::Exp
+            | Layer::Sigmoid
+            | Layer::Dropout { .. } => Ok(x.to_vec()),
+            Layer::Softmax => match x.len() {
+                1 | 2 => Ok(x.to_vec()),
+                _ => Err(Error::Shape(format!(
+                    "Softmax needs rank 2 or 3, got [batch, {}]",
+                    dims(x)
+                ))),
+            },
+            Layer::MaxPool1d { kernel, stride } | Layer::AvgPool1d { kernel, stride } => {
+                let op = if matches!(self, Layer::MaxPool1d { .. }) {
+                    "MaxPool1d"
+                } else {
+                    "AvgPool1d"
+                };
+                let (c, l) = cl(op)?;
+                let lout = pool::out_len(op, *kernel, *stride, l)?;
+                Ok(vec![c, lout])
+            }
+            Layer::GlobalMaxPool | Layer::GlobalAvgPool => Ok(vec![cl("global pooling")?.0]),
+            Layer::Flatten => Ok(vec![x.iter().product()]),
+            Layer::Add => {
+                let b = ins
+                    .get(1)
+                    .ok_or_else(|| Error::Shape("Add needs two inputs".into()))?;
+                if x != *b {
+                    return Err(Error::Shape(format!(
+                        "Add needs equal shapes, got [batch, {}] and [batch, {}]",
+                        dims(x),
+                        dims(b)
+                    )));
+                }
+                Ok(x.to_vec())
+            }
+            Layer::Concat => {
+                let mut out = x.to_vec();
+                out[0] = 0;
+                for s in ins {
+                    if s.len() != x.len() || s[1..] != x[1..] {
+                        return Err(Error::Shape(format!(
+                            "Concat needs equal batch and length, got [batch, {}] and [batch, {}]",
+                            dims(x),
+                            dims(s)
+                        )));
+                    }
+                    out[0] += s[0];
+                }
+                Ok(out)
+            }
+            Layer::Crop { left, right } => {
+                let (c, l) = cl("Crop")?;
+                if left + right >= l {
+                    return Err(Error::Shape(format!(
+                        "Crop {left}+{right} leaves nothing of length {l}"
+                    )));
+                }
+                Ok(vec![c, l - left - right])
+            }
+        }
+    }
+
     /// The trainable parameters, in a fixed order.
     pub fn params_mut(&mut self) -> Vec<&mut Param> {
         match self {
@@ -290,6 +400,14 @@ impl Layer {
             ))),
         }
     }
+}
+
+fn dims(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn flatten(mut t: Tensor) -> Tensor {

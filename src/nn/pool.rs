@@ -13,7 +13,7 @@ fn window(kernel: usize, stride: usize) -> Window1d {
     }
 }
 
-fn out_len(op: &str, kernel: usize, stride: usize, l: usize) -> Result<usize, Error> {
+pub(crate) fn out_len(op: &str, kernel: usize, stride: usize, l: usize) -> Result<usize, Error> {
     window(kernel, stride)
         .out_len(l)
         .ok_or_else(|| Error::Shape(format!("{op} kernel {kernel} does not fit length {l}")))

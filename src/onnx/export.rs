@@ -188,6 +188,11 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
     if let Some(task) = &m.task {
         props.push((keys::TASK.to_string(), task.clone()));
     }
+    if let crate::model::Output::Profile { offset, context } = m.output {
+        props.push((keys::OUTPUT.to_string(), "profile".into()));
+        props.push((keys::OFFSET.to_string(), offset.to_string()));
+        props.push((keys::CONTEXT.to_string(), context.to_string()));
+    }
     props.extend(meta.extra.iter().cloned());
     let model = pb::ModelProto {
         ir_version: 8,

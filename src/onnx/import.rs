@@ -5,16 +5,64 @@ use tract_onnx::pb;
 
 use super::Error;
 use super::proto::{f32_values, i64_values};
-use crate::nn::{BatchNorm1d, Conv1d, Graph, Layer, Linear, Param, Tensor};
+use tract_onnx::pb::tensor_proto::DataType;
+
+use crate::nn::{BatchNorm1d, Conv1d, Graph, Layer, Linear, Param};
 
 fn attrs(n: &pb::NodeProto) -> HashMap<&str, &pb::AttributeProto> {
     n.attribute.iter().map(|a| (a.name.as_str(), a)).collect()
 }
 
+/// The attributes the importer reads for each operator. Any other attribute changes what the
+/// operator computes in a way the engine does not implement, so it is refused rather than
+/// ignored (exact or refuse).
+fn known_attributes(op: &str) -> &'static [&'static str] {
+    match op {
+        "Conv" => &[
+            "kernel_shape",
+            "dilations",
+            "strides",
+            "pads",
+            "auto_pad",
+            "group",
+        ],
+        "Gemm" => &["alpha", "beta", "transA", "transB"],
+        "BatchNormalization" => &["epsilon", "momentum", "spatial", "training_mode"],
+        "Elu" => &["alpha"],
+        "Softmax" => &["axis"],
+        "MaxPool" | "AveragePool" => &[
+            "kernel_shape",
+            "strides",
+            "pads",
+            "ceil_mode",
+            "auto_pad",
+            "dilations",
+            "storage_order",
+            "count_include_pad",
+        ],
+        "Flatten" | "Concat" => &["axis"],
+        "Squeeze" => &["axes"],
+        "Constant" => &["value"],
+        "Dropout" => &["seed", "ratio", "is_test"],
+        "Cast" => &["to", "saturate"],
+        "Reshape" => &["allowzero"],
+        _ => &[],
+    }
+}
+
 /// Reads an ONNX model made of the engine's op set into a [`Graph`]. `length` fixes the
-/// sequence length when the model's input leaves it symbolic.
+/// sequence length when the model's input leaves it symbolic; without it, such a model
+/// imports as a graph of any length ([`Graph::any_length`]) when nothing in it depends on
+/// the length. Shapes are inferred statically, so importing never runs the model.
+///
+/// Every operator attribute is either implemented or refused with an error naming it.
 pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     let proto = pb::ModelProto::decode(bytes).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(1, |o| o.version);
     let graph = proto
         .graph
         .ok_or_else(|| Error::Corrupt("the file holds no graph".into()))?;
@@ -36,7 +84,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     };
     let dims = super::super::model::proto_dims(input);
     let (c, l) = match dims.as_slice() {
-        [_, Some(c), l] => (*c, length.or(*l)),
+        [_, c, l] => (*c, length.or(*l)),
         _ => {
             return Err(Error::Graph(format!(
                 "input '{}' must be [batch, channels, length] with fixed channels",
@@ -44,13 +92,14 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             )));
         }
     };
-    let l = l.ok_or_else(|| {
-        Error::Graph(format!(
-            "input '{}' has a symbolic length; give the sequence length to import it",
-            input.name
-        ))
+    let c = c.ok_or_else(|| {
+        Error::Graph(format!("input '{}' has no fixed channel count", input.name))
     })?;
-    let mut g = Graph::new(&[c, l]);
+    let mut g = Graph::new(&[c, l.unwrap_or(0)]);
+    g.any_length = l.is_none();
+    // Shapes are tracked per engine value as nodes are added. A graph of any length is
+    // tracked at a long nominal length: only channel counts and ranks are read from it.
+    let mut shapes: Vec<Vec<usize>> = vec![vec![c, l.unwrap_or(ANY_LENGTH_PROBE)]];
     // ONNX tensor name -> engine value id.
     let mut ids: HashMap<String, usize> = HashMap::from([(input.name.clone(), 0)]);
 
@@ -74,7 +123,19 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 .copied()
                 .ok_or_else(|| fail(format!("input '{name}' is not computed by an earlier node")))
         };
+        if let Some(a) = n
+            .attribute
+            .iter()
+            .find(|a| !known_attributes(&n.op_type).contains(&a.name.as_str()))
+        {
+            return Err(fail(format!(
+                "attribute '{}' is not supported by the engine",
+                a.name
+            )));
+        }
         let x = n.input.first().map(String::as_str).unwrap_or("");
+        let rank =
+            |name: &str, ids: &HashMap<String, usize>| ids.get(name).map(|&v| shapes[v].len() + 1);
         let name = if n.name.is_empty() {
             format!("{}_{}", n.op_type.to_lowercase(), g.nodes.len())
         } else {
@@ -103,23 +164,50 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     )));
                 };
                 let (co, ci, k) = (co as usize, ci as usize, k as usize);
-                let dil = ints("dilations")
-                    .and_then(|v| v.first().copied())
-                    .unwrap_or(1) as usize;
-                let stride = ints("strides")
-                    .and_then(|v| v.first().copied())
-                    .unwrap_or(1) as usize;
+                let one = |key: &str| -> Result<Option<i64>, Error> {
+                    match ints(key).as_deref() {
+                        None => Ok(None),
+                        Some([v]) if *v >= 1 => Ok(Some(*v)),
+                        Some(v) => Err(fail(format!(
+                            "{key} {v:?}: expected one positive value for a 1-D convolution"
+                        ))),
+                    }
+                };
+                if let Some(ks) = one("kernel_shape")?
+                    && ks as usize != k
+                {
+                    return Err(fail(format!(
+                        "kernel_shape [{ks}] disagrees with the weight's kernel {k}"
+                    )));
+                }
+                let dil = one("dilations")?.unwrap_or(1) as usize;
+                let stride = one("strides")?.unwrap_or(1) as usize;
                 let auto = a
                     .get("auto_pad")
                     .map(|a| String::from_utf8_lossy(&a.s).to_string());
                 let total = dil * (k - 1);
-                let (pl, pr) = match auto.as_deref() {
-                    Some("SAME_UPPER") => (total / 2, total - total / 2),
-                    Some("SAME_LOWER") => (total - total / 2, total / 2),
-                    _ => match ints("pads").as_deref() {
-                        Some([l, r]) => (*l as usize, *r as usize),
-                        _ => (0, 0),
-                    },
+                let pads = match ints("pads").as_deref() {
+                    None => None,
+                    Some([l, r]) if *l >= 0 && *r >= 0 => Some((*l as usize, *r as usize)),
+                    Some(p) => {
+                        return Err(fail(format!(
+                            "pads {p:?}: expected [left, right] for a 1-D convolution"
+                        )));
+                    }
+                };
+                let (pl, pr) = match (auto.as_deref(), pads) {
+                    (Some("SAME_UPPER" | "SAME_LOWER"), _) if stride != 1 => {
+                        return Err(fail(
+                            "auto_pad SAME with a stride other than 1 is not supported".into(),
+                        ));
+                    }
+                    (Some("SAME_UPPER"), _) => (total / 2, total - total / 2),
+                    (Some("SAME_LOWER"), _) => (total - total / 2, total / 2),
+                    (Some("VALID"), _) => (0, 0),
+                    (None | Some("NOTSET"), p) => p.unwrap_or((0, 0)),
+                    (Some(other), _) => {
+                        return Err(fail(format!("auto_pad '{other}' is not an ONNX value")));
+                    }
                 };
                 let bias = match n.input.get(2).filter(|s| !s.is_empty()) {
                     Some(b) => Some(Param::new(&[co], konst(b, &consts)?.1)),
@@ -183,6 +271,17 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 })
             }
             "BatchNormalization" => {
+                if int("training_mode", 0) != 0 {
+                    return Err(fail("training_mode 1 is not supported".into()));
+                }
+                if int("spatial", 1) != 1 {
+                    return Err(fail(
+                        "spatial 0 (per-position statistics) is not supported".into(),
+                    ));
+                }
+                if n.output.len() > 1 {
+                    return Err(fail("running-statistics outputs are not supported".into()));
+                }
                 let get = |i: usize| konst(&n.input[i], &consts).map(|t| t.1);
                 let (gamma, beta, mean, var) = (get(1)?, get(2)?, get(3)?, get(4)?);
                 let ch = gamma.len();
@@ -203,8 +302,17 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             "Exp" => Layer::Exp,
             "Sigmoid" => Layer::Sigmoid,
             "Softmax" => {
-                if !matches!(int("axis", -1), 1 | -1) {
-                    return Err(fail("only softmax over axis 1 is supported".into()));
+                // The engine's softmax runs over axis 1 (labels, or channels at each position).
+                // Before opset 13 ONNX flattened from `axis` on, which is the same only for
+                // rank-2 inputs; from 13 on it is one axis, counted from the end if negative.
+                let r = rank(x, &ids).unwrap_or(0) as i64;
+                let axis = int("axis", if opset >= 13 { -1 } else { 1 });
+                let axis = if axis < 0 { axis + r } else { axis };
+                if axis != 1 || (opset < 13 && r != 2) {
+                    return Err(fail(format!(
+                        "softmax over axis {} of a rank-{r} input (opset {opset}); the engine takes softmax over axis 1 only",
+                        int("axis", if opset >= 13 { -1 } else { 1 })
+                    )));
                 }
                 Layer::Softmax
             }
@@ -213,6 +321,34 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     || int("ceil_mode", 0) != 0
                 {
                     return Err(fail("padded or ceil-mode pooling is not supported".into()));
+                }
+                if ints("dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
+                    return Err(fail("dilated pooling is not supported".into()));
+                }
+                if int("storage_order", 0) != 0 {
+                    return Err(fail("storage_order 1 is not supported".into()));
+                }
+                if n.output.len() > 1 {
+                    return Err(fail("the Indices output is not supported".into()));
+                }
+                match a
+                    .get("auto_pad")
+                    .map(|a| String::from_utf8_lossy(&a.s).to_string())
+                {
+                    None => {}
+                    Some(p) if p == "NOTSET" || p == "VALID" => {}
+                    Some(p) => return Err(fail(format!("auto_pad '{p}' is not supported"))),
+                }
+                let kernel_shape = ints("kernel_shape").unwrap_or_default();
+                let strides = ints("strides").unwrap_or_else(|| vec![1]);
+                if kernel_shape.len() != 1
+                    || strides.len() != 1
+                    || kernel_shape[0] < 1
+                    || strides[0] < 1
+                {
+                    return Err(fail(format!(
+                        "kernel_shape {kernel_shape:?} and strides {strides:?}: expected one positive value each (1-D pooling)"
+                    )));
                 }
                 let kernel = ints("kernel_shape")
                     .and_then(|v| v.first().copied())
@@ -230,7 +366,43 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             // that usually follows becomes a no-op.
             "GlobalMaxPool" => Layer::GlobalMaxPool,
             "GlobalAveragePool" => Layer::GlobalAvgPool,
-            "Flatten" | "Squeeze" => Layer::Flatten,
+            "Flatten" => {
+                if int("axis", 1) != 1 {
+                    return Err(fail(
+                        "only Flatten with axis 1 (to [batch, features]) is supported".into(),
+                    ));
+                }
+                Layer::Flatten
+            }
+            "Squeeze" => {
+                // After the engine's global pools the value is already [batch, features];
+                // a squeeze of a length-1 axis is then a no-op, and of [batch, c, 1] a flatten.
+                let src = value(x, &ids)?;
+                let shape = &shapes[src];
+                let axes = match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
+                    (Some(v), _) => Some(v),
+                    (None, Some(k)) => Some(
+                        consts
+                            .get(k)
+                            .map(i64_values)
+                            .transpose()
+                            .map_err(&fail)?
+                            .ok_or_else(|| fail("the axes must be a constant".into()))?,
+                    ),
+                    (None, None) => None,
+                };
+                let flat = match (shape.as_slice(), axes.as_deref()) {
+                    ([_], _) => true,
+                    ([_, 1], None | Some([2] | [-1])) => true,
+                    _ => false,
+                };
+                if !flat {
+                    return Err(fail(format!(
+                        "squeezing axes {axes:?} of [batch, {shape:?}] is not supported (only to [batch, features])"
+                    )));
+                }
+                Layer::Flatten
+            }
             "Reshape" => {
                 let shape = consts
                     .get(&n.input[1])
@@ -238,9 +410,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     .transpose()
                     .map_err(&fail)?
                     .ok_or_else(|| fail("the target shape must be a constant".into()))?;
-                if shape.len() != 2 {
+                let src = value(x, &ids)?;
+                let per: i64 = shapes[src].iter().product::<usize>() as i64;
+                // [batch, features] spelled as [-1 | 0 | n, features] or [0, -1].
+                let ok = match shape[..] {
+                    [b, f] => (f == per && b >= -1) || (f == -1 && b == 0),
+                    _ => false,
+                };
+                if !ok {
                     return Err(fail(format!(
-                        "only reshapes to [batch, features] are supported, got {shape:?}"
+                        "only reshapes to [batch, features] are supported, got {shape:?} for {per} values per item"
                     )));
                 }
                 Layer::Flatten
@@ -282,7 +461,9 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 Layer::Add
             }
             "Concat" => {
-                if !matches!(int("axis", 1), 1) {
+                let r = rank(x, &ids).unwrap_or(0) as i64;
+                let axis = int("axis", 1);
+                if !(axis == 1 || axis + r == 1) {
                     return Err(fail(
                         "only concatenation along channels (axis 1) is supported".into(),
                     ));
@@ -305,17 +486,31 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 match (starts.as_deref(), ends.as_deref(), axes.as_deref()) {
                     (Some([s]), Some([e]), Some([2] | [-1])) => {
                         let src = value(x, &ids)?;
-                        let len = value_length(&g, src).map_err(|e| fail(e.to_string()))?;
-                        let start = (*s).clamp(0, len as i64) as usize;
-                        let end = if *e < 0 {
-                            len as i64 + e
-                        } else {
-                            (*e).min(len as i64)
-                        } as usize;
-                        Layer::Crop {
-                            left: start,
-                            right: len.saturating_sub(end),
-                        }
+                        let crop = match (g.any_length && src_is_input_length(&shapes, src), *s, *e)
+                        {
+                            // ONNX clamps; an end of i64::MAX (or any huge one) means "to the end".
+                            (true, s, e) if s >= 0 && (e < 0 || e >= TO_THE_END) => Layer::Crop {
+                                left: s as usize,
+                                right: if e < 0 { (-e) as usize } else { 0 },
+                            },
+                            (true, ..) => {
+                                return Err(fail(
+                                    "this slice depends on the sequence length, which the model leaves open; give the length (seqlens.length) to import it"
+                                        .into(),
+                                ));
+                            }
+                            (false, s, e) => {
+                                let len = shapes[src].get(1).copied().unwrap_or(0) as i64;
+                                let norm =
+                                    |v: i64| if v < 0 { (v + len).max(0) } else { v.min(len) };
+                                let (start, end) = (norm(s), norm(e));
+                                Layer::Crop {
+                                    left: start as usize,
+                                    right: (len - end.max(start)) as usize,
+                                }
+                            }
+                        };
+                        crop
                     }
                     _ => {
                         return Err(fail(
@@ -323,6 +518,52 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                         ));
                     }
                 }
+            }
+            "Mean" => {
+                // The average of n values: a chain of adds, then a scale by 1/n (a batch norm
+                // with unit variance and no epsilon, which evaluates to exactly x * (1 / n)).
+                let srcs: Vec<usize> = n
+                    .input
+                    .iter()
+                    .map(|s| value(s, &ids))
+                    .collect::<Result<_, _>>()?;
+                let mut acc = srcs[0];
+                for (j, &u) in srcs.iter().enumerate().skip(1) {
+                    let shape = Layer::Add
+                        .out_shape(&[&shapes[acc], &shapes[u]])
+                        .map_err(|e| fail(e.to_string()))?;
+                    acc = g.add(format!("{name}_add{j}"), Layer::Add, &[acc, u])?;
+                    shapes.push(shape);
+                }
+                let ch = shapes[acc].first().copied().unwrap_or(1);
+                let mut bn = BatchNorm1d::new(ch);
+                bn.gamma = Param::new(&[ch], vec![1.0 / srcs.len() as f32; ch]);
+                bn.eps = 0.0;
+                let shape = shapes[acc].clone();
+                let id = g.add(name, Layer::BatchNorm1d(bn), &[acc])?;
+                shapes.push(shape);
+                ids.insert(n.output[0].clone(), id);
+                continue;
+            }
+            "Cast" => {
+                // Casting a constant (fp16 weights back to float) folds into the constant;
+                // a float value cast to float is the value itself.
+                if int("to", 0) != DataType::Float as i64 {
+                    return Err(fail("only casts to float32 are supported".into()));
+                }
+                if let Some(t) = consts.get(x) {
+                    let v = f32_values(t).map_err(&fail)?;
+                    let folded = super::proto::f32_tensor(
+                        &n.output[0],
+                        &t.dims.iter().map(|&d| d as usize).collect::<Vec<_>>(),
+                        &v,
+                    );
+                    consts.insert(n.output[0].clone(), folded);
+                } else {
+                    let id = value(x, &ids)?;
+                    ids.insert(n.output[0].clone(), id);
+                }
+                continue;
             }
             _ => {
                 return Err(Error::UnsupportedOp {
@@ -337,7 +578,10 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             .take(layer.arity().unwrap_or(n.input.len()))
             .map(|s| value(s, &ids))
             .collect::<Result<_, _>>()?;
+        let ins: Vec<&[usize]> = srcs.iter().map(|&u| shapes[u].as_slice()).collect();
+        let shape = layer.out_shape(&ins).map_err(|e| fail(e.to_string()))?;
         let id = g.add(name, layer, &srcs)?;
+        shapes.push(shape);
         ids.insert(n.output[0].clone(), id);
     }
     let out = graph
@@ -353,15 +597,14 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     Ok(g)
 }
 
-/// The length axis of value `v`, found by running the graph so far on one zero sequence.
-fn value_length(g: &Graph, v: usize) -> Result<usize, crate::nn::Error> {
-    let mut shape = vec![1];
-    shape.extend(&g.input_shape);
-    if v == 0 {
-        return Ok(g.input_shape[1]);
-    }
-    let mut sub = g.clone();
-    sub.nodes.truncate(v);
-    let y = sub.predict(&Tensor::zeros(&shape))?;
-    Ok(*y.shape.get(2).unwrap_or(&0))
+/// The nominal length at which a graph of any length is shape-checked during import.
+const ANY_LENGTH_PROBE: usize = 1 << 20;
+
+/// Slice ends at or past this mean "to the end" (exporters write i64::MAX or i32::MAX).
+const TO_THE_END: i64 = i32::MAX as i64;
+
+/// Whether value `v` still has a length that follows the input's (rank 3), so that a slice
+/// of it depends on the sequence length.
+fn src_is_input_length(shapes: &[Vec<usize>], v: usize) -> bool {
+    shapes[v].len() == 2
 }

@@ -51,20 +51,42 @@ pub fn i64_tensor(name: &str, data: &[i64]) -> pb::TensorProto {
     }
 }
 
-/// The values of a float tensor, from `raw_data` or `float_data`.
+/// The values of a floating-point tensor as f32, from `raw_data` or the typed field:
+/// float32, float16 (the fp16-weight models cast back to float32) or float64.
 pub fn f32_values(t: &pb::TensorProto) -> Result<Vec<f32>, String> {
-    if t.data_type != DataType::Float as i32 {
-        return Err(format!("tensor '{}' is not float32", t.name));
-    }
-    let n: i64 = t.dims.iter().product();
-    let v: Vec<f32> = if !t.raw_data.is_empty() {
-        t.raw_data
+    let raw = !t.raw_data.is_empty();
+    let v: Vec<f32> = match DataType::try_from(t.data_type) {
+        Ok(DataType::Float) if raw => t
+            .raw_data
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    } else {
-        t.float_data.clone()
+            .collect(),
+        Ok(DataType::Float) => t.float_data.clone(),
+        Ok(DataType::Float16) if raw => t
+            .raw_data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        // ONNX keeps non-raw float16 values as their bit patterns in int32_data.
+        Ok(DataType::Float16) => t
+            .int32_data
+            .iter()
+            .map(|&b| half::f16::from_bits(b as u16).to_f32())
+            .collect(),
+        Ok(DataType::Double) if raw => t
+            .raw_data
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+            .collect(),
+        Ok(DataType::Double) => t.double_data.iter().map(|&v| v as f32).collect(),
+        _ => {
+            return Err(format!(
+                "tensor '{}' is not floating point (float32, float16 or float64)",
+                t.name
+            ));
+        }
     };
+    let n: i64 = t.dims.iter().product();
     if v.len() as i64 != n {
         return Err(format!(
             "tensor '{}' holds {} values for dims {:?} (external data is not supported)",

@@ -142,6 +142,7 @@ pub fn export_bytes(graph: &seqlens::nn::Graph, length: usize, outputs: usize) -
             n_policy: NPolicy::Zero,
             labels: (0..outputs).map(|i| format!("y{i}")).collect(),
             task: None,
+            output: Default::default(),
         },
         extra: Vec::new(),
     };

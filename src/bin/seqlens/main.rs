@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::{Backend, Model, Overrides, PredictOptions};
-use seqlens::output::{AtomicFile, Format, TableWriter};
+use seqlens::output::{AtomicFile, Format, TableWriter, TrackFormat, TrackWriter};
 use std::io::Write;
 
 mod attribute_cmd;
@@ -156,6 +156,7 @@ impl OverrideArgs {
             n_policy: self.n_policy,
             labels: self.labels.clone(),
             task: None,
+            output: None,
         }
     }
 }
@@ -195,6 +196,9 @@ fn predict(a: &PredictArgs) -> Result<()> {
         unknown: a.unknown,
         stride: a.stride,
     };
+    if model.profile().is_ok() {
+        return predict_tracks(a, &model, &opts);
+    }
     let format = a.out.as_deref().map_or(Format::Tsv, Format::for_path);
     let sink = match &a.out {
         Some(path) => Sink::File(
@@ -242,6 +246,115 @@ fn predict(a: &PredictArgs) -> Result<()> {
     sink.commit().context("writing predictions")?;
     if let Some(path) = &a.out {
         eprintln!("wrote {rows} predictions to {}", path.display());
+    }
+    Ok(())
+}
+
+/// `predict` for a profile model: one row (or bedGraph line) per base of each sequence or
+/// BED interval, streamed window by window.
+fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Result<()> {
+    if a.stride.is_some() {
+        bail!(
+            "--stride tiles sequences for models with one prediction per window; this model \
+             predicts a profile per base and covers every base already"
+        );
+    }
+    let labels = model.metadata().labels.clone();
+    let format = a
+        .out
+        .as_deref()
+        .map_or(TrackFormat::Tsv, TrackFormat::for_path);
+    // bedGraph: one file per class, PATH with the class name before the extension.
+    let paths: Vec<PathBuf> = match (&a.out, format) {
+        (Some(p), TrackFormat::BedGraph) => labels
+            .iter()
+            .map(|l| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let ext = p
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                p.with_file_name(format!("{stem}.{}.{ext}", l.replace(['/', ' '], "_")))
+            })
+            .collect(),
+        (Some(p), _) => vec![p.clone()],
+        (None, TrackFormat::BedGraph) => bail!("bedGraph output needs --out FILE.bedgraph"),
+        (None, _) => Vec::new(),
+    };
+    let sinks = if paths.is_empty() {
+        vec![Sink::Stdout(std::io::BufWriter::new(
+            std::io::stdout().lock(),
+        ))]
+    } else {
+        paths
+            .iter()
+            .map(|p| {
+                AtomicFile::create(p)
+                    .map(Sink::File)
+                    .with_context(|| format!("writing {}", p.display()))
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut tracks = TrackWriter::new(sinks, format, &labels)?;
+    // Windows per model call: a few batches' worth, so a chromosome streams through.
+    let per_call = opts.batch_size.max(1) * 4;
+    let mut run = |windows: Vec<seqlens::encode::Window>, end: i64| -> Result<()> {
+        for chunk in windows.chunks(per_call) {
+            let p = model.predict_profile_windows(chunk, opts, &mut |_, _| true)?;
+            for t in &p.tracks {
+                tracks.write(t, end).context("writing tracks")?;
+            }
+        }
+        Ok(())
+    };
+    if let Some(fasta) = &a.fasta {
+        let name = fasta.display().to_string();
+        let file = File::open(fasta).with_context(|| name.clone())?;
+        let mut records = 0;
+        for rec in io::SequenceReader::new(file, &name)? {
+            let rec = rec?;
+            let len = rec.seq.len() as i64;
+            run(model.profile_windows(&[rec], opts)?, len)?;
+            records += 1;
+        }
+        if records == 0 {
+            bail!("{name}: no sequences found");
+        }
+    } else {
+        let (Some(bed), Some(genome)) = (&a.bed, &a.genome) else {
+            bail!("give --fasta, or --bed with --genome");
+        };
+        let name = bed.display().to_string();
+        let intervals = io::read_bed(File::open(bed).with_context(|| name.clone())?, &name)?;
+        let mut genome = IndexedFasta::open(genome)?;
+        for iv in &intervals {
+            let id = iv
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}:{}-{}", iv.chrom, iv.start, iv.end));
+            let windows = model.profile_windows_over(
+                &id,
+                &iv.chrom,
+                iv.start as i64,
+                iv.end as i64,
+                |from, to| {
+                    genome
+                        .fetch(&iv.chrom, from, to)
+                        .map_err(anyhow::Error::from)
+                },
+            )?;
+            run(windows, iv.end as i64)?;
+        }
+    }
+    let (sinks, positions) = tracks.finish().context("writing tracks")?;
+    for s in sinks {
+        s.commit().context("writing tracks")?;
+    }
+    for p in &paths {
+        eprintln!("wrote {positions} positions to {}", p.display());
     }
     Ok(())
 }

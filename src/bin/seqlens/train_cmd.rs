@@ -479,6 +479,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
                     }
                     .into(),
                 ),
+                output: Default::default(),
             },
             extra,
         };

@@ -1,0 +1,205 @@
+//! Per-position (profile) predictions: models whose output is `[batch, classes, positions]`
+//! (SpliceAI's acceptor/donor probabilities per base, BPNet's profiles), described by
+//! `seqlens.output = profile` with its `offset` and `context`.
+//!
+//! A record is cut into windows whose outputs tile it exactly, each window carrying the
+//! context the model needs on both sides (N beyond the record's ends), so every base of the
+//! record gets one value per class, however long the record is.
+
+use serde::Serialize;
+
+use super::{Error, Model, Output, PredictOptions, backend};
+use crate::encode::Window;
+use crate::io::SeqRecord;
+
+/// Output positions per window for a model that takes any length: long enough that the
+/// context is a small share of the work, short enough that activations stay small.
+pub const PROFILE_WINDOW_POSITIONS: usize = 32_768;
+
+/// One window's profile: `values` is `[classes, positions]`, and position `j` describes base
+/// `start + j` of `chrom` (0-based).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Track {
+    pub id: String,
+    pub chrom: String,
+    pub start: i64,
+    pub positions: usize,
+    pub values: Vec<f32>,
+}
+
+impl Track {
+    /// The values of class `c`, one per position.
+    pub fn class(&self, c: usize) -> &[f32] {
+        &self.values[c * self.positions..(c + 1) * self.positions]
+    }
+}
+
+/// Profile predictions: one track per window, in record order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Profiles {
+    /// One name per class.
+    pub labels: Vec<String>,
+    pub tracks: Vec<Track>,
+}
+
+impl Model {
+    /// The profile geometry `(offset, context)`, or an error for a model that predicts one
+    /// vector per sequence.
+    pub fn profile(&self) -> Result<(usize, usize), Error> {
+        match self.info.metadata.output {
+            Output::Profile { offset, context } => Ok((offset, context)),
+            Output::Values => Err(Error::Options(
+                "this model predicts one vector per sequence, not a profile per position".into(),
+            )),
+        }
+    }
+
+    /// Windows whose outputs cover every base of each record once, in order: the model's
+    /// length where it has one, otherwise up to [`PROFILE_WINDOW_POSITIONS`] outputs each.
+    /// Context past a record's ends is `N`, so window coordinates may lie outside it.
+    pub fn profile_windows(
+        &self,
+        records: &[SeqRecord],
+        opts: &PredictOptions,
+    ) -> Result<Vec<Window>, Error> {
+        let pad = self.info.metadata.alphabet.wildcard();
+        let encoder = self.encoder(opts.unknown);
+        let mut out = Vec::new();
+        for r in records {
+            if r.seq.is_empty() {
+                return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
+            }
+            encoder.check(&r.id, &r.seq)?;
+            let fetch = |start: i64, end: i64| -> Result<Vec<u8>, Error> {
+                Ok((start..end)
+                    .map(|i| {
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| r.seq.get(i).copied())
+                            .unwrap_or(pad)
+                    })
+                    .collect())
+            };
+            out.extend(self.profile_windows_over(&r.id, &r.id, 0, r.seq.len() as i64, fetch)?);
+        }
+        Ok(out)
+    }
+
+    /// Windows whose outputs cover positions `start..end` of `chrom` once, in order, with
+    /// their input read by `fetch(from, to)` (0-based, half-open; it supplies the context
+    /// on both sides, e.g. from an indexed genome, N past the contig's ends).
+    pub fn profile_windows_over<E>(
+        &self,
+        id: &str,
+        chrom: &str,
+        start: i64,
+        end: i64,
+        mut fetch: impl FnMut(i64, i64) -> Result<Vec<u8>, E>,
+    ) -> Result<Vec<Window>, E>
+    where
+        E: From<Error>,
+    {
+        let (offset, context) = self.profile()?;
+        let per_window = match self.info.metadata.length {
+            Some(l) => self.info.metadata.output.positions(l).ok_or_else(|| {
+                Error::Options(format!(
+                    "the model's length {l} leaves no output positions after its context {context}"
+                ))
+            })?,
+            None => PROFILE_WINDOW_POSITIONS,
+        };
+        let mut out = Vec::new();
+        let mut first = start;
+        while first < end {
+            let positions = match self.info.metadata.length {
+                Some(_) => per_window as i64,
+                None => (per_window as i64).min(end - first),
+            };
+            let from = first - offset as i64;
+            let to = from + positions + context as i64;
+            out.push(Window {
+                id: id.to_string(),
+                chrom: chrom.to_string(),
+                start: from,
+                end: to,
+                seq: fetch(from, to)?,
+            });
+            first += positions;
+        }
+        Ok(out)
+    }
+
+    /// Profiles for `records`: one track per base of each record (see
+    /// [`Model::profile_windows`]), on the selected backend. Natively this blocks on the GPU;
+    /// in the browser it runs on the CPU (use [`Model::predict_profiles_async`] there).
+    pub fn predict_profiles(
+        &self,
+        records: &[SeqRecord],
+        opts: &PredictOptions,
+    ) -> Result<Profiles, Error> {
+        let windows = self.profile_windows(records, opts)?;
+        backend::complete(self.profiles_on(&windows, opts, &mut |_, _| true, backend::SYNC_GPU))
+    }
+
+    /// Profiles for windows already cut (see [`Model::profile_windows`]), on the selected
+    /// backend, blocking natively (the CPU in the browser).
+    pub fn predict_profile_windows(
+        &self,
+        windows: &[Window],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Profiles, Error> {
+        backend::complete(self.profiles_on(windows, opts, progress, backend::SYNC_GPU))
+    }
+
+    /// [`Model::predict_profiles`] for windows already cut, awaiting the GPU's readbacks.
+    /// `progress(done, total)` follows every batch; returning `false` cancels.
+    pub async fn predict_profiles_async(
+        &self,
+        windows: &[Window],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<Profiles, Error> {
+        self.profiles_on(windows, opts, progress, true).await
+    }
+
+    pub(crate) async fn profiles_on(
+        &self,
+        windows: &[Window],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+        gpu: bool,
+    ) -> Result<Profiles, Error> {
+        let (offset, context) = self.profile()?;
+        let classes = self.info.metadata.labels.len();
+        let mut tracks = Vec::with_capacity(windows.len());
+        self.run_windows(windows, opts, progress, gpu, &mut |chunk, rows| {
+            let per = rows.len() / chunk.len();
+            for (w, values) in chunk.iter().zip(rows.chunks(per.max(1))) {
+                let positions = w.seq.len().saturating_sub(context);
+                if values.len() != classes * positions {
+                    return Err(Error::Run(format!(
+                        "the model returned {} values for '{}' ({} bases); a profile of {classes} classes expects {}",
+                        values.len(),
+                        w.id,
+                        w.seq.len(),
+                        classes * positions
+                    )));
+                }
+                tracks.push(Track {
+                    id: w.id.clone(),
+                    chrom: w.chrom.clone(),
+                    start: w.start + offset as i64,
+                    positions,
+                    values: values.to_vec(),
+                });
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(Profiles {
+            labels: self.info.metadata.labels.clone(),
+            tracks,
+        })
+    }
+}
