@@ -11,6 +11,8 @@ pub enum Error {
     Nn(#[from] crate::nn::Error),
     #[error(transparent)]
     Onnx(#[from] crate::onnx::Error),
+    #[error(transparent)]
+    Splice(#[from] crate::splice::Error),
     /// A request that cannot be carried out as asked (bad option values, impossible sizes).
     #[error("{0}")]
     Invalid(String),

@@ -28,6 +28,7 @@ pub mod nn;
 pub mod onnx;
 pub mod output;
 pub mod plot;
+pub mod splice;
 pub mod train;
 pub mod variants;
 #[cfg(feature = "wasm")]

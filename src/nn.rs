@@ -21,6 +21,7 @@ mod tensor;
 
 pub use batchnorm::BatchNorm1d;
 pub use conv::{Conv1d, Padding};
+pub use demand::Edit;
 pub use graph::{Graph, Node, Tape};
 pub use layer::{Layer, Mode};
 pub use linear::Linear;

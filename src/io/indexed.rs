@@ -1,7 +1,8 @@
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
+use noodles::bgzf;
 use noodles::core::{Position, Region};
 use noodles::fasta::{self, fai};
 
@@ -13,25 +14,168 @@ pub struct IndexedFasta<R> {
     file: String,
 }
 
-impl IndexedFasta<BufReader<File>> {
-    /// Opens `path` and its index `path.fai`. If there is no index, one is built in memory by
-    /// reading the file once (as `samtools faidx` would, without writing it).
+/// The uncompressed bytes of a FASTA file, by position: a plain file, or a bgzf-compressed
+/// one (`bgzip`, as genomes are usually shipped) read through its `.gzi` block index.
+pub enum FastaSource<R: Read + Seek> {
+    Plain(BufReader<R>),
+    Bgzf(bgzf::io::IndexedReader<R>),
+}
+
+impl<R: Read + Seek> Read for FastaSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            FastaSource::Plain(r) => r.read(buf),
+            FastaSource::Bgzf(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read + Seek> BufRead for FastaSource<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            FastaSource::Plain(r) => r.fill_buf(),
+            FastaSource::Bgzf(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        match self {
+            FastaSource::Plain(r) => r.consume(amt),
+            FastaSource::Bgzf(r) => r.consume(amt),
+        }
+    }
+}
+
+impl<R: Read + Seek> Seek for FastaSource<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        match (self, pos) {
+            (FastaSource::Plain(r), pos) => r.seek(pos),
+            // The bgzf reader seeks by uncompressed offset from the start only (which is all
+            // the FASTA reader asks for); anything else is an error rather than its panic.
+            (FastaSource::Bgzf(r), SeekFrom::Start(p)) => r.seek(SeekFrom::Start(p)),
+            (FastaSource::Bgzf(_), other) => Err(std::io::Error::other(format!(
+                "a bgzf FASTA seeks from its start only, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The gzip magic bytes, and bgzf's "BC" extra subfield that marks a seekable block.
+fn compression(head: &[u8]) -> Option<bool> {
+    (head.len() >= 2 && head[..2] == [0x1f, 0x8b])
+        .then(|| head.len() >= 14 && head[3] & 4 != 0 && head[12..14] == *b"BC")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+impl IndexedFasta<FastaSource<File>> {
+    /// Opens `path` and its index `path.fai`, plain or bgzf-compressed (then with its block
+    /// index `path.gzi`, as `samtools faidx` writes both). A plain file without an index is
+    /// indexed in memory by reading it once (as `samtools faidx` would, without writing it).
     pub fn open(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
-        let fai_path = {
-            let mut p = path.as_os_str().to_owned();
-            p.push(".fai");
-            std::path::PathBuf::from(p)
+        let mut inner = File::open(path).map_err(|e| Error::io(&file, e))?;
+        let mut head = [0u8; 18];
+        let n = inner.read(&mut head).map_err(|e| Error::io(&file, e))?;
+        inner
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(&file, e))?;
+        let fai_path = with_suffix(path, ".fai");
+        let read_fai = |p: &Path| {
+            fai::fs::read(p)
+                .map_err(|e| Error::parse(&p.display().to_string(), "index", e.to_string()))
         };
-        let index = if fai_path.exists() {
-            fai::fs::read(&fai_path).map_err(|e| {
-                Error::parse(&fai_path.display().to_string(), "index", e.to_string())
-            })?
-        } else {
-            fasta::fs::index(path).map_err(|e| Error::parse(&file, "indexing", e))?
+        match compression(&head[..n]) {
+            None => {
+                let index = if fai_path.exists() {
+                    read_fai(&fai_path)?
+                } else {
+                    fasta::fs::index(path).map_err(|e| Error::parse(&file, "indexing", e))?
+                };
+                Ok(Self::with_index(
+                    FastaSource::Plain(BufReader::new(inner)),
+                    index,
+                    &file,
+                ))
+            }
+            Some(false) => Err(Error::parse(
+                &file,
+                "compression",
+                "gzip without bgzf blocks cannot be read by position; recompress it with `bgzip` (and index it with `samtools faidx`)",
+            )),
+            Some(true) => {
+                let gzi_path = with_suffix(path, ".gzi");
+                for (p, what) in [(&fai_path, ".fai"), (&gzi_path, ".gzi")] {
+                    if !p.exists() {
+                        return Err(Error::parse(
+                            &file,
+                            "index",
+                            format!(
+                                "a bgzf FASTA needs its {what} index beside it ({}); make both with `samtools faidx {file}`",
+                                p.display()
+                            ),
+                        ));
+                    }
+                }
+                let gzi = bgzf::gzi::fs::read(&gzi_path).map_err(|e| {
+                    Error::parse(&gzi_path.display().to_string(), "index", e.to_string())
+                })?;
+                let reader = bgzf::io::IndexedReader::new(inner, gzi);
+                Ok(Self::with_index(
+                    FastaSource::Bgzf(reader),
+                    read_fai(&fai_path)?,
+                    &file,
+                ))
+            }
+        }
+    }
+}
+
+impl<R: Read + Seek> IndexedFasta<FastaSource<R>> {
+    /// Wraps a seekable FASTA stream, plain or bgzf (detected from its first bytes), with
+    /// the text of its `.fai` index and, for bgzf, the bytes of its `.gzi` index.
+    pub fn from_parts<I: BufRead>(
+        mut inner: R,
+        fai_text: I,
+        gzi: Option<&[u8]>,
+        file: &str,
+    ) -> Result<Self, Error> {
+        let mut head = [0u8; 18];
+        let n = inner.read(&mut head).map_err(|e| Error::io(file, e))?;
+        inner
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(file, e))?;
+        let index = fai::io::Reader::new(fai_text)
+            .read_index()
+            .map_err(|e| Error::parse(&format!("{file}.fai"), "index", e))?;
+        let source = match (compression(&head[..n]), gzi) {
+            (None, _) => FastaSource::Plain(BufReader::new(inner)),
+            (Some(false), _) => {
+                return Err(Error::parse(
+                    file,
+                    "compression",
+                    "gzip without bgzf blocks cannot be read by position; recompress it with `bgzip`",
+                ));
+            }
+            (Some(true), None) => {
+                return Err(Error::parse(
+                    file,
+                    "index",
+                    "a bgzf FASTA needs its .gzi index as well as the .fai (`samtools faidx` writes both)",
+                ));
+            }
+            (Some(true), Some(g)) => {
+                let gzi = bgzf::gzi::io::Reader::new(g)
+                    .read_index()
+                    .map_err(|e| Error::parse(&format!("{file}.gzi"), "index", e))?;
+                FastaSource::Bgzf(bgzf::io::IndexedReader::new(inner, gzi))
+            }
         };
-        let inner = File::open(path).map_err(|e| Error::io(&file, e))?;
-        Ok(Self::with_index(BufReader::new(inner), index, &file))
+        Ok(Self::with_index(source, index, file))
     }
 }
 

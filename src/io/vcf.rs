@@ -19,6 +19,24 @@ pub struct Variant {
     pub line: usize,
 }
 
+/// A VCF as read: its header lines, and each record parsed and as written (for writers that
+/// add annotations to the input).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VcfFile {
+    /// Every header line (`##...` and `#CHROM...`), in order.
+    pub header: Vec<String>,
+    pub variants: Vec<Variant>,
+    /// The text of each record, parallel to `variants`.
+    pub lines: Vec<String>,
+}
+
+/// Reads a VCF (plain, gzip or bgzf) and keeps its text; see [`read_vcf`].
+pub fn read_vcf_file<R: Read>(reader: R, file: &str) -> Result<VcfFile, Error> {
+    let mut out = VcfFile::default();
+    read_into(reader, file, &mut out, true)?;
+    Ok(out)
+}
+
 /// Reads a VCF (plain, gzip or bgzf). The header is parsed and checked with noodles; each data
 /// line becomes a [`Variant`].
 ///
@@ -29,10 +47,21 @@ pub struct Variant {
 /// assert_eq!((v[0].pos, v[0].alts.len()), (5, 2));
 /// ```
 pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
+    let mut out = VcfFile::default();
+    read_into(reader, file, &mut out, false)?;
+    Ok(out.variants)
+}
+
+fn read_into<R: Read>(
+    reader: R,
+    file: &str,
+    vcf: &mut VcfFile,
+    keep_text: bool,
+) -> Result<(), Error> {
     let mut lines = Lines::new(decompress(reader).map_err(|e| Error::io(file, e))?, file);
     let mut buf = String::new();
     let mut header = String::new();
-    let mut out = Vec::new();
+    let out = &mut vcf.variants;
     let mut header_done = false;
     while let Some(n) = lines.next_line(&mut buf)? {
         let at = |msg: String| Error::parse(file, format!("line {n}"), msg);
@@ -46,6 +75,9 @@ pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
             if buf.starts_with('#') {
                 header.push_str(&buf);
                 header.push('\n');
+                if keep_text {
+                    vcf.header.push(buf.clone());
+                }
                 if buf.starts_with("#CHROM") {
                     header
                         .parse::<vcf::Header>()
@@ -88,6 +120,9 @@ pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
             },
             line: n,
         });
+        if keep_text {
+            vcf.lines.push(buf.clone());
+        }
     }
     if !header_done {
         return Err(Error::parse(
@@ -96,7 +131,7 @@ pub fn read_vcf<R: Read>(reader: R, file: &str) -> Result<Vec<Variant>, Error> {
             "the '#CHROM' header line is missing",
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -207,7 +207,7 @@ pub(crate) async fn select(
                 adapter,
                 reason: Some(reason),
             },
-            Runner::Engine(Box::new((*g).clone())),
+            Runner::Engine(Box::new(g.for_inference())),
         ),
         Err(why) => (
             BackendReport::cpu(format!("{reason}; tract runs it: {why}"), adapter),

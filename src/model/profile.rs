@@ -163,6 +163,66 @@ impl Model {
         self.profiles_on(windows, opts, progress, true).await
     }
 
+    /// Whether [`Model::predict_substitutions`] can run: the model runs on the CPU engine.
+    pub fn runs_substitutions(&self) -> bool {
+        matches!(self.runner, backend::Runner::Engine(_))
+    }
+
+    /// Profiles of `window` and of `window` with each substitution in place (bases
+    /// `subs[i].1` from position `subs[i].0` of the window, replacing as many bases), the
+    /// latter over output positions `subs[i].2` only: computed on the CPU engine by
+    /// re-evaluating only what each substitution can change (see `nn::Graph::predict_edits`),
+    /// with the same numbers as predicting each substituted window. Returns the reference
+    /// track over all positions and each substitution's `[classes, positions]`; `None` when
+    /// the model does not run on the engine.
+    pub fn predict_substitutions(
+        &self,
+        window: &Window,
+        subs: &[(usize, Vec<u8>, (usize, usize))],
+        opts: &PredictOptions,
+    ) -> Result<Option<(Track, Vec<Vec<f32>>)>, Error> {
+        let backend::Runner::Engine(graph) = &self.runner else {
+            return Ok(None);
+        };
+        let (offset, context) = self.profile()?;
+        let meta = &self.info.metadata;
+        let encoder = self.encoder(opts.unknown);
+        let len = window.seq.len();
+        let positions = meta.output.positions(len).ok_or_else(|| {
+            Error::Input(format!(
+                "'{}' has {len} bases; the model needs more than its context of {context}",
+                window.id
+            ))
+        })?;
+        let x = encoder.encode(&window.id, &window.seq, meta.layout)?;
+        let x = crate::nn::Tensor::new(&[1, encoder.channels(), len], x)
+            .map_err(|e| Error::Run(e.to_string()))?;
+        let edits = subs
+            .iter()
+            .map(|(at, bases, out)| {
+                Ok(crate::nn::Edit {
+                    start: *at,
+                    len: bases.len(),
+                    columns: encoder.encode(&window.id, bases, meta.layout)?,
+                    out: *out,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let (reference, edited) = graph
+            .predict_edits(&x, (0, positions), &edits)
+            .map_err(|e| Error::Run(e.to_string()))?;
+        Ok(Some((
+            Track {
+                id: window.id.clone(),
+                chrom: window.chrom.clone(),
+                start: window.start + offset as i64,
+                positions,
+                values: reference.data,
+            },
+            edited.into_iter().map(|t| t.data).collect(),
+        )))
+    }
+
     pub(crate) async fn profiles_on(
         &self,
         windows: &[Window],

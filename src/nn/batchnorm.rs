@@ -77,9 +77,10 @@ impl BatchNorm1d {
         let mut y = x.clone();
         if !train {
             let (s, t) = self.folded();
-            for (i, v) in y.data.iter_mut().enumerate() {
-                let ch = (i / l) % c;
-                *v = *v * s[ch] + t[ch];
+            // row by row (one channel of one item each), so the inner loop vectorises
+            for (row, ys) in y.data.chunks_mut(l.max(1)).enumerate() {
+                let (sc, sh) = (s[row % c], t[row % c]);
+                ys.iter_mut().for_each(|v| *v = *v * sc + sh);
             }
             return Ok((y, BnCache::default()));
         }

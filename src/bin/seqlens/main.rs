@@ -15,6 +15,7 @@ use std::io::Write;
 
 mod attribute_cmd;
 mod progress;
+mod splice_cmd;
 mod train_cmd;
 mod variants_cmd;
 
@@ -71,6 +72,16 @@ enum Command {
         so both windows keep that length. A REF that differs from the genome, an unknown\n\
         contig or a symbolic ALT is reported in the status column and left unscored.")]
     Variants(variants_cmd::VariantsArgs),
+    /// Splice-variant effects with CI-SpliceAI (bundled): delta scores for acceptor and
+    /// donor gain and loss per allele and gene, cispliceai's numbers, on your machine.
+    #[command(after_help = "Examples:\n  \
+        seqlens splice --vcf examples/data/splice/variants.vcf --genome examples/data/splice/genome.fa -a examples/data/splice/genes.csv\n  \
+        seqlens splice --vcf calls.vcf.gz --genome GRCh38.fa --out scored.vcf\n  \
+        seqlens splice --vcf calls.vcf --genome GRCh37.fa -a grch37 --mask --distance 500 --out scores.tsv\n\n\
+        The output VCF carries cispliceai's INFO field CISpliceAI=ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL\n\
+        (delta scores in [0, 1]; positions relative to POS). CI-SpliceAI (Strauch et al., PLOS ONE 2022)\n\
+        is licensed CC BY 4.0. Research use only: not a clinical or diagnostic device.")]
+    Splice(splice_cmd::SpliceArgs),
     /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
     #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
     Info {
@@ -437,6 +448,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
         Command::Variants(a) => variants_cmd::variants(a),
+        Command::Splice(a) => splice_cmd::splice(a),
         Command::Evaluate(a) => train_cmd::evaluate(a),
     };
     match result {
