@@ -8,6 +8,7 @@ export class SeqlensWorker {
   #next = 1;
   #pending = new Map();
   #load = null;
+  #genes = null;
   #workerUrl;
   #wasm;
 
@@ -75,7 +76,11 @@ export class SeqlensWorker {
   }
 
   async #call(op, args, opts) {
-    if (!this.#worker && this.#load) await this.#send('load', this.#load);
+    if (!this.#worker) {
+      // a fresh worker (after a cancel): restore what the last one held
+      if (this.#load) await this.#send('load', this.#load);
+      if (this.#genes && op !== 'loadGenes') await this.#send('loadGenes', this.#genes);
+    }
     return this.#send(op, args, opts);
   }
 
@@ -105,6 +110,22 @@ export class SeqlensWorker {
    */
   scoreVariants(vcf, { fasta, fai }, options, opts) {
     return this.#call('scoreVariants', { vcf, fasta, fai, options }, opts);
+  }
+
+  /** Loads a gene table (bytes or a File/Blob) for scoreSplice; resolves to {genes}. */
+  async loadGenes(bytes, name) {
+    this.#genes = { bytes, name };
+    return this.#call('loadGenes', this.#genes);
+  }
+
+  /**
+   * CI-SpliceAI scores (as Model.scoreSplice) for `variants` (VCF text, bytes or File, or
+   * typed variants) against a reference FASTA File with its .fai (File or text) and, for a
+   * bgzf FASTA, its .gzi File, with the genes of loadGenes. The FASTA is read in slices
+   * inside the worker, never loaded whole or sent anywhere.
+   */
+  scoreSplice(variants, { fasta, fai, gzi }, options, opts) {
+    return this.#call('scoreSplice', { variants, fasta, fai, gzi, options }, opts);
   }
 
   /** As parseFasta (text, bytes or a File; gzip allowed), parsed in the worker. */

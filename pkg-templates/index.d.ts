@@ -51,11 +51,14 @@ export interface Predictions {
   backend: 'cpu' | 'webgpu';
 }
 
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+/** 'cpu' runs the seqlens engine where the model's graph imports, tract otherwise. */
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu' | 'tract';
 
 /** Where a model's predictions run, and why the CPU when it does. */
 export interface BackendReport {
   backend: 'cpu' | 'webgpu';
+  /** On the CPU: the seqlens engine or tract. */
+  engine?: 'seqlens' | 'tract';
   /** The WebGPU adapter used, or found and not used. */
   adapter?: string;
   reason?: string;
@@ -136,6 +139,94 @@ export interface GenomeSource {
   size: number;
   read(offset: number, length: number): Uint8Array;
   name?: string;
+  /** Bytes of the .gzi index, for a bgzf-compressed FASTA (bgzip). */
+  gzi?: Uint8Array;
+}
+
+/** Profile predictions (models with `seqlens.output = profile`, e.g. CI-SpliceAI). */
+export interface ProfilePredictions {
+  kind: 'profile';
+  /** One name per class. */
+  labels: string[];
+  /** One track per window; position `j` describes base `start + j` of `chrom` (0-based). */
+  tracks: { id: string; chrom: string; start: number; positions: number; values: Float32Array }[];
+  /** When every track has the same length: `[n, classes, positions]` row-major. */
+  values?: Float32Array;
+  shape?: [number, number, number];
+  backend: 'cpu' | 'webgpu';
+}
+
+export interface SpliceOptions {
+  /** Positions scored on each side of the variant (default 1000). */
+  distance?: number;
+  /** Zero gains at annotated splice sites and losses elsewhere. */
+  mask?: boolean;
+  /** Keep the bases outside the overlapping gene (default: masked to N). */
+  outside?: boolean;
+  /** Every gene in the VCF/TSV output, not only the most significant. */
+  all?: boolean;
+  /** Keep reference and alternate acceptor/donor tracks per gene (for figures). */
+  includeTracks?: boolean;
+  batchSize?: number;
+}
+
+/** One allele's effect in one gene (outside genes: on one strand, gene '+' or '-'). */
+export interface SpliceAnnotation {
+  gene: string;
+  strand: '+' | '-';
+  ds_ag: number;
+  ds_al: number;
+  ds_dg: number;
+  ds_dl: number;
+  /** Offsets from POS of the largest gain/loss. */
+  dp_ag: number;
+  dp_al: number;
+  dp_dg: number;
+  dp_dl: number;
+  /** With includeTracks: position `i` is genome position `start + i` (1-based). */
+  tracks?: {
+    start: number;
+    ref_acceptor: number[];
+    ref_donor: number[];
+    alt_acceptor: number[];
+    alt_donor: number[];
+  };
+}
+
+export interface SpliceAllele {
+  chrom: string;
+  pos: number;
+  id: string | null;
+  ref: string;
+  alt: string;
+  line: number;
+  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'invalid_allele';
+  /** For ref_mismatch, the genome's bases. */
+  detail?: string;
+  /** N bases read past the contig's start and end. */
+  padded: [number, number];
+  annotations: SpliceAnnotation[];
+  /** Index into `annotations` of the most significant gene. */
+  most_significant: number | null;
+  /** A sentence about the status or padding (empty when there is nothing to say). */
+  message: string;
+}
+
+export interface SpliceScores {
+  options: { distance: number; mask: boolean; outside: boolean };
+  alleles: SpliceAllele[];
+  /** The input as VCF with cispliceai's INFO field CISpliceAI=ALLELE|SYMBOL|DS_AG|...|DP_DL. */
+  vcf: string;
+  /** One row per allele (and gene with `all`), unrounded. */
+  tsv: string;
+}
+
+/** A gene annotation for splice scoring (bundled table, cispliceai CSV or GTF). */
+export class Genes {
+  private constructor();
+  static load(bytes: ArrayBuffer | Uint8Array, name?: string): Promise<Genes>;
+  readonly length: number;
+  free(): void;
 }
 
 export type VariantScore = 'diff' | 'abs_diff' | 'log_odds' | 'log2_fc';
@@ -184,7 +275,7 @@ export class Model {
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,
     call?: CallOptions,
-  ): Promise<Predictions>;
+  ): Promise<Predictions | ProfilePredictions>;
   attribute(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: AttributeOptions,
@@ -196,11 +287,19 @@ export class Model {
     options?: VariantOptions,
     call?: CallOptions,
   ): Promise<VariantEffects>;
+  /** VCF text/bytes, or variants typed one per line (`chr1:12345 A>G`). */
+  scoreSplice(
+    variants: string | Uint8Array | ArrayBuffer,
+    genome: GenomeSource,
+    genes: Genes,
+    options?: SpliceOptions,
+    call?: CallOptions,
+  ): Promise<SpliceScores>;
   free(): void;
 }
 
-/** A reference genome backed by a File/Blob (inside a Web Worker). */
-export function fileGenome(file: Blob & { name?: string }, fai: string): GenomeSource;
+/** A reference genome backed by a File/Blob (inside a Web Worker); `gzi` for bgzf. */
+export function fileGenome(file: Blob & { name?: string }, fai: string, gzi?: Uint8Array): GenomeSource;
 
 export interface PlotOptions {
   /** Pixels per position (default 12). */
@@ -254,6 +353,13 @@ export class SeqlensWorker {
     options?: VariantOptions,
     call?: WorkerCallOptions,
   ): Promise<VariantEffects>;
+  loadGenes(bytes: ArrayBuffer | Uint8Array | Blob, name?: string): Promise<{ genes: number }>;
+  scoreSplice(
+    variants: string | Uint8Array | ArrayBuffer | Blob,
+    reference: { fasta: Blob; fai: Blob | string; gzi?: Blob },
+    options?: SpliceOptions,
+    call?: WorkerCallOptions,
+  ): Promise<SpliceScores>;
   parseFasta(data: string | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<SeqRecord[]>;
   logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
@@ -289,4 +395,4 @@ export interface Variant {
 export function parseVcf(data: string | Uint8Array | ArrayBuffer, name?: string): Variant[];
 
 /** Node only (import from 'seqlens' under Node): a reference FASTA on disk and its .fai. */
-export function fsGenome(path: string, faiPath?: string): GenomeSource & { close(): void };
+export function fsGenome(path: string, faiPath?: string, gziPath?: string): GenomeSource & { close(): void };

@@ -150,9 +150,51 @@ export class Model {
     return callAsync(() => this.#inner.scoreVariants(vcf, genome, options, onProgress));
   }
 
+  /**
+   * CI-SpliceAI delta scores (with a splice model such as the bundled CI-SpliceAI) for each
+   * ALT allele of `variants` (a VCF as text or bytes, or variants typed one per line as
+   * `chr1:12345 A>G`), against `genome` (as for scoreVariants; bgzf with `gzi`) and `genes`
+   * (a Genes table). Options {distance, mask, outside, all, includeTracks, batchSize}.
+   * Resolves to {options, alleles, vcf, tsv}; see the README.
+   */
+  async scoreSplice(variants, genome, genes, options, { onProgress } = {}) {
+    if (!(genes instanceof Genes)) throw new TypeError('genes must be a Genes table (Genes.load)');
+    return callAsync(() => this.#inner.scoreSplice(variants, genome, genes._inner, options, onProgress));
+  }
+
   /** Releases the model's WebAssembly memory. */
   free() {
     this.#inner.free();
+  }
+}
+
+/**
+ * A gene annotation for splice scoring: the bundled GRCh37/GRCh38 tables
+ * (genes_grch38.tsv.gz), cispliceai's CSV or a GTF, plain or gzip.
+ */
+export class Genes {
+  /** @internal */
+  _inner;
+
+  constructor(inner) {
+    this._inner = inner;
+  }
+
+  /** Reads a gene table from its bytes; `name` names it in error messages. */
+  static async load(bytes, name) {
+    await ensureInit();
+    const data = toBytes(bytes, 'gene table bytes');
+    return new Genes(call(() => core.Genes.load(data, name)));
+  }
+
+  /** How many genes the table holds. */
+  get length() {
+    return call(() => this._inner.length);
+  }
+
+  /** Releases the table's WebAssembly memory. */
+  free() {
+    this._inner.free();
   }
 }
 
@@ -179,9 +221,10 @@ export function parseVcf(data, name) {
 /**
  * A reference genome backed by a browser File or Blob, read by slices: only the bytes a window
  * needs are read, so a multi-GB FASTA is never loaded whole. Synchronous reads need a worker
- * (FileReaderSync); the worker helper uses this. `fai` is the text of the .fai index.
+ * (FileReaderSync); the worker helper uses this. `fai` is the text of the .fai index, and
+ * `gzi` the bytes of the .gzi index of a bgzf-compressed FASTA.
  */
-export function fileGenome(file, fai) {
+export function fileGenome(file, fai, gzi) {
   if (typeof FileReaderSync === 'undefined') {
     throw new Error('fileGenome reads by slices with FileReaderSync, which exists only in Web Workers; use SeqlensWorker');
   }
@@ -190,6 +233,7 @@ export function fileGenome(file, fai) {
     name: file.name ?? 'reference',
     size: file.size,
     fai,
+    gzi,
     read: (offset, length) => new Uint8Array(reader.readAsArrayBuffer(file.slice(offset, offset + length))),
   };
 }

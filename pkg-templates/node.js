@@ -1,21 +1,22 @@
 // Node entry point: the same API, with init() reading the .wasm from disk by default
 // (Node's fetch cannot read file: URLs), and fsGenome for a reference FASTA on disk.
 import { readFile } from 'node:fs/promises';
-import { openSync, readSync, fstatSync, readFileSync, closeSync } from 'node:fs';
+import { openSync, readSync, fstatSync, readFileSync, closeSync, existsSync } from 'node:fs';
 import { _setDefaultWasmSource } from './index.js';
 
 _setDefaultWasmSource(() => readFile(new URL('./seqlens_core_bg.wasm', import.meta.url)));
 
 /**
- * A reference genome on disk, read by slices (for Model.scoreVariants): `path` and its
- * `path.fai` index.
+ * A reference genome on disk, read by slices (for Model.scoreVariants and scoreSplice):
+ * `path` and its `path.fai` index, and for a bgzf FASTA its `path.gzi` (read when present).
  */
-export function fsGenome(path, faiPath = `${path}.fai`) {
+export function fsGenome(path, faiPath = `${path}.fai`, gziPath = `${path}.gzi`) {
   const fd = openSync(path, 'r');
   return {
     name: path,
     size: fstatSync(fd).size,
     fai: readFileSync(faiPath, 'utf8'),
+    gzi: existsSync(gziPath) ? readFileSync(gziPath) : undefined,
     read(offset, length) {
       const buf = new Uint8Array(length);
       const n = readSync(fd, buf, 0, length, offset);
@@ -26,6 +27,6 @@ export function fsGenome(path, faiPath = `${path}.fai`) {
 }
 
 export {
-  init, Model, oneHot, reverseComplement, parseFasta, parseVcf, logoSvg, heatmapSvg, fileGenome,
+  init, Model, Genes, oneHot, reverseComplement, parseFasta, parseVcf, logoSvg, heatmapSvg, fileGenome,
   SeqlensWorker,
 } from './index.js';

@@ -1,8 +1,9 @@
 // The seqlens Web Worker: runs the model off the page's main thread. Started by
 // SeqlensWorker (client.js); speaks {id, op, args} -> {id, progress} | {id, result} | {id, error}.
-import { init, Model, fileGenome, logoSvg, heatmapSvg, parseFasta } from './index.js';
+import { init, Model, Genes, fileGenome, logoSvg, heatmapSvg, parseFasta } from './index.js';
 
 let model = null;
+let genes = null;
 
 async function bytesOf(data) {
   if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
@@ -35,12 +36,25 @@ const ops = {
     const genome = fileGenome(fasta, faiText);
     return model.scoreVariants(await bytesOf(vcf), genome, options, { onProgress });
   },
+  async loadGenes({ bytes, name }) {
+    genes?.free();
+    genes = null;
+    genes = await Genes.load(await bytesOf(bytes), name);
+    return { genes: genes.length };
+  },
+  async scoreSplice({ variants, fasta, fai, gzi, options }, onProgress) {
+    if (!genes) throw new Error('no gene table loaded: call loadGenes() first');
+    const faiText = typeof fai === 'string' ? fai : await fai.text();
+    const genome = fileGenome(fasta, faiText, gzi ? await bytesOf(gzi) : undefined);
+    const input = typeof variants === 'string' ? variants : await bytesOf(variants);
+    return model.scoreSplice(input, genome, genes, options, { onProgress });
+  },
 };
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
     if (!ops[op]) throw new Error(`unknown operation '${op}'`);
-    if (!['load', 'parseFasta', 'logoSvg', 'heatmapSvg'].includes(op) && !model) throw new Error('no model loaded: call load() first');
+    if (!['load', 'loadGenes', 'parseFasta', 'logoSvg', 'heatmapSvg'].includes(op) && !model) throw new Error('no model loaded: call load() first');
     if (op !== 'load') await init();
     const onProgress = (done, total) => {
       self.postMessage({ id, progress: [done, total] });

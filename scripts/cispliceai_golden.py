@@ -6,6 +6,9 @@ implementation (PyPI cispliceai 1.2.2, with TensorFlow), on the bundled example
 Writes tests/golden/cispliceai/:
 - `cis-vcf*.vcf`: the output of cispliceai's command line `cis-vcf` (unchanged code) for the
   default settings, `--mask`, `--all`, `--outside` and `--distance 50`.
+- `profile.json`: TensorFlow's acceptor and donor probabilities (the model as cispliceai
+  loads it) over chr1:9,000-9,400 and the reverse complement of chr1:21,300-21,700 of the
+  example genome, for the profile-prediction tests;
 - `golden.json`: for the same settings, every allele's annotations with unrounded delta
   scores and positions, per overlapping gene (the `--all` view), from
   - "reference": cispliceai as published, and
@@ -185,8 +188,28 @@ def annotations(inp, genome, cfg):
     return rows
 
 
+def profiles():
+    """TensorFlow's probabilities on two windows, with 5,000 bases of context on each side."""
+    from cispliceai.model import CISpliceAI
+    import pyfaidx
+    model = CISpliceAI()
+    fa = pyfaidx.Fasta(os.path.join(DATA, "genome.fa"), sequence_always_upper=True, rebuild=False)
+    out = []
+    for chrom, start, end, strand in (("chr1", 9000, 9400, "+"), ("chr1", 21300, 21700, "-")):
+        seq = fa[chrom][start - 5000:end + 5000].seq   # 0-based start..end, with context
+        if strand == "-":
+            seq = seq.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
+        x = np.eye(5, dtype=np.float32)[["NACGT".index(c) for c in seq]][:, 1:]
+        y = model.predict([x])[0]                       # [positions, 3]
+        out.append({"chrom": chrom, "start": start, "end": end, "strand": strand,
+                    "sequence": seq, "acceptor": y[:, 1].tolist(), "donor": y[:, 2].tolist()})
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "profile.json"), "w") as f:
+        json.dump(profiles(), f)
     with tempfile.TemporaryDirectory() as tmp:
         # pyfaidx writes its own .fai beside the FASTA: work on a copy
         genome = os.path.join(tmp, "genome.fa")

@@ -13,6 +13,7 @@ use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
 use crate::plot::{self, PlotOptions};
+use crate::splice::{self, SpliceOptions};
 use crate::variants::{self, VariantOptions};
 
 thread_local! {
@@ -139,12 +140,21 @@ impl Model {
         let opts: PredictOptions = from_js(options, "options")?;
         let records = records_of(&input)?;
         let model = self.inner.model();
-        let windows = model.windows(&records, &opts).map_err(err)?;
-        let preds = model
-            .predict_windows_async(windows, &opts, &mut progress_fn(&progress))
-            .await
-            .map_err(err)?;
-        let out = predictions_to_js(&preds)?;
+        let out = if model.profile().is_ok() {
+            let windows = model.profile_windows(&records, &opts).map_err(err)?;
+            let p = model
+                .predict_profiles_async(&windows, &opts, &mut progress_fn(&progress))
+                .await
+                .map_err(err)?;
+            profiles_to_js(&p)?
+        } else {
+            let windows = model.windows(&records, &opts).map_err(err)?;
+            let preds = model
+                .predict_windows_async(windows, &opts, &mut progress_fn(&progress))
+                .await
+                .map_err(err)?;
+            predictions_to_js(&preds)?
+        };
         Reflect::set(
             &out,
             &JsValue::from_str("backend"),
@@ -256,6 +266,82 @@ impl Model {
         let json = variants::to_json(&rows, &model.metadata().labels, &opts.scores);
         js_sys::JSON::parse(&json).map_err(|_| JsError::new("variant scores"))
     }
+
+    /// CI-SpliceAI delta scores for every ALT allele of `variants` (a VCF as text or bytes,
+    /// gzip allowed, or variants typed one per line as `chr1:12345 A>G`), against a reference
+    /// read by slices (`genome` as for `scoreVariants`, with `gzi` for a bgzf FASTA) and the
+    /// genes of `genes`. Options: `distance` (1000), `mask`, `outside`, `all` (every gene in
+    /// the VCF and TSV), `includeTracks` (reference and alternate tracks per gene, for
+    /// figures), `batchSize`. Resolves to `{options, alleles: [...], vcf, tsv}`: per allele
+    /// its status, padding and annotations (`ds_ag`..`dp_dl` per gene), and the annotated VCF
+    /// and TSV as text.
+    #[wasm_bindgen(js_name = scoreSplice)]
+    pub async fn score_splice(
+        &self,
+        variants: JsValue,
+        genome: JsValue,
+        genes: &Genes,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let o: SpliceJsOptions = from_js(options, "options")?;
+        let vcf =
+            io::read_variants_any(&bytes_of(&variants, "variants")?, "variants").map_err(err)?;
+        let mut reference = genome_of(&genome)?;
+        let model = self.inner.model();
+        let scores = splice::score_async(
+            model,
+            &vcf.variants,
+            &mut reference,
+            &genes.inner,
+            &o.splice,
+            &mut progress_fn(&progress),
+        )
+        .await
+        .map_err(err)?;
+        let mut text = Vec::new();
+        splice::write_vcf(&mut text, &vcf, &scores, &o.splice, o.all).map_err(err)?;
+        let out = js_sys::JSON::parse(&splice::to_json(&scores, &o.splice))
+            .map_err(|_| JsError::new("splice scores"))?;
+        let set = |k: &str, v: &JsValue| Reflect::set(&out, &JsValue::from_str(k), v);
+        set("vcf", &JsValue::from_str(&String::from_utf8_lossy(&text)))
+            .map_err(|_| JsError::new("vcf"))?;
+        set("tsv", &JsValue::from_str(&splice::to_tsv(&scores, o.all)))
+            .map_err(|_| JsError::new("tsv"))?;
+        Ok(out)
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SpliceJsOptions {
+    #[serde(flatten)]
+    splice: SpliceOptions,
+    all: bool,
+}
+
+/// A gene annotation for splice scoring: seqlens' compact table (the bundled GRCh37/GRCh38
+/// tables), cispliceai's CSV, or a GTF; plain or gzip.
+#[wasm_bindgen]
+pub struct Genes {
+    inner: splice::GeneTable,
+}
+
+#[wasm_bindgen]
+impl Genes {
+    /// Reads a gene table from its bytes; `name` names it in error messages.
+    pub fn load(bytes: &[u8], name: Option<String>) -> Result<Genes, JsError> {
+        let name = name.unwrap_or_else(|| "genes".into());
+        Ok(Genes {
+            inner: splice::GeneTable::read(bytes, &name).map_err(err)?,
+        })
+    }
+
+    /// How many genes the table holds.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.inner.genes().len()
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -325,7 +411,7 @@ impl std::io::Seek for JsReader {
     }
 }
 
-fn genome_of(genome: &JsValue) -> Result<io::IndexedFasta<std::io::BufReader<JsReader>>, JsError> {
+fn genome_of(genome: &JsValue) -> Result<io::IndexedFasta<io::FastaSource<JsReader>>, JsError> {
     let get = |k: &str| Reflect::get(genome, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     let read = get("read").dyn_into::<js_sys::Function>().map_err(|_| {
         JsError::new("genome.read must be a function (offset, length) -> Uint8Array")
@@ -343,13 +429,13 @@ fn genome_of(genome: &JsValue) -> Result<io::IndexedFasta<std::io::BufReader<JsR
         pos: 0,
         size: size as u64,
     };
-    // 64 KiB slices: one File.slice per window for typical models, few calls into JS.
-    io::IndexedFasta::new(
-        std::io::BufReader::with_capacity(1 << 16, reader),
-        &fai[..],
-        &name,
-    )
-    .map_err(err)
+    let gzi = match get("gzi") {
+        v if v.is_undefined() || v.is_null() => None,
+        v => Some(bytes_of(&v, "genome.gzi (the .gzi index of a bgzf FASTA)")?),
+    };
+    // A plain FASTA is read through a 64 KiB buffer (one File.slice per window for typical
+    // models, few calls into JS); bgzf reads whole compressed blocks.
+    io::IndexedFasta::from_parts(reader, &fai[..], gzi.as_deref(), &name).map_err(err)
 }
 
 /// An SVG sequence logo of an attribution map `[channels, length]` (`symbols`: one letter per
@@ -455,6 +541,45 @@ fn predictions_to_js(p: &model::Predictions) -> Result<JsValue, JsError> {
     set("values", &Float32Array::from(p.values.as_slice())).map_err(|_| JsError::new("values"))?;
     set("shape", &to_js(&p.shape)?).map_err(|_| JsError::new("shape"))?;
     set("windows", &to_js(&windows)?).map_err(|_| JsError::new("windows"))?;
+    Ok(obj.into())
+}
+
+/// Profile predictions: `{kind: 'profile', labels, tracks: [{id, chrom, start, positions,
+/// values: Float32Array [classes, positions]}]}`, plus `values` `[n, classes, positions]`
+/// and `shape` when every track has the same length.
+fn profiles_to_js(p: &model::Profiles) -> Result<JsValue, JsError> {
+    let obj = Object::new();
+    let set = |o: &Object, k: &str, v: &JsValue| {
+        Reflect::set(o, &JsValue::from_str(k), v).map_err(|_| JsError::new(k))
+    };
+    set(&obj, "kind", &JsValue::from_str("profile"))?;
+    set(&obj, "labels", &to_js(&p.labels)?)?;
+    let tracks = js_sys::Array::new();
+    for t in &p.tracks {
+        let o = Object::new();
+        set(&o, "id", &JsValue::from_str(&t.id))?;
+        set(&o, "chrom", &JsValue::from_str(&t.chrom))?;
+        set(&o, "start", &JsValue::from(t.start as f64))?;
+        set(&o, "positions", &JsValue::from(t.positions as f64))?;
+        set(&o, "values", &Float32Array::from(t.values.as_slice()))?;
+        tracks.push(&o);
+    }
+    set(&obj, "tracks", &tracks)?;
+    if let Some(first) = p.tracks.first()
+        && p.tracks.iter().all(|t| t.positions == first.positions)
+    {
+        let flat: Vec<f32> = p
+            .tracks
+            .iter()
+            .flat_map(|t| t.values.iter().copied())
+            .collect();
+        set(&obj, "values", &Float32Array::from(flat.as_slice()))?;
+        set(
+            &obj,
+            "shape",
+            &to_js(&[p.tracks.len(), p.labels.len(), first.positions])?,
+        )?;
+    }
     Ok(obj.into())
 }
 

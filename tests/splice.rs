@@ -138,6 +138,9 @@ fn parity(backend: Backend, configs: &[&str]) {
             continue;
         }
         let got = run(&model, &options(cfg));
+        if name == "default" {
+            check_vcf(&g, &got);
+        }
         // statuses of the alleles cispliceai cannot run
         for (id, status) in [
             ("unknown_contig", "unknown_contig"),
@@ -229,20 +232,16 @@ fn equals_cispliceai_on_tract() {
 }
 
 /// The VCF: cispliceai's INFO field, value for value, where the published cispliceai is
-/// unaffected by its bugs.
-#[test]
-fn vcf_output_matches_cis_vcf() {
-    let g = golden();
-    let model = model(Backend::Cpu);
+/// unaffected by its bugs (`got`: seqlens' scores with the default settings).
+fn check_vcf(g: &Value, got: &[splice::AlleleScore]) {
     let opts = SpliceOptions::default();
     let vcf = io::read_vcf_file(
         std::fs::File::open(path("examples/data/splice/variants.vcf")).unwrap(),
         "variants.vcf",
     )
     .unwrap();
-    let got = run(&model, &opts);
     let mut out = Vec::new();
-    splice::write_vcf(&mut out, &vcf, &got, &opts, false).unwrap();
+    splice::write_vcf(&mut out, &vcf, got, &opts, false).unwrap();
     let ours = String::from_utf8(out).unwrap();
     let theirs = std::fs::read_to_string(path("tests/golden/cispliceai/cis-vcf.vcf")).unwrap();
     let info = |text: &str| -> Vec<(String, String)> {
@@ -323,4 +322,135 @@ fn gtf_and_csv_annotations_agree() {
     let csv = read("examples/data/splice/genes.csv");
     let gtf = read("examples/data/splice/genes.gtf");
     assert_eq!(csv.genes(), gtf.genes());
+}
+
+/// Profile predictions per base equal TensorFlow's (tests/golden/cispliceai/profile.json:
+/// the model as cispliceai loads it, on two windows of the example genome with 5,000 bases
+/// of context a side), from a FASTA record (N-padded past its ends, so the window's middle
+/// is compared) and from BED intervals read from the genome (real context), in the CLI too.
+#[test]
+fn profiles_equal_tensorflow() {
+    let text = std::fs::read_to_string(path("tests/golden/cispliceai/profile.json")).unwrap();
+    let want: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let model = model(Backend::Cpu);
+    let close = |got: &[f32], want: &[Value], what: &str| {
+        assert_eq!(got.len(), want.len(), "{what}");
+        let worst = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (*a as f64 - b.as_f64().unwrap()).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-5, "{what}: max |seqlens - TensorFlow| {worst}");
+    };
+    for w in &want {
+        let seq = w["sequence"].as_str().unwrap().as_bytes().to_vec();
+        let rec = io::SeqRecord {
+            id: "w".into(),
+            description: None,
+            seq,
+        };
+        let p = model.predict_profiles(&[rec], &Default::default()).unwrap();
+        assert_eq!(p.labels, ["neither", "acceptor", "donor"]);
+        let t = &p.tracks[0];
+        assert_eq!((t.start, t.positions), (0, 10_400));
+        close(
+            &t.class(1)[5000..5400],
+            w["acceptor"].as_array().unwrap(),
+            "acceptor",
+        );
+        close(
+            &t.class(2)[5000..5400],
+            w["donor"].as_array().unwrap(),
+            "donor",
+        );
+    }
+    // seqlens predict --bed: the plus-strand window, from the genome
+    let dir = tempfile::tempdir().unwrap();
+    let bed = dir.path().join("w.bed");
+    std::fs::write(&bed, "chr1\t9000\t9400\twin\n").unwrap();
+    let out = dir.path().join("w.tsv");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+        .args([
+            "predict",
+            "--model",
+            "examples/models/cispliceai/cispliceai.onnx",
+            "--bed",
+        ])
+        .arg(&bed)
+        .args(["--genome", "examples/data/splice/genome.fa", "--out"])
+        .arg(&out)
+        .current_dir(common::root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tsv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = tsv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id\tchrom\tpos\tneither\tacceptor\tdonor")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 400);
+    assert_eq!(
+        (rows[0][1], rows[0][2], rows[399][2]),
+        ("chr1", "9000", "9399")
+    );
+    let acc: Vec<f32> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+    close(
+        &acc,
+        want[0]["acceptor"].as_array().unwrap(),
+        "CLI acceptor",
+    );
+}
+
+/// A bgzf-compressed reference (bgzip + samtools faidx: .fai and .gzi) gives the same
+/// scores as the plain FASTA; a plain-gzip one and a missing .gzi are refused by name.
+#[test]
+fn bgzf_reference_scores_like_plain() {
+    let model = model(Backend::Cpu);
+    let genes = GeneTable::read(
+        std::fs::File::open(path("examples/data/splice/genes.csv")).unwrap(),
+        "genes.csv",
+    )
+    .unwrap();
+    let vcf = io::read_variant_specs("chr1:9161 G>A\nchr2:650 G>T", "typed").unwrap();
+    let opts = SpliceOptions {
+        distance: 50,
+        ..Default::default()
+    };
+    let mut score = |genome: &str| {
+        let mut g = IndexedFasta::open(&path(genome)).unwrap();
+        splice::score(&model, &vcf.variants, &mut g, &genes, &opts, &mut |_, _| {
+            true
+        })
+        .unwrap()
+    };
+    let plain = score("examples/data/splice/genome.fa");
+    let bgzf = score("examples/data/splice/genome.fa.gz");
+    assert_eq!(plain, bgzf);
+    assert_eq!(plain[0].status, splice::Status::Ok);
+    // bases on the third bgzf block read back equal (chr3 lies past the first 64 KiB)
+    let mut p = IndexedFasta::open(&path("examples/data/splice/genome.fa")).unwrap();
+    let mut b = IndexedFasta::open(&path("examples/data/splice/genome.fa.gz")).unwrap();
+    assert_eq!(
+        p.fetch("chr3", 149_000, 149_990).unwrap(),
+        b.fetch("chr3", 149_000, 149_990).unwrap()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("plain.fa.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, b">c\nACGT\n").unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let e = IndexedFasta::open(&gz).err().unwrap().to_string();
+    assert!(e.contains("bgzip"), "{e}");
+    let bg = dir.path().join("g.fa.gz");
+    std::fs::copy(path("examples/data/splice/genome.fa.gz"), &bg).unwrap();
+    std::fs::copy(
+        path("examples/data/splice/genome.fa.gz.fai"),
+        dir.path().join("g.fa.gz.fai"),
+    )
+    .unwrap();
+    let e = IndexedFasta::open(&bg).err().unwrap().to_string();
+    assert!(e.contains(".gzi") && e.contains("samtools faidx"), "{e}");
 }

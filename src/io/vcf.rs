@@ -134,6 +134,71 @@ fn read_into<R: Read>(
     Ok(())
 }
 
+/// Variants written by hand, one per line, as `chr1:12345 A>G`, `chr1:12345:A:G`,
+/// `chr1-12345-A-G` (gnomAD style) or `chr1 12345 A G` (1-based positions; several ALTs
+/// separated by commas), read into a [`VcfFile`] as if they had come from a minimal VCF.
+///
+/// ```
+/// let v = seqlens::io::read_variant_specs("chr7:117559590 A>G\n17-43045711-C-T,G", "typed").unwrap();
+/// assert_eq!((v.variants[0].pos, v.variants[1].alts.len()), (117559590, 2));
+/// ```
+pub fn read_variant_specs(text: &str, file: &str) -> Result<VcfFile, Error> {
+    let mut vcf_text =
+        String::from("##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line
+            .split(|c: char| c == ':' || c == '-' || c == '>' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+            .collect();
+        let [chrom, pos, reference, alt] = fields[..] else {
+            return Err(Error::parse(
+                file,
+                format!("line {}", i + 1),
+                format!(
+                    "expected a variant as chrom:pos ref>alt (e.g. chr1:12345 A>G), found {line:?}"
+                ),
+            ));
+        };
+        if pos.parse::<u64>().map_or(true, |p| p == 0) {
+            return Err(Error::parse(
+                file,
+                format!("line {}", i + 1),
+                format!("position {pos:?} is not a 1-based integer"),
+            ));
+        }
+        vcf_text.push_str(&format!("{chrom}\t{pos}\t.\t{reference}\t{alt}\t.\t.\t.\n"));
+    }
+    let vcf = read_vcf_file(vcf_text.as_bytes(), file)?;
+    if vcf.variants.is_empty() {
+        return Err(Error::parse(file, "input", "no variants given"));
+    }
+    Ok(vcf)
+}
+
+/// A VCF, or variants written by hand (see [`read_variant_specs`]): a VCF when the text
+/// starts with its `##fileformat` line (after gzip, if compressed).
+pub fn read_variants_any(bytes: &[u8], file: &str) -> Result<VcfFile, Error> {
+    let mut head = Vec::new();
+    decompress(bytes)
+        .and_then(|mut r| std::io::Read::read_to_end(&mut (&mut r).take(64), &mut head))
+        .map_err(|e| Error::io(file, e))?;
+    if head.starts_with(b"##fileformat") {
+        return read_vcf_file(bytes, file);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Error::parse(
+            file,
+            "input",
+            "neither a VCF nor variants as text (chrom:pos ref>alt)",
+        )
+    })?;
+    read_variant_specs(text, file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +220,32 @@ mod tests {
         );
         assert_eq!(v[1].id.as_deref(), Some("del1"));
         assert_eq!(v[2].alts, ["T", "CA"]);
+    }
+
+    #[test]
+    fn typed_variants_read_as_a_vcf() {
+        let v = read_variants_any(b"chr1:100 A>G\n# note\nchr2 5 AC A\n", "typed").unwrap();
+        assert_eq!(v.variants.len(), 2);
+        assert_eq!(
+            (
+                v.variants[1].reference.as_str(),
+                v.variants[1].alts[0].as_str()
+            ),
+            ("AC", "A")
+        );
+        assert_eq!(v.lines[0], "chr1\t100\t.\tA\tG\t.\t.\t.");
+        let e = read_variants_any(b"chr1 A G", "typed")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1") && e.contains("chrom:pos ref>alt"),
+            "{e}"
+        );
+        let vcf = format!("{HEAD}chr1\t10\t.\tA\tG\t.\tPASS\t.\n");
+        assert_eq!(
+            read_variants_any(vcf.as_bytes(), "a.vcf").unwrap().variants[0].pos,
+            10
+        );
     }
 
     #[test]
