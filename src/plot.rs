@@ -1,5 +1,6 @@
-//! SVG figures for attributions: sequence logos (letters scaled by attribution, positive above
-//! the axis and negative below, in logomaker's classic colours) and ISM heatmaps.
+//! SVG figures: sequence logos of attributions (letters scaled by attribution, positive above
+//! the axis and negative below, in logomaker's classic colours), ISM heatmaps, and
+//! reference-vs-alternate profile tracks (splice-site probabilities around a variant).
 //!
 //! Output is self-contained SVG text with no fonts or scripts for nucleotides (the letters are
 //! vector paths that fill their box exactly, as logomaker draws them), so it renders the same
@@ -344,4 +345,113 @@ mod tests {
         assert!(svg.contains(&diverging(-1.0)) && svg.contains(&diverging(1.0)));
         assert_eq!(diverging(0.0), "#ffffff");
     }
+}
+
+/// One panel of [`tracks`]: a reference and an alternate profile over the same positions.
+pub struct Panel<'a> {
+    pub name: &'a str,
+    pub reference: &'a [f32],
+    pub alternate: &'a [f32],
+}
+
+/// A labelled position marked on every panel (e.g. a delta score's position).
+pub struct Mark {
+    /// Coordinate, on the same axis as `start`.
+    pub at: i64,
+    pub label: String,
+    /// Which panel it belongs to (its label is drawn there).
+    pub panel: usize,
+}
+
+/// Reference (grey) and alternate (coloured) profiles in stacked panels on one coordinate
+/// axis (`start` is the coordinate of index 0), values in [0, 1], with the variant's span
+/// shaded and each mark drawn as a dot on its panel's alternate line with its label. Every
+/// panel keeps its name and y scale, and the axis its coordinates, however wide the figure.
+pub fn tracks(panels: &[Panel], start: i64, variant: (i64, i64), marks: &[Mark], title: &str) -> String {
+    const PLOT_W: f32 = 900.0;
+    const PANEL_H: f32 = 110.0;
+    const GAP: f32 = 26.0;
+    let n = panels.iter().map(|p| p.reference.len().max(p.alternate.len())).max().unwrap_or(0);
+    let w = MARGIN_LEFT + PLOT_W + 24.0;
+    let h = MARGIN_TOP + panels.len() as f32 * (PANEL_H + GAP) + MARGIN_BOTTOM;
+    let mut out = String::new();
+    header(&mut out, w, h, &Some(title.to_string()));
+    let xs = |i: f32| MARGIN_LEFT + if n > 1 { i / (n - 1) as f32 * PLOT_W } else { 0.0 };
+    let xc = |c: i64| xs((c - start) as f32);
+    for (k, p) in panels.iter().enumerate() {
+        let top = MARGIN_TOP + k as f32 * (PANEL_H + GAP) + 10.0;
+        let y = |v: f32| top + PANEL_H * (1.0 - v.clamp(0.0, 1.0));
+        // variant span, frame, y scale
+        let (va, vb) = (xc(variant.0), xc(variant.1.max(variant.0 + 1)).max(xc(variant.0) + 1.0));
+        let _ = write!(
+            out,
+            "<rect x=\"{va:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{PANEL_H}\" fill=\"#ffe9a8\"/>\
+             <rect x=\"{MARGIN_LEFT}\" y=\"{top:.1}\" width=\"{PLOT_W}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"#bbb\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-weight=\"bold\">{}</text>",
+            vb - va,
+            MARGIN_LEFT + 4.0,
+            top - 3.0,
+            escape(p.name)
+        );
+        for v in [0.0f32, 0.5, 1.0] {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1}</text>",
+                MARGIN_LEFT - 4.0,
+                y(v) + 4.0
+            );
+        }
+        for (values, color, width) in [(p.reference, "#8a8a8a", 2.5), (p.alternate, "#c2185b", 1.3)] {
+            let pts: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", xs(i as f32), y(*v)))
+                .collect();
+            let _ = write!(
+                out,
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{width}\"/>",
+                pts.join(" ")
+            );
+        }
+        for m in marks.iter().filter(|m| m.panel == k) {
+            let i = (m.at - start) as usize;
+            let v = p.alternate.get(i).copied().unwrap_or(0.0);
+            let (mx, my) = (xc(m.at), y(v));
+            let _ = write!(
+                out,
+                "<circle cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"3.5\" fill=\"none\" stroke=\"#1d2430\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
+                mx + 5.0,
+                (my - 5.0).max(top + 10.0),
+                escape(&m.label)
+            );
+        }
+    }
+    // coordinate axis: about 8 ticks at round numbers
+    let base = MARGIN_TOP + panels.len() as f32 * (PANEL_H + GAP) - GAP + 12.0;
+    let step = [1i64, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
+        .into_iter()
+        .find(|&s| n as i64 / s <= 8)
+        .unwrap_or(10000);
+    let first = start.div_euclid(step) * step;
+    for c in (0..).map(|k| first + k * step).take_while(|&c| c < start + n as i64) {
+        if c < start {
+            continue;
+        }
+        let x = xc(c);
+        let _ = write!(
+            out,
+            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{base:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{c}</text>",
+            base + 4.0,
+            base + 15.0
+        );
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#5b6675\">grey: reference allele; pink: alternate allele; shaded: the variant</text></svg>",
+        MARGIN_LEFT + PLOT_W,
+        h - 4.0
+    );
+    out
 }

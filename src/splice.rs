@@ -30,7 +30,7 @@ mod report;
 mod score;
 
 pub use genes::{Gene, GeneTable, Strand};
-pub use report::{INFO_KEY, info_header, info_value, to_json, to_tsv, write_vcf};
+pub use report::{INFO_KEY, figure, info_header, info_value, to_json, to_tsv, write_vcf};
 pub use score::{AlleleScore, Annotation, SpliceOptions, Status, Tracks, score, score_async};
 
 /// Errors raised while reading gene annotation.

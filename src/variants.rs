@@ -103,8 +103,10 @@ pub enum Status {
     /// The reference FASTA has no such contig.
     UnknownContig,
     /// A symbolic, missing or non-sequence ALT (`<DEL>`, `*`, `.`), left unscored.
+    #[serde(rename = "symbolic_allele")]
     Symbolic,
     /// REF or ALT is longer than the model's input.
+    #[serde(rename = "allele_too_long")]
     TooLong(usize),
 }
 

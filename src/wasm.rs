@@ -438,6 +438,31 @@ fn genome_of(genome: &JsValue) -> Result<io::IndexedFasta<io::FastaSource<JsRead
     io::IndexedFasta::from_parts(reader, &fai[..], gzi.as_deref(), &name).map_err(err)
 }
 
+/// The SVG figure of an allele's effect in one gene: `allele` and `annotation` as
+/// `scoreSplice` returns them (scored with `includeTracks`). Reference and alternate
+/// acceptor and donor probabilities around the variant, with the delta scores' positions
+/// marked.
+#[wasm_bindgen(js_name = spliceFigureSvg)]
+pub fn splice_figure_svg(allele: JsValue, annotation: JsValue) -> Result<String, JsError> {
+    #[derive(serde::Deserialize)]
+    struct AlleleDto {
+        chrom: String,
+        pos: u64,
+        #[serde(rename = "ref")]
+        reference: String,
+        alt: String,
+    }
+    let v: AlleleDto = serde_wasm_bindgen::from_value(allele).map_err(|e| JsError::new(&format!("invalid allele: {e}")))?;
+    let a: splice::Annotation =
+        serde_wasm_bindgen::from_value(annotation).map_err(|e| JsError::new(&format!("invalid annotation: {e}")))?;
+    let tracks = a
+        .tracks
+        .as_ref()
+        .ok_or_else(|| JsError::new("the annotation has no tracks: score with includeTracks"))?;
+    let title = format!("{}:{} {}>{} in {} ({} strand)", v.chrom, v.pos, v.reference, v.alt, a.gene, a.strand.symbol());
+    Ok(splice::figure(tracks, v.pos, v.reference.len(), &a, &title))
+}
+
 /// An SVG sequence logo of an attribution map `[channels, length]` (`symbols`: one letter per
 /// channel, e.g. "ACGT"). Options: `baseWidth`, `height`, `start`, `end`, `offset`, `title`.
 #[wasm_bindgen(js_name = logoSvg)]

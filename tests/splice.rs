@@ -418,7 +418,7 @@ fn bgzf_reference_scores_like_plain() {
         distance: 50,
         ..Default::default()
     };
-    let mut score = |genome: &str| {
+    let score = |genome: &str| {
         let mut g = IndexedFasta::open(&path(genome)).unwrap();
         splice::score(&model, &vcf.variants, &mut g, &genes, &opts, &mut |_, _| {
             true

@@ -17,7 +17,7 @@ use std::io::Read;
 use super::Error;
 
 /// A gene's strand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Strand {
     #[serde(rename = "+")]
     Plus,

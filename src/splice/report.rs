@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::score::{AlleleScore, Annotation, SpliceOptions, Status};
+use super::score::{AlleleScore, Annotation, SpliceOptions, Status, Tracks};
 use crate::io::VcfFile;
 
 /// The INFO key cispliceai writes (and seqlens, so tools that read one read the other).
@@ -186,4 +186,81 @@ pub fn to_json(scores: &[AlleleScore], opts: &SpliceOptions) -> String {
         "alleles": alleles,
     })
     .to_string()
+}
+
+/// The figure of one allele's effect in one gene: reference and alternate acceptor and
+/// donor probabilities around the variant (`pos`, REF of `ref_len` bases), with the four
+/// delta scores' positions marked and labelled.
+pub fn figure(tracks: &Tracks, pos: u64, ref_len: usize, a: &Annotation, title: &str) -> String {
+    use crate::plot::{Mark, Panel, tracks as draw};
+    let panels = [
+        Panel {
+            name: "acceptor",
+            reference: &tracks.ref_acceptor,
+            alternate: &tracks.alt_acceptor,
+        },
+        Panel {
+            name: "donor",
+            reference: &tracks.ref_donor,
+            alternate: &tracks.alt_donor,
+        },
+    ];
+    let at = |dp: i64| pos as i64 + dp;
+    let marks = [
+        (0, "gain", a.ds_ag, a.dp_ag),
+        (0, "loss", a.ds_al, a.dp_al),
+        (1, "gain", a.ds_dg, a.dp_dg),
+        (1, "loss", a.ds_dl, a.dp_dl),
+    ]
+    .into_iter()
+    .filter(|m| m.2 >= 0.01)
+    .map(|(panel, kind, ds, dp)| Mark {
+        at: at(dp),
+        label: format!("{kind} {ds:.2} ({dp:+})"),
+        panel,
+    })
+    .collect::<Vec<_>>();
+    draw(
+        &panels,
+        tracks.start as i64,
+        (pos as i64, pos as i64 + ref_len as i64),
+        &marks,
+        title,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::splice::Strand;
+
+    #[test]
+    fn figure_labels_panels_axis_and_changed_sites() {
+        let t = Tracks {
+            start: 95,
+            ref_acceptor: vec![0.0; 11],
+            ref_donor: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0, 0.0],
+            alt_acceptor: vec![0.0; 11],
+            alt_donor: vec![0.0; 11],
+        };
+        let a = Annotation {
+            gene: "G".into(),
+            strand: Strand::Plus,
+            ds_ag: 0.0,
+            ds_al: 0.0,
+            ds_dg: 0.0,
+            ds_dl: 0.9,
+            dp_ag: 0,
+            dp_al: 0,
+            dp_dg: 0,
+            dp_dl: 1,
+            tracks: None,
+        };
+        let svg = figure(&t, 99, 1, &a, "chr1:99 G>A");
+        for s in ["acceptor", "donor", ">100<", "loss 0.90 (+1)", "chr1:99 G&gt;A", "</svg>"] {
+            assert!(svg.contains(s), "{s} missing");
+        }
+        // only the donor loss is marked
+        assert_eq!(svg.matches("<circle").count(), 1);
+    }
 }

