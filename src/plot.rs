@@ -367,22 +367,42 @@ pub struct Mark {
 /// axis (`start` is the coordinate of index 0), values in [0, 1], with the variant's span
 /// shaded and each mark drawn as a dot on its panel's alternate line with its label. Every
 /// panel keeps its name and y scale, and the axis its coordinates, however wide the figure.
-pub fn tracks(panels: &[Panel], start: i64, variant: (i64, i64), marks: &[Mark], title: &str) -> String {
+pub fn tracks(
+    panels: &[Panel],
+    start: i64,
+    variant: (i64, i64),
+    marks: &[Mark],
+    title: &str,
+) -> String {
     const PLOT_W: f32 = 900.0;
     const PANEL_H: f32 = 110.0;
     const GAP: f32 = 26.0;
-    let n = panels.iter().map(|p| p.reference.len().max(p.alternate.len())).max().unwrap_or(0);
+    let n = panels
+        .iter()
+        .map(|p| p.reference.len().max(p.alternate.len()))
+        .max()
+        .unwrap_or(0);
     let w = MARGIN_LEFT + PLOT_W + 24.0;
     let h = MARGIN_TOP + panels.len() as f32 * (PANEL_H + GAP) + MARGIN_BOTTOM;
     let mut out = String::new();
     header(&mut out, w, h, &Some(title.to_string()));
-    let xs = |i: f32| MARGIN_LEFT + if n > 1 { i / (n - 1) as f32 * PLOT_W } else { 0.0 };
+    let xs = |i: f32| {
+        MARGIN_LEFT
+            + if n > 1 {
+                i / (n - 1) as f32 * PLOT_W
+            } else {
+                0.0
+            }
+    };
     let xc = |c: i64| xs((c - start) as f32);
     for (k, p) in panels.iter().enumerate() {
         let top = MARGIN_TOP + k as f32 * (PANEL_H + GAP) + 10.0;
         let y = |v: f32| top + PANEL_H * (1.0 - v.clamp(0.0, 1.0));
         // variant span, frame, y scale
-        let (va, vb) = (xc(variant.0), xc(variant.1.max(variant.0 + 1)).max(xc(variant.0) + 1.0));
+        let (va, vb) = (
+            xc(variant.0),
+            xc(variant.1.max(variant.0 + 1)).max(xc(variant.0) + 1.0),
+        );
         let _ = write!(
             out,
             "<rect x=\"{va:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{PANEL_H}\" fill=\"#ffe9a8\"/>\
@@ -401,7 +421,8 @@ pub fn tracks(panels: &[Panel], start: i64, variant: (i64, i64), marks: &[Mark],
                 y(v) + 4.0
             );
         }
-        for (values, color, width) in [(p.reference, "#8a8a8a", 2.5), (p.alternate, "#c2185b", 1.3)] {
+        for (values, color, width) in [(p.reference, "#8a8a8a", 2.5), (p.alternate, "#c2185b", 1.3)]
+        {
             let pts: Vec<String> = values
                 .iter()
                 .enumerate()
@@ -429,12 +450,17 @@ pub fn tracks(panels: &[Panel], start: i64, variant: (i64, i64), marks: &[Mark],
     }
     // coordinate axis: about 8 ticks at round numbers
     let base = MARGIN_TOP + panels.len() as f32 * (PANEL_H + GAP) - GAP + 12.0;
-    let step = [1i64, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000]
-        .into_iter()
-        .find(|&s| n as i64 / s <= 8)
-        .unwrap_or(10000);
+    let step = [
+        1i64, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000,
+    ]
+    .into_iter()
+    .find(|&s| n as i64 / s <= 8)
+    .unwrap_or(10000);
     let first = start.div_euclid(step) * step;
-    for c in (0..).map(|k| first + k * step).take_while(|&c| c < start + n as i64) {
+    for c in (0..)
+        .map(|k| first + k * step)
+        .take_while(|&c| c < start + n as i64)
+    {
         if c < start {
             continue;
         }

@@ -372,7 +372,7 @@ fn cli_backend_flag_runs_and_reports_the_backend() {
     let (cpu, cpu_err) = run("cpu");
     let (gpu, gpu_err) = run("gpu");
     assert!(
-        cpu_err.contains("running the model on cpu: the CPU was requested"),
+        cpu_err.contains("running the model on cpu (seqlens): the CPU was requested"),
         "{cpu_err}"
     );
     assert!(
@@ -627,4 +627,64 @@ fn kernel_timing_uses_timestamps_where_available() {
     };
     assert_eq!(clock, want);
     eprintln!("one dispatch: {t:?} by {clock:?}");
+}
+
+/// The splice scorer on the GPU (every ALT window in full) equals the CPU engine (same-length
+/// alleles as substitutions), for the example VCF on a random model of CI-SpliceAI's
+/// geometry; the model and the engine's scores are written for the WebGPU test in Chromium.
+#[test]
+fn splice_scores_on_the_gpu_equal_the_engine() {
+    let Some(_) = device() else { return };
+    use seqlens::splice::{self, GeneTable, SpliceOptions};
+    let bytes = common::tiny_splice_model();
+    let load = |b: Backend| {
+        Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, b)
+            .unwrap()
+    };
+    let (gpu_model, cpu_model) = (load(Backend::Gpu), load(Backend::Cpu));
+    let vcf = seqlens::io::read_vcf(
+        &read("examples/data/splice/variants.vcf")[..],
+        "variants.vcf",
+    )
+    .unwrap();
+    let genes = GeneTable::read(&read("examples/data/splice/genes.csv")[..], "genes.csv").unwrap();
+    let opts = SpliceOptions {
+        distance: 50,
+        mask: true,
+        ..Default::default()
+    };
+    let genome = || {
+        seqlens::io::IndexedFasta::open(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/data/splice/genome.fa"),
+        )
+        .unwrap()
+    };
+    let on =
+        |m: &Model| splice::score(m, &vcf, &mut genome(), &genes, &opts, &mut |_, _| true).unwrap();
+    let (g, c) = (on(&gpu_model), on(&cpu_model));
+    for (x, y) in g.iter().zip(&c) {
+        assert_eq!(x.status, y.status);
+        for (p, q) in x.annotations.iter().zip(&y.annotations) {
+            for (u, v) in [
+                (p.ds_ag, q.ds_ag),
+                (p.ds_al, q.ds_al),
+                (p.ds_dg, q.ds_dg),
+                (p.ds_dl, q.ds_dl),
+            ] {
+                assert!(
+                    (u - v).abs() <= 1e-4,
+                    "{:?} {}: GPU {u} vs CPU {v}",
+                    x.id,
+                    p.gene
+                );
+            }
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("presets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tiny_splice.onnx"), &bytes).unwrap();
+    std::fs::write(dir.join("tiny_splice.json"), splice::to_json(&c, &opts)).unwrap();
 }

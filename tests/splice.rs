@@ -454,3 +454,43 @@ fn bgzf_reference_scores_like_plain() {
     let e = IndexedFasta::open(&bg).err().unwrap().to_string();
     assert!(e.contains(".gzi") && e.contains("samtools faidx"), "{e}");
 }
+
+/// Same-length alleles run as substitutions on the engine (only their receptive-field cone
+/// recomputed) and as full ALT windows on tract: the same scores, for every allele of the
+/// example, on a random model of CI-SpliceAI's geometry (tests/common).
+#[test]
+fn substitutions_equal_full_windows() {
+    let bytes = common::tiny_splice_model();
+    let load = |b: Backend| {
+        Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(&bytes, b)
+            .unwrap()
+    };
+    let (engine, tract) = (load(Backend::Cpu), load(Backend::Tract));
+    assert!(engine.runs_substitutions() && !tract.runs_substitutions());
+    for opts in [
+        SpliceOptions::default(),
+        SpliceOptions {
+            distance: 50,
+            mask: true,
+            ..Default::default()
+        },
+    ] {
+        let (a, b) = (run(&engine, &opts), run(&tract, &opts));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.status, y.status);
+            for (p, q) in x.annotations.iter().zip(&y.annotations) {
+                for (u, v) in [
+                    (p.ds_ag, q.ds_ag),
+                    (p.ds_al, q.ds_al),
+                    (p.ds_dg, q.ds_dg),
+                    (p.ds_dl, q.ds_dl),
+                ] {
+                    assert!((u - v).abs() < 1e-5, "{:?} {}: {u} vs {v}", x.id, p.gene);
+                }
+            }
+        }
+    }
+}

@@ -154,11 +154,10 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
     }
     let m = &meta.metadata;
     let c = graph.input_shape.first().copied().unwrap_or(0) as i64;
-    let l = graph
-        .input_shape
-        .get(1)
-        .map(|&l| Ok(l as i64))
-        .unwrap_or(Err("length"));
+    let l = match (graph.any_length, graph.input_shape.get(1)) {
+        (false, Some(&l)) => Ok(l as i64),
+        _ => Err("length"),
+    };
     let input = match m.layout {
         crate::encode::Layout::Ncl => value_info("sequence", Some(&[Err("batch"), Ok(c), l])),
         crate::encode::Layout::Nlc => {
@@ -167,12 +166,23 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             ));
         }
     };
-    // The output shape, from one zero sequence through the engine: [batch, ...].
-    let mut probe = vec![1];
-    probe.extend(&graph.input_shape);
-    let y = graph.predict(&crate::nn::Tensor::zeros(&probe))?;
+    // The output shape, inferred statically: [batch, ...], with a length that follows the
+    // input's left symbolic for a graph of any length.
+    let nominal = if graph.any_length {
+        1 << 20
+    } else {
+        graph.input_shape.get(1).copied().unwrap_or(1)
+    };
+    let shapes = graph.shapes(&[c as usize, nominal])?;
+    let y = shapes.last().cloned().unwrap_or_default();
     let mut out_dims: Vec<Result<i64, &str>> = vec![Err("batch")];
-    out_dims.extend(y.shape[1..].iter().map(|&d| Ok(d as i64)));
+    for (i, &d) in y.iter().enumerate() {
+        out_dims.push(if graph.any_length && i == 1 {
+            Err("positions")
+        } else {
+            Ok(d as i64)
+        });
+    }
     let mut props = vec![
         (keys::ALPHABET.to_string(), m.alphabet.to_string()),
         (keys::LAYOUT.to_string(), m.layout.to_string()),

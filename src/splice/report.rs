@@ -257,7 +257,14 @@ mod tests {
             tracks: None,
         };
         let svg = figure(&t, 99, 1, &a, "chr1:99 G>A");
-        for s in ["acceptor", "donor", ">100<", "loss 0.90 (+1)", "chr1:99 G&gt;A", "</svg>"] {
+        for s in [
+            "acceptor",
+            "donor",
+            ">100<",
+            "loss 0.90 (+1)",
+            "chr1:99 G&gt;A",
+            "</svg>",
+        ] {
             assert!(svg.contains(s), "{s} missing");
         }
         // only the donor loss is marked

@@ -148,3 +148,71 @@ pub fn export_bytes(graph: &seqlens::nn::Graph, length: usize, outputs: usize) -
     };
     seqlens::onnx::export(graph, &meta).expect("the engine exports its own graphs")
 }
+
+/// A small model with CI-SpliceAI's geometry (5,000 bases of context a side, any length,
+/// classes neither/acceptor/donor): a pointwise stem and skip path, two residual units of
+/// dilated convolutions with batch norm (radius 2 x 2 x 1,250), a crop and a softmax head,
+/// random weights. Cheap enough to run the splice scorer on software GPUs; exported as ONNX
+/// with the profile metadata.
+#[allow(dead_code)]
+pub fn tiny_splice_model() -> Vec<u8> {
+    use seqlens::encode::{Alphabet, Layout, NPolicy};
+    use seqlens::nn::{BatchNorm1d, Conv1d, Graph, Layer, Padding, rng};
+    let mut r = rng(11);
+    let mut g = Graph::new(&[4, 0]);
+    g.any_length = true;
+    let conv = |ci, co, k, d, r: &mut _| {
+        Layer::Conv1d(Conv1d::new(ci, co, k, 1, d, Padding::Same, true, r))
+    };
+    let bn = |seed: f32| {
+        let mut b = BatchNorm1d::new(6);
+        b.running_mean = (0..6).map(|i| 0.1 * (i as f32 - 2.5) * seed).collect();
+        b.running_var = (0..6).map(|i| 0.5 + 0.2 * i as f32).collect();
+        Layer::BatchNorm1d(b)
+    };
+    let stem = g.push("stem", conv(4, 6, 1, 1, &mut r)).unwrap();
+    let skip = g.add("skip", conv(6, 6, 1, 1, &mut r), &[stem]).unwrap();
+    let mut x = stem;
+    for u in 0..2 {
+        let b1 = g.add(format!("u{u}bn1"), bn(1.0), &[x]).unwrap();
+        let a1 = g.add(format!("u{u}relu1"), Layer::Relu, &[b1]).unwrap();
+        let c1 = g
+            .add(format!("u{u}conv1"), conv(6, 6, 11, 250, &mut r), &[a1])
+            .unwrap();
+        let b2 = g.add(format!("u{u}bn2"), bn(-1.0), &[c1]).unwrap();
+        let a2 = g.add(format!("u{u}relu2"), Layer::Relu, &[b2]).unwrap();
+        let c2 = g
+            .add(format!("u{u}conv2"), conv(6, 6, 11, 250, &mut r), &[a2])
+            .unwrap();
+        x = g.add(format!("u{u}add"), Layer::Add, &[c2, x]).unwrap();
+    }
+    let s = g.add("join", Layer::Add, &[skip, x]).unwrap();
+    let c = g
+        .add(
+            "crop",
+            Layer::Crop {
+                left: 5000,
+                right: 5000,
+            },
+            &[s],
+        )
+        .unwrap();
+    let h = g.add("head", conv(6, 3, 1, 1, &mut r), &[c]).unwrap();
+    g.add("softmax", Layer::Softmax, &[h]).unwrap();
+    let meta = seqlens::onnx::ExportMeta {
+        metadata: seqlens::model::Metadata {
+            alphabet: Alphabet::Dna,
+            layout: Layout::Ncl,
+            length: None,
+            n_policy: NPolicy::Zero,
+            labels: vec!["neither".into(), "acceptor".into(), "donor".into()],
+            task: Some("a random model with CI-SpliceAI's geometry, for tests".into()),
+            output: seqlens::model::Output::Profile {
+                offset: 5000,
+                context: 10000,
+            },
+        },
+        extra: vec![],
+    };
+    seqlens::onnx::export(&g, &meta).unwrap()
+}

@@ -35,7 +35,7 @@ test('Node has no WebGPU: the CPU runs the model and the report says why', async
   assert.deepEqual(model.info().backend, model.backend);
   model.free();
   await assert.rejects(Model.load(modelBytes, null, { backend: 'webgpu' }), /cannot run on the GPU/);
-  await assert.rejects(Model.load(modelBytes, null, { backend: 'tpu' }), /unknown backend 'tpu'; expected auto, gpu \(webgpu\) or cpu/);
+  await assert.rejects(Model.load(modelBytes, null, { backend: 'tpu' }), /unknown backend 'tpu'; expected auto, gpu \(webgpu\), cpu or tract/);
 });
 
 test('info reports metadata, ops and parameters', async () => {

@@ -65,7 +65,7 @@ test('auto passes over the software adapter and says why; cpu is honoured', asyn
   assert.ok(auto.report.adapter, 'the software adapter is still named');
   assertMatches(auto, readTsv(`${ROOT}/tests/golden/demo_sample.tsv`), 1e-5, 'onnxruntime');
   const cpu = await predictOn('cpu', demoBytes, sampleFa);
-  assert.deepEqual(cpu.report, { backend: 'cpu', reason: 'the CPU was requested' });
+  assert.deepEqual(cpu.report, { backend: 'cpu', engine: 'seqlens', reason: 'the CPU was requested' });
 });
 
 test('every preset: WebGPU = the CPU engine = tract (wasm), within 1e-4', async (t) => {
@@ -79,7 +79,7 @@ test('every preset: WebGPU = the CPU engine = tract (wasm), within 1e-4', async 
     const bytes = readFileSync(`${dir}/${name}.onnx`);
     const { fasta, cpu } = JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8'));
     const gpu = await predictOn('webgpu', bytes, fasta);
-    const tract = await predictOn('cpu', bytes, fasta);
+    const tract = await predictOn('tract', bytes, fasta);
     assert.equal(gpu.backend, 'webgpu', name);
     const scale = Math.max(1e-3, ...cpu.map(Math.abs));
     cpu.forEach((want, i) => {
@@ -119,7 +119,7 @@ test('forcing WebGPU on a model outside the GPU op set rejects with the reason',
       return `${e.constructor.name}: ${e.message}`;
     }
   }, Array.from(readFileSync(`${ROOT}/examples/models/jaspar_scanner.onnx`)));
-  assert.match(msg, /^Error: cannot run on the GPU: the model's graph is not in the GPU engine's op set/);
+  assert.match(msg, /^Error: cannot run on the GPU: the model's graph is not in the engine's op set/);
 });
 
 test('ISM and variant scoring run on WebGPU and equal the CPU backend', async (t) => {
@@ -164,4 +164,41 @@ test('ISM and variant scoring run on WebGPU and equal the CPU backend', async (t
   assert.deepEqual(got.webgpu.statuses, got.cpu.statuses);
   assert.ok(got.cpu.statuses.includes('ok'));
   close(got.webgpu.diffs.flat(), got.cpu.diffs.flat(), 'variant diff');
+});
+
+test('splice scoring on WebGPU equals the native CPU engine (SwiftShader)', async (t) => {
+  // A random model of CI-SpliceAI's geometry (tests/common/mod.rs) keeps this quick on a
+  // software adapter; the real model's numbers are checked on the CPU in Node and Chromium.
+  const dir = process.env.SEQLENS_PRESETS_DIR;
+  if (!dir || !existsSync(`${dir}/tiny_splice.json`)) {
+    t.skip('SEQLENS_PRESETS_DIR has no tiny_splice fixture (written by tests/gpu.rs; scripts/test-all.sh sets it)');
+    return;
+  }
+  const want = JSON.parse(readFileSync(`${dir}/tiny_splice.json`, 'utf8')).alleles;
+  const got = await page.evaluate(async (model) => {
+    const { Model, Genes } = await import('/pkg/index.js');
+    const bytes = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const m = await Model.load(new Uint8Array(model), null, { backend: 'webgpu' });
+    const genes = await Genes.load(await bytes('/examples/data/splice/genes.csv'), 'genes.csv');
+    const fa = await bytes('/examples/data/splice/genome.fa.gz');
+    const genome = {
+      name: 'genome.fa.gz', size: fa.length,
+      fai: await (await fetch('/examples/data/splice/genome.fa.gz.fai')).text(),
+      gzi: await bytes('/examples/data/splice/genome.fa.gz.gzi'),
+      read: (offset, length) => fa.subarray(offset, offset + length),
+    };
+    const vcf = await (await fetch('/examples/data/splice/variants.vcf')).text();
+    const r = await m.scoreSplice(vcf, genome, genes, { distance: 50, mask: true });
+    return { backend: m.backend.backend, alleles: r.alleles };
+  }, Array.from(readFileSync(`${dir}/tiny_splice.onnx`)));
+  assert.equal(got.backend, 'webgpu');
+  assert.equal(got.alleles.length, want.length);
+  got.alleles.forEach((a, i) => {
+    assert.equal(a.status, want[i].status);
+    a.annotations.forEach((x, j) => {
+      for (const k of ['ds_ag', 'ds_al', 'ds_dg', 'ds_dl']) {
+        assert.ok(Math.abs(x[k] - want[i].annotations[j][k]) <= 1e-4, `${a.id} ${k}: WebGPU ${x[k]} vs CPU ${want[i].annotations[j][k]}`);
+      }
+    });
+  });
 });

@@ -133,7 +133,8 @@ struct PredictArgs {
 #[derive(Args, Clone, Copy)]
 pub struct BackendArg {
     /// auto (a hardware GPU when the model's graph runs there, else the CPU), gpu (fail
-    /// with the reason if it cannot), or cpu. The backend used is printed on stderr.
+    /// with the reason if it cannot), cpu (the seqlens engine where the model's graph
+    /// imports, tract otherwise) or tract. The backend used is printed on stderr.
     #[arg(long, default_value = "auto")]
     pub backend: Backend,
 }
