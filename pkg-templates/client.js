@@ -143,6 +143,11 @@ export class SeqlensWorker {
     return this.#call('heatmapSvg', { effects, sequence, symbols, options });
   }
 
+  /** As spliceFigureSvg, computed in the worker. */
+  spliceFigureSvg(allele, annotation) {
+    return this.#call('spliceFigureSvg', { allele, annotation });
+  }
+
   /** Stops the worker; later calls start a new one. */
   terminate() {
     this.#kill();

@@ -315,6 +315,8 @@ export interface PlotOptions {
 
 /** SVG sequence logo of a [channels, length] map; symbols names the channels, e.g. "ACGT". */
 export function logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): string;
+/** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
+export function spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): string;
 /** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
 export function heatmapSvg(
   effects: Float32Array,
@@ -361,6 +363,7 @@ export class SeqlensWorker {
     call?: WorkerCallOptions,
   ): Promise<SpliceScores>;
   parseFasta(data: string | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<SeqRecord[]>;
+  spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): Promise<string>;
   logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;

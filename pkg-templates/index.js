@@ -243,6 +243,15 @@ export function logoSvg(map, symbols, options) {
   return call(() => core.logoSvg(map, symbols, options));
 }
 
+/**
+ * The SVG figure of a splice allele's effect in one gene (`allele` and `annotation` from
+ * scoreSplice with includeTracks): reference and alternate acceptor and donor probabilities
+ * around the variant, with the delta scores' positions marked.
+ */
+export function spliceFigureSvg(allele, annotation) {
+  return call(() => core.spliceFigureSvg(allele, annotation));
+}
+
 /** An SVG ISM heatmap of substitution effects [channels, length] over `sequence`. */
 export function heatmapSvg(effects, sequence, symbols, options) {
   return call(() => core.heatmapSvg(effects, sequence, symbols, options));

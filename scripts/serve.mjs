@@ -15,11 +15,15 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.json': 'application/json',
   '.onnx': 'application/octet-stream',
+  '.gz': 'application/octet-stream',
+  '.gzi': 'application/octet-stream',
 };
 
 export async function serve(port = 0) {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    // a directory's address serves its index.html (the README's http://127.0.0.1:8000/www/)
+    if (path.endsWith('/')) path += 'index.html';
     if (path.includes('..')) {
       res.writeHead(403).end();
       return;

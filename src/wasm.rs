@@ -452,14 +452,23 @@ pub fn splice_figure_svg(allele: JsValue, annotation: JsValue) -> Result<String,
         reference: String,
         alt: String,
     }
-    let v: AlleleDto = serde_wasm_bindgen::from_value(allele).map_err(|e| JsError::new(&format!("invalid allele: {e}")))?;
-    let a: splice::Annotation =
-        serde_wasm_bindgen::from_value(annotation).map_err(|e| JsError::new(&format!("invalid annotation: {e}")))?;
+    let v: AlleleDto = serde_wasm_bindgen::from_value(allele)
+        .map_err(|e| JsError::new(&format!("invalid allele: {e}")))?;
+    let a: splice::Annotation = serde_wasm_bindgen::from_value(annotation)
+        .map_err(|e| JsError::new(&format!("invalid annotation: {e}")))?;
     let tracks = a
         .tracks
         .as_ref()
         .ok_or_else(|| JsError::new("the annotation has no tracks: score with includeTracks"))?;
-    let title = format!("{}:{} {}>{} in {} ({} strand)", v.chrom, v.pos, v.reference, v.alt, a.gene, a.strand.symbol());
+    let title = format!(
+        "{}:{} {}>{} in {} ({} strand)",
+        v.chrom,
+        v.pos,
+        v.reference,
+        v.alt,
+        a.gene,
+        a.strand.symbol()
+    );
     Ok(splice::figure(tracks, v.pos, v.reference.len(), &a, &title))
 }
 

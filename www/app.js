@@ -343,6 +343,133 @@ $('download-variants').addEventListener('click', () => {
   download('variant_effects.tsv', lines.join('\n') + '\n', 'text/tab-separated-values');
 });
 
+// ---- splice variants (CI-SpliceAI) -------------------------------------------------------
+
+// A worker of its own: CI-SpliceAI stays loaded beside the page's main model.
+const spliceWorker = new SeqlensWorker();
+const splice = { vcf: null, fasta: null, fai: null, gzi: null, model: null, genes: null, result: null, sort: null };
+
+function spliceInputs() {
+  const typed = $('splice-typed').value.trim();
+  return { typed, ready: Boolean((typed || splice.vcf) && splice.fasta && splice.fai) };
+}
+
+function updateSpliceButton() {
+  const { typed, ready } = spliceInputs();
+  $('splice-score').disabled = !ready;
+  const f = splice.fasta;
+  $('splice-files').textContent = [splice.vcf, f, splice.fai, splice.gzi].some(Boolean) || typed
+    ? `variants: ${typed ? 'typed' : splice.vcf?.name ?? '–'}; reference: ${f ? `${f.name} (${(f.size / 1e6).toFixed(1)} MB)` : '–'}` +
+      `, index: ${splice.fai?.name ?? '–'}${splice.gzi ? `, ${splice.gzi.name}` : ''}`
+    : '';
+}
+
+for (const [id, key] of [['splice-vcf', 'vcf'], ['splice-ref', 'fasta'], ['splice-fai', 'fai'], ['splice-gzi', 'gzi']]) {
+  $(id).addEventListener('change', (ev) => {
+    splice[key] = ev.target.files[0] ?? null;
+    updateSpliceButton();
+  });
+}
+$('splice-typed').addEventListener('input', updateSpliceButton);
+
+/** Loads CI-SpliceAI and the chosen gene table into the splice worker (once per choice). */
+async function spliceReady() {
+  const model = $('splice-model').value;
+  if (splice.model !== model) {
+    const bytes = await (await fetch(`../examples/models/cispliceai/${model}`)).arrayBuffer();
+    await spliceWorker.load(new Uint8Array(bytes), null, { backend: $('backend').value });
+    splice.model = model;
+  }
+  const choice = $('splice-genes').value;
+  const key = choice === 'file' ? $('splice-genes-file').files[0] : choice;
+  if (splice.genes !== key) {
+    const src = { grch38: '../examples/models/cispliceai/genes_grch38.tsv.gz', grch37: '../examples/models/cispliceai/genes_grch37.tsv.gz',
+      example: '../examples/data/splice/genes.csv' }[choice];
+    if (choice === 'file' && !key) throw new Error('choose a gene table file (cispliceai CSV, GTF or a seqlens table)');
+    const bytes = key instanceof File ? key : new Uint8Array(await (await fetch(src)).arrayBuffer());
+    await spliceWorker.loadGenes(bytes, key instanceof File ? key.name : `${choice} genes`);
+    splice.genes = key;
+  }
+}
+
+$('splice-genes').addEventListener('change', () => {
+  if ($('splice-genes').value === 'file') $('splice-genes-file').click();
+});
+
+$('splice-example').addEventListener('click', async () => {
+  const get = async (p, name) => new File([await (await fetch(`../examples/data/splice/${p}`)).arrayBuffer()], name);
+  splice.vcf = await get('variants.vcf', 'variants.vcf');
+  splice.fasta = await get('genome.fa.gz', 'genome.fa.gz');
+  splice.fai = await get('genome.fa.gz.fai', 'genome.fa.gz.fai');
+  splice.gzi = await get('genome.fa.gz.gzi', 'genome.fa.gz.gzi');
+  $('splice-genes').value = 'example';
+  updateSpliceButton();
+  await busy('Loading CI-SpliceAI', () => spliceReady());
+});
+
+$('splice-score').addEventListener('click', async () => {
+  const { typed } = spliceInputs();
+  const variants = typed ? typed.split(/[,;\n]+/).join('\n') : splice.vcf;
+  const options = {
+    distance: Number($('splice-distance').value) || 1000,
+    mask: $('splice-mask').checked,
+    outside: $('splice-outside').checked,
+    includeTracks: true,
+  };
+  const r = await busy('Scoring splice variants', async (signal, onProgress) => {
+    await spliceReady();
+    return spliceWorker.scoreSplice(variants, { fasta: splice.fasta, fai: splice.fai, gzi: splice.gzi ?? undefined }, options, { signal, onProgress });
+  });
+  if (!r) return;
+  splice.result = r;
+  splice.sort = null;
+  renderSplice();
+});
+
+const SPLICE_COLS = ['variant', 'gene', 'DS_AG', 'DS_AL', 'DS_DG', 'DS_DL', 'DP_AG', 'DP_AL', 'DP_DG', 'DP_DL', 'status'];
+
+function renderSplice() {
+  const rows = splice.result.alleles.map((a, i) => ({ a, i, best: a.most_significant === null ? null : a.annotations[a.most_significant] }));
+  if (splice.sort) {
+    const { col, desc } = splice.sort;
+    const key = (r) => (r.best ? [r.best.ds_ag, r.best.ds_al, r.best.ds_dg, r.best.ds_dl, r.best.dp_ag, r.best.dp_al, r.best.dp_dg, r.best.dp_dl][col - 2] : -Infinity);
+    rows.sort((x, y) => (key(x) - key(y)) * (desc ? -1 : 1));
+  }
+  const head = SPLICE_COLS.map((h, i) => `<th data-col="${i}">${h}${splice.sort?.col === i ? (splice.sort.desc ? ' ▼' : ' ▲') : ''}</th>`).join('');
+  const body = rows.map(({ a, i, best }) => {
+    const ds = best ? [best.ds_ag, best.ds_al, best.ds_dg, best.ds_dl].map((v) => `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(2)}</td>`).join('') : '<td></td>'.repeat(4);
+    const dp = best ? [best.dp_ag, best.dp_al, best.dp_dg, best.dp_dl].map((v) => `<td>${v}</td>`).join('') : '<td></td>'.repeat(4);
+    const status = a.status === 'ok' ? (a.message ? 'ok (N-padded)' : 'ok') : a.status;
+    return `<tr data-row="${i}" title="${escape(a.message)}"><td>${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}${a.id ? ` (${a.id})` : ''}`)}</td>` +
+      `<td>${escape(best ? best.gene : '')}</td>${ds}${dp}<td class="${a.status === 'ok' ? '' : 'bad'}">${escape(status)}</td></tr>`;
+  }).join('');
+  $('splice-table').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  const ok = splice.result.alleles.filter((a) => a.status === 'ok').length;
+  $('splice-summary').textContent = `${splice.result.alleles.length} alleles, ${ok} scored (distance ${splice.result.options.distance}${splice.result.options.mask ? ', masked' : ''}).`;
+  $('splice-results').hidden = false;
+}
+
+$('splice-table').addEventListener('click', async (ev) => {
+  const th = ev.target.closest('th');
+  if (th && splice.result) {
+    const col = Number(th.dataset.col);
+    if (col < 2 || col > 9) return;
+    splice.sort = { col, desc: splice.sort?.col === col ? !splice.sort.desc : true };
+    renderSplice();
+    return;
+  }
+  const tr = ev.target.closest('tbody tr');
+  if (!tr) return;
+  const a = splice.result.alleles[Number(tr.dataset.row)];
+  if (a.status !== 'ok') return;
+  for (const x of $('splice-table').querySelectorAll('tr.selected')) x.classList.remove('selected');
+  tr.classList.add('selected');
+  $('splice-figure').innerHTML = await spliceWorker.spliceFigureSvg(a, a.annotations[a.most_significant]);
+});
+
+$('splice-download-vcf').addEventListener('click', () => download('splice_scores.vcf', splice.result.vcf, 'text/plain'));
+$('splice-download-tsv').addEventListener('click', () => download('splice_scores.tsv', splice.result.tsv, 'text/tab-separated-values'));
+
 // ---- files: pickers and drag-and-drop ----------------------------------------------------
 
 async function readSequenceFiles(files) {

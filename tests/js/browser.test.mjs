@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from '../../scripts/serve.mjs';
-import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt, launchChromium } from './golden.mjs';
+import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt, launchChromium, assertSpliceMatches, spliceGolden, spliceVcf } from './golden.mjs';
 import { readFileSync } from 'node:fs';
 
 let browser, server, url, page;
@@ -185,4 +185,23 @@ test('cancelling a worker call rejects with AbortError and the next call still w
   assert.equal(got.error, 'AbortError');
   assert.ok(got.progressed >= 1);
   assert.equal(got.rows, 7);
+});
+
+test('CI-SpliceAI in a worker on a bgzf genome File equals cispliceai', async () => {
+  const ids = ['A_donor1_G>', 'A_del_donor2', 'A_ins_ppt4', 'B_donor_minus', 'C_acceptor2_near_start', 'ref_mismatch'];
+  const got = await page.evaluate(async (vcf) => {
+    const { SeqlensWorker } = await import('/pkg/index.js');
+    const file = async (p) => new File([await (await fetch(`/examples/data/splice/${p}`)).arrayBuffer()], p);
+    const w = new SeqlensWorker();
+    await w.load(new Uint8Array(await (await fetch('/examples/models/cispliceai/cispliceai.onnx')).arrayBuffer()));
+    await w.loadGenes(await file('genes.csv'), 'genes.csv');
+    let events = 0;
+    const r = await w.scoreSplice(vcf, { fasta: await file('genome.fa.gz'), fai: await file('genome.fa.gz.fai'), gzi: await file('genome.fa.gz.gzi') },
+      { distance: 50, mask: true }, { onProgress: () => { events++; } });
+    w.terminate();
+    return { alleles: r.alleles, events, vcf: r.vcf };
+  }, spliceVcf(ids));
+  assert.ok(got.events > 0);
+  assertSpliceMatches(got.alleles, spliceGolden('d50_mask', ids), 'Chromium worker');
+  assert.match(got.vcf, /CISpliceAI=ref_mismatch\|/);
 });

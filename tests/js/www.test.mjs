@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from '../../scripts/serve.mjs';
 import { ROOT, readTsv, launchChromium } from './golden.mjs';
+import { readFileSync } from 'node:fs';
 
 let browser, context, server, url, page;
 const requests = [];
@@ -107,6 +108,42 @@ test('the sample VCF is scored against the sample genome, with ref-vs-alt logos'
   await page.click('#variants tbody tr:nth-child(3)');
   await page.waitForSelector('#logo-alt svg');
   assert.match(await page.textContent('#logo-alt svg text'), /alt allele/);
+});
+
+test('splice variants: the example scored with CI-SpliceAI equals cispliceai, with a figure per row', async () => {
+  await page.click('#splice-example');
+  await page.waitForFunction(() => !document.getElementById('splice-score').disabled && document.getElementById('busy').hidden, null, { timeout: 120000 });
+  await page.fill('#splice-distance', '50');
+  await page.check('#splice-mask');
+  await withoutRequests('splice scoring', async () => {
+    await page.click('#splice-score');
+    await page.waitForSelector('#splice-table tbody tr', { timeout: 300000 });
+  });
+  // The table's numbers (2 decimals, as cispliceai prints them) against cispliceai's
+  // unrounded ones (golden, --distance 50 --mask); tests/js/browser.test.mjs checks the
+  // unrounded values in Chromium.
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/cispliceai/golden.json`, 'utf8')).fixed.d50_mask;
+  const rows = await page.$$eval('#splice-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, 22);
+  for (const w of golden.filter((g) => !g.annotations[0].error)) {
+    const row = rows.find((r) => r[0].includes(`(${w.id})`) && r[0].includes(`>${w.alt} `));
+    assert.ok(row, `no row for ${w.id}`);
+    const best = w.annotations.find((a) => a.area === w.most_significant.split('|')[1]);
+    assert.equal(row[1], best.area, w.id);
+    ['DS_AG', 'DS_AL', 'DS_DG', 'DS_DL'].forEach((k, j) => assert.ok(Math.abs(Number(row[2 + j]) - best[k]) <= 0.0051, `${w.id} ${k} ${row[2 + j]} vs ${best[k]}`));
+  }
+  assert.ok(rows.some((r) => r[10] === 'symbolic_allele') && rows.some((r) => r[10] === 'ref_mismatch'));
+  // a row's figure: labelled acceptor and donor panels with the changed sites marked
+  await page.click('#splice-table tbody tr:has(td:text-matches("A_donor1"))');
+  await page.waitForSelector('#splice-figure svg');
+  const fig = await page.innerHTML('#splice-figure');
+  assert.match(fig, /acceptor/);
+  assert.match(fig, /donor/);
+  assert.match(fig, /loss 0\.\d\d/);
+  // sorting by DS_DL orders the scored rows by it
+  await page.click('#splice-table th[data-col="5"]');
+  const dl = await page.$$eval('#splice-table tbody tr', (trs) => trs.map((tr) => tr.cells[5].textContent).filter(Boolean).map(Number));
+  assert.deepEqual(dl, [...dl].sort((a, b) => b - a));
 });
 
 test('bad input shows readable errors in the page', async () => {
