@@ -151,6 +151,9 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// Receives each batch of windows with its outputs (`[batch, values per window]`).
+pub(crate) type BatchSink<'a> = dyn FnMut(&[Window], Vec<f32>) -> Result<(), Error> + 'a;
+
 impl Model {
     /// Loads an ONNX model from its bytes, using its `seqlens.*` metadata.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, Error> {
@@ -543,7 +546,7 @@ impl Model {
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
         gpu: bool,
-        sink: &mut dyn FnMut(&[Window], Vec<f32>) -> Result<(), Error>,
+        sink: &mut BatchSink<'_>,
     ) -> Result<(), Error> {
         let meta = &self.info.metadata;
         for w in windows {

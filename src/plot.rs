@@ -311,42 +311,6 @@ fn diverging(x: f32) -> String {
     format!("#{:02x}{:02x}{:02x}", r as u8, g as u8, b as u8)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logo_stacks_positive_above_and_negative_below() {
-        // Two positions, DNA: t0 = A +2, C +1 ; t1 = G -1.5, T +0.5. Hand layout:
-        // up = 3, down = 1.5, height 90 => scale 20 px/unit, axis at 24 + 60 = 84.
-        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
-        let opts = PlotOptions {
-            height: 90.0,
-            base_width: 10.0,
-            ..Default::default()
-        };
-        let svg = logo(&map, b"ACGT", &opts);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        // A (height 40) on top of C (height 20): C from 64 to 84, A from 24 to 64.
-        assert!(svg.contains("fill=\"#255C99\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 64.00)\""), "{svg}");
-        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.4000 48.00 24.00)\""));
-        // G below the axis, flipped: box 84..114.
-        assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
-        assert_eq!(svg.matches("<path").count(), 4);
-    }
-
-    #[test]
-    fn heatmap_colours_and_marks_the_reference() {
-        // [channels, length]: A = (0, 0), C = (-2, 0), G = (1, 0), T = (0.5, 2).
-        let effects = [0.0, 0.0, -2.0, 0.0, 1.0, 0.0, 0.5, 2.0];
-        let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
-        assert_eq!(svg.matches("<rect x").count(), 8);
-        assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
-        assert!(svg.contains(&diverging(-1.0)) && svg.contains(&diverging(1.0)));
-        assert_eq!(diverging(0.0), "#ffffff");
-    }
-}
-
 /// One panel of [`tracks`]: a reference and an alternate profile over the same positions.
 pub struct Panel<'a> {
     pub name: &'a str,
@@ -480,4 +444,40 @@ pub fn tracks(
         h - 4.0
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logo_stacks_positive_above_and_negative_below() {
+        // Two positions, DNA: t0 = A +2, C +1 ; t1 = G -1.5, T +0.5. Hand layout:
+        // up = 3, down = 1.5, height 90 => scale 20 px/unit, axis at 24 + 60 = 84.
+        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
+        let opts = PlotOptions {
+            height: 90.0,
+            base_width: 10.0,
+            ..Default::default()
+        };
+        let svg = logo(&map, b"ACGT", &opts);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // A (height 40) on top of C (height 20): C from 64 to 84, A from 24 to 64.
+        assert!(svg.contains("fill=\"#255C99\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 64.00)\""), "{svg}");
+        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.4000 48.00 24.00)\""));
+        // G below the axis, flipped: box 84..114.
+        assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
+        assert_eq!(svg.matches("<path").count(), 4);
+    }
+
+    #[test]
+    fn heatmap_colours_and_marks_the_reference() {
+        // [channels, length]: A = (0, 0), C = (-2, 0), G = (1, 0), T = (0.5, 2).
+        let effects = [0.0, 0.0, -2.0, 0.0, 1.0, 0.0, 0.5, 2.0];
+        let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
+        assert_eq!(svg.matches("<rect x").count(), 8);
+        assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
+        assert!(svg.contains(&diverging(-1.0)) && svg.contains(&diverging(1.0)));
+        assert_eq!(diverging(0.0), "#ffffff");
+    }
 }

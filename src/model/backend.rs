@@ -142,7 +142,7 @@ pub(crate) enum Runner {
     /// The seqlens engine on the CPU.
     Engine(Box<Graph>),
     /// The engine graph on the GPU.
-    Gpu(GpuHalf),
+    Gpu(Box<GpuHalf>),
 }
 
 /// The GPU half's gradients, or why the CPU engine computes them.
@@ -269,7 +269,7 @@ async fn gpu_half(
                     adapter: Some(adapter),
                     reason: None,
                 },
-                Runner::Gpu(GpuHalf { gpu, graph: g }),
+                Runner::Gpu(Box::new(GpuHalf { gpu, graph: g })),
             ))
         }
         Err(e) => fallback(format!("uploading the model failed: {e}"), Some(adapter)),

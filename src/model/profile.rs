@@ -42,6 +42,10 @@ pub struct Profiles {
     pub tracks: Vec<Track>,
 }
 
+/// [`Model::predict_substitutions`]' result: the reference track over all positions, and
+/// each substitution's `[classes, positions]` over its own output positions.
+pub type Substituted = (Track, Vec<Vec<f32>>);
+
 impl Model {
     /// The profile geometry `(offset, context)`, or an error for a model that predicts one
     /// vector per sequence.
@@ -62,27 +66,39 @@ impl Model {
         records: &[SeqRecord],
         opts: &PredictOptions,
     ) -> Result<Vec<Window>, Error> {
-        let pad = self.info.metadata.alphabet.wildcard();
-        let encoder = self.encoder(opts.unknown);
         let mut out = Vec::new();
         for r in records {
-            if r.seq.is_empty() {
-                return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
-            }
-            encoder.check(&r.id, &r.seq)?;
-            let fetch = |start: i64, end: i64| -> Result<Vec<u8>, Error> {
-                Ok((start..end)
-                    .map(|i| {
-                        usize::try_from(i)
-                            .ok()
-                            .and_then(|i| r.seq.get(i).copied())
-                            .unwrap_or(pad)
-                    })
-                    .collect())
-            };
-            out.extend(self.profile_windows_over(&r.id, &r.id, 0, r.seq.len() as i64, fetch)?);
+            out.extend(self.record_profile_windows(r, 0, r.seq.len() as i64, opts)?);
         }
         Ok(out)
+    }
+
+    /// Windows whose outputs cover bases `start..end` of one record (as
+    /// [`Model::profile_windows`] cuts them, `N` past the record's ends).
+    pub fn record_profile_windows(
+        &self,
+        record: &SeqRecord,
+        start: i64,
+        end: i64,
+        opts: &PredictOptions,
+    ) -> Result<Vec<Window>, Error> {
+        let pad = self.info.metadata.alphabet.wildcard();
+        let r = record;
+        if r.seq.is_empty() {
+            return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
+        }
+        self.encoder(opts.unknown).check(&r.id, &r.seq)?;
+        let fetch = |from: i64, to: i64| -> Result<Vec<u8>, Error> {
+            Ok((from..to)
+                .map(|i| {
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| r.seq.get(i).copied())
+                        .unwrap_or(pad)
+                })
+                .collect())
+        };
+        self.profile_windows_over(&r.id, &r.id, start, end, fetch)
     }
 
     /// Windows whose outputs cover positions `start..end` of `chrom` once, in order, with
@@ -180,7 +196,7 @@ impl Model {
         window: &Window,
         subs: &[(usize, Vec<u8>, (usize, usize))],
         opts: &PredictOptions,
-    ) -> Result<Option<(Track, Vec<Vec<f32>>)>, Error> {
+    ) -> Result<Option<Substituted>, Error> {
         let backend::Runner::Engine(graph) = &self.runner else {
             return Ok(None);
         };

@@ -391,11 +391,10 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     ),
                     (None, None) => None,
                 };
-                let flat = match (shape.as_slice(), axes.as_deref()) {
-                    ([_], _) => true,
-                    ([_, 1], None | Some([2] | [-1])) => true,
-                    _ => false,
-                };
+                let flat = matches!(
+                    (shape.as_slice(), axes.as_deref()),
+                    ([_], _) | ([_, 1], None | Some([2] | [-1]))
+                );
                 if !flat {
                     return Err(fail(format!(
                         "squeezing axes {axes:?} of [batch, {shape:?}] is not supported (only to [batch, features])"
@@ -486,13 +485,14 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 match (starts.as_deref(), ends.as_deref(), axes.as_deref()) {
                     (Some([s]), Some([e]), Some([2] | [-1])) => {
                         let src = value(x, &ids)?;
-                        let crop = match (g.any_length && src_is_input_length(&shapes, src), *s, *e)
-                        {
+                        match (g.any_length && src_is_input_length(&shapes, src), *s, *e) {
                             // ONNX clamps; an end of i64::MAX (or any huge one) means "to the end".
-                            (true, s, e) if s >= 0 && (e < 0 || e >= TO_THE_END) => Layer::Crop {
-                                left: s as usize,
-                                right: if e < 0 { (-e) as usize } else { 0 },
-                            },
+                            (true, s, e) if s >= 0 && !(0..TO_THE_END).contains(&e) => {
+                                Layer::Crop {
+                                    left: s as usize,
+                                    right: if e < 0 { (-e) as usize } else { 0 },
+                                }
+                            }
                             (true, ..) => {
                                 return Err(fail(
                                     "this slice depends on the sequence length, which the model leaves open; give the length (seqlens.length) to import it"
@@ -509,8 +509,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                                     right: (len - end.max(start)) as usize,
                                 }
                             }
-                        };
-                        crop
+                        }
                     }
                     _ => {
                         return Err(fail(
