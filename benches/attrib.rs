@@ -40,8 +40,10 @@ fn main() {
     println!("|---|---|---|");
 
     let mut fast = None;
-    let t_fast =
-        seconds(|| fast = Some(attrib::fast_ism(&g, &x, &seq, b"ACGT", &mut |_, _| true).unwrap()));
+    let t_fast = seconds(|| {
+        fast =
+            Some(attrib::fast_ism(&g, &x, &seq, b"ACGT", 0..seq.len(), &mut |_, _| true).unwrap())
+    });
     println!("| fast ISM (engine) | {t_fast:.2} | 1.0 |");
 
     // Naive ISM through the engine: every mutant predicted whole, 64 at a time.
@@ -101,9 +103,13 @@ fn main() {
         .unwrap()
         .remove(0);
     let t_tract = seconds(|| {
-        attrib::ism(&model, &window, &PredictOptions::default(), &mut |_, _| {
-            true
-        })
+        attrib::ism(
+            &model,
+            &window,
+            0..window.seq.len(),
+            &PredictOptions::default(),
+            &mut |_, _| true,
+        )
         .unwrap();
     });
     println!(

@@ -107,6 +107,12 @@ export interface AttributeOptions {
   method?: AttributionMethod;
   /** Output label(s) to explain, summed. Default: the first label. */
   target?: string[];
+  /** Profile models (e.g. CI-SpliceAI): the bases whose predictions are explained,
+   * `[from, to]` (0-based, half-open, in the coordinates of `Attribution.start`). */
+  at?: [number, number];
+  /** The positions attributed (and mutated by ISM), `[from, to]`. Default: the whole
+   * sequence, or for a profile model `at` with 50 bases on each side. */
+  range?: [number, number];
   /** Integrated gradients steps (default 50). */
   steps?: number;
   /** Integrated gradients baseline (default shuffle: dinucleotide shuffles). */
@@ -119,7 +125,9 @@ export interface AttributeOptions {
 export interface Attribution {
   id: string;
   chrom: string;
+  /** The coordinate of the first attributed position. */
   start: number;
+  /** The attributed positions' sequence. */
   sequence: string;
   channels: number;
   length: number;

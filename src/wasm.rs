@@ -166,7 +166,9 @@ impl Model {
 
     /// Attribution maps for each sequence of `input` (as for `predict`). Options: `method`
     /// (grad, ixg, ig, ism, fast-ism; default ixg), `target` (label names, summed; default the
-    /// first label), `steps` (ig, default 50), `baseline` (zeros, uniform, shuffle),
+    /// first label), `at` (profile models: `[from, to]`, the bases whose predictions are
+    /// explained), `range` (`[from, to]`, the positions attributed; default the whole
+    /// sequence, or `at` with 50 bases on each side), `steps` (ig, default 50), `baseline` (zeros, uniform, shuffle),
     /// `shuffles` (default 10), `seed`. Resolves to `[{id, chrom, start, sequence, channels,
     /// length, map, perBase, targetValue}]` with `map` a `Float32Array [channels, length]`.
     pub async fn attribute(
@@ -195,13 +197,10 @@ impl Model {
             baseline,
         )
         .map_err(err)?;
-        let target = self.inner.target(&o.target).map_err(err)?;
+        let target = self.inner.target(&o.target, o.at).map_err(err)?;
+        self.inner.range = o.range;
         let records = records_of(&input)?;
-        let windows = self
-            .inner
-            .model()
-            .windows(&records, &PredictOptions::default())
-            .map_err(err)?;
+        let windows = self.inner.windows(&records, &target).map_err(err)?;
         let out = js_sys::Array::new();
         let total = windows.len();
         let mut report = progress_fn(&progress);
@@ -349,6 +348,8 @@ impl Genes {
 struct AttributeOptions {
     method: Option<String>,
     target: Vec<String>,
+    at: Option<(i64, i64)>,
+    range: Option<(i64, i64)>,
     steps: Option<usize>,
     baseline: Option<String>,
     shuffles: Option<usize>,

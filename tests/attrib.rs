@@ -72,7 +72,7 @@ fn ism_equals_predicting_each_mutant() {
     // A 500-bp window holding the planted SPI1 site (spi1_short, N-padded to 500).
     let windows = model.windows(&sample()[2..3], &opts).unwrap();
     let w = &windows[0];
-    let ism = attrib::ism(&model, w, &opts, &mut |_, _| true).unwrap();
+    let ism = attrib::ism(&model, w, 0..w.seq.len(), &opts, &mut |_, _| true).unwrap();
     assert_eq!((ism.length, ism.channels, ism.labels), (500, 4, 8));
     let direct = |seq: Vec<u8>| {
         let mut m = w.clone();
@@ -185,7 +185,15 @@ fn fast_ism_equals_ism_on_every_preset() {
         let arch = seqlens::train::preset(name, 0.1, Some(3)).unwrap();
         let g = arch.build(4, len, 3, 7).unwrap();
         let (reference, want) = engine_ism(&g, &seq);
-        let got = attrib::fast_ism(&g, &onehot(&seq), &seq, b"ACGT", &mut |_, _| true).unwrap();
+        let got = attrib::fast_ism(
+            &g,
+            &onehot(&seq),
+            &seq,
+            b"ACGT",
+            0..seq.len(),
+            &mut |_, _| true,
+        )
+        .unwrap();
         assert_eq!((got.length, got.channels, got.labels), (len, 4, 3));
         let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
         assert!(scale > 1e-5, "{name}: mutations must change the output");
@@ -210,7 +218,7 @@ fn explainer_runs_every_method_and_fast_ism_matches_tract_ism() {
     let model = Model::from_bytes(&bytes).unwrap();
     let mut ex = Explainer::new(model, &bytes);
     assert!(ex.engine_error().is_none());
-    let target = ex.target(&["SPI1".to_string()]).unwrap();
+    let target = ex.target(&["SPI1".to_string()], None).unwrap();
     let w = ex
         .model()
         .windows(&sample()[2..3], &PredictOptions::default())
@@ -236,7 +244,7 @@ fn explainer_runs_every_method_and_fast_ism_matches_tract_ism() {
         assert_eq!((r.channels, r.length, r.map.len()), (4, 500, 2000), "{m:?}");
         assert!(r.per_base.iter().any(|v| *v != 0.0));
     }
-    assert!(ex.target(&["NOPE".to_string()]).is_err());
+    assert!(ex.target(&["NOPE".to_string()], None).is_err());
 
     // A model outside the engine's op set still gets ISM, and a clear error for gradients.
     // (The JASPAR scanner runs in tract but uses operators the engine does not import.)
@@ -250,4 +258,109 @@ fn explainer_runs_every_method_and_fast_ism_matches_tract_ism() {
             .unwrap_err();
         assert!(err.to_string().contains("use ism"), "{err}");
     }
+}
+
+/// A profile model (a random one of CI-SpliceAI's geometry: 5,000 bases of context a side):
+/// the donor output at two positions is explained. Fast ISM carries each substitution through
+/// its cone only and must equal ISM through tract, which predicts every mutant window whole;
+/// gradients must match finite differences of the target computed through tract. Both
+/// cover the target's positions with 50 bases on each side unless a range is given.
+#[test]
+fn profile_targets_fast_ism_equals_tract_ism_and_gradients_match_finite_differences() {
+    use seqlens::model::Backend;
+    let bytes = common::tiny_splice_model();
+    let tract = Model::from_bytes(&bytes)
+        .unwrap()
+        .with_backend(&bytes, Backend::Tract)
+        .unwrap();
+    let mut by_tract = Explainer::new(tract, &bytes);
+    let mut engine = Explainer::new(Model::from_bytes(&bytes).unwrap(), &bytes);
+    let seq = common::random_dna(10_060, 5);
+    let rec = SeqRecord {
+        id: "s".into(),
+        description: None,
+        seq: seq.clone(),
+    };
+    let w = engine
+        .model()
+        .windows(&[rec], &PredictOptions::default())
+        .unwrap()
+        .remove(0);
+    let at = (5020, 5022);
+    let target = engine.target(&["donor".to_string()], Some(at)).unwrap();
+    let run = |ex: &mut Explainer, m: Method| ex.explain(&w, &target, &m, &mut |_, _| true);
+    let fast = run(&mut engine, Method::FastIsm).unwrap();
+    let ism = run(&mut by_tract, Method::Ism).unwrap();
+    assert_eq!((fast.start, fast.length), (4970, 102));
+    assert_eq!(fast.sequence.as_bytes(), &seq[4970..5072]);
+    assert!((fast.target_value - ism.target_value).abs() <= 1e-5);
+    let scale = ism.map.iter().fold(0f32, |m, v| m.max(v.abs()));
+    assert!(
+        scale > 1e-4,
+        "the donor output must depend on the bases around it"
+    );
+    for (a, b) in fast.map.iter().zip(&ism.map) {
+        assert!((a - b).abs() <= 1e-5 + 1e-4 * scale, "{a} vs {b}");
+    }
+
+    // d target / d x against central differences through tract (the model is piecewise
+    // linear before its softmax, so a small step stays on one piece almost everywhere)
+    let grad = run(&mut engine, Method::Gradient).unwrap();
+    let len = seq.len();
+    let plan = {
+        use tract_onnx::prelude::*;
+        tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .unwrap()
+            .with_input_fact(0, f32::fact([1, 4, len]).into())
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap()
+    };
+    let f = |x: &[f32]| -> f64 {
+        use tract_onnx::prelude::*;
+        let y = plan
+            .run(tvec![Tensor::from_shape(&[1, 4, len], x).unwrap().into()])
+            .unwrap();
+        let y = y[0].to_plain_array_view::<f32>().unwrap();
+        let y: Vec<f32> = y.iter().copied().collect();
+        let positions = len - 10_000;
+        (at.0..at.1)
+            .map(|p| y[2 * positions + (p as usize - 5000)] as f64)
+            .sum()
+    };
+    let x = onehot(&seq).data;
+    let h = 1e-2f32;
+    for t in [4975usize, 5000, 5019, 5021, 5030, 5065] {
+        for ch in 0..4 {
+            let i = ch * seq.len() + t;
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp[i] += h;
+            xm[i] -= h;
+            let num = (f(&xp) - f(&xm)) / (2.0 * h as f64);
+            let ana = grad.map[ch * grad.length + (t - 4970)] as f64;
+            assert!(
+                (ana - num).abs() <= 1e-4 + 2e-2 * num.abs().max(ana.abs()),
+                "position {t} channel {ch}: {ana} vs {num}"
+            );
+        }
+    }
+
+    // a range overrides the default, and the wrong kind of target is refused
+    engine.range = Some((5010, 5015));
+    let r = run(&mut engine, Method::FastIsm).unwrap();
+    assert_eq!((r.start, r.length), (5010, 5));
+    engine.range = None;
+    let plain = engine.target(&["donor".to_string()], None).unwrap();
+    let e = engine
+        .explain(&w, &plain, &Method::FastIsm, &mut |_, _| true)
+        .unwrap_err();
+    assert!(e.to_string().contains("name the positions"), "{e}");
+    let outside = engine.target(&[], Some((10, 12))).unwrap();
+    let e = engine
+        .explain(&w, &outside, &Method::Gradient, &mut |_, _| true)
+        .unwrap_err();
+    assert!(e.to_string().contains("5000 bases of context"), "{e}");
 }

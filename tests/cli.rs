@@ -736,3 +736,101 @@ fn attribute_writes_logos_heatmaps_and_json() {
         assert_eq!(v[0]["per_base"].as_array().unwrap().len(), 500);
     }
 }
+
+/// CI-SpliceAI explains a real splice site: on the example genome's gene A (bases
+/// 4,100..14,221 of chr1), the donor at 6,469 of that record (the end of an annotated exon,
+/// chr1:10,570) is predicted at 0.997; fast ISM of the bases around it must find the
+/// donor's GT dinucleotide (6,470-6,471) the most important, and its target value must be
+/// the probability `predict` reports for that base, so both pad the record the same way.
+#[test]
+fn attribute_explains_a_cispliceai_donor_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let genome = std::fs::read_to_string(path("examples/data/splice/genome.fa")).unwrap();
+    let chr1: String = genome
+        .split('>')
+        .find(|r| r.starts_with("chr1"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .collect();
+    let fa = dir.path().join("geneA.fa");
+    std::fs::write(&fa, format!(">geneA\n{}\n", &chr1[4100..14221])).unwrap();
+    let fa = fa.to_str().unwrap();
+    let model = "examples/models/cispliceai/cispliceai.onnx";
+    let preds = ok(&["predict", "--model", model, "--fasta", fa]);
+    let donor: f64 = preds
+        .lines()
+        .find(|l| l.starts_with("geneA\tgeneA\t6469\t"))
+        .unwrap()
+        .split('\t')
+        .nth(5)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(donor > 0.99, "{donor}");
+    let json = dir.path().join("a.json");
+    ok(&[
+        "attribute",
+        "--model",
+        model,
+        "--fasta",
+        fa,
+        "--method",
+        "fast-ism",
+        "--target",
+        "donor",
+        "--at",
+        "6469",
+        "--range",
+        "6466-6474",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let a = &a[0];
+    assert_eq!(
+        (a["start"].as_i64(), a["length"].as_u64()),
+        (Some(6466), Some(8))
+    );
+    assert!((a["target_value"].as_f64().unwrap() - donor).abs() < 1e-5);
+    let scores: Vec<f64> = a["per_base"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&i, &j| scores[j].total_cmp(&scores[i]));
+    let mut top = [order[0] + 6466, order[1] + 6466];
+    top.sort();
+    assert_eq!(top, [6470, 6471], "per-base scores {scores:?}");
+    assert_eq!(&a["sequence"].as_str().unwrap()[4..6], "GT");
+
+    // a profile model needs positions, and only a profile model takes them
+    let e = fails(&[
+        "attribute",
+        "--model",
+        model,
+        "--fasta",
+        fa,
+        "--target",
+        "donor",
+    ]);
+    assert!(e.contains("name the positions to explain (--at"), "{e}");
+    let e = fails(&[
+        "attribute",
+        "--model",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--at",
+        "10",
+    ]);
+    assert!(
+        e.contains("target positions are for models that predict a profile"),
+        "{e}"
+    );
+    let e = fails(&["attribute", "--model", model, "--fasta", fa, "--at", "9-3"]);
+    assert!(e.contains("START must be below END"), "{e}");
+}

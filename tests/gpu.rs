@@ -587,7 +587,7 @@ fn explainer_gradients_on_the_gpu_match_the_cpu() {
     let mut on_gpu = explainer(Backend::Gpu);
     assert!(cpu.gradient_backend().starts_with("cpu"));
     assert_eq!(on_gpu.gradient_backend(), "gpu");
-    let target = cpu.target(&["SPI1".to_string()]).unwrap();
+    let target = cpu.target(&["SPI1".to_string()], None).unwrap();
     let window = &cpu
         .model()
         .windows(&records, &PredictOptions::default())

@@ -1,13 +1,19 @@
-// Offline support: the page, the seqlens package (wasm + worker) and the bundled demo model
-// and sample data are cached on first visit and served from the cache afterwards. Only GET
-// requests to this origin are handled; user files are never fetched, so nothing of theirs is
-// cached or sent.
-const CACHE = 'seqlens-v1';
+// Offline support: the page, the seqlens package (wasm + worker), the bundled models (demo,
+// and CI-SpliceAI with its gene tables) and the sample data are cached on first visit and
+// served from the cache afterwards. Only GET requests to this origin are handled; user files
+// are never fetched, so nothing of theirs is cached or sent.
+const CACHE = 'seqlens-v2';
 const ASSETS = [
   'index.html', 'app.js', 'style.css',
   '../pkg/index.js', '../pkg/client.js', '../pkg/worker.js', '../pkg/seqlens_core.js', '../pkg/seqlens_core_bg.wasm',
   '../examples/models/demo.onnx', '../examples/data/sample.fa',
   '../examples/data/variants.vcf', '../examples/data/genome.fa', '../examples/data/genome.fa.fai',
+  // the splice view: CI-SpliceAI (the default model), both bundled gene tables and the example
+  '../examples/models/cispliceai/cispliceai.onnx',
+  '../examples/models/cispliceai/genes_grch38.tsv.gz', '../examples/models/cispliceai/genes_grch37.tsv.gz',
+  '../examples/data/splice/variants.vcf', '../examples/data/splice/genes.csv',
+  '../examples/data/splice/genome.fa.gz', '../examples/data/splice/genome.fa.gz.fai',
+  '../examples/data/splice/genome.fa.gz.gzi',
 ];
 
 self.addEventListener('install', (ev) => {

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Baseline, Gradients, Ism, Target, fast_ism, saliency};
+use std::ops::Range;
+
+use super::{Baseline, Gradients, Ism, ProfileTarget, Target, fast_ism, profile_ism, saliency};
 use crate::encode::{Layout, UnknownPolicy, Window};
 use crate::model::{Model, PredictOptions};
 use crate::nn::{Graph, Tensor};
@@ -48,13 +50,15 @@ impl Method {
     }
 }
 
-/// An attribution for one window.
+/// An attribution for one window, over its attributed positions (the whole window unless
+/// a range or a profile target narrows it).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Attribution {
     pub id: String,
     pub chrom: String,
+    /// The coordinate of the first attributed position.
     pub start: i64,
-    /// The window's sequence.
+    /// The attributed positions' sequence.
     pub sequence: String,
     pub channels: usize,
     pub length: usize,
@@ -82,11 +86,18 @@ impl Attribution {
     }
 }
 
+/// Bases on each side of a profile target that are attributed when no range is given.
+pub const PROFILE_FLANK: i64 = 50;
+
 /// A model ready to be explained.
 pub struct Explainer {
     model: Model,
     graph: Result<Graph, String>,
     pub unknown: UnknownPolicy,
+    /// The positions attributed (and mutated by ISM), `from..to` in the coordinates of
+    /// [`Attribution::start`]; `None`: the whole window, or for a profile target its
+    /// positions and [`PROFILE_FLANK`] bases on each side.
+    pub range: Option<(i64, i64)>,
 }
 
 impl Explainer {
@@ -98,6 +109,7 @@ impl Explainer {
             model,
             graph,
             unknown: UnknownPolicy::Error,
+            range: None,
         }
     }
 
@@ -141,24 +153,175 @@ impl Explainer {
         self.graph.as_ref().err().map(String::as_str)
     }
 
-    /// The target summing the named labels (the first label when `names` is empty).
-    pub fn target(&self, names: &[String]) -> Result<Target, crate::Error> {
+    /// The target summing the named labels (the first label when `names` is empty). For a
+    /// profile model, `at` names the bases whose outputs are summed (`from..to`, in the
+    /// coordinates of [`Attribution::start`]); other models take no positions.
+    pub fn target(&self, names: &[String], at: Option<(i64, i64)>) -> Result<Target, crate::Error> {
         let labels = &self.model.metadata().labels;
-        if names.is_empty() {
-            return Ok(Target::Output(0));
-        }
-        names
-            .iter()
-            .map(|n| {
-                labels.iter().position(|l| l == n).ok_or_else(|| {
-                    crate::Error::Invalid(format!(
-                        "unknown target label '{n}'; the model has: {}",
-                        labels.join(", ")
-                    ))
+        let classes = if names.is_empty() {
+            vec![0]
+        } else {
+            names
+                .iter()
+                .map(|n| {
+                    labels.iter().position(|l| l == n).ok_or_else(|| {
+                        crate::Error::Invalid(format!(
+                            "unknown target label '{n}'; the model has: {}",
+                            labels.join(", ")
+                        ))
+                    })
                 })
-            })
-            .collect::<Result<_, _>>()
-            .map(Target::Sum)
+                .collect::<Result<_, _>>()?
+        };
+        Ok(match at {
+            Some((from, to)) => Target::Positions { classes, from, to },
+            None if names.is_empty() => Target::Output(0),
+            None => Target::Sum(classes),
+        })
+    }
+
+    /// The windows to explain for `records`: each record fitted to the model's length, as
+    /// for predictions; or, for a target over profile positions, one window per record whose
+    /// outputs are the target's bases (and whose input covers [`Explainer::range`]), with N
+    /// past the record's ends, as `Model::profile_windows` pads them: the target's value is
+    /// what profile predictions report for those bases.
+    pub fn windows(
+        &self,
+        records: &[crate::io::SeqRecord],
+        target: &Target,
+    ) -> Result<Vec<Window>, crate::Error> {
+        let opts = PredictOptions {
+            unknown: self.unknown,
+            ..Default::default()
+        };
+        let (Ok((offset, context)), Target::Positions { from, to, .. }) =
+            (self.model.profile(), target)
+        else {
+            return Ok(self.model.windows(records, &opts)?);
+        };
+        let (offset, right) = (offset as i64, (context - offset) as i64);
+        let (from, to) = match self.range {
+            Some((a, b)) => ((*from).min(a + offset), (*to).max(b - right)),
+            None => (
+                (*from).min(from - PROFILE_FLANK + offset),
+                (*to).max(to + PROFILE_FLANK - right),
+            ),
+        };
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let mut w = self.model.record_profile_windows(r, from, to, &opts)?;
+            if w.len() != 1 {
+                return Err(crate::Error::Invalid(format!(
+                    "'{}': the target and the attributed range span {} windows of the \
+                     model's length; narrow them",
+                    r.id,
+                    w.len()
+                )));
+            }
+            out.append(&mut w);
+        }
+        Ok(out)
+    }
+
+    /// For a profile model, `target` resolved against `window`'s output positions; `None`
+    /// for a model that predicts one vector per sequence.
+    fn profile_target(
+        &self,
+        window: &Window,
+        target: &Target,
+    ) -> Result<Option<ProfileTarget>, crate::Error> {
+        let meta = self.model.metadata();
+        let profile = self.model.profile().ok();
+        let (offset, context, classes, from, to) = match (profile, target) {
+            (None, Target::Positions { .. }) => {
+                return Err(crate::Error::Invalid(
+                    "target positions are for models that predict a profile per position; \
+                     this one predicts one vector per sequence (name labels only)"
+                        .into(),
+                ));
+            }
+            (None, _) => return Ok(None),
+            (Some((offset, context)), Target::Positions { classes, from, to }) => {
+                (offset, context, classes, *from, *to)
+            }
+            (Some(_), _) => {
+                return Err(crate::Error::Invalid(
+                    "this model predicts a profile per position: name the positions to \
+                     explain (--at in the CLI, `at` in JS)"
+                        .into(),
+                ));
+            }
+        };
+        let l = window.seq.len();
+        let positions = meta.output.positions(l).ok_or_else(|| {
+            crate::Error::Invalid(format!(
+                "'{}' has {l} bases; the model needs more than its context of {context}",
+                window.id
+            ))
+        })?;
+        // Output j describes base `window.start + offset + j`.
+        let first = window.start + offset as i64;
+        let (a, b) = (from - first, to - first);
+        if from >= to || a < 0 || b > positions as i64 {
+            return Err(crate::Error::Invalid(format!(
+                "target positions {from}..{to} are not among the bases the model predicts for \
+                 '{}' ({first}..{}): it needs {offset} bases of context on the left and {} on \
+                 the right",
+                window.id,
+                first + positions as i64,
+                context - offset
+            )));
+        }
+        let (a, b) = (a as usize, b as usize);
+        let n = meta.labels.len();
+        let mut weights = vec![0.0; n * (b - a)];
+        for &c in classes {
+            if c >= n {
+                return Err(crate::Error::Invalid(format!(
+                    "target class {c} is out of range: the model has {n} classes"
+                )));
+            }
+            for w in &mut weights[c * (b - a)..(c + 1) * (b - a)] {
+                *w += 1.0;
+            }
+        }
+        Ok(Some(ProfileTarget {
+            out: a..b,
+            classes: n,
+            weights,
+        }))
+    }
+
+    /// The window positions attributed: [`Explainer::range`], else the profile target's
+    /// positions with [`PROFILE_FLANK`] bases on each side, else the whole window.
+    fn span(
+        &self,
+        window: &Window,
+        profile: Option<&ProfileTarget>,
+    ) -> Result<Range<usize>, crate::Error> {
+        let l = window.seq.len() as i64;
+        let (a, b) = match (self.range, profile) {
+            (Some((from, to)), _) => (from - window.start, to - window.start),
+            (None, Some(p)) => {
+                let offset = self.model.profile().map(|p| p.0).unwrap_or(0) as i64;
+                (
+                    (p.out.start as i64 + offset - PROFILE_FLANK).max(0),
+                    (p.out.end as i64 + offset + PROFILE_FLANK).min(l),
+                )
+            }
+            (None, None) => (0, l),
+        };
+        if a < 0 || a >= b || b > l {
+            return Err(crate::Error::Invalid(format!(
+                "the range {}..{} is not inside '{}' ({}..{})",
+                a + window.start,
+                b + window.start,
+                window.id,
+                window.start,
+                window.start + l
+            )));
+        }
+        Ok(a as usize..b as usize)
     }
 
     /// Explains one window (already of the model's length). `progress(done, total)` is called
@@ -199,6 +362,8 @@ impl Explainer {
         let symbols = meta.alphabet.symbols().to_vec();
         let encoder = self.model.encoder(self.unknown);
         let (c, l) = (symbols.len(), window.seq.len());
+        let profile = self.profile_target(window, target)?;
+        let span = self.span(window, profile.as_ref())?;
         let graph = match (&mut self.graph, method.needs_engine()) {
             (Ok(g), true) => Some(g),
             (Err(e), true) => {
@@ -213,31 +378,58 @@ impl Explainer {
             &[1, c, l],
             encoder.encode(&window.id, &window.seq, Layout::Ncl)?,
         )?;
-        let from_ism =
-            |r: Ism, target: &Target| -> Result<(Vec<f32>, Vec<f32>, f32), crate::Error> {
-                let w = target.weights(r.labels)?;
-                let mut map = vec![0.0; c * l];
-                for t in 0..l {
-                    for ch in 0..c {
-                        map[ch * l + t] = r.effect(t, ch, &w);
-                    }
+        // ISM results cover `span`; for a profile target they carry the target's value only.
+        let from_ism = |r: Ism, w: &[f32]| -> (Vec<f32>, Vec<f32>, f32) {
+            let n = r.length;
+            let mut map = vec![0.0; c * n];
+            for t in 0..n {
+                for ch in 0..c {
+                    map[ch * n + t] = r.effect(t, ch, w);
                 }
-                Ok((map, r.per_base(&w), target.apply(&r.reference)?))
-            };
-        let (map, per_base, target_value) = match (method, graph) {
-            (Method::Ism, _) => {
-                let opts = PredictOptions {
-                    unknown: self.unknown,
-                    ..Default::default()
+            }
+            let value = w.iter().zip(&r.reference).map(|(w, v)| w * v).sum();
+            (map, r.per_base(w), value)
+        };
+        let opts = PredictOptions {
+            unknown: self.unknown,
+            ..Default::default()
+        };
+        let (map, per_base, target_value) = match (method, graph, &profile) {
+            (Method::Ism, _, None) => {
+                let r = super::ism::ism_on(&self.model, window, span.clone(), &opts, progress, gpu)
+                    .await?;
+                let w = target.weights(r.labels)?;
+                from_ism(r, &w)
+            }
+            (Method::Ism, _, Some(p)) => {
+                let r = super::ism::profile_ism_on(
+                    &self.model,
+                    window,
+                    span.clone(),
+                    p,
+                    &opts,
+                    progress,
+                    gpu,
+                )
+                .await?;
+                from_ism(r, &[1.0])
+            }
+            (Method::FastIsm, Some(g), None) => {
+                let r = fast_ism(g, &x, &window.seq, &symbols, span.clone(), progress)?;
+                let w = target.weights(r.labels)?;
+                from_ism(r, &w)
+            }
+            (Method::FastIsm, Some(g), Some(p)) => {
+                let r = profile_ism(g, &x, &window.seq, &symbols, span.clone(), p, progress)?;
+                from_ism(r, &[1.0])
+            }
+            (m, Some(g), _) => {
+                let y = g.predict(&x)?;
+                let target = match &profile {
+                    Some(p) => Target::Weights(p.full(y.data.len() / p.classes)),
+                    None => target.clone(),
                 };
-                let r = super::ism::ism_on(&self.model, window, &opts, progress, gpu).await?;
-                from_ism(r, target)?
-            }
-            (Method::FastIsm, Some(g)) => {
-                from_ism(fast_ism(g, &x, &window.seq, &symbols, progress)?, target)?
-            }
-            (m, Some(g)) => {
-                let value = target.apply(&g.predict(&x)?.data)?;
+                let value = target.apply(&y.data)?;
                 // The GPU computes the gradients when the model runs there and its kernels
                 // cover the graph; otherwise the CPU engine does.
                 let mut on_gpu = self.model.gpu_gradients().ok();
@@ -246,28 +438,32 @@ impl Explainer {
                     None => g,
                 };
                 let map = match m {
-                    Method::Gradient => saliency::gradient(grads, &x, target)?,
+                    Method::Gradient => saliency::gradient(grads, &x, &target)?,
                     Method::GradientTimesInput => {
-                        saliency::gradient_times_input(grads, &x, target)?
+                        saliency::gradient_times_input(grads, &x, &target)?
                     }
                     Method::IntegratedGradients { steps, baseline } => {
                         let b = baseline.inputs(&window.seq, &encoder)?;
-                        saliency::integrated_gradients(grads, &x, &b, target, *steps)?
+                        saliency::integrated_gradients(grads, &x, &b, &target, *steps)?
                     }
                     _ => unreachable!("ISM handled above"),
                 };
-                let pb = super::per_base(&map.data, c);
-                (map.data, pb, value)
+                // Gradients cover the window; keep the attributed positions.
+                let map: Vec<f32> = (0..c)
+                    .flat_map(|ch| map.data[ch * l + span.start..ch * l + span.end].to_vec())
+                    .collect();
+                let pb = super::per_base(&map, c);
+                (map, pb, value)
             }
-            (_, None) => unreachable!("engine presence checked above"),
+            (_, None, _) => unreachable!("engine presence checked above"),
         };
         Ok(Attribution {
             id: window.id.clone(),
             chrom: window.chrom.clone(),
-            start: window.start,
-            sequence: String::from_utf8_lossy(&window.seq).into_owned(),
+            start: window.start + span.start as i64,
+            sequence: String::from_utf8_lossy(&window.seq[span.clone()]).into_owned(),
             channels: c,
-            length: l,
+            length: span.len(),
             map,
             per_base,
             target_value,

@@ -13,8 +13,11 @@
 //! mutants at different positions batch into one GEMM; the extra positions come out equal to
 //! the unmutated values, so the result is exact, not an approximation.
 
+use std::ops::Range;
+
+use super::ProfileTarget;
 use super::ism::{Ism, substitutions};
-use crate::nn::{Graph, Layer, Mode, Tensor};
+use crate::nn::{Edit, Graph, Layer, Mode, Tensor};
 
 /// How a layer maps input positions to output positions, if it is local.
 enum Local {
@@ -190,31 +193,37 @@ fn materialize(reference: &Tensor, state: State, batch: usize) -> Tensor {
 /// How many mutants go through the graph at once.
 const BATCH: usize = 128;
 
-/// Saturation mutagenesis of one input `x` (`[1, channels, length]`, one-hot, channel `i`
-/// = `symbols[i]`) through an engine graph, recomputing only what each substitution can
-/// change. Gives the same result as [`ism`](super::ism) (up to float rounding).
-/// `progress(done, total)` is called between batches; returning `false` cancels.
-pub fn fast_ism(
-    graph: &Graph,
-    x: &Tensor,
-    seq: &[u8],
-    symbols: &[u8],
-    progress: &mut dyn FnMut(usize, usize) -> bool,
-) -> Result<Ism, crate::Error> {
-    let c = symbols.len();
-    let len = seq.len();
+fn check_input(x: &Tensor, c: usize, len: usize) -> Result<(), crate::Error> {
     if x.shape != [1, c, len] {
         return Err(crate::Error::Invalid(format!(
             "fast ISM takes one [1, {c}, {len}] input, got {:?}",
             x.shape
         )));
     }
+    Ok(())
+}
+
+/// Saturation mutagenesis of positions `span` of one input `x` (`[1, channels, length]`,
+/// one-hot, channel `i` = `symbols[i]`) through an engine graph, recomputing only what each
+/// substitution can change. Gives the same result as [`ism`](super::ism) (up to float
+/// rounding). `progress(done, total)` is called between batches; returning `false` cancels.
+pub fn fast_ism(
+    graph: &Graph,
+    x: &Tensor,
+    seq: &[u8],
+    symbols: &[u8],
+    span: Range<usize>,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Ism, crate::Error> {
+    let c = symbols.len();
+    let len = seq.len();
+    check_input(x, c, len)?;
+    let subs = substitutions(seq, symbols, &span)?;
     let reference = graph.values(x)?;
     let ref_out = reference.last().expect("a graph has nodes").data.clone();
     let k = ref_out.len();
     let plan = plan(graph, &reference, len);
-    let subs = substitutions(seq, symbols);
-    let mut delta = vec![0.0; len * c * k];
+    let mut delta = vec![0.0; span.len() * c * k];
     for (done, chunk) in subs.chunks(BATCH).enumerate() {
         let bsz = chunk.len();
         let mut states: Vec<Option<State>> = Vec::with_capacity(reference.len());
@@ -306,7 +315,7 @@ pub fn fast_ism(
         let last = states.pop().flatten().expect("output state");
         let out = materialize(reference.last().unwrap(), last, bsz);
         for (b, &(t, ci)) in chunk.iter().enumerate() {
-            let at = (t * c + ci) * k;
+            let at = ((t - span.start) * c + ci) * k;
             for o in 0..k {
                 delta[at + o] = out.data[b * k + o] - ref_out[o];
             }
@@ -318,8 +327,67 @@ pub fn fast_ism(
     Ok(Ism {
         reference: ref_out,
         delta,
-        length: len,
+        start: span.start,
+        length: span.len(),
         channels: c,
         labels: k,
+    })
+}
+
+/// Substitutions carried through the graph together by [`profile_ism`]: each keeps its
+/// cone's values while the graph runs, so this bounds the memory.
+const PROFILE_EDITS: usize = 16;
+
+/// Saturation mutagenesis of positions `span` of one input `x` (as for [`fast_ism`]) for a
+/// profile model's `target`: each substitution is carried only through the positions that
+/// both depend on it and feed the target's outputs ([`Graph::predict_edits`]), and each
+/// value of the graph is freed after its last use, so memory stays at a few values of the
+/// graph plus [`PROFILE_EDITS`] cones however long the input (CI-SpliceAI's 10 kb context
+/// included). Equal to predicting every mutant whole; the result has one label, the target.
+pub fn profile_ism(
+    graph: &Graph,
+    x: &Tensor,
+    seq: &[u8],
+    symbols: &[u8],
+    span: Range<usize>,
+    target: &ProfileTarget,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Ism, crate::Error> {
+    let c = symbols.len();
+    check_input(x, c, seq.len())?;
+    let subs = substitutions(seq, symbols, &span)?;
+    let out = (target.out.start, target.out.end);
+    let mut reference = None;
+    let mut delta = vec![0.0; span.len() * c];
+    for (k, chunk) in subs.chunks(PROFILE_EDITS).enumerate() {
+        let edits: Vec<Edit> = chunk
+            .iter()
+            .map(|&(t, ci)| Edit {
+                start: t,
+                len: 1,
+                columns: (0..c).map(|j| f32::from(u8::from(j == ci))).collect(),
+                out,
+            })
+            .collect();
+        let (r, edited) = graph.predict_edits(x, out, &edits)?;
+        let r = *reference.get_or_insert(target.value(&r.data));
+        for (&(t, ci), e) in chunk.iter().zip(&edited) {
+            delta[(t - span.start) * c + ci] = target.value(&e.data) - r;
+        }
+        if !progress(k * PROFILE_EDITS + chunk.len(), subs.len()) {
+            return Err(crate::Error::Invalid("cancelled".into()));
+        }
+    }
+    let reference = match reference {
+        Some(r) => r,
+        None => target.value(&graph.predict_edits(x, out, &[])?.0.data),
+    };
+    Ok(Ism {
+        reference: vec![reference],
+        delta,
+        start: span.start,
+        length: span.len(),
+        channels: c,
+        labels: 1,
     })
 }

@@ -1,24 +1,32 @@
 //! Saturation mutagenesis through any model: every single-base substitution is predicted.
 
+use std::ops::Range;
+
 use serde::Serialize;
+
+use super::ProfileTarget;
 
 use crate::encode::Window;
 use crate::model::{Model, PredictOptions};
 
-/// Saturation mutagenesis of one window.
+/// Saturation mutagenesis of one window, over its positions `start..start + length`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ism {
-    /// The prediction for the unmutated window, one value per label.
+    /// The prediction for the unmutated window, one value per label (for a profile target,
+    /// the target's value).
     pub reference: Vec<f32>,
     /// `[length, channels, labels]`: prediction(mutant) - reference; 0 for the reference base.
+    /// Row `t` is the window's position `start + t`.
     pub delta: Vec<f32>,
+    /// The first mutated position of the window.
+    pub start: usize,
     pub length: usize,
     pub channels: usize,
     pub labels: usize,
 }
 
 impl Ism {
-    /// The effect of substituting symbol `ch` at position `t`, combined over `target`.
+    /// The effect of substituting symbol `ch` at position `start + t`, combined over `target`.
     pub fn effect(&self, t: usize, ch: usize, weights: &[f32]) -> f32 {
         let at = (t * self.channels + ch) * self.labels;
         self.delta[at..at + self.labels]
@@ -38,70 +46,87 @@ impl Ism {
     }
 }
 
-/// Which substitutions a window gets: every symbol except the one already there (a
-/// position holding a character outside the alphabet gets every symbol). Returns
-/// `(position, symbol index)` pairs in order.
-pub(crate) fn substitutions(seq: &[u8], symbols: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::with_capacity(seq.len() * symbols.len());
-    for (t, b) in seq.iter().enumerate() {
+/// Which substitutions positions `span` of a window get: every symbol except the one
+/// already there (a position holding a character outside the alphabet gets every symbol).
+/// Returns `(position, symbol index)` pairs in order, positions counted in the window.
+pub(crate) fn substitutions(
+    seq: &[u8],
+    symbols: &[u8],
+    span: &Range<usize>,
+) -> Result<Vec<(usize, usize)>, crate::Error> {
+    if span.is_empty() || span.end > seq.len() {
+        return Err(crate::Error::Invalid(format!(
+            "positions {}..{} are not inside the window's {} bases",
+            span.start,
+            span.end,
+            seq.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(span.len() * symbols.len());
+    for t in span.clone() {
         for (ci, s) in symbols.iter().enumerate() {
-            if !b.eq_ignore_ascii_case(s) {
+            if !seq[t].eq_ignore_ascii_case(s) {
                 out.push((t, ci));
             }
         }
     }
-    out
+    Ok(out)
 }
 
-/// Predicts every single-base substitution of `window` in batches, with any model.
-/// `progress(done, total)` is called between batches; returning `false` cancels the run.
+/// Predicts every single-base substitution of positions `span` of `window` in batches, with
+/// any model. `progress(done, total)` is called between batches; returning `false` cancels.
 pub fn ism(
     model: &Model,
     window: &Window,
+    span: Range<usize>,
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Ism, crate::Error> {
     let gpu = crate::model::backend::SYNC_GPU;
-    crate::model::backend::complete(ism_on(model, window, opts, progress, gpu))
+    crate::model::backend::complete(ism_on(model, window, span, opts, progress, gpu))
 }
 
 /// [`ism`] on the model's selected backend, awaiting GPU readbacks (the browser's path).
 pub async fn ism_async(
     model: &Model,
     window: &Window,
+    span: Range<usize>,
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Ism, crate::Error> {
-    ism_on(model, window, opts, progress, true).await
+    ism_on(model, window, span, opts, progress, true).await
+}
+
+/// `window` with symbol `ci` at position `t`.
+fn mutant(window: &Window, symbols: &[u8], t: usize, ci: usize) -> Window {
+    let mut m = window.clone();
+    m.seq[t] = symbols[ci];
+    m.id = format!("{}:{t}{}", window.id, symbols[ci] as char);
+    m
 }
 
 pub(crate) async fn ism_on(
     model: &Model,
     window: &Window,
+    span: Range<usize>,
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
     gpu: bool,
 ) -> Result<Ism, crate::Error> {
     let symbols = model.metadata().alphabet.symbols();
     let c = symbols.len();
-    let l = window.seq.len();
-    let subs = substitutions(&window.seq, symbols);
+    let subs = substitutions(&window.seq, symbols, &span)?;
     let mut mutants = Vec::with_capacity(subs.len() + 1);
     mutants.push(window.clone());
-    for &(t, ci) in &subs {
-        let mut m = window.clone();
-        m.seq[t] = symbols[ci];
-        m.id = format!("{}:{t}{}", window.id, symbols[ci] as char);
-        mutants.push(m);
-    }
+    mutants.extend(subs.iter().map(|&(t, ci)| mutant(window, symbols, t, ci)));
     let p = model
         .predict_windows_on(mutants, opts, progress, gpu)
         .await?;
     let k = p.shape[1];
     let reference = p.row(0).to_vec();
-    let mut delta = vec![0.0; l * c * k];
+    let mut delta = vec![0.0; span.len() * c * k];
     for (j, &(t, ci)) in subs.iter().enumerate() {
-        let at = (t * c + ci) * k;
+        let at = ((t - span.start) * c + ci) * k;
         for (o, (v, r)) in p.row(j + 1).iter().zip(&reference).enumerate() {
             delta[at + o] = v - r;
         }
@@ -109,8 +134,60 @@ pub(crate) async fn ism_on(
     Ok(Ism {
         reference,
         delta,
-        length: l,
+        start: span.start,
+        length: span.len(),
         channels: c,
         labels: k,
+    })
+}
+
+/// Mutant windows of a profile model predicted per call: each is a whole profile, so a
+/// few at a time keep the memory to a few windows' activations.
+const PROFILE_MUTANTS: usize = 8;
+
+/// Saturation mutagenesis of positions `span` of `window` for a profile model's `target`,
+/// through the model as it runs (any backend): every mutant window is predicted whole and
+/// reduced to the target's value at once, so memory does not grow with the number of
+/// mutants. The result has one label, the target.
+pub(crate) async fn profile_ism_on(
+    model: &Model,
+    window: &Window,
+    span: Range<usize>,
+    target: &ProfileTarget,
+    opts: &PredictOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+    gpu: bool,
+) -> Result<Ism, crate::Error> {
+    let symbols = model.metadata().alphabet.symbols();
+    let c = symbols.len();
+    let subs = substitutions(&window.seq, symbols, &span)?;
+    let value = |t: &crate::model::Track| target.value_in(&t.values, t.positions);
+    let reference = model
+        .profiles_on(std::slice::from_ref(window), opts, &mut |_, _| true, gpu)
+        .await?;
+    let reference = value(&reference.tracks[0]);
+    let mut delta = vec![0.0; span.len() * c];
+    for (k, chunk) in subs.chunks(PROFILE_MUTANTS).enumerate() {
+        let mutants: Vec<Window> = chunk
+            .iter()
+            .map(|&(t, ci)| mutant(window, symbols, t, ci))
+            .collect();
+        let p = model
+            .profiles_on(&mutants, opts, &mut |_, _| true, gpu)
+            .await?;
+        for (&(t, ci), track) in chunk.iter().zip(&p.tracks) {
+            delta[(t - span.start) * c + ci] = value(track) - reference;
+        }
+        if !progress(k * PROFILE_MUTANTS + chunk.len(), subs.len()) {
+            return Err(crate::Error::Invalid("cancelled".into()));
+        }
+    }
+    Ok(Ism {
+        reference: vec![reference],
+        delta,
+        start: span.start,
+        length: span.len(),
+        channels: c,
+        labels: 1,
     })
 }

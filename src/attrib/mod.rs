@@ -14,7 +14,7 @@ mod shuffle;
 use serde::{Deserialize, Serialize};
 
 pub use explain::{Attribution, Explainer, Method};
-pub use fast_ism::fast_ism;
+pub use fast_ism::{fast_ism, profile_ism};
 pub use ism::{Ism, ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
 pub use shuffle::dinucleotide_shuffle;
@@ -29,6 +29,15 @@ pub enum Target {
     Sum(Vec<usize>),
     /// A weighted sum over all output columns.
     Weights(Vec<f32>),
+    /// For a profile model (`[classes, positions]` per sequence): the sum of the classes
+    /// `classes` over the output positions that describe bases `from..to` of the sequence
+    /// (0-based, half-open, in the coordinates of [`Attribution::start`]). Resolved per
+    /// window into [`Target::Weights`] by the [`Explainer`].
+    Positions {
+        classes: Vec<usize>,
+        from: i64,
+        to: i64,
+    },
 }
 
 impl Target {
@@ -54,6 +63,13 @@ impl Target {
                     v.len()
                 )));
             }
+            Target::Positions { .. } => {
+                return Err(crate::nn::Error::Shape(
+                    "a target over profile positions is resolved against a window first \
+                     (Explainer::explain does)"
+                        .into(),
+                ));
+            }
         }
         Ok(w)
     }
@@ -66,6 +82,43 @@ impl Target {
             .zip(row)
             .map(|(w, v)| w * v)
             .sum())
+    }
+}
+
+/// A profile model's target resolved for one window: the weighted sum of the model's
+/// `[classes, positions]` output over the positions `out` (`weights` is
+/// `[classes, out.len()]`, row-major).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileTarget {
+    pub out: std::ops::Range<usize>,
+    pub classes: usize,
+    pub weights: Vec<f32>,
+}
+
+impl ProfileTarget {
+    /// The target's value from the output over `out` only (`[classes, out.len()]`).
+    pub fn value(&self, values: &[f32]) -> f32 {
+        self.weights.iter().zip(values).map(|(w, v)| w * v).sum()
+    }
+
+    /// The weight of every value of a whole `[classes, positions]` output (for gradients).
+    pub fn full(&self, positions: usize) -> Vec<f32> {
+        let n = self.out.len();
+        let mut w = vec![0.0; self.classes * positions];
+        for c in 0..self.classes {
+            w[c * positions + self.out.start..c * positions + self.out.end]
+                .copy_from_slice(&self.weights[c * n..(c + 1) * n]);
+        }
+        w
+    }
+
+    /// The target's value from a whole `[classes, positions]` output.
+    pub fn value_in(&self, values: &[f32], positions: usize) -> f32 {
+        self.full(positions)
+            .iter()
+            .zip(values)
+            .map(|(w, v)| w * v)
+            .sum()
     }
 }
 

@@ -251,4 +251,12 @@ test('after the first visit the page works offline', async () => {
   await page.click('#predict');
   await page.waitForSelector('#results tbody tr');
   assert.equal((await page.$$('#results tbody tr')).length, 7);
+  // the splice view too: CI-SpliceAI, the example genome and a typed variant, all cached
+  await page.click('#splice-example');
+  await page.waitForFunction(() => !document.getElementById('splice-score').disabled && document.getElementById('busy').hidden, null, { timeout: 120000 });
+  await page.fill('#splice-typed', 'chr1:9161 G>A');
+  await page.fill('#splice-distance', '50');
+  await page.click('#splice-score');
+  await page.waitForFunction(() => document.querySelectorAll('#splice-table tbody tr').length === 1, null, { timeout: 120000 });
+  assert.match(await page.textContent('#splice-table tbody tr'), /chr1:9161 G>A/);
 });

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
 use seqlens::io;
-use seqlens::model::{Model, PredictOptions};
+use seqlens::model::Model;
 use seqlens::output::{Format, write_atomic};
 use seqlens::plot::{self, PlotOptions};
 
@@ -29,6 +29,15 @@ pub struct AttributeArgs {
     /// Output label(s) to explain, comma-separated (summed); default: the first.
     #[arg(long, value_delimiter = ',')]
     target: Vec<String>,
+    /// Profile models (e.g. CI-SpliceAI): the bases whose predictions are explained, as
+    /// POS or START-END (0-based, half-open, in the coordinates of the output's pos
+    /// column), e.g. --target donor --at 7400.
+    #[arg(long, value_parser = parse_span)]
+    at: Option<(i64, i64)>,
+    /// The positions attributed (and mutated by ISM), START-END as for --at. Default: the
+    /// whole sequence, or for a profile model the --at positions and 50 bases on each side.
+    #[arg(long, value_parser = parse_span)]
+    range: Option<(i64, i64)>,
     /// Integrated gradients: number of steps.
     #[arg(long, default_value_t = 50)]
     steps: usize,
@@ -71,7 +80,8 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     if on_backend && a.method != "ism" {
         eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
     }
-    let target = explainer.target(&a.target)?;
+    let target = explainer.target(&a.target, a.at)?;
+    explainer.range = a.range;
     let baseline = match a.baseline.as_str() {
         "zeros" => Baseline::Zeros,
         "uniform" => Baseline::Uniform,
@@ -84,9 +94,7 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let method = Method::parse(&a.method, a.steps, baseline)?;
     let name = a.fasta.display().to_string();
     let recs = io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
-    let windows = explainer
-        .model()
-        .windows(&recs, &PredictOptions::default())?;
+    let windows = explainer.windows(&recs, &target)?;
     if let Some(dir) = &a.svg {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -119,6 +127,26 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `POS` (one base) or `START-END` (half-open).
+fn parse_span(s: &str) -> Result<(i64, i64), String> {
+    let num = |v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("'{s}' is not POS or START-END (0-based, half-open)"))
+    };
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (num(a)?, num(b)?);
+            if a < b {
+                Ok((a, b))
+            } else {
+                Err(format!("'{s}': START must be below END (half-open)"))
+            }
+        }
+        None => num(s).map(|p| (p, p + 1)),
+    }
 }
 
 fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
