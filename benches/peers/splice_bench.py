@@ -12,6 +12,7 @@ seqlens also gets RAYON_NUM_THREADS). Both read the genome from the same plain F
 
 Usage (after `cargo build --release` and with the venv of scripts/requirements-cispliceai.txt):
     /tmp/cis/bin/python benches/peers/splice_bench.py [--threads 1,2] [--variants 240]
+    python3 benches/peers/splice_bench.py --data-only target/splice-bench   # data for the browser
 """
 import argparse
 import importlib.util
@@ -117,7 +118,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--variants", type=int, default=240)
+    ap.add_argument("--data-only", metavar="DIR",
+                    help="only write the data (genome.fa + .fai, genes.csv, variants.vcf) into DIR, "
+                         "e.g. for benches/peers/browser/splice.mjs")
     args = ap.parse_args()
+    if args.data_only:
+        os.makedirs(args.data_only, exist_ok=True)
+        _, _, _, n = build(args.data_only, args.variants)
+        print(f"wrote {n} variants and their genome and genes to {args.data_only}")
+        return
     cis = os.path.join(os.path.dirname(sys.executable), "cis-vcf")
     with tempfile.TemporaryDirectory() as tmp:
         fa, csv, vcf, n = build(tmp, args.variants)
