@@ -834,3 +834,36 @@ fn attribute_explains_a_cispliceai_donor_site() {
     let e = fails(&["attribute", "--model", model, "--fasta", fa, "--at", "9-3"]);
     assert!(e.contains("START must be below END"), "{e}");
 }
+
+/// A `.fai` that disagrees with its FASTA (line width 70 for a file of 60-base lines, as
+/// happens when a FASTA is rewrapped and its index kept) is an error naming the file and
+/// how to rebuild the index, in every command that reads a reference, never other bases
+/// with exit code 0 (`predict --bed` predicted from the wrong bases, `variants` reported
+/// every REF as a mismatch).
+#[test]
+fn a_stale_fai_is_an_error_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let fa = dir.path().join("genome.fa");
+    std::fs::copy(path("examples/data/genome.fa"), &fa).unwrap();
+    let fai = std::fs::read_to_string(path("examples/data/genome.fa.fai")).unwrap();
+    std::fs::write(
+        dir.path().join("genome.fa.fai"),
+        fai.replace("\t60\t61", "\t70\t71"),
+    )
+    .unwrap();
+    let fa = fa.to_str().unwrap();
+    for args in [
+        &["predict", "--bed", "examples/data/regions.bed"][..],
+        &["variants", "--vcf", "examples/data/variants.vcf"][..],
+    ] {
+        let mut a = vec![args[0], "--model", MODEL, "--genome", fa];
+        a.extend(&args[1..]);
+        let e = fails(&a);
+        assert!(
+            e.contains("genome.fa")
+                && e.contains("does not match the file")
+                && e.contains("samtools faidx"),
+            "{args:?}: {e}"
+        );
+    }
+}

@@ -637,13 +637,10 @@ fn splice_scores_on_the_gpu_equal_the_engine() {
     let Some(_) = device() else { return };
     use seqlens::splice::{self, GeneTable, SpliceOptions};
     let bytes = common::tiny_splice_model();
-    let load = |b: Backend| {
-        Model::from_bytes(&bytes)
-            .unwrap()
-            .with_backend(&bytes, b)
-            .unwrap()
-    };
-    let (gpu_model, cpu_model) = (load(Backend::Gpu), load(Backend::Cpu));
+    let (gpu_model, cpu_model) = (
+        common::model_on(&bytes, Backend::Gpu),
+        common::model_on(&bytes, Backend::Cpu),
+    );
     let vcf = seqlens::io::read_vcf(
         &read("examples/data/splice/variants.vcf")[..],
         "variants.vcf",
@@ -665,24 +662,7 @@ fn splice_scores_on_the_gpu_equal_the_engine() {
     let on =
         |m: &Model| splice::score(m, &vcf, &mut genome(), &genes, &opts, &mut |_, _| true).unwrap();
     let (g, c) = (on(&gpu_model), on(&cpu_model));
-    for (x, y) in g.iter().zip(&c) {
-        assert_eq!(x.status, y.status);
-        for (p, q) in x.annotations.iter().zip(&y.annotations) {
-            for (u, v) in [
-                (p.ds_ag, q.ds_ag),
-                (p.ds_al, q.ds_al),
-                (p.ds_dg, q.ds_dg),
-                (p.ds_dl, q.ds_dl),
-            ] {
-                assert!(
-                    (u - v).abs() <= 1e-4,
-                    "{:?} {}: GPU {u} vs CPU {v}",
-                    x.id,
-                    p.gene
-                );
-            }
-        }
-    }
+    common::assert_splice_close(&g, &c, 1e-4, "GPU vs CPU engine");
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("presets");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("tiny_splice.onnx"), &bytes).unwrap();

@@ -495,13 +495,10 @@ fn bgzf_reference_scores_like_plain() {
 #[test]
 fn substitutions_equal_full_windows() {
     let bytes = common::tiny_splice_model();
-    let load = |b: Backend| {
-        Model::from_bytes(&bytes)
-            .unwrap()
-            .with_backend(&bytes, b)
-            .unwrap()
-    };
-    let (engine, tract) = (load(Backend::Cpu), load(Backend::Tract));
+    let (engine, tract) = (
+        common::model_on(&bytes, Backend::Cpu),
+        common::model_on(&bytes, Backend::Tract),
+    );
     assert!(engine.runs_substitutions() && !tract.runs_substitutions());
     for opts in [
         SpliceOptions::default(),
@@ -512,19 +509,6 @@ fn substitutions_equal_full_windows() {
         },
     ] {
         let (a, b) = (run(&engine, &opts), run(&tract, &opts));
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(&b) {
-            assert_eq!(x.status, y.status);
-            for (p, q) in x.annotations.iter().zip(&y.annotations) {
-                for (u, v) in [
-                    (p.ds_ag, q.ds_ag),
-                    (p.ds_al, q.ds_al),
-                    (p.ds_dg, q.ds_dg),
-                    (p.ds_dl, q.ds_dl),
-                ] {
-                    assert!((u - v).abs() < 1e-5, "{:?} {}: {u} vs {v}", x.id, p.gene);
-                }
-            }
-        }
+        common::assert_splice_close(&a, &b, 1e-5, "substitutions on the engine vs tract");
     }
 }

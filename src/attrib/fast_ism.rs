@@ -382,12 +382,5 @@ pub fn profile_ism(
         Some(r) => r,
         None => target.value(&graph.predict_edits(x, out, &[])?.0.data),
     };
-    Ok(Ism {
-        reference: vec![reference],
-        delta,
-        start: span.start,
-        length: span.len(),
-        channels: c,
-        labels: 1,
-    })
+    Ok(Ism::of_target(reference, delta, span, c))
 }

@@ -36,6 +36,24 @@ impl Ism {
             .sum()
     }
 
+    /// A one-label result (a profile target's value) over positions `span`: `delta` is
+    /// `[span.len(), channels]`.
+    pub(crate) fn of_target(
+        reference: f32,
+        delta: Vec<f32>,
+        span: Range<usize>,
+        channels: usize,
+    ) -> Ism {
+        Ism {
+            reference: vec![reference],
+            delta,
+            start: span.start,
+            length: span.len(),
+            channels,
+            labels: 1,
+        }
+    }
+
     /// Per-base score under the usual ISM convention: the mean effect of mutating the base
     /// away, negated (positive where the observed base raises the target).
     pub fn per_base(&self, weights: &[f32]) -> Vec<f32> {
@@ -182,12 +200,5 @@ pub(crate) async fn profile_ism_on(
             return Err(crate::Error::Invalid("cancelled".into()));
         }
     }
-    Ok(Ism {
-        reference: vec![reference],
-        delta,
-        start: span.start,
-        length: span.len(),
-        channels: c,
-        labels: 1,
-    })
+    Ok(Ism::of_target(reference, delta, span, c))
 }

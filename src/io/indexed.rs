@@ -3,14 +3,22 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use noodles::bgzf;
-use noodles::core::{Position, Region};
 use noodles::fasta::{self, fai};
 
 use super::Error;
 
 /// A FASTA file with its `.fai` index: any region is read by seeking, never the whole file.
+///
+/// The index is checked against the file, never trusted blindly: a stale `.fai` (another
+/// line width, another length, another file) would otherwise give other bases with no
+/// error. Each contig's ends are checked the first time it is read (a line break before its
+/// first base, a line break or the end of the file after its last), and every read checks
+/// that the line breaks are exactly where the index puts them.
 pub struct IndexedFasta<R> {
-    reader: fasta::io::IndexedReader<R>,
+    inner: R,
+    index: fai::Index,
+    /// Per contig of the index: whether its ends have been checked.
+    checked: Vec<bool>,
     file: String,
 }
 
@@ -190,15 +198,16 @@ impl<R: BufRead + Seek> IndexedFasta<R> {
 
     fn with_index(inner: R, index: fai::Index, file: &str) -> Self {
         IndexedFasta {
-            reader: fasta::io::IndexedReader::new(inner, index),
+            checked: vec![false; index.as_ref().len()],
+            inner,
+            index,
             file: file.to_string(),
         }
     }
 
     /// Contig names and lengths, in index order.
     pub fn contigs(&self) -> Vec<(String, u64)> {
-        self.reader
-            .index()
+        self.index
             .as_ref()
             .iter()
             .map(|r| (r.name().to_string(), r.length()))
@@ -207,12 +216,77 @@ impl<R: BufRead + Seek> IndexedFasta<R> {
 
     /// The length of `chrom`, or `None` if the index does not list it.
     pub fn length(&self, chrom: &str) -> Option<u64> {
-        self.reader
-            .index()
+        self.index
             .as_ref()
             .iter()
             .find(|r| r.name() == chrom.as_bytes())
             .map(|r| r.length())
+    }
+
+    /// The error for an index that disagrees with the file, with how to rebuild it.
+    fn stale(&self, chrom: &str, what: String) -> Error {
+        Error::parse(
+            &self.file,
+            format!("contig '{chrom}'"),
+            format!(
+                "the .fai index does not match the file ({what}); it is stale or belongs to \
+                 another file: rebuild it with `samtools faidx {}`",
+                self.file
+            ),
+        )
+    }
+
+    /// Up to `n` bytes at `at`; fewer only at the end of the file.
+    fn bytes_at(&mut self, at: u64, n: usize) -> Result<Vec<u8>, Error> {
+        self.inner
+            .seek(SeekFrom::Start(at))
+            .map_err(|e| Error::io(&self.file, e))?;
+        let mut buf = Vec::with_capacity(n);
+        (&mut self.inner)
+            .take(n as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(&self.file, e))?;
+        Ok(buf)
+    }
+
+    /// Checks contig `i`'s ends against the file (once per contig).
+    fn check_ends(&mut self, i: usize) -> Result<(), Error> {
+        if self.checked[i] {
+            return Ok(());
+        }
+        let r = &self.index.as_ref()[i];
+        let (name, len, off) = (r.name().to_string(), r.length(), r.position());
+        let (lb, lw) = (r.line_base_count().get(), r.line_width().get());
+        if lw <= lb || lw > lb + 2 {
+            return Err(self.stale(&name, format!("{lb} bases per line in lines of {lw} bytes")));
+        }
+        let before = match off {
+            0 => vec![b'\n'],
+            _ => self.bytes_at(off - 1, 1)?,
+        };
+        if before != [b'\n'] {
+            return Err(self.stale(
+                &name,
+                format!("no line break before its first base at byte {off}"),
+            ));
+        }
+        if len > 0 {
+            let last = off + (len - 1) / lb * lw + (len - 1) % lb;
+            let tail = self.bytes_at(last, 2)?;
+            let base_ok = tail.first().is_some_and(|b| !b"\r\n>".contains(b));
+            let end_ok = tail.get(1).is_none_or(|b| b"\r\n".contains(b));
+            if !base_ok || !end_ok {
+                return Err(self.stale(
+                    &name,
+                    format!(
+                        "its {len} bases should end at byte {last} before a line break; found {:?}",
+                        String::from_utf8_lossy(&tail)
+                    ),
+                ));
+            }
+        }
+        self.checked[i] = true;
+        Ok(())
     }
 
     /// Reads `chrom[start..end)` (0-based, half-open). Parts of the range that fall outside the
@@ -236,26 +310,55 @@ impl<R: BufRead + Seek> IndexedFasta<R> {
             });
         };
         let width = (end - start).max(0) as usize;
-        let lo = start.clamp(0, len as i64) as usize;
-        let hi = end.clamp(0, len as i64) as usize;
+        let lo = start.clamp(0, len as i64) as u64;
+        let hi = end.clamp(0, len as i64) as u64;
         let mut out = Vec::with_capacity(width);
         out.resize((lo as i64 - start).max(0) as usize, b'N');
         if hi > lo {
-            let from =
-                Position::try_from(lo + 1).map_err(|e| Error::parse(&self.file, chrom, e))?;
-            let to = Position::try_from(hi).map_err(|e| Error::parse(&self.file, chrom, e))?;
-            let region = Region::new(chrom, from..=to);
-            let rec = self
-                .reader
-                .query(&region)
-                .map_err(|e| Error::parse(&self.file, region.to_string(), e))?;
-            out.extend_from_slice(rec.sequence().as_ref());
-            if out.len() != (lo as i64 - start).max(0) as usize + (hi - lo) {
-                return Err(Error::parse(
-                    &self.file,
-                    region.to_string(),
-                    "the index does not match the file (read fewer bases than the index promises; rebuild the .fai)",
-                ));
+            let i = self
+                .index
+                .as_ref()
+                .iter()
+                .position(|r| r.name() == chrom.as_bytes())
+                .expect("the length came from this record");
+            self.check_ends(i)?;
+            let r = &self.index.as_ref()[i];
+            let (off, lb, lw) = (
+                r.position(),
+                r.line_base_count().get(),
+                r.line_width().get(),
+            );
+            let byte = |b: u64| off + b / lb * lw + b % lb;
+            let from = byte(lo);
+            let raw = self.bytes_at(from, (byte(hi - 1) + 1 - from) as usize)?;
+            // Line by line: bases where the index puts them, line breaks between.
+            for line in lo / lb..=(hi - 1) / lb {
+                let (a, b) = ((line * lb).max(lo), ((line + 1) * lb).min(hi));
+                let (ra, rb) = ((byte(a) - from) as usize, (byte(b - 1) + 1 - from) as usize);
+                let bases = raw.get(ra..rb).unwrap_or_default();
+                if bases.len() != (b - a) as usize || bases.iter().any(|c| b"\r\n>".contains(c)) {
+                    return Err(self.stale(
+                        chrom,
+                        format!(
+                            "bases {a}..{b} are not where it puts them, at bytes {}..{}",
+                            from + ra as u64,
+                            from + rb as u64
+                        ),
+                    ));
+                }
+                out.extend_from_slice(bases);
+                if b == (line + 1) * lb && b < hi {
+                    let brk = &raw[rb..(byte(b) - from) as usize];
+                    if brk.last() != Some(&b'\n') || brk.iter().any(|c| !b"\r\n".contains(c)) {
+                        return Err(self.stale(
+                            chrom,
+                            format!(
+                                "no line break after {lb} bases at byte {}",
+                                from + rb as u64
+                            ),
+                        ));
+                    }
+                }
             }
         }
         out.resize(width, b'N');
@@ -280,6 +383,50 @@ mod tests {
         assert_eq!(f.fetch("c1", 10, 14).unwrap(), b"GTNN");
         assert_eq!(f.fetch("c2", -2, 2).unwrap(), b"NNTT");
         assert_eq!(f.fetch("c2", 6, 8).unwrap(), b"NN");
+    }
+
+    /// A stale index never gives other bases: each way an index can disagree with its
+    /// file (hand-made variants of `FAI`) is an error that says to rebuild it.
+    #[test]
+    fn a_stale_index_is_an_error_not_other_bases() {
+        for (fai, region) in [
+            // line width 6 read as 7 (the issue's 60 vs 70)
+            (&b"c1\t12\t4\t6\t7\nc2\t4\t23\t4\t5\n"[..], ("c1", 0, 12)),
+            (&b"c1\t12\t4\t6\t7\nc2\t4\t23\t4\t5\n"[..], ("c1", 0, 3)),
+            // one base too many, or too few
+            (b"c1\t13\t4\t5\t6\nc2\t4\t23\t4\t5\n", ("c1", 0, 3)),
+            (b"c1\t11\t4\t5\t6\nc2\t4\t23\t4\t5\n", ("c1", 0, 3)),
+            // the offset of another file
+            (b"c1\t12\t5\t5\t6\nc2\t4\t23\t4\t5\n", ("c1", 0, 3)),
+            (b"c1\t12\t4\t5\t6\nc2\t4\t22\t4\t5\n", ("c2", 1, 2)),
+            // a line width the format cannot have
+            (b"c1\t12\t4\t5\t9\nc2\t4\t23\t4\t5\n", ("c1", 0, 3)),
+        ] {
+            let mut f = IndexedFasta::new(Cursor::new(FA), fai, "g.fa").unwrap();
+            let (chrom, a, b) = region;
+            let msg = match f.fetch(chrom, a, b) {
+                Ok(bases) => panic!(
+                    "{}: read {:?}",
+                    String::from_utf8_lossy(fai),
+                    String::from_utf8_lossy(&bases)
+                ),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                msg.contains("does not match the file") && msg.contains("samtools faidx g.fa"),
+                "{msg}"
+            );
+        }
+    }
+
+    /// Windows (CRLF) line ends, as samtools indexes them (line width = bases + 2).
+    #[test]
+    fn crlf_files_read_like_lf_files() {
+        let fa = b">c1\r\nACGTA\r\nCGTAC\r\nGT\r\n>c2\r\nTTTT\r\n";
+        let fai = b"c1\t12\t5\t5\t7\nc2\t4\t28\t4\t6\n";
+        let mut f = IndexedFasta::new(Cursor::new(&fa[..]), &fai[..], "g.fa").unwrap();
+        assert_eq!(f.fetch("c1", 3, 12).unwrap(), b"TACGTACGT");
+        assert_eq!(f.fetch("c2", 0, 5).unwrap(), b"TTTTN");
     }
 
     #[test]

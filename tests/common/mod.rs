@@ -216,3 +216,48 @@ pub fn tiny_splice_model() -> Vec<u8> {
     };
     seqlens::onnx::export(&g, &meta).unwrap()
 }
+
+/// `bytes` loaded on `backend`.
+#[allow(dead_code)]
+pub fn model_on(bytes: &[u8], backend: seqlens::model::Backend) -> seqlens::model::Model {
+    seqlens::model::Model::from_bytes(bytes)
+        .unwrap()
+        .with_backend(bytes, backend)
+        .unwrap()
+}
+
+/// Two runs of the splice scorer agree: the same statuses, and every delta score within
+/// `tol` (`what` names the runs in the message).
+#[allow(dead_code)]
+pub fn assert_splice_close(
+    a: &[seqlens::splice::AlleleScore],
+    b: &[seqlens::splice::AlleleScore],
+    tol: f32,
+    what: &str,
+) {
+    assert_eq!(a.len(), b.len(), "{what}: alleles");
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.status, y.status, "{what}: {:?}", x.id);
+        assert_eq!(
+            x.annotations.len(),
+            y.annotations.len(),
+            "{what}: {:?}",
+            x.id
+        );
+        for (p, q) in x.annotations.iter().zip(&y.annotations) {
+            for (u, v) in [
+                (p.ds_ag, q.ds_ag),
+                (p.ds_al, q.ds_al),
+                (p.ds_dg, q.ds_dg),
+                (p.ds_dl, q.ds_dl),
+            ] {
+                assert!(
+                    (u - v).abs() <= tol,
+                    "{what}: {:?} {}: {u} vs {v}",
+                    x.id,
+                    p.gene
+                );
+            }
+        }
+    }
+}
