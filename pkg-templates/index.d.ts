@@ -208,7 +208,7 @@ export interface SpliceAllele {
   ref: string;
   alt: string;
   line: number;
-  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'invalid_allele';
+  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'invalid_allele' | 'beyond_contig';
   /** For ref_mismatch, the genome's bases. */
   detail?: string;
   /** N bases read past the contig's start and end. */
@@ -254,8 +254,9 @@ export interface AlleleEffect {
   ref: string;
   alt: string;
   line: number;
-  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'allele_too_long';
-  /** For ref_mismatch, the genome's bases; for allele_too_long, the model length. */
+  status: 'ok' | 'ref_mismatch' | 'unknown_contig' | 'symbolic_allele' | 'allele_too_long' | 'invalid_allele' | 'beyond_contig';
+  /** For ref_mismatch, the genome's bases; for allele_too_long, the model length; for
+   * beyond_contig, the contig's length. */
   detail?: string | number;
   ref_pred: number[];
   alt_pred: number[];

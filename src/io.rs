@@ -18,7 +18,9 @@ use std::io::{BufRead, BufReader, Read};
 pub use bed::{Interval, read_bed};
 pub use fasta::{SeqRecord, SequenceReader, read_sequences};
 pub use indexed::{FastaSource, IndexedFasta};
-pub use vcf::{Variant, VcfFile, read_variant_specs, read_variants_any, read_vcf, read_vcf_file};
+pub use vcf::{
+    AlleleKind, Variant, VcfFile, read_variant_specs, read_variants_any, read_vcf, read_vcf_file,
+};
 
 /// Errors raised while reading input files. Each names the file and where in it.
 #[derive(Debug, thiserror::Error)]

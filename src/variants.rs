@@ -13,7 +13,7 @@ use std::io::{BufRead, Seek};
 use serde::{Deserialize, Serialize};
 
 use crate::encode::Window;
-use crate::io::{IndexedFasta, Variant};
+use crate::io::{AlleleKind, IndexedFasta, Variant};
 use crate::model::{Model, PredictOptions};
 
 /// How an allele's predictions are compared.
@@ -108,6 +108,10 @@ pub enum Status {
     /// REF or ALT is longer than the model's input.
     #[serde(rename = "allele_too_long")]
     TooLong(usize),
+    /// REF or ALT has letters other than A, C, G, T, N (IUPAC ambiguity codes).
+    InvalidAllele,
+    /// REF reaches past the end of the contig, which has this length.
+    BeyondContig(u64),
 }
 
 impl Status {
@@ -118,6 +122,8 @@ impl Status {
             Status::UnknownContig => "unknown_contig",
             Status::Symbolic => "symbolic_allele",
             Status::TooLong(_) => "allele_too_long",
+            Status::InvalidAllele => "invalid_allele",
+            Status::BeyondContig(_) => "beyond_contig",
         }
     }
 
@@ -137,6 +143,15 @@ impl Status {
             Status::TooLong(l) => format!(
                 "line {}: allele longer than the model's {l}-bp input",
                 v.line
+            ),
+            Status::InvalidAllele => format!(
+                "line {}: REF {} or ALT has letters other than A, C, G, T, N (IUPAC codes are \
+                 not scored)",
+                v.line, v.reference
+            ),
+            Status::BeyondContig(len) => format!(
+                "line {}: REF {} at {}:{} reaches past the end of the contig ({len} bases)",
+                v.line, v.reference, v.chrom, v.pos
             ),
         }
     }
@@ -172,14 +187,20 @@ pub fn allele_windows<R: BufRead + Seek>(
     alt: &str,
     length: usize,
 ) -> Result<Result<(Window, Window), Status>, crate::Error> {
-    if genome.length(&v.chrom).is_none() {
+    let Some(contig_len) = genome.length(&v.chrom) else {
         return Ok(Err(Status::UnknownContig));
-    }
-    let is_seq = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic());
-    if !is_seq(alt) || !is_seq(&v.reference) {
-        return Ok(Err(Status::Symbolic));
+    };
+    match (AlleleKind::of(alt), AlleleKind::of(&v.reference)) {
+        (AlleleKind::Symbolic, _) | (_, AlleleKind::Symbolic) => return Ok(Err(Status::Symbolic)),
+        (AlleleKind::Ambiguous, _) | (_, AlleleKind::Ambiguous) => {
+            return Ok(Err(Status::InvalidAllele));
+        }
+        _ => {}
     }
     let (r, a) = (v.reference.len(), alt.len());
+    if v.pos == 0 || v.pos - 1 + r as u64 > contig_len {
+        return Ok(Err(Status::BeyondContig(contig_len)));
+    }
     if r > length || a > length {
         return Ok(Err(Status::TooLong(length)));
     }

@@ -157,11 +157,14 @@ fn scores_equal_predictions_on_hand_built_windows() {
 }
 
 #[test]
-fn mismatches_unknown_contigs_and_symbolic_alleles_are_reported() {
+fn mismatches_unknown_contigs_symbolic_iupac_and_out_of_contig_alleles_are_reported() {
     let v = vcf("chrA\t2006\tbad_ref\tG\tA\t.\t.\t.\n\
          chrQ\t10\tnowhere\tA\tC\t.\t.\t.\n\
          chrA\t3000\tsv\tA\t<DEL>\t.\t.\t.\n\
-         chrA\t2006\tgood\tC\tT\t.\t.\t.\n");
+         chrA\t2006\tgood\tC\tT\t.\t.\t.\n\
+         chrA\t2006\tiupac\tC\tY\t.\t.\t.\n\
+         chrA\t19999\tpast_end\tNNN\tA\t.\t.\t.\n\
+         chrA\t20000\tlast_base\tN\tA\t.\t.\t.\n");
     let rows = score(&v, &VariantOptions::default()).unwrap();
     let status: Vec<&Status> = rows.iter().map(|r| &r.status).collect();
     assert_eq!(
@@ -170,8 +173,20 @@ fn mismatches_unknown_contigs_and_symbolic_alleles_are_reported() {
             &Status::RefMismatch("C".into()),
             &Status::UnknownContig,
             &Status::Symbolic,
-            &Status::Ok
+            &Status::Ok,
+            &Status::InvalidAllele,
+            &Status::BeyondContig(20000),
+            // the genome's last base of chrA, read from the FASTA text by the test
+            &Status::RefMismatch((genome_text()["chrA"][19_999] as char).to_string()),
         ]
+    );
+    // IUPAC codes are named, never scored as N; the contig end is named with its length
+    assert!(rows[4].status.message(&v[4]).contains("IUPAC"));
+    assert!(
+        rows[5]
+            .status
+            .message(&v[5])
+            .contains("past the end of the contig (20000")
     );
     assert!(rows[0].scores.is_empty() && rows[3].scores.len() == 2);
     let msg = rows[0].status.message(&v[0]);
@@ -185,7 +200,7 @@ fn mismatches_unknown_contigs_and_symbolic_alleles_are_reported() {
         &[Score::Diff, Score::LogOdds],
     );
     let lines: Vec<&str> = tsv.lines().collect();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 8);
     assert!(lines[1].starts_with("chrA\t2006\tbad_ref\tG\tA\tref_mismatch\t\t"));
     assert_eq!(lines[0].split('\t').count(), 6 + 8 * 4);
     assert_eq!(lines[4].split('\t').count(), 6 + 8 * 4);

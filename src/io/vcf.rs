@@ -19,6 +19,39 @@ pub struct Variant {
     pub line: usize,
 }
 
+/// What a REF or ALT allele is, for scoring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlleleKind {
+    /// Bases the models score: A, C, G, T and N, either case.
+    Bases,
+    /// Not a sequence: `<DEL>`, `*`, `.`, breakends, or empty.
+    Symbolic,
+    /// Letters other than A, C, G, T, N (IUPAC ambiguity codes such as `Y`), which a
+    /// one-hot encoding could only blur: refused, never scored as N.
+    Ambiguous,
+}
+
+impl AlleleKind {
+    pub fn of(allele: &str) -> AlleleKind {
+        if allele.is_empty()
+            || allele == "*"
+            || allele.starts_with('<')
+            || allele.contains(['[', ']', '.'])
+        {
+            AlleleKind::Symbolic
+        } else if allele
+            .bytes()
+            .all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
+        {
+            AlleleKind::Bases
+        } else if allele.bytes().all(|b| b.is_ascii_alphabetic()) {
+            AlleleKind::Ambiguous
+        } else {
+            AlleleKind::Symbolic
+        }
+    }
+}
+
 /// A VCF as read: its header lines, and each record parsed and as written (for writers that
 /// add annotations to the input).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,9 +112,14 @@ fn read_into<R: Read>(
                     vcf.header.push(buf.clone());
                 }
                 if buf.starts_with("#CHROM") {
-                    header
-                        .parse::<vcf::Header>()
-                        .map_err(|e| at(format!("invalid VCF header: {e}")))?;
+                    if let Err(e) = header.parse::<vcf::Header>() {
+                        let (line, e) = culprit(&header, e);
+                        return Err(Error::parse(
+                            file,
+                            format!("line {}", n + 1 + line - header.lines().count()),
+                            format!("invalid VCF header line: {e}"),
+                        ));
+                    }
                     header_done = true;
                 }
                 continue;
@@ -91,26 +129,37 @@ fn read_into<R: Read>(
         if buf.trim().is_empty() {
             continue;
         }
-        let mut rec = vcf::Record::default();
-        let text = format!("{buf}\n");
-        vcf::io::Reader::new(text.as_bytes())
-            .read_record(&mut rec)
-            .map_err(|e| at(format!("invalid record: {e}")))?;
-        let pos = rec
-            .variant_start()
-            .ok_or_else(|| at("POS is missing".into()))?
-            .map_err(|e| at(format!("invalid POS: {e}")))?;
-        let reference = rec.reference_bases().to_string();
-        if reference.is_empty() || reference == "." {
-            return Err(at("REF is missing".into()));
+        // The fields seqlens uses are checked here, each error naming the field; the rest
+        // (QUAL, FILTER, INFO, samples) is kept as text.
+        let f: Vec<&str> = buf.split('\t').collect();
+        if f.len() < 8 {
+            return Err(at(format!(
+                "expected 8 tab-separated fields (CHROM POS ID REF ALT QUAL FILTER INFO), found {}",
+                f.len()
+            )));
         }
-        let ids = rec.ids();
-        let id = ids.as_ref();
-        let alts = rec.alternate_bases();
-        let alts = alts.as_ref();
+        if f[0].is_empty() || f[0].contains(char::is_whitespace) {
+            return Err(at(format!("CHROM {:?} is not a contig name", f[0])));
+        }
+        // POS 0 is the telomere before the first base (VCF 4.3): read, then reported by
+        // the scorers as outside the contig.
+        let pos: u64 = f[1].parse().map_err(|_| {
+            at(format!(
+                "POS {:?} is not a position (a 1-based integer, or 0 for a telomere)",
+                f[1]
+            ))
+        })?;
+        let reference = f[3].to_string();
+        if reference.is_empty() || reference == "." {
+            return Err(at(format!(
+                "REF {:?} is missing: every record needs its reference bases",
+                f[3]
+            )));
+        }
+        let (id, alts) = (f[2], f[4]);
         out.push(Variant {
-            chrom: rec.reference_sequence_name().to_string(),
-            pos: usize::from(pos) as u64,
+            chrom: f[0].to_string(),
+            pos,
             id: (!id.is_empty() && id != ".").then(|| id.to_string()),
             reference,
             alts: if alts.is_empty() || alts == "." {
@@ -132,6 +181,47 @@ fn read_into<R: Read>(
         ));
     }
     Ok(())
+}
+
+/// The header line (0-based among `header`'s lines) that makes it invalid, and that line's
+/// error: the first line whose addition to the lines before it fails to parse (the header
+/// with `#CHROM` failed as a whole; a prefix that fails stays failing, so this bisects).
+fn culprit(header: &str, whole: impl std::fmt::Display) -> (usize, String) {
+    let lines: Vec<&str> = header.lines().collect();
+    let chrom = lines.last().copied().unwrap_or_default();
+    let parse = |k: usize| {
+        let mut text = lines[..k].join("\n");
+        text.push('\n');
+        text.push_str(chrom);
+        text.push('\n');
+        text.parse::<vcf::Header>().err().map(|e| {
+            // noodles' top-level message is generic ("invalid record"); its causes say what
+            let mut msg = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                msg.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            msg
+        })
+    };
+    // the first `lo` lines parse (with `#CHROM`), the first `hi` do not
+    let (mut lo, mut hi) = (1, lines.len().saturating_sub(1));
+    if let Some(e) = parse(1).filter(|_| hi >= 1) {
+        return (0, e);
+    }
+    if hi <= lo || parse(hi).is_none() {
+        return (lines.len().saturating_sub(1), whole.to_string());
+    }
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if parse(mid).is_some() {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+    (hi - 1, parse(hi).unwrap_or_else(|| whole.to_string()))
 }
 
 /// Variants written by hand, one per line, as `chr1:12345 A>G`, `chr1:12345:A:G`,
@@ -261,5 +351,57 @@ mod tests {
         assert!(err.to_string().starts_with("x.vcf: line 4:"), "{err}");
         let err = read_vcf(&b"##fileformat=VCFv4.3\n"[..], "x.vcf").unwrap_err();
         assert!(err.to_string().contains("#CHROM"), "{err}");
+    }
+
+    /// Each bad record or header line is named by its own line, with the field, what was
+    /// found and what was expected.
+    #[test]
+    fn errors_name_the_field_and_the_exact_line() {
+        let err = |text: &str| read_vcf(text.as_bytes(), "x.vcf").unwrap_err().to_string();
+        for (body, want) in [
+            (
+                "chr1\tx\t.\tA\tG\t.\t.\t.\n",
+                "line 5: POS \"x\" is not a position",
+            ),
+            (
+                "chr1\t5\t.\tA\tG\n",
+                "line 5: expected 8 tab-separated fields (CHROM POS ID REF ALT QUAL FILTER INFO), found 5",
+            ),
+            (
+                "chr1\t5\t.\t.\tG\t.\t.\t.\n",
+                "line 5: REF \".\" is missing",
+            ),
+            (
+                "\t5\t.\tA\tG\t.\t.\t.\n",
+                "line 5: CHROM \"\" is not a contig name",
+            ),
+        ] {
+            // a good record on line 4, the bad one on line 5
+            let e = err(&format!("{HEAD}chr1\t1\t.\tA\tC\t.\t.\t.\n{body}"));
+            assert!(e.contains(want), "{e}");
+        }
+        // a bad header line is named, not the #CHROM line after it, with noodles' cause
+        let text = "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n\
+                    ##INFO=<ID=DP,Number=1,Type=Integer,Description=\"depth\">\n##bad header\n\
+                    ##source=x\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        let e = err(text);
+        assert!(
+            e.starts_with("x.vcf: line 4: invalid VCF header line: ") && e.contains("delimiter"),
+            "{e}"
+        );
+        let text = "##fileformat=VCFv4.2\n##INFO=<ID=DP,Number=1,Type=Integer>\n\
+                    #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        let e = err(text);
+        assert!(
+            e.starts_with("x.vcf: line 2: ") && e.contains("missing description"),
+            "{e}"
+        );
+        // POS 0 (a telomere) is read; the scorers report it as outside the contig
+        let v = read_vcf(
+            format!("{HEAD}chr1\t0\t.\tA\tC\t.\t.\t.\n").as_bytes(),
+            "x.vcf",
+        )
+        .unwrap();
+        assert_eq!(v[0].pos, 0);
     }
 }

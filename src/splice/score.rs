@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::genes::{Gene, GeneTable, Strand};
 use crate::encode::{Alphabet, Window, reverse_complement};
-use crate::io::{IndexedFasta, Variant};
+use crate::io::{AlleleKind, IndexedFasta, Variant};
 use crate::model::{Model, PredictOptions};
 
 /// Bases of context the model needs on each side of a position (CI-SpliceAI's 10 kb / 2).
@@ -91,6 +91,8 @@ pub enum Status {
     Symbolic,
     /// REF or ALT has characters other than A, C, G, T, N.
     InvalidAllele,
+    /// REF reaches past the end of the contig, which has this length.
+    BeyondContig(u64),
 }
 
 impl Status {
@@ -101,6 +103,7 @@ impl Status {
             Status::UnknownContig => "unknown_contig",
             Status::Symbolic => "symbolic_allele",
             Status::InvalidAllele => "invalid_allele",
+            Status::BeyondContig(_) => "beyond_contig",
         }
     }
 }
@@ -195,6 +198,9 @@ impl AlleleScore {
             Status::InvalidAllele => {
                 format!("{at}: REF or ALT has characters other than A, C, G, T, N")
             }
+            Status::BeyondContig(len) => {
+                format!("{at}: REF reaches past the end of the contig ({len} bases)")
+            }
         }
     }
 }
@@ -249,15 +255,6 @@ impl Area<'_> {
 struct Prepared {
     status: Status,
     padded: [usize; 2],
-}
-
-fn is_symbolic(a: &str) -> bool {
-    a.is_empty() || a == "*" || a.starts_with('<') || a.contains(['[', ']', '.'])
-}
-
-fn is_bases(a: &str) -> bool {
-    a.bytes()
-        .all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
 }
 
 /// `seq` with bases outside `keep` (window coordinates `start..`) set to N.
@@ -416,12 +413,18 @@ async fn score_block<R: BufRead + Seek>(
             padded: [0, 0],
         };
         let contig = contig_name(genome, &v.chrom);
-        if is_symbolic(alt) {
+        let kinds = [AlleleKind::of(alt), AlleleKind::of(&v.reference)];
+        let contig_len = contig.as_ref().and_then(|c| genome.length(c));
+        if kinds[0] == AlleleKind::Symbolic {
             p.status = Status::Symbolic;
-        } else if !is_bases(alt) || !is_bases(&v.reference) {
+        } else if kinds != [AlleleKind::Bases; 2] {
             p.status = Status::InvalidAllele;
         } else if contig.is_none() {
             p.status = Status::UnknownContig;
+        } else if let Some(l) =
+            contig_len.filter(|&l| v.pos == 0 || v.pos - 1 + v.reference.len() as u64 > l)
+        {
+            p.status = Status::BeyondContig(l);
         }
         let Some(contig) = contig.filter(|_| p.status == Status::Ok) else {
             prepared.push(p);
