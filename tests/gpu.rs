@@ -44,6 +44,8 @@ fn conv1d_matches_the_cpu_engine() {
     // modes, no bias, one-hot DNA input and a DeepSEA-like hidden layer.
     let cases = [
         // (batch, in, out, len, kernel, stride, dilation, padding, bias, act)
+        // a kernel more than twice the input (k 21 on a 9-bp splice site)
+        (2, 4, 3, 9, 21, 1, 1, Padding::Same, true, Activation::None),
         (
             3,
             4,

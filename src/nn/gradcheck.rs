@@ -114,6 +114,28 @@ fn conv1d_valid_without_bias() {
     );
 }
 
+/// A kernel more than twice the input's length (k = 21, same padding, on a 9-bp splice
+/// site, which PyTorch trains without complaint; issue 12 found it panicking in im2col):
+/// forward and backward agree with finite differences, with and without dilation.
+#[test]
+fn conv1d_kernel_longer_than_the_input() {
+    check(
+        stack(&[4, 9], vec![conv(4, 2, 21, 1, 1, Padding::Same, true)]),
+        2,
+    );
+    check(
+        stack(&[4, 5], vec![conv(4, 3, 7, 1, 3, Padding::Same, true)]),
+        2,
+    );
+    check(
+        stack(
+            &[4, 6],
+            vec![conv(4, 2, 15, 2, 1, Padding::Explicit(9, 4), false)],
+        ),
+        1,
+    );
+}
+
 #[test]
 fn linear_after_flatten() {
     let lin = Layer::Linear(Linear::new(12, 5, true, &mut rng(3)));

@@ -178,6 +178,11 @@ pub(crate) fn col2im(cols: &[f32], c: usize, l: usize, w: Window1d, lout: usize,
         for k in 0..w.kernel {
             let row = &cols[(ci * w.kernel + k) * lout..(ci * w.kernel + k + 1) * lout];
             let (lo, hi, first) = valid_span(w, k, l, lout);
+            // A tap that reads only padding (a kernel longer than the input) has no span,
+            // and its `first` may lie past the input.
+            if hi <= lo {
+                continue;
+            }
             if w.stride == 1 {
                 for (d, v) in dxc[first..first + (hi - lo)].iter_mut().zip(&row[lo..hi]) {
                     *d += v;
