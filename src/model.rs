@@ -37,6 +37,12 @@ pub const MAX_MODEL_BYTES: usize = if cfg!(target_arch = "wasm32") {
 /// batches shrink to fit, so long sequences never need more than ~256 MiB of input at once.
 pub const MAX_BATCH_VALUES: usize = 64 << 20;
 
+/// The longest input window a model is run on, in bases: 16 Mi, beyond the longest-context
+/// sequence models (Enformer 196 kb, Borzoi 524 kb, 1 Mb models) and far below what would
+/// exhaust memory before a run. A model that declares more, or a record that a model of any
+/// length would take whole, is refused before anything is allocated.
+pub const MAX_LENGTH: usize = 1 << 24;
+
 /// Errors raised while loading a model or predicting with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -238,6 +244,13 @@ impl Model {
             }
             (d, w) => d.or(w),
         };
+        if let Some(l) = length.filter(|&l| l > MAX_LENGTH) {
+            return Err(Error::Input(format!(
+                "the model takes sequences of {l} bases; the longest window seqlens runs is \
+                 {MAX_LENGTH} bases (set a shorter length with --length / {{length}} if the \
+                 model accepts one)"
+            )));
+        }
         let batch = match shape[0].fixed() {
             Some(n) => Batch::Fixed(n),
             None => Batch::Dynamic,
@@ -453,6 +466,14 @@ impl Model {
             }
             encoder.check(&r.id, &r.seq)?;
             let width = self.info.metadata.length.unwrap_or(r.seq.len());
+            if width > MAX_LENGTH {
+                return Err(Error::Input(format!(
+                    "sequence '{}' has {width} bases; the model takes each sequence whole, and \
+                     the longest window seqlens runs is {MAX_LENGTH} bases: give a window \
+                     length to tile it (--length L --stride S)",
+                    r.id
+                )));
+            }
             out.extend(encode::windows_for(&r.id, &r.seq, width, opts.stride, pad)?);
         }
         Ok(out)

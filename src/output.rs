@@ -312,7 +312,9 @@ fn clean(s: &str) -> String {
 
 /// A file written beside its destination and renamed over it by [`AtomicFile::commit`], so a
 /// reader never sees half a file and a failed run never clobbers an old result (dropping it
-/// uncommitted deletes the temporary file).
+/// uncommitted deletes the temporary file, and so does a failed commit). Every error names
+/// the path. Temporary files that are still open are listed, so that a process stopped by a
+/// signal can delete them first ([`remove_unfinished`]; the CLI does on SIGINT and SIGTERM).
 #[cfg(not(target_arch = "wasm32"))]
 pub struct AtomicFile {
     tmp: std::path::PathBuf,
@@ -320,9 +322,35 @@ pub struct AtomicFile {
     file: Option<std::io::BufWriter<std::fs::File>>,
 }
 
+/// The temporary files of [`AtomicFile`]s not yet committed or dropped.
+#[cfg(not(target_arch = "wasm32"))]
+static UNFINISHED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Deletes the temporary files of every [`AtomicFile`] still being written: for a signal
+/// handler, before the process exits.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn remove_unfinished() {
+    let list = UNFINISHED.lock().unwrap_or_else(|p| p.into_inner());
+    for tmp in list.iter() {
+        let _ = std::fs::remove_file(tmp);
+    }
+}
+
+/// `e` with `path` in its message.
+#[cfg(not(target_arch = "wasm32"))]
+fn at_path(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 impl AtomicFile {
     pub fn create(path: &std::path::Path) -> std::io::Result<AtomicFile> {
+        if path.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                format!("{} is a directory; name a file to write", path.display()),
+            ));
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => std::path::PathBuf::from("."),
@@ -332,7 +360,11 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let file = std::fs::File::create(&tmp)?;
+        let file = std::fs::File::create(&tmp).map_err(|e| at_path(path, e))?;
+        UNFINISHED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tmp.clone());
         Ok(AtomicFile {
             tmp,
             path: path.to_path_buf(),
@@ -340,23 +372,47 @@ impl AtomicFile {
         })
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Flushes, syncs and renames the file into place; on failure the temporary file is
+    /// deleted and the old file, if any, is left as it was.
     pub fn commit(mut self) -> std::io::Result<()> {
-        let file = self.file.take().expect("an uncommitted file");
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        let done = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        if done.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        self.forget();
+        done.map_err(|e| at_path(&self.path, e))
+    }
+
+    /// Takes the temporary file off the list of unfinished ones.
+    fn forget(&self) {
+        UNFINISHED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|t| t != &self.tmp);
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 impl std::io::Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.file.as_mut().expect("an uncommitted file").write(buf)
+        match self.file.as_mut() {
+            Some(f) => f.write(buf).map_err(|e| at_path(&self.path, e)),
+            None => Err(std::io::Error::other("the file is already committed")),
+        }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.as_mut().expect("an uncommitted file").flush()
+        match self.file.as_mut() {
+            Some(f) => f.flush().map_err(|e| at_path(&self.path, e)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -365,6 +421,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.file.take().is_some() {
             let _ = std::fs::remove_file(&self.tmp);
+            self.forget();
         }
     }
 }

@@ -867,3 +867,87 @@ fn a_stale_fai_is_an_error_in_every_command() {
         );
     }
 }
+
+/// Outputs never leave debris (issue 13): `--out` naming a directory is an error naming it,
+/// and a run stopped by SIGTERM or SIGINT mid-write deletes its temporary file and keeps the
+/// old output as it was.
+#[cfg(unix)]
+#[test]
+fn outputs_leave_no_temporary_files_on_errors_or_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("adir");
+    std::fs::create_dir(&sub).unwrap();
+    let e = fails(&[
+        "predict",
+        "--model",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--out",
+        sub.to_str().unwrap(),
+    ]);
+    assert!(e.contains("adir is a directory"), "{e}");
+    let leftovers = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    };
+    assert!(leftovers(dir.path()).is_empty());
+
+    // a long run (2 Mbp tiled at stride 1 into ~2 million windows), stopped mid-write
+    let fa = dir.path().join("long.fa");
+    let seq = common::random_dna(2_000_000, 3);
+    std::fs::write(&fa, [&b">long\n"[..], &seq, b"\n"].concat()).unwrap();
+    let out = dir.path().join("preds.tsv");
+    for signal in ["TERM", "INT"] {
+        std::fs::write(&out, "old results\n").unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_seqlens"))
+            .current_dir(common::root())
+            .args([
+                "predict",
+                "--model",
+                MODEL,
+                "--backend",
+                "cpu",
+                "--stride",
+                "1",
+            ])
+            .args([
+                "--fasta",
+                fa.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // wait until the temporary output exists, then signal
+        let t0 = std::time::Instant::now();
+        while leftovers(dir.path()).is_empty() && t0.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(
+            !leftovers(dir.path()).is_empty(),
+            "no temporary output appeared"
+        );
+        Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(
+            done.status.code(),
+            Some(130),
+            "SIG{signal}: {:?}",
+            done.status
+        );
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "SIG{signal}: {:?}",
+            leftovers(dir.path())
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old results\n");
+    }
+}

@@ -196,3 +196,38 @@ fn invalid_characters_fail_or_become_n() {
     };
     assert_eq!(model.predict(&recs, &lenient).unwrap().shape, [1, 8]);
 }
+
+/// Limits come before allocation (issue 13): a model length of 10^9 bases (which used to
+/// abort with "memory allocation of 16000000000 bytes failed") and a record that a model of
+/// any length would take whole beyond the limit are errors that name the limit and what to
+/// do, at once and without the memory.
+#[test]
+fn lengths_past_the_limit_are_refused_before_allocating() {
+    use seqlens::model::MAX_LENGTH;
+    let bytes = std::fs::read(path("tests/models/protein_anylen.onnx")).unwrap();
+    let huge = Overrides {
+        length: Some(1_000_000_000),
+        ..Default::default()
+    };
+    let err = Model::from_bytes_with(&bytes, &huge)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("1000000000 bases") && err.contains(&MAX_LENGTH.to_string()),
+        "{err}"
+    );
+    let model = Model::from_bytes(&bytes).unwrap();
+    let rec = seqlens::io::SeqRecord {
+        id: "titin_x1000".into(),
+        description: None,
+        seq: vec![b'A'; MAX_LENGTH + 1],
+    };
+    let err = model
+        .windows(&[rec], &PredictOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'titin_x1000'") && err.contains("--length L --stride S"),
+        "{err}"
+    );
+}

@@ -443,6 +443,15 @@ fn info(path: &Path, json: bool) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, SIGTERM or SIGHUP while an output is half written: delete its temporary file
+    // (the old output, if any, stays as it was), then exit as a shell expects (128 + SIGINT).
+    // If the handler cannot be installed, outputs are still atomic; only the temporary file
+    // could be left behind.
+    let _ = ctrlc::set_handler(|| {
+        seqlens::output::remove_unfinished();
+        eprintln!("seqlens: interrupted; unfinished outputs removed");
+        std::process::exit(130);
+    });
     let result = match &cli.command {
         Command::Predict(a) => predict(a),
         Command::Info { model, json } => info(model, *json),
