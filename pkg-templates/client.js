@@ -85,11 +85,12 @@ export class SeqlensWorker {
   }
 
   /**
-   * Loads a model (bytes, or a File/Blob) on `backend` ('auto' | 'webgpu' | 'cpu', as
-   * Model.load); resolves to its info, whose `backend` says where predictions run and why.
+   * Loads a model (bytes, or a File/Blob) on `backend` ('auto' | 'webgpu' | 'cpu' | 'tract',
+   * as Model.load), with its `externalData` files (bytes or Files) if it has any; resolves to
+   * its info, whose `backend` says where predictions run and why.
    */
-  async load(bytes, overrides, { backend = 'auto' } = {}) {
-    this.#load = { bytes, overrides, backend, wasm: this.#wasm };
+  async load(bytes, overrides, { backend = 'auto', externalData } = {}) {
+    this.#load = { bytes, overrides, backend, externalData, wasm: this.#wasm };
     return this.#send('load', this.#load);
   }
 

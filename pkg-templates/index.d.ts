@@ -67,6 +67,9 @@ export interface BackendReport {
 export interface LoadOptions {
   /** 'auto' (default): WebGPU on a hardware adapter when the model's graph runs there. */
   backend?: BackendChoice;
+  /** A model saved with ONNX external data: its files by the names the model gives them,
+   * e.g. `{ 'model.onnx.data': bytes }` (torch.onnx.export writes that file by default). */
+  externalData?: Record<string, Uint8Array | ArrayBuffer>;
 }
 
 export interface TensorInfo {

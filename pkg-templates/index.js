@@ -95,12 +95,18 @@ export class Model {
   /**
    * Loads an ONNX model from its bytes; `overrides` replaces seqlens metadata values.
    * `backend`: 'auto' (default: WebGPU on a hardware adapter when the model's graph runs
-   * there, else the CPU), 'webgpu' (rejects with the reason if it cannot) or 'cpu'.
+   * there, else the CPU), 'webgpu' (rejects with the reason if it cannot), 'cpu' or 'tract'.
+   * `externalData`: for a model saved with ONNX external data (torch.onnx.export's default
+   * writes `model.onnx.data` beside `model.onnx`), its files by name, e.g.
+   * `{ 'model.onnx.data': bytes }`.
    */
-  static async load(bytes, overrides, { backend = 'auto' } = {}) {
+  static async load(bytes, overrides, { backend = 'auto', externalData } = {}) {
     await ensureInit();
     const data = toBytes(bytes, 'model bytes');
-    const inner = call(() => core.Model.load(data, overrides));
+    const external = externalData
+      ? Object.fromEntries(Object.entries(externalData).map(([k, v]) => [k, toBytes(v, `externalData['${k}']`)]))
+      : null;
+    const inner = call(() => core.Model.load(data, overrides, external));
     try {
       await callAsync(() => inner.selectBackend(backend));
     } catch (e) {

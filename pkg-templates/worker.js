@@ -19,11 +19,14 @@ function transfers(value, out = []) {
 }
 
 const ops = {
-  async load({ bytes, overrides, backend, wasm }) {
+  async load({ bytes, overrides, backend, externalData, wasm }) {
     await init(wasm);
     model?.free();
     model = null;
-    model = await Model.load(await bytesOf(bytes), overrides, { backend });
+    const external = externalData
+      ? Object.fromEntries(await Promise.all(Object.entries(externalData).map(async ([k, v]) => [k, await bytesOf(v)])))
+      : undefined;
+    model = await Model.load(await bytesOf(bytes), overrides, { backend, externalData: external });
     return model.info();
   },
   predict: ({ input, options }, onProgress) => model.predict(input, options, { onProgress }),

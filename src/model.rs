@@ -51,6 +51,12 @@ pub enum Error {
     #[error("model is {size} bytes; the largest supported is {max} bytes")]
     TooLarge { size: usize, max: usize },
     #[error(
+        "the model keeps its weights in external data files ({0}) beside the .onnx file: load it \
+         from its path (the CLI and onnx::read_model_file read them), or pass them \
+         (externalData in JS), or save it without external data"
+    )]
+    ExternalData(String),
+    #[error(
         "unsupported ONNX operator '{op}' (node '{node}'); tract cannot run it. Supported models use standard ONNX ops such as Conv, Relu, MaxPool, Gemm, MatMul"
     )]
     UnsupportedOp { op: String, node: String },
@@ -178,6 +184,10 @@ impl Model {
         let proto = onnx
             .proto_model_for_read(&mut &bytes[..])
             .map_err(|e| Error::Corrupt(tract_err(e)))?;
+        let external = crate::onnx::external_files_in(&proto);
+        if !external.is_empty() {
+            return Err(Error::ExternalData(external.join(", ")));
+        }
         let Some(graph) = proto.graph.as_ref() else {
             return Err(Error::Corrupt("the file holds no graph".into()));
         };
@@ -259,8 +269,19 @@ impl Model {
         let mut model = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| Error::Corrupt(tract_err(e)))?;
-        let n_sym = model.symbols.sym("N");
-        let l_sym = model.symbols.sym("L");
+        // The model's own names for its symbolic dimensions: exporters (torch.onnx's dynamo
+        // exporter) repeat them in every intermediate shape, and a different name would not
+        // unify with those. Unnamed dimensions get N and L.
+        let name_of = |d: &proto::Dim, default: &str| match d {
+            proto::Dim::Symbol(s) if !s.starts_with('?') => s.clone(),
+            _ => default.to_string(),
+        };
+        let length_axis = match layout {
+            Layout::Ncl => 2,
+            Layout::Nlc => 1,
+        };
+        let n_sym = model.symbols.sym(&name_of(&shape[0], "N"));
+        let l_sym = model.symbols.sym(&name_of(&shape[length_axis], "L"));
         let b_dim: TDim = match batch {
             Batch::Fixed(n) => n.into(),
             Batch::Dynamic => n_sym.into(),

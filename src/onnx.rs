@@ -7,10 +7,15 @@
 //! through `model::Model` (tract).
 
 mod export;
+mod external;
 mod import;
 mod proto;
 
 pub use export::{ExportMeta, export};
+pub(crate) use external::external_files_in;
+#[cfg(not(target_arch = "wasm32"))]
+pub use external::read_model_file;
+pub use external::{external_files, inline_external_data};
 pub use import::import;
 
 /// Errors raised by ONNX export and import.
@@ -30,6 +35,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Graph(String),
+    /// A model's external data files could not be read or do not fit it.
+    #[error("{0}")]
+    ExternalData(String),
     #[error(transparent)]
     Nn(#[from] crate::nn::Error),
 }

@@ -88,9 +88,24 @@ pub struct Model {
 #[wasm_bindgen]
 impl Model {
     /// Loads a model from its bytes. `overrides` may set `alphabet`, `layout`, `length`,
-    /// `nPolicy`, `labels` and `task` in place of the model's metadata.
-    pub fn load(bytes: &[u8], overrides: JsValue) -> Result<Model, JsError> {
+    /// `nPolicy`, `labels` and `task` in place of the model's metadata. `external` maps the
+    /// names of a model's external data files (as the model gives them, e.g.
+    /// `model.onnx.data`) to their bytes.
+    pub fn load(bytes: &[u8], overrides: JsValue, external: JsValue) -> Result<Model, JsError> {
         let overrides: Overrides = from_js(overrides, "overrides")?;
+        let inlined = if external.is_object() {
+            crate::onnx::inline_external_data(bytes, &mut |name| {
+                let v = Reflect::get(&external, &JsValue::from_str(name))
+                    .ok()
+                    .filter(|v| !v.is_undefined())
+                    .ok_or_else(|| format!("externalData has no file named '{name}'"))?;
+                Ok(Uint8Array::new(&v).to_vec())
+            })
+            .map_err(err)?
+        } else {
+            None
+        };
+        let bytes = inlined.as_deref().unwrap_or(bytes);
         let model = model::Model::from_bytes_with(bytes, &overrides).map_err(err)?;
         Ok(Model {
             inner: Explainer::new(model, bytes),

@@ -46,6 +46,7 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         "Dropout" => &["seed", "ratio", "is_test"],
         "Cast" => &["to", "saturate"],
         "Reshape" => &["allowzero"],
+        "ReduceMax" | "ReduceMean" => &["axes", "keepdims", "noop_with_empty_axes"],
         _ => &[],
     }
 }
@@ -366,6 +367,34 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             // that usually follows becomes a no-op.
             "GlobalMaxPool" => Layer::GlobalMaxPool,
             "GlobalAveragePool" => Layer::GlobalAvgPool,
+            // torch.amax / mean over the length (DeepBind's global max): the engine's global
+            // pools. Both keepdims settings fit, as the engine's pools already drop the axis
+            // and what follows reads [batch, features]; other axes are refused.
+            "ReduceMax" | "ReduceMean" => {
+                let src = value(x, &ids)?;
+                let axes = match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
+                    (Some(v), _) => v,
+                    (None, Some(k)) => consts
+                        .get(k)
+                        .map(i64_values)
+                        .transpose()
+                        .map_err(&fail)?
+                        .ok_or_else(|| fail("the axes must be a constant".into()))?,
+                    (None, None) => Vec::new(),
+                };
+                if shapes[src].len() != 2 || !matches!(axes[..], [2] | [-1]) {
+                    return Err(fail(format!(
+                        "only a reduction over the length axis of [batch, channels, length] is \
+                         supported; this one reduces axes {axes:?} of [batch, {:?}]",
+                        shapes[src]
+                    )));
+                }
+                if n.op_type == "ReduceMax" {
+                    Layer::GlobalMaxPool
+                } else {
+                    Layer::GlobalAvgPool
+                }
+            }
             "Flatten" => {
                 if int("axis", 1) != 1 {
                     return Err(fail(

@@ -143,3 +143,23 @@ test('variant scores from a reference read by slices equal hand-built windows', 
   genome.close();
   model.free();
 });
+
+test('a dynamo export with external data loads with its file passed as bytes, and equals onnxruntime', async () => {
+  // scripts/make_exporter_models.py: torch.onnx.export's default (dynamo) writes the weights
+  // to deepbind_dynamo_external.onnx.data; onnxruntime's outputs are in the golden file
+  const dir = `${ROOT}/tests/models/exporters`;
+  const g = JSON.parse(readFileSync(`${ROOT}/tests/golden/exporters.json`, 'utf8'));
+  const bytes = readFileSync(`${dir}/deepbind_dynamo_external.onnx`);
+  await assert.rejects(Model.load(bytes), /external data files \(deepbind_dynamo_external\.onnx\.data\).*externalData/);
+  await assert.rejects(Model.load(bytes, null, { externalData: { 'other.data': new Uint8Array(4) } }),
+    /externalData has no file named 'deepbind_dynamo_external\.onnx\.data'/);
+  const model = await Model.load(bytes, null, {
+    backend: 'cpu',
+    externalData: { 'deepbind_dynamo_external.onnx.data': readFileSync(`${dir}/deepbind_dynamo_external.onnx.data`) },
+  });
+  assert.equal(model.backend.engine, 'seqlens');
+  const p = await model.predict(g.sequences.map((seq, i) => ({ id: `s${i}`, seq })));
+  const want = g.models.deepbind_dynamo_external.outputs.flat();
+  assert.equal(p.values.length, want.length);
+  p.values.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-5, `${i}: ${v} vs ${want[i]}`));
+});

@@ -64,7 +64,7 @@ pub struct AttributeArgs {
 }
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
-    let bytes = std::fs::read(&a.model).with_context(|| a.model.display().to_string())?;
+    let bytes = seqlens::onnx::read_model_file(&a.model)?;
     // Fast ISM runs on the CPU engine; the other methods use the selected backend.
     let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;

@@ -175,7 +175,7 @@ impl OverrideArgs {
 
 /// Loads a model; with a backend, selects it and says on stderr which one runs and why.
 pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) -> Result<Model> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let bytes = seqlens::onnx::read_model_file(path)?;
     let mut model =
         Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))?;
     if let Some(b) = backend {

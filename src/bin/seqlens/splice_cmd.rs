@@ -73,10 +73,7 @@ fn genes(arg: &str) -> Result<GeneTable> {
 
 fn model(path: Option<&Path>, backend: seqlens::model::Backend) -> Result<Model> {
     let (bytes, name) = match path {
-        Some(p) => (
-            std::fs::read(p).with_context(|| p.display().to_string())?,
-            p.display().to_string(),
-        ),
+        Some(p) => (seqlens::onnx::read_model_file(p)?, p.display().to_string()),
         None => (MODEL.to_vec(), "bundled CI-SpliceAI".to_string()),
     };
     let model = Model::from_bytes(&bytes)

@@ -343,7 +343,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     } else {
         let (graph, length, alphabet) = match &a.init {
             Some(p) => {
-                let bytes = std::fs::read(p).with_context(|| p.display().to_string())?;
+                let bytes = seqlens::onnx::read_model_file(p)?;
                 let meta = Model::from_bytes(&bytes)
                     .with_context(|| p.display().to_string())?
                     .metadata()

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Models as today's PyTorch exports them, for the loader and the engine's importer: a
+DeepBind-style CNN that pools with torch.amax and a small Basset-style CNN (conv, batch norm,
+max-pool, dense), each exported with the legacy exporter (dynamo=False) and with the default
+dynamo exporter, which names symbolic dimensions itself and repeats them in every
+intermediate shape; the DeepBind one also with the dynamo exporter's default external data
+(weights in model.onnx.data). Random weights (seeded), non-trivial batch-norm statistics.
+
+Expected numbers are onnxruntime's, on seeded random sequences one-hot encoded here with
+numpy (and checked against PyTorch itself). tests/exporters.rs (tract and the engine) and
+tests/js/node.test.mjs (the npm package, external data passed as bytes) must match them.
+
+Writes tests/models/exporters/*.onnx (+ .data) and tests/golden/exporters.json.
+Usage: pip install torch onnx onnxscript onnxruntime numpy && python3 scripts/make_exporter_models.py
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "models", "exporters")
+LENGTH = 101
+torch.manual_seed(0)
+
+
+class DeepBind(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 16, 11, padding=5)
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = torch.amax(torch.relu(self.conv(x)), dim=2)
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(h))))
+
+
+class Basset(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 12, 9, padding=4)
+        self.b1 = nn.BatchNorm1d(12)
+        self.c2 = nn.Conv1d(12, 8, 5, padding=2)
+        self.b2 = nn.BatchNorm1d(8)
+        self.fc = nn.Linear(8 * 11, 3)
+
+    def forward(self, x):
+        x = nn.functional.max_pool1d(torch.relu(self.b1(self.c1(x))), 3)
+        x = nn.functional.max_pool1d(torch.relu(self.b2(self.c2(x))), 2, 3)
+        return torch.sigmoid(self.fc(torch.flatten(x, 1)))
+
+
+def export(net, name, dynamo, external=False):
+    path = os.path.join(OUT, f"{name}.onnx")
+    x = torch.zeros(2, 4, LENGTH)
+    if dynamo:
+        torch.onnx.export(net, (x,), path, input_names=["x"], output_names=["y"],
+                          dynamic_shapes={"x": {0: torch.export.Dim("batch")}},
+                          dynamo=True, external_data=external)
+    else:
+        torch.onnx.export(net, (x,), path, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=13,
+                          dynamo=False)
+    return path
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    rng = np.random.default_rng(5)
+    seqs = ["".join("ACGT"[i] for i in rng.integers(0, 4, LENGTH)) for _ in range(5)]
+    x = np.zeros((len(seqs), 4, LENGTH), np.float32)
+    for b, s in enumerate(seqs):
+        for i, c in enumerate(s):
+            x[b, "ACGT".index(c), i] = 1
+    golden = {"torch": torch.__version__, "onnxruntime": ort.__version__, "sequences": seqs, "models": {}}
+    for arch, net in [("deepbind", DeepBind()), ("basset", Basset())]:
+        net.train()
+        with torch.no_grad():
+            for _ in range(3):
+                net(torch.randn(16, 4, LENGTH))
+        net.eval()
+        with torch.no_grad():
+            want = net(torch.from_numpy(x)).numpy()
+        cases = [(f"{arch}_legacy", False, False), (f"{arch}_dynamo", True, False)]
+        if arch == "deepbind":
+            cases.append((f"{arch}_dynamo_external", True, True))
+        for name, dynamo, external in cases:
+            path = export(net, name, dynamo, external)
+            y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+            assert np.allclose(y, want, atol=1e-5), name
+            files = sorted(f for f in os.listdir(OUT) if f.startswith(name + ".onnx"))
+            golden["models"][name] = {"files": files, "outputs": y.tolist()}
+            print("wrote", name, files)
+    with open(os.path.join(ROOT, "tests", "golden", "exporters.json"), "w") as f:
+        json.dump(golden, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
