@@ -119,6 +119,21 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 .ok_or_else(|| fail(format!("input '{name}' must be a constant (initializer)")))
                 .and_then(|t| f32_values(t).map(|v| (t.dims.clone(), v)).map_err(&fail))
         };
+        // `axes`: an attribute before opset 13 (Squeeze) or 18 (Reduce*), a constant input
+        // since.
+        let axes = |consts: &HashMap<String, pb::TensorProto>| -> Result<Option<Vec<i64>>, Error> {
+            match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
+                (Some(v), _) => Ok(Some(v)),
+                (None, Some(k)) => consts
+                    .get(k)
+                    .map(i64_values)
+                    .transpose()
+                    .map_err(&fail)?
+                    .ok_or_else(|| fail("the axes must be a constant".into()))
+                    .map(Some),
+                (None, None) => Ok(None),
+            }
+        };
         let value = |name: &str, ids: &HashMap<String, usize>| {
             ids.get(name)
                 .copied()
@@ -372,16 +387,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             // and what follows reads [batch, features]; other axes are refused.
             "ReduceMax" | "ReduceMean" => {
                 let src = value(x, &ids)?;
-                let axes = match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
-                    (Some(v), _) => v,
-                    (None, Some(k)) => consts
-                        .get(k)
-                        .map(i64_values)
-                        .transpose()
-                        .map_err(&fail)?
-                        .ok_or_else(|| fail("the axes must be a constant".into()))?,
-                    (None, None) => Vec::new(),
-                };
+                let axes = axes(&consts)?.unwrap_or_default();
                 if shapes[src].len() != 2 || !matches!(axes[..], [2] | [-1]) {
                     return Err(fail(format!(
                         "only a reduction over the length axis of [batch, channels, length] is \
@@ -408,18 +414,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 // a squeeze of a length-1 axis is then a no-op, and of [batch, c, 1] a flatten.
                 let src = value(x, &ids)?;
                 let shape = &shapes[src];
-                let axes = match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
-                    (Some(v), _) => Some(v),
-                    (None, Some(k)) => Some(
-                        consts
-                            .get(k)
-                            .map(i64_values)
-                            .transpose()
-                            .map_err(&fail)?
-                            .ok_or_else(|| fail("the axes must be a constant".into()))?,
-                    ),
-                    (None, None) => None,
-                };
+                let axes = axes(&consts)?;
                 let flat = matches!(
                     (shape.as_slice(), axes.as_deref()),
                     ([_], _) | ([_, 1], None | Some([2] | [-1]))
