@@ -10,6 +10,7 @@
 
 mod bed;
 mod fasta;
+mod fastq;
 mod indexed;
 mod vcf;
 

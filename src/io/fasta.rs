@@ -1,10 +1,9 @@
 use std::io::{BufRead, Read};
 
 use noodles::fasta;
-use noodles::fastq;
 use serde::Serialize;
 
-use super::{Error, decompress, preview};
+use super::{Error, decompress, fastq, preview};
 
 /// One named sequence from a FASTA or FASTQ file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -21,7 +20,7 @@ fn bytes_as_str<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error>
 
 enum Format<R> {
     Fasta(fasta::io::Reader<R>),
-    Fastq(fastq::io::Reader<R>),
+    Fastq(fastq::Reader<R>),
 }
 
 /// Streams records from FASTA or FASTQ, plain or gzip/bgzf, telling the formats apart by their
@@ -40,7 +39,7 @@ impl<'a> SequenceReader<'a> {
         let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let format = match first {
             Some(b'>') | None => Format::Fasta(fasta::io::Reader::new(inner)),
-            Some(b'@') => Format::Fastq(fastq::io::Reader::new(inner)),
+            Some(b'@') => Format::Fastq(fastq::Reader::new(inner, file)),
             Some(_) => {
                 return Err(Error::parse(
                     file,
@@ -77,29 +76,10 @@ impl<'a> SequenceReader<'a> {
                     seq,
                 }
             }
-            Format::Fastq(r) => {
-                let mut rec = fastq::Record::default();
-                if r.read_record(&mut rec).map_err(fail)? == 0 {
-                    return Ok(None);
-                }
-                if rec.quality_scores().len() != rec.sequence().len() {
-                    return Err(Error::parse(
-                        &self.file,
-                        format!("record {n} ('{}')", rec.name()),
-                        format!(
-                            "the quality line has {} values but the sequence has {} bases",
-                            rec.quality_scores().len(),
-                            rec.sequence().len()
-                        ),
-                    ));
-                }
-                let desc = rec.description();
-                SeqRecord {
-                    id: rec.name().to_string(),
-                    description: (!desc.is_empty()).then(|| desc.to_string()),
-                    seq: rec.sequence().to_vec(),
-                }
-            }
+            Format::Fastq(r) => match r.read_record(n)? {
+                Some(rec) => rec,
+                None => return Ok(None),
+            },
         };
         self.record = n;
         if rec.id.is_empty() {
