@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader, Read};
 
 pub use bed::{Interval, read_bed};
 pub use fasta::{SeqRecord, SequenceReader, read_sequences};
-pub use indexed::{FastaSource, IndexedFasta};
+pub use indexed::{FastaIndexes, FastaSource, IndexedFasta, index_fasta};
 pub use vcf::{
     AlleleKind, Variant, VcfFile, read_variant_specs, read_variants_any, read_vcf, read_vcf_file,
 };

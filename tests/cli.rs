@@ -951,3 +951,34 @@ fn outputs_leave_no_temporary_files_on_errors_or_signals() {
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "old results\n");
     }
 }
+
+/// `seqlens index` writes what `samtools faidx` writes, byte for byte: the splice example's
+/// indexes were made by samtools (scripts/make_splice_data.py), for a plain and a bgzip
+/// FASTA (.fai and .gzi), and the demo genome's .fai equals samtools 1.16's output (checked
+/// with Debian's samtools, as was a 76-block bgzip file of 30 contigs of mixed line widths).
+/// A plain-gzip FASTA is refused with the bgzip advice.
+#[test]
+fn index_writes_samtools_faidx_output() {
+    let dir = tempfile::tempdir().unwrap();
+    for (src, outputs) in [
+        ("examples/data/splice/genome.fa", &[".fai"][..]),
+        ("examples/data/splice/genome.fa.gz", &[".fai", ".gzi"][..]),
+        ("examples/data/genome.fa", &[".fai"][..]),
+    ] {
+        let name = std::path::Path::new(src).file_name().unwrap();
+        let copy = dir.path().join(name);
+        std::fs::copy(path(src), &copy).unwrap();
+        ok(&["index", copy.to_str().unwrap()]);
+        for ext in outputs {
+            let got = std::fs::read(format!("{}{ext}", copy.display())).unwrap();
+            let want = std::fs::read(path(&format!("{src}{ext}"))).unwrap();
+            assert_eq!(got, want, "{src}{ext}");
+        }
+    }
+    let gz = dir.path().join("plain.fa.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(b">c\nACGT\n").unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let e = fails(&["index", gz.to_str().unwrap()]);
+    assert!(e.contains("plain.fa.gz") && e.contains("bgzip"), "{e}");
+}

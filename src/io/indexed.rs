@@ -143,6 +143,107 @@ impl IndexedFasta<FastaSource<File>> {
     }
 }
 
+/// The indexes `samtools faidx` writes for a FASTA file, byte for byte: the `.fai` text, and
+/// for a bgzf-compressed file (`bgzip`) the `.gzi` block index too. A plain-gzip file is
+/// refused with the command that makes it indexable.
+pub struct FastaIndexes {
+    pub fai: Vec<u8>,
+    pub gzi: Option<Vec<u8>>,
+}
+
+/// Indexes `path` (see [`FastaIndexes`]), reading it once.
+pub fn index_fasta(path: &Path) -> Result<FastaIndexes, Error> {
+    let file = path.display().to_string();
+    let mut inner = File::open(path).map_err(|e| Error::io(&file, e))?;
+    let mut head = [0u8; 18];
+    let n = inner.read(&mut head).map_err(|e| Error::io(&file, e))?;
+    inner
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(&file, e))?;
+    let fai_bytes = |records: Vec<fai::Record>| -> Result<Vec<u8>, Error> {
+        let mut w = fai::io::Writer::new(Vec::new());
+        w.write_index(&fai::Index::from(records))
+            .map_err(|e| Error::io(&file, e))?;
+        Ok(w.into_inner())
+    };
+    let records = |r: &mut dyn BufRead| -> Result<Vec<fai::Record>, Error> {
+        let mut indexer = fasta::io::Indexer::new(r);
+        let mut out = Vec::new();
+        while let Some(rec) = indexer
+            .index_record()
+            .map_err(|e| Error::parse(&file, "indexing", e))?
+        {
+            out.push(rec);
+        }
+        Ok(out)
+    };
+    match compression(&head[..n]) {
+        None => Ok(FastaIndexes {
+            fai: fai_bytes(records(&mut BufReader::new(inner))?)?,
+            gzi: None,
+        }),
+        Some(false) => Err(Error::parse(
+            &file,
+            "compression",
+            format!(
+                "gzip without bgzf blocks cannot be read by position; recompress it with \
+                 bgzip (gunzip {file} && bgzip {}), then index that",
+                file.trim_end_matches(".gz")
+            ),
+        )),
+        Some(true) => {
+            let gzi = gzi_bytes(&mut BufReader::new(
+                File::open(path).map_err(|e| Error::io(&file, e))?,
+            ))
+            .map_err(|e| Error::parse(&file, "bgzf blocks", e))?;
+            let fai = fai_bytes(records(&mut bgzf::io::Reader::new(inner))?)?;
+            Ok(FastaIndexes {
+                fai,
+                gzi: Some(gzi),
+            })
+        }
+    }
+}
+
+/// The `.gzi` of a bgzf stream: for every block after the first, its compressed and
+/// uncompressed start offsets (read from each block's header BSIZE and trailer ISIZE).
+fn gzi_bytes(r: &mut dyn Read) -> Result<Vec<u8>, String> {
+    let mut entries = Vec::new();
+    let (mut c, mut u) = (0u64, 0u64);
+    let mut header = [0u8; 18];
+    loop {
+        match r.read(&mut header[..1]).map_err(|e| e.to_string())? {
+            0 => break,
+            _ => r.read_exact(&mut header[1..]).map_err(|e| e.to_string())?,
+        }
+        if header[..4] != [0x1f, 0x8b, 8, 4] || header[12..14] != *b"BC" {
+            return Err(format!("byte {c}: not a bgzf block header"));
+        }
+        let bsize = u64::from(u16::from_le_bytes([header[16], header[17]])) + 1;
+        let mut rest = vec![0u8; (bsize as usize).saturating_sub(18)];
+        r.read_exact(&mut rest)
+            .map_err(|e| format!("byte {c}: a truncated block ({e})"))?;
+        let isize = rest
+            .len()
+            .checked_sub(4)
+            .map(|i| u32::from_le_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]))
+            .ok_or_else(|| format!("byte {c}: a block too short for its trailer"))?;
+        if c > 0 {
+            entries.push((c, u));
+        }
+        c += bsize;
+        u += u64::from(isize);
+    }
+    // samtools leaves out the empty end-of-file block
+    if entries.last().is_some_and(|&(_, uo)| uo == u) {
+        entries.pop();
+    }
+    let mut w = bgzf::gzi::io::Writer::new(Vec::new());
+    w.write_index(&bgzf::gzi::Index::from(entries))
+        .map_err(|e| e.to_string())?;
+    Ok(w.into_inner())
+}
+
 impl<R: Read + Seek> IndexedFasta<FastaSource<R>> {
     /// Wraps a seekable FASTA stream, plain or bgzf (detected from its first bytes), with
     /// the text of its `.fai` index and, for bgzf, the bytes of its `.gzi` index.

@@ -72,6 +72,13 @@ enum Command {
         so both windows keep that length. A REF that differs from the genome, an unknown\n\
         contig or a symbolic ALT is reported in the status column and left unscored.")]
     Variants(variants_cmd::VariantsArgs),
+    /// Index a FASTA file as `samtools faidx` does: FASTA.fai, and FASTA.gzi for a bgzip file
+    /// (byte for byte the files samtools writes).
+    #[command(after_help = "Examples:\n  seqlens index GRCh38.fa.gz\n  seqlens index genome.fa")]
+    Index {
+        /// FASTA file, plain or bgzip-compressed.
+        fasta: PathBuf,
+    },
     /// Splice-variant effects with CI-SpliceAI (bundled): delta scores for acceptor and
     /// donor gain and loss per allele and gene, cispliceai's numbers, on your machine.
     #[command(after_help = "Examples:\n  \
@@ -441,6 +448,25 @@ fn info(path: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `seqlens index`: writes FASTA.fai (and FASTA.gzi for bgzf) atomically.
+fn index(fasta: &Path) -> Result<()> {
+    let ix = seqlens::io::index_fasta(fasta)?;
+    let beside = |ext: &str| {
+        let mut p = fasta.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p)
+    };
+    let mut written = vec![beside(".fai")];
+    seqlens::output::write_atomic(&written[0], &ix.fai)?;
+    if let Some(gzi) = &ix.gzi {
+        written.push(beside(".gzi"));
+        seqlens::output::write_atomic(&written[1], gzi)?;
+    }
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("wrote {}", names.join(" and "));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Ctrl-C, SIGTERM or SIGHUP while an output is half written: delete its temporary file
@@ -458,6 +484,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
         Command::Variants(a) => variants_cmd::variants(a),
+        Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),
         Command::Evaluate(a) => train_cmd::evaluate(a),
     };
