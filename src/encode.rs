@@ -13,7 +13,7 @@ mod window;
 pub use alphabet::{Alphabet, NPolicy, UnknownPolicy};
 pub use one_hot::{Encoder, Layout};
 pub use reverse_complement::{reverse_complement, reverse_complement_in_place};
-pub use window::{Window, fit, tile_starts, windows_for};
+pub use window::{Window, Windows, fit, tile_starts, windows_for};
 
 /// Errors raised while encoding sequences.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

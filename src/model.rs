@@ -478,26 +478,41 @@ impl Model {
         records: &[SeqRecord],
         opts: &PredictOptions,
     ) -> Result<Vec<Window>, Error> {
-        let pad = self.info.metadata.alphabet.wildcard();
-        let encoder = self.encoder(opts.unknown);
         let mut out = Vec::new();
         for r in records {
-            if r.seq.is_empty() {
-                return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
-            }
-            encoder.check(&r.id, &r.seq)?;
-            let width = self.info.metadata.length.unwrap_or(r.seq.len());
-            if width > MAX_LENGTH {
-                return Err(Error::Input(format!(
-                    "sequence '{}' has {width} bases; the model takes each sequence whole, and \
-                     the longest window seqlens runs is {MAX_LENGTH} bases: give a window \
-                     length to tile it (--length L --stride S)",
-                    r.id
-                )));
-            }
-            out.extend(encode::windows_for(&r.id, &r.seq, width, opts.stride, pad)?);
+            out.extend(self.record_windows(r, opts)?);
         }
         Ok(out)
+    }
+
+    /// One record's windows (as [`Model::windows`] cuts them), made as they are taken: a
+    /// chromosome tiled at a small stride never holds more windows than its caller keeps.
+    pub fn record_windows<'a>(
+        &self,
+        r: &'a SeqRecord,
+        opts: &PredictOptions,
+    ) -> Result<encode::Windows<'a>, Error> {
+        if r.seq.is_empty() {
+            return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
+        }
+        self.encoder(opts.unknown).check(&r.id, &r.seq)?;
+        let width = self.info.metadata.length.unwrap_or(r.seq.len());
+        if width > MAX_LENGTH {
+            return Err(Error::Input(format!(
+                "sequence '{}' has {width} bases; the model takes each sequence whole, and \
+                 the longest window seqlens runs is {MAX_LENGTH} bases: give a window length \
+                 to tile it (--length L --stride S)",
+                r.id
+            )));
+        }
+        let pad = self.info.metadata.alphabet.wildcard();
+        Ok(encode::Windows::new(
+            &r.id,
+            &r.seq,
+            width,
+            opts.stride,
+            pad,
+        )?)
     }
 
     /// Fits or tiles `records` to the model, then predicts every window.

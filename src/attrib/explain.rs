@@ -209,7 +209,10 @@ impl Explainer {
         };
         let mut out = Vec::with_capacity(records.len());
         for r in records {
-            let mut w = self.model.record_profile_windows(r, from, to, &opts)?;
+            let mut w: Vec<_> = self
+                .model
+                .record_profile_windows(r, from, to, &opts)?
+                .collect();
             if w.len() != 1 {
                 return Err(crate::Error::Invalid(format!(
                     "'{}': the target and the attributed range span {} windows of the \

@@ -75,38 +75,114 @@ pub fn windows_for(
     stride: Option<usize>,
     pad: u8,
 ) -> Result<Vec<Window>, Error> {
-    let Some(stride) = stride else {
-        let (s, start) = fit(seq, width, pad);
-        return Ok(vec![Window {
-            id: name.to_string(),
-            chrom: name.to_string(),
-            start,
-            end: start + width as i64,
-            seq: s,
-        }]);
-    };
-    let starts = tile_starts(seq.len(), width, stride)?;
-    let single = starts.len() == 1;
-    Ok(starts
-        .into_iter()
-        .map(|start| {
-            let end = (start + width).min(seq.len());
-            let mut s = seq[start..end].to_vec();
-            s.resize(width, pad);
-            let end = start + width;
-            Window {
-                id: if single {
-                    name.to_string()
-                } else {
-                    format!("{name}:{start}-{end}")
-                },
-                chrom: name.to_string(),
-                start: start as i64,
-                end: end as i64,
-                seq: s,
-            }
+    Ok(Windows::new(name, seq, width, stride, pad)?.collect())
+}
+
+/// [`windows_for`] one window at a time: a chromosome tiled at a small stride yields
+/// millions of windows, and only those being predicted need to exist at once.
+pub struct Windows<'a> {
+    name: &'a str,
+    seq: &'a [u8],
+    width: usize,
+    pad: u8,
+    /// The next tile's start and the tiling step; `None` for a single fitted window.
+    tiling: Option<(usize, usize)>,
+    /// Tiles still to come.
+    left: usize,
+}
+
+impl<'a> Windows<'a> {
+    pub fn new(
+        name: &'a str,
+        seq: &'a [u8],
+        width: usize,
+        stride: Option<usize>,
+        pad: u8,
+    ) -> Result<Self, Error> {
+        let Some(stride) = stride else {
+            return Ok(Windows {
+                name,
+                seq,
+                width,
+                pad,
+                tiling: None,
+                left: 1,
+            });
+        };
+        if width == 0 || stride == 0 {
+            return Err(Error::InvalidTiling { width, stride });
+        }
+        let n = seq.len();
+        // as tile_starts: every `stride` bases, plus one aligned to the end if needed
+        let left = if n <= width {
+            1
+        } else {
+            let k = (n - width) / stride + 1;
+            k + usize::from((k - 1) * stride + width < n)
+        };
+        Ok(Windows {
+            name,
+            seq,
+            width,
+            pad,
+            tiling: Some((0, stride)),
+            left,
         })
-        .collect())
+    }
+
+    /// How many windows are still to come.
+    pub fn remaining(&self) -> usize {
+        self.left
+    }
+}
+
+impl Iterator for Windows<'_> {
+    type Item = Window;
+
+    fn next(&mut self) -> Option<Window> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let (name, seq, width) = (self.name, self.seq, self.width);
+        let Some((start, stride)) = self.tiling else {
+            let (s, start) = fit(seq, width, self.pad);
+            return Some(Window {
+                id: name.to_string(),
+                chrom: name.to_string(),
+                start,
+                end: start + width as i64,
+                seq: s,
+            });
+        };
+        // the last tile is aligned to the end of the sequence
+        let start = if self.left == 0 && seq.len() > width {
+            seq.len() - width
+        } else {
+            start
+        };
+        let single = start == 0 && self.left == 0 && self.tiling == Some((0, stride));
+        self.tiling = Some((start + stride, stride));
+        let end = (start + width).min(seq.len());
+        let mut s = seq[start..end].to_vec();
+        s.resize(width, self.pad);
+        let end = start + width;
+        Some(Window {
+            id: if single {
+                name.to_string()
+            } else {
+                format!("{name}:{start}-{end}")
+            },
+            chrom: name.to_string(),
+            start: start as i64,
+            end: end as i64,
+            seq: s,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +203,26 @@ mod tests {
         assert_eq!(tile_starts(8, 4, 4).unwrap(), vec![0, 4]);
         assert_eq!(tile_starts(9, 4, 4).unwrap(), vec![0, 4, 5]);
         assert!(tile_starts(9, 4, 0).is_err());
+    }
+
+    /// The lazy tiling yields exactly tile_starts' windows, in order, for every length
+    /// around the edge cases.
+    #[test]
+    fn lazy_windows_equal_tile_starts() {
+        let seq: Vec<u8> = (0..40).map(|i| b"ACGT"[i % 4]).collect();
+        for n in 0..40 {
+            for (width, stride) in [(4, 1), (4, 3), (4, 4), (5, 7), (10, 3)] {
+                let w = windows_for("s", &seq[..n], width, Some(stride), b'N').unwrap();
+                let starts: Vec<i64> = tile_starts(n, width, stride)
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| s as i64)
+                    .collect();
+                let got: Vec<i64> = w.iter().map(|w| w.start).collect();
+                assert_eq!(got, starts, "n {n}, width {width}, stride {stride}");
+                assert_eq!(w.len() == 1, w[0].id == "s");
+            }
+        }
     }
 
     #[test]

@@ -74,48 +74,72 @@ impl Model {
     }
 
     /// Windows whose outputs cover bases `start..end` of one record (as
-    /// [`Model::profile_windows`] cuts them, `N` past the record's ends).
-    pub fn record_profile_windows(
+    /// [`Model::profile_windows`] cuts them, `N` past the record's ends), cut as they are
+    /// taken: a chromosome never holds more windows than its caller keeps.
+    pub fn record_profile_windows<'a>(
         &self,
-        record: &SeqRecord,
+        record: &'a SeqRecord,
         start: i64,
         end: i64,
         opts: &PredictOptions,
-    ) -> Result<Vec<Window>, Error> {
+    ) -> Result<impl Iterator<Item = Window> + use<'a>, Error> {
         let pad = self.info.metadata.alphabet.wildcard();
         let r = record;
         if r.seq.is_empty() {
             return Err(Error::Input(format!("sequence '{}' is empty", r.id)));
         }
         self.encoder(opts.unknown).check(&r.id, &r.seq)?;
-        let fetch = |from: i64, to: i64| -> Result<Vec<u8>, Error> {
-            Ok((from..to)
-                .map(|i| {
-                    usize::try_from(i)
-                        .ok()
-                        .and_then(|i| r.seq.get(i).copied())
-                        .unwrap_or(pad)
-                })
-                .collect())
-        };
-        self.profile_windows_over(&r.id, &r.id, start, end, fetch)
+        Ok(self
+            .profile_spans(start, end)?
+            .map(move |(from, to)| Window {
+                id: r.id.clone(),
+                chrom: r.id.clone(),
+                start: from,
+                end: to,
+                seq: (from..to)
+                    .map(|i| {
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| r.seq.get(i).copied())
+                            .unwrap_or(pad)
+                    })
+                    .collect(),
+            }))
     }
 
     /// Windows whose outputs cover positions `start..end` of `chrom` once, in order, with
     /// their input read by `fetch(from, to)` (0-based, half-open; it supplies the context
-    /// on both sides, e.g. from an indexed genome, N past the contig's ends).
-    pub fn profile_windows_over<E>(
+    /// on both sides, e.g. from an indexed genome, N past the contig's ends). Windows are
+    /// read as they are taken.
+    pub fn profile_windows_over<'a, E>(
         &self,
-        id: &str,
-        chrom: &str,
+        id: &'a str,
+        chrom: &'a str,
         start: i64,
         end: i64,
-        mut fetch: impl FnMut(i64, i64) -> Result<Vec<u8>, E>,
-    ) -> Result<Vec<Window>, E>
-    where
-        E: From<Error>,
-    {
+        mut fetch: impl FnMut(i64, i64) -> Result<Vec<u8>, E> + 'a,
+    ) -> Result<impl Iterator<Item = Result<Window, E>> + 'a, Error> {
+        Ok(self.profile_spans(start, end)?.map(move |(from, to)| {
+            Ok(Window {
+                id: id.to_string(),
+                chrom: chrom.to_string(),
+                start: from,
+                end: to,
+                seq: fetch(from, to)?,
+            })
+        }))
+    }
+
+    /// The input spans `(from, to)` of the windows whose outputs cover `start..end` once, in
+    /// order: the model's length where it has one, otherwise up to
+    /// [`PROFILE_WINDOW_POSITIONS`] outputs each.
+    fn profile_spans(
+        &self,
+        start: i64,
+        end: i64,
+    ) -> Result<impl Iterator<Item = (i64, i64)> + use<>, Error> {
         let (offset, context) = self.profile()?;
+        let fixed = self.info.metadata.length.is_some();
         let per_window = match self.info.metadata.length {
             Some(l) => self.info.metadata.output.positions(l).ok_or_else(|| {
                 Error::Options(format!(
@@ -123,26 +147,21 @@ impl Model {
                 ))
             })?,
             None => PROFILE_WINDOW_POSITIONS,
-        };
-        let mut out = Vec::new();
+        } as i64;
         let mut first = start;
-        while first < end {
-            let positions = match self.info.metadata.length {
-                Some(_) => per_window as i64,
-                None => (per_window as i64).min(end - first),
+        Ok(std::iter::from_fn(move || {
+            if first >= end {
+                return None;
+            }
+            let positions = if fixed {
+                per_window
+            } else {
+                per_window.min(end - first)
             };
             let from = first - offset as i64;
-            let to = from + positions + context as i64;
-            out.push(Window {
-                id: id.to_string(),
-                chrom: chrom.to_string(),
-                start: from,
-                end: to,
-                seq: fetch(from, to)?,
-            });
             first += positions;
-        }
-        Ok(out)
+            Some((from, from + positions + context as i64))
+        }))
     }
 
     /// Profiles for `records`: one track per base of each record (see

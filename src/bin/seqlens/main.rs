@@ -226,9 +226,15 @@ fn predict(a: &PredictArgs) -> Result<()> {
         None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut table = TableWriter::new(sink, format);
+    let bar = progress::counter("predicting", "windows");
     let mut run = |windows: Vec<seqlens::encode::Window>| -> Result<()> {
         if !windows.is_empty() {
-            let preds = model.predict_windows(windows, &opts, &mut |_, _| true)?;
+            let mut shown = 0;
+            let preds = model.predict_windows(windows, &opts, &mut |done, _| {
+                bar.inc(done.saturating_sub(shown) as u64);
+                shown = done;
+                true
+            })?;
             table.write(&preds).context("writing predictions")?;
         }
         Ok(())
@@ -239,11 +245,16 @@ fn predict(a: &PredictArgs) -> Result<()> {
         let mut pending = Vec::new();
         let mut records = 0;
         for rec in io::SequenceReader::new(file, &name)? {
-            pending.extend(model.windows(&[rec?], &opts)?);
-            records += 1;
-            if pending.len() >= CHUNK_WINDOWS {
-                run(std::mem::take(&mut pending))?;
+            let rec = rec?;
+            // Windows are cut as they are predicted: a chromosome at a small stride holds
+            // one chunk of windows at a time, not all of them.
+            for w in model.record_windows(&rec, &opts)? {
+                pending.push(w);
+                if pending.len() >= CHUNK_WINDOWS {
+                    run(std::mem::take(&mut pending))?;
+                }
             }
+            records += 1;
         }
         if records == 0 {
             bail!("{name}: no sequences found");
@@ -260,6 +271,7 @@ fn predict(a: &PredictArgs) -> Result<()> {
             run(model.bed_windows(chunk, &mut genome)?)?;
         }
     }
+    bar.finish_and_clear();
     let (sink, rows) = table.finish().context("writing predictions")?;
     // Only a complete table replaces an output file: the temporary file is renamed here.
     sink.commit().context("writing predictions")?;
@@ -320,12 +332,14 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
     let mut tracks = TrackWriter::new(sinks, format, &labels)?;
     // Windows per model call: a few batches' worth, so a chromosome streams through.
     let per_call = opts.batch_size.max(1) * 4;
+    let bar = progress::counter("predicting", "windows");
     let mut run = |windows: Vec<seqlens::encode::Window>, end: i64| -> Result<()> {
         for chunk in windows.chunks(per_call) {
             let p = model.predict_profile_windows(chunk, opts, &mut |_, _| true)?;
             for t in &p.tracks {
                 tracks.write(t, end).context("writing tracks")?;
             }
+            bar.inc(chunk.len() as u64);
         }
         Ok(())
     };
@@ -336,7 +350,15 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         for rec in io::SequenceReader::new(file, &name)? {
             let rec = rec?;
             let len = rec.seq.len() as i64;
-            run(model.profile_windows(&[rec], opts)?, len)?;
+            // Windows are cut as they are predicted, a few batches at a time.
+            let mut windows = model.record_profile_windows(&rec, 0, len, opts)?;
+            loop {
+                let chunk: Vec<_> = windows.by_ref().take(per_call).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                run(chunk, len)?;
+            }
             records += 1;
         }
         if records == 0 {
@@ -354,18 +376,23 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
                 .name
                 .clone()
                 .unwrap_or_else(|| format!("{}:{}-{}", iv.chrom, iv.start, iv.end));
-            let windows = model.profile_windows_over(
+            let mut windows = model.profile_windows_over(
                 &id,
                 &iv.chrom,
                 iv.start as i64,
                 iv.end as i64,
-                |from, to| {
-                    genome
-                        .fetch(&iv.chrom, from, to)
-                        .map_err(anyhow::Error::from)
-                },
+                |from, to| genome.fetch(&iv.chrom, from, to),
             )?;
-            run(windows, iv.end as i64)?;
+            loop {
+                let chunk = windows
+                    .by_ref()
+                    .take(per_call)
+                    .collect::<Result<Vec<_>, _>>()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                run(chunk, iv.end as i64)?;
+            }
         }
     }
     let (sinks, positions) = tracks.finish().context("writing tracks")?;

@@ -12,3 +12,17 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
+
+/// A running count with its rate, for work whose total is not known in advance (windows cut
+/// from records as they stream past).
+pub fn counter(what: &str, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} {{human_pos}} {unit} ({{per_sec}}) {{elapsed}}"
+        ))
+        .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
