@@ -141,7 +141,9 @@ pub(crate) enum Runner {
     Tract,
     /// The seqlens engine on the CPU.
     Engine(Box<Graph>),
-    /// The engine graph on the GPU.
+    /// The engine graph on the GPU (never made without the `gpu` feature, where its
+    /// payload is uninhabited).
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
     Gpu(Box<GpuHalf>),
 }
 
@@ -168,7 +170,7 @@ pub(crate) fn gpu_gradients(
         )
     }
     #[cfg(not(feature = "gpu"))]
-    match *half {}
+    match **half {}
 }
 
 /// Without the GPU feature a model never has a GPU half.
