@@ -520,6 +520,15 @@ fn input_gradients_match_the_cpu_engine_layer_by_layer() {
             vec![Layer::Exp, Layer::GlobalAvgPool],
         ),
         (
+            "tanh, leaky relu, global avg",
+            [6, 20],
+            vec![
+                Layer::Tanh,
+                Layer::LeakyRelu { alpha: 0.1 },
+                Layer::GlobalAvgPool,
+            ],
+        ),
+        (
             "standalone batch norm, sigmoid",
             [5, 11],
             vec![Layer::BatchNorm1d(BatchNorm1d::new(5)), Layer::Sigmoid],

@@ -58,6 +58,8 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Softplus
         | Layer::Exp
         | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::LeakyRelu { .. }
         | Layer::Softmax
         | Layer::Dropout { .. } => Local::Pointwise,
         Layer::Crop { left, .. } => Local::Shift(*left as i64),

@@ -190,6 +190,8 @@ impl GpuGraph {
                 Layer::Softplus => unary(2, 0.0),
                 Layer::Exp => unary(3, 0.0),
                 Layer::Sigmoid => unary(4, 0.0),
+                Layer::Tanh => unary(6, 0.0),
+                Layer::LeakyRelu { alpha } => unary(7, *alpha),
                 Layer::Softmax => Op::Softmax,
                 Layer::MaxPool1d { kernel, stride } => Op::Pool {
                     average: false,

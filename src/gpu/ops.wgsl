@@ -32,7 +32,7 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 }
 
 // op: 0 ReLU, 1 ELU(alpha), 2 Softplus, 3 Exp, 4 Sigmoid, 5 per-channel affine (batch norm
-// in evaluation mode: z = [scale; shift]).
+// in evaluation mode: z = [scale; shift]), 6 Tanh, 7 LeakyReLU(alpha >= 0).
 @compute @workgroup_size(256)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
@@ -51,6 +51,13 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
       let c = (i / p.len_in) % p.channels;
       r = v * z[c] + z[p.channels + c];
     }
+    // From exp(-2|v|), which never overflows (WGSL's tanh may be (e^2v - 1) / (e^2v + 1),
+    // NaN for large v on some backends).
+    case 6u: {
+      let e = exp(-2.0 * abs(v));
+      r = sign(v) * (1.0 - e) / (1.0 + e);
+    }
+    case 7u: { r = select(p.alpha * v, v, v > 0.0); }
     default: {}
   }
   y[i] = r;
@@ -146,6 +153,9 @@ fn unary_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
       let c = (i / p.len_in) % p.channels;
       r = g * z[c];
     }
+    case 6u: { r = g * (1.0 - z[i] * z[i]); }
+    // alpha >= 0: the output is positive exactly where the input is.
+    case 7u: { r = select(g * p.alpha, g, z[i] > 0.0); }
     default: {}
   }
   y[i] = r;

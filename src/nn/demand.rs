@@ -106,6 +106,8 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::Softplus
         | Layer::Exp
         | Layer::Sigmoid
+        | Layer::Tanh
+        | Layer::LeakyRelu { .. }
         | Layer::Softmax
         | Layer::Dropout { .. }
         | Layer::Add

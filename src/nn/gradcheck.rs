@@ -158,6 +158,8 @@ fn activations() {
         Layer::Softplus,
         Layer::Exp,
         Layer::Sigmoid,
+        Layer::Tanh,
+        Layer::LeakyRelu { alpha: 0.1 },
         Layer::Softmax,
     ] {
         check(stack(&[3, 6], vec![act]), 2);

@@ -33,6 +33,12 @@ pub enum Layer {
     Softplus,
     Exp,
     Sigmoid,
+    Tanh,
+    /// `x` where positive, `alpha * x` elsewhere; `alpha >= 0` (so the output's sign is the
+    /// input's, which the GPU's backward pass relies on).
+    LeakyRelu {
+        alpha: f32,
+    },
     /// Softmax over axis 1 (labels of `[batch, k]`, or channels of `[batch, c, l]`).
     Softmax,
     MaxPool1d {
@@ -158,6 +164,8 @@ impl Layer {
             | Layer::Softplus
             | Layer::Exp
             | Layer::Sigmoid
+            | Layer::Tanh
+            | Layer::LeakyRelu { .. }
             | Layer::Dropout { .. } => Ok(x.to_vec()),
             Layer::Softmax => match x.len() {
                 1 | 2 => Ok(x.to_vec()),
@@ -256,6 +264,8 @@ impl Layer {
             Layer::Softplus => plain(map(x, |v| v.max(0.0) + (-v.abs()).exp().ln_1p())),
             Layer::Exp => plain(map(x, f32::exp)),
             Layer::Sigmoid => plain(map(x, sigmoid)),
+            Layer::Tanh => plain(map(x, f32::tanh)),
+            Layer::LeakyRelu { alpha } => plain(map(x, |v| if v > 0.0 { v } else { alpha * v })),
             Layer::Softmax => plain(softmax(x)?),
             Layer::MaxPool1d { kernel, stride } => {
                 let (y, arg) = pool::max_pool(x, *kernel, *stride)?;
@@ -353,6 +363,11 @@ impl Layer {
             (Layer::Softplus, _) => one(chain(x, y, dy, |x, _| sigmoid(x))),
             (Layer::Exp, _) => one(chain(x, y, dy, |_, y| y)),
             (Layer::Sigmoid, _) => one(chain(x, y, dy, |_, y| y * (1.0 - y))),
+            (Layer::Tanh, _) => one(chain(x, y, dy, |_, y| 1.0 - y * y)),
+            (Layer::LeakyRelu { alpha }, _) => {
+                let a = *alpha;
+                one(chain(x, y, dy, move |x, _| if x > 0.0 { 1.0 } else { a }))
+            }
             (Layer::Softmax, _) => one(softmax_backward(y, dy)),
             (Layer::MaxPool1d { .. }, Cache::ArgMax(arg)) => {
                 one(pool::max_pool_backward(x, arg, dy))

@@ -104,6 +104,10 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             Layer::Softplus => op("Softplus", ins, &out, vec![]),
             Layer::Exp => op("Exp", ins, &out, vec![]),
             Layer::Sigmoid => op("Sigmoid", ins, &out, vec![]),
+            Layer::Tanh => op("Tanh", ins, &out, vec![]),
+            Layer::LeakyRelu { alpha } => {
+                op("LeakyRelu", ins, &out, vec![attr_float("alpha", *alpha)])
+            }
             Layer::Softmax => op("Softmax", ins, &out, vec![attr_int("axis", 1)]),
             Layer::MaxPool1d { kernel, stride } => op(
                 "MaxPool",

@@ -28,7 +28,7 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         ],
         "Gemm" => &["alpha", "beta", "transA", "transB"],
         "BatchNormalization" => &["epsilon", "momentum", "spatial", "training_mode"],
-        "Elu" => &["alpha"],
+        "Elu" | "LeakyRelu" => &["alpha"],
         "Softmax" => &["axis"],
         "MaxPool" | "AveragePool" => &[
             "kernel_shape",
@@ -317,6 +317,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             "Softplus" => Layer::Softplus,
             "Exp" => Layer::Exp,
             "Sigmoid" => Layer::Sigmoid,
+            "Tanh" => Layer::Tanh,
+            "LeakyRelu" => {
+                let alpha = a.get("alpha").map_or(0.01, |a| a.f);
+                if !(alpha >= 0.0 && alpha.is_finite()) {
+                    return Err(fail(format!(
+                        "alpha {alpha}: the engine implements LeakyRelu with a finite alpha >= 0"
+                    )));
+                }
+                Layer::LeakyRelu { alpha }
+            }
             "Softmax" => {
                 // The engine's softmax runs over axis 1 (labels, or channels at each position).
                 // Before opset 13 ONNX flattened from `axis` on, which is the same only for

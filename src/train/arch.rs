@@ -28,6 +28,12 @@ pub enum LayerSpec {
     Softplus,
     Exp,
     Sigmoid,
+    Tanh,
+    /// `x` where positive, `alpha * x` elsewhere (PyTorch's default slope, 0.01, unless given).
+    LeakyRelu {
+        #[serde(default = "leaky_slope")]
+        alpha: f32,
+    },
     Softmax,
     MaxPool {
         size: usize,
@@ -57,6 +63,10 @@ pub enum LayerSpec {
 
 fn one() -> usize {
     1
+}
+
+fn leaky_slope() -> f32 {
+    0.01
 }
 
 fn same() -> Padding {
@@ -273,6 +283,17 @@ fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::E
         }
         Sigmoid => {
             g.push(name("sigmoid"), Layer::Sigmoid)?;
+        }
+        Tanh => {
+            g.push(name("tanh"), Layer::Tanh)?;
+        }
+        LeakyRelu { alpha } => {
+            if !(*alpha >= 0.0 && alpha.is_finite()) {
+                return Err(nn::Error::Shape(format!(
+                    "leaky_relu alpha {alpha}: it must be finite and >= 0"
+                )));
+            }
+            g.push(name("leaky_relu"), Layer::LeakyRelu { alpha: *alpha })?;
         }
         Softmax => {
             g.push(name("softmax"), Layer::Softmax)?;

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Small ONNX models, one per operator the engine imports beyond the exporters' tests, with
+onnxruntime's outputs and hand-computed input gradients (tests/golden/ops.json, checked by
+tests/ops.rs on tract, the engine and the GPU).
+
+Each model is Conv(4 -> 5, kernel 5, pads 2) -> ACT -> ReduceMean over the length
+(keepdims 0), so output c of sequence x is mean_j act(z[c, j]) with z = conv(x); its gradient
+with respect to the one-hot input is computed here in numpy from the weights and act'
+(independent of seqlens and of onnxruntime):
+
+    d out[c] / d x[i, p] = (1/L) * sum_{j, k: p = j + k - 2} act'(z[c, j]) * W[c, i, k]
+
+Usage: python3 scripts/make_op_models.py   (onnx, onnxruntime, numpy: scripts/requirements.txt)
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "models", "ops")
+L, C, K, PAD = 32, 5, 5, 2
+rng = np.random.default_rng(12)
+
+# name -> (ONNX node attributes, act(z), act'(z)); every activation the engine imports
+# that PyTorch and Keras exports emit on their own.
+ACTS = {
+    "tanh": ("Tanh", {}, np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "leaky_relu": ("LeakyRelu", {"alpha": 0.2}, lambda z: np.where(z > 0, z, 0.2 * z),
+                   lambda z: np.where(z > 0, 1.0, 0.2)),
+    # No alpha attribute: ONNX's default slope, 0.01.
+    "leaky_relu_default": ("LeakyRelu", {}, lambda z: np.where(z > 0, z, 0.01 * z),
+                           lambda z: np.where(z > 0, 1.0, 0.01)),
+}
+
+
+def one_hot(seq):
+    x = np.zeros((4, len(seq)), dtype=np.float32)
+    for i, ch in enumerate(seq):
+        x["ACGT".index(ch), i] = 1
+    return x
+
+
+def conv(x, w, b):
+    xp = np.pad(x, ((0, 0), (PAD, PAD)))
+    return np.stack([
+        np.array([(w[c] * xp[:, j:j + K]).sum() for j in range(L)]) + b[c] for c in range(C)
+    ])
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    seqs = ["".join("ACGT"[i] for i in rng.integers(0, 4, L)) for _ in range(3)]
+    xs = np.stack([one_hot(s) for s in seqs])
+    golden = {"sequences": seqs, "models": {}}
+    for name, (op, attrs, act, dact) in ACTS.items():
+        w = rng.normal(0, 0.6, size=(C, 4, K)).astype(np.float32)
+        b = rng.normal(0, 0.3, size=C).astype(np.float32)
+        nodes = [
+            helper.make_node("Conv", ["x", "w", "b"], ["z"], kernel_shape=[K], pads=[PAD, PAD]),
+            helper.make_node(op, ["z"], ["a"], **attrs),
+            helper.make_node("ReduceMean", ["a"], ["y"], axes=[2], keepdims=0),
+        ]
+        graph = helper.make_graph(
+            nodes, name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, L])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", C])],
+            initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+        )
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="seqlens/scripts/make_op_models.py")
+        m.ir_version = 8
+        e = m.metadata_props.add()
+        e.key, e.value = "seqlens.labels", json.dumps([f"y{c}" for c in range(C)])
+        onnx.checker.check_model(m)
+        path = os.path.join(OUT, name + ".onnx")
+        onnx.save(m, path)
+        out = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": xs})[0]
+        # Gradient of output y0 for each sequence, [4, L], by the formula above.
+        grads = []
+        for x in xs:
+            z = conv(x, w.astype(np.float64), b.astype(np.float64))
+            np.testing.assert_allclose(act(z).mean(axis=1), out[len(grads)], atol=1e-5)
+            d = dact(z[0]) / L
+            g = np.zeros((4, L))
+            for j in range(L):
+                for k in range(K):
+                    p = j + k - PAD
+                    if 0 <= p < L:
+                        g[:, p] += d[j] * w[0, :, k]
+            grads.append(g)
+        golden["models"][name] = {
+            "outputs": out.astype(float).tolist(),
+            "gradients_y0": [g.ravel().tolist() for g in grads],
+        }
+    with open(os.path.join(ROOT, "tests", "golden", "ops.json"), "w") as f:
+        json.dump(golden, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

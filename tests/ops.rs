@@ -1,0 +1,140 @@
+//! Operators one at a time (scripts/make_op_models.py): Conv -> ACT -> ReduceMean for each
+//! activation the engine imports beyond the exporters' tests. One test body runs on every
+//! backend: predictions equal onnxruntime's (tests/golden/ops.json) within 1e-5 on tract and
+//! the engine and 1e-4 on the GPU; input gradients of output y0 equal the script's numpy
+//! hand calculation; fast ISM equals ISM.
+
+mod common;
+
+use common::path;
+use seqlens::attrib::{Explainer, Method};
+use seqlens::io::SeqRecord;
+use seqlens::model::{Backend, Model, PredictOptions};
+use serde_json::Value;
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| match r.as_array() {
+            Some(row) => row.iter().map(|x| x.as_f64().unwrap() as f32).collect(),
+            None => vec![r.as_f64().unwrap() as f32],
+        })
+        .collect()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// The backends this machine has: tract and the engine always, the GPU where an adapter is
+/// found (required when SEQLENS_REQUIRE_GPU is set, as in CI on lavapipe).
+fn backends(bytes: &[u8]) -> Vec<(Backend, Model)> {
+    let mut out = vec![
+        (Backend::Tract, common::model_on(bytes, Backend::Tract)),
+        (Backend::Cpu, common::model_on(bytes, Backend::Cpu)),
+    ];
+    if cfg!(feature = "gpu") {
+        match Model::from_bytes(bytes)
+            .unwrap()
+            .with_backend(bytes, Backend::Gpu)
+        {
+            Ok(m) => out.push((Backend::Gpu, m)),
+            Err(e) if std::env::var_os("SEQLENS_REQUIRE_GPU").is_none() => {
+                eprintln!("no GPU here ({e}); tract and the engine only");
+            }
+            Err(e) => panic!("SEQLENS_REQUIRE_GPU is set but {e}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(path("tests/golden/ops.json")).unwrap())
+            .unwrap();
+    let records: Vec<SeqRecord> = g["sequences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SeqRecord {
+            id: format!("s{i}"),
+            description: None,
+            seq: s.as_str().unwrap().as_bytes().to_vec(),
+        })
+        .collect();
+    let models = g["models"].as_object().unwrap();
+    assert_eq!(models.len(), 3);
+    for (name, case) in models {
+        let bytes = std::fs::read(path(&format!("tests/models/ops/{name}.onnx"))).unwrap();
+        let want = floats(&case["outputs"]);
+        for (backend, model) in backends(&bytes) {
+            let what = format!("{name} on {backend:?}");
+            let tol = if backend == Backend::Gpu { 1e-4 } else { 1e-5 };
+            let report = model.backend();
+            match backend {
+                Backend::Cpu => assert_eq!(report.engine.as_deref(), Some("seqlens"), "{what}"),
+                Backend::Gpu => assert_eq!(report.backend, "gpu", "{what}"),
+                _ => {}
+            }
+            let p = model.predict(&records, &PredictOptions::default()).unwrap();
+            let d = max_diff(&p.values, &want);
+            assert!(d <= tol, "{what}: predictions differ by {d}");
+
+            let windows = model.windows(&records, &PredictOptions::default()).unwrap();
+            let mut ex = Explainer::new(model, &bytes);
+            assert!(ex.engine_error().is_none(), "{what}");
+            if backend == Backend::Gpu {
+                assert_eq!(ex.gradient_backend(), "gpu", "{what}");
+            }
+            let target = ex.target(&["y0".to_string()], None).unwrap();
+            for (w, grad) in windows.iter().zip(case["gradients_y0"].as_array().unwrap()) {
+                let mut run = |m: Method| ex.explain(w, &target, &m, &mut |_, _| true).unwrap();
+                let got = run(Method::Gradient);
+                let d = max_diff(&got.map, &floats(grad));
+                assert!(d <= tol, "{what}: gradients differ by {d}");
+                let (ism, fast) = (run(Method::Ism), run(Method::FastIsm));
+                let d = max_diff(&ism.map, &fast.map);
+                assert!(d <= tol, "{what}: fast ISM differs from ISM by {d}");
+            }
+        }
+    }
+}
+
+/// Sabotage: an attribute the engine does not implement makes the import fail, naming the
+/// node, the op and the attribute (here a LeakyRelu slope below zero, whose sign flip the
+/// engine's GPU backward pass does not handle).
+#[test]
+fn a_negative_leaky_slope_is_refused_by_name() {
+    let bytes = std::fs::read(path("tests/models/ops/leaky_relu.onnx")).unwrap();
+    // The slope 0.2 is stored as its f32 bytes in the attribute; flip its sign bit.
+    let slope = 0.2f32.to_le_bytes();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == slope)
+        .expect("the slope's bytes");
+    let mut sabotaged = bytes.clone();
+    sabotaged[at + 3] |= 0x80;
+    let e = seqlens::onnx::import(&sabotaged, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("LeakyRelu") && e.contains("alpha -0.2"), "{e}");
+    // Auto falls back to tract, which implements the slope, and says why.
+    let model = common::model_on(&sabotaged, Backend::Cpu);
+    let report = model.backend();
+    assert_eq!(report.engine.as_deref(), Some("tract"), "{report:?}");
+    assert!(
+        report
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("alpha -0.2"),
+        "{report:?}"
+    );
+}
