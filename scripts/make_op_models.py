@@ -4,11 +4,11 @@ onnxruntime's outputs and hand-computed input gradients (tests/golden/ops.json, 
 tests/ops.rs on tract, the engine and the GPU).
 
 Each model is Conv(4 -> 5, kernel 5, pads 2) -> ACT -> ReduceMean over the length
-(keepdims 0), so output c of sequence x is mean_j act(z[c, j]) with z = conv(x); its gradient
-with respect to the one-hot input is computed here in numpy from the weights and act'
-(independent of seqlens and of onnxruntime):
+(keepdims 0), where ACT is one or a few nodes acting on each channel, so output c of sequence x
+is mean_j act(z)[c, j] with z = conv(x); its gradient with respect to the one-hot input is
+computed here in numpy from the weights and act' (independent of seqlens and onnxruntime):
 
-    d out[c] / d x[i, p] = (1/L) * sum_{j, k: p = j + k - 2} act'(z[c, j]) * W[c, i, k]
+    d out[c] / d x[i, p] = (1/L) * sum_{j, k: p = j + k - 2} act'(z)[c, j] * W[c, i, k]
 
 Usage: python3 scripts/make_op_models.py   (onnx, onnxruntime, numpy: scripts/requirements.txt)
 """
@@ -25,15 +25,37 @@ OUT = os.path.join(ROOT, "tests", "models", "ops")
 L, C, K, PAD = 32, 5, 5, 2
 rng = np.random.default_rng(12)
 
-# name -> (ONNX node attributes, act(z), act'(z)); every activation the engine imports
-# that PyTorch and Keras exports emit on their own.
+# name -> (ONNX nodes from z (the convolution's output) to a, constants they read,
+# act(z), act'(z)) with z and a of shape [C, L]; every operator the engine imports that
+# PyTorch and Keras exports emit on their own.
+M = np.linspace(-1.5, 2.0, C).astype(np.float32).reshape(C, 1)  # per-channel factor
+B = np.linspace(0.5, -0.7, C).astype(np.float32).reshape(1, C, 1)  # per-channel addend
 ACTS = {
-    "tanh": ("Tanh", {}, np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "leaky_relu": ("LeakyRelu", {"alpha": 0.2}, lambda z: np.where(z > 0, z, 0.2 * z),
-                   lambda z: np.where(z > 0, 1.0, 0.2)),
+    "tanh": ([helper.make_node("Tanh", ["z"], ["a"])], {}, np.tanh,
+             lambda z: 1 - np.tanh(z) ** 2),
+    "leaky_relu": ([helper.make_node("LeakyRelu", ["z"], ["a"], alpha=0.2)], {},
+                   lambda z: np.where(z > 0, z, 0.2 * z), lambda z: np.where(z > 0, 1.0, 0.2)),
     # No alpha attribute: ONNX's default slope, 0.01.
-    "leaky_relu_default": ("LeakyRelu", {}, lambda z: np.where(z > 0, z, 0.01 * z),
+    "leaky_relu_default": ([helper.make_node("LeakyRelu", ["z"], ["a"])], {},
+                           lambda z: np.where(z > 0, z, 0.01 * z),
                            lambda z: np.where(z > 0, 1.0, 0.01)),
+    # Arithmetic with constants, either side: relu((0.3 - z * M) / 4 + B).
+    "const_arith": (
+        [helper.make_node("Mul", ["z", "m"], ["zm"]),
+         helper.make_node("Sub", ["s", "zm"], ["d"]),
+         helper.make_node("Div", ["d", "four"], ["q"]),
+         helper.make_node("Add", ["q", "bb"], ["r"]),
+         helper.make_node("Relu", ["r"], ["a"])],
+        {"m": M, "s": np.array(0.3, np.float32), "four": np.array([4.0], np.float32), "bb": B},
+        lambda z: np.maximum((0.3 - z * M) / 4 + B[0], 0),
+        lambda z: np.where((0.3 - z * M) / 4 + B[0] > 0, -M / 4, 0.0)),
+    # A bias-free convolution's output read twice: z + B must not become its bias, or the
+    # residual sum would count B twice. a = (z + B) + z.
+    "add_twice": (
+        [helper.make_node("Add", ["z", "bb"], ["zb"]),
+         helper.make_node("Add", ["zb", "z"], ["a"])],
+        {"bb": B},
+        lambda z: 2 * z + B[0], lambda z: np.full_like(z, 2.0)),
 }
 
 
@@ -56,19 +78,25 @@ def main():
     seqs = ["".join("ACGT"[i] for i in rng.integers(0, 4, L)) for _ in range(3)]
     xs = np.stack([one_hot(s) for s in seqs])
     golden = {"sequences": seqs, "models": {}}
-    for name, (op, attrs, act, dact) in ACTS.items():
+    for name, (tail, consts, act, dact) in ACTS.items():
         w = rng.normal(0, 0.6, size=(C, 4, K)).astype(np.float32)
-        b = rng.normal(0, 0.3, size=C).astype(np.float32)
+        # add_twice's convolution has no bias (the case where an Add could be folded into it).
+        b = np.zeros(C, np.float32) if name == "add_twice" else \
+            rng.normal(0, 0.3, size=C).astype(np.float32)
+        conv_inputs = ["x", "w"] if name == "add_twice" else ["x", "w", "b"]
         nodes = [
-            helper.make_node("Conv", ["x", "w", "b"], ["z"], kernel_shape=[K], pads=[PAD, PAD]),
-            helper.make_node(op, ["z"], ["a"], **attrs),
+            helper.make_node("Conv", conv_inputs, ["z"], kernel_shape=[K], pads=[PAD, PAD]),
+            *tail,
             helper.make_node("ReduceMean", ["a"], ["y"], axes=[2], keepdims=0),
         ]
+        inits = {"w": w, **consts}
+        if "b" in conv_inputs:
+            inits["b"] = b
         graph = helper.make_graph(
             nodes, name,
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, L])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", C])],
-            initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")],
+            initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
         )
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                               producer_name="seqlens/scripts/make_op_models.py")
@@ -84,7 +112,7 @@ def main():
         for x in xs:
             z = conv(x, w.astype(np.float64), b.astype(np.float64))
             np.testing.assert_allclose(act(z).mean(axis=1), out[len(grads)], atol=1e-5)
-            d = dact(z[0]) / L
+            d = dact(z)[0] / L
             g = np.zeros((4, L))
             for j in range(L):
                 for k in range(K):

@@ -60,6 +60,7 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Sigmoid
         | Layer::Tanh
         | Layer::LeakyRelu { .. }
+        | Layer::Affine { .. }
         | Layer::Softmax
         | Layer::Dropout { .. } => Local::Pointwise,
         Layer::Crop { left, .. } => Local::Shift(*left as i64),

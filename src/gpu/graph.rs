@@ -171,20 +171,10 @@ impl GpuGraph {
                     continue;
                 }
                 Layer::BatchNorm1d(bn) => {
-                    let (mut scale, shift) = bn.folded();
-                    scale.extend(shift);
-                    Op::Unary {
-                        code: 5,
-                        alpha: 0.0,
-                        affine: Some(gpu.device.create_buffer_init(
-                            &wgpu::util::BufferInitDescriptor {
-                                label: Some("batch norm"),
-                                contents: bytemuck::cast_slice(&scale),
-                                usage: wgpu::BufferUsages::STORAGE,
-                            },
-                        )),
-                    }
+                    let (scale, shift) = bn.folded();
+                    affine(gpu, &scale, &shift)
                 }
+                Layer::Affine { scale, shift } => affine(gpu, scale, shift),
                 Layer::Relu => unary(0, 0.0),
                 Layer::Elu { alpha } => unary(1, *alpha),
                 Layer::Softplus => unary(2, 0.0),
@@ -658,6 +648,23 @@ fn with_bias(mut conv: Conv1d) -> Conv1d {
         ));
     }
     conv
+}
+
+/// `x * scale[c] + shift[c]` per channel (batch norm in evaluation mode, constant arithmetic).
+fn affine(gpu: &Gpu, scale: &[f32], shift: &[f32]) -> Op {
+    let packed: Vec<f32> = scale.iter().chain(shift).copied().collect();
+    Op::Unary {
+        code: 5,
+        alpha: 0.0,
+        affine: Some(
+            gpu.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("per-channel affine"),
+                    contents: bytemuck::cast_slice(&packed),
+                    usage: wgpu::BufferUsages::STORAGE,
+                }),
+        ),
+    }
 }
 
 fn unary(code: u32, alpha: f32) -> Op {

@@ -160,6 +160,10 @@ fn activations() {
         Layer::Sigmoid,
         Layer::Tanh,
         Layer::LeakyRelu { alpha: 0.1 },
+        Layer::Affine {
+            scale: vec![0.5, -2.0, 1.5],
+            shift: vec![0.1, 0.0, -0.3],
+        },
         Layer::Softmax,
     ] {
         check(stack(&[3, 6], vec![act]), 2);

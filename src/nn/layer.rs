@@ -67,6 +67,12 @@ pub enum Layer {
         left: usize,
         right: usize,
     },
+    /// `x * scale[c] + shift[c]` for each channel `c` (axis 1), with constants that training
+    /// leaves alone: an imported model's arithmetic with constants (`x * 0.5`, `x - mean`).
+    Affine {
+        scale: Vec<f32>,
+        shift: Vec<f32>,
+    },
 }
 
 /// What a layer's backward pass needs from its forward pass, beyond inputs and output.
@@ -223,6 +229,14 @@ impl Layer {
                 }
                 Ok(vec![c, l - left - right])
             }
+            Layer::Affine { scale, shift } => match x.first() {
+                Some(&c) if c == scale.len() && c == shift.len() && x.len() <= 2 => Ok(x.to_vec()),
+                _ => Err(Error::Shape(format!(
+                    "Affine has {} channels, got shape [batch, {}]",
+                    scale.len(),
+                    dims(x)
+                ))),
+            },
         }
     }
 
@@ -318,6 +332,7 @@ impl Layer {
                 })
             }
             Layer::Concat => plain(concat(xs)?),
+            Layer::Affine { scale, shift } => plain(per_channel(x, |c, v| v * scale[c] + shift[c])),
             Layer::Crop { left, right } => {
                 let (n, c, l) = x.ncl("Crop")?;
                 if left + right >= l {
@@ -410,6 +425,7 @@ impl Layer {
                 }
                 one(dx)
             }
+            (Layer::Affine { scale, .. }, _) => one(per_channel(dy, |c, g| g * scale[c])),
             (layer, _) => Err(Error::Shape(format!(
                 "internal: {layer:?} backward got a cache from another layer"
             ))),
@@ -423,6 +439,21 @@ fn dims(shape: &[usize]) -> String {
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `f(channel, value)` for every element of `[batch, c]` or `[batch, c, l]`.
+fn per_channel(x: &Tensor, f: impl Fn(usize, f32) -> f32) -> Tensor {
+    let c = x.shape.get(1).copied().unwrap_or(1).max(1);
+    let inner = x.shape.get(2).copied().unwrap_or(1).max(1);
+    Tensor {
+        shape: x.shape.clone(),
+        data: x
+            .data
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| f((i / inner) % c, v))
+            .collect(),
+    }
 }
 
 fn flatten(mut t: Tensor) -> Tensor {

@@ -21,6 +21,14 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
     if graph.nodes.is_empty() {
         return Err(Error::Graph("cannot export an empty graph".into()));
     }
+    let c = graph.input_shape.first().copied().unwrap_or(0) as i64;
+    // Every value's shape, inferred statically (a graph of any length at a nominal length).
+    let nominal = if graph.any_length {
+        1 << 20
+    } else {
+        graph.input_shape.get(1).copied().unwrap_or(1)
+    };
+    let shapes = graph.shapes(&[c as usize, nominal])?;
     let mut nodes = Vec::new();
     let mut inits = Vec::new();
     // names[v]: the ONNX tensor holding value v (0 = input, i + 1 = node i's output).
@@ -153,11 +161,23 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                 let inputs = [ins[0].clone(), p("starts"), p("ends"), p("axes")];
                 op("Slice", inputs.to_vec(), &out, vec![]);
             }
+            Layer::Affine { scale, shift } => {
+                // Constants shaped to broadcast over channels: [C, 1] beside a length, [C]
+                // without one.
+                let dims: Vec<usize> = match shapes[node.inputs[0]].len() {
+                    2 => vec![scale.len(), 1],
+                    _ => vec![scale.len()],
+                };
+                inits.push(f32_tensor(&p("scale"), &dims, scale));
+                inits.push(f32_tensor(&p("shift"), &dims, shift));
+                let scaled = p("scaled");
+                op("Mul", vec![ins[0].clone(), p("scale")], &scaled, vec![]);
+                op("Add", vec![scaled, p("shift")], &out, vec![]);
+            }
         }
         names.push(out);
     }
     let m = &meta.metadata;
-    let c = graph.input_shape.first().copied().unwrap_or(0) as i64;
     let l = match (graph.any_length, graph.input_shape.get(1)) {
         (false, Some(&l)) => Ok(l as i64),
         _ => Err("length"),
@@ -170,14 +190,8 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             ));
         }
     };
-    // The output shape, inferred statically: [batch, ...], with a length that follows the
-    // input's left symbolic for a graph of any length.
-    let nominal = if graph.any_length {
-        1 << 20
-    } else {
-        graph.input_shape.get(1).copied().unwrap_or(1)
-    };
-    let shapes = graph.shapes(&[c as usize, nominal])?;
+    // The output shape: [batch, ...], with a length that follows the input's left symbolic
+    // for a graph of any length.
     let y = shapes.last().cloned().unwrap_or_default();
     let mut out_dims: Vec<Result<i64, &str>> = vec![Err("batch")];
     for (i, &d) in y.iter().enumerate() {

@@ -104,6 +104,17 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     // ONNX tensor name -> engine value id.
     let mut ids: HashMap<String, usize> = HashMap::from([(input.name.clone(), 0)]);
 
+    // How many nodes (and graph outputs) read each tensor: a constant addend folds into the
+    // bias of the layer before it only when nothing else reads that layer's output.
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for t in graph
+        .node
+        .iter()
+        .flat_map(|n| &n.input)
+        .chain(graph.output.iter().map(|o| &o.name))
+    {
+        *uses.entry(t.as_str()).or_default() += 1;
+    }
     for n in &graph.node {
         let a = attrs(n);
         let fail = |message: String| Error::Node {
@@ -457,41 +468,63 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 }
                 Layer::Flatten
             }
-            "Add" => {
-                // x + constant after a bias-free Linear or Conv is that layer's bias.
+            // Two computed tensors: the residual sum.
+            "Add" if n.input.iter().all(|t| ids.contains_key(t)) => Layer::Add,
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let op = n.op_type.as_str();
                 let (lhs, rhs) = (&n.input[0], &n.input[1]);
-                let (v, k) = match (ids.get(lhs), ids.get(rhs)) {
-                    (Some(_), Some(_)) => (None, None),
-                    (Some(&v), None) => (Some(v), Some(rhs)),
-                    (None, Some(&v)) => (Some(v), Some(lhs)),
-                    (None, None) => return Err(fail("adds two constants".into())),
+                let (v, k, constant_first) = match (ids.get(lhs), ids.get(rhs)) {
+                    (Some(_), Some(_)) => {
+                        return Err(fail(format!(
+                            "{op} of two computed tensors is not supported; the engine takes {op} with a constant"
+                        )));
+                    }
+                    (Some(&v), None) => (v, rhs, false),
+                    (None, Some(&v)) => (v, lhs, true),
+                    (None, None) => return Err(fail(format!("{op} of two constants"))),
                 };
-                if let (Some(v), Some(k)) = (v, k) {
-                    let (_, b) = konst(k, &consts)?;
-                    let node = v
-                        .checked_sub(1)
-                        .and_then(|i| g.nodes.get_mut(i))
-                        .ok_or_else(|| {
-                            fail("a constant added to the input is not supported".into())
-                        })?;
-                    let slot = match &mut node.layer {
-                        Layer::Linear(lin) if lin.bias.is_none() && b.len() == lin.out_features => {
-                            &mut lin.bias
+                let computed = if constant_first { rhs } else { lhs };
+                let (dims, k) = konst(k, &consts)?;
+                let k = per_channel(&dims, k, &shapes[v]).map_err(&fail)?;
+                let ones = vec![1.0; k.len()];
+                let zeros = vec![0.0; k.len()];
+                let (scale, shift) = match (op, constant_first) {
+                    ("Add", _) => {
+                        // x + constant after a bias-free Linear or Conv whose output feeds only
+                        // this Add is that layer's bias.
+                        let only_use = uses.get(computed.as_str()).copied() == Some(1);
+                        let layer = v.checked_sub(1).and_then(|i| g.nodes.get_mut(i));
+                        let slot = match layer.map(|node| &mut node.layer) {
+                            Some(Layer::Linear(lin)) if only_use && lin.bias.is_none() => {
+                                Some(&mut lin.bias)
+                            }
+                            Some(Layer::Conv1d(cv)) if only_use && cv.bias.is_none() => {
+                                Some(&mut cv.bias)
+                            }
+                            _ => None,
+                        };
+                        if let Some(slot) = slot {
+                            *slot = Some(Param::new(&[k.len()], k));
+                            ids.insert(n.output[0].clone(), v);
+                            continue;
                         }
-                        Layer::Conv1d(cv) if cv.bias.is_none() && b.len() == cv.out_channels => {
-                            &mut cv.bias
-                        }
-                        _ => {
-                            return Err(fail(
-                                "only a bias after MatMul/Conv can be a constant addend".into(),
-                            ));
-                        }
-                    };
-                    *slot = Some(Param::new(&[b.len()], b));
-                    ids.insert(n.output[0].clone(), v);
-                    continue;
-                }
-                Layer::Add
+                        (ones, k)
+                    }
+                    ("Sub", false) => (ones, k.iter().map(|b| -b).collect()),
+                    ("Sub", true) => (vec![-1.0; k.len()], k),
+                    ("Mul", _) => (k, zeros),
+                    ("Div", false) => (k.iter().map(|d| 1.0 / d).collect(), zeros),
+                    _ => {
+                        return Err(fail(
+                            "a constant divided by a computed tensor is not supported".into(),
+                        ));
+                    }
+                };
+                g.add(name, Layer::Affine { scale, shift }, &[v])
+                    .map_err(|e| fail(e.to_string()))?;
+                shapes.push(shapes[v].clone());
+                ids.insert(n.output[0].clone(), g.nodes.len());
+                continue;
             }
             "Concat" => {
                 let r = rank(x, &ids).unwrap_or(0) as i64;
@@ -628,6 +661,36 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
         )));
     }
     Ok(g)
+}
+
+/// A constant operand of `dims` as one value per channel of a tensor of per-item shape
+/// `item` (`[C]` or `[C, L]`), broadcast as ONNX does: a scalar, or `C` values along axis 1.
+/// Anything else (values along the length, or a constant that adds axes) is refused.
+fn per_channel(dims: &[i64], k: Vec<f32>, item: &[usize]) -> Result<Vec<f32>, String> {
+    let channels = item.first().copied().unwrap_or(1);
+    let rank = item.len() + 1;
+    let refuse = || {
+        format!(
+            "a constant of shape {dims:?} with a tensor of shape [batch, {}]: the engine takes \
+             constants that are one value, or one per channel",
+            item.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if dims.len() > rank {
+        return Err(refuse());
+    }
+    if k.len() == 1 {
+        return Ok(vec![k[0]; channels]);
+    }
+    let mut full = vec![1; rank - dims.len()];
+    full.extend(dims.iter().map(|&d| d as usize));
+    match full[..] {
+        [1, c] | [1, c, 1] if c == channels && k.len() == c => Ok(k),
+        _ => Err(refuse()),
+    }
 }
 
 /// The nominal length at which a graph of any length is shape-checked during import.
