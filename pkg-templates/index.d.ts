@@ -277,10 +277,25 @@ export interface CallOptions {
   onProgress?: ProgressCallback;
 }
 
+/** One backend (`tract`, `cpu`, `gpu`) or attribution method (`grad`, `ixg`, `ig`, `ism`,
+ * `fast-ism`): whether the model can use it, where it runs, and why not (naming the node). */
+export interface Capability {
+  name: string;
+  available: boolean;
+  runsOn?: string;
+  reason?: string;
+}
+
 export class Model {
   private constructor();
   static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides, options?: LoadOptions): Promise<Model>;
-  info(): ModelInfo & { gradients: boolean; gradientsUnavailable?: string; backend: BackendReport };
+  info(): ModelInfo & {
+    gradients: boolean;
+    gradientsUnavailable?: string;
+    backend: BackendReport;
+    /** What runs where, and what blocks what cannot (as `seqlens info` prints it). */
+    capabilities: { backends: Capability[]; methods: Capability[] };
+  };
   /** Where predictions, ISM and variant scoring run (gradients and fast ISM use the CPU). */
   readonly backend: BackendReport;
   predict(

@@ -194,6 +194,7 @@ impl Model {
         if graph.node.is_empty() {
             return Err(Error::Corrupt("the graph has no nodes".into()));
         }
+        crate::onnx::check_graph(graph).map_err(Error::Corrupt)?;
         if let Some(n) = graph
             .node
             .iter()

@@ -17,6 +17,7 @@ pub(crate) use external::external_files_in;
 pub use external::read_model_file;
 pub use external::{external_files, inline_external_data};
 pub use import::import;
+pub use proto::check_graph;
 
 /// Errors raised by ONNX export and import.
 #[derive(Debug, thiserror::Error)]

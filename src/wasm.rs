@@ -113,7 +113,8 @@ impl Model {
     }
 
     /// Inputs, outputs, metadata, operators and parameter count, plus `gradients`: whether
-    /// the gradient methods are available (and `gradientsUnavailable`, why not).
+    /// the gradient methods are available (and `gradientsUnavailable`, why not), and
+    /// `capabilities`: `{backends, methods}`, each `{name, available, runsOn, reason}`.
     pub fn info(&self) -> Result<JsValue, JsError> {
         let v = to_js(self.inner.model().info())?;
         let set = |k: &str, x: JsValue| Reflect::set(&v, &JsValue::from_str(k), &x);
@@ -125,6 +126,8 @@ impl Model {
         if let Some(e) = self.inner.engine_error() {
             set("gradientsUnavailable", JsValue::from_str(e)).map_err(|_| JsError::new("info"))?;
         }
+        set("capabilities", to_js(&self.inner.capabilities())?)
+            .map_err(|_| JsError::new("info"))?;
         Ok(v)
     }
 

@@ -132,6 +132,53 @@ fn info_lists_inputs_metadata_ops_and_parameters() {
     assert_eq!(json["metadata"]["length"], 500);
 }
 
+/// `info` says where the model runs and which attribution methods it has, naming the node
+/// that blocks one: everything for the demo CNN; gradients on the CPU only for a residual
+/// sum (the GPU's backward pass lacks it); no engine at all for the JASPAR scanner, whose
+/// third node reshapes to [batch, 2, 8].
+#[test]
+fn info_reports_what_runs_where_and_what_blocks_it() {
+    let out = ok(&["info", "--model", MODEL]);
+    for line in [
+        "backend     cpu       yes, on the seqlens engine",
+        "backend     gpu       yes, on the seqlens engine's kernels",
+        "method      grad      yes, on gpu or cpu (the seqlens engine)",
+        "method      fast-ism  yes, on the seqlens engine",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    let out = ok(&["info", "-m", "tests/models/ops/add_twice.onnx"]);
+    assert!(
+        out.contains(
+            "method      ig        yes, on cpu (the seqlens engine) (input gradients on the GPU \
+             do not cover residual adds yet)"
+        ),
+        "{out}"
+    );
+    let out = ok(&["info", "-m", "examples/models/jaspar_scanner.onnx"]);
+    let why = "(node '#2' (Reshape): only reshapes to [batch, features] are supported";
+    for line in [
+        format!("backend     cpu       yes, on tract {why}"),
+        format!("backend     gpu       no {why}"),
+        format!("method      grad      no {why}"),
+        "method      ism       yes, on the selected backend".into(),
+        format!("method      fast-ism  no {why}"),
+    ] {
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "info",
+        "-m",
+        "examples/models/jaspar_scanner.onnx",
+        "--json",
+    ]))
+    .unwrap();
+    let grad = &json["capabilities"]["methods"][0];
+    assert_eq!(grad["name"], "grad");
+    assert_eq!(grad["available"], false);
+    assert!(grad["reason"].as_str().unwrap().contains("'#2' (Reshape)"));
+}
+
 #[test]
 fn help_has_examples() {
     assert!(ok(&["--help"]).contains("Examples:"));

@@ -92,7 +92,7 @@ pub const PROFILE_FLANK: i64 = 50;
 /// A model ready to be explained.
 pub struct Explainer {
     model: Model,
-    graph: Result<Graph, String>,
+    pub(super) graph: Result<Graph, String>,
     pub unknown: UnknownPolicy,
     /// The positions attributed (and mutated by ISM), `from..to` in the coordinates of
     /// [`Attribution::start`]; `None`: the whole window, or for a profile target its

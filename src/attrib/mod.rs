@@ -5,6 +5,7 @@
 //! This module owns attribution algorithms; it does not know which backend computes the
 //! forward and backward passes beyond the `nn::Graph` and `model::Model` interfaces.
 
+mod capabilities;
 mod explain;
 mod fast_ism;
 mod ism;
@@ -13,6 +14,7 @@ mod shuffle;
 
 use serde::{Deserialize, Serialize};
 
+pub use capabilities::{Capabilities, Capability};
 pub use explain::{Attribution, Explainer, Method};
 pub use fast_ism::{fast_ism, profile_ism};
 pub use ism::{Ism, ism, ism_async};

@@ -210,28 +210,7 @@ impl GpuGraph {
             nodes.push(Node { op, inputs });
             nn_of.push(v);
         }
-        // The backward kernels cover chains of convolutions, dense layers, activations, batch
-        // norm and pooling: each value feeds one layer, so gradients never need summing.
-        let mut uses = vec![0usize; nn_of.len()];
-        nodes
-            .iter()
-            .flat_map(|n| &n.inputs)
-            .for_each(|&u| uses[u] += 1);
-        let no_gradient = nodes
-            .iter()
-            .find_map(|n| match n.op {
-                Op::Add => Some("residual adds"),
-                Op::Concat => Some("concatenation"),
-                Op::Crop { .. } => Some("cropping"),
-                Op::Softmax => Some("softmax"),
-                _ => None,
-            })
-            .map(|op| format!("input gradients on the GPU do not cover {op} yet"))
-            .or_else(|| {
-                uses.iter()
-                    .any(|&n| n > 1)
-                    .then(|| "input gradients on the GPU need each value to feed one layer".into())
-            });
+        let no_gradient = gradient_blocker(graph);
         let module = gpu
             .device
             .create_shader_module(wgpu::include_wgsl!("ops.wgsl"));
@@ -648,6 +627,34 @@ fn with_bias(mut conv: Conv1d) -> Conv1d {
         ));
     }
     conv
+}
+
+/// Why input gradients cannot run on the GPU for `graph`, if they cannot. The backward
+/// kernels cover chains of convolutions, dense layers, activations, batch norm and pooling:
+/// each value feeds one layer, so gradients never need summing.
+pub fn gradient_blocker(graph: &Graph) -> Option<String> {
+    let mut uses = vec![0usize; graph.nodes.len() + 1];
+    graph
+        .nodes
+        .iter()
+        .flat_map(|n| &n.inputs)
+        .for_each(|&u| uses[u] += 1);
+    graph
+        .nodes
+        .iter()
+        .find_map(|n| match n.layer {
+            Layer::Add => Some("residual adds"),
+            Layer::Concat => Some("concatenation"),
+            Layer::Crop { .. } => Some("cropping"),
+            Layer::Softmax => Some("softmax"),
+            _ => None,
+        })
+        .map(|op| format!("input gradients on the GPU do not cover {op} yet"))
+        .or_else(|| {
+            uses.iter()
+                .any(|&n| n > 1)
+                .then(|| "input gradients on the GPU need each value to feed one layer".into())
+        })
 }
 
 /// `x * scale[c] + shift[c]` per channel (batch norm in evaluation mode, constant arithmetic).

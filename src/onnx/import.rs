@@ -67,6 +67,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     let graph = proto
         .graph
         .ok_or_else(|| Error::Corrupt("the file holds no graph".into()))?;
+    super::proto::check_graph(&graph).map_err(Error::Corrupt)?;
     let mut consts: HashMap<String, pb::TensorProto> = graph
         .initializer
         .iter()
@@ -115,10 +116,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     {
         *uses.entry(t.as_str()).or_default() += 1;
     }
-    for n in &graph.node {
+    for (index, n) in graph.node.iter().enumerate() {
         let a = attrs(n);
+        // Unnamed nodes (tf2onnx, hand-built graphs) are named by their place in the graph.
+        let node_name = if n.name.is_empty() {
+            format!("#{index}")
+        } else {
+            n.name.clone()
+        };
         let fail = |message: String| Error::Node {
-            node: n.name.clone(),
+            node: node_name.clone(),
             op: n.op_type.clone(),
             message,
         };
@@ -144,6 +151,13 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     .map(Some),
                 (None, None) => Ok(None),
             }
+        };
+        // Operand `i`, or an error naming it when the node lacks it.
+        let arg = |i: usize| {
+            n.input
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| fail(format!("operand {} is missing", i + 1)))
         };
         let value = |name: &str, ids: &HashMap<String, usize>| {
             ids.get(name)
@@ -184,7 +198,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 if int("group", 1) != 1 {
                     return Err(fail("grouped convolution is not supported".into()));
                 }
-                let (wd, w) = konst(&n.input[1], &consts)?;
+                let (wd, w) = konst(arg(1)?, &consts)?;
                 let [co, ci, k] = wd[..] else {
                     return Err(fail(format!(
                         "weight must be [out, in, kernel], got {wd:?}"
@@ -256,7 +270,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 if int("transA", 0) != 0 {
                     return Err(fail("transA is not supported".into()));
                 }
-                let (wd, w) = konst(&n.input[1], &consts)?;
+                let (wd, w) = konst(arg(1)?, &consts)?;
                 let [r, cc] = wd[..] else {
                     return Err(fail(format!("weight must be 2-D, got {wd:?}")));
                 };
@@ -449,7 +463,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             }
             "Reshape" => {
                 let shape = consts
-                    .get(&n.input[1])
+                    .get(arg(1)?)
                     .map(i64_values)
                     .transpose()
                     .map_err(&fail)?
@@ -469,10 +483,12 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 Layer::Flatten
             }
             // Two computed tensors: the residual sum.
-            "Add" if n.input.iter().all(|t| ids.contains_key(t)) => Layer::Add,
+            "Add" if n.input.len() == 2 && n.input.iter().all(|t| ids.contains_key(t)) => {
+                Layer::Add
+            }
             "Add" | "Sub" | "Mul" | "Div" => {
                 let op = n.op_type.as_str();
-                let (lhs, rhs) = (&n.input[0], &n.input[1]);
+                let (lhs, rhs) = (arg(0)?, arg(1)?);
                 let (v, k, constant_first) = match (ids.get(lhs), ids.get(rhs)) {
                     (Some(_), Some(_)) => {
                         return Err(fail(format!(
@@ -586,14 +602,17 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 }
             }
             "Mean" => {
-                // The average of n values: a chain of adds, then a scale by 1/n (a batch norm
-                // with unit variance and no epsilon, which evaluates to exactly x * (1 / n)).
+                // The average of n values: a chain of adds, then a scale by 1/n (constant: a
+                // fine-tuned model keeps averaging).
                 let srcs: Vec<usize> = n
                     .input
                     .iter()
                     .map(|s| value(s, &ids))
                     .collect::<Result<_, _>>()?;
-                let mut acc = srcs[0];
+                let Some(&first) = srcs.first() else {
+                    return Err(fail("Mean of no operands".into()));
+                };
+                let mut acc = first;
                 for (j, &u) in srcs.iter().enumerate().skip(1) {
                     let shape = Layer::Add
                         .out_shape(&[&shapes[acc], &shapes[u]])
@@ -602,11 +621,12 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     shapes.push(shape);
                 }
                 let ch = shapes[acc].first().copied().unwrap_or(1);
-                let mut bn = BatchNorm1d::new(ch);
-                bn.gamma = Param::new(&[ch], vec![1.0 / srcs.len() as f32; ch]);
-                bn.eps = 0.0;
+                let mean = Layer::Affine {
+                    scale: vec![1.0 / srcs.len() as f32; ch],
+                    shift: vec![0.0; ch],
+                };
                 let shape = shapes[acc].clone();
-                let id = g.add(name, Layer::BatchNorm1d(bn), &[acc])?;
+                let id = g.add(name, mean, &[acc])?;
                 shapes.push(shape);
                 ids.insert(n.output[0].clone(), id);
                 continue;
@@ -634,7 +654,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             _ => {
                 return Err(Error::UnsupportedOp {
                     op: n.op_type.clone(),
-                    node: n.name.clone(),
+                    node: node_name,
                 });
             }
         };
@@ -644,6 +664,11 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             .take(layer.arity().unwrap_or(n.input.len()))
             .map(|s| value(s, &ids))
             .collect::<Result<_, _>>()?;
+        if let Some(k) = layer.arity()
+            && srcs.len() < k
+        {
+            return Err(fail(format!("expects {k} operands, got {}", srcs.len())));
+        }
         let ins: Vec<&[usize]> = srcs.iter().map(|&u| shapes[u].as_slice()).collect();
         let shape = layer.out_shape(&ins).map_err(|e| fail(e.to_string()))?;
         let id = g.add(name, layer, &srcs)?;

@@ -139,3 +139,53 @@ pub fn value_info(name: &str, dims: Option<&[Result<i64, &str>]>) -> pb::ValueIn
         ..Default::default()
     }
 }
+
+/// Checks that the graph's wiring is whole: every node writes at least one named output, and
+/// every tensor a node reads or the graph returns is an input, an initializer or some node's
+/// output. tract indexes its tensors by name and panics on a dangling one; the importer
+/// reads each node's first output.
+pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
+    use std::collections::HashSet;
+    let node = |i: usize, n: &pb::NodeProto| {
+        if n.name.is_empty() {
+            format!("node #{i} ({})", n.op_type)
+        } else {
+            format!("node '{}' ({})", n.name, n.op_type)
+        }
+    };
+    let mut defined: HashSet<&str> = graph
+        .input
+        .iter()
+        .map(|v| v.name.as_str())
+        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
+        .collect();
+    for (i, n) in graph.node.iter().enumerate() {
+        if n.output.first().is_none_or(|o| o.is_empty()) {
+            return Err(format!("{} has no output", node(i, n)));
+        }
+        defined.extend(n.output.iter().map(String::as_str));
+    }
+    for (i, n) in graph.node.iter().enumerate() {
+        if let Some(t) = n
+            .input
+            .iter()
+            .find(|t| !t.is_empty() && !defined.contains(t.as_str()))
+        {
+            return Err(format!(
+                "{} reads '{t}', which no input, initializer or node defines",
+                node(i, n)
+            ));
+        }
+    }
+    if let Some(o) = graph
+        .output
+        .iter()
+        .find(|o| !defined.contains(o.name.as_str()))
+    {
+        return Err(format!(
+            "the graph returns '{}', which no input, initializer or node defines",
+            o.name
+        ));
+    }
+    Ok(())
+}

@@ -437,10 +437,15 @@ impl Sink {
 }
 
 fn info(path: &Path, json: bool) -> Result<()> {
-    let model = load_model(path, &Overrides::default(), None)?;
-    let info = model.info();
+    let bytes = seqlens::onnx::read_model_file(path)?;
+    let explainer =
+        seqlens::attrib::Explainer::new(load_model(path, &Overrides::default(), None)?, &bytes);
+    let caps = explainer.capabilities();
+    let info = explainer.model().info();
     if json {
-        println!("{}", serde_json::to_string_pretty(info)?);
+        let mut v = serde_json::to_value(info)?;
+        v["capabilities"] = serde_json::to_value(&caps)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let s = &info.summary;
@@ -471,6 +476,23 @@ fn info(path: &Path, json: bool) -> Result<()> {
     println!("ops         {}", ops.join(", "));
     for (k, v) in &s.properties {
         println!("property    {k} = {v}");
+    }
+    // What runs where: one line per backend and per attribution method.
+    for (title, list) in [("backend", &caps.backends), ("method", &caps.methods)] {
+        for c in list {
+            let mut line = format!(
+                "{title:<12}{:<10}{}",
+                c.name,
+                if c.available { "yes" } else { "no" }
+            );
+            if let Some(on) = &c.runs_on {
+                line += &format!(", on {on}");
+            }
+            if let Some(why) = &c.reason {
+                line += &format!(" ({why})");
+            }
+            println!("{line}");
+        }
     }
     Ok(())
 }

@@ -1,0 +1,111 @@
+//! What a model can do: on which backend its predictions run, and which attribution methods
+//! it supports, each with what blocks it when it cannot (naming the node). `seqlens info`
+//! prints it; the npm package's `info()` carries it as `capabilities`.
+
+use serde::Serialize;
+
+use super::Explainer;
+
+/// One backend or method, and whether the model can use it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capability {
+    /// `tract`, `cpu`, `gpu`; or `grad`, `ixg`, `ig`, `ism`, `fast-ism`.
+    pub name: String,
+    pub available: bool,
+    /// Where it runs when it does (the engine or tract; the GPU or the CPU).
+    #[serde(rename = "runsOn", skip_serializing_if = "Option::is_none")]
+    pub runs_on: Option<String>,
+    /// Why it is unavailable, or why part of it runs elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Every backend and every attribution method, in the CLI's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    pub backends: Vec<Capability>,
+    pub methods: Vec<Capability>,
+}
+
+fn cap(name: &str, available: bool, runs_on: Option<&str>, reason: Option<String>) -> Capability {
+    Capability {
+        name: name.into(),
+        available,
+        runs_on: runs_on.map(Into::into),
+        reason,
+    }
+}
+
+impl Explainer {
+    /// What the model can do here. Static: it reads the model and its engine graph, and
+    /// looks for no GPU adapter (a GPU backend marked available still needs one at run time).
+    pub fn capabilities(&self) -> Capabilities {
+        let engine = self.graph.as_ref().err().cloned();
+        let gpu_gradients = match &self.graph {
+            Ok(g) => gpu_gradient_blocker(g),
+            Err(e) => Some(e.clone()),
+        };
+        let grads = |name: &str| match (&engine, &gpu_gradients) {
+            (Some(e), _) => cap(name, false, None, Some(e.clone())),
+            (None, None) => cap(name, true, Some("gpu or cpu (the seqlens engine)"), None),
+            (None, Some(why)) => cap(
+                name,
+                true,
+                Some("cpu (the seqlens engine)"),
+                Some(why.clone()),
+            ),
+        };
+        let gpu = match (&engine, gpu_backend()) {
+            (Some(e), _) => cap("gpu", false, None, Some(e.clone())),
+            (None, Err(why)) => cap("gpu", false, None, Some(why.into())),
+            (None, Ok(())) => cap("gpu", true, Some("the seqlens engine's kernels"), None),
+        };
+        Capabilities {
+            backends: vec![
+                cap("tract", true, Some("tract"), None),
+                match &engine {
+                    None => cap("cpu", true, Some("the seqlens engine"), None),
+                    Some(e) => cap("cpu", true, Some("tract"), Some(e.clone())),
+                },
+                gpu,
+            ],
+            methods: vec![
+                grads("grad"),
+                grads("ixg"),
+                grads("ig"),
+                cap("ism", true, Some("the selected backend"), None),
+                match &engine {
+                    None => cap("fast-ism", true, Some("the seqlens engine"), None),
+                    Some(e) => cap("fast-ism", false, None, Some(e.clone())),
+                },
+            ],
+        }
+    }
+}
+
+/// Whether this build has a GPU backend.
+fn gpu_backend() -> Result<(), &'static str> {
+    if cfg!(feature = "gpu") {
+        Ok(())
+    } else {
+        Err("this build has no GPU backend (the gpu feature)")
+    }
+}
+
+/// Why input gradients cannot run on the GPU for `graph`, if they cannot.
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+fn gpu_gradient_blocker(graph: &crate::nn::Graph) -> Option<String> {
+    crate::gpu::gradient_blocker(graph)
+}
+
+#[cfg(all(feature = "gpu", target_arch = "wasm32"))]
+fn gpu_gradient_blocker(_: &crate::nn::Graph) -> Option<String> {
+    Some(
+        "in the browser gradients run on the CPU (the attribution loop cannot await WebGPU)".into(),
+    )
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_gradient_blocker(_: &crate::nn::Graph) -> Option<String> {
+    Some("this build has no GPU backend (the gpu feature)".into())
+}
