@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{golden_case, path, random_records};
+use common::{golden_case, max_diff, path, random_records};
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::SeqRecord;
 use seqlens::model::{Metadata, Model, PredictOptions};
@@ -112,14 +112,6 @@ fn meta(g: &Graph, labels: &[&str]) -> ExportMeta {
         },
         extra: vec![],
     }
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 /// Exports `g`, checks the bytes against the committed file, and returns them.

@@ -8,7 +8,6 @@
 mod common;
 
 use common::path;
-use seqlens::io::SeqRecord;
 use seqlens::model::{Backend, Model, PredictOptions};
 use serde_json::Value;
 
@@ -20,28 +19,13 @@ fn golden() -> Value {
 #[test]
 fn every_export_loads_and_equals_onnxruntime_on_tract_and_the_engine() {
     let g = golden();
-    let records: Vec<SeqRecord> = g["sequences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SeqRecord {
-            id: format!("s{i}"),
-            description: None,
-            seq: s.as_str().unwrap().as_bytes().to_vec(),
-        })
-        .collect();
+    let records = common::json_records(&g["sequences"]);
     let models = g["models"].as_object().unwrap();
     assert_eq!(models.len(), 5);
     for (name, case) in models {
         let file = path(&format!("tests/models/exporters/{name}.onnx"));
         let bytes = seqlens::onnx::read_model_file(&file).unwrap();
-        let want: Vec<f64> = case["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
-            .collect();
+        let want = common::json_floats(&case["outputs"]);
         for backend in [Backend::Tract, Backend::Cpu] {
             let model = common::model_on(&bytes, backend);
             if backend == Backend::Cpu {
@@ -55,10 +39,7 @@ fn every_export_loads_and_equals_onnxruntime_on_tract_and_the_engine() {
             let p = model.predict(&records, &PredictOptions::default()).unwrap();
             assert_eq!(p.values.len(), want.len(), "{name}");
             for (a, b) in p.values.iter().zip(&want) {
-                assert!(
-                    (*a as f64 - b).abs() <= 1e-5,
-                    "{name} on {backend:?}: {a} vs {b}"
-                );
+                assert!((a - b).abs() <= 1e-5, "{name} on {backend:?}: {a} vs {b}");
             }
         }
     }

@@ -8,30 +8,10 @@
 
 mod common;
 
-use common::path;
+use common::{json_floats, json_records, max_diff, path};
 use seqlens::attrib::{Explainer, Method};
-use seqlens::io::SeqRecord;
 use seqlens::model::{Backend, Model, PredictOptions};
 use serde_json::Value;
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| match r.as_array() {
-            Some(row) => row.iter().map(|x| x.as_f64().unwrap() as f32).collect(),
-            None => vec![r.as_f64().unwrap() as f32],
-        })
-        .collect()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 /// The backends this machine has: tract and the engine always, the GPU where an adapter is
 /// found (required when SEQLENS_REQUIRE_GPU is set, as in CI on lavapipe).
@@ -60,22 +40,12 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
     let g: Value =
         serde_json::from_str(&std::fs::read_to_string(path("tests/golden/ops.json")).unwrap())
             .unwrap();
-    let records: Vec<SeqRecord> = g["sequences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| SeqRecord {
-            id: format!("s{i}"),
-            description: None,
-            seq: s.as_str().unwrap().as_bytes().to_vec(),
-        })
-        .collect();
+    let records = json_records(&g["sequences"]);
     let models = g["models"].as_object().unwrap();
     assert_eq!(models.len(), 5);
     for (name, case) in models {
         let bytes = std::fs::read(path(&format!("tests/models/ops/{name}.onnx"))).unwrap();
-        let want = floats(&case["outputs"]);
+        let want = json_floats(&case["outputs"]);
         for (backend, model) in backends(&bytes) {
             let what = format!("{name} on {backend:?}");
             let tol = if backend == Backend::Gpu { 1e-4 } else { 1e-5 };
@@ -106,7 +76,7 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
             for (w, grad) in windows.iter().zip(case["gradients_y0"].as_array().unwrap()) {
                 let mut run = |m: Method| ex.explain(w, &target, &m, &mut |_, _| true).unwrap();
                 let got = run(Method::Gradient);
-                let d = max_diff(&got.map, &floats(grad));
+                let d = max_diff(&got.map, &json_floats(grad));
                 assert!(d <= tol, "{what}: gradients differ by {d}");
                 let (ism, fast) = (run(Method::Ism), run(Method::FastIsm));
                 let d = max_diff(&ism.map, &fast.map);

@@ -69,8 +69,15 @@ pub fn golden_case(file: &str, key: Option<&str>) -> (Vec<seqlens::io::SeqRecord
     )
     .unwrap();
     let case = key.map_or(&doc, |k| &doc[k]);
-    let recs = case["sequences"]
-        .as_array()
+    (
+        json_records(&case["sequences"]),
+        json_floats(&case["outputs"]),
+    )
+}
+
+/// A golden script's list of sequences as records `s0, s1, ...`.
+pub fn json_records(v: &serde_json::Value) -> Vec<seqlens::io::SeqRecord> {
+    v.as_array()
         .unwrap()
         .iter()
         .enumerate()
@@ -79,19 +86,28 @@ pub fn golden_case(file: &str, key: Option<&str>) -> (Vec<seqlens::io::SeqRecord
             description: None,
             seq: s.as_str().unwrap().as_bytes().to_vec(),
         })
-        .collect();
-    let want = case["outputs"]
-        .as_array()
+        .collect()
+}
+
+/// A golden script's numbers, a list or a list of rows, flattened in order.
+pub fn json_floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
+        .flat_map(|r| match r.as_array() {
+            Some(row) => row.iter().map(|x| x.as_f64().unwrap() as f32).collect(),
+            None => vec![r.as_f64().unwrap() as f32],
         })
-        .collect();
-    (recs, want)
+        .collect()
+}
+
+/// The largest absolute difference between two equally long vectors.
+pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// `n` records `s0, s1, ...` of seeded random DNA, drawn in order from one 64-bit LCG (the
