@@ -166,6 +166,22 @@ impl std::fmt::Debug for Model {
 /// Receives each batch of windows with its outputs (`[batch, values per window]`).
 pub(crate) type BatchSink<'a> = dyn FnMut(&[Window], Vec<f32>) -> Result<(), Error> + 'a;
 
+/// tract's work on an untrusted graph, with a panic inside tract (a malformed model it does
+/// not check for) turned into an error instead of ending the process. Natively only: in
+/// wasm a panic aborts the instance (the bindings report it).
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Corrupt(format!(
+            "tract failed while {what} (a malformed model): {why}"
+        )))
+    })
+}
+
 impl Model {
     /// Loads an ONNX model from its bytes, using its `seqlens.*` metadata.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, Error> {
@@ -267,9 +283,10 @@ impl Model {
             None => Batch::Dynamic,
         };
 
-        let mut model = onnx
-            .model_for_proto_model(&proto)
-            .map_err(|e| Error::Corrupt(tract_err(e)))?;
+        let mut model = guarded("reading the graph", || {
+            onnx.model_for_proto_model(&proto)
+                .map_err(|e| Error::Corrupt(tract_err(e)))
+        })?;
         // The model's own names for its symbolic dimensions: exporters (torch.onnx's dynamo
         // exporter) repeat them in every intermediate shape, and a different name would not
         // unify with those. Unnamed dimensions get N and L.
@@ -297,11 +314,13 @@ impl Model {
         model
             .set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), fact_shape))
             .map_err(|e| Error::Input(tract_err(e)))?;
-        let typed = model.into_optimized().map_err(|e| {
-            Error::Input(format!(
-                "the model cannot take input shape {fact_desc}: {}",
-                tract_err(e)
-            ))
+        let typed = guarded("analysing the graph", || {
+            model.into_optimized().map_err(|e| {
+                Error::Input(format!(
+                    "the model cannot take input shape {fact_desc}: {}",
+                    tract_err(e)
+                ))
+            })
         })?;
         let mut per_output = Vec::new();
         let mut output_dims = Vec::new();

@@ -6,45 +6,73 @@ mod common;
 
 use common::path;
 
-fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = path(&format!("tests/fuzz/{target}"));
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (p.display().to_string(), std::fs::read(&p).unwrap())
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "{}", dir.display());
-    out
+/// Each kept input, and what its error must say.
+fn case(target: &str, file: &str) -> Vec<u8> {
+    std::fs::read(path(&format!("tests/fuzz/{target}/{file}"))).unwrap()
 }
 
-/// A graph returning a tensor nothing defines: tract indexed it by name and panicked.
 #[test]
-fn model_loading_refuses_dangling_tensors() {
-    for (file, bytes) in inputs("model") {
-        let e = seqlens::model::Model::from_bytes(&bytes)
+fn model_loading_refuses_malformed_graphs() {
+    for (file, want) in [
+        // The graph returns a tensor nothing defines: tract indexed it by name and panicked.
+        (
+            "crash-ab50f6f7618156afee078ba86896133caa1061eb",
+            "which no input, initializer or node defines",
+        ),
+        // A convolution whose kernel_shape has no values for its one spatial axis: tract
+        // indexed one list by the other's length and panicked.
+        (
+            "crash-fbeccafd3cc67b77b24bb8e6ccda5a671f571e01",
+            "spatial axes",
+        ),
+    ] {
+        let e = seqlens::model::Model::from_bytes(&case("model", file))
             .err()
             .unwrap_or_else(|| panic!("{file} loaded"))
             .to_string();
-        assert!(
-            e.contains("which no input, initializer or node defines"),
-            "{file}: {e}"
-        );
+        assert!(e.contains(want), "{file}: {e}");
     }
 }
 
-/// A node without outputs: the importer read its first output and panicked.
 #[test]
-fn engine_import_refuses_nodes_without_outputs() {
-    for (file, bytes) in inputs("engine") {
-        for length in [Some(64), None] {
-            let e = seqlens::onnx::import(&bytes, length)
-                .err()
-                .unwrap_or_else(|| panic!("{file} imported"))
-                .to_string();
-            assert!(e.contains("has no output"), "{file}: {e}");
-        }
+fn engine_import_refuses_malformed_graphs() {
+    for (file, want) in [
+        // A node without outputs: the importer read its first output and panicked.
+        (
+            "crash-78c20330955524d5cb7d0e1be2fb7dd087bb0c21",
+            "has no output",
+        ),
+        // A weight whose dims multiply past i64: the element count overflowed.
+        (
+            "crash-b381ab37bfc585ae968b0992570cf2e6879c868e",
+            "impossible dims",
+        ),
+    ] {
+        // At a fixed length an earlier node may refuse the model first; the model's own
+        // length reaches the fault.
+        let errors: Vec<String> = [Some(64), None]
+            .into_iter()
+            .map(|length| {
+                seqlens::onnx::import(&case("engine", file), length)
+                    .err()
+                    .unwrap_or_else(|| panic!("{file} imported"))
+                    .to_string()
+            })
+            .collect();
+        assert!(errors[1].contains(want), "{file}: {errors:?}");
+    }
+}
+
+/// Every kept input is one of the cases above.
+#[test]
+fn every_kept_input_has_a_case() {
+    for (target, n) in [("model", 2), ("engine", 2)] {
+        let dir = path(&format!("tests/fuzz/{target}"));
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            n,
+            "{}",
+            dir.display()
+        );
     }
 }

@@ -86,7 +86,11 @@ pub fn f32_values(t: &pb::TensorProto) -> Result<Vec<f32>, String> {
             ));
         }
     };
-    let n: i64 = t.dims.iter().product();
+    let n = t
+        .dims
+        .iter()
+        .try_fold(1i64, |n, &d| (d >= 0).then(|| n.checked_mul(d)).flatten())
+        .ok_or_else(|| format!("tensor '{}' has impossible dims {:?}", t.name, t.dims))?;
     if v.len() as i64 != n {
         return Err(format!(
             "tensor '{}' holds {} values for dims {:?} (external data is not supported)",
@@ -140,6 +144,52 @@ pub fn value_info(name: &str, dims: Option<&[Result<i64, &str>]>) -> pb::ValueIn
     }
 }
 
+/// A convolution's or pooling's window attributes agree on the number of spatial axes:
+/// `kernel_shape`, `strides` and `dilations` have one value per axis and `pads` two, when
+/// given (tract indexes one by the other's length and panics on a mismatch).
+fn check_window_attributes(n: &pb::NodeProto) -> Result<(), String> {
+    if !matches!(
+        n.op_type.as_str(),
+        "Conv"
+            | "ConvTranspose"
+            | "ConvInteger"
+            | "QLinearConv"
+            | "MaxPool"
+            | "AveragePool"
+            | "LpPool"
+            | "MaxUnpool"
+    ) {
+        return Ok(());
+    }
+    let len = |name: &str| {
+        n.attribute
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.ints.len())
+    };
+    let axes = len("kernel_shape")
+        .or(len("strides"))
+        .or(len("dilations"))
+        .or(len("pads").map(|p| p / 2));
+    let Some(axes) = axes else { return Ok(()) };
+    for (name, per_axis) in [
+        ("kernel_shape", 1),
+        ("strides", 1),
+        ("dilations", 1),
+        ("pads", 2),
+    ] {
+        if let Some(l) = len(name)
+            && (l != axes * per_axis || axes == 0)
+        {
+            return Err(format!(
+                "{name} has {l} values for {axes} spatial axes (expected {})",
+                axes * per_axis
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the graph's wiring is whole: every node writes at least one named output, and
 /// every tensor a node reads or the graph returns is an input, an initializer or some node's
 /// output. tract indexes its tensors by name and panics on a dangling one; the importer
@@ -166,6 +216,7 @@ pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
         defined.extend(n.output.iter().map(String::as_str));
     }
     for (i, n) in graph.node.iter().enumerate() {
+        check_window_attributes(n).map_err(|e| format!("{}: {e}", node(i, n)))?;
         if let Some(t) = n
             .input
             .iter()
