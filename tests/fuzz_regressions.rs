@@ -53,6 +53,11 @@ fn engine_import_refuses_malformed_graphs() {
             "crash-b381ab37bfc585ae968b0992570cf2e6879c868e",
             "impossible dims",
         ),
+        // A BatchNormalization with four inputs: the importer read the fifth and panicked.
+        (
+            "crash-c0ba8a0a98919f8602b872c4ff27791e58ae33e2",
+            "operand 5 is missing",
+        ),
     ] {
         // At a fixed length an earlier node may refuse the model first; the model's own
         // length reaches the fault.
@@ -72,7 +77,7 @@ fn engine_import_refuses_malformed_graphs() {
 /// Every kept input is one of the cases above.
 #[test]
 fn every_kept_input_has_a_case() {
-    for (target, n) in [("model", 3), ("engine", 2)] {
+    for (target, n) in [("model", 3), ("engine", 3)] {
         let dir = path(&format!("tests/fuzz/{target}"));
         assert_eq!(
             std::fs::read_dir(&dir).unwrap().count(),

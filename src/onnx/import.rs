@@ -251,7 +251,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     }
                 };
                 let bias = match n.input.get(2).filter(|s| !s.is_empty()) {
-                    Some(b) => Some(Param::new(&[co], konst(b, &consts)?.1)),
+                    Some(b) => {
+                        let b = konst(b, &consts)?.1;
+                        if b.len() != co {
+                            return Err(fail(format!(
+                                "bias has {} values for {co} output channels",
+                                b.len()
+                            )));
+                        }
+                        Some(Param::new(&[co], b))
+                    }
                     None => None,
                 };
                 Layer::Conv1d(Conv1d {
@@ -323,9 +332,18 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 if n.output.len() > 1 {
                     return Err(fail("running-statistics outputs are not supported".into()));
                 }
-                let get = |i: usize| konst(&n.input[i], &consts).map(|t| t.1);
+                let get = |i: usize| konst(arg(i)?, &consts).map(|t| t.1);
                 let (gamma, beta, mean, var) = (get(1)?, get(2)?, get(3)?, get(4)?);
                 let ch = gamma.len();
+                if [&beta, &mean, &var].iter().any(|v| v.len() != ch) {
+                    return Err(fail(format!(
+                        "scale, bias, mean and variance have {ch}, {}, {} and {} values; \
+                         expected one per channel each",
+                        beta.len(),
+                        mean.len(),
+                        var.len()
+                    )));
+                }
                 let mut bn = BatchNorm1d::new(ch);
                 bn.gamma = Param::new(&[ch], gamma);
                 bn.beta = Param::new(&[ch], beta);
