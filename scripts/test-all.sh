@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (unit, integration, doc), then the npm package in Node and in headless
 # Chromium. Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
-# Node >= 18 and Debian's chromium (.ci/run installs all of them).
+# Node >= 18, Debian's chromium, nightly Rust and cargo-fuzz (.ci/run installs all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,3 +31,6 @@ echo "== Node and headless Chromium tests"
 (cd tests/js && SEQLENS_NATIVE_TSV="$PWD/../../target/ci/native-sample.tsv" \
   SEQLENS_PRESETS_DIR="$PWD/../../target/tmp/presets" \
   node --test --test-concurrency=1 .)
+
+echo "== fuzzing: every target over its committed corpus, 20 s each (fuzz/run.sh)"
+bash fuzz/run.sh 20
