@@ -32,5 +32,5 @@ echo "== Node and headless Chromium tests"
   SEQLENS_PRESETS_DIR="$PWD/../../target/tmp/presets" \
   node --test --test-concurrency=1 .)
 
-echo "== fuzzing: every target over its committed corpus, 20 s each (fuzz/run.sh)"
-bash fuzz/run.sh 20
+echo "== fuzzing: every target over its committed corpus, 20,000 fixed inputs each (fuzz/run.sh)"
+RUNS=20000 SEED=1 bash fuzz/run.sh 60
