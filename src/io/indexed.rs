@@ -68,6 +68,16 @@ impl<R: Read + Seek> Seek for FastaSource<R> {
     }
 }
 
+/// The stream's compression (see [`compression`]) from its first bytes, rewound to its start.
+fn sniff<R: Read + Seek>(inner: &mut R, file: &str) -> Result<Option<bool>, Error> {
+    let mut head = [0u8; 18];
+    let n = inner.read(&mut head).map_err(|e| Error::io(file, e))?;
+    inner
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(file, e))?;
+    Ok(compression(&head[..n]))
+}
+
 /// The gzip magic bytes, and bgzf's "BC" extra subfield that marks a seekable block.
 fn compression(head: &[u8]) -> Option<bool> {
     (head.len() >= 2 && head[..2] == [0x1f, 0x8b])
@@ -87,17 +97,13 @@ impl IndexedFasta<FastaSource<File>> {
     pub fn open(path: &Path) -> Result<Self, Error> {
         let file = path.display().to_string();
         let mut inner = File::open(path).map_err(|e| Error::io(&file, e))?;
-        let mut head = [0u8; 18];
-        let n = inner.read(&mut head).map_err(|e| Error::io(&file, e))?;
-        inner
-            .seek(SeekFrom::Start(0))
-            .map_err(|e| Error::io(&file, e))?;
+        let kind = sniff(&mut inner, &file)?;
         let fai_path = with_suffix(path, ".fai");
         let read_fai = |p: &Path| {
             fai::fs::read(p)
                 .map_err(|e| Error::parse(&p.display().to_string(), "index", e.to_string()))
         };
-        match compression(&head[..n]) {
+        match kind {
             None => {
                 let index = if fai_path.exists() {
                     read_fai(&fai_path)?
@@ -155,11 +161,7 @@ pub struct FastaIndexes {
 pub fn index_fasta(path: &Path) -> Result<FastaIndexes, Error> {
     let file = path.display().to_string();
     let mut inner = File::open(path).map_err(|e| Error::io(&file, e))?;
-    let mut head = [0u8; 18];
-    let n = inner.read(&mut head).map_err(|e| Error::io(&file, e))?;
-    inner
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| Error::io(&file, e))?;
+    let kind = sniff(&mut inner, &file)?;
     let fai_bytes = |records: Vec<fai::Record>| -> Result<Vec<u8>, Error> {
         let mut w = fai::io::Writer::new(Vec::new());
         w.write_index(&fai::Index::from(records))
@@ -177,7 +179,7 @@ pub fn index_fasta(path: &Path) -> Result<FastaIndexes, Error> {
         }
         Ok(out)
     };
-    match compression(&head[..n]) {
+    match kind {
         None => Ok(FastaIndexes {
             fai: fai_bytes(records(&mut BufReader::new(inner))?)?,
             gzi: None,
@@ -253,15 +255,11 @@ impl<R: Read + Seek> IndexedFasta<FastaSource<R>> {
         gzi: Option<&[u8]>,
         file: &str,
     ) -> Result<Self, Error> {
-        let mut head = [0u8; 18];
-        let n = inner.read(&mut head).map_err(|e| Error::io(file, e))?;
-        inner
-            .seek(SeekFrom::Start(0))
-            .map_err(|e| Error::io(file, e))?;
+        let kind = sniff(&mut inner, file)?;
         let index = fai::io::Reader::new(fai_text)
             .read_index()
             .map_err(|e| Error::parse(&format!("{file}.fai"), "index", e))?;
-        let source = match (compression(&head[..n]), gzi) {
+        let source = match (kind, gzi) {
             (None, _) => FastaSource::Plain(BufReader::new(inner)),
             (Some(false), _) => {
                 return Err(Error::parse(

@@ -438,8 +438,8 @@ impl Sink {
 
 fn info(path: &Path, json: bool) -> Result<()> {
     let bytes = seqlens::onnx::read_model_file(path)?;
-    let explainer =
-        seqlens::attrib::Explainer::new(load_model(path, &Overrides::default(), None)?, &bytes);
+    let model = Model::from_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
+    let explainer = seqlens::attrib::Explainer::new(model, &bytes);
     let caps = explainer.capabilities();
     let info = explainer.model().info();
     if json {
