@@ -17,6 +17,7 @@ mod layer;
 mod linear;
 mod param;
 mod pool;
+mod rnn;
 mod tensor;
 
 pub use batchnorm::BatchNorm1d;
@@ -26,6 +27,7 @@ pub use graph::{Graph, Node, Tape};
 pub use layer::{Layer, Mode};
 pub use linear::Linear;
 pub use param::{Init, Param};
+pub use rnn::{Cell, Direction, Rnn};
 pub use tensor::Tensor;
 
 /// The engine's random number generator: ChaCha8, so a seed gives the same stream on every

@@ -55,9 +55,9 @@ impl Explainer {
                 Some(why.clone()),
             ),
         };
-        let gpu = match (&engine, gpu_backend()) {
+        let gpu = match (&engine, gpu_backend(self.graph.as_ref().ok())) {
             (Some(e), _) => cap("gpu", false, None, Some(e.clone())),
-            (None, Err(why)) => cap("gpu", false, None, Some(why.into())),
+            (None, Err(why)) => cap("gpu", false, None, Some(why)),
             (None, Ok(())) => cap("gpu", true, Some("the seqlens engine's kernels"), None),
         };
         Capabilities {
@@ -83,13 +83,18 @@ impl Explainer {
     }
 }
 
-/// Whether this build has a GPU backend.
-fn gpu_backend() -> Result<(), &'static str> {
-    if cfg!(feature = "gpu") {
-        Ok(())
-    } else {
-        Err("this build has no GPU backend (the gpu feature)")
+/// Whether this build has a GPU backend with a kernel for every node of `graph`.
+#[cfg(feature = "gpu")]
+fn gpu_backend(graph: Option<&crate::nn::Graph>) -> Result<(), String> {
+    match graph.and_then(crate::gpu::forward_blocker) {
+        Some(why) => Err(why),
+        None => Ok(()),
     }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_backend(_: Option<&crate::nn::Graph>) -> Result<(), String> {
+    Err("this build has no GPU backend (the gpu feature)".into())
 }
 
 /// Why input gradients cannot run on the GPU for `graph`, if they cannot.

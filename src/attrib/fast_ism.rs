@@ -65,7 +65,12 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Dropout { .. } => Local::Pointwise,
         Layer::Crop { left, .. } => Local::Shift(*left as i64),
         Layer::Add | Layer::Concat => Local::Merge,
-        Layer::Linear(_) | Layer::Flatten | Layer::GlobalMaxPool | Layer::GlobalAvgPool => {
+        // Every output position of a recurrent layer reads every input position.
+        Layer::Linear(_)
+        | Layer::Flatten
+        | Layer::GlobalMaxPool
+        | Layer::GlobalAvgPool
+        | Layer::Rnn(_) => {
             return None;
         }
     })

@@ -74,6 +74,9 @@ impl GpuGraph {
     }
 
     fn build(gpu: &Gpu, graph: &Graph) -> Result<GpuGraph, Error> {
+        if let Some(why) = forward_blocker(graph) {
+            return Err(Error::Run(why));
+        }
         let mut consumers = vec![0usize; graph.nodes.len() + 1];
         for n in &graph.nodes {
             for &i in &n.inputs {
@@ -205,6 +208,7 @@ impl GpuGraph {
                 Layer::Add => Op::Add,
                 Layer::Concat => Op::Concat,
                 Layer::Crop { left, .. } => Op::Crop { left: *left },
+                Layer::Rnn(_) => unreachable!("refused by forward_blocker"),
             };
             map[v] = nn_of.len();
             nodes.push(Node { op, inputs });
@@ -629,10 +633,25 @@ fn with_bias(mut conv: Conv1d) -> Conv1d {
     conv
 }
 
+/// Why `graph` cannot run on the GPU, naming the first node without a GPU kernel.
+pub fn forward_blocker(graph: &Graph) -> Option<String> {
+    graph.nodes.iter().find_map(|n| match &n.layer {
+        Layer::Rnn(r) => Some(format!(
+            "node '{}' ({}) has no GPU kernel yet",
+            n.name,
+            r.cell.name()
+        )),
+        _ => None,
+    })
+}
+
 /// Why input gradients cannot run on the GPU for `graph`, if they cannot. The backward
 /// kernels cover chains of convolutions, dense layers, activations, batch norm and pooling:
 /// each value feeds one layer, so gradients never need summing.
 pub fn gradient_blocker(graph: &Graph) -> Option<String> {
+    if let Some(why) = forward_blocker(graph) {
+        return Some(why);
+    }
     let mut uses = vec![0usize; graph.nodes.len() + 1];
     graph
         .nodes

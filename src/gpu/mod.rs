@@ -12,7 +12,7 @@ mod graph;
 use serde::Serialize;
 
 pub use conv1d::{Activation, Clock, GpuConv1d};
-pub use graph::{GpuGraph, gradient_blocker};
+pub use graph::{GpuGraph, forward_blocker, gradient_blocker};
 
 /// Errors from the GPU backend.
 #[derive(Debug, thiserror::Error)]

@@ -76,7 +76,7 @@ enum Reads {
     },
     /// Output `o` reads position `o + shift` of every input.
     Shift(usize),
-    /// The layer reads every position of its inputs.
+    /// Every output (position) reads every position of its inputs.
     All,
 }
 
@@ -113,9 +113,11 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::Dropout { .. }
         | Layer::Add
         | Layer::Concat => Reads::Shift(0),
-        Layer::Linear(_) | Layer::Flatten | Layer::GlobalMaxPool | Layer::GlobalAvgPool => {
-            Reads::All
-        }
+        Layer::Linear(_)
+        | Layer::Flatten
+        | Layer::GlobalMaxPool
+        | Layer::GlobalAvgPool
+        | Layer::Rnn(_) => Reads::All,
     }
 }
 
@@ -288,7 +290,8 @@ fn cone(layer: &Layer, inputs: &[Option<(usize, usize)>], len: usize) -> Option<
                 .then_some(())
                 .and_then(|_| clip(a as i64 - sh as i64, b as i64 - sh as i64))
         }
-        Reads::All => None,
+        // A change anywhere in the input changes every position (a recurrent layer).
+        Reads::All => inputs.iter().any(Option::is_some).then_some((0, len)),
     }
 }
 
@@ -347,7 +350,18 @@ fn run_span<'a>(
                 }
             }
         }
-        Reads::All => unreachable!("positional layers read windows or shifts"),
+        // A recurrent layer: computed over whole inputs, then cut to `a..b`.
+        Reads::All => {
+            let xs = node
+                .inputs
+                .iter()
+                .map(|&u| input(u, 0, shapes[u][1]))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<&Tensor> = xs.iter().map(|t| t.as_ref()).collect();
+            node.layer
+                .forward(&refs, &mut Mode::Eval)
+                .map(|r| Held { off: 0, data: r.0 }.span(a, b).into_owned())
+        }
     }
     .map_err(|e| e.at(&node.name))?;
     if y.shape.get(2) != Some(&(b - a)) {

@@ -269,3 +269,39 @@ fn shape_errors_name_the_layer() {
         .to_string();
     assert!(err.contains("the model takes [batch, 4, 3]"), "{err}");
 }
+
+#[test]
+fn recurrent_layers_in_every_direction() {
+    for cell in [Cell::Lstm, Cell::Gru] {
+        for direction in [
+            Direction::Forward,
+            Direction::Reverse,
+            Direction::Bidirectional,
+        ] {
+            let rnn = Rnn::new(cell, direction, 3, 4, &mut rng(5));
+            check(stack(&[3, 7], vec![Layer::Rnn(rnn)]), 2);
+        }
+    }
+}
+
+#[test]
+fn lstm_forward_matches_hand_computation() {
+    // One unit, one input, two steps, every weight 0 but the input weights (i, o, f, c) =
+    // (1, 1, 0, 1) and biases 0: step 1, x = 1: i = o = s(1), f = 1/2, c~ = tanh(1),
+    // c1 = s(1) tanh(1), h1 = s(1) tanh(c1). Step 2, x = 0: i = o = f = 1/2, c~ = 0,
+    // c2 = c1 / 2, h2 = tanh(c2) / 2.
+    let mut l = Rnn::new(Cell::Lstm, Direction::Forward, 1, 1, &mut rng(0));
+    l.weight_ih.value = vec![1.0, 1.0, 0.0, 1.0];
+    l.weight_hh.value = vec![0.0; 4];
+    l.bias.value = vec![0.0; 8];
+    let s = |v: f32| 1.0 / (1.0 + (-v).exp());
+    let c1 = s(1.0) * 1f32.tanh();
+    let (h1, h2) = (s(1.0) * c1.tanh(), (c1 / 2.0).tanh() / 2.0);
+    let (y, _) = l
+        .forward(&Tensor::new(&[1, 1, 2], vec![1.0, 0.0]).unwrap())
+        .unwrap();
+    assert!(
+        (y.data[0] - h1).abs() < 1e-6 && (y.data[1] - h2).abs() < 1e-6,
+        "{y:?}"
+    );
+}

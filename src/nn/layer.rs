@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::batchnorm::{BatchNorm1d, BnCache};
 use super::conv::Conv1d;
 use super::linear::Linear;
+use super::rnn::{Rnn, RnnCache};
 use super::{Error, Param, Rng, Tensor, pool};
 
 /// Whether a forward pass trains (batch statistics, dropout) or evaluates.
@@ -26,6 +27,8 @@ pub enum Layer {
     Conv1d(Conv1d),
     Linear(Linear),
     BatchNorm1d(BatchNorm1d),
+    /// LSTM or GRU over the length axis: `[batch, in, l]` -> `[batch, directions * hidden, l]`.
+    Rnn(Rnn),
     Relu,
     Elu {
         alpha: f32,
@@ -83,6 +86,7 @@ pub enum Cache {
     ArgMax(Vec<u32>),
     Mask(Vec<f32>),
     Bn(BnCache),
+    Rnn(RnnCache),
 }
 
 fn map(x: &Tensor, f: impl Fn(f32) -> f32) -> Tensor {
@@ -148,6 +152,17 @@ impl Layer {
                     ))
                 })?;
                 Ok(vec![c.out_channels, lout])
+            }
+            Layer::Rnn(r) => {
+                let (ci, l) = cl(r.cell.name())?;
+                if ci != r.input_size {
+                    return Err(Error::Shape(format!(
+                        "{} expects {} input channels, got {ci}",
+                        r.cell.name(),
+                        r.input_size
+                    )));
+                }
+                Ok(vec![r.out_channels(), l])
             }
             Layer::Linear(lin) => match *x {
                 [f] if f == lin.in_features => Ok(vec![lin.out_features]),
@@ -250,6 +265,7 @@ impl Layer {
                 .chain(l.bias.as_mut())
                 .collect(),
             Layer::BatchNorm1d(b) => vec![&mut b.gamma, &mut b.beta],
+            Layer::Rnn(r) => vec![&mut r.weight_ih, &mut r.weight_hh, &mut r.bias],
             _ => Vec::new(),
         }
     }
@@ -259,6 +275,7 @@ impl Layer {
             Layer::Conv1d(c) => std::iter::once(&c.weight).chain(c.bias.as_ref()).collect(),
             Layer::Linear(l) => std::iter::once(&l.weight).chain(l.bias.as_ref()).collect(),
             Layer::BatchNorm1d(b) => vec![&b.gamma, &b.beta],
+            Layer::Rnn(r) => vec![&r.weight_ih, &r.weight_hh, &r.bias],
             _ => Vec::new(),
         }
     }
@@ -272,6 +289,10 @@ impl Layer {
             Layer::BatchNorm1d(b) => {
                 let (y, cache) = b.forward(x, mode.is_train())?;
                 Ok((y, Cache::Bn(cache)))
+            }
+            Layer::Rnn(r) => {
+                let (y, cache) = r.forward(x)?;
+                Ok((y, Cache::Rnn(cache)))
             }
             Layer::Relu => plain(map(x, |v| v.max(0.0))),
             Layer::Elu { alpha } => plain(map(x, |v| if v > 0.0 { v } else { alpha * v.exp_m1() })),
@@ -365,6 +386,7 @@ impl Layer {
             (Layer::Linear(l), _) => one(l.backward(x, dy)?),
             (Layer::BatchNorm1d(b), Cache::Bn(c)) => one(b.backward(x, c, dy)?),
             (Layer::BatchNorm1d(b), _) => one(b.backward(x, &BnCache::default(), dy)?),
+            (Layer::Rnn(r), Cache::Rnn(c)) => one(r.backward(x, y, c, dy)?),
             (Layer::Relu, _) => one(chain(x, y, dy, |x, _| if x > 0.0 { 1.0 } else { 0.0 })),
             (Layer::Elu { alpha }, _) => {
                 let a = *alpha;

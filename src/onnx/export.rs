@@ -2,9 +2,11 @@ use prost::Message;
 use tract_onnx::pb;
 
 use super::Error;
-use super::proto::{attr_float, attr_int, attr_ints, f32_tensor, i64_tensor, value_info};
+use super::proto::{
+    attr_float, attr_int, attr_ints, attr_string, f32_tensor, i64_tensor, value_info,
+};
 use crate::model::{Metadata, keys};
-use crate::nn::{Graph, Layer};
+use crate::nn::{Cell, Direction, Graph, Layer};
 
 /// What the exported model says about itself in `metadata_props`.
 #[derive(Clone, Debug)]
@@ -106,6 +108,45 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                         attr_float("momentum", 1.0 - b.momentum),
                     ],
                 );
+            }
+            Layer::Rnn(r) => {
+                // ONNX runs recurrent layers over [length, batch, in] and returns
+                // [length, directions, batch, hidden]; the engine's layout is channels-first.
+                let (d, gh) = (r.direction.count(), r.cell.gates() * r.hidden);
+                inits.push(f32_tensor(
+                    &p("W"),
+                    &[d, gh, r.input_size],
+                    &r.weight_ih.value,
+                ));
+                inits.push(f32_tensor(&p("R"), &[d, gh, r.hidden], &r.weight_hh.value));
+                inits.push(f32_tensor(&p("B"), &[d, 2 * gh], &r.bias.value));
+                inits.push(i64_tensor(&p("shape"), &[0, (d * r.hidden) as i64, -1]));
+                let (seq, y, t) = (p("seq"), p("Y"), p("Yt"));
+                op("Transpose", ins, &seq, vec![attr_ints("perm", &[2, 0, 1])]);
+                let direction = match r.direction {
+                    Direction::Forward => "forward",
+                    Direction::Reverse => "reverse",
+                    Direction::Bidirectional => "bidirectional",
+                };
+                let mut attrs = vec![
+                    attr_int("hidden_size", r.hidden as i64),
+                    attr_string("direction", direction),
+                ];
+                let kind = match r.cell {
+                    Cell::Lstm => "LSTM",
+                    Cell::Gru => {
+                        attrs.push(attr_int("linear_before_reset", 1));
+                        "GRU"
+                    }
+                };
+                op(kind, vec![seq, p("W"), p("R"), p("B")], &y, attrs);
+                op(
+                    "Transpose",
+                    vec![y],
+                    &t,
+                    vec![attr_ints("perm", &[2, 1, 3, 0])],
+                );
+                op("Reshape", vec![t, p("shape")], &out, vec![]);
             }
             Layer::Relu => op("Relu", ins, &out, vec![]),
             Layer::Elu { alpha } => op("Elu", ins, &out, vec![attr_float("alpha", *alpha)]),
