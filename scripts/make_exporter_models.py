@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Models as today's PyTorch exports them, for the loader and the engine's importer: a
-DeepBind-style CNN that pools with torch.amax and a small Basset-style CNN (conv, batch norm,
-max-pool, dense), each exported with the legacy exporter (dynamo=False) and with the default
+DeepBind-style CNN that pools with torch.amax, a small Basset-style CNN (conv, batch norm,
+max-pool, dense), DanQ (conv, max-pool, bidirectional LSTM, flattened batch-first into dense
+layers) and a GRU variant of it (bidirectional GRU, max over the length), each exported with the legacy exporter (dynamo=False) and with the default
 dynamo exporter, which names symbolic dimensions itself and repeats them in every
 intermediate shape; the DeepBind one also with the dynamo exporter's default external data
 (weights in model.onnx.data). Random weights (seeded), non-trivial batch-norm statistics.
 
 Expected numbers are onnxruntime's, on seeded random sequences one-hot encoded here with
-numpy (and checked against PyTorch itself). tests/exporters.rs (tract and the engine) and
+numpy (and checked against PyTorch itself); input gradients of output y[0] are torch
+autograd's. tests/exporters.rs (tract and the engine) and
 tests/js/node.test.mjs (the npm package, external data passed as bytes) must match them.
 
 Writes tests/models/exporters/*.onnx (+ .data) and tests/golden/exporters.json.
@@ -55,6 +57,33 @@ class Basset(nn.Module):
         return torch.sigmoid(self.fc(torch.flatten(x, 1)))
 
 
+class DanQ(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 16, 11, padding=5)
+        self.lstm = nn.LSTM(16, 8, batch_first=True, bidirectional=True)
+        self.fc1 = nn.Linear(16 * (LENGTH // 4), 12)
+        self.fc2 = nn.Linear(12, 2)
+
+    def forward(self, x):
+        h = nn.functional.max_pool1d(torch.relu(self.conv(x)), 4)
+        h, _ = self.lstm(h.transpose(1, 2))
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(torch.flatten(h, 1)))))
+
+
+class DanGru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 16, 11, padding=5)
+        self.gru = nn.GRU(16, 8, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        h = nn.functional.max_pool1d(torch.relu(self.conv(x)), 4)
+        h, _ = self.gru(h.transpose(1, 2))
+        return torch.sigmoid(self.fc(torch.amax(h.transpose(1, 2), dim=2)))
+
+
 def export(net, name, dynamo, external=False):
     path = os.path.join(OUT, f"{name}.onnx")
     x = torch.zeros(2, 4, LENGTH)
@@ -79,7 +108,8 @@ def main():
         for i, c in enumerate(s):
             x[b, "ACGT".index(c), i] = 1
     golden = {"torch": torch.__version__, "onnxruntime": ort.__version__, "sequences": seqs, "models": {}}
-    for arch, net in [("deepbind", DeepBind()), ("basset", Basset())]:
+    for arch, net in [("deepbind", DeepBind()), ("basset", Basset()), ("danq", DanQ()),
+                      ("dangru", DanGru())]:
         net.train()
         with torch.no_grad():
             for _ in range(3):
@@ -87,6 +117,9 @@ def main():
         net.eval()
         with torch.no_grad():
             want = net(torch.from_numpy(x)).numpy()
+        xg = torch.from_numpy(x).requires_grad_(True)
+        net(xg)[:, 0].sum().backward()
+        grads = [g.ravel().tolist() for g in xg.grad.numpy().astype(float)]
         cases = [(f"{arch}_legacy", False, False), (f"{arch}_dynamo", True, False)]
         if arch == "deepbind":
             cases.append((f"{arch}_dynamo_external", True, True))
@@ -95,7 +128,7 @@ def main():
             y = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
             assert np.allclose(y, want, atol=1e-5), name
             files = sorted(f for f in os.listdir(OUT) if f.startswith(name + ".onnx"))
-            golden["models"][name] = {"files": files, "outputs": y.tolist()}
+            golden["models"][name] = {"files": files, "outputs": y.tolist(), "gradients_y0": grads}
             print("wrote", name, files)
     with open(os.path.join(ROOT, "tests", "golden", "exporters.json"), "w") as f:
         json.dump(golden, f, indent=1)

@@ -148,6 +148,8 @@ impl Predictions {
 /// An ONNX sequence model ready to predict.
 pub struct Model {
     plan: Arc<TypedRunnableModel>,
+    /// Plans per batch size, for models tract can only run at one batch size per plan.
+    per_batch: Option<PerBatch>,
     info: ModelInfo,
     backend: BackendReport,
     /// What runs predictions: tract until a backend is selected.
@@ -302,7 +304,7 @@ impl Model {
         let l_sym = model.symbols.sym(&name_of(&shape[length_axis], "L"));
         let b_dim: TDim = match batch {
             Batch::Fixed(n) => n.into(),
-            Batch::Dynamic => n_sym.into(),
+            Batch::Dynamic => n_sym.clone().into(),
         };
         let l_dim: TDim = length.map_or(l_sym.into(), TDim::from);
         let c_dim: TDim = channels.into();
@@ -312,15 +314,36 @@ impl Model {
         };
         let fact_desc = format!("{fact_shape:?}");
         model
-            .set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), fact_shape))
+            .set_input_fact(
+                0,
+                InferenceFact::dt_shape(f32::datum_type(), fact_shape.clone()),
+            )
             .map_err(|e| Error::Input(tract_err(e)))?;
-        let typed = guarded("analysing the graph", || {
-            model.into_optimized().map_err(|e| {
+        let (typed, per_batch) = guarded("analysing the graph", || {
+            let fail = |e| {
                 Error::Input(format!(
                     "the model cannot take input shape {fact_desc}: {}",
                     tract_err(e)
                 ))
-            })
+            };
+            // tract's Scan (ONNX LSTM/GRU) settles the batch size inside its body from the
+            // exporters' shape arithmetic, and refuses any other size afterwards; such a
+            // model gets one plan per batch size, analysed with that size fixed.
+            let scans = batch == Batch::Dynamic
+                && model.nodes.iter().any(|n| {
+                    n.op.name().contains("Scan")
+                        || n.op.name() == "LSTM"
+                        || n.op.name() == "GRU"
+                        || n.op.name() == "RNN"
+                });
+            let per_batch = match scans {
+                true => Some(PerBatch::new(
+                    model.clone().into_typed().map_err(fail)?,
+                    n_sym.clone(),
+                )),
+                false => None,
+            };
+            Ok((model.into_optimized().map_err(fail)?, per_batch))
         })?;
         let mut per_output = Vec::new();
         let mut output_dims = Vec::new();
@@ -419,6 +442,7 @@ impl Model {
         };
         Ok(Model {
             plan,
+            per_batch,
             info: ModelInfo {
                 summary,
                 metadata,
@@ -765,8 +789,11 @@ impl Model {
     /// Runs tract on one encoded batch; each output as (values, rank).
     fn run_tract(&self, shape: &[usize], x: &[f32]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
         let input = Tensor::from_shape(shape, x).map_err(|e| Error::Run(tract_err(e)))?;
-        let outputs = self
-            .plan
+        let plan = match &self.per_batch {
+            Some(p) => p.plan(shape[0])?,
+            None => self.plan.clone(),
+        };
+        let outputs = plan
             .run(tvec![input.into()])
             .map_err(|e| Error::Run(tract_err(e)))?;
         outputs
@@ -779,6 +806,47 @@ impl Model {
                 Ok((view.iter().copied().collect(), o.rank()))
             })
             .collect()
+    }
+}
+
+/// Runnable plans of one model with its batch size bound, built on first use of each size.
+struct PerBatch {
+    /// The model, typed but not yet simplified (simplifying would settle the batch size).
+    model: TypedModel,
+    batch: Symbol,
+    plans: std::sync::Mutex<Vec<(usize, Arc<TypedRunnableModel>)>>,
+}
+
+impl PerBatch {
+    /// How many plans are kept: a run uses one batch size, and one more for its last batch.
+    const KEEP: usize = 4;
+
+    fn new(model: TypedModel, batch: Symbol) -> PerBatch {
+        PerBatch {
+            model,
+            batch,
+            plans: Default::default(),
+        }
+    }
+
+    fn plan(&self, n: usize) -> Result<Arc<TypedRunnableModel>, Error> {
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, p)) = plans.iter().find(|(k, _)| *k == n) {
+            return Ok(p.clone());
+        }
+        let subs = std::collections::HashMap::from([(self.batch.clone(), TDim::from(n))]);
+        let plan = guarded("analysing the graph for one batch size", || {
+            self.model
+                .set_symbols(&subs)
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .map_err(|e| Error::Run(format!("batch size {n}: {}", tract_err(e))))
+        })?;
+        if plans.len() == Self::KEEP {
+            plans.remove(0);
+        }
+        plans.push((n, plan.clone()));
+        Ok(plan)
     }
 }
 

@@ -10,6 +10,7 @@ mod export;
 mod external;
 mod import;
 mod proto;
+mod view;
 
 pub use export::{ExportMeta, export};
 pub(crate) use external::external_files_in;

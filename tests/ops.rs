@@ -13,28 +13,6 @@ use seqlens::attrib::{Explainer, Method};
 use seqlens::model::{Backend, Model, PredictOptions};
 use serde_json::Value;
 
-/// The backends this machine has: tract and the engine always, the GPU where an adapter is
-/// found (required when SEQLENS_REQUIRE_GPU is set, as in CI on lavapipe).
-fn backends(bytes: &[u8]) -> Vec<(Backend, Model)> {
-    let mut out = vec![
-        (Backend::Tract, common::model_on(bytes, Backend::Tract)),
-        (Backend::Cpu, common::model_on(bytes, Backend::Cpu)),
-    ];
-    if cfg!(feature = "gpu") {
-        match Model::from_bytes(bytes)
-            .unwrap()
-            .with_backend(bytes, Backend::Gpu)
-        {
-            Ok(m) => out.push((Backend::Gpu, m)),
-            Err(e) if std::env::var_os("SEQLENS_REQUIRE_GPU").is_none() => {
-                eprintln!("no GPU here ({e}); tract and the engine only");
-            }
-            Err(e) => panic!("SEQLENS_REQUIRE_GPU is set but {e}"),
-        }
-    }
-    out
-}
-
 #[test]
 fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
     let g: Value =
@@ -46,7 +24,7 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
     for (name, case) in models {
         let bytes = std::fs::read(path(&format!("tests/models/ops/{name}.onnx"))).unwrap();
         let want = json_floats(&case["outputs"]);
-        for (backend, model) in backends(&bytes) {
+        for (backend, model) in common::backends(&bytes, None) {
             let what = format!("{name} on {backend:?}");
             let tol = if backend == Backend::Gpu { 1e-4 } else { 1e-5 };
             let report = model.backend();

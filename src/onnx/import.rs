@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use prost::Message;
 use tract_onnx::pb;
@@ -7,7 +7,8 @@ use super::Error;
 use super::proto::{f32_values, i64_values};
 use tract_onnx::pb::tensor_proto::DataType;
 
-use crate::nn::{BatchNorm1d, Conv1d, Graph, Layer, Linear, Param};
+use super::view::{Atom, Dim, View};
+use crate::nn::{BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Rnn};
 
 fn attrs(n: &pb::NodeProto) -> HashMap<&str, &pb::AttributeProto> {
     n.attribute.iter().map(|a| (a.name.as_str(), a)).collect()
@@ -47,6 +48,25 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         "Cast" => &["to", "saturate"],
         "Reshape" => &["allowzero"],
         "ReduceMax" | "ReduceMean" => &["axes", "keepdims", "noop_with_empty_axes"],
+        "Transpose" => &["perm"],
+        "Unsqueeze" => &["axes"],
+        "Shape" => &["start", "end"],
+        "Gather" => &["axis"],
+        "ConstantOfShape" => &["value"],
+        "LSTM" => &[
+            "hidden_size",
+            "direction",
+            "layout",
+            "activations",
+            "input_forget",
+        ],
+        "GRU" => &[
+            "hidden_size",
+            "direction",
+            "layout",
+            "activations",
+            "linear_before_reset",
+        ],
         _ => &[],
     }
 }
@@ -104,6 +124,12 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     let mut shapes: Vec<Vec<usize>> = vec![vec![c, l.unwrap_or(ANY_LENGTH_PROBE)]];
     // ONNX tensor name -> engine value id.
     let mut ids: HashMap<String, usize> = HashMap::from([(input.name.clone(), 0)]);
+    // Computed tensors whose axes are not the engine's order (see `view`).
+    let mut views: HashMap<String, View> = HashMap::new();
+    // Integer vectors computed from shapes (the exporters' dynamic batch arithmetic).
+    let mut syms: HashMap<String, Vec<Dim>> = HashMap::new();
+    // Tensors of zeros built from such shapes (recurrent layers' initial states).
+    let mut zeros: HashSet<String> = HashSet::new();
 
     // How many nodes (and graph outputs) read each tensor: a constant addend folds into the
     // bias of the layer before it only when nothing else reads that layer's output.
@@ -160,9 +186,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 .ok_or_else(|| fail(format!("operand {} is missing", i + 1)))
         };
         let value = |name: &str, ids: &HashMap<String, usize>| {
-            ids.get(name)
-                .copied()
-                .ok_or_else(|| fail(format!("input '{name}' is not computed by an earlier node")))
+            ids.get(name).copied().ok_or_else(|| {
+                fail(if zeros.contains(name) {
+                    format!(
+                        "input '{name}' is a tensor of zeros shaped from the input; the engine \
+                         takes such tensors only as a recurrent layer's initial state"
+                    )
+                } else {
+                    format!("input '{name}' is not computed by an earlier node")
+                })
+            })
         };
         if let Some(a) = n
             .attribute
@@ -175,6 +208,119 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             )));
         }
         let x = n.input.first().map(String::as_str).unwrap_or("");
+        let op = n.op_type.as_str();
+        // Zeros shaped from the input stay zeros through shape-only ops.
+        let is_zero = |t: &str| {
+            zeros.contains(t)
+                || consts
+                    .get(t)
+                    .and_then(|t| f32_values(t).ok())
+                    .is_some_and(|v| v.iter().all(|&v| v == 0.0))
+        };
+        let zero_source = match op {
+            "ConstantOfShape" => Some(
+                a.get("value")
+                    .and_then(|a| a.t.as_ref())
+                    .map(f32_values)
+                    .transpose()
+                    .map_err(&fail)?
+                    .is_none_or(|v| v.iter().all(|&v| v == 0.0)),
+            ),
+            "Expand" | "Slice" | "Reshape" | "Unsqueeze" | "Squeeze" | "Transpose" | "Identity"
+            | "Cast"
+                if zeros.contains(x) || (op == "Expand" && is_zero(x)) =>
+            {
+                Some(true)
+            }
+            _ => None,
+        };
+        match zero_source {
+            Some(true) => {
+                zeros.insert(n.output[0].clone());
+                continue;
+            }
+            Some(false) => {
+                return Err(fail(
+                    "a constant other than zeros shaped from the input is not supported".into(),
+                ));
+            }
+            None => {}
+        }
+        // Shape arithmetic: folded into symbolic sizes, never run.
+        if op == "Shape" {
+            let src = value(x, &ids)?;
+            let view = views
+                .get(x)
+                .cloned()
+                .unwrap_or_else(|| View::engine(&shapes[src], g.any_length));
+            let dims = view.dims().map_err(&fail)?;
+            let r = dims.len() as i64;
+            let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+            let (from, to) = (clamp(int("start", 0)), clamp(int("end", r)));
+            syms.insert(n.output[0].clone(), dims[from..to.max(from)].to_vec());
+            continue;
+        }
+        let int_list = |t: &str| -> Option<Vec<Dim>> {
+            syms.get(t).cloned().or_else(|| {
+                consts
+                    .get(t)
+                    .filter(|c| {
+                        c.data_type == DataType::Int64 as i32
+                            || c.data_type == DataType::Int32 as i32
+                    })
+                    .and_then(|c| i64_values(c).ok())
+                    .map(|v| v.into_iter().map(Dim::Known).collect())
+            })
+        };
+        let inputs: Vec<&String> = n.input.iter().filter(|t| !t.is_empty()).collect();
+        if !inputs.is_empty()
+            && inputs.iter().any(|t| syms.contains_key(t.as_str()))
+            && inputs.iter().all(|t| int_list(t).is_some())
+        {
+            let lists: Vec<Vec<Dim>> = inputs.iter().filter_map(|t| int_list(t)).collect();
+            let folded = fold_shape(op, &lists, int("axis", 0)).map_err(&fail)?;
+            syms.insert(n.output[0].clone(), folded);
+            continue;
+        }
+        // Ops that follow a transposed layout; any other refuses one.
+        let view_aware = matches!(
+            op,
+            "Transpose"
+                | "Reshape"
+                | "Flatten"
+                | "Squeeze"
+                | "Unsqueeze"
+                | "LSTM"
+                | "GRU"
+                | "Gemm"
+                | "MatMul"
+                | "Identity"
+                | "Dropout"
+        );
+        if !view_aware
+            && let Some((t, v)) = n.input.iter().find_map(|t| views.get(t).map(|v| (t, v)))
+        {
+            return Err(fail(format!(
+                "input '{t}' is laid out as {v}; the engine takes {op} on [batch, channels, length] or [batch, features] only"
+            )));
+        }
+        // Records `out` as engine value `id` laid out as `view`.
+        let publish = |out: &str,
+                       id: usize,
+                       view: View,
+                       ids: &mut HashMap<String, usize>,
+                       views: &mut HashMap<String, View>| {
+            ids.insert(out.to_string(), id);
+            if !view.is_engine_order() {
+                views.insert(out.to_string(), view);
+            }
+        };
+        let view_of = |t: &str, id: usize| {
+            views
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| View::engine(&shapes[id], g.any_length))
+        };
         let rank =
             |name: &str, ids: &HashMap<String, usize>| ids.get(name).map(|&v| shapes[v].len() + 1);
         let name = if n.name.is_empty() {
@@ -191,7 +337,74 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             }
             "Identity" | "Dropout" => {
                 let id = value(x, &ids)?;
-                ids.insert(n.output[0].clone(), id);
+                let view = view_of(x, id);
+                publish(&n.output[0], id, view, &mut ids, &mut views);
+                continue;
+            }
+            "Transpose" => {
+                let id = value(x, &ids)?;
+                let view = view_of(x, id);
+                let perm =
+                    ints("perm").unwrap_or_else(|| (0..view.axes.len() as i64).rev().collect());
+                let t = view.transpose(&perm).map_err(&fail)?;
+                publish(&n.output[0], id, t, &mut ids, &mut views);
+                continue;
+            }
+            "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze"
+                if views.contains_key(x) || op == "Unsqueeze" =>
+            {
+                let id = value(x, &ids)?;
+                let view = view_of(x, id);
+                let out = match op {
+                    "Reshape" => {
+                        let target = int_list(arg(1)?)
+                            .ok_or_else(|| fail("the target shape must be a constant".into()))?;
+                        view.reshape(&target, int("allowzero", 0) == 1)
+                    }
+                    "Flatten" => view.flatten(int("axis", 1)),
+                    "Squeeze" => view.squeeze(axes(&consts)?.as_deref()),
+                    _ => view.unsqueeze(
+                        &axes(&consts)?.ok_or_else(|| fail("Unsqueeze needs axes".into()))?,
+                    ),
+                }
+                .map_err(&fail)?;
+                publish(&n.output[0], id, out, &mut ids, &mut views);
+                continue;
+            }
+            "LSTM" | "GRU" => {
+                let id = value(x, &ids)?;
+                let rnn = recurrent(
+                    n,
+                    &a,
+                    &shapes[id],
+                    g.any_length,
+                    view_of(x, id),
+                    |t| konst(t, &consts),
+                    |t| is_zero(t),
+                    |t| uses.get(t).copied().unwrap_or(0),
+                )
+                .map_err(&fail)?;
+                let (dirs, hidden) = (rnn.direction.count(), rnn.hidden);
+                let l = shapes[id][1];
+                let layout = int("layout", 0);
+                g.add(name, Layer::Rnn(rnn), &[id])
+                    .map_err(|e| fail(e.to_string()))?;
+                shapes.push(vec![dirs * hidden, l]);
+                let y = View {
+                    atoms: vec![
+                        Atom::Batch,
+                        Atom::Channel(dirs),
+                        Atom::Channel(hidden),
+                        Atom::Length((!g.any_length).then_some(l)),
+                    ],
+                    // ONNX's Y: [length, directions, batch, hidden], or batch first.
+                    axes: if layout == 0 {
+                        vec![vec![3], vec![1], vec![0], vec![2]]
+                    } else {
+                        vec![vec![0], vec![3], vec![1], vec![2]]
+                    },
+                };
+                publish(&n.output[0], g.nodes.len(), y, &mut ids, &mut views);
                 continue;
             }
             "Conv" => {
@@ -300,6 +513,25 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     (cc, r, t)
                 };
                 wv.iter_mut().for_each(|v| *v *= alpha);
+                // A transposed input flattened for this layer: its feature order folds into
+                // the weights' columns, and the engine flattens its value in its own order.
+                let viewed = views.get(x);
+                if let Some(view) = viewed {
+                    let order = view.feature_order().map_err(&fail)?;
+                    if order.len() != fi {
+                        return Err(fail(format!(
+                            "the weight takes {fi} features; the input {view} has {}",
+                            order.len()
+                        )));
+                    }
+                    let mut permuted = vec![0.0; wv.len()];
+                    for (o, row) in wv.chunks(fi).enumerate() {
+                        for (j, &w) in row.iter().enumerate() {
+                            permuted[o * fi + order[j]] = w;
+                        }
+                    }
+                    wv = permuted;
+                }
                 let bias = match n.input.get(2).filter(|s| !s.is_empty()) {
                     Some(b) => {
                         let (_, bv) = konst(b, &consts)?;
@@ -313,12 +545,29 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                     }
                     None => None,
                 };
-                Layer::Linear(Linear {
+                let linear = Layer::Linear(Linear {
                     in_features: fi,
                     out_features: fo,
                     weight: Param::new(&[fo, fi], wv),
                     bias,
-                })
+                });
+                if viewed.is_none() {
+                    linear
+                } else {
+                    let mut from = value(x, &ids)?;
+                    if shapes[from].len() == 2 {
+                        let flat = vec![shapes[from].iter().product()];
+                        from = g.add(format!("{name}_flatten"), Layer::Flatten, &[from])?;
+                        shapes.push(flat);
+                    }
+                    let shape = linear
+                        .out_shape(&[&shapes[from]])
+                        .map_err(|e| fail(e.to_string()))?;
+                    let id = g.add(name, linear, &[from])?;
+                    shapes.push(shape);
+                    ids.insert(n.output[0].clone(), id);
+                    continue;
+                }
             }
             "BatchNormalization" => {
                 if int("training_mode", 0) != 0 {
@@ -746,4 +995,197 @@ const TO_THE_END: i64 = i32::MAX as i64;
 /// of it depends on the sequence length.
 fn src_is_input_length(shapes: &[Vec<usize>], v: usize) -> bool {
     shapes[v].len() == 2
+}
+
+/// Folds one node of integer shape arithmetic over `lists` (its operands, in order).
+fn fold_shape(op: &str, lists: &[Vec<Dim>], axis: i64) -> Result<Vec<Dim>, String> {
+    let known = |d: &Dim| match d {
+        Dim::Known(v) => Ok(*v),
+        d => Err(format!(
+            "{op} of the {d} size is not supported in shape arithmetic"
+        )),
+    };
+    match (op, lists) {
+        ("Unsqueeze" | "Squeeze" | "Identity" | "Cast" | "Reshape", [data, ..]) => Ok(data.clone()),
+        ("Concat", _) if axis == 0 || axis == -1 => Ok(lists.concat()),
+        ("Gather", [data, idx]) if axis == 0 => idx
+            .iter()
+            .map(|i| {
+                let i = known(i)?;
+                let at = if i < 0 { i + data.len() as i64 } else { i };
+                usize::try_from(at)
+                    .ok()
+                    .and_then(|at| data.get(at).copied())
+                    .ok_or_else(|| format!("index {i} is outside a shape of {}", data.len()))
+            })
+            .collect(),
+        ("Slice", [data, starts, ends, rest @ ..]) => {
+            if let Some(axes) = rest.first()
+                && axes
+                    .iter()
+                    .any(|a| !matches!(a, Dim::Known(0) | Dim::Known(-1)))
+            {
+                return Err("a slice of a shape along another axis than 0".into());
+            }
+            if let Some(steps) = rest.get(1)
+                && steps.iter().any(|s| *s != Dim::Known(1))
+            {
+                return Err("a strided slice of a shape".into());
+            }
+            let (Some(s), Some(e)) = (starts.first(), ends.first()) else {
+                return Err("a slice without starts and ends".into());
+            };
+            let r = data.len() as i64;
+            let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+            let (s, e) = (clamp(known(s)?), clamp(known(e)?));
+            Ok(data[s..e.max(s)].to_vec())
+        }
+        ("Mul" | "Add" | "Sub" | "Div", [a, b]) => {
+            let n = a.len().max(b.len());
+            let at = |v: &[Dim], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+            if !(a.len() == n || a.len() == 1) || !(b.len() == n || b.len() == 1) {
+                return Err(format!(
+                    "{op} of shapes of {} and {} values",
+                    a.len(),
+                    b.len()
+                ));
+            }
+            (0..n)
+                .map(|i| match (op, at(a, i), at(b, i)) {
+                    ("Mul", Dim::Known(1), d) | ("Mul", d, Dim::Known(1)) => Ok(d),
+                    (_, x, y) => {
+                        let (x, y) = (known(&x)?, known(&y)?);
+                        Ok(Dim::Known(match op {
+                            "Mul" => x * y,
+                            "Add" => x + y,
+                            "Sub" => x - y,
+                            _ if y != 0 => x / y,
+                            _ => return Err("a division by zero in shape arithmetic".into()),
+                        }))
+                    }
+                })
+                .collect()
+        }
+        _ => Err(format!("{op} in shape arithmetic is not supported")),
+    }
+}
+
+/// The engine's recurrent layer for an ONNX `LSTM`/`GRU` node whose input is laid out as
+/// `input` over an engine value of per-item shape `item`. Everything the engine does not
+/// implement (other activations, peepholes, sequence lengths, initial states that are not
+/// zero, the last-state outputs in use) is refused by name.
+#[allow(clippy::too_many_arguments)]
+fn recurrent(
+    n: &pb::NodeProto,
+    a: &HashMap<&str, &pb::AttributeProto>,
+    item: &[usize],
+    any_length: bool,
+    input: View,
+    konst: impl Fn(&str) -> Result<(Vec<i64>, Vec<f32>), Error>,
+    is_zero: impl Fn(&str) -> bool,
+    uses: impl Fn(&str) -> usize,
+) -> Result<Rnn, String> {
+    let lstm = n.op_type == "LSTM";
+    let cell = if lstm { Cell::Lstm } else { Cell::Gru };
+    let int = |k: &str, d: i64| a.get(k).map_or(d, |a| a.i);
+    let [c, _] = *item else {
+        return Err(format!("the input is not a sequence: [batch, {item:?}]"));
+    };
+    let layout = int("layout", 0);
+    let perm: &[i64] = match layout {
+        0 => &[2, 0, 1],
+        1 => &[0, 2, 1],
+        v => return Err(format!("layout {v} is not an ONNX value")),
+    };
+    let want = View::engine(item, any_length).transpose(perm)?;
+    if input != want {
+        return Err(format!(
+            "the input is laid out as {input}; layout {layout} takes {want}"
+        ));
+    }
+    let hidden = usize::try_from(int("hidden_size", 0))
+        .ok()
+        .filter(|&h| h > 0)
+        .ok_or("hidden_size must be a positive count")?;
+    let direction = match a
+        .get("direction")
+        .map(|a| String::from_utf8_lossy(&a.s).to_string())
+    {
+        None => Direction::Forward,
+        Some(d) => match d.as_str() {
+            "forward" => Direction::Forward,
+            "reverse" => Direction::Reverse,
+            "bidirectional" => Direction::Bidirectional,
+            other => return Err(format!("direction '{other}' is not an ONNX value")),
+        },
+    };
+    let dirs = direction.count();
+    if let Some(acts) = a.get("activations") {
+        let given: Vec<String> = acts
+            .strings
+            .iter()
+            .map(|s| String::from_utf8_lossy(s).to_lowercase())
+            .collect();
+        let one: &[&str] = if lstm {
+            &["sigmoid", "tanh", "tanh"]
+        } else {
+            &["sigmoid", "tanh"]
+        };
+        if given != one.repeat(dirs) {
+            return Err(format!(
+                "activations {given:?}: the engine implements the defaults ({})",
+                one.join(", ")
+            ));
+        }
+    }
+    if int("input_forget", 0) != 0 {
+        return Err("input_forget 1 (coupled input and forget gates) is not supported".into());
+    }
+    if !lstm && int("linear_before_reset", 0) != 1 {
+        return Err(
+            "linear_before_reset 0 is not supported; the engine implements the GRU of PyTorch and Keras (reset_after), linear_before_reset 1"
+                .into(),
+        );
+    }
+    let operand = |i: usize| n.input.get(i).filter(|s| !s.is_empty());
+    let weight = |i: usize, what: &str| {
+        let t = operand(i).ok_or_else(|| format!("the {what} are missing"))?;
+        konst(t).map(|t| t.1).map_err(|e| e.to_string())
+    };
+    let gh = cell.gates() * hidden;
+    let w = weight(1, "input weights")?;
+    let r = weight(2, "recurrent weights")?;
+    let b = match operand(3) {
+        Some(_) => weight(3, "biases")?,
+        None => vec![0.0; dirs * 2 * gh],
+    };
+    if operand(4).is_some() {
+        return Err("sequence_lens (sequences of different lengths) is not supported".into());
+    }
+    for (i, what) in [(5, "initial_h"), (6, "initial_c"), (7, "P (peepholes)")] {
+        if let Some(t) = operand(i)
+            && !is_zero(t)
+        {
+            return Err(format!("{what} '{t}' must be zeros"));
+        }
+    }
+    for (i, out) in n.output.iter().enumerate().skip(1) {
+        if !out.is_empty() && uses(out) > 0 {
+            return Err(format!(
+                "output {} ('{out}', the last state) is read by other nodes; the engine returns the sequence Y only",
+                i + 1
+            ));
+        }
+    }
+    let rnn = Rnn {
+        cell,
+        direction,
+        input_size: c,
+        hidden,
+        weight_ih: Param::new(&[dirs, gh, c], w),
+        weight_hh: Param::new(&[dirs, gh, hidden], r),
+        bias: Param::new(&[dirs, 2 * gh], b),
+    };
+    rnn.check_weights().map_err(|e| e.to_string())?;
+    Ok(rnn)
 }

@@ -234,6 +234,39 @@ pub fn tiny_splice_model() -> Vec<u8> {
 }
 
 /// `bytes` loaded on `backend`.
+/// The backends this machine has: tract and the engine always, the GPU where an adapter is
+/// found (required when SEQLENS_REQUIRE_GPU is set, as in CI on lavapipe). Where the GPU must
+/// refuse the model, `gpu_refusal` is part of the reason it must give, and the GPU is left out.
+#[allow(dead_code)]
+pub fn backends(
+    bytes: &[u8],
+    gpu_refusal: Option<&str>,
+) -> Vec<(seqlens::model::Backend, seqlens::model::Model)> {
+    use seqlens::model::{Backend, Model};
+    let mut out = vec![
+        (Backend::Tract, model_on(bytes, Backend::Tract)),
+        (Backend::Cpu, model_on(bytes, Backend::Cpu)),
+    ];
+    if cfg!(feature = "gpu") {
+        let gpu = Model::from_bytes(bytes)
+            .unwrap()
+            .with_backend(bytes, Backend::Gpu);
+        match (gpu, gpu_refusal) {
+            (Err(e), Some(why)) => {
+                let e = e.to_string();
+                assert!(e.contains(why), "the GPU must refuse with '{why}': {e}");
+            }
+            (Ok(_), Some(why)) => panic!("the GPU must refuse ({why}) but took the model"),
+            (Ok(m), None) => out.push((Backend::Gpu, m)),
+            (Err(e), None) if std::env::var_os("SEQLENS_REQUIRE_GPU").is_none() => {
+                eprintln!("no GPU here ({e}); tract and the engine only");
+            }
+            (Err(e), None) => panic!("SEQLENS_REQUIRE_GPU is set but {e}"),
+        }
+    }
+    out
+}
+
 #[allow(dead_code)]
 pub fn model_on(bytes: &[u8], backend: seqlens::model::Backend) -> seqlens::model::Model {
     seqlens::model::Model::from_bytes(bytes)
