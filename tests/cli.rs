@@ -444,6 +444,68 @@ fn fasta_where(recs: &[(String, String, String)], keep: impl Fn(&[char]) -> bool
         .collect()
 }
 
+/// The DanQ preset (bidirectional LSTM) trains on the engine and exports ONNX that tract
+/// runs with the engine's numbers, at any batch; fine-tuning imports it back.
+#[test]
+fn danq_trains_exports_and_runs_the_same_on_tract_and_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = training_subset(dir.path(), 60);
+    let model = dir.path().join("danq.onnx").to_str().unwrap().to_string();
+    ok(&[
+        "train",
+        "--preset",
+        "danq",
+        "--width",
+        "0.05",
+        "--fasta",
+        &data,
+        "--label-names",
+        NAMES,
+        "--length",
+        "100",
+        "--epochs",
+        "1",
+        "--out",
+        &model,
+    ]);
+    let info = ok(&["info", "-m", &model]);
+    assert!(info.contains("LSTM x1"), "{info}");
+    let run = |backend: &str, batch: &str| {
+        parse_tsv(&ok(&[
+            "predict",
+            "-m",
+            &model,
+            "--fasta",
+            &data,
+            "--backend",
+            backend,
+            "--batch-size",
+            batch,
+        ]))
+    };
+    let engine = run("cpu", "7");
+    assert_eq!(engine.ids.len(), 60);
+    for batch in ["1", "7", "64"] {
+        let d = assert_close(&run("tract", batch), &engine, 1e-5);
+        assert!(d <= 1e-5, "batch {batch}: {d}");
+    }
+    // Fine-tuning starts from the exported model, which the engine imports.
+    let tuned = dir.path().join("tuned.onnx").to_str().unwrap().to_string();
+    ok(&[
+        "train",
+        "--init",
+        &model,
+        "--fasta",
+        &data,
+        "--label-names",
+        NAMES,
+        "--epochs",
+        "1",
+        "--out",
+        &tuned,
+    ]);
+}
+
 #[test]
 fn kfold_reports_each_fold() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@ use tract_onnx::pb;
 
 use super::Error;
 use super::proto::{
-    attr_float, attr_int, attr_ints, attr_string, f32_tensor, i64_tensor, value_info,
+    attr_float, attr_int, attr_ints, attr_string, attr_tensor, f32_tensor, i64_tensor, value_info,
 };
 use crate::model::{Metadata, keys};
 use crate::nn::{Cell, Direction, Graph, Layer};
@@ -51,7 +51,13 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             nodes.push(pb::NodeProto {
                 input: inputs,
                 output: vec![output.to_string()],
-                name: format!("{}:{op_type}", node.name),
+                // A layer written as several nodes names its intermediate nodes by their
+                // outputs (ONNX node names must be unique).
+                name: if output == out {
+                    format!("{}:{op_type}", node.name)
+                } else {
+                    output.to_string()
+                },
                 op_type: op_type.into(),
                 attribute,
                 ..Default::default()
@@ -139,7 +145,39 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                         "GRU"
                     }
                 };
-                op(kind, vec![seq, p("W"), p("R"), p("B")], &y, attrs);
+                // Zero initial states shaped [directions, batch, hidden] from the input, as
+                // PyTorch exports them: tract cannot size omitted states for a symbolic batch.
+                inits.push(i64_tensor(&p("batch_at"), &[1]));
+                inits.push(i64_tensor(&p("batch_end"), &[2]));
+                inits.push(i64_tensor(&p("dirs"), &[d as i64]));
+                inits.push(i64_tensor(&p("units"), &[r.hidden as i64]));
+                let (shape, batch, state_shape, zeros) =
+                    (p("seq_shape"), p("batch"), p("state_shape"), p("zeros"));
+                op("Shape", vec![seq.clone()], &shape, vec![]);
+                op(
+                    "Slice",
+                    vec![shape, p("batch_at"), p("batch_end")],
+                    &batch,
+                    vec![],
+                );
+                op(
+                    "Concat",
+                    vec![p("dirs"), batch, p("units")],
+                    &state_shape,
+                    vec![attr_int("axis", 0)],
+                );
+                // The value is explicit: tract reads a missing one as f64.
+                op(
+                    "ConstantOfShape",
+                    vec![state_shape],
+                    &zeros,
+                    vec![attr_tensor("value", f32_tensor("value", &[1], &[0.0]))],
+                );
+                let mut inputs = vec![seq, p("W"), p("R"), p("B"), String::new(), zeros.clone()];
+                if r.cell == Cell::Lstm {
+                    inputs.push(zeros);
+                }
+                op(kind, inputs, &y, attrs);
                 op(
                     "Transpose",
                     vec![y],

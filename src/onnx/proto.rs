@@ -31,6 +31,15 @@ pub fn attr_string(name: &str, v: &str) -> pb::AttributeProto {
     }
 }
 
+pub fn attr_tensor(name: &str, t: pb::TensorProto) -> pb::AttributeProto {
+    pb::AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Tensor as i32,
+        t: Some(t),
+        ..Default::default()
+    }
+}
+
 pub fn attr_float(name: &str, f: f32) -> pb::AttributeProto {
     pb::AttributeProto {
         name: name.into(),

@@ -55,6 +55,19 @@ pub enum LayerSpec {
         left: usize,
         right: usize,
     },
+    /// An LSTM over the length axis, `units` per direction (both directions concatenated
+    /// along channels when bidirectional).
+    Lstm {
+        units: usize,
+        #[serde(default)]
+        bidirectional: bool,
+    },
+    /// A GRU over the length axis (PyTorch's cell; ONNX `linear_before_reset = 1`).
+    Gru {
+        units: usize,
+        #[serde(default)]
+        bidirectional: bool,
+    },
     /// `x + f(x)` where `f` is the inner stack (which must keep the shape).
     Residual {
         layers: Vec<LayerSpec>,
@@ -165,6 +178,25 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
             Dense { units: w(925) },
             Relu,
         ],
+        // Quang & Xie 2016 (1000 bp): 320x26 conv, max pooling 13, a bidirectional LSTM of
+        // 320 units per direction, dense 925.
+        "danq" => vec![
+            conv(320, 26),
+            Relu,
+            MaxPool {
+                size: 13,
+                stride: None,
+            },
+            Dropout { p: 0.2 },
+            Lstm {
+                units: w(320),
+                bidirectional: true,
+            },
+            Dropout { p: 0.5 },
+            Flatten,
+            Dense { units: w(925) },
+            Relu,
+        ],
         // Avsec et al. 2021: 64x25 conv, then dilated residual 64x3 convs with dilation
         // 2, 4, ..., 2^depth; here pooled to per-sequence outputs (the count head).
         "bpnet" => {
@@ -200,7 +232,7 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
     Some(Arch { layers })
 }
 
-pub const PRESETS: &[&str] = &["deepbind", "basset", "deepsea", "bpnet"];
+pub const PRESETS: &[&str] = &["deepbind", "basset", "deepsea", "danq", "bpnet"];
 
 /// The current per-item shape after `g`'s last node (or the input).
 fn shape_now(g: &Graph) -> Result<Vec<usize>, nn::Error> {
@@ -341,6 +373,33 @@ fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::E
                 },
             )?;
         }
+        Lstm {
+            units,
+            bidirectional,
+        }
+        | Gru {
+            units,
+            bidirectional,
+        } => {
+            need3("a recurrent layer")?;
+            let cell = match spec {
+                Lstm { .. } => nn::Cell::Lstm,
+                _ => nn::Cell::Gru,
+            };
+            let direction = if *bidirectional {
+                nn::Direction::Bidirectional
+            } else {
+                nn::Direction::Forward
+            };
+            g.push(
+                name(if cell == nn::Cell::Lstm {
+                    "lstm"
+                } else {
+                    "gru"
+                }),
+                Layer::Rnn(nn::Rnn::new(cell, direction, channels()?, *units, rng)),
+            )?;
+        }
         Residual { layers } => {
             let start = g.nodes.len();
             for l in layers {
@@ -404,6 +463,17 @@ mod tests {
             _ => None,
         });
         assert_eq!(dense, Some(240 * 53));
+        // DanQ at 1000 bp: 1000-26+1=975 -> /13=75 positions of 2 x 320 LSTM units, 48,000
+        // features into the 925-unit layer, as in the paper.
+        let g = preset("danq", 1.0, None)
+            .unwrap()
+            .build(4, 1000, 919, 1)
+            .unwrap();
+        let dense = g.nodes.iter().find_map(|n| match &n.layer {
+            Layer::Linear(l) => Some(l.in_features),
+            _ => None,
+        });
+        assert_eq!(dense, Some(640 * 75));
         let g = preset("bpnet", 0.25, Some(3))
             .unwrap()
             .build(4, 200, 2, 1)
