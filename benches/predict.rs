@@ -26,23 +26,32 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    for batch in batches {
-        let recs = common::random_records(batch, len, 42);
-        let opts = PredictOptions {
-            batch_size: batch,
-            ..Default::default()
-        };
-        model.predict(&recs, &opts).expect("warm-up");
-        let (mut runs, start) = (0usize, Instant::now());
-        while start.elapsed() < Duration::from_secs(5) || runs < 3 {
-            std::hint::black_box(model.predict(&recs, &opts).expect("predict"));
-            runs += 1;
+    // The engine too, where the model imports into it.
+    let engine = Model::from_bytes(&bytes)
+        .and_then(|m| m.with_backend(&bytes, seqlens::model::Backend::Cpu))
+        .ok()
+        .filter(|m| m.backend().engine.as_deref() == Some("seqlens"));
+    let runs = std::iter::once(("seqlens-tract", &model))
+        .chain(engine.as_ref().map(|m| ("seqlens-engine", m)));
+    for (name, model) in runs {
+        for &batch in &batches {
+            let recs = common::random_records(batch, len, 42);
+            let opts = PredictOptions {
+                batch_size: batch,
+                ..Default::default()
+            };
+            model.predict(&recs, &opts).expect("warm-up");
+            let (mut runs, start) = (0usize, Instant::now());
+            while start.elapsed() < Duration::from_secs(5) || runs < 3 {
+                std::hint::black_box(model.predict(&recs, &opts).expect("predict"));
+                runs += 1;
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "{name} batch={batch} seq_per_s={:.2} ms_per_batch={:.1}",
+                (runs * batch) as f64 / secs,
+                1000.0 * secs / runs as f64
+            );
         }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "seqlens-tract batch={batch} seq_per_s={:.2} ms_per_batch={:.1}",
-            (runs * batch) as f64 / secs,
-            1000.0 * secs / runs as f64
-        );
     }
 }
