@@ -100,3 +100,55 @@ fn external_data_is_named_when_it_is_missing() {
         "{e}"
     );
 }
+
+/// Sabotage: each LSTM attribute or input the engine does not implement, set on DanQ's LSTM
+/// node, makes the engine's import fail naming the node, the op and what it refuses (tract
+/// still runs such a model).
+#[test]
+fn recurrent_features_the_engine_lacks_are_refused_by_name() {
+    use prost::Message;
+    use tract_onnx::pb;
+    let bytes = std::fs::read(path("tests/models/exporters/danq_legacy.onnx")).unwrap();
+    assert!(seqlens::onnx::import(&bytes, None).is_ok());
+    let sabotage = |edit: &dyn Fn(&mut pb::NodeProto), refused: &str| {
+        let mut m = pb::ModelProto::decode(&bytes[..]).unwrap();
+        let graph = m.graph.as_mut().unwrap();
+        let node = graph.node.iter_mut().find(|n| n.op_type == "LSTM").unwrap();
+        edit(node);
+        let e = seqlens::onnx::import(&m.encode_to_vec(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("(LSTM)") && e.contains(refused),
+            "{refused}: {e}"
+        );
+    };
+    let attr = |name: &str| pb::AttributeProto {
+        name: name.into(),
+        f: 1.0,
+        i: 1,
+        ..Default::default()
+    };
+    sabotage(&|n| n.attribute.push(attr("clip")), "attribute 'clip'");
+    sabotage(
+        &|n| n.attribute.push(attr("input_forget")),
+        "input_forget 1",
+    );
+    sabotage(
+        &|n| {
+            n.attribute.push(pb::AttributeProto {
+                name: "activations".into(),
+                strings: ["Sigmoid", "Relu", "Tanh"]
+                    .repeat(2)
+                    .iter()
+                    .map(|s| s.as_bytes().to_vec())
+                    .collect(),
+                ..Default::default()
+            })
+        },
+        "activations",
+    );
+    // An initial state that is a computed tensor, not zeros: the input itself.
+    sabotage(&|n| n.input[5] = n.input[0].clone(), "initial_h");
+    sabotage(&|n| n.input[4] = n.input[1].clone(), "sequence_lens");
+}

@@ -517,13 +517,7 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
                 // the weights' columns, and the engine flattens its value in its own order.
                 let viewed = views.get(x);
                 if let Some(view) = viewed {
-                    let order = view.feature_order().map_err(&fail)?;
-                    if order.len() != fi {
-                        return Err(fail(format!(
-                            "the weight takes {fi} features; the input {view} has {}",
-                            order.len()
-                        )));
-                    }
+                    let order = view.feature_order(fi).map_err(&fail)?;
                     let mut permuted = vec![0.0; wv.len()];
                     for (o, row) in wv.chunks(fi).enumerate() {
                         for (j, &w) in row.iter().enumerate() {
@@ -1055,13 +1049,14 @@ fn fold_shape(op: &str, lists: &[Vec<Dim>], axis: i64) -> Result<Vec<Dim>, Strin
                     ("Mul", Dim::Known(1), d) | ("Mul", d, Dim::Known(1)) => Ok(d),
                     (_, x, y) => {
                         let (x, y) = (known(&x)?, known(&y)?);
-                        Ok(Dim::Known(match op {
-                            "Mul" => x * y,
-                            "Add" => x + y,
-                            "Sub" => x - y,
-                            _ if y != 0 => x / y,
-                            _ => return Err("a division by zero in shape arithmetic".into()),
-                        }))
+                        match op {
+                            "Mul" => x.checked_mul(y),
+                            "Add" => x.checked_add(y),
+                            "Sub" => x.checked_sub(y),
+                            _ => x.checked_div(y),
+                        }
+                        .map(Dim::Known)
+                        .ok_or_else(|| format!("{op} of {x} and {y} overflows in shape arithmetic"))
                     }
                 })
                 .collect()
@@ -1105,8 +1100,8 @@ fn recurrent(
     }
     let hidden = usize::try_from(int("hidden_size", 0))
         .ok()
-        .filter(|&h| h > 0)
-        .ok_or("hidden_size must be a positive count")?;
+        .filter(|&h| h > 0 && h <= 1 << 24)
+        .ok_or("hidden_size must be a positive count (at most 2^24)")?;
     let direction = match a
         .get("direction")
         .map(|a| String::from_utf8_lossy(&a.s).to_string())
@@ -1155,6 +1150,19 @@ fn recurrent(
     let gh = cell.gates() * hidden;
     let w = weight(1, "input weights")?;
     let r = weight(2, "recurrent weights")?;
+    // Sizes from attributes are checked against the weights before anything is allocated.
+    let want = dirs
+        .checked_mul(gh)
+        .and_then(|v| v.checked_mul(c.max(hidden)));
+    if want.is_none() || w.len() != dirs * gh * c || r.len() != dirs * gh * hidden {
+        return Err(format!(
+            "the weights hold {} and {} values; {dirs} direction(s) of {hidden} units over {c} inputs need {} and {}",
+            w.len(),
+            r.len(),
+            dirs.saturating_mul(gh).saturating_mul(c),
+            dirs.saturating_mul(gh).saturating_mul(hidden)
+        ));
+    }
     let b = match operand(3) {
         Some(_) => weight(3, "biases")?,
         None => vec![0.0; dirs * 2 * gh],

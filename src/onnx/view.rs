@@ -131,7 +131,10 @@ impl View {
             _ => atoms
                 .iter()
                 .try_fold(Dim::Known(1), |acc, &i| match (acc, self.atoms[i].dim()) {
-                    (Dim::Known(a), Dim::Known(b)) => Ok(Dim::Known(a * b)),
+                    (Dim::Known(a), Dim::Known(b)) => a
+                        .checked_mul(b)
+                        .map(Dim::Known)
+                        .ok_or_else(|| format!("an axis of {self} is too large")),
                     _ => Err(format!(
                         "an axis of {self} merges the {} with other axes",
                         self.atoms[i].name()
@@ -220,7 +223,10 @@ impl View {
                         let Dim::Known(s) = self.atoms[i].dim() else {
                             return Err(None);
                         };
-                        if size * s > k {
+                        let Some(next) = size.checked_mul(s) else {
+                            return Err(None);
+                        };
+                        if next > k || s <= 0 {
                             // This axis ends inside a channel factor: split off its major
                             // part (only reading forwards, where major comes first).
                             return match self.atoms[i] {
@@ -234,7 +240,7 @@ impl View {
                                 _ => Err(None),
                             };
                         }
-                        size *= s;
+                        size = next;
                         n += 1;
                     }
                     Ok(n)
@@ -364,9 +370,10 @@ impl View {
         })
     }
 
-    /// For a rank-2 view `[batch, features]`: for each ONNX feature index, the engine's
-    /// (the value flattened in its own order); an error when a size is open.
-    pub fn feature_order(&self) -> Result<Vec<usize>, String> {
+    /// For a rank-2 view `[batch, features]` of `expected` features: for each ONNX feature
+    /// index, the engine's (the value flattened in its own order); an error when a size is
+    /// open or the count is not `expected` (checked before anything is allocated).
+    pub fn feature_order(&self, expected: usize) -> Result<Vec<usize>, String> {
         let [b, features] = &self.axes[..] else {
             return Err(format!("{self} is not [batch, features]"));
         };
@@ -385,9 +392,17 @@ impl View {
         let mut s = 1;
         for i in (1..self.atoms.len()).rev() {
             stride[i] = s;
-            s *= size(i)?;
+            s = s
+                .checked_mul(size(i)?)
+                .filter(|&s| s <= expected)
+                .ok_or_else(|| format!("{self} has more than the {expected} features expected"))?;
         }
         let total = s;
+        if total != expected {
+            return Err(format!(
+                "{self} has {total} features; {expected} are expected"
+            ));
+        }
         let sizes: Vec<usize> = features
             .iter()
             .map(|&i| size(i))
@@ -445,7 +460,7 @@ mod tests {
             .reshape(&[Dim::Batch, Dim::Known(24)], false)
             .unwrap();
         // ONNX feature j = (t, d, h) = t*6 + d*3 + h; engine e = (d*3 + h)*4 + t.
-        let order = f.feature_order().unwrap();
+        let order = f.feature_order(24).unwrap();
         assert_eq!(order[0], 0);
         assert_eq!(order[1], 4);
         assert_eq!(order[6], 1);
