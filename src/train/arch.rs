@@ -440,40 +440,31 @@ impl Arch {
 mod tests {
     use super::*;
 
+    /// The input size of the first dense layer of preset `name` built for `length` bases.
+    fn first_dense_inputs(name: &str, width: f32, length: usize, outputs: usize) -> Option<usize> {
+        let g = preset(name, width, None)
+            .unwrap()
+            .build(4, length, outputs, 1)
+            .unwrap();
+        g.nodes.iter().find_map(|n| match &n.layer {
+            Layer::Linear(l) => Some(l.in_features),
+            _ => None,
+        })
+    }
+
     #[test]
     fn presets_build_with_published_sizes() {
         // Basset at 600 bp: 600-19+1=582 -> /3=194 -> -10=184 -> /4=46 -> -6=40 -> /4=10;
         // 200*10=2000 features into the first dense layer, as in the paper.
-        let g = preset("basset", 1.0, None)
-            .unwrap()
-            .build(4, 600, 164, 1)
-            .unwrap();
-        let dense = g.nodes.iter().find_map(|n| match &n.layer {
-            Layer::Linear(l) => Some(l.in_features),
-            _ => None,
-        });
-        assert_eq!(dense, Some(2000));
+        assert_eq!(first_dense_inputs("basset", 1.0, 600, 164), Some(2000));
         // DeepSEA at 1000 bp: 960 x 53 into the 925-unit layer.
-        let g = preset("deepsea", 0.25, None)
-            .unwrap()
-            .build(4, 1000, 919, 1)
-            .unwrap();
-        let dense = g.nodes.iter().find_map(|n| match &n.layer {
-            Layer::Linear(l) => Some(l.in_features),
-            _ => None,
-        });
-        assert_eq!(dense, Some(240 * 53));
+        assert_eq!(
+            first_dense_inputs("deepsea", 0.25, 1000, 919),
+            Some(240 * 53)
+        );
         // DanQ at 1000 bp: 1000-26+1=975 -> /13=75 positions of 2 x 320 LSTM units, 48,000
         // features into the 925-unit layer, as in the paper.
-        let g = preset("danq", 1.0, None)
-            .unwrap()
-            .build(4, 1000, 919, 1)
-            .unwrap();
-        let dense = g.nodes.iter().find_map(|n| match &n.layer {
-            Layer::Linear(l) => Some(l.in_features),
-            _ => None,
-        });
-        assert_eq!(dense, Some(640 * 75));
+        assert_eq!(first_dense_inputs("danq", 1.0, 1000, 919), Some(640 * 75));
         let g = preset("bpnet", 0.25, Some(3))
             .unwrap()
             .build(4, 200, 2, 1)
