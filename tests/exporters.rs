@@ -18,7 +18,8 @@ fn golden() -> Value {
 }
 
 /// One body per backend: predictions equal onnxruntime's (1e-5 on tract and the engine,
-/// 1e-4 on the GPU), input gradients of y[0] equal torch autograd's, fast ISM equals ISM.
+/// 1e-4 on the GPU), input gradients of y[0] equal torch autograd's (within 0.1% of their
+/// largest value), fast ISM equals ISM.
 /// The recurrent models have no GPU kernel: the GPU refuses them naming the node, and the
 /// engine computes their gradients on the CPU.
 #[test]
@@ -58,15 +59,27 @@ fn every_export_equals_onnxruntime_and_torch_on_every_backend() {
             assert!(ex.engine_error().is_none(), "{what}");
             let target = ex.target(&["y[0]".to_string()], None).unwrap();
             let grads = case["gradients_y0"].as_array().unwrap();
+            let (mut dg, mut di) = (0f32, 0f32);
             for (w, grad) in windows.iter().zip(grads).take(2) {
                 let mut run = |m: Method| ex.explain(w, &target, &m, &mut |_, _| true).unwrap();
                 let got = run(Method::Gradient);
-                let d = max_diff(&got.map, &common::json_floats(grad));
-                assert!(d <= tol, "{what}: gradients differ from torch's by {d}");
+                // Gradients of a sigmoid output are ~1e-3 here: the bound is relative to them.
+                let want = common::json_floats(grad);
+                let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+                dg = dg.max(max_diff(&got.map, &want) / scale);
+                assert!(
+                    dg <= 1e-3,
+                    "{what}: gradients differ from torch's by {dg} (relative)"
+                );
                 let (ism, fast) = (run(Method::Ism), run(Method::FastIsm));
-                let d = max_diff(&ism.map, &fast.map);
-                assert!(d <= tol, "{what}: fast ISM differs from ISM by {d}");
+                di = di.max(max_diff(&ism.map, &fast.map));
+                assert!(di <= tol, "{what}: fast ISM differs from ISM by {di}");
             }
+            // The closing notes' table reads these lines (cargo test -- --nocapture).
+            eprintln!(
+                "{name}\t{backend:?}\tprediction {d:.1e}\tgradient (relative) {dg:.1e}\tfast-ism {di:.1e}\t(gradients on {})",
+                ex.gradient_backend()
+            );
         }
     }
 }

@@ -193,7 +193,9 @@ test('recurrent exports (DanQ with a bidirectional LSTM, a bidirectional GRU) ru
       assert.match(gpu.reason, /\((LSTM|GRU)\) has no GPU kernel yet/);
       const [grad] = await model.attribute([recs[0]], { method: 'grad', target: ['y[0]'] });
       const wantGrad = g.models[name].gradients_y0[0];
-      grad.map.forEach((v, i) => assert.ok(Math.abs(v - wantGrad[i]) <= 1e-5, `${name} gradient ${i}: ${v} vs ${wantGrad[i]}`));
+      // within 0.1% of the largest gradient (they are ~1e-3 behind a sigmoid)
+      const scale = Math.max(...wantGrad.map(Math.abs));
+      grad.map.forEach((v, i) => assert.ok(Math.abs(v - wantGrad[i]) <= 1e-3 * scale, `${name} gradient ${i}: ${v} vs ${wantGrad[i]}`));
       model.free();
     }
   }
