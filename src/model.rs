@@ -48,6 +48,12 @@ pub const MAX_LENGTH: usize = 1 << 24;
 pub enum Error {
     #[error("not a valid ONNX model: {0} (the file may be truncated, corrupt, or not ONNX at all)")]
     Corrupt(String),
+    /// tract panicked: the model is malformed in a way tract does not check, or valid but
+    /// beyond what tract handles. Not called corrupt, as it may well be neither.
+    #[error(
+        "{0} (tract stopped on this model: it may be malformed, or valid but beyond what tract handles)"
+    )]
+    Tract(String),
     #[error("model is {size} bytes; the largest supported is {max} bytes")]
     TooLarge { size: usize, max: usize },
     #[error(
@@ -178,9 +184,7 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Err
             .map(|s| s.to_string())
             .or_else(|| p.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        Err(Error::Corrupt(format!(
-            "tract failed while {what} (a malformed model): {why}"
-        )))
+        Err(Error::Tract(format!("tract failed while {what}: {why}")))
     })
 }
 
