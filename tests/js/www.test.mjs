@@ -38,8 +38,19 @@ after(async () => {
   server?.close();
 });
 
+/** Waits until no request has been logged for half a second: the service worker's own
+ * fetches (network first) reach this process after the page already has their response. */
+async function settled() {
+  let seen = -1;
+  while (seen !== requests.length) {
+    seen = requests.length;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Runs `action` and asserts that no request at all was made until `done` resolved. */
 async function withoutRequests(what, action) {
+  await settled();
   const from = requests.length;
   await action();
   const during = requests.slice(from).map((r) => r.url);
