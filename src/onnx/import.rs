@@ -247,12 +247,16 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             None => {}
         }
         // Shape arithmetic: folded into symbolic sizes, never run.
+        // How a computed tensor lays out its engine value.
+        let view_of = |t: &str, id: usize| {
+            views
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| View::engine(&shapes[id], g.any_length))
+        };
         if op == "Shape" {
             let src = value(x, &ids)?;
-            let view = views
-                .get(x)
-                .cloned()
-                .unwrap_or_else(|| View::engine(&shapes[src], g.any_length));
+            let view = view_of(x, src);
             let dims = view.dims().map_err(&fail)?;
             let r = dims.len() as i64;
             let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
@@ -314,12 +318,6 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
             if !view.is_engine_order() {
                 views.insert(out.to_string(), view);
             }
-        };
-        let view_of = |t: &str, id: usize| {
-            views
-                .get(t)
-                .cloned()
-                .unwrap_or_else(|| View::engine(&shapes[id], g.any_length))
         };
         let rank =
             |name: &str, ids: &HashMap<String, usize>| ids.get(name).map(|&v| shapes[v].len() + 1);
