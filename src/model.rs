@@ -106,6 +106,10 @@ pub struct ModelInfo {
     pub channels: usize,
     /// Values per sequence, summed over outputs.
     pub outputs_per_sequence: Option<usize>,
+    /// Each output's rank as tract types it: whatever backend runs the model (the engine
+    /// concatenates several outputs into one), what the outputs are is decided here.
+    #[serde(skip)]
+    pub output_ranks: Vec<usize>,
 }
 
 /// Options for [`Model::predict`].
@@ -453,6 +457,7 @@ impl Model {
                 batch,
                 channels,
                 outputs_per_sequence,
+                output_ranks: output_dims.iter().map(Vec::len).collect(),
             },
             backend: BackendReport::cpu("the default until a backend is selected", None),
             runner: backend::Runner::Tract,
@@ -482,7 +487,8 @@ impl Model {
         choice: Backend,
     ) -> Result<&BackendReport, Error> {
         let graph =
-            crate::onnx::import(bytes, self.info.metadata.length).map_err(|e| e.to_string());
+            crate::onnx::import(bytes, self.info.metadata.length, self.info.metadata.layout)
+                .map_err(|e| e.to_string());
         self.select_backend_for(graph.as_ref().map_err(String::as_str), choice)
             .await
     }
@@ -493,7 +499,7 @@ impl Model {
         graph: Result<&crate::nn::Graph, &str>,
         choice: Backend,
     ) -> Result<&BackendReport, Error> {
-        let (report, runner) = backend::select(graph, self.info.metadata.layout, choice).await?;
+        let (report, runner) = backend::select(graph, choice).await?;
         self.backend = report;
         self.runner = runner;
         Ok(&self.backend)
@@ -715,6 +721,15 @@ impl Model {
         gpu: bool,
     ) -> Result<Vec<f32>, Error> {
         let meta = &self.info.metadata;
+        if reverse
+            && meta.output == Output::Values
+            && let Some(i) = self.info.output_ranks.iter().position(|&r| r > 2)
+        {
+            return Err(Error::Options(format!(
+                "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {}",
+                self.info.output_ranks[i]
+            )));
+        }
         let len = chunk[0].seq.len();
         let rc;
         let seqs: Vec<&[u8]> = if reverse {
@@ -727,14 +742,21 @@ impl Model {
             chunk.iter().map(|w| w.seq.as_slice()).collect()
         };
         let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
-        let mut x = encoder.encode_batch(&ids, &seqs, meta.layout)?;
+        // The engine and the GPU take every model as NCL (a channels-last input is a view
+        // of it there); tract runs the model's own input.
+        let layout = match &self.runner {
+            backend::Runner::Engine(_) => Layout::Ncl,
+            backend::Runner::Gpu(_) if gpu => Layout::Ncl,
+            _ => meta.layout,
+        };
+        let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
         let mut batch = chunk.len();
         if let Batch::Fixed(n) = self.info.batch {
             // Pad a short final batch with zeros; the extra rows are dropped below.
             x.resize(n * encoder.channels() * len, 0.0);
             batch = n;
         }
-        let shape = match meta.layout {
+        let shape = match layout {
             Layout::Ncl => [batch, encoder.channels(), len],
             Layout::Nlc => [batch, len, encoder.channels()],
         };

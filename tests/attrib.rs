@@ -25,7 +25,7 @@ fn onehot(seq: &[u8]) -> Tensor {
 #[test]
 fn gradients_match_finite_differences_on_the_demo_model() {
     let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
-    let mut g = seqlens::onnx::import(&bytes, None).unwrap();
+    let mut g = seqlens::onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let rec = &sample()[0]; // ctcf_site, 500 bp
     let x = onehot(&rec.seq);
     let target = Target::Output(0);
@@ -114,7 +114,7 @@ fn integrated_gradients_are_complete() {
     // The midpoint rule's error shrinks with the step count; 256 steps on this ReLU network
     // keep it within 2 % of the difference (checked against f computed by the engine).
     let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
-    let mut g = seqlens::onnx::import(&bytes, None).unwrap();
+    let mut g = seqlens::onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let rec = &sample()[0]; // ctcf_site
     let x = onehot(&rec.seq);
     let e = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);

@@ -140,7 +140,7 @@ fn check_parity(g: &Graph, labels: &[&str], file: &str) {
     let d = max_diff(&engine.data, &tract.values);
     assert!(d < 1e-5, "{file}: engine vs tract differ by {d}");
 
-    let back = onnx::import(&bytes, None).unwrap();
+    let back = onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let reimported = back.predict(&onehot(&recs)).unwrap();
     let d = max_diff(&engine.data, &reimported.data);
     assert!(
@@ -169,12 +169,16 @@ fn export_matches_onnxruntime() {
 #[test]
 fn import_rejects_ops_outside_the_engine_set() {
     let bytes = std::fs::read(path("tests/models/unsupported_op.onnx")).unwrap();
-    let err = onnx::import(&bytes, None).unwrap_err().to_string();
+    let err = onnx::import(&bytes, None, seqlens::encode::Layout::Ncl)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("ONNX operator 'Det' (node 'determinant') is not in the engine's op set"),
         "{err}"
     );
-    let err = onnx::import(b"garbage", None).unwrap_err().to_string();
+    let err = onnx::import(b"garbage", None, seqlens::encode::Layout::Ncl)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("not a valid ONNX model"), "{err}");
 }
 
@@ -183,7 +187,7 @@ fn imports_onnxruntime_tested_models_from_python() {
     // fixed_batch1.onnx (Conv, Relu, GlobalAveragePool, Flatten) was written with the onnx
     // package; its onnxruntime outputs are in tests/golden/test_models.json.
     let bytes = std::fs::read(path("tests/models/fixed_batch1.onnx")).unwrap();
-    let g = onnx::import(&bytes, None).unwrap();
+    let g = onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let (recs, want) = golden_case("test_models.json", Some("fixed_batch1"));
     let got = g.predict(&onehot(&recs)).unwrap();
     assert!(max_diff(&got.data, &want) < 1e-5);
@@ -195,7 +199,7 @@ fn imports_a_pytorch_exported_cnn_and_matches_onnxruntime() {
     // Conv1d + ELU + flatten + Linear layers, exported by torch.onnx.export (opset 13), which
     // folds the eval-mode batch norm into the first convolution.
     let bytes = std::fs::read(path("tests/models/pytorch_cnn.onnx")).unwrap();
-    let g = onnx::import(&bytes, None).unwrap();
+    let g = onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let (recs, want) = golden_case("pytorch_cnn.json", None);
     let got = g.predict(&onehot(&recs)).unwrap();
     let d = max_diff(&got.data, &want);

@@ -1,5 +1,6 @@
 //! Models as today's PyTorch exports them (scripts/make_exporter_models.py): DeepBind with
-//! torch.amax and a small Basset, through the legacy exporter and the default dynamo exporter
+//! torch.amax, a small Basset, DeepSEA, DanQ and a GRU variant, a BPNet-like model with a
+//! profile and a counts head, and a channels-last Keras-style model, through the legacy exporter and the default dynamo exporter
 //! (its own names for symbolic dimensions, repeated in every intermediate shape), and with
 //! the dynamo exporter's default external data. Every one must load, and its predictions on
 //! tract and on the seqlens engine must equal onnxruntime's (tests/golden/exporters.json,
@@ -27,17 +28,15 @@ fn every_export_equals_onnxruntime_and_torch_on_every_backend() {
     let g = golden();
     let records = common::json_records(&g["sequences"]);
     let models = g["models"].as_object().unwrap();
-    assert_eq!(models.len(), 9);
+    assert_eq!(models.len(), 15);
     for (name, case) in models {
         let file = path(&format!("tests/models/exporters/{name}.onnx"));
         let bytes = seqlens::onnx::read_model_file(&file).unwrap();
         let want = common::json_floats(&case["outputs"]);
-        let recurrent = name.starts_with("dan");
-        let refusal = recurrent.then_some("(LSTM) has no GPU kernel yet");
-        let refusal = if name.starts_with("dangru") {
-            Some("(GRU) has no GPU kernel yet")
-        } else {
-            refusal
+        let refusal = match name.split('_').next().unwrap() {
+            "danq" => Some("(LSTM) has no GPU kernel yet"),
+            "dangru" => Some("(GRU) has no GPU kernel yet"),
+            _ => None,
         };
         for (backend, model) in common::backends(&bytes, refusal) {
             let what = format!("{name} on {backend:?}");
@@ -57,7 +56,9 @@ fn every_export_equals_onnxruntime_and_torch_on_every_backend() {
             let windows = model.windows(&records, &PredictOptions::default()).unwrap();
             let mut ex = Explainer::new(model, &bytes);
             assert!(ex.engine_error().is_none(), "{what}");
-            let target = ex.target(&["y[0]".to_string()], None).unwrap();
+            let target = ex
+                .target(&[case["target"].as_str().unwrap().to_string()], None)
+                .unwrap();
             let grads = case["gradients_y0"].as_array().unwrap();
             let (mut dg, mut di) = (0f32, 0f32);
             for (w, grad) in windows.iter().zip(grads).take(2) {
@@ -81,6 +82,23 @@ fn every_export_equals_onnxruntime_and_torch_on_every_backend() {
                 ex.gradient_backend()
             );
         }
+    }
+}
+
+/// The engine concatenates a two-head model's outputs into one, so it alone cannot tell a
+/// profile from per-sequence values: reverse-complement averaging, which would average
+/// positions of the profile with unrelated ones, is refused on every backend as on tract.
+#[test]
+fn reverse_complement_averaging_of_a_profile_head_is_refused_on_every_backend() {
+    let bytes = std::fs::read(path("tests/models/exporters/bpnet_legacy.onnx")).unwrap();
+    let records = common::json_records(&golden()["sequences"]);
+    let options = PredictOptions {
+        rc_average: true,
+        ..Default::default()
+    };
+    for (backend, model) in common::backends(&bytes, None) {
+        let e = model.predict(&records, &options).unwrap_err().to_string();
+        assert!(e.contains("output 0 has rank 3"), "{backend:?}: {e}");
     }
 }
 
@@ -122,13 +140,13 @@ fn recurrent_features_the_engine_lacks_are_refused_by_name() {
     use prost::Message;
     use tract_onnx::pb;
     let bytes = std::fs::read(path("tests/models/exporters/danq_legacy.onnx")).unwrap();
-    assert!(seqlens::onnx::import(&bytes, None).is_ok());
+    assert!(seqlens::onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).is_ok());
     let sabotage = |edit: &dyn Fn(&mut pb::NodeProto), refused: &str| {
         let mut m = pb::ModelProto::decode(&bytes[..]).unwrap();
         let graph = m.graph.as_mut().unwrap();
         let node = graph.node.iter_mut().find(|n| n.op_type == "LSTM").unwrap();
         edit(node);
-        let e = seqlens::onnx::import(&m.encode_to_vec(), None)
+        let e = seqlens::onnx::import(&m.encode_to_vec(), None, seqlens::encode::Layout::Ncl)
             .unwrap_err()
             .to_string();
         assert!(

@@ -64,7 +64,7 @@ fn engine_import_refuses_malformed_graphs() {
         let errors: Vec<String> = [Some(64), None]
             .into_iter()
             .map(|length| {
-                seqlens::onnx::import(&case("engine", file), length)
+                seqlens::onnx::import(&case("engine", file), length, seqlens::encode::Layout::Ncl)
                     .err()
                     .unwrap_or_else(|| panic!("{file} imported"))
                     .to_string()

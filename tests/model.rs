@@ -114,6 +114,14 @@ fn channels_last_layout_is_inferred() {
     assert_eq!(m.info().batch, Batch::Dynamic);
     let p = check_against_onnxruntime("nlc_dynamic");
     assert_eq!(p.labels, ["prob"]);
+    // The engine and the GPU take the channels-last input as a transposed view of theirs.
+    let bytes = std::fs::read(path("tests/models/nlc_dynamic.onnx")).unwrap();
+    let (recs, want) = golden_case("test_models.json", Some("nlc_dynamic"));
+    for (backend, model) in common::backends(&bytes, None) {
+        let got = model.predict(&recs, &PredictOptions::default()).unwrap();
+        let d = common::max_diff(&got.values, &want);
+        assert!(d < 1e-4, "{backend:?}: {d}");
+    }
 }
 
 #[test]

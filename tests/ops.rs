@@ -78,7 +78,7 @@ fn a_negative_leaky_slope_is_refused_by_name() {
         .expect("the slope's bytes");
     let mut sabotaged = bytes.clone();
     sabotaged[at + 3] |= 0x80;
-    let e = seqlens::onnx::import(&sabotaged, None)
+    let e = seqlens::onnx::import(&sabotaged, None, seqlens::encode::Layout::Ncl)
         .unwrap_err()
         .to_string();
     assert!(e.contains("LeakyRelu") && e.contains("alpha -0.2"), "{e}");
@@ -144,7 +144,7 @@ fn the_new_layers_export_and_reimport_with_the_same_numbers() {
         .unwrap();
     let d = max_diff(&engine.data, &tract.values);
     assert!(d <= 1e-5, "engine vs tract: {d}");
-    let back = seqlens::onnx::import(&bytes, None).unwrap();
+    let back = seqlens::onnx::import(&bytes, None, seqlens::encode::Layout::Ncl).unwrap();
     let d = max_diff(&engine.data, &back.predict(&x).unwrap().data);
     assert!(d <= 1e-5, "engine vs re-import: {d}");
 }

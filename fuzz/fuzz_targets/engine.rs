@@ -5,6 +5,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = seqlens::onnx::import(data, Some(64));
-    let _ = seqlens::onnx::import(data, None);
+    let _ = seqlens::onnx::import(data, Some(64), seqlens::encode::Layout::Ncl);
+    let _ = seqlens::onnx::import(data, None, seqlens::encode::Layout::Ncl);
 });

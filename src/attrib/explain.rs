@@ -104,7 +104,8 @@ impl Explainer {
     /// Wraps a loaded model; `bytes` are its ONNX file, imported into the engine for the
     /// gradient methods and fast ISM when its operators allow.
     pub fn new(model: Model, bytes: &[u8]) -> Explainer {
-        let graph = crate::onnx::import(bytes, model.metadata().length).map_err(|e| e.to_string());
+        let graph = crate::onnx::import(bytes, model.metadata().length, model.metadata().layout)
+            .map_err(|e| e.to_string());
         Explainer {
             model,
             graph,

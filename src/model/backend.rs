@@ -8,7 +8,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
-use crate::encode::Layout;
 use crate::nn::Graph;
 
 /// The backend a caller asks for.
@@ -186,21 +185,13 @@ impl GpuHalf {
 
 /// Picks the backend for a model whose engine import gave `graph` (or why it failed).
 /// `Backend::Gpu` fails, with the reason, where `Backend::Auto` falls back to the CPU; on the
-/// CPU the engine runs the model where its graph imports (NCL), tract otherwise.
+/// CPU the engine runs the model where its graph imports, tract otherwise.
 pub(crate) async fn select(
     graph: Result<&Graph, &str>,
-    layout: Layout,
     choice: Backend,
 ) -> Result<(BackendReport, Runner), Error> {
-    let engine = match (graph, layout) {
-        (Ok(g), Layout::Ncl) => Ok(g),
-        (Ok(_), Layout::Nlc) => {
-            Err("the engine takes [batch, channels, length] (NCL) inputs".to_string())
-        }
-        (Err(e), _) => Err(format!(
-            "the model's graph is not in the engine's op set ({e})"
-        )),
-    };
+    let engine =
+        graph.map_err(|e| format!("the model's graph is not in the engine's op set ({e})"));
     let on_cpu = |reason: String, adapter: Option<String>| match &engine {
         Ok(g) => (
             BackendReport {

@@ -8,6 +8,7 @@ use super::proto::{f32_values, i64_values};
 use tract_onnx::pb::tensor_proto::DataType;
 
 use super::view::{Atom, Dim, View};
+use crate::encode::Layout;
 use crate::nn::{BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Rnn};
 
 fn attrs(n: &pb::NodeProto) -> HashMap<&str, &pb::AttributeProto> {
@@ -76,8 +77,12 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
 /// imports as a graph of any length ([`Graph::any_length`]) when nothing in it depends on
 /// the length. Shapes are inferred statically, so importing never runs the model.
 ///
+/// `layout` is the model input's (the model's metadata says which). The graph itself always
+/// takes `[batch, channels, length]`: a channels-last input is followed as a transposed
+/// view of it, as exporters' own transposes are, so the model's first Transpose is free.
+///
 /// Every operator attribute is either implemented or refused with an error naming it.
-pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
+pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Graph, Error> {
     let proto = pb::ModelProto::decode(bytes).map_err(|e| Error::Corrupt(e.to_string()))?;
     let opset = proto
         .opset_import
@@ -105,11 +110,12 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
         )));
     };
     let dims = super::super::model::proto_dims(input);
-    let (c, l) = match dims.as_slice() {
-        [_, c, l] => (*c, length.or(*l)),
+    let (c, l) = match (dims.as_slice(), layout) {
+        ([_, c, l], Layout::Ncl) | ([_, l, c], Layout::Nlc) => (*c, length.or(*l)),
         _ => {
             return Err(Error::Graph(format!(
-                "input '{}' must be [batch, channels, length] with fixed channels",
+                "input '{}' must be [batch, channels, length] or [batch, length, channels] \
+                 with fixed channels",
                 input.name
             )));
         }
@@ -126,6 +132,11 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
     let mut ids: HashMap<String, usize> = HashMap::from([(input.name.clone(), 0)]);
     // Computed tensors whose axes are not the engine's order (see `view`).
     let mut views: HashMap<String, View> = HashMap::new();
+    if layout == Layout::Nlc {
+        let mut view = View::engine(&shapes[0], g.any_length);
+        view.axes.swap(1, 2);
+        views.insert(input.name.clone(), view);
+    }
     // Integer vectors computed from shapes (the exporters' dynamic batch arithmetic).
     let mut syms: HashMap<String, Vec<Dim>> = HashMap::new();
     // Tensors of zeros built from such shapes (recurrent layers' initial states).
@@ -934,16 +945,56 @@ pub fn import(bytes: &[u8], length: Option<usize>) -> Result<Graph, Error> {
         shapes.push(shape);
         ids.insert(n.output[0].clone(), id);
     }
-    let out = graph
-        .output
-        .first()
-        .ok_or_else(|| Error::Graph("the model declares no output".into()))?;
-    if ids.get(&out.name) != Some(&g.nodes.len()) {
-        return Err(Error::Graph(format!(
-            "output '{}' must be computed by the last node",
-            out.name
-        )));
+    // The model's outputs, each flattened per sequence and concatenated in order when there
+    // are several (a BPNet's profile and counts): the values, in the order, that seqlens
+    // reports for a multi-output model on tract.
+    if graph.output.is_empty() {
+        return Err(Error::Graph("the model declares no output".into()));
     }
+    let mut outs = Vec::with_capacity(graph.output.len());
+    for out in &graph.output {
+        if let Some(v) = views.get(&out.name) {
+            return Err(Error::Graph(format!(
+                "output '{}' is laid out as {v}; the engine gives [batch, channels, length] or \
+                 [batch, features] only",
+                out.name
+            )));
+        }
+        match ids.get(&out.name) {
+            Some(&id) if id > 0 => outs.push(id),
+            _ => {
+                return Err(Error::Graph(format!(
+                    "output '{}' is not computed by a node the engine imported",
+                    out.name
+                )));
+            }
+        }
+    }
+    if let [id] = outs[..] {
+        if id != g.nodes.len() {
+            return Err(Error::Graph(format!(
+                "output '{}' must be computed by the last node",
+                graph.output[0].name
+            )));
+        }
+        return Ok(g);
+    }
+    if g.any_length && outs.iter().any(|&id| shapes[id].len() == 2) {
+        return Err(Error::Graph(
+            "a model of any length with several outputs, one of them per position, needs a \
+             fixed length to flatten them into one (give the length)"
+                .into(),
+        ));
+    }
+    let mut flat = Vec::with_capacity(outs.len());
+    for (out, id) in graph.output.iter().zip(outs) {
+        flat.push(if shapes[id].len() == 2 {
+            g.add(format!("{}_flat", out.name), Layer::Flatten, &[id])?
+        } else {
+            id
+        });
+    }
+    g.add("outputs", Layer::Concat, &flat)?;
     Ok(g)
 }
 

@@ -348,8 +348,8 @@ pub fn train(a: &TrainArgs) -> Result<()> {
                     .with_context(|| p.display().to_string())?
                     .metadata()
                     .clone();
-                let g =
-                    onnx::import(&bytes, meta.length).with_context(|| p.display().to_string())?;
+                let g = onnx::import(&bytes, meta.length, meta.layout)
+                    .with_context(|| p.display().to_string())?;
                 let length = g.input_shape[1];
                 (Some(g), length, meta.alphabet)
             }
