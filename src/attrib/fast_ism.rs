@@ -65,11 +65,13 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Dropout { .. } => Local::Pointwise,
         Layer::Crop { left, .. } => Local::Shift(*left as i64),
         Layer::Add | Layer::Concat => Local::Merge,
-        // Every output position of a recurrent layer reads every input position.
+        // Every output position of a recurrent layer, or of a softmax over the length, reads
+        // every input position.
         Layer::Linear(_)
         | Layer::Flatten
         | Layer::GlobalMaxPool
         | Layer::GlobalAvgPool
+        | Layer::SoftmaxLength
         | Layer::Rnn(_) => {
             return None;
         }

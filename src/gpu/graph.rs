@@ -28,7 +28,10 @@ enum Op {
         global: bool,
     },
     Add,
-    Softmax,
+    /// Softmax over channels, or over the length of each channel.
+    Softmax {
+        over_length: bool,
+    },
     /// Concatenation along channels.
     Concat,
     Crop {
@@ -185,7 +188,8 @@ impl GpuGraph {
                 Layer::Sigmoid => unary(4, 0.0),
                 Layer::Tanh => unary(6, 0.0),
                 Layer::LeakyRelu { alpha } => unary(7, *alpha),
-                Layer::Softmax => Op::Softmax,
+                Layer::Softmax => Op::Softmax { over_length: false },
+                Layer::SoftmaxLength => Op::Softmax { over_length: true },
                 Layer::MaxPool1d { kernel, stride } => Op::Pool {
                     average: false,
                     kernel: *kernel,
@@ -478,7 +482,7 @@ impl GpuGraph {
                     params[6] = *average as u32;
                     (&self.pipelines.pool_backward, &values[u])
                 }
-                Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax => {
+                Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax { .. } => {
                     unreachable!("GpuGraph::new rejects these for gradients")
                 }
             };
@@ -561,7 +565,12 @@ impl GpuGraph {
                     (&self.pipelines.pool, &self.dummy, n_out)
                 }
                 Op::Add => (&self.pipelines.add, &values[node.inputs[1]], n_out),
-                Op::Softmax => (&self.pipelines.softmax, &self.dummy, b * len_in),
+                Op::Softmax { over_length } => {
+                    params[6] = *over_length as u32;
+                    // One invocation per row: a position's channels, or a channel's positions.
+                    let rows = if *over_length { b * ch } else { b * len_in };
+                    (&self.pipelines.softmax, &self.dummy, rows)
+                }
                 Op::Crop { left } => {
                     params[7] = ch as u32;
                     params[9] = *left as u32;
@@ -665,7 +674,7 @@ pub fn gradient_blocker(graph: &Graph) -> Option<String> {
             Layer::Add => Some("residual adds"),
             Layer::Concat => Some("concatenation"),
             Layer::Crop { .. } => Some("cropping"),
-            Layer::Softmax => Some("softmax"),
+            Layer::Softmax | Layer::SoftmaxLength => Some("softmax"),
             _ => None,
         })
         .map(|op| format!("input gradients on the GPU do not cover {op} yet"))

@@ -94,26 +94,32 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
   y[i] = x[i] + z[i];
 }
 
-// Softmax over channels: one invocation per (item, position); n = batch * len_in.
+// Softmax over channels (op 0: one invocation per item and position, n = batch * len_in) or
+// over the length (op 1: one invocation per item and channel, n = batch * channels).
 @compute @workgroup_size(256)
 fn softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= p.n) {
     return;
   }
-  let b = i / p.len_in;
-  let t = i % p.len_in;
-  let base = b * p.channels * p.len_in + t;
+  var base = i * p.len_in;
+  var step = 1u;
+  var k = p.len_in;
+  if (p.op == 0u) {
+    base = (i / p.len_in) * p.channels * p.len_in + i % p.len_in;
+    step = p.len_in;
+    k = p.channels;
+  }
   var m = x[base];
-  for (var c = 1u; c < p.channels; c++) {
-    m = max(m, x[base + c * p.len_in]);
+  for (var j = 1u; j < k; j++) {
+    m = max(m, x[base + j * step]);
   }
   var s = 0.0;
-  for (var c = 0u; c < p.channels; c++) {
-    s += exp(x[base + c * p.len_in] - m);
+  for (var j = 0u; j < k; j++) {
+    s += exp(x[base + j * step] - m);
   }
-  for (var c = 0u; c < p.channels; c++) {
-    y[base + c * p.len_in] = exp(x[base + c * p.len_in] - m) / s;
+  for (var j = 0u; j < k; j++) {
+    y[base + j * step] = exp(x[base + j * step] - m) / s;
   }
 }
 

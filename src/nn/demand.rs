@@ -117,6 +117,7 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::Flatten
         | Layer::GlobalMaxPool
         | Layer::GlobalAvgPool
+        | Layer::SoftmaxLength
         | Layer::Rnn(_) => Reads::All,
     }
 }

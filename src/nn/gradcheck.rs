@@ -165,6 +165,7 @@ fn activations() {
             shift: vec![0.1, 0.0, -0.3],
         },
         Layer::Softmax,
+        Layer::SoftmaxLength,
     ] {
         check(stack(&[3, 6], vec![act]), 2);
     }

@@ -44,6 +44,9 @@ pub enum Layer {
     },
     /// Softmax over axis 1 (labels of `[batch, k]`, or channels of `[batch, c, l]`).
     Softmax,
+    /// Softmax over the length axis of `[batch, c, l]`, per channel: a profile model's
+    /// distribution of each task's reads over positions (BPNet).
+    SoftmaxLength,
     MaxPool1d {
         kernel: usize,
         stride: usize,
@@ -195,6 +198,7 @@ impl Layer {
                     dims(x)
                 ))),
             },
+            Layer::SoftmaxLength => cl("SoftmaxLength").map(|_| x.to_vec()),
             Layer::MaxPool1d { kernel, stride } | Layer::AvgPool1d { kernel, stride } => {
                 let op = if matches!(self, Layer::MaxPool1d { .. }) {
                     "MaxPool1d"
@@ -301,7 +305,18 @@ impl Layer {
             Layer::Sigmoid => plain(map(x, sigmoid)),
             Layer::Tanh => plain(map(x, f32::tanh)),
             Layer::LeakyRelu { alpha } => plain(map(x, |v| if v > 0.0 { v } else { alpha * v })),
-            Layer::Softmax => plain(softmax(x)?),
+            Layer::Softmax => plain(softmax(x, rows_over_channels(&x.shape)?)),
+            Layer::SoftmaxLength => {
+                let (n, c, l) = x.ncl("SoftmaxLength")?;
+                plain(softmax(
+                    x,
+                    Rows {
+                        outer: n * c,
+                        k: l,
+                        inner: 1,
+                    },
+                ))
+            }
             Layer::MaxPool1d { kernel, stride } => {
                 let (y, arg) = pool::max_pool(x, *kernel, *stride)?;
                 Ok((y, Cache::ArgMax(arg)))
@@ -405,7 +420,19 @@ impl Layer {
                 let a = *alpha;
                 one(chain(x, y, dy, move |x, _| if x > 0.0 { 1.0 } else { a }))
             }
-            (Layer::Softmax, _) => one(softmax_backward(y, dy)),
+            (Layer::Softmax, _) => one(softmax_backward(y, dy, rows_over_channels(&y.shape)?)),
+            (Layer::SoftmaxLength, _) => {
+                let (n, c, l) = y.ncl("SoftmaxLength")?;
+                one(softmax_backward(
+                    y,
+                    dy,
+                    Rows {
+                        outer: n * c,
+                        k: l,
+                        inner: 1,
+                    },
+                ))
+            }
             (Layer::MaxPool1d { .. }, Cache::ArgMax(arg)) => {
                 one(pool::max_pool_backward(x, arg, dy))
             }
@@ -483,21 +510,39 @@ fn flatten(mut t: Tensor) -> Tensor {
     t
 }
 
+/// The rows a softmax normalises: `outer` groups of `k` values `inner` apart, each group
+/// holding `inner` interleaved rows.
+#[derive(Clone, Copy)]
+struct Rows {
+    outer: usize,
+    k: usize,
+    inner: usize,
+}
+
 /// Rows over axis 1: `[n, k]` has one row of `k` per item; `[n, c, l]` has `l` rows of `c`
 /// with stride `l`.
-fn softmax(x: &Tensor) -> Result<Tensor, Error> {
-    let (n, k, inner) = match x.shape[..] {
-        [n, k] => (n, k, 1),
-        [n, k, l] => (n, k, l),
-        _ => {
-            return Err(Error::Shape(format!(
-                "Softmax needs rank 2 or 3, got {:?}",
-                x.shape
-            )));
-        }
-    };
+fn rows_over_channels(shape: &[usize]) -> Result<Rows, Error> {
+    match *shape {
+        [n, k] => Ok(Rows {
+            outer: n,
+            k,
+            inner: 1,
+        }),
+        [n, k, l] => Ok(Rows {
+            outer: n,
+            k,
+            inner: l,
+        }),
+        _ => Err(Error::Shape(format!(
+            "Softmax needs rank 2 or 3, got {shape:?}"
+        ))),
+    }
+}
+
+fn softmax(x: &Tensor, r: Rows) -> Tensor {
+    let Rows { outer, k, inner } = r;
     let mut y = x.clone();
-    for b in 0..n {
+    for b in 0..outer {
         for t in 0..inner {
             let idx = |j: usize| (b * k + j) * inner + t;
             let m = (0..k)
@@ -514,14 +559,13 @@ fn softmax(x: &Tensor) -> Result<Tensor, Error> {
             }
         }
     }
-    Ok(y)
+    y
 }
 
-fn softmax_backward(y: &Tensor, dy: &Tensor) -> Tensor {
-    let (n, k) = (y.shape[0], y.shape[1]);
-    let inner = y.shape.get(2).copied().unwrap_or(1);
+fn softmax_backward(y: &Tensor, dy: &Tensor, r: Rows) -> Tensor {
+    let Rows { outer, k, inner } = r;
     let mut dx = y.zeros_like();
-    for b in 0..n {
+    for b in 0..outer {
         for t in 0..inner {
             let idx = |j: usize| (b * k + j) * inner + t;
             let dot: f32 = (0..k).map(|j| y.data[idx(j)] * dy.data[idx(j)]).sum();

@@ -196,6 +196,7 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                 op("LeakyRelu", ins, &out, vec![attr_float("alpha", *alpha)])
             }
             Layer::Softmax => op("Softmax", ins, &out, vec![attr_int("axis", 1)]),
+            Layer::SoftmaxLength => op("Softmax", ins, &out, vec![attr_int("axis", 2)]),
             Layer::MaxPool1d { kernel, stride } => op(
                 "MaxPool",
                 ins,

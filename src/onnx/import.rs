@@ -208,6 +208,13 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                 })
             })
         };
+        if n.output[0].is_empty() {
+            return Err(fail(
+                "its first output is omitted (only later outputs are used); the engine \
+                 computes the first output of each node"
+                    .into(),
+            ));
+        }
         if let Some(a) = n
             .attribute
             .iter()
@@ -626,16 +633,22 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                 // The engine's softmax runs over axis 1 (labels, or channels at each position).
                 // Before opset 13 ONNX flattened from `axis` on, which is the same only for
                 // rank-2 inputs; from 13 on it is one axis, counted from the end if negative.
+                // Over axis 2 of a rank-3 input both readings are the length's softmax.
                 let r = rank(x, &ids).unwrap_or(0) as i64;
                 let axis = int("axis", if opset >= 13 { -1 } else { 1 });
                 let axis = if axis < 0 { axis + r } else { axis };
-                if axis != 1 || (opset < 13 && r != 2) {
-                    return Err(fail(format!(
-                        "softmax over axis {} of a rank-{r} input (opset {opset}); the engine takes softmax over axis 1 only",
-                        int("axis", if opset >= 13 { -1 } else { 1 })
-                    )));
+                match (axis, r) {
+                    (1, 2) => Layer::Softmax,
+                    (1, 3) if opset >= 13 => Layer::Softmax,
+                    (2, 3) => Layer::SoftmaxLength,
+                    _ => {
+                        return Err(fail(format!(
+                            "softmax over axis {} of a rank-{r} input (opset {opset}); the engine \
+                             takes softmax over the channels (axis 1) or the length (axis 2)",
+                            int("axis", if opset >= 13 { -1 } else { 1 })
+                        )));
+                    }
                 }
-                Layer::Softmax
             }
             "MaxPool" | "AveragePool" => {
                 if ints("pads").is_some_and(|p| p.iter().any(|&v| v != 0))
@@ -962,7 +975,14 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
         }
         match ids.get(&out.name) {
             Some(&id) if id > 0 => outs.push(id),
-            _ => {
+            Some(_) => {
+                return Err(Error::Graph(format!(
+                    "output '{}' is the model's input passed through (Identity, Dropout): \
+                     the engine needs at least one layer",
+                    out.name
+                )));
+            }
+            None => {
                 return Err(Error::Graph(format!(
                     "output '{}' is not computed by a node the engine imported",
                     out.name

@@ -228,7 +228,8 @@ pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
         .chain(graph.initializer.iter().map(|t| t.name.as_str()))
         .collect();
     for (i, n) in graph.node.iter().enumerate() {
-        if n.output.first().is_none_or(|o| o.is_empty()) {
+        // An empty name is an omitted optional output (an LSTM's Y when only Y_h is used).
+        if n.output.iter().all(|o| o.is_empty()) {
             return Err(format!("{} has no output", node(i, n)));
         }
         defined.extend(n.output.iter().map(String::as_str));
