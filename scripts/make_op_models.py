@@ -13,6 +13,7 @@ computed here in numpy from the weights and act' (independent of seqlens and onn
 Usage: python3 scripts/make_op_models.py   (onnx, onnxruntime, numpy: scripts/requirements.txt)
 """
 import json
+import math
 import os
 
 import numpy as np
@@ -28,6 +29,8 @@ rng = np.random.default_rng(12)
 # name -> (ONNX nodes from z (the convolution's output) to a, constants they read,
 # act(z), act'(z)) with z and a of shape [C, L]; every operator the engine imports that
 # PyTorch and Keras exports emit on their own.
+PHI = np.vectorize(lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2))))  # the normal CDF
+GK = math.sqrt(2 / math.pi)
 M = np.linspace(-1.5, 2.0, C).astype(np.float32).reshape(C, 1)  # per-channel factor
 B = np.linspace(0.5, -0.7, C).astype(np.float32).reshape(1, C, 1)  # per-channel addend
 ACTS = {
@@ -56,6 +59,15 @@ ACTS = {
          helper.make_node("Add", ["zb", "z"], ["a"])],
         {"bb": B},
         lambda z: 2 * z + B[0], lambda z: np.full_like(z, 2.0)),
+    # ONNX's Gelu (opset 20), as PyTorch's default exporter writes nn.GELU: exact (erf) and
+    # with the tanh approximation.
+    "gelu": ([helper.make_node("Gelu", ["z"], ["a"])], {},
+             lambda z: z * PHI(z), lambda z: PHI(z) + z * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)),
+    "gelu_tanh": ([helper.make_node("Gelu", ["z"], ["a"], approximate="tanh")], {},
+                  lambda z: 0.5 * z * (1 + np.tanh(GK * (z + 0.044715 * z ** 3))),
+                  lambda z: 0.5 * (1 + np.tanh(GK * (z + 0.044715 * z ** 3)))
+                  + 0.5 * z * (1 - np.tanh(GK * (z + 0.044715 * z ** 3)) ** 2)
+                  * GK * (1 + 3 * 0.044715 * z ** 2)),
 }
 
 
@@ -84,12 +96,18 @@ def main():
         b = np.zeros(C, np.float32) if name == "add_twice" else \
             rng.normal(0, 0.3, size=C).astype(np.float32)
         conv_inputs = ["x", "w"] if name == "add_twice" else ["x", "w", "b"]
+        # Gelu is opset 20, where ReduceMean takes its axes as an input (since 18).
+        opset = 20 if any(n.op_type == "Gelu" for n in tail) else 13
+        reduce = (helper.make_node("ReduceMean", ["a", "axes"], ["y"], keepdims=0) if opset >= 18
+                  else helper.make_node("ReduceMean", ["a"], ["y"], axes=[2], keepdims=0))
         nodes = [
             helper.make_node("Conv", conv_inputs, ["z"], kernel_shape=[K], pads=[PAD, PAD]),
             *tail,
-            helper.make_node("ReduceMean", ["a"], ["y"], axes=[2], keepdims=0),
+            reduce,
         ]
         inits = {"w": w, **consts}
+        if opset >= 18:
+            inits["axes"] = np.array([2], np.int64)
         if "b" in conv_inputs:
             inits["b"] = b
         graph = helper.make_graph(
@@ -98,9 +116,9 @@ def main():
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", C])],
             initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
         )
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="seqlens/scripts/make_op_models.py")
-        m.ir_version = 8
+        m.ir_version = 9 if opset >= 20 else 8
         e = m.metadata_props.add()
         e.key, e.value = "seqlens.labels", json.dumps([f"y{c}" for c in range(C)])
         onnx.checker.check_model(m)

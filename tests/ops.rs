@@ -1,5 +1,6 @@
 //! Operators one at a time (scripts/make_op_models.py): Conv -> ACT -> ReduceMean, where ACT
-//! is an activation the engine imports beyond the exporters' tests (Tanh, LeakyRelu), or
+//! is an activation the engine imports beyond the exporters' tests (Tanh, LeakyRelu, GELU
+//! exact and tanh-approximated), or
 //! arithmetic with constants on either side (Mul, Sub, Div, Add), including an Add that must
 //! not become the bias of a convolution whose output is read twice. One test body runs on every
 //! backend: predictions equal onnxruntime's (tests/golden/ops.json) within 1e-5 on tract and
@@ -20,7 +21,7 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
             .unwrap();
     let records = json_records(&g["sequences"]);
     let models = g["models"].as_object().unwrap();
-    assert_eq!(models.len(), 5);
+    assert_eq!(models.len(), 7);
     for (name, case) in models {
         let bytes = std::fs::read(path(&format!("tests/models/ops/{name}.onnx"))).unwrap();
         let want = json_floats(&case["outputs"]);
@@ -43,10 +44,14 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
             if backend == Backend::Gpu {
                 // The GPU's backward pass has no residual Add yet: the CPU engine takes over
                 // and says so.
-                let want = if name == "add_twice" {
-                    "cpu (input gradients on the GPU do not cover residual adds yet)"
-                } else {
-                    "gpu"
+                let want = match name.as_str() {
+                    "add_twice" => {
+                        "cpu (input gradients on the GPU do not cover residual adds yet)"
+                    }
+                    "gelu" | "gelu_tanh" => {
+                        "cpu (input gradients on the GPU do not cover GELU yet)"
+                    }
+                    _ => "gpu",
                 };
                 assert_eq!(ex.gradient_backend(), want, "{what}");
             }
@@ -112,6 +117,8 @@ fn the_new_layers_export_and_reimport_with_the_same_numbers() {
             shift: vec![0.1, 0.0, -0.3, 0.2, -1.0],
         },
         Layer::LeakyRelu { alpha: 0.1 },
+        Layer::Gelu { tanh: false },
+        Layer::Gelu { tanh: true },
         Layer::GlobalAvgPool,
         Layer::Affine {
             scale: vec![1.0, 2.0, -1.0, 0.25, 4.0],

@@ -60,6 +60,7 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Sigmoid
         | Layer::Tanh
         | Layer::LeakyRelu { .. }
+        | Layer::Gelu { .. }
         | Layer::Affine { .. }
         | Layer::Softmax
         | Layer::Dropout { .. } => Local::Pointwise,

@@ -188,6 +188,7 @@ impl GpuGraph {
                 Layer::Sigmoid => unary(4, 0.0),
                 Layer::Tanh => unary(6, 0.0),
                 Layer::LeakyRelu { alpha } => unary(7, *alpha),
+                Layer::Gelu { tanh } => unary(if *tanh { 9 } else { 8 }, 0.0),
                 Layer::Softmax => Op::Softmax { over_length: false },
                 Layer::SoftmaxLength => Op::Softmax { over_length: true },
                 Layer::MaxPool1d { kernel, stride } => Op::Pool {
@@ -675,6 +676,8 @@ pub fn gradient_blocker(graph: &Graph) -> Option<String> {
             Layer::Concat => Some("concatenation"),
             Layer::Crop { .. } => Some("cropping"),
             Layer::Softmax | Layer::SoftmaxLength => Some("softmax"),
+            // Its backward kernel would need the forward input, which the GPU does not keep.
+            Layer::Gelu { .. } => Some("GELU"),
             _ => None,
         })
         .map(|op| format!("input gradients on the GPU do not cover {op} yet"))

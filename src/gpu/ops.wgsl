@@ -32,7 +32,8 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 }
 
 // op: 0 ReLU, 1 ELU(alpha), 2 Softplus, 3 Exp, 4 Sigmoid, 5 per-channel affine (batch norm
-// in evaluation mode: z = [scale; shift]), 6 Tanh, 7 LeakyReLU(alpha >= 0).
+// in evaluation mode: z = [scale; shift]), 6 Tanh, 7 LeakyReLU(alpha >= 0), 8 GELU, 9 GELU
+// (tanh approximation).
 @compute @workgroup_size(256)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
@@ -58,9 +59,20 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
       r = sign(v) * (1.0 - e) / (1.0 + e);
     }
     case 7u: { r = select(p.alpha * v, v, v > 0.0); }
+    case 8u: { r = v * 0.5 * (1.0 + erf(v * 0.70710678)); }
+    // 0.5 v (1 + tanh(u)) = v * sigmoid(2u), which stays finite for large |u|.
+    case 9u: { r = v / (1.0 + exp(-2.0 * 0.7978845608 * (v + 0.044715 * v * v * v))); }
     default: {}
   }
   y[i] = r;
+}
+
+// erf (WGSL has none): Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7.
+fn erf(v: f32) -> f32 {
+  let a = abs(v);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(v) * (1.0 - poly * exp(-a * a));
 }
 
 // op: 0 max, 1 average; windows of `kernel` every `stride`, no padding (floor mode).

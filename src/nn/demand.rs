@@ -108,6 +108,7 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::Sigmoid
         | Layer::Tanh
         | Layer::LeakyRelu { .. }
+        | Layer::Gelu { .. }
         | Layer::Affine { .. }
         | Layer::Softmax
         | Layer::Dropout { .. }

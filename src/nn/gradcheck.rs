@@ -160,6 +160,8 @@ fn activations() {
         Layer::Sigmoid,
         Layer::Tanh,
         Layer::LeakyRelu { alpha: 0.1 },
+        Layer::Gelu { tanh: false },
+        Layer::Gelu { tanh: true },
         Layer::Affine {
             scale: vec![0.5, -2.0, 1.5],
             shift: vec![0.1, 0.0, -0.3],

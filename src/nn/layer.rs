@@ -42,6 +42,11 @@ pub enum Layer {
     LeakyRelu {
         alpha: f32,
     },
+    /// `x * Phi(x)` with the normal CDF `Phi`, exactly (erf) or with ONNX's tanh
+    /// approximation.
+    Gelu {
+        tanh: bool,
+    },
     /// Softmax over axis 1 (labels of `[batch, k]`, or channels of `[batch, c, l]`).
     Softmax,
     /// Softmax over the length axis of `[batch, c, l]`, per channel: a profile model's
@@ -117,6 +122,24 @@ fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
 }
 
+/// GELU and its derivative at `v`: `v * Phi(v)` exactly, or ONNX's (and PyTorch's)
+/// `0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))`. Computed in f64, as erf's f32
+/// versions lose digits in the tails.
+fn gelu(v: f32, tanh: bool) -> (f32, f32) {
+    let x = v as f64;
+    let (y, dy) = if tanh {
+        let k = (2.0 / std::f64::consts::PI).sqrt();
+        let t = (k * (x + 0.044715 * x * x * x)).tanh();
+        let dt = (1.0 - t * t) * k * (1.0 + 3.0 * 0.044715 * x * x);
+        (0.5 * x * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * x * dt)
+    } else {
+        let cdf = 0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2));
+        let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        (x * cdf, cdf + x * pdf)
+    };
+    (y as f32, dy as f32)
+}
+
 impl Layer {
     /// How many inputs the layer takes (`None`: two or more).
     pub fn arity(&self) -> Option<usize> {
@@ -190,6 +213,7 @@ impl Layer {
             | Layer::Sigmoid
             | Layer::Tanh
             | Layer::LeakyRelu { .. }
+            | Layer::Gelu { .. }
             | Layer::Dropout { .. } => Ok(x.to_vec()),
             Layer::Softmax => match x.len() {
                 1 | 2 => Ok(x.to_vec()),
@@ -305,6 +329,7 @@ impl Layer {
             Layer::Sigmoid => plain(map(x, sigmoid)),
             Layer::Tanh => plain(map(x, f32::tanh)),
             Layer::LeakyRelu { alpha } => plain(map(x, |v| if v > 0.0 { v } else { alpha * v })),
+            Layer::Gelu { tanh } => plain(map(x, |v| gelu(v, *tanh).0)),
             Layer::Softmax => plain(softmax(x, rows_over_channels(&x.shape)?)),
             Layer::SoftmaxLength => {
                 let (n, c, l) = x.ncl("SoftmaxLength")?;
@@ -419,6 +444,10 @@ impl Layer {
             (Layer::LeakyRelu { alpha }, _) => {
                 let a = *alpha;
                 one(chain(x, y, dy, move |x, _| if x > 0.0 { 1.0 } else { a }))
+            }
+            (Layer::Gelu { tanh }, _) => {
+                let t = *tanh;
+                one(chain(x, y, dy, move |x, _| gelu(x, t).1))
             }
             (Layer::Softmax, _) => one(softmax_backward(y, dy, rows_over_channels(&y.shape)?)),
             (Layer::SoftmaxLength, _) => {

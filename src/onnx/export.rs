@@ -16,7 +16,7 @@ pub struct ExportMeta {
     pub extra: Vec<(String, String)>,
 }
 
-/// Writes `graph` as an ONNX model (opset 13) taking `sequence: [batch, C, L]` and returning
+/// Writes `graph` as an ONNX model (opset 13, or 20 with a GELU) taking `sequence: [batch, C, L]` and returning
 /// `output`. Dropout disappears (it is the identity at inference); batch norm is exported as
 /// `BatchNormalization` with its running statistics.
 pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
@@ -195,6 +195,16 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             Layer::LeakyRelu { alpha } => {
                 op("LeakyRelu", ins, &out, vec![attr_float("alpha", *alpha)])
             }
+            // ONNX's Gelu is opset 20: a graph with one is written at that opset.
+            Layer::Gelu { tanh } => op(
+                "Gelu",
+                ins,
+                &out,
+                vec![attr_string(
+                    "approximate",
+                    if *tanh { "tanh" } else { "none" },
+                )],
+            ),
             Layer::Softmax => op("Softmax", ins, &out, vec![attr_int("axis", 1)]),
             Layer::SoftmaxLength => op("Softmax", ins, &out, vec![attr_int("axis", 2)]),
             Layer::MaxPool1d { kernel, stride } => op(
@@ -302,13 +312,20 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
         props.push((keys::CONTEXT.to_string(), context.to_string()));
     }
     props.extend(meta.extra.iter().cloned());
+    // Opset 13 unless a layer needs a later one (Gelu: 20, with IR version 9); every other
+    // op the export writes means the same at both.
+    let gelu = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.layer, Layer::Gelu { .. }));
+    let (opset, ir_version) = if gelu { (20, 9) } else { (13, 8) };
     let model = pb::ModelProto {
-        ir_version: 8,
+        ir_version,
         producer_name: "seqlens".into(),
         producer_version: env!("CARGO_PKG_VERSION").into(),
         opset_import: vec![pb::OperatorSetIdProto {
             domain: String::new(),
-            version: 13,
+            version: opset,
         }],
         metadata_props: props
             .into_iter()

@@ -31,6 +31,7 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         "Gemm" => &["alpha", "beta", "transA", "transB"],
         "BatchNormalization" => &["epsilon", "momentum", "spatial", "training_mode"],
         "Elu" | "LeakyRelu" => &["alpha"],
+        "Gelu" => &["approximate"],
         "Softmax" => &["axis"],
         "MaxPool" | "AveragePool" => &[
             "kernel_shape",
@@ -620,6 +621,16 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
             "Exp" => Layer::Exp,
             "Sigmoid" => Layer::Sigmoid,
             "Tanh" => Layer::Tanh,
+            "Gelu" => match a.get("approximate").map(|a| a.s.as_slice()) {
+                None | Some(b"none") => Layer::Gelu { tanh: false },
+                Some(b"tanh") => Layer::Gelu { tanh: true },
+                Some(other) => {
+                    return Err(fail(format!(
+                        "approximate '{}': ONNX defines 'none' and 'tanh'",
+                        String::from_utf8_lossy(other)
+                    )));
+                }
+            },
             "LeakyRelu" => {
                 let alpha = a.get("alpha").map_or(0.01, |a| a.f);
                 if !(alpha >= 0.0 && alpha.is_finite()) {
