@@ -3,7 +3,8 @@
 DeepBind-style CNN that pools with torch.amax, a small Basset-style CNN (conv, batch norm,
 max-pool, dense), DanQ (conv, max-pool, bidirectional LSTM, flattened batch-first into dense
 layers) and a GRU variant of it (bidirectional GRU, max over the length), DeepSEA, a
-BPNet-like model with a profile and a counts head, and a channels-last Keras-style model,
+BPNet-like model with a profile and a counts head, a channels-last Keras-style model, and
+padded, ceil-mode and dilated pooling,
 each exported with the legacy exporter (dynamo=False) and with the default dynamo exporter, which names symbolic dimensions itself and repeats them in every
 intermediate shape; the DeepBind one also with the dynamo exporter's default external data
 (weights in model.onnx.data). Random weights (seeded), non-trivial batch-norm statistics.
@@ -140,6 +141,29 @@ class KerasStyle(nn.Module):
         return torch.sigmoid(self.fc(torch.flatten(h.transpose(1, 2), 1)))
 
 
+class Pools(nn.Module):
+    """Pooling as PyTorch users write it beyond the plain window: padded ceil-mode max
+    pooling, padded ceil-mode average pooling that counts the padding (PyTorch's default),
+    dilated max pooling, and padded average pooling that does not count it."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 8, 5, padding=2)
+        self.p1 = nn.MaxPool1d(3, 2, padding=1, ceil_mode=True)
+        self.c2 = nn.Conv1d(8, 8, 3, padding=1)
+        self.p2 = nn.AvgPool1d(4, 3, padding=2, ceil_mode=True)
+        self.p3 = nn.MaxPool1d(3, 1, dilation=2)
+        self.p4 = nn.AvgPool1d(3, 2, padding=1, count_include_pad=False)
+        self.fc = nn.LazyLinear(2)
+        self(torch.zeros(1, 4, LENGTH))  # sizes the dense layer
+
+    def forward(self, x):
+        h = self.p1(torch.relu(self.c1(x)))
+        h = self.p2(torch.relu(self.c2(h)))
+        h = self.p4(self.p3(h))
+        return torch.sigmoid(self.fc(torch.flatten(h, 1)))
+
+
 def export(net, name, dynamo, external=False, nlc=False, outputs=("y",)):
     path = os.path.join(OUT, f"{name}.onnx")
     x = torch.zeros(2, LENGTH, 4) if nlc else torch.zeros(2, 4, LENGTH)
@@ -166,7 +190,7 @@ def main():
     golden = {"torch": torch.__version__, "onnxruntime": ort.__version__, "sequences": seqs, "models": {}}
     for arch, net in [("deepbind", DeepBind()), ("basset", Basset()), ("danq", DanQ()),
                       ("dangru", DanGru()), ("deepsea", DeepSea()), ("bpnet", BpNet()),
-                      ("keras", KerasStyle())]:
+                      ("keras", KerasStyle()), ("pools", Pools())]:
         nlc = arch == "keras"
         xin = torch.from_numpy(x.transpose(0, 2, 1).copy() if nlc else x)
         outputs = ("profile", "counts") if arch == "bpnet" else ("y",)

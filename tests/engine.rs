@@ -29,13 +29,7 @@ fn graph_a() -> Graph {
         .unwrap();
     g.push("relu1", Layer::Relu).unwrap();
     let pool = g
-        .push(
-            "pool1",
-            Layer::MaxPool1d {
-                kernel: 2,
-                stride: 2,
-            },
-        )
+        .push("pool1", Layer::MaxPool1d(seqlens::nn::Pool1d::new(2, 2)))
         .unwrap();
     g.push("conv2", conv(8, 8, 3, 2, Padding::Same, &mut r))
         .unwrap();
@@ -48,14 +42,8 @@ fn graph_a() -> Graph {
         .add("conv3", conv(8, 4, 1, 1, Padding::Valid, &mut r), &[crop])
         .unwrap();
     g.add("cat", Layer::Concat, &[crop, branch]).unwrap();
-    g.push(
-        "avg",
-        Layer::AvgPool1d {
-            kernel: 2,
-            stride: 2,
-        },
-    )
-    .unwrap();
+    g.push("avg", Layer::AvgPool1d(seqlens::nn::Pool1d::new(2, 2)))
+        .unwrap();
     g.push("elu", Layer::Elu { alpha: 0.7 }).unwrap();
     g.push("flat", Layer::Flatten).unwrap();
     g.push("drop", Layer::Dropout { p: 0.2 }).unwrap();

@@ -481,29 +481,20 @@ fn input_gradients_match_the_cpu_engine_layer_by_layer() {
         (
             "max pool overlapping",
             [3, 29],
-            vec![Layer::MaxPool1d {
-                kernel: 3,
-                stride: 2,
-            }],
+            vec![Layer::MaxPool1d(seqlens::nn::Pool1d::new(3, 2))],
         ),
         (
             "max pool",
             [3, 28],
             vec![
                 Layer::Elu { alpha: 0.7 },
-                Layer::MaxPool1d {
-                    kernel: 4,
-                    stride: 4,
-                },
+                Layer::MaxPool1d(seqlens::nn::Pool1d::new(4, 4)),
             ],
         ),
         (
             "avg pool",
             [3, 29],
-            vec![Layer::AvgPool1d {
-                kernel: 5,
-                stride: 3,
-            }],
+            vec![Layer::AvgPool1d(seqlens::nn::Pool1d::new(5, 3))],
         ),
         (
             "global pools",

@@ -106,7 +106,7 @@ fn a_negative_leaky_slope_is_refused_by_name() {
 /// length and [C] without one).
 #[test]
 fn the_new_layers_export_and_reimport_with_the_same_numbers() {
-    use seqlens::nn::{Conv1d, Graph, Layer, Padding, Tensor, rng};
+    use seqlens::nn::{Conv1d, Graph, Layer, Padding, Pool1d, Tensor, rng};
     let mut r = rng(3);
     let mut g = Graph::new(&[4, 40]);
     let layers = [
@@ -119,6 +119,20 @@ fn the_new_layers_export_and_reimport_with_the_same_numbers() {
         Layer::LeakyRelu { alpha: 0.1 },
         Layer::Gelu { tanh: false },
         Layer::Gelu { tanh: true },
+        Layer::MaxPool1d(Pool1d {
+            dilation: 2,
+            pad_left: 1,
+            pad_right: 2,
+            ceil: true,
+            ..Pool1d::new(3, 2)
+        }),
+        Layer::AvgPool1d(Pool1d {
+            pad_left: 1,
+            pad_right: 1,
+            ceil: true,
+            count_pad: true,
+            ..Pool1d::new(3, 2)
+        }),
         Layer::GlobalAvgPool,
         Layer::Affine {
             scale: vec![1.0, 2.0, -1.0, 0.25, 4.0],

@@ -44,14 +44,14 @@ fn local(layer: &Layer) -> Option<Local> {
             dilation: c.dilation as i64,
             pad: c.pad_left as i64,
         },
-        Layer::MaxPool1d { kernel, stride } | Layer::AvgPool1d { kernel, stride } => {
-            Local::Window {
-                kernel: *kernel as i64,
-                stride: *stride as i64,
-                dilation: 1,
-                pad: 0,
-            }
-        }
+        // A padded or ceil-mode pool's edge windows differ from a slice's: not local.
+        Layer::MaxPool1d(w) | Layer::AvgPool1d(w) if !w.is_plain() => return None,
+        Layer::MaxPool1d(w) | Layer::AvgPool1d(w) => Local::Window {
+            kernel: w.kernel as i64,
+            stride: w.stride as i64,
+            dilation: 1,
+            pad: 0,
+        },
         Layer::BatchNorm1d(_)
         | Layer::Relu
         | Layer::Elu { .. }

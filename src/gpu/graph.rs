@@ -6,7 +6,7 @@ use wgpu::util::DeviceExt;
 
 use super::conv1d::{Activation, GpuConv1d};
 use super::{Error, Gpu, entry, storage_buffer};
-use crate::nn::{Conv1d, Graph, Layer, Tensor};
+use crate::nn::{Conv1d, Graph, Layer, Pool1d, Tensor};
 
 /// Largest `batch x length` one convolution dispatch covers (65,535 tiles of 64).
 const MAX_POSITIONS: usize = 65535 * 64;
@@ -20,11 +20,11 @@ enum Op {
         alpha: f32,
         affine: Option<wgpu::Buffer>,
     },
-    /// Local pooling, or global pooling (`global`: the kernel is the input's length).
+    /// Local pooling, or global pooling (`global`: the kernel is the input's length). The
+    /// output length (ceil mode included) comes from the graph's shapes.
     Pool {
         average: bool,
-        kernel: usize,
-        stride: usize,
+        window: Pool1d,
         global: bool,
     },
     Add,
@@ -191,22 +191,19 @@ impl GpuGraph {
                 Layer::Gelu { tanh } => unary(if *tanh { 9 } else { 8 }, 0.0),
                 Layer::Softmax => Op::Softmax { over_length: false },
                 Layer::SoftmaxLength => Op::Softmax { over_length: true },
-                Layer::MaxPool1d { kernel, stride } => Op::Pool {
+                Layer::MaxPool1d(w) => Op::Pool {
                     average: false,
-                    kernel: *kernel,
-                    stride: *stride,
+                    window: *w,
                     global: false,
                 },
-                Layer::AvgPool1d { kernel, stride } => Op::Pool {
+                Layer::AvgPool1d(w) => Op::Pool {
                     average: true,
-                    kernel: *kernel,
-                    stride: *stride,
+                    window: *w,
                     global: false,
                 },
                 Layer::GlobalMaxPool | Layer::GlobalAvgPool => Op::Pool {
                     average: matches!(node.layer, Layer::GlobalAvgPool),
-                    kernel: 0,
-                    stride: 1,
+                    window: Pool1d::new(1, 1),
                     global: true,
                 },
                 Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
@@ -473,13 +470,12 @@ impl GpuGraph {
                 }
                 Op::Pool {
                     average,
-                    kernel,
-                    stride,
+                    window,
                     global,
                 } => {
                     params[3] = channels_and_length(&shapes[v]).1 as u32;
-                    params[4] = if *global { len_in } else { *kernel } as u32;
-                    params[5] = *stride as u32;
+                    params[4] = if *global { len_in } else { window.kernel } as u32;
+                    params[5] = window.stride as u32;
                     params[6] = *average as u32;
                     (&self.pipelines.pool_backward, &values[u])
                 }
@@ -556,13 +552,16 @@ impl GpuGraph {
                 }
                 Op::Pool {
                     average,
-                    kernel,
-                    stride,
+                    window,
                     global,
                 } => {
-                    params[4] = if *global { len_in } else { *kernel } as u32;
-                    params[5] = *stride as u32;
+                    params[4] = if *global { len_in } else { window.kernel } as u32;
+                    params[5] = window.stride as u32;
                     params[6] = *average as u32;
+                    params[11] = window.dilation as u32;
+                    params[12] = window.pad_left as u32;
+                    params[13] = window.pad_right as u32;
+                    params[14] = window.count_pad as u32;
                     (&self.pipelines.pool, &self.dummy, n_out)
                 }
                 Op::Add => (&self.pipelines.add, &values[node.inputs[1]], n_out),
@@ -678,6 +677,9 @@ pub fn gradient_blocker(graph: &Graph) -> Option<String> {
             Layer::Softmax | Layer::SoftmaxLength => Some("softmax"),
             // Its backward kernel would need the forward input, which the GPU does not keep.
             Layer::Gelu { .. } => Some("GELU"),
+            Layer::MaxPool1d(w) | Layer::AvgPool1d(w) if !w.is_plain() => {
+                Some("padded, dilated or ceil-mode pooling")
+            }
             _ => None,
         })
         .map(|op| format!("input gradients on the GPU do not cover {op} yet"))

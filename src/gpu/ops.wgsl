@@ -15,10 +15,10 @@ struct Params {
   c_offset: u32, // copy: first output channel
   left: u32,     // copy: input position of output position 0
   alpha: f32,    // ELU
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-  _p3: u32,
+  dilation: u32, // pool
+  pad_left: u32, // pool
+  pad_right: u32, // pool
+  count_pad: u32, // pool: an average counts the padding
   _p4: u32,
 }
 
@@ -75,7 +75,9 @@ fn erf(v: f32) -> f32 {
   return sign(v) * (1.0 - poly * exp(-a * a));
 }
 
-// op: 0 max, 1 average; windows of `kernel` every `stride`, no padding (floor mode).
+// op: 0 max, 1 average; windows of `kernel` taps `dilation` apart every `stride`, over the
+// input padded by pad_left/pad_right, which never wins a max and counts in an average only
+// with count_pad; len_out (ceil mode included) comes from the host.
 @compute @workgroup_size(256)
 fn pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
@@ -84,17 +86,30 @@ fn pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   let row = i / p.len_out;
   let t = i % p.len_out;
-  let base = row * p.len_in + t * p.stride;
-  var m = x[base];
+  let start = i32(t * p.stride) - i32(p.pad_left);
+  let dil = max(p.dilation, 1u);
+  var m = bitcast<f32>(0xff800000u);  // -inf: a window wholly in the padding
+  var found = false;
   var s = 0.0;
+  var inside = 0u;
+  var padded = 0u;
   for (var k = 0u; k < p.kernel; k++) {
-    let v = x[base + k];
-    if (v > m || v != v) {
-      m = v;
+    let q = start + i32(k * dil);
+    if (q < i32(p.len_in + p.pad_right)) {
+      padded += 1u;
     }
-    s += v;
+    if (q >= 0 && q < i32(p.len_in)) {
+      let v = x[row * p.len_in + u32(q)];
+      if (!found || v > m || v != v) {
+        m = v;
+        found = true;
+      }
+      s += v;
+      inside += 1u;
+    }
   }
-  y[i] = select(m, s / f32(p.kernel), p.op == 1u);
+  let count = select(inside, padded, p.count_pad == 1u);
+  y[i] = select(m, s / f32(max(count, 1u)), p.op == 1u);
 }
 
 @compute @workgroup_size(256)

@@ -91,14 +91,15 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
             dilation: c.dilation,
             pad: c.pad_left,
         },
-        Layer::MaxPool1d { kernel, stride } | Layer::AvgPool1d { kernel, stride } => {
-            Reads::Window {
-                kernel: *kernel,
-                stride: *stride,
-                dilation: 1,
-                pad: 0,
-            }
-        }
+        // A padded or ceil-mode pool's edge windows are not the plain windows that a
+        // slice of its input gives: it is computed whole.
+        Layer::MaxPool1d(w) | Layer::AvgPool1d(w) if !w.is_plain() => Reads::All,
+        Layer::MaxPool1d(w) | Layer::AvgPool1d(w) => Reads::Window {
+            kernel: w.kernel,
+            stride: w.stride,
+            dilation: 1,
+            pad: 0,
+        },
         Layer::Crop { left, .. } => Reads::Shift(*left),
         Layer::BatchNorm1d(_)
         | Layer::Relu
@@ -583,14 +584,7 @@ mod tests {
             .add("crop", Layer::Crop { left: 7, right: 5 }, &[s])
             .unwrap();
         let p = g
-            .add(
-                "pool",
-                Layer::MaxPool1d {
-                    kernel: 2,
-                    stride: 2,
-                },
-                &[c],
-            )
+            .add("pool", Layer::MaxPool1d(crate::nn::Pool1d::new(2, 2)), &[c])
             .unwrap();
         let h = g
             .add(

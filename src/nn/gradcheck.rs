@@ -176,14 +176,30 @@ fn activations() {
 #[test]
 fn pooling() {
     for pool in [
-        Layer::MaxPool1d {
-            kernel: 3,
-            stride: 2,
-        },
-        Layer::AvgPool1d {
-            kernel: 2,
-            stride: 2,
-        },
+        Layer::MaxPool1d(Pool1d::new(3, 2)),
+        Layer::AvgPool1d(Pool1d::new(2, 2)),
+        // Padded, dilated and ceil-mode windows (the padding never wins or counts, or
+        // counts with count_pad).
+        Layer::MaxPool1d(Pool1d {
+            dilation: 2,
+            pad_left: 1,
+            pad_right: 2,
+            ceil: true,
+            ..Pool1d::new(3, 2)
+        }),
+        Layer::AvgPool1d(Pool1d {
+            pad_left: 1,
+            pad_right: 1,
+            ceil: true,
+            ..Pool1d::new(3, 2)
+        }),
+        Layer::AvgPool1d(Pool1d {
+            pad_left: 1,
+            pad_right: 1,
+            ceil: true,
+            count_pad: true,
+            ..Pool1d::new(3, 2)
+        }),
         Layer::GlobalMaxPool,
         Layer::GlobalAvgPool,
     ] {
@@ -220,10 +236,7 @@ fn a_small_basset_like_stack() {
         conv(4, 6, 5, 1, 1, Padding::Same, true),
         Layer::BatchNorm1d(BatchNorm1d::new(6)),
         Layer::Relu,
-        Layer::MaxPool1d {
-            kernel: 2,
-            stride: 2,
-        },
+        Layer::MaxPool1d(Pool1d::new(2, 2)),
         conv(6, 4, 3, 1, 1, Padding::Valid, true),
         Layer::Relu,
         Layer::Flatten,

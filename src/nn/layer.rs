@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use super::batchnorm::{BatchNorm1d, BnCache};
 use super::conv::Conv1d;
 use super::linear::Linear;
+use super::pool::{self, Pool1d};
 use super::rnn::{Rnn, RnnCache};
-use super::{Error, Param, Rng, Tensor, pool};
+use super::{Error, Param, Rng, Tensor};
 
 /// Whether a forward pass trains (batch statistics, dropout) or evaluates.
 pub enum Mode<'a> {
@@ -52,14 +53,8 @@ pub enum Layer {
     /// Softmax over the length axis of `[batch, c, l]`, per channel: a profile model's
     /// distribution of each task's reads over positions (BPNet).
     SoftmaxLength,
-    MaxPool1d {
-        kernel: usize,
-        stride: usize,
-    },
-    AvgPool1d {
-        kernel: usize,
-        stride: usize,
-    },
+    MaxPool1d(Pool1d),
+    AvgPool1d(Pool1d),
     /// `[batch, c, l]` -> `[batch, c]`.
     GlobalMaxPool,
     /// `[batch, c, l]` -> `[batch, c]`.
@@ -223,15 +218,14 @@ impl Layer {
                 ))),
             },
             Layer::SoftmaxLength => cl("SoftmaxLength").map(|_| x.to_vec()),
-            Layer::MaxPool1d { kernel, stride } | Layer::AvgPool1d { kernel, stride } => {
-                let op = if matches!(self, Layer::MaxPool1d { .. }) {
+            Layer::MaxPool1d(w) | Layer::AvgPool1d(w) => {
+                let op = if matches!(self, Layer::MaxPool1d(_)) {
                     "MaxPool1d"
                 } else {
                     "AvgPool1d"
                 };
                 let (c, l) = cl(op)?;
-                let lout = pool::out_len(op, *kernel, *stride, l)?;
-                Ok(vec![c, lout])
+                Ok(vec![c, w.out_len(op, l)?])
             }
             Layer::GlobalMaxPool | Layer::GlobalAvgPool => Ok(vec![cl("global pooling")?.0]),
             Layer::Flatten => Ok(vec![x.iter().product()]),
@@ -342,19 +336,19 @@ impl Layer {
                     },
                 ))
             }
-            Layer::MaxPool1d { kernel, stride } => {
-                let (y, arg) = pool::max_pool(x, *kernel, *stride)?;
+            Layer::MaxPool1d(w) => {
+                let (y, arg) = pool::max_pool(x, w)?;
                 Ok((y, Cache::ArgMax(arg)))
             }
-            Layer::AvgPool1d { kernel, stride } => plain(pool::avg_pool(x, *kernel, *stride)?),
+            Layer::AvgPool1d(w) => plain(pool::avg_pool(x, w)?),
             Layer::GlobalMaxPool => {
                 let (_, _, l) = x.ncl("GlobalMaxPool")?;
-                let (y, arg) = pool::max_pool(x, l, 1)?;
+                let (y, arg) = pool::max_pool(x, &Pool1d::new(l, 1))?;
                 Ok((flatten(y), Cache::ArgMax(arg)))
             }
             Layer::GlobalAvgPool => {
                 let (_, _, l) = x.ncl("GlobalAvgPool")?;
-                plain(flatten(pool::avg_pool(x, l, 1)?))
+                plain(flatten(pool::avg_pool(x, &Pool1d::new(l, 1))?))
             }
             Layer::Dropout { p } => match mode {
                 Mode::Train(rng) if *p > 0.0 => {
@@ -462,9 +456,7 @@ impl Layer {
                     },
                 ))
             }
-            (Layer::MaxPool1d { .. }, Cache::ArgMax(arg)) => {
-                one(pool::max_pool_backward(x, arg, dy))
-            }
+            (Layer::MaxPool1d(_), Cache::ArgMax(arg)) => one(pool::max_pool_backward(x, arg, dy)),
             (Layer::GlobalMaxPool, Cache::ArgMax(arg)) => {
                 let dy3 = Tensor {
                     shape: vec![x.shape[0], x.shape[1], 1],
@@ -472,16 +464,14 @@ impl Layer {
                 };
                 one(pool::max_pool_backward(x, arg, &dy3))
             }
-            (Layer::AvgPool1d { kernel, stride }, _) => {
-                one(pool::avg_pool_backward(x, *kernel, *stride, dy))
-            }
+            (Layer::AvgPool1d(w), _) => one(pool::avg_pool_backward(x, w, dy)),
             (Layer::GlobalAvgPool, _) => {
                 let l = x.shape[2];
                 let dy3 = Tensor {
                     shape: vec![x.shape[0], x.shape[1], 1],
                     data: dy.data.clone(),
                 };
-                one(pool::avg_pool_backward(x, l, 1, &dy3))
+                one(pool::avg_pool_backward(x, &Pool1d::new(l, 1), &dy3))
             }
             (Layer::Dropout { .. }, Cache::Mask(m)) => one(Tensor {
                 shape: dy.shape.clone(),

@@ -1,43 +1,120 @@
 //! Max and average pooling along the length axis of `[batch, channels, length]`.
 
-use super::kernels::Window1d;
+use serde::{Deserialize, Serialize};
+
 use super::{Error, Tensor};
 
-fn window(kernel: usize, stride: usize) -> Window1d {
-    Window1d {
-        kernel,
-        stride,
-        dilation: 1,
-        pad_left: 0,
-        pad_right: 0,
+/// A pooling window as ONNX and PyTorch define it: `kernel` taps `dilation` apart, every
+/// `stride` positions, over the input padded by `pad_left` and `pad_right` positions. Padding
+/// never wins a max; an average counts it only with `count_pad` (PyTorch's
+/// `count_include_pad`). In `ceil` mode a last, partial window is kept when it starts inside
+/// the input or the left padding; the positions it reaches past the right padding never
+/// count.
+///
+/// Fields other than `kernel` and `stride` default to the plain window, so graphs saved
+/// before padding existed still read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool1d {
+    pub kernel: usize,
+    pub stride: usize,
+    #[serde(default = "one")]
+    pub dilation: usize,
+    #[serde(default)]
+    pub pad_left: usize,
+    #[serde(default)]
+    pub pad_right: usize,
+    #[serde(default)]
+    pub ceil: bool,
+    #[serde(default)]
+    pub count_pad: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Pool1d {
+    /// `kernel` taps every `stride` positions, without padding (floor mode).
+    pub fn new(kernel: usize, stride: usize) -> Pool1d {
+        Pool1d {
+            kernel,
+            stride,
+            dilation: 1,
+            pad_left: 0,
+            pad_right: 0,
+            ceil: false,
+            count_pad: false,
+        }
+    }
+
+    /// A window with no padding, dilation or ceil mode: each output reads `kernel`
+    /// consecutive inputs, which the demand-driven evaluators rely on.
+    pub fn is_plain(&self) -> bool {
+        self.dilation == 1 && self.pad_left == 0 && self.pad_right == 0 && !self.ceil
+    }
+
+    /// The output length for input length `l`.
+    pub fn out_len(&self, op: &str, l: usize) -> Result<usize, Error> {
+        let span = self.dilation * (self.kernel.max(1) - 1) + 1;
+        let padded = l + self.pad_left + self.pad_right;
+        if self.kernel == 0 || self.stride == 0 || padded < span {
+            return Err(Error::Shape(format!(
+                "{op} kernel {} (dilation {}) does not fit length {l} padded by {}+{}",
+                self.kernel, self.dilation, self.pad_left, self.pad_right
+            )));
+        }
+        let room = padded - span;
+        let mut out = room / self.stride + 1;
+        if self.ceil && !room.is_multiple_of(self.stride) {
+            out += 1;
+            // The last window must start inside the input or the left padding.
+            if (out - 1) * self.stride >= l + self.pad_left {
+                out -= 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The input positions of output `t`'s taps that lie inside the input, and how many
+    /// taps an average divides by.
+    fn taps(&self, t: usize, l: usize) -> (impl Iterator<Item = usize>, usize) {
+        let start = (t * self.stride) as i64 - self.pad_left as i64;
+        let (k, d) = (self.kernel as i64, self.dilation as i64);
+        let inside = move |p: i64| (0..l as i64).contains(&p);
+        let padded = (-(self.pad_left as i64))..(l + self.pad_right) as i64;
+        let count = if self.count_pad {
+            (0..k).filter(|j| padded.contains(&(start + j * d))).count()
+        } else {
+            (0..k).filter(|j| inside(start + j * d)).count()
+        };
+        let taps = (0..k)
+            .map(move |j| start + j * d)
+            .filter(move |&p| inside(p))
+            .map(|p| p as usize);
+        (taps, count)
     }
 }
 
-pub(crate) fn out_len(op: &str, kernel: usize, stride: usize, l: usize) -> Result<usize, Error> {
-    window(kernel, stride)
-        .out_len(l)
-        .ok_or_else(|| Error::Shape(format!("{op} kernel {kernel} does not fit length {l}")))
-}
-
-/// Max pooling (floor mode, no padding); returns the output and each output's argmax.
-pub fn max_pool(x: &Tensor, kernel: usize, stride: usize) -> Result<(Tensor, Vec<u32>), Error> {
+/// Max pooling; returns the output and each output's argmax (the first maximum, NaN wins).
+pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
     let (n, c, l) = x.ncl("MaxPool1d")?;
-    let lout = out_len("MaxPool1d", kernel, stride, l)?;
+    let lout = w.out_len("MaxPool1d", l)?;
     let mut y = Tensor::zeros(&[n, c, lout]);
     let mut arg = vec![0u32; n * c * lout];
     for row in 0..n * c {
         let xr = &x.data[row * l..(row + 1) * l];
         for t in 0..lout {
-            let s = t * stride;
-            let (mut best, mut at) = (f32::NEG_INFINITY, s);
-            for (p, &v) in xr[s..s + kernel].iter().enumerate() {
-                if v > best || v.is_nan() {
+            let (mut best, mut at) = (f32::NEG_INFINITY, None);
+            for p in w.taps(t, l).0 {
+                let v = xr[p];
+                if at.is_none() || v > best || v.is_nan() {
                     best = v;
-                    at = s + p;
+                    at = Some(p);
                 }
             }
+            // A window wholly in the padding has no input: ONNX and PyTorch give -inf.
             y.data[row * lout + t] = best;
-            arg[row * lout + t] = at as u32;
+            arg[row * lout + t] = at.map_or(u32::MAX, |p| p as u32);
         }
     }
     Ok((y, arg))
@@ -49,35 +126,79 @@ pub fn max_pool_backward(x: &Tensor, arg: &[u32], dy: &Tensor) -> Tensor {
     let lout = dy.shape[2];
     let mut dx = x.zeros_like();
     for (i, (&a, &g)) in arg.iter().zip(&dy.data).enumerate() {
-        dx.data[(i / lout) * l + a as usize] += g;
+        if a != u32::MAX {
+            dx.data[(i / lout) * l + a as usize] += g;
+        }
     }
     dx
 }
 
-/// Average pooling (floor mode, no padding).
-pub fn avg_pool(x: &Tensor, kernel: usize, stride: usize) -> Result<Tensor, Error> {
+/// Average pooling.
+pub fn avg_pool(x: &Tensor, w: &Pool1d) -> Result<Tensor, Error> {
     let (n, c, l) = x.ncl("AvgPool1d")?;
-    let lout = out_len("AvgPool1d", kernel, stride, l)?;
+    let lout = w.out_len("AvgPool1d", l)?;
     let mut y = Tensor::zeros(&[n, c, lout]);
     for row in 0..n * c {
         let xr = &x.data[row * l..(row + 1) * l];
         for t in 0..lout {
-            let s = t * stride;
-            y.data[row * lout + t] = xr[s..s + kernel].iter().sum::<f32>() / kernel as f32;
+            let (taps, count) = w.taps(t, l);
+            let sum: f32 = taps.map(|p| xr[p]).sum();
+            y.data[row * lout + t] = if count == 0 { 0.0 } else { sum / count as f32 };
         }
     }
     Ok(y)
 }
 
-pub fn avg_pool_backward(x: &Tensor, kernel: usize, stride: usize, dy: &Tensor) -> Tensor {
+pub fn avg_pool_backward(x: &Tensor, w: &Pool1d, dy: &Tensor) -> Tensor {
     let l = x.shape[2];
     let lout = dy.shape[2];
     let mut dx = x.zeros_like();
     for (i, &g) in dy.data.iter().enumerate() {
         let (row, t) = (i / lout, i % lout);
-        for p in t * stride..t * stride + kernel {
-            dx.data[row * l + p] += g / kernel as f32;
+        let (taps, count) = w.taps(t, l);
+        if count > 0 {
+            for p in taps {
+                dx.data[row * l + p] += g / count as f32;
+            }
         }
     }
     dx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::Layer;
+
+    /// Checkpoints written before pools had padding still read, as the plain window.
+    #[test]
+    fn a_saved_plain_pool_reads_as_before() {
+        let old = r#"{"type":"max_pool1d","kernel":2,"stride":2}"#;
+        let layer: Layer = serde_json::from_str(old).unwrap();
+        assert_eq!(layer, Layer::MaxPool1d(Pool1d::new(2, 2)));
+        let back: Layer = serde_json::from_str(&serde_json::to_string(&layer).unwrap()).unwrap();
+        assert_eq!(back, layer);
+    }
+
+    /// PyTorch's output lengths (torch.nn.MaxPool1d's documented formula, with its rule that
+    /// a ceil-mode window must start inside the input or the left padding).
+    #[test]
+    fn output_lengths_follow_pytorch() {
+        let w = |k, s, d, p, ceil| Pool1d {
+            dilation: d,
+            pad_left: p,
+            pad_right: p,
+            ceil,
+            ..Pool1d::new(k, s)
+        };
+        // floor((L + 2p - d(k-1) - 1) / s + 1), ceil alike
+        assert_eq!(w(3, 2, 1, 1, true).out_len("", 101).unwrap(), 51);
+        assert_eq!(w(3, 2, 1, 1, false).out_len("", 100).unwrap(), 50);
+        assert_eq!(w(3, 2, 1, 1, true).out_len("", 100).unwrap(), 51);
+        assert_eq!(w(3, 1, 2, 0, false).out_len("", 10).unwrap(), 6);
+        // L=5, k=2, s=2, p=1, ceil: ceil(5/2)+1 = 4 windows, but the 4th would start at 6 >=
+        // L + p = 6: dropped.
+        assert_eq!(w(2, 2, 1, 1, true).out_len("", 5).unwrap(), 3);
+        assert!(w(5, 1, 1, 0, false).out_len("", 4).is_err());
+    }
 }

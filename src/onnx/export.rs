@@ -207,24 +207,36 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             ),
             Layer::Softmax => op("Softmax", ins, &out, vec![attr_int("axis", 1)]),
             Layer::SoftmaxLength => op("Softmax", ins, &out, vec![attr_int("axis", 2)]),
-            Layer::MaxPool1d { kernel, stride } => op(
-                "MaxPool",
-                ins,
-                &out,
-                vec![
-                    attr_ints("kernel_shape", &[*kernel as i64]),
-                    attr_ints("strides", &[*stride as i64]),
-                ],
-            ),
-            Layer::AvgPool1d { kernel, stride } => op(
-                "AveragePool",
-                ins,
-                &out,
-                vec![
-                    attr_ints("kernel_shape", &[*kernel as i64]),
-                    attr_ints("strides", &[*stride as i64]),
-                ],
-            ),
+            Layer::MaxPool1d(w) | Layer::AvgPool1d(w) => {
+                let max = matches!(node.layer, Layer::MaxPool1d(_));
+                // Attributes beyond the plain window only where they differ from ONNX's
+                // defaults, so that plain pools are written as before.
+                let mut attrs = vec![
+                    attr_ints("kernel_shape", &[w.kernel as i64]),
+                    attr_ints("strides", &[w.stride as i64]),
+                ];
+                if w.pad_left + w.pad_right > 0 {
+                    attrs.push(attr_ints("pads", &[w.pad_left as i64, w.pad_right as i64]));
+                }
+                if w.ceil {
+                    attrs.push(attr_int("ceil_mode", 1));
+                }
+                if w.dilation != 1 {
+                    if !max {
+                        // AveragePool's dilations are opset 19; the import never makes one.
+                        return Err(Error::Graph(format!(
+                            "node '{}': dilated average pooling cannot be written at opset 13",
+                            node.name
+                        )));
+                    }
+                    attrs.push(attr_ints("dilations", &[w.dilation as i64]));
+                }
+                if w.count_pad {
+                    attrs.push(attr_int("count_include_pad", 1));
+                }
+                let kind = if max { "MaxPool" } else { "AveragePool" };
+                op(kind, ins, &out, attrs)
+            }
             Layer::GlobalMaxPool | Layer::GlobalAvgPool => {
                 let kind = if matches!(node.layer, Layer::GlobalMaxPool) {
                     "GlobalMaxPool"

@@ -9,7 +9,7 @@ use tract_onnx::pb::tensor_proto::DataType;
 
 use super::view::{Atom, Dim, View};
 use crate::encode::Layout;
-use crate::nn::{BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Rnn};
+use crate::nn::{BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Pool1d, Rnn};
 
 fn attrs(n: &pb::NodeProto) -> HashMap<&str, &pb::AttributeProto> {
     n.attribute.iter().map(|a| (a.name.as_str(), a)).collect()
@@ -662,49 +662,103 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                 }
             }
             "MaxPool" | "AveragePool" => {
-                if ints("pads").is_some_and(|p| p.iter().any(|&v| v != 0))
-                    || int("ceil_mode", 0) != 0
-                {
-                    return Err(fail("padded or ceil-mode pooling is not supported".into()));
-                }
-                if ints("dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
-                    return Err(fail("dilated pooling is not supported".into()));
-                }
+                let max = n.op_type == "MaxPool";
                 if int("storage_order", 0) != 0 {
                     return Err(fail("storage_order 1 is not supported".into()));
                 }
-                if n.output.len() > 1 {
+                if n.output.iter().skip(1).any(|o| !o.is_empty()) {
                     return Err(fail("the Indices output is not supported".into()));
                 }
-                match a
-                    .get("auto_pad")
-                    .map(|a| String::from_utf8_lossy(&a.s).to_string())
-                {
-                    None => {}
-                    Some(p) if p == "NOTSET" || p == "VALID" => {}
-                    Some(p) => return Err(fail(format!("auto_pad '{p}' is not supported"))),
+                let one = |key: &str, default: i64| -> Result<usize, Error> {
+                    match ints(key).as_deref() {
+                        None => Ok(default as usize),
+                        Some([v]) if *v >= 1 => Ok(*v as usize),
+                        Some(v) => Err(fail(format!(
+                            "{key} {v:?}: expected one positive value (1-D pooling)"
+                        ))),
+                    }
+                };
+                if ints("kernel_shape").is_none() {
+                    return Err(fail("kernel_shape is missing".into()));
                 }
-                let kernel_shape = ints("kernel_shape").unwrap_or_default();
-                let strides = ints("strides").unwrap_or_else(|| vec![1]);
-                if kernel_shape.len() != 1
-                    || strides.len() != 1
-                    || kernel_shape[0] < 1
-                    || strides[0] < 1
-                {
+                let mut w = Pool1d::new(one("kernel_shape", 1)?, one("strides", 1)?);
+                w.dilation = one("dilations", 1)?;
+                if !max && w.dilation != 1 {
                     return Err(fail(format!(
-                        "kernel_shape {kernel_shape:?} and strides {strides:?}: expected one positive value each (1-D pooling)"
+                        "dilations [{}]: dilated average pooling is not supported",
+                        w.dilation
                     )));
                 }
-                let kernel = ints("kernel_shape")
-                    .and_then(|v| v.first().copied())
-                    .unwrap_or(1) as usize;
-                let stride = ints("strides")
-                    .and_then(|v| v.first().copied())
-                    .unwrap_or(1) as usize;
-                if n.op_type == "MaxPool" {
-                    Layer::MaxPool1d { kernel, stride }
+                w.ceil = match int("ceil_mode", 0) {
+                    0 => false,
+                    1 => true,
+                    v => return Err(fail(format!("ceil_mode {v}: expected 0 or 1"))),
+                };
+                w.count_pad = match (max, int("count_include_pad", 0)) {
+                    (_, 0) => false,
+                    (false, 1) => true,
+                    (_, v) => {
+                        return Err(fail(format!(
+                            "count_include_pad {v}: expected 0 (or 1 for AveragePool)"
+                        )));
+                    }
+                };
+                let span = w.dilation * (w.kernel - 1) + 1;
+                let auto = a
+                    .get("auto_pad")
+                    .map(|a| String::from_utf8_lossy(&a.s).to_string());
+                match (auto.as_deref(), ints("pads").as_deref()) {
+                    (None | Some("NOTSET"), None) | (Some("VALID"), _) => {}
+                    (None | Some("NOTSET"), Some([l, r])) if *l >= 0 && *r >= 0 => {
+                        (w.pad_left, w.pad_right) = (*l as usize, *r as usize);
+                    }
+                    (None | Some("NOTSET"), Some(p)) => {
+                        return Err(fail(format!(
+                            "pads {p:?}: expected [left, right] >= 0 for 1-D pooling"
+                        )));
+                    }
+                    (Some(same @ ("SAME_UPPER" | "SAME_LOWER")), _) => {
+                        // Output ceil(L / stride): the padding depends on L unless stride is 1.
+                        let src = value(x, &ids)?;
+                        let total = if w.stride == 1 {
+                            span - 1
+                        } else if g.any_length {
+                            return Err(fail(format!(
+                                "auto_pad {same} with stride {} needs a fixed sequence length",
+                                w.stride
+                            )));
+                        } else {
+                            let l = shapes[src].get(1).copied().unwrap_or(0);
+                            ((l.div_ceil(w.stride) - 1) * w.stride + span).saturating_sub(l)
+                        };
+                        let (small, large) = (total / 2, total - total / 2);
+                        (w.pad_left, w.pad_right) = if same == "SAME_UPPER" {
+                            (small, large)
+                        } else {
+                            (large, small)
+                        };
+                        if w.ceil {
+                            return Err(fail(format!(
+                                "auto_pad {same} with ceil_mode 1 is not supported"
+                            )));
+                        }
+                    }
+                    (Some(other), _) => {
+                        return Err(fail(format!("auto_pad '{other}' is not an ONNX value")));
+                    }
+                }
+                // ONNX and PyTorch keep padding smaller than the window, so that no window
+                // lies wholly in it.
+                if w.pad_left >= span || w.pad_right >= span {
+                    return Err(fail(format!(
+                        "pads [{}, {}] are not smaller than the window ({span})",
+                        w.pad_left, w.pad_right
+                    )));
+                }
+                if max {
+                    Layer::MaxPool1d(w)
                 } else {
-                    Layer::AvgPool1d { kernel, stride }
+                    Layer::AvgPool1d(w)
                 }
             }
             // The engine's global pools already drop the length axis; the Flatten/Squeeze

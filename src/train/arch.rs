@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Rng, Tensor};
+use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Pool1d, Rng, Tensor};
 
 /// One layer of an architecture, without weights. Sizes of inputs are inferred.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -334,20 +334,14 @@ fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::E
             need3("max_pool")?;
             g.push(
                 name("maxpool"),
-                Layer::MaxPool1d {
-                    kernel: *size,
-                    stride: stride.unwrap_or(*size),
-                },
+                Layer::MaxPool1d(Pool1d::new(*size, stride.unwrap_or(*size))),
             )?;
         }
         AvgPool { size, stride } => {
             need3("avg_pool")?;
             g.push(
                 name("avgpool"),
-                Layer::AvgPool1d {
-                    kernel: *size,
-                    stride: stride.unwrap_or(*size),
-                },
+                Layer::AvgPool1d(Pool1d::new(*size, stride.unwrap_or(*size))),
             )?;
         }
         GlobalMaxPool => {
