@@ -3,8 +3,9 @@
 DeepBind-style CNN that pools with torch.amax, a small Basset-style CNN (conv, batch norm,
 max-pool, dense), DanQ (conv, max-pool, bidirectional LSTM, flattened batch-first into dense
 layers) and a GRU variant of it (bidirectional GRU, max over the length), DeepSEA, a
-BPNet-like model with a profile and a counts head, a channels-last Keras-style model, and
-padded, ceil-mode and dilated pooling,
+BPNet-like model with a profile and a counts head, a channels-last Keras-style model,
+padded, ceil-mode and dilated pooling, and depthwise, grouped and longer-than-input
+convolutions,
 each exported with the legacy exporter (dynamo=False) and with the default dynamo exporter, which names symbolic dimensions itself and repeats them in every
 intermediate shape; the DeepBind one also with the dynamo exporter's default external data
 (weights in model.onnx.data). Random weights (seeded), non-trivial batch-norm statistics.
@@ -164,6 +165,27 @@ class Pools(nn.Module):
         return torch.sigmoid(self.fc(torch.flatten(h, 1)))
 
 
+class Separable(nn.Module):
+    """Depthwise-separable and grouped convolutions (as in compact CNNs), and a kernel longer
+    than twice its input: after max pooling to 9 positions, a 21-wide convolution with same
+    padding (issue 12 found such a layer panicking)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 16, 5, padding=2)
+        self.depthwise = nn.Conv1d(16, 16, 9, padding=4, groups=16)
+        self.pointwise = nn.Conv1d(16, 8, 1)
+        self.grouped = nn.Conv1d(8, 8, 3, padding=1, groups=2)
+        self.long = nn.Conv1d(8, 4, 21, padding=10)
+        self.fc = nn.Linear(4 * 9, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.pointwise(self.depthwise(torch.relu(self.c1(x)))))
+        h = nn.functional.max_pool1d(torch.relu(self.grouped(h)), 11)
+        h = torch.relu(self.long(h))
+        return torch.sigmoid(self.fc(torch.flatten(h, 1)))
+
+
 def export(net, name, dynamo, external=False, nlc=False, outputs=("y",)):
     path = os.path.join(OUT, f"{name}.onnx")
     x = torch.zeros(2, LENGTH, 4) if nlc else torch.zeros(2, 4, LENGTH)
@@ -190,7 +212,8 @@ def main():
     golden = {"torch": torch.__version__, "onnxruntime": ort.__version__, "sequences": seqs, "models": {}}
     for arch, net in [("deepbind", DeepBind()), ("basset", Basset()), ("danq", DanQ()),
                       ("dangru", DanGru()), ("deepsea", DeepSea()), ("bpnet", BpNet()),
-                      ("keras", KerasStyle()), ("pools", Pools())]:
+                      ("keras", KerasStyle()), ("pools", Pools()),
+                      ("separable", Separable())]:
         nlc = arch == "keras"
         xin = torch.from_numpy(x.transpose(0, 2, 1).copy() if nlc else x)
         outputs = ("profile", "counts") if arch == "bpnet" else ("y",)

@@ -169,6 +169,7 @@ impl GpuGraph {
                         dilation: 1,
                         pad_left: 0,
                         pad_right: 0,
+                        groups: 1,
                         weight: l.weight.clone(),
                         bias: l.bias.clone(),
                     };
@@ -645,6 +646,10 @@ fn with_bias(mut conv: Conv1d) -> Conv1d {
 /// Why `graph` cannot run on the GPU, naming the first node without a GPU kernel.
 pub fn forward_blocker(graph: &Graph) -> Option<String> {
     graph.nodes.iter().find_map(|n| match &n.layer {
+        Layer::Conv1d(c) if c.groups != 1 => Some(format!(
+            "node '{}' (grouped convolution, {} groups) has no GPU kernel yet",
+            n.name, c.groups
+        )),
         Layer::Rnn(r) => Some(format!(
             "node '{}' ({}) has no GPU kernel yet",
             n.name,

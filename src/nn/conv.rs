@@ -8,8 +8,12 @@ use super::kernels::{
 const TILE_VALUES: usize = 1 << 18;
 use super::{Error, Init, Param, Rng, Tensor};
 
+fn one() -> usize {
+    1
+}
+
 /// 1-D convolution over `[batch, in_channels, length]` (PyTorch `Conv1d`, ONNX `Conv`):
-/// im2col per sequence, then one GEMM with the `[out, in * kernel]` weight matrix.
+/// im2col per sequence, then one GEMM with the `[out, in * kernel]` weight matrix, per group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conv1d {
     pub in_channels: usize,
@@ -19,7 +23,11 @@ pub struct Conv1d {
     pub dilation: usize,
     pub pad_left: usize,
     pub pad_right: usize,
-    /// `[out_channels, in_channels, kernel]`.
+    /// Channel groups (depthwise: as many as input channels): output channels
+    /// `g * out/groups..` read only input channels `g * in/groups..`. Both counts divide.
+    #[serde(default = "one")]
+    pub groups: usize,
+    /// `[out_channels, in_channels / groups, kernel]`.
     pub weight: Param,
     /// `[out_channels]`.
     pub bias: Option<Param>,
@@ -70,9 +78,16 @@ impl Conv1d {
             dilation,
             pad_left,
             pad_right,
+            groups: 1,
             weight,
             bias,
         }
+    }
+
+    /// Input and output channels per group.
+    fn per_group(&self) -> (usize, usize) {
+        let g = self.groups.max(1);
+        (self.in_channels / g, self.out_channels / g)
     }
 
     pub(crate) fn window(&self) -> Window1d {
@@ -87,6 +102,13 @@ impl Conv1d {
 
     fn check(&self, x: &Tensor, w: Window1d) -> Result<(usize, usize, usize), Error> {
         let (n, c, l) = x.ncl("Conv1d")?;
+        let g = self.groups;
+        if g == 0 || !self.in_channels.is_multiple_of(g) || !self.out_channels.is_multiple_of(g) {
+            return Err(Error::Shape(format!(
+                "Conv1d with {} groups needs input ({}) and output ({}) channels that divide",
+                g, self.in_channels, self.out_channels
+            )));
+        }
         if c != self.in_channels {
             return Err(Error::Shape(format!(
                 "Conv1d expects {} input channels, got {c}",
@@ -122,24 +144,33 @@ impl Conv1d {
     pub(crate) fn forward_window(&self, x: &Tensor, w: Window1d) -> Result<Tensor, Error> {
         let (n, l, lout) = self.check(x, w)?;
         let (ci, co, k) = (self.in_channels, self.out_channels, self.kernel);
-        let wmat = Mat::new(&self.weight.value, co, ci * k);
+        let (gi, go) = self.per_group();
         // Output positions are cut into tiles whose im2col block stays small (and in cache),
         // and every (sequence, tile) pair is one parallel task, so one long sequence keeps
         // every thread busy and no buffer grows with the sequence length.
-        let tile = (TILE_VALUES / (ci * k)).clamp(64, 2048).min(lout);
+        let tile = (TILE_VALUES / (gi * k)).clamp(64, 2048).min(lout);
         let per_item = lout.div_ceil(tile);
         let tiles = par_map(
             n * per_item,
-            || vec![0.0f32; ci * k * tile],
+            || vec![0.0f32; gi * k * tile],
             |cols, task| {
                 let (b, t0) = (task / per_item, (task % per_item) * tile);
                 let t1 = (t0 + tile).min(lout);
-                let xb = &x.data[b * ci * l..(b + 1) * ci * l];
                 let width = t1 - t0;
-                let cols = &mut cols[..ci * k * width];
-                im2col_range(xb, ci, l, w, lout, t0..t1, cols);
+                let cols = &mut cols[..gi * k * width];
+                // Output rows [o, width], group by group.
                 let mut out = vec![0.0f32; co * width];
-                matmul(&mut out, wmat, Mat::new(cols, ci * k, width), false);
+                for g in 0..self.groups.max(1) {
+                    let xg = &x.data[(b * ci + g * gi) * l..(b * ci + (g + 1) * gi) * l];
+                    im2col_range(xg, gi, l, w, lout, t0..t1, cols);
+                    let wg = &self.weight.value[g * go * gi * k..(g + 1) * go * gi * k];
+                    matmul(
+                        &mut out[g * go * width..(g + 1) * go * width],
+                        Mat::new(wg, go, gi * k),
+                        Mat::new(cols, gi * k, width),
+                        false,
+                    );
+                }
                 out
             },
         );
@@ -171,32 +202,48 @@ impl Conv1d {
             self.window(),
         );
         let wv = &self.weight.value;
+        let (gi, go) = self.per_group();
+        let groups = self.groups.max(1);
+        // Group g's weights, input rows and output rows.
+        let wg = |g: usize| &wv[g * go * gi * k..(g + 1) * go * gi * k];
         let mut dx = x.zeros_like();
         for_batch(&mut dx.data, ci * l, |first, out| {
-            let mut dcols = vec![0.0; ci * k * lout];
-            let wt = Mat::new(wv, co, ci * k).t();
+            let mut dcols = vec![0.0; gi * k * lout];
             for (j, dxb) in out.chunks_mut(ci * l).enumerate() {
                 let dyb = &dy.data[(first + j) * co * lout..(first + j + 1) * co * lout];
-                matmul(&mut dcols, wt, Mat::new(dyb, co, lout), false);
-                col2im(&dcols, ci, l, w, lout, dxb);
+                for g in 0..groups {
+                    let wt = Mat::new(wg(g), go, gi * k).t();
+                    let dyg = &dyb[g * go * lout..(g + 1) * go * lout];
+                    matmul(&mut dcols, wt, Mat::new(dyg, go, lout), false);
+                    col2im(
+                        &dcols,
+                        gi,
+                        l,
+                        w,
+                        lout,
+                        &mut dxb[g * gi * l..(g + 1) * gi * l],
+                    );
+                }
             }
         });
         // Weight gradients: each chunk of the batch sums into its own buffer; the buffers are
         // added in chunk order so the result does not depend on scheduling.
         let partials = map_batch(n, |range| {
-            let mut dw = vec![0.0; co * ci * k];
+            let mut dw = vec![0.0; co * gi * k];
             let mut db = vec![0.0; co];
-            let mut cols = vec![0.0; ci * k * lout];
+            let mut cols = vec![0.0; gi * k * lout];
             for b in range {
-                let xb = &x.data[b * ci * l..(b + 1) * ci * l];
                 let dyb = &dy.data[b * co * lout..(b + 1) * co * lout];
-                im2col(xb, ci, l, w, lout, &mut cols);
-                matmul(
-                    &mut dw,
-                    Mat::new(dyb, co, lout),
-                    Mat::new(&cols, ci * k, lout).t(),
-                    true,
-                );
+                for g in 0..groups {
+                    let xg = &x.data[(b * ci + g * gi) * l..(b * ci + (g + 1) * gi) * l];
+                    im2col(xg, gi, l, w, lout, &mut cols);
+                    matmul(
+                        &mut dw[g * go * gi * k..(g + 1) * go * gi * k],
+                        Mat::new(&dyb[g * go * lout..(g + 1) * go * lout], go, lout),
+                        Mat::new(&cols, gi * k, lout).t(),
+                        true,
+                    );
+                }
                 for (d, row) in db.iter_mut().zip(dyb.chunks(lout)) {
                     *d += row.iter().sum::<f32>();
                 }

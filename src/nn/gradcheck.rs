@@ -114,6 +114,23 @@ fn conv1d_valid_without_bias() {
     );
 }
 
+/// Grouped and depthwise convolutions: each output group reads only its input group.
+#[test]
+fn conv1d_grouped_and_depthwise() {
+    let mut grouped = conv(4, 6, 3, 1, 1, Padding::Same, true);
+    let mut depthwise = conv(4, 8, 5, 1, 2, Padding::Same, false);
+    for (layer, groups) in [(&mut grouped, 2), (&mut depthwise, 4)] {
+        let Layer::Conv1d(c) = layer else {
+            unreachable!()
+        };
+        c.groups = groups;
+        let shape = [c.out_channels, c.in_channels / groups, c.kernel];
+        c.weight = Param::new(&shape, c.weight.value[..shape.iter().product()].to_vec());
+    }
+    check(stack(&[4, 9], vec![grouped]), 2);
+    check(stack(&[4, 12], vec![depthwise]), 2);
+}
+
 /// A kernel more than twice the input's length (k = 21, same padding, on a 9-bp splice
 /// site, which PyTorch trains without complaint; issue 12 found it panicking in im2col):
 /// forward and backward agree with finite differences, with and without dilation.

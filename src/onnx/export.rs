@@ -71,17 +71,16 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                     inputs.push(p("bias"));
                     inits.push(f32_tensor(&p("bias"), &b.shape, &b.value));
                 }
-                op(
-                    "Conv",
-                    inputs,
-                    &out,
-                    vec![
-                        attr_ints("kernel_shape", &[c.kernel as i64]),
-                        attr_ints("strides", &[c.stride as i64]),
-                        attr_ints("dilations", &[c.dilation as i64]),
-                        attr_ints("pads", &[c.pad_left as i64, c.pad_right as i64]),
-                    ],
-                );
+                let mut attrs = vec![
+                    attr_ints("kernel_shape", &[c.kernel as i64]),
+                    attr_ints("strides", &[c.stride as i64]),
+                    attr_ints("dilations", &[c.dilation as i64]),
+                    attr_ints("pads", &[c.pad_left as i64, c.pad_right as i64]),
+                ];
+                if c.groups != 1 {
+                    attrs.push(attr_int("group", c.groups as i64));
+                }
+                op("Conv", inputs, &out, attrs);
             }
             Layer::Linear(l) => {
                 let mut inputs = vec![ins[0].clone(), p("weight")];

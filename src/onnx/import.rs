@@ -425,16 +425,24 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                 continue;
             }
             "Conv" => {
-                if int("group", 1) != 1 {
-                    return Err(fail("grouped convolution is not supported".into()));
-                }
                 let (wd, w) = konst(arg(1)?, &consts)?;
                 let [co, ci, k] = wd[..] else {
                     return Err(fail(format!(
-                        "weight must be [out, in, kernel], got {wd:?}"
+                        "weight must be [out, in / group, kernel], got {wd:?}"
                     )));
                 };
+                let groups = int("group", 1);
+                if groups < 1 || co % groups != 0 {
+                    return Err(fail(format!(
+                        "group {groups}: expected a positive count that divides the {co} output channels"
+                    )));
+                }
+                let per_group = ci as usize;
+                let ci = ci
+                    .checked_mul(groups)
+                    .ok_or_else(|| fail(format!("group {groups} is too large")))?;
                 let (co, ci, k) = (co as usize, ci as usize, k as usize);
+                let groups = groups as usize;
                 let one = |key: &str| -> Result<Option<i64>, Error> {
                     match ints(key).as_deref() {
                         None => Ok(None),
@@ -501,7 +509,8 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                     dilation: dil,
                     pad_left: pl,
                     pad_right: pr,
-                    weight: Param::new(&[co, ci, k], w),
+                    groups,
+                    weight: Param::new(&[co, per_group, k], w),
                     bias,
                 })
             }
