@@ -35,7 +35,7 @@ OUT = os.path.join(ROOT, "tests", "models", "onnx_node")
 CLAIMED = {
     "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Elu", "Softplus", "Exp",
     "Sigmoid", "Tanh", "LeakyRelu", "Softmax", "MaxPool", "AveragePool", "GlobalMaxPool",
-    "GlobalAveragePool", "ReduceMax", "ReduceMean", "Flatten", "Squeeze", "Unsqueeze",
+    "GlobalAveragePool", "ReduceMax", "ReduceMean", "ReduceSum", "Gelu", "Flatten", "Squeeze", "Unsqueeze",
     "Reshape", "Transpose", "Add", "Sub", "Mul", "Div", "Concat", "Slice", "Mean", "Cast",
     "Identity", "Dropout", "Constant", "LSTM", "GRU", "Shape", "Gather", "ConstantOfShape",
     "Expand",

@@ -27,7 +27,7 @@ pub use graph::{Graph, Node, Tape};
 pub use layer::{Layer, Mode};
 pub use linear::Linear;
 pub use param::{Init, Param};
-pub use pool::Pool1d;
+pub use pool::{Pool1d, Reduce};
 pub use rnn::{Cell, Direction, Rnn};
 pub use tensor::Tensor;
 

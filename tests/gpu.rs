@@ -429,6 +429,9 @@ fn assert_gradients_match(g: &Gpu, graph: &mut seqlens::nn::Graph, x: &Tensor, w
     let got = gpu::block_on(on_gpu.input_gradient(g, x, &weights)).unwrap();
     assert_eq!(got.shape, want.shape, "{what}");
     assert_close(&got.data, &want.data, what);
+    // and the forward pass
+    let y = gpu::block_on(on_gpu.predict(g, x)).unwrap();
+    assert_close(&y.data, &graph.predict(x).unwrap().data, what);
 }
 
 #[test]
@@ -505,6 +508,11 @@ fn input_gradients_match_the_cpu_engine_layer_by_layer() {
             "global avg",
             [6, 20],
             vec![Layer::Exp, Layer::GlobalAvgPool],
+        ),
+        (
+            "global sum",
+            [6, 20],
+            vec![Layer::Tanh, Layer::GlobalSumPool],
         ),
         (
             "tanh, leaky relu, global avg",

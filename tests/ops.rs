@@ -106,10 +106,9 @@ fn a_negative_leaky_slope_is_refused_by_name() {
 /// length and [C] without one).
 #[test]
 fn the_new_layers_export_and_reimport_with_the_same_numbers() {
-    use seqlens::nn::{Conv1d, Graph, Layer, Padding, Pool1d, Tensor, rng};
+    use seqlens::nn::{Conv1d, Layer, Padding, Pool1d, Reduce, rng};
     let mut r = rng(3);
-    let mut g = Graph::new(&[4, 40]);
-    let layers = [
+    round_trip(vec![
         Layer::Conv1d(Conv1d::new(4, 5, 3, 1, 1, Padding::Same, true, &mut r)),
         Layer::Tanh,
         Layer::Affine {
@@ -138,7 +137,29 @@ fn the_new_layers_export_and_reimport_with_the_same_numbers() {
             scale: vec![1.0, 2.0, -1.0, 0.25, 4.0],
             shift: vec![0.0, 1.0, 2.0, 3.0, 4.0],
         },
-    ];
+    ]);
+    // Reductions over the channels (ONNX ReduceMax/Mean/Sum over axis 1, keepdims) and the
+    // sum over the length, and a grouped convolution between them.
+    let mut grouped = Conv1d::new(4, 6, 3, 1, 1, Padding::Same, true, &mut r);
+    grouped.groups = 2;
+    grouped.weight = seqlens::nn::Param::new(&[6, 2, 3], grouped.weight.value[..36].to_vec());
+    round_trip(vec![
+        Layer::Conv1d(grouped),
+        Layer::ReduceChannels { op: Reduce::Max },
+        Layer::Conv1d(Conv1d::new(1, 4, 3, 1, 1, Padding::Same, true, &mut r)),
+        Layer::ReduceChannels { op: Reduce::Mean },
+        Layer::Conv1d(Conv1d::new(1, 3, 3, 1, 1, Padding::Same, true, &mut r)),
+        Layer::ReduceChannels { op: Reduce::Sum },
+        Layer::Conv1d(Conv1d::new(1, 2, 3, 1, 1, Padding::Same, true, &mut r)),
+        Layer::GlobalSumPool,
+    ]);
+}
+
+/// Engine vs tract on the export of `layers` (on [4, 40] one-hot inputs), and vs the
+/// re-import, within 1e-5.
+fn round_trip(layers: Vec<seqlens::nn::Layer>) {
+    use seqlens::nn::{Graph, Tensor};
+    let mut g = Graph::new(&[4, 40]);
     for (i, l) in layers.into_iter().enumerate() {
         g.push(format!("l{i}"), l).unwrap();
     }
@@ -158,7 +179,8 @@ fn the_new_layers_export_and_reimport_with_the_same_numbers() {
     )
     .unwrap();
     let engine = g.predict(&x).unwrap();
-    let bytes = common::export_bytes(&g, 40, 5);
+    let k = engine.shape[1..].iter().product();
+    let bytes = common::export_bytes(&g, 40, k);
     let tract = Model::from_bytes(&bytes)
         .unwrap()
         .predict(&records, &PredictOptions::default())

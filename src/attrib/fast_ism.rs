@@ -62,6 +62,7 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::LeakyRelu { .. }
         | Layer::Gelu { .. }
         | Layer::Affine { .. }
+        | Layer::ReduceChannels { .. }
         | Layer::Softmax
         | Layer::Dropout { .. } => Local::Pointwise,
         Layer::Crop { left, .. } => Local::Shift(*left as i64),
@@ -72,6 +73,7 @@ fn local(layer: &Layer) -> Option<Local> {
         | Layer::Flatten
         | Layer::GlobalMaxPool
         | Layer::GlobalAvgPool
+        | Layer::GlobalSumPool
         | Layer::SoftmaxLength
         | Layer::Rnn(_) => {
             return None;

@@ -6,7 +6,7 @@ use wgpu::util::DeviceExt;
 
 use super::conv1d::{Activation, GpuConv1d};
 use super::{Error, Gpu, entry, storage_buffer};
-use crate::nn::{Conv1d, Graph, Layer, Pool1d, Tensor};
+use crate::nn::{Conv1d, Graph, Layer, Pool1d, Reduce, Tensor};
 
 /// Largest `batch x length` one convolution dispatch covers (65,535 tiles of 64).
 const MAX_POSITIONS: usize = 65535 * 64;
@@ -23,7 +23,7 @@ enum Op {
     /// Local pooling, or global pooling (`global`: the kernel is the input's length). The
     /// output length (ceil mode included) comes from the graph's shapes.
     Pool {
-        average: bool,
+        reduce: Reduce,
         window: Pool1d,
         global: bool,
     },
@@ -193,17 +193,21 @@ impl GpuGraph {
                 Layer::Softmax => Op::Softmax { over_length: false },
                 Layer::SoftmaxLength => Op::Softmax { over_length: true },
                 Layer::MaxPool1d(w) => Op::Pool {
-                    average: false,
+                    reduce: Reduce::Max,
                     window: *w,
                     global: false,
                 },
                 Layer::AvgPool1d(w) => Op::Pool {
-                    average: true,
+                    reduce: Reduce::Mean,
                     window: *w,
                     global: false,
                 },
-                Layer::GlobalMaxPool | Layer::GlobalAvgPool => Op::Pool {
-                    average: matches!(node.layer, Layer::GlobalAvgPool),
+                Layer::GlobalMaxPool | Layer::GlobalAvgPool | Layer::GlobalSumPool => Op::Pool {
+                    reduce: match node.layer {
+                        Layer::GlobalMaxPool => Reduce::Max,
+                        Layer::GlobalAvgPool => Reduce::Mean,
+                        _ => Reduce::Sum,
+                    },
                     window: Pool1d::new(1, 1),
                     global: true,
                 },
@@ -211,7 +215,9 @@ impl GpuGraph {
                 Layer::Add => Op::Add,
                 Layer::Concat => Op::Concat,
                 Layer::Crop { left, .. } => Op::Crop { left: *left },
-                Layer::Rnn(_) => unreachable!("refused by forward_blocker"),
+                Layer::Rnn(_) | Layer::ReduceChannels { .. } => {
+                    unreachable!("refused by forward_blocker")
+                }
             };
             map[v] = nn_of.len();
             nodes.push(Node { op, inputs });
@@ -470,14 +476,14 @@ impl GpuGraph {
                     (&self.pipelines.unary_backward, z)
                 }
                 Op::Pool {
-                    average,
+                    reduce,
                     window,
                     global,
                 } => {
                     params[3] = channels_and_length(&shapes[v]).1 as u32;
                     params[4] = if *global { len_in } else { window.kernel } as u32;
                     params[5] = window.stride as u32;
-                    params[6] = *average as u32;
+                    params[6] = pool_op(*reduce);
                     (&self.pipelines.pool_backward, &values[u])
                 }
                 Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax { .. } => {
@@ -552,13 +558,13 @@ impl GpuGraph {
                     )
                 }
                 Op::Pool {
-                    average,
+                    reduce,
                     window,
                     global,
                 } => {
                     params[4] = if *global { len_in } else { window.kernel } as u32;
                     params[5] = window.stride as u32;
-                    params[6] = *average as u32;
+                    params[6] = pool_op(*reduce);
                     params[11] = window.dilation as u32;
                     params[12] = window.pad_left as u32;
                     params[13] = window.pad_right as u32;
@@ -619,6 +625,15 @@ impl GpuGraph {
     }
 }
 
+/// The pool kernels' `op` word.
+fn pool_op(reduce: Reduce) -> u32 {
+    match reduce {
+        Reduce::Max => 0,
+        Reduce::Mean => 1,
+        Reduce::Sum => 2,
+    }
+}
+
 fn per(shape: &[usize]) -> usize {
     shape.iter().product::<usize>().max(1)
 }
@@ -646,6 +661,11 @@ fn with_bias(mut conv: Conv1d) -> Conv1d {
 /// Why `graph` cannot run on the GPU, naming the first node without a GPU kernel.
 pub fn forward_blocker(graph: &Graph) -> Option<String> {
     graph.nodes.iter().find_map(|n| match &n.layer {
+        Layer::ReduceChannels { op } => Some(format!(
+            "node '{}' ({} over channels) has no GPU kernel yet",
+            n.name,
+            op.onnx_op()
+        )),
         Layer::Conv1d(c) if c.groups != 1 => Some(format!(
             "node '{}' (grouped convolution, {} groups) has no GPU kernel yet",
             n.name, c.groups

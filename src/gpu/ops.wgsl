@@ -75,7 +75,7 @@ fn erf(v: f32) -> f32 {
   return sign(v) * (1.0 - poly * exp(-a * a));
 }
 
-// op: 0 max, 1 average; windows of `kernel` taps `dilation` apart every `stride`, over the
+// op: 0 max, 1 average, 2 sum; windows of `kernel` taps `dilation` apart every `stride`, over the
 // input padded by pad_left/pad_right, which never wins a max and counts in an average only
 // with count_pad; len_out (ceil mode included) comes from the host.
 @compute @workgroup_size(256)
@@ -109,7 +109,7 @@ fn pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   let count = select(inside, padded, p.count_pad == 1u);
-  y[i] = select(m, s / f32(max(count, 1u)), p.op == 1u);
+  y[i] = select(select(m, s / f32(max(count, 1u)), p.op == 1u), s, p.op == 2u);
 }
 
 @compute @workgroup_size(256)
@@ -216,6 +216,8 @@ fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let g = x[row * p.len_out + t];
     if (p.op == 1u) {
       r += g / f32(p.kernel);
+    } else if (p.op == 2u) {
+      r += g;
     } else {
       let base = row * p.len_in + t * p.stride;
       var arg = 0u;

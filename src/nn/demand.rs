@@ -111,6 +111,7 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::LeakyRelu { .. }
         | Layer::Gelu { .. }
         | Layer::Affine { .. }
+        | Layer::ReduceChannels { .. }
         | Layer::Softmax
         | Layer::Dropout { .. }
         | Layer::Add
@@ -119,6 +120,7 @@ fn reads(layer: &Layer, positional: bool) -> Reads {
         | Layer::Flatten
         | Layer::GlobalMaxPool
         | Layer::GlobalAvgPool
+        | Layer::GlobalSumPool
         | Layer::SoftmaxLength
         | Layer::Rnn(_) => Reads::All,
     }

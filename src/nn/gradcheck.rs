@@ -219,6 +219,10 @@ fn pooling() {
         }),
         Layer::GlobalMaxPool,
         Layer::GlobalAvgPool,
+        Layer::GlobalSumPool,
+        Layer::ReduceChannels { op: Reduce::Max },
+        Layer::ReduceChannels { op: Reduce::Mean },
+        Layer::ReduceChannels { op: Reduce::Sum },
     ] {
         check(stack(&[2, 9], vec![pool]), 2);
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use super::batchnorm::{BatchNorm1d, BnCache};
 use super::conv::Conv1d;
 use super::linear::Linear;
-use super::pool::{self, Pool1d};
+use super::pool::{self, Pool1d, Reduce};
 use super::rnn::{Rnn, RnnCache};
 use super::{Error, Param, Rng, Tensor};
 
@@ -59,6 +59,13 @@ pub enum Layer {
     GlobalMaxPool,
     /// `[batch, c, l]` -> `[batch, c]`.
     GlobalAvgPool,
+    /// `[batch, c, l]` -> `[batch, c]`: the sum over the length (ONNX ReduceSum).
+    GlobalSumPool,
+    /// `[batch, c, l]` -> `[batch, 1, l]`: the max, mean or sum over the channels at each
+    /// position.
+    ReduceChannels {
+        op: Reduce,
+    },
     Dropout {
         p: f32,
     },
@@ -227,7 +234,10 @@ impl Layer {
                 let (c, l) = cl(op)?;
                 Ok(vec![c, w.out_len(op, l)?])
             }
-            Layer::GlobalMaxPool | Layer::GlobalAvgPool => Ok(vec![cl("global pooling")?.0]),
+            Layer::GlobalMaxPool | Layer::GlobalAvgPool | Layer::GlobalSumPool => {
+                Ok(vec![cl("global pooling")?.0])
+            }
+            Layer::ReduceChannels { .. } => Ok(vec![1, cl("ReduceChannels")?.1]),
             Layer::Flatten => Ok(vec![x.iter().product()]),
             Layer::Add => {
                 let b = ins
@@ -349,6 +359,15 @@ impl Layer {
             Layer::GlobalAvgPool => {
                 let (_, _, l) = x.ncl("GlobalAvgPool")?;
                 plain(flatten(pool::avg_pool(x, &Pool1d::new(l, 1))?))
+            }
+            Layer::GlobalSumPool => {
+                let (n, c, l) = x.ncl("GlobalSumPool")?;
+                let data = x.data.chunks(l.max(1)).map(|r| r.iter().sum()).collect();
+                plain(Tensor::new(&[n, c], data)?)
+            }
+            Layer::ReduceChannels { op } => {
+                let (y, arg) = pool::reduce_channels(x, *op)?;
+                Ok((y, Cache::ArgMax(arg)))
             }
             Layer::Dropout { p } => match mode {
                 Mode::Train(rng) if *p > 0.0 => {
@@ -472,6 +491,18 @@ impl Layer {
                     data: dy.data.clone(),
                 };
                 one(pool::avg_pool_backward(x, &Pool1d::new(l, 1), &dy3))
+            }
+            (Layer::GlobalSumPool, _) => {
+                let l = x.shape[2];
+                let data = dy
+                    .data
+                    .iter()
+                    .flat_map(|&g| std::iter::repeat_n(g, l))
+                    .collect();
+                one(Tensor::new(&x.shape, data)?)
+            }
+            (Layer::ReduceChannels { op }, Cache::ArgMax(arg)) => {
+                one(pool::reduce_channels_backward(x, *op, arg, dy))
             }
             (Layer::Dropout { .. }, Cache::Mask(m)) => one(Tensor {
                 shape: dy.shape.clone(),

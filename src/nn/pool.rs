@@ -33,6 +33,71 @@ fn one() -> usize {
     1
 }
 
+/// How a reduction combines values: ONNX's ReduceMax, ReduceMean and ReduceSum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reduce {
+    Max,
+    Mean,
+    Sum,
+}
+
+impl Reduce {
+    pub fn onnx_op(self) -> &'static str {
+        match self {
+            Reduce::Max => "ReduceMax",
+            Reduce::Mean => "ReduceMean",
+            Reduce::Sum => "ReduceSum",
+        }
+    }
+}
+
+/// Reduces the channels of `[n, c, l]` at each position to `[n, 1, l]`; with `Max`, also
+/// each output's winning channel (the first maximum, NaN wins).
+pub fn reduce_channels(x: &Tensor, op: Reduce) -> Result<(Tensor, Vec<u32>), Error> {
+    let (n, c, l) = x.ncl("ReduceChannels")?;
+    let mut y = Tensor::zeros(&[n, 1, l]);
+    let mut arg = vec![0u32; if op == Reduce::Max { n * l } else { 0 }];
+    for b in 0..n {
+        for t in 0..l {
+            let at = |j: usize| x.data[(b * c + j) * l + t];
+            y.data[b * l + t] = match op {
+                Reduce::Max => {
+                    let (mut best, mut win) = (at(0), 0);
+                    for j in 1..c {
+                        if at(j) > best || at(j).is_nan() {
+                            (best, win) = (at(j), j);
+                        }
+                    }
+                    arg[b * l + t] = win as u32;
+                    best
+                }
+                Reduce::Mean => (0..c).map(at).sum::<f32>() / c as f32,
+                Reduce::Sum => (0..c).map(at).sum(),
+            };
+        }
+    }
+    Ok((y, arg))
+}
+
+pub fn reduce_channels_backward(x: &Tensor, op: Reduce, arg: &[u32], dy: &Tensor) -> Tensor {
+    let (n, c, l) = (x.shape[0], x.shape[1], x.shape[2]);
+    let mut dx = x.zeros_like();
+    for b in 0..n {
+        for t in 0..l {
+            let g = dy.data[b * l + t];
+            match op {
+                Reduce::Max => dx.data[(b * c + arg[b * l + t] as usize) * l + t] = g,
+                Reduce::Mean | Reduce::Sum => {
+                    let g = if op == Reduce::Mean { g / c as f32 } else { g };
+                    (0..c).for_each(|j| dx.data[(b * c + j) * l + t] = g);
+                }
+            }
+        }
+    }
+    dx
+}
+
 impl Pool1d {
     /// `kernel` taps every `stride` positions, without padding (floor mode).
     pub fn new(kernel: usize, stride: usize) -> Pool1d {

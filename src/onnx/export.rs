@@ -6,7 +6,7 @@ use super::proto::{
     attr_float, attr_int, attr_ints, attr_string, attr_tensor, f32_tensor, i64_tensor, value_info,
 };
 use crate::model::{Metadata, keys};
-use crate::nn::{Cell, Direction, Graph, Layer};
+use crate::nn::{Cell, Direction, Graph, Layer, Reduce};
 
 /// What the exported model says about itself in `metadata_props`.
 #[derive(Clone, Debug)]
@@ -31,6 +31,14 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
         graph.input_shape.get(1).copied().unwrap_or(1)
     };
     let shapes = graph.shapes(&[c as usize, nominal])?;
+    // Opset 13 unless a layer needs a later one (Gelu: 20, with IR version 9). Every op the
+    // export writes means the same at both; ReduceMax/ReduceMean take their axes as an input
+    // from 18 on.
+    let gelu = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.layer, Layer::Gelu { .. }));
+    let (opset, ir_version) = if gelu { (20, 9) } else { (13, 8) };
     let mut nodes = Vec::new();
     let mut inits = Vec::new();
     // names[v]: the ONNX tensor holding value v (0 = input, i + 1 = node i's output).
@@ -246,6 +254,26 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
                 op(kind, ins, &pooled, vec![]);
                 op("Flatten", vec![pooled], &out, vec![attr_int("axis", 1)]);
             }
+            Layer::GlobalSumPool => {
+                inits.push(i64_tensor(&p("axes"), &[2]));
+                let inputs = vec![ins[0].clone(), p("axes")];
+                op("ReduceSum", inputs, &out, vec![attr_int("keepdims", 0)]);
+            }
+            Layer::ReduceChannels { op: reduce } => {
+                let keep = attr_int("keepdims", 1);
+                if *reduce == Reduce::Sum || opset >= 18 {
+                    inits.push(i64_tensor(&p("axes"), &[1]));
+                    let inputs = vec![ins[0].clone(), p("axes")];
+                    op(reduce.onnx_op(), inputs, &out, vec![keep]);
+                } else {
+                    op(
+                        reduce.onnx_op(),
+                        ins,
+                        &out,
+                        vec![attr_ints("axes", &[1]), keep],
+                    );
+                }
+            }
             Layer::Dropout { .. } => op("Identity", ins, &out, vec![]),
             Layer::Flatten => op("Flatten", ins, &out, vec![attr_int("axis", 1)]),
             Layer::Add => op("Add", ins, &out, vec![]),
@@ -323,13 +351,6 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
         props.push((keys::CONTEXT.to_string(), context.to_string()));
     }
     props.extend(meta.extra.iter().cloned());
-    // Opset 13 unless a layer needs a later one (Gelu: 20, with IR version 9); every other
-    // op the export writes means the same at both.
-    let gelu = graph
-        .nodes
-        .iter()
-        .any(|n| matches!(n.layer, Layer::Gelu { .. }));
-    let (opset, ir_version) = if gelu { (20, 9) } else { (13, 8) };
     let model = pb::ModelProto {
         ir_version,
         producer_name: "seqlens".into(),

@@ -9,7 +9,9 @@ use tract_onnx::pb::tensor_proto::DataType;
 
 use super::view::{Atom, Dim, View};
 use crate::encode::Layout;
-use crate::nn::{BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Pool1d, Rnn};
+use crate::nn::{
+    BatchNorm1d, Cell, Conv1d, Direction, Graph, Layer, Linear, Param, Pool1d, Reduce, Rnn,
+};
 
 fn attrs(n: &pb::NodeProto) -> HashMap<&str, &pb::AttributeProto> {
     n.attribute.iter().map(|a| (a.name.as_str(), a)).collect()
@@ -49,7 +51,7 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         "Dropout" => &["seed", "ratio", "is_test"],
         "Cast" => &["to", "saturate"],
         "Reshape" => &["allowzero"],
-        "ReduceMax" | "ReduceMean" => &["axes", "keepdims", "noop_with_empty_axes"],
+        "ReduceMax" | "ReduceMean" | "ReduceSum" => &["axes", "keepdims", "noop_with_empty_axes"],
         "Transpose" => &["perm"],
         "Unsqueeze" => &["axes"],
         "Shape" => &["start", "end"],
@@ -774,23 +776,41 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
             // that usually follows becomes a no-op.
             "GlobalMaxPool" => Layer::GlobalMaxPool,
             "GlobalAveragePool" => Layer::GlobalAvgPool,
-            // torch.amax / mean over the length (DeepBind's global max): the engine's global
-            // pools. Both keepdims settings fit, as the engine's pools already drop the axis
-            // and what follows reads [batch, features]; other axes are refused.
-            "ReduceMax" | "ReduceMean" => {
+            // torch.amax / mean / sum over the length (DeepBind's global max): the engine's
+            // global pools. Both keepdims settings fit, as the engine's pools already drop the
+            // axis and what follows reads [batch, features]. Over the channels, each position
+            // keeps one channel (keepdims 1). Other axes are refused.
+            "ReduceMax" | "ReduceMean" | "ReduceSum" => {
                 let src = value(x, &ids)?;
                 let axes = axes(&consts)?.unwrap_or_default();
-                if shapes[src].len() != 2 || !matches!(axes[..], [2] | [-1]) {
-                    return Err(fail(format!(
-                        "only a reduction over the length axis of [batch, channels, length] is \
-                         supported; this one reduces axes {axes:?} of [batch, {:?}]",
-                        shapes[src]
-                    )));
-                }
-                if n.op_type == "ReduceMax" {
-                    Layer::GlobalMaxPool
-                } else {
-                    Layer::GlobalAvgPool
+                let keep = int("keepdims", 1);
+                let reduce = match op {
+                    "ReduceMax" => Reduce::Max,
+                    "ReduceMean" => Reduce::Mean,
+                    _ => Reduce::Sum,
+                };
+                match (shapes[src].len(), &axes[..], keep) {
+                    (2, [2] | [-1], _) => match reduce {
+                        Reduce::Max => Layer::GlobalMaxPool,
+                        Reduce::Mean => Layer::GlobalAvgPool,
+                        Reduce::Sum => Layer::GlobalSumPool,
+                    },
+                    (2, [1] | [-2], 1) => Layer::ReduceChannels { op: reduce },
+                    (2, [1] | [-2], _) => {
+                        return Err(fail(
+                            "a reduction over the channels with keepdims 0 leaves [batch, \
+                             length], which the engine does not represent (keepdims 1 it does)"
+                                .into(),
+                        ));
+                    }
+                    _ => {
+                        return Err(fail(format!(
+                            "only a reduction over the length or the channels of [batch, \
+                             channels, length] is supported; this one reduces axes {axes:?} of \
+                             [batch, {:?}]",
+                            shapes[src]
+                        )));
+                    }
                 }
             }
             "Flatten" => {
