@@ -1,5 +1,6 @@
 //! One-hot encoding throughput: 100 Mbp per iteration, in 1 Mbp chunks written into one
-//! reused buffer (how a chromosome is streamed). Goal: <= 1.0 s per 249 Mbp (chr1), one core.
+//! reused buffer (how a chromosome is streamed). The comparison with tangermeme is
+//! benches/peers/encode.sh.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};

@@ -52,6 +52,9 @@ pub enum Error {
         found: String,
         expected: &'static str,
     },
+    /// A byte encoding (0 or 1) was asked of an N policy that gives fractions.
+    #[error("a byte encoding holds only 0 and 1, but the N policy '{0}' gives fractions; use f32")]
+    FractionalBytes(NPolicy),
     /// Tiling needs a positive width and stride.
     #[error("invalid tiling: width {width} and stride {stride} must both be at least 1")]
     InvalidTiling { width: usize, stride: usize },

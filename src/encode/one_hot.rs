@@ -41,6 +41,55 @@ impl FromStr for Layout {
     }
 }
 
+/// An encoder's tables: `rows[b * c..]` (`NLC`), channel-major `columns[ch * 256 + b]`
+/// (`NCL`), and the bytes that are not allowed.
+type Tables<'a, T> = (&'a [T], &'a [T], &'a [bool; 256]);
+
+/// Writes `seq`'s one-hot values into `out` (`c * seq.len()` values) in `layout`; true if
+/// `seq` holds a byte that is not allowed (its values are then zeros). The check rides along
+/// the encoding pass rather than taking a pass of its own over a chromosome.
+fn fill<T: Copy>(seq: &[u8], c: usize, layout: Layout, tables: Tables<T>, out: &mut [T]) -> bool {
+    let (rows, columns, invalid) = tables;
+    let mut bad = false;
+    match layout {
+        Layout::Ncl => {
+            // One pass per channel keeps both reads and writes sequential, which the compiler
+            // turns into gathers from a table of 256 values that stays in L1.
+            for (ch, dst) in out.chunks_exact_mut(seq.len().max(1)).enumerate().take(c) {
+                let table = &columns[ch * 256..(ch + 1) * 256];
+                if ch == 0 {
+                    for (o, &b) in dst.iter_mut().zip(seq) {
+                        *o = table[b as usize];
+                        bad |= invalid[b as usize];
+                    }
+                } else {
+                    for (o, &b) in dst.iter_mut().zip(seq) {
+                        *o = table[b as usize];
+                    }
+                }
+            }
+        }
+        // DNA and RNA: one fixed-size copy (a single 16-byte store for f32) per base, where a
+        // slice copy of runtime length costs a call.
+        Layout::Nlc if c == 4 => {
+            let (table, _) = rows.as_chunks::<4>();
+            let (dst, _) = out.as_chunks_mut::<4>();
+            for (d, &b) in dst.iter_mut().zip(seq) {
+                *d = table[b as usize];
+                bad |= invalid[b as usize];
+            }
+        }
+        Layout::Nlc => {
+            for (dst, &b) in out.chunks_exact_mut(c).zip(seq) {
+                let b = b as usize;
+                dst.copy_from_slice(&rows[b * c..(b + 1) * c]);
+                bad |= invalid[b];
+            }
+        }
+    }
+    bad
+}
+
 /// A one-hot encoder for one alphabet and policy.
 ///
 /// Building it fills a 256-entry table per channel, so encoding is a table lookup per base with
@@ -54,6 +103,9 @@ pub struct Encoder {
     rows: Vec<f32>,
     /// `columns[c * 256 + b]`: the same values, channel-major, for `NCL` passes.
     columns: Vec<f32>,
+    /// `rows` and `columns` as bytes, when every value is 0 or 1 (no fractional N policy).
+    bytes: Option<(Vec<u8>, Vec<u8>)>,
+
     /// Bytes that are neither symbols nor ambiguity codes (only when `unknown` is `Error`).
     invalid: [bool; 256],
 }
@@ -108,12 +160,19 @@ impl Encoder {
                 columns[ch * 256 + b] = rows[b * c + ch];
             }
         }
+        let binary = rows.iter().all(|&v| v == 0.0 || v == 1.0);
+
+        let bytes = binary.then(|| {
+            let u8s = |t: &[f32]| t.iter().map(|&v| v as u8).collect::<Vec<u8>>();
+            (u8s(&rows), u8s(&columns))
+        });
         Encoder {
             alphabet,
             n_policy,
             unknown,
             rows,
             columns,
+            bytes,
             invalid,
         }
     }
@@ -156,33 +215,48 @@ impl Encoder {
         layout: Layout,
         out: &mut [f32],
     ) -> Result<(), Error> {
-        let c = self.channels();
-        let l = seq.len();
-        if out.len() != c * l {
+        self.check_buffer(id, out.len(), seq.len())?;
+        let tables = (&self.rows[..], &self.columns[..], &self.invalid);
+        if fill(seq, self.channels(), layout, tables, out) {
+            self.check(id, seq)?;
+        }
+        Ok(())
+    }
+
+    /// [`Encoder::encode_into`] as bytes (0 or 1): a quarter of the memory of `f32`, for
+    /// callers that store or transfer encodings. Refused when the N policy gives fractions.
+    pub fn encode_into_u8(
+        &self,
+        id: &str,
+        seq: &[u8],
+        layout: Layout,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let Some((rows, columns)) = &self.bytes else {
+            return Err(Error::FractionalBytes(self.n_policy));
+        };
+        self.check_buffer(id, out.len(), seq.len())?;
+        if fill(
+            seq,
+            self.channels(),
+            layout,
+            (rows, columns, &self.invalid),
+            out,
+        ) {
+            self.check(id, seq)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that an output buffer of `len` values fits a sequence of `bases`.
+    fn check_buffer(&self, id: &str, len: usize, bases: usize) -> Result<(), Error> {
+        let expected = self.channels() * bases;
+        if len != expected {
             return Err(Error::BufferSize {
                 id: id.to_string(),
-                found: out.len(),
-                expected: c * l,
+                found: len,
+                expected,
             });
-        }
-        self.check(id, seq)?;
-        match layout {
-            Layout::Ncl => {
-                // One pass per channel keeps both reads and writes sequential, which the
-                // compiler turns into gathers from a 1 KiB table that stays in L1.
-                for (ch, dst) in out.chunks_exact_mut(l.max(1)).enumerate().take(c) {
-                    let table = &self.columns[ch * 256..(ch + 1) * 256];
-                    for (o, &b) in dst.iter_mut().zip(seq) {
-                        *o = table[b as usize];
-                    }
-                }
-            }
-            Layout::Nlc => {
-                for (dst, &b) in out.chunks_exact_mut(c).zip(seq) {
-                    let b = b as usize;
-                    dst.copy_from_slice(&self.rows[b * c..(b + 1) * c]);
-                }
-            }
         }
         Ok(())
     }
@@ -251,6 +325,43 @@ mod tests {
             0., 0., 0., 0.,
         ];
         assert_eq!(nlc, want);
+    }
+
+    /// The byte encoding is the f32 one as 0/1 bytes, in both layouts and for a 20-channel
+    /// alphabet; an N policy with fractions is refused.
+    #[test]
+    fn bytes_equal_the_float_encoding_or_are_refused() {
+        let seq = b"ACgtNRAC";
+        for (e, seq) in [
+            (dna(NPolicy::Zero), &seq[..]),
+            (
+                Encoder::new(Alphabet::Protein, NPolicy::Zero, UnknownPolicy::Error),
+                &b"ACDEFGHIKLMNPQRSTVWYX"[..],
+            ),
+        ] {
+            for layout in [Layout::Ncl, Layout::Nlc] {
+                let f = e.encode("s", seq, layout).unwrap();
+                let mut b = vec![9u8; f.len()];
+                e.encode_into_u8("s", seq, layout, &mut b).unwrap();
+                assert_eq!(b.iter().map(|&v| v as f32).collect::<Vec<_>>(), f);
+            }
+        }
+        let mut b = vec![0u8; 4];
+        let err = dna(NPolicy::Uniform)
+            .encode_into_u8("s", b"A", Layout::Nlc, &mut b)
+            .unwrap_err();
+        assert_eq!(err, Error::FractionalBytes(NPolicy::Uniform));
+        let err = dna(NPolicy::Zero)
+            .encode_into_u8("s", b"AC", Layout::Nlc, &mut b)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::BufferSize {
+                found: 4,
+                expected: 8,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! seqlens' one-hot encoder on a sequence file in 1 Mi-base chunks written into one reused
+//! buffer (how a chromosome is streamed), best of 3 runs per output: f32 NCL and NLC, u8 NCL
+//! and NLC. The peer comparison (benches/peers/encode.sh) runs it beside tangermeme.
+//! Prints one line per output: `seqlens <layout> <dtype> <seconds>`.
+//!
+//! Usage: encode_speed <sequence file>
+
+use std::time::Instant;
+
+use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
+
+const CHUNK: usize = 1 << 20;
+
+fn best_of_3(mut run: impl FnMut()) -> f64 {
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            run();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: encode_speed <sequence file>")?;
+    let seq = std::fs::read(&path)?;
+    let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
+    let mut f = vec![0.0f32; 4 * CHUNK];
+    let mut b = vec![0u8; 4 * CHUNK];
+    // The first error of a timed pass (a character outside the alphabet, say).
+    let mut failed = None;
+    for layout in [Layout::Ncl, Layout::Nlc] {
+        let t = best_of_3(|| {
+            for chunk in seq.chunks(CHUNK) {
+                let out = &mut f[..4 * chunk.len()];
+                if let Err(e) = enc.encode_into("chr", chunk, layout, out) {
+                    failed.get_or_insert(e);
+                }
+                std::hint::black_box(&out);
+            }
+        });
+        println!("seqlens\t{layout}\tfloat32\t{t:.3}");
+        let t = best_of_3(|| {
+            for chunk in seq.chunks(CHUNK) {
+                let out = &mut b[..4 * chunk.len()];
+                if let Err(e) = enc.encode_into_u8("chr", chunk, layout, out) {
+                    failed.get_or_insert(e);
+                }
+                std::hint::black_box(&out);
+            }
+        });
+        println!("seqlens\t{layout}\tuint8\t{t:.3}");
+        if let Some(e) = failed.take() {
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
