@@ -105,6 +105,8 @@ pub struct Encoder {
     columns: Vec<f32>,
     /// `rows` and `columns` as bytes, when every value is 0 or 1 (no fractional N policy).
     bytes: Option<(Vec<u8>, Vec<u8>)>,
+    /// Two bases' NLC bytes as one word, for 4-channel alphabets (built on first use).
+    pairs: std::sync::OnceLock<Vec<u64>>,
 
     /// Bytes that are neither symbols nor ambiguity codes (only when `unknown` is `Error`).
     invalid: [bool; 256],
@@ -173,6 +175,7 @@ impl Encoder {
             rows,
             columns,
             bytes,
+            pairs: std::sync::OnceLock::new(),
             invalid,
         }
     }
@@ -236,16 +239,55 @@ impl Encoder {
             return Err(Error::FractionalBytes(self.n_policy));
         };
         self.check_buffer(id, out.len(), seq.len())?;
-        if fill(
-            seq,
-            self.channels(),
-            layout,
-            (rows, columns, &self.invalid),
-            out,
-        ) {
+        let bad = match layout {
+            Layout::Nlc if self.channels() == 4 => self.fill_pairs(seq, out),
+            _ => fill(
+                seq,
+                self.channels(),
+                layout,
+                (rows, columns, &self.invalid),
+                out,
+            ),
+        };
+        if bad {
             self.check(id, seq)?;
         }
         Ok(())
+    }
+
+    /// DNA's NLC bytes two bases at a time: one lookup and one 8-byte store per pair, from a
+    /// 64 Ki-entry table built on first use. A byte outside the alphabet writes a 2, which
+    /// the OR of every stored word reveals; true if there was one.
+    fn fill_pairs(&self, seq: &[u8], out: &mut [u8]) -> bool {
+        const FLAG: u64 = 0x0202_0202_0202_0202;
+        let table = self.pairs.get_or_init(|| {
+            let row = |b: usize| -> [u8; 4] {
+                if self.invalid[b] {
+                    return [2, 0, 0, 0];
+                }
+                std::array::from_fn(|ch| self.rows[b * 4 + ch] as u8)
+            };
+            (0..1 << 16)
+                .map(|i| {
+                    let (lo, hi) = (row(i & 0xff), row(i >> 8));
+                    u64::from_le_bytes([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]])
+                })
+                .collect()
+        });
+        let (pairs, tail) = seq.as_chunks::<2>();
+        let (dst, rest) = out.as_chunks_mut::<8>();
+        let mut seen = 0u64;
+        for (d, p) in dst.iter_mut().zip(pairs) {
+            let w = table[p[0] as usize | (p[1] as usize) << 8];
+            seen |= w;
+            *d = w.to_le_bytes();
+        }
+        if let [b] = tail {
+            let w = table[*b as usize].to_le_bytes();
+            rest.copy_from_slice(&w[..4]);
+            seen |= u64::from(w[0]);
+        }
+        seen & FLAG != 0
     }
 
     /// Checks that an output buffer of `len` values fits a sequence of `bases`.
@@ -331,9 +373,10 @@ mod tests {
     /// alphabet; an N policy with fractions is refused.
     #[test]
     fn bytes_equal_the_float_encoding_or_are_refused() {
-        let seq = b"ACgtNRAC";
         for (e, seq) in [
-            (dna(NPolicy::Zero), &seq[..]),
+            (dna(NPolicy::Zero), &b"ACgtNRAC"[..]),
+            // odd: the last base is outside the two-base words
+            (dna(NPolicy::Zero), &b"ACgtNRACt"[..]),
             (
                 Encoder::new(Alphabet::Protein, NPolicy::Zero, UnknownPolicy::Error),
                 &b"ACDEFGHIKLMNPQRSTVWYX"[..],
@@ -344,6 +387,19 @@ mod tests {
                 let mut b = vec![9u8; f.len()];
                 e.encode_into_u8("s", seq, layout, &mut b).unwrap();
                 assert_eq!(b.iter().map(|&v| v as f32).collect::<Vec<_>>(), f);
+            }
+        }
+        // A character outside the alphabet, inside a word and as the odd last base.
+        for (seq, at) in [(&b"AC-TG"[..], 3), (&b"ACGT-"[..], 5)] {
+            for layout in [Layout::Ncl, Layout::Nlc] {
+                let mut b = vec![0u8; 4 * seq.len()];
+                let err = dna(NPolicy::Zero)
+                    .encode_into_u8("s", seq, layout, &mut b)
+                    .unwrap_err();
+                assert!(
+                    matches!(err, Error::InvalidCharacter { position, found: '-', .. } if position == at),
+                    "{err}"
+                );
             }
         }
         let mut b = vec![0u8; 4];
