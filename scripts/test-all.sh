@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: Rust (unit, integration, doc), then the npm package in Node and in headless
+# Runs every check: rustfmt and clippy (native and wasm32), Rust tests (unit, integration,
+# doc), then the npm package in Node and in headless
 # Chromium. Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
 # Node >= 18, Debian's chromium, nightly Rust and cargo-fuzz (.ci/run installs all of them).
 set -euo pipefail
@@ -7,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 # One feature set (with the GPU backend) for every native build, so dependencies compile once.
 FEATURES=(--features gpu)
+
+echo "== format and lints, native and wasm32 (warnings are errors)"
+cargo fmt --check
+cargo clippy --all-targets --all-features -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 
 echo "== Rust tests (unit, CLI, golden, doc, and the GPU kernels on Mesa's lavapipe)"
 # The GPU tests run on software Vulkan (correctness only, never speed) and must find it:
