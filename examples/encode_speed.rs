@@ -21,6 +21,26 @@ fn best_of_3(mut run: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// Best-of-3 seconds to encode `seq` chunk by chunk into `buf` with `encode`, or its first
+/// error (a character outside the alphabet, say).
+fn time<T>(
+    seq: &[u8],
+    buf: &mut [T],
+    encode: impl Fn(&[u8], &mut [T]) -> Result<(), seqlens::encode::Error>,
+) -> Result<f64, seqlens::encode::Error> {
+    let mut failed = None;
+    let t = best_of_3(|| {
+        for chunk in seq.chunks(CHUNK) {
+            let out = &mut buf[..4 * chunk.len()];
+            if let Err(e) = encode(chunk, out) {
+                failed.get_or_insert(e);
+            }
+            std::hint::black_box(&out);
+        }
+    });
+    failed.map_or(Ok(t), Err)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
@@ -29,32 +49,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
     let mut f = vec![0.0f32; 4 * CHUNK];
     let mut b = vec![0u8; 4 * CHUNK];
-    // The first error of a timed pass (a character outside the alphabet, say).
-    let mut failed = None;
     for layout in [Layout::Ncl, Layout::Nlc] {
-        let t = best_of_3(|| {
-            for chunk in seq.chunks(CHUNK) {
-                let out = &mut f[..4 * chunk.len()];
-                if let Err(e) = enc.encode_into("chr", chunk, layout, out) {
-                    failed.get_or_insert(e);
-                }
-                std::hint::black_box(&out);
-            }
-        });
+        let t = time(&seq, &mut f, |s, o| enc.encode_into("chr", s, layout, o))?;
         println!("seqlens\t{layout}\tfloat32\t{t:.3}");
-        let t = best_of_3(|| {
-            for chunk in seq.chunks(CHUNK) {
-                let out = &mut b[..4 * chunk.len()];
-                if let Err(e) = enc.encode_into_u8("chr", chunk, layout, out) {
-                    failed.get_or_insert(e);
-                }
-                std::hint::black_box(&out);
-            }
-        });
+        let t = time(&seq, &mut b, |s, o| enc.encode_into_u8("chr", s, layout, o))?;
         println!("seqlens\t{layout}\tuint8\t{t:.3}");
-        if let Some(e) = failed.take() {
-            return Err(e.into());
-        }
     }
     Ok(())
 }
