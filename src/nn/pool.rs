@@ -120,9 +120,21 @@ impl Pool1d {
 
     /// The output length for input length `l`.
     pub fn out_len(&self, op: &str, l: usize) -> Result<usize, Error> {
-        let span = self.dilation * (self.kernel.max(1) - 1) + 1;
-        let padded = l + self.pad_left + self.pad_right;
-        if self.kernel == 0 || self.stride == 0 || padded < span {
+        let span = self
+            .kernel
+            .checked_sub(1)
+            .and_then(|k| k.checked_mul(self.dilation))
+            .and_then(|s| s.checked_add(1));
+        let padded = l
+            .checked_add(self.pad_left)
+            .and_then(|p| p.checked_add(self.pad_right));
+        let (Some(span), Some(padded)) = (span, padded) else {
+            return Err(Error::Shape(format!(
+                "{op} kernel {} (dilation {}, pads {}+{}) is too large",
+                self.kernel, self.dilation, self.pad_left, self.pad_right
+            )));
+        };
+        if self.stride == 0 || padded < span {
             return Err(Error::Shape(format!(
                 "{op} kernel {} (dilation {}) does not fit length {l} padded by {}+{}",
                 self.kernel, self.dilation, self.pad_left, self.pad_right
@@ -133,7 +145,10 @@ impl Pool1d {
         if self.ceil && !room.is_multiple_of(self.stride) {
             out += 1;
             // The last window must start inside the input or the left padding.
-            if (out - 1) * self.stride >= l + self.pad_left {
+            if (out - 1)
+                .checked_mul(self.stride)
+                .is_none_or(|start| start >= l + self.pad_left)
+            {
                 out -= 1;
             }
         }
@@ -143,7 +158,7 @@ impl Pool1d {
     /// The input positions of output `t`'s taps that lie inside the input, and how many
     /// taps an average divides by.
     fn taps(&self, t: usize, l: usize) -> (impl Iterator<Item = usize>, usize) {
-        let start = (t * self.stride) as i64 - self.pad_left as i64;
+        let start = t as i64 * self.stride as i64 - self.pad_left as i64;
         let (k, d) = (self.kernel as i64, self.dilation as i64);
         let inside = move |p: i64| (0..l as i64).contains(&p);
         let padded = (-(self.pad_left as i64))..(l + self.pad_right) as i64;

@@ -466,7 +466,11 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                 let auto = a
                     .get("auto_pad")
                     .map(|a| String::from_utf8_lossy(&a.s).to_string());
-                let total = dil * (k - 1);
+                let total = span(k, dil).ok_or_else(|| {
+                    fail(format!(
+                        "kernel {k} with dilation {dil} is empty or too large"
+                    ))
+                })? - 1;
                 let pads = match ints("pads").as_deref() {
                     None => None,
                     Some([l, r]) if *l >= 0 && *r >= 0 => Some((*l as usize, *r as usize)),
@@ -714,7 +718,12 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                         )));
                     }
                 };
-                let span = w.dilation * (w.kernel - 1) + 1;
+                let span = span(w.kernel, w.dilation).ok_or_else(|| {
+                    fail(format!(
+                        "kernel {} with dilation {} is too large",
+                        w.kernel, w.dilation
+                    ))
+                })?;
                 let auto = a
                     .get("auto_pad")
                     .map(|a| String::from_utf8_lossy(&a.s).to_string());
@@ -740,7 +749,11 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                             )));
                         } else {
                             let l = shapes[src].get(1).copied().unwrap_or(0);
-                            ((l.div_ceil(w.stride) - 1) * w.stride + span).saturating_sub(l)
+                            (l.div_ceil(w.stride) - 1)
+                                .checked_mul(w.stride)
+                                .and_then(|v| v.checked_add(span))
+                                .ok_or_else(|| fail("the SAME padding is too large".into()))?
+                                .saturating_sub(l)
                         };
                         let (small, large) = (total / 2, total - total / 2);
                         (w.pad_left, w.pad_right) = if same == "SAME_UPPER" {
@@ -1140,6 +1153,12 @@ fn per_channel(dims: &[i64], k: Vec<f32>, item: &[usize]) -> Result<Vec<f32>, St
         [1, c] | [1, c, 1] if c == channels && k.len() == c => Ok(k),
         _ => Err(refuse()),
     }
+}
+
+/// The positions a window of `kernel` taps `dilation` apart covers, if it is at least one and
+/// fits a `usize`.
+fn span(kernel: usize, dilation: usize) -> Option<usize> {
+    kernel.checked_sub(1)?.checked_mul(dilation)?.checked_add(1)
 }
 
 /// The nominal length at which a graph of any length is shape-checked during import.

@@ -211,7 +211,7 @@ fn check_window_attributes(n: &pb::NodeProto) -> Result<(), String> {
 /// Checks that the graph's wiring is whole: every node writes at least one named output, and
 /// every tensor a node reads or the graph returns is an input, an initializer or some node's
 /// output. tract indexes its tensors by name and panics on a dangling one; the importer
-/// reads each node's first output.
+/// refuses a node whose first output is omitted.
 pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
     use std::collections::HashSet;
     let node = |i: usize, n: &pb::NodeProto| {
