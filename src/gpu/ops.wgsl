@@ -88,7 +88,9 @@ fn pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let t = i % p.len_out;
   let start = i32(t * p.stride) - i32(p.pad_left);
   let dil = max(p.dilation, 1u);
-  var m = bitcast<f32>(0xff800000u);  // -inf: a window wholly in the padding
+  // -inf for a window wholly in the padding. Built from a uniform: a constant -inf is an
+  // error in Tint (Chromium's WGSL compiler), which Naga accepts.
+  var m = bitcast<f32>(0xff800000u | (p.n & 0u));
   var found = false;
   var s = 0.0;
   var inside = 0u;
