@@ -240,7 +240,7 @@ impl Encoder {
         };
         self.check_buffer(id, out.len(), seq.len())?;
         let bad = match layout {
-            Layout::Nlc if self.channels() == 4 => self.fill_pairs(seq, out),
+            Layout::Nlc if self.channels() == 4 => self.fill_pairs(rows, seq, out),
             _ => fill(
                 seq,
                 self.channels(),
@@ -258,20 +258,25 @@ impl Encoder {
     /// DNA's NLC bytes two bases at a time: one lookup and one 8-byte store per pair, from a
     /// 64 Ki-entry table built on first use. A byte outside the alphabet writes a 2, which
     /// the OR of every stored word reveals; true if there was one.
-    fn fill_pairs(&self, seq: &[u8], out: &mut [u8]) -> bool {
+    fn fill_pairs(&self, rows: &[u8], seq: &[u8], out: &mut [u8]) -> bool {
         const FLAG: u64 = 0x0202_0202_0202_0202;
         let table = self.pairs.get_or_init(|| {
-            let row = |b: usize| -> [u8; 4] {
-                if self.invalid[b] {
-                    return [2, 0, 0, 0];
-                }
-                std::array::from_fn(|ch| self.rows[b * 4 + ch] as u8)
+            // Byte b's row of 4 as a little-endian word; 2 marks a byte outside the alphabet.
+            let row = |b: usize| -> u64 {
+                let bytes = if self.invalid[b] {
+                    [2, 0, 0, 0]
+                } else {
+                    [
+                        rows[b * 4],
+                        rows[b * 4 + 1],
+                        rows[b * 4 + 2],
+                        rows[b * 4 + 3],
+                    ]
+                };
+                u64::from(u32::from_le_bytes(bytes))
             };
             (0..1 << 16)
-                .map(|i| {
-                    let (lo, hi) = (row(i & 0xff), row(i >> 8));
-                    u64::from_le_bytes([lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]])
-                })
+                .map(|i| row(i & 0xff) | row(i >> 8) << 32)
                 .collect()
         });
         let (pairs, tail) = seq.as_chunks::<2>();

@@ -486,8 +486,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                             "auto_pad SAME with a stride other than 1 is not supported".into(),
                         ));
                     }
-                    (Some("SAME_UPPER"), _) => (total / 2, total - total / 2),
-                    (Some("SAME_LOWER"), _) => (total - total / 2, total / 2),
+                    (Some(same @ ("SAME_UPPER" | "SAME_LOWER")), _) => same_pads(same, total),
                     (Some("VALID"), _) => (0, 0),
                     (None | Some("NOTSET"), p) => p.unwrap_or((0, 0)),
                     (Some(other), _) => {
@@ -755,12 +754,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                                 .ok_or_else(|| fail("the SAME padding is too large".into()))?
                                 .saturating_sub(l)
                         };
-                        let (small, large) = (total / 2, total - total / 2);
-                        (w.pad_left, w.pad_right) = if same == "SAME_UPPER" {
-                            (small, large)
-                        } else {
-                            (large, small)
-                        };
+                        (w.pad_left, w.pad_right) = same_pads(same, total);
                         if w.ceil {
                             return Err(fail(format!(
                                 "auto_pad {same} with ceil_mode 1 is not supported"
@@ -1152,6 +1146,17 @@ fn per_channel(dims: &[i64], k: Vec<f32>, item: &[usize]) -> Result<Vec<f32>, St
     match full[..] {
         [1, c] | [1, c, 1] if c == channels && k.len() == c => Ok(k),
         _ => Err(refuse()),
+    }
+}
+
+/// ONNX's `auto_pad` split of `total` padding: the odd one on the right for SAME_UPPER, on
+/// the left for SAME_LOWER.
+fn same_pads(auto_pad: &str, total: usize) -> (usize, usize) {
+    let (small, large) = (total / 2, total - total / 2);
+    if auto_pad == "SAME_UPPER" {
+        (small, large)
+    } else {
+        (large, small)
     }
 }
 
