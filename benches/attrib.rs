@@ -10,6 +10,7 @@ use std::time::Instant;
 mod common;
 
 use seqlens::attrib::{self, Baseline, Target};
+use seqlens::blocking::block_on;
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use seqlens::model::PredictOptions;
 use seqlens::nn::Tensor;
@@ -119,18 +120,18 @@ fn main() {
 
     let target = Target::Output(0);
     let t_grad = seconds(|| {
-        attrib::gradient(&mut g, &x, &target).unwrap();
+        block_on(attrib::gradient(&mut g, &x, &target)).unwrap();
     });
     println!("| gradient | {t_grad:.3} | |");
     let t_ixg = seconds(|| {
-        attrib::gradient_times_input(&mut g, &x, &target).unwrap();
+        block_on(attrib::gradient_times_input(&mut g, &x, &target)).unwrap();
     });
     println!("| gradient x input | {t_ixg:.3} | |");
     let bs = Baseline::Shuffle { count: 10, seed: 0 }
         .inputs(&seq, &enc)
         .unwrap();
     let t_ig = seconds(|| {
-        attrib::integrated_gradients(&mut g, &x, &bs, &target, 50).unwrap();
+        block_on(attrib::integrated_gradients(&mut g, &x, &bs, &target, 50)).unwrap();
     });
     println!("| integrated gradients (50 steps x 10 shuffles) | {t_ig:.2} | |");
     println!("\nlargest |fast - naive| ISM difference: {worst:.2e}");

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use seqlens::gpu::{self, Activation, Gpu, GpuConv1d, GpuGraph};
+use seqlens::blocking::block_on;
+use seqlens::gpu::{Activation, Gpu, GpuConv1d, GpuGraph};
 use seqlens::model::{Model, PredictOptions};
 use seqlens::nn::{Conv1d, Padding, Tensor};
 
@@ -32,7 +33,7 @@ fn time(min: Duration, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let g = match gpu::block_on(Gpu::new()) {
+    let g = match block_on(Gpu::new()) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("no GPU: {e}");
@@ -70,12 +71,11 @@ fn main() {
         let conv = Conv1d::new(ci, co, 8, 1, 1, Padding::Valid, true, &mut rng);
         let lout = len - 7;
         let flops = 2.0 * (batch * co * lout * ci * 8) as f64;
-        let layer = gpu::block_on(GpuConv1d::new(&g, &conv, Activation::Relu)).unwrap();
+        let layer = block_on(GpuConv1d::new(&g, &conv, Activation::Relu)).unwrap();
         // Enough repeats for ~0.5 s of device time, from one probe dispatch.
-        let (probe, _) = gpu::block_on(layer.time_dispatch(&g, batch, len, 1)).unwrap();
+        let (probe, _) = block_on(layer.time_dispatch(&g, batch, len, 1)).unwrap();
         let repeats = (0.5 / probe.as_secs_f64().max(1e-6)).clamp(3.0, 1000.0) as usize;
-        let (gpu_time, clock) =
-            gpu::block_on(layer.time_dispatch(&g, batch, len, repeats)).unwrap();
+        let (gpu_time, clock) = block_on(layer.time_dispatch(&g, batch, len, repeats)).unwrap();
         let gpu_s = gpu_time.as_secs_f64();
         let x = Tensor::new(
             &[batch, ci, len],
@@ -114,9 +114,9 @@ fn main() {
         );
     }
     let x = Tensor::new(&[batch, 4, 1000], data).unwrap();
-    let gpu_graph = gpu::block_on(GpuGraph::new(&g, &graph)).unwrap();
+    let gpu_graph = block_on(GpuGraph::new(&g, &graph)).unwrap();
     let gpu_s = time(min, || {
-        std::hint::black_box(gpu::block_on(gpu_graph.predict(&g, &x)).unwrap());
+        std::hint::black_box(block_on(gpu_graph.predict(&g, &x)).unwrap());
     });
     let engine_s = time(min, || {
         std::hint::black_box(graph.predict(&x).unwrap());

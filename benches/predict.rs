@@ -28,7 +28,7 @@ fn main() {
         .collect();
     // The engine too, where the model imports into it.
     let engine = Model::from_bytes(&bytes)
-        .and_then(|m| m.with_backend(&bytes, seqlens::model::Backend::Cpu))
+        .and_then(|m| m.with_backend(seqlens::model::Backend::Cpu))
         .ok()
         .filter(|m| m.backend().engine.as_deref() == Some("seqlens"));
     let runs = std::iter::once(("seqlens-tract", &model))

@@ -293,11 +293,15 @@ export class Model {
     gradients: boolean;
     gradientsUnavailable?: string;
     backend: BackendReport;
+    /** Where the gradient methods run: `gpu`, or `cpu (why)`. */
+    gradientBackend: string;
     /** What runs where, and what blocks what cannot (as `seqlens info` prints it). */
     capabilities: { backends: Capability[]; methods: Capability[] };
   };
-  /** Where predictions, ISM and variant scoring run (gradients and fast ISM use the CPU). */
+  /** Where predictions, ISM and variant scoring run (fast ISM uses the CPU engine). */
   readonly backend: BackendReport;
+  /** Where the gradient methods (grad, ixg, ig) run: `gpu`, or `cpu (why)`. */
+  readonly gradientBackend: string;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,
@@ -365,7 +369,7 @@ export class SeqlensWorker {
     bytes: ArrayBuffer | Uint8Array | Blob,
     overrides?: Overrides,
     options?: LoadOptions,
-  ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport }>;
+  ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport; gradientBackend: string }>;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,

@@ -120,12 +120,18 @@ export class Model {
   info() {
     const info = call(() => this.#inner.info());
     info.backend = this.backend;
+    info.gradientBackend = this.gradientBackend;
     return info;
   }
 
   /** Where predictions run: {backend: 'cpu' | 'webgpu', adapter, reason (why the CPU)}. */
   get backend() {
     return call(() => this.#inner.backend());
+  }
+
+  /** Where the gradient methods (grad, ixg, ig) run: 'gpu', or 'cpu (why)'. */
+  get gradientBackend() {
+    return call(() => this.#inner.gradientBackend());
   }
 
   /**

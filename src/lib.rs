@@ -18,6 +18,8 @@
 //! ```
 
 pub mod attrib;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod blocking;
 pub mod encode;
 mod error;
 #[cfg(feature = "gpu")]

@@ -161,6 +161,10 @@ pub struct Model {
     /// Plans per batch size, for models tract can only run at one batch size per plan.
     per_batch: Option<PerBatch>,
     info: ModelInfo,
+    /// The model in the seqlens engine (imported once, on loading), or why its graph is not
+    /// in the engine's op set. Gradients and fast ISM run on it; a selected CPU or GPU
+    /// backend runs a copy made for inference.
+    engine: Result<crate::nn::Graph, String>,
     backend: BackendReport,
     /// What runs predictions: tract until a backend is selected.
     runner: backend::Runner,
@@ -448,9 +452,11 @@ impl Model {
             task: wanted.task,
             output,
         };
+        let engine = crate::onnx::import(bytes, length, layout).map_err(|e| e.to_string());
         Ok(Model {
             plan,
             per_batch,
+            engine,
             info: ModelInfo {
                 summary,
                 metadata,
@@ -473,44 +479,60 @@ impl Model {
         &self.backend
     }
 
-    /// Input gradients on the GPU backend, or why they run on the CPU engine.
-    pub(crate) fn gpu_gradients(&self) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
-        backend::gpu_gradients(&self.runner)
+    /// The model in the seqlens engine, or why its graph does not import (then tract runs
+    /// it, and the gradient methods and fast ISM are unavailable).
+    pub fn engine(&self) -> Result<&crate::nn::Graph, &str> {
+        self.engine.as_ref().map_err(String::as_str)
+    }
+
+    /// The engine graph, or an error saying that `what` needs it and why it is missing.
+    pub(crate) fn engine_for(&self, what: &str) -> Result<&crate::nn::Graph, Error> {
+        self.engine().map_err(|e| no_engine(what, e))
+    }
+
+    /// Why input gradients run on the CPU engine rather than on the selected backend, or
+    /// `None` when the GPU computes them (its kernels cover the graph).
+    pub fn gradient_fallback(&self) -> Option<String> {
+        match &self.runner {
+            backend::Runner::Gpu(half) => half.gradient_blocker().map(str::to_string),
+            _ => Some("the model runs on the CPU".into()),
+        }
+    }
+
+    /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
+    /// `[batch, channels, length]` (NCL, evaluation mode; `weights` has one value per output
+    /// value of an item): on the GPU where the model runs there and its kernels cover the
+    /// graph, else on the CPU engine.
+    pub async fn weighted_input_gradient(
+        &mut self,
+        x: &crate::nn::Tensor,
+        weights: &[f32],
+    ) -> Result<crate::nn::Tensor, Error> {
+        if let backend::Runner::Gpu(half) = &self.runner
+            && half.gradient_blocker().is_none()
+        {
+            return half.input_gradient(x, weights).await;
+        }
+        let graph = (self.engine.as_mut()).map_err(|e| no_engine("an input gradient", e))?;
+        graph
+            .weighted_input_gradient(x, weights)
+            .map_err(|e| Error::Run(e.to_string()))
     }
 
     /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the
-    /// model's ONNX `bytes` import into the engine, and an adapter exists. `Backend::Auto`
-    /// falls back to the CPU with the reason in [`Model::backend`]; `Backend::Gpu` fails with it.
-    pub async fn select_backend(
-        &mut self,
-        bytes: &[u8],
-        choice: Backend,
-    ) -> Result<&BackendReport, Error> {
-        let graph =
-            crate::onnx::import(bytes, self.info.metadata.length, self.info.metadata.layout)
-                .map_err(|e| e.to_string());
-        self.select_backend_for(graph.as_ref().map_err(String::as_str), choice)
-            .await
-    }
-
-    /// [`Model::select_backend`] with the engine import already done (or its error).
-    pub(crate) async fn select_backend_for(
-        &mut self,
-        graph: Result<&crate::nn::Graph, &str>,
-        choice: Backend,
-    ) -> Result<&BackendReport, Error> {
-        let (report, runner) = backend::select(graph, choice).await?;
+    /// model's graph imports into the engine, and an adapter exists. `Backend::Auto` falls
+    /// back to the CPU with the reason in [`Model::backend`]; `Backend::Gpu` fails with it.
+    pub async fn select_backend(&mut self, choice: Backend) -> Result<&BackendReport, Error> {
+        let (report, runner) = backend::select(self.engine(), choice).await?;
         self.backend = report;
         self.runner = runner;
         Ok(&self.backend)
     }
 
     /// [`Model::select_backend`], blocking until the device is ready (native only).
-    pub fn with_backend(mut self, bytes: &[u8], choice: Backend) -> Result<Model, Error> {
-        backend::complete(async {
-            self.select_backend(bytes, choice).await?;
-            Ok::<_, Error>(())
-        })?;
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_backend(mut self, choice: Backend) -> Result<Model, Error> {
+        crate::blocking::block_on(self.select_backend(choice))?;
         Ok(self)
     }
 
@@ -569,7 +591,9 @@ impl Model {
         )?)
     }
 
-    /// Fits or tiles `records` to the model, then predicts every window.
+    /// Fits or tiles `records` to the model, then predicts every window (blocking; native
+    /// only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict(
         &self,
         records: &[SeqRecord],
@@ -579,36 +603,26 @@ impl Model {
         self.predict_windows(windows, opts, &mut |_, _| true)
     }
 
-    /// Predicts windows that already have the model's length. `progress(done, total)` is called
-    /// after every batch; returning `false` cancels the run. Natively this runs on the
-    /// selected backend; in the browser, where GPU work cannot block, on the CPU (use
-    /// [`Model::predict_windows_async`] there).
+    /// Predicts windows that already have the model's length, on the selected backend,
+    /// blocking until the GPU's readbacks arrive. `progress(done, total)` is called after
+    /// every batch; returning `false` cancels. Native only (the browser awaits
+    /// [`Model::predict_windows_async`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_windows(
         &self,
         windows: Vec<Window>,
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Predictions, Error> {
-        backend::complete(self.predict_windows_on(windows, opts, progress, backend::SYNC_GPU))
+        crate::blocking::block_on(self.predict_windows_async(windows, opts, progress))
     }
 
-    /// [`Model::predict_windows`] on the selected backend, awaiting the GPU's readbacks.
+    /// [`Model::predict_windows`], awaiting the GPU's readbacks.
     pub async fn predict_windows_async(
         &self,
         windows: Vec<Window>,
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
-    ) -> Result<Predictions, Error> {
-        self.predict_windows_on(windows, opts, progress, true).await
-    }
-
-    /// The prediction loop; `gpu` allows the GPU half (see [`backend::SYNC_GPU`]).
-    pub(crate) async fn predict_windows_on(
-        &self,
-        windows: Vec<Window>,
-        opts: &PredictOptions,
-        progress: &mut dyn FnMut(usize, usize) -> bool,
-        gpu: bool,
     ) -> Result<Predictions, Error> {
         let meta = &self.info.metadata;
         if let Output::Profile { .. } = meta.output {
@@ -620,7 +634,7 @@ impl Model {
         }
         let mut values = Vec::new();
         let mut k = None;
-        self.run_windows(&windows, opts, progress, gpu, &mut |chunk, rows| {
+        self.run_windows(&windows, opts, progress, &mut |chunk, rows| {
             let kk = rows.len() / chunk.len();
             if *k.get_or_insert(kk) != kk {
                 return Err(Error::Run(format!(
@@ -656,7 +670,6 @@ impl Model {
         windows: &[Window],
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
-        gpu: bool,
         sink: &mut BatchSink<'_>,
     ) -> Result<(), Error> {
         let meta = &self.info.metadata;
@@ -691,9 +704,9 @@ impl Model {
                 .last()
                 .map_or(done + 1, |i| i + 1);
             let chunk = &windows[done..end];
-            let forward = self.run_chunk(&encoder, chunk, false, gpu).await?;
+            let forward = self.run_chunk(&encoder, chunk, false).await?;
             let rows = if opts.rc_average {
-                let reverse = self.run_chunk(&encoder, chunk, true, gpu).await?;
+                let reverse = self.run_chunk(&encoder, chunk, true).await?;
                 forward
                     .iter()
                     .zip(&reverse)
@@ -711,14 +724,13 @@ impl Model {
         Ok(())
     }
 
-    /// Encodes and runs one batch (on the GPU half when there is one and `gpu` allows);
+    /// Encodes and runs one batch on the selected backend;
     /// returns `[batch, values per sequence]`, outputs concatenated.
     async fn run_chunk(
         &self,
         encoder: &Encoder,
         chunk: &[Window],
         reverse: bool,
-        gpu: bool,
     ) -> Result<Vec<f32>, Error> {
         let meta = &self.info.metadata;
         if reverse
@@ -745,9 +757,8 @@ impl Model {
         // The engine and the GPU take every model as NCL (a channels-last input is a view
         // of it there); tract runs the model's own input.
         let layout = match &self.runner {
-            backend::Runner::Engine(_) => Layout::Ncl,
-            backend::Runner::Gpu(_) if gpu => Layout::Ncl,
-            _ => meta.layout,
+            backend::Runner::Engine(_) | backend::Runner::Gpu(_) => Layout::Ncl,
+            backend::Runner::Tract => meta.layout,
         };
         let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
         let mut batch = chunk.len();
@@ -762,14 +773,14 @@ impl Model {
         };
         // Each output as (values, rank).
         let outputs = match &self.runner {
-            backend::Runner::Gpu(half) if gpu => vec![half.run(x, &shape).await?],
+            backend::Runner::Gpu(half) => vec![half.run(x, &shape).await?],
             backend::Runner::Engine(graph) => {
                 let t = crate::nn::Tensor::new(&shape, x).map_err(|e| Error::Run(e.to_string()))?;
                 let y = graph.predict(&t).map_err(|e| Error::Run(e.to_string()))?;
                 let rank = y.shape.len();
                 vec![(y.data, rank)]
             }
-            _ => self.run_tract(&shape, &x)?,
+            backend::Runner::Tract => self.run_tract(&shape, &x)?,
         };
         let mut per_output = Vec::with_capacity(outputs.len());
         for (i, (mut flat, rank)) in outputs.into_iter().enumerate() {
@@ -870,6 +881,13 @@ impl PerBatch {
         plans.push((n, plan.clone()));
         Ok(plan)
     }
+}
+
+/// The error for `what`, which needs the engine graph, on a model whose import failed (`why`).
+fn no_engine(what: &str, why: &str) -> Error {
+    Error::Options(format!(
+        "{what} needs the model in the seqlens engine, which cannot import it ({why})"
+    ))
 }
 
 fn join(shape: &[Dim]) -> String {

@@ -12,7 +12,7 @@
 //! ```no_run
 //! use seqlens::{io, model::{Backend, Model}, splice};
 //! let bytes = std::fs::read("examples/models/cispliceai/cispliceai.onnx")?;
-//! let model = Model::from_bytes(&bytes)?.with_backend(&bytes, Backend::Auto)?;
+//! let model = Model::from_bytes(&bytes)?.with_backend(Backend::Auto)?;
 //! let genes = splice::GeneTable::read(std::fs::File::open("examples/data/splice/genes.csv")?, "genes.csv")?;
 //! let vcf = io::read_vcf(std::fs::File::open("examples/data/splice/variants.vcf")?, "variants.vcf")?;
 //! let mut genome = io::IndexedFasta::open("examples/data/splice/genome.fa".as_ref())?;
@@ -31,7 +31,9 @@ mod score;
 
 pub use genes::{Gene, GeneTable, Strand};
 pub use report::{INFO_KEY, figure, info_header, info_value, to_json, to_tsv, write_vcf};
-pub use score::{AlleleScore, Annotation, SpliceOptions, Status, Tracks, score, score_async};
+#[cfg(not(target_arch = "wasm32"))]
+pub use score::score;
+pub use score::{AlleleScore, Annotation, SpliceOptions, Status, Tracks, score_async};
 
 /// Errors raised while reading gene annotation.
 #[derive(Debug, thiserror::Error)]

@@ -245,6 +245,8 @@ const CHUNK: usize = 1024;
 /// alleles; returning `false` cancels. An allele that cannot be scored (REF mismatch,
 /// unknown contig, symbolic ALT) gets a row with its status; if no allele at all is on a
 /// contig the genome has, that is an error, since the files do not belong together.
+/// Blocking (native only; the browser awaits [`score_variants_async`]).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn score_variants<R: BufRead + Seek>(
     model: &Model,
     variants: &[Variant],
@@ -252,29 +254,18 @@ pub fn score_variants<R: BufRead + Seek>(
     opts: &VariantOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Vec<AlleleEffect>, crate::Error> {
-    let gpu = crate::model::backend::SYNC_GPU;
-    crate::model::backend::complete(score_on(model, variants, genome, opts, progress, gpu))
+    crate::blocking::block_on(score_variants_async(
+        model, variants, genome, opts, progress,
+    ))
 }
 
-/// [`score_variants`] on the model's selected backend, awaiting GPU readbacks (the
-/// browser's path).
+/// [`score_variants`] on the model's selected backend, awaiting GPU readbacks.
 pub async fn score_variants_async<R: BufRead + Seek>(
     model: &Model,
     variants: &[Variant],
     genome: &mut IndexedFasta<R>,
     opts: &VariantOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
-) -> Result<Vec<AlleleEffect>, crate::Error> {
-    score_on(model, variants, genome, opts, progress, true).await
-}
-
-async fn score_on<R: BufRead + Seek>(
-    model: &Model,
-    variants: &[Variant],
-    genome: &mut IndexedFasta<R>,
-    opts: &VariantOptions,
-    progress: &mut dyn FnMut(usize, usize) -> bool,
-    gpu: bool,
 ) -> Result<Vec<AlleleEffect>, crate::Error> {
     let length = model.metadata().length.ok_or_else(|| {
         crate::Error::Invalid(
@@ -319,7 +310,7 @@ async fn score_on<R: BufRead + Seek>(
         let done = rows.len();
         let mut report = |d: usize, _| progress(done + d / 2, total);
         let preds = model
-            .predict_windows_on(windows, &opts.predict, &mut report, gpu)
+            .predict_windows_async(windows, &opts.predict, &mut report)
             .await?;
         let mut next = 0;
         for ((&(v, alt), status), seqs) in chunk.iter().zip(statuses).zip(sequences) {

@@ -108,7 +108,7 @@ impl Model {
         let bytes = inlined.as_deref().unwrap_or(bytes);
         let model = model::Model::from_bytes_with(bytes, &overrides).map_err(err)?;
         Ok(Model {
-            inner: Explainer::new(model, bytes),
+            inner: Explainer::new(model),
         })
     }
 
@@ -144,6 +144,12 @@ impl Model {
     /// The backend predictions run on: `{backend: 'cpu' | 'webgpu', adapter, reason}`.
     pub fn backend(&self) -> Result<JsValue, JsError> {
         to_js(self.inner.model().backend())
+    }
+
+    /// Where the gradient methods run: `gpu`, or `cpu (why)`.
+    #[wasm_bindgen(js_name = gradientBackend)]
+    pub fn gradient_backend(&self) -> String {
+        self.inner.gradient_backend()
     }
 
     /// Predicts FASTA/FASTQ text (string or bytes, gzip allowed) or an array of sequences

@@ -7,6 +7,7 @@ mod common;
 
 use common::path;
 use seqlens::attrib::{self, Baseline, Explainer, Method, Target};
+use seqlens::blocking::block_on;
 use seqlens::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, SeqRecord};
 use seqlens::model::{Model, PredictOptions};
@@ -29,7 +30,7 @@ fn gradients_match_finite_differences_on_the_demo_model() {
     let rec = &sample()[0]; // ctcf_site, 500 bp
     let x = onehot(&rec.seq);
     let target = Target::Output(0);
-    let grad = attrib::gradient(&mut g, &x, &target).unwrap();
+    let grad = block_on(attrib::gradient(&mut g, &x, &target)).unwrap();
     assert_eq!(grad.shape, [1, 4, 500]);
     let f = |x: &Tensor| g.predict(x).unwrap().data[0] as f64;
     let h = 1e-3f32;
@@ -52,14 +53,14 @@ fn gradients_match_finite_differences_on_the_demo_model() {
         "the CTCF output must depend on the input"
     );
 
-    let ixg = attrib::gradient_times_input(&mut g, &x, &target).unwrap();
+    let ixg = block_on(attrib::gradient_times_input(&mut g, &x, &target)).unwrap();
     for ((a, b), v) in ixg.data.iter().zip(&grad.data).zip(&x.data) {
         assert_eq!(*a, b * v);
     }
     let bases = attrib::per_base(&ixg.data, 4);
     assert_eq!(bases.len(), 500);
     assert!(matches!(
-        attrib::gradient(&mut g, &x, &Target::Output(99)),
+        block_on(attrib::gradient(&mut g, &x, &Target::Output(99))),
         Err(seqlens::Error::Nn(seqlens::nn::Error::Shape(_)))
     ));
 }
@@ -125,7 +126,14 @@ fn integrated_gradients_are_complete() {
         Baseline::Shuffle { count: 3, seed: 5 },
     ] {
         let bs = baseline.inputs(&rec.seq, &e).unwrap();
-        let ig = attrib::integrated_gradients(&mut g, &x, &bs, &Target::Output(0), 256).unwrap();
+        let ig = block_on(attrib::integrated_gradients(
+            &mut g,
+            &x,
+            &bs,
+            &Target::Output(0),
+            256,
+        ))
+        .unwrap();
         let sum: f32 = ig.data.iter().sum();
         let want = f(&g, &x) - bs.iter().map(|b| f(&g, b)).sum::<f32>() / bs.len() as f32;
         assert!(
@@ -216,7 +224,7 @@ fn fast_ism_equals_ism_on_every_preset() {
 fn explainer_runs_every_method_and_fast_ism_matches_tract_ism() {
     let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
-    let mut ex = Explainer::new(model, &bytes);
+    let mut ex = Explainer::new(model);
     assert!(ex.engine_error().is_none());
     let target = ex.target(&["SPI1".to_string()], None).unwrap();
     let w = ex
@@ -251,7 +259,7 @@ fn explainer_runs_every_method_and_fast_ism_matches_tract_ism() {
     let bytes = std::fs::read(path("examples/models/jaspar_scanner.onnx")).unwrap();
     {
         let model = Model::from_bytes(&bytes).unwrap();
-        let mut ex = Explainer::new(model, &bytes);
+        let mut ex = Explainer::new(model);
         assert!(ex.engine_error().is_some());
         let err = ex
             .explain(&w, &Target::Output(0), &Method::Gradient, &mut |_, _| true)
@@ -271,10 +279,10 @@ fn profile_targets_fast_ism_equals_tract_ism_and_gradients_match_finite_differen
     let bytes = common::tiny_splice_model();
     let tract = Model::from_bytes(&bytes)
         .unwrap()
-        .with_backend(&bytes, Backend::Tract)
+        .with_backend(Backend::Tract)
         .unwrap();
-    let mut by_tract = Explainer::new(tract, &bytes);
-    let mut engine = Explainer::new(Model::from_bytes(&bytes).unwrap(), &bytes);
+    let mut by_tract = Explainer::new(tract);
+    let mut engine = Explainer::new(Model::from_bytes(&bytes).unwrap());
     let seq = common::random_dna(10_060, 5);
     let rec = SeqRecord {
         id: "s".into(),

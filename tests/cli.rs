@@ -653,7 +653,7 @@ fn long_inputs_stream_through_in_chunks() {
     let bytes = std::fs::read(path(MODEL)).unwrap();
     let model = seqlens::model::Model::from_bytes(&bytes)
         .unwrap()
-        .with_backend(&bytes, seqlens::model::Backend::Auto)
+        .with_backend(seqlens::model::Backend::Auto)
         .unwrap();
     let rec = seqlens::io::SeqRecord {
         id: "long".into(),

@@ -55,7 +55,7 @@ fn every_export_equals_onnxruntime_and_torch_on_every_backend() {
             assert!(d <= tol, "{what}: predictions differ by {d}");
 
             let windows = model.windows(&records, &PredictOptions::default()).unwrap();
-            let mut ex = Explainer::new(model, &bytes);
+            let mut ex = Explainer::new(model);
             assert!(ex.engine_error().is_none(), "{what}");
             let target = ex
                 .target(&[case["target"].as_str().unwrap().to_string()], None)

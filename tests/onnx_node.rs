@@ -67,7 +67,7 @@ fn onnx_node_tests_import_exactly_or_are_refused_by_name() {
     )
     .unwrap();
     #[cfg(feature = "gpu")]
-    let gpu = match seqlens::gpu::block_on(seqlens::gpu::Gpu::new()) {
+    let gpu = match seqlens::blocking::block_on(seqlens::gpu::Gpu::new()) {
         Ok(g) => Some(g),
         Err(e) if std::env::var_os("SEQLENS_REQUIRE_GPU").is_some() => {
             panic!("SEQLENS_REQUIRE_GPU is set but {e}")
@@ -123,7 +123,7 @@ fn onnx_node_tests_import_exactly_or_are_refused_by_name() {
         if let Some(gpu) = &gpu
             && seqlens::gpu::forward_blocker(&graph).is_none()
         {
-            let y = seqlens::gpu::block_on(async {
+            let y = seqlens::blocking::block_on(async {
                 let g = seqlens::gpu::GpuGraph::new(gpu, &graph).await?;
                 g.predict(gpu, &x).await
             });

@@ -39,7 +39,7 @@ fn every_activation_equals_onnxruntime_and_its_gradient_on_every_backend() {
             assert!(d <= tol, "{what}: predictions differ by {d}");
 
             let windows = model.windows(&records, &PredictOptions::default()).unwrap();
-            let mut ex = Explainer::new(model, &bytes);
+            let mut ex = Explainer::new(model);
             assert!(ex.engine_error().is_none(), "{what}");
             if backend == Backend::Gpu {
                 // The GPU's backward pass has no residual Add yet: the CPU engine takes over

@@ -34,7 +34,7 @@ fn model(backend: Backend) -> Model {
     let bytes = std::fs::read(path("examples/models/cispliceai/cispliceai.onnx")).unwrap();
     Model::from_bytes(&bytes)
         .unwrap()
-        .with_backend(&bytes, backend)
+        .with_backend(backend)
         .unwrap()
 }
 

@@ -51,8 +51,8 @@ async function busy(label, work) {
 $('cancel').addEventListener('click', () => running?.abort());
 
 /** Which backend runs the model's predictions, and why (shown with the model info). */
-function backendLine(b) {
-  if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}) for predictions, ISM and variant scoring; gradient methods and fast ISM run on the CPU.`;
+function backendLine(b, gradients) {
+  if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}) for predictions, ISM and variant scoring; gradient methods on ${gradients === 'gpu' ? 'WebGPU' : `the CPU: ${gradients.replace(/^cpu \((.*)\)$/, '$1')}`}; fast ISM on the CPU.`;
   return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${b.reason}.`;
 }
 
@@ -81,7 +81,7 @@ async function useModel(bytes, name) {
     `labels: ${md.labels.join(', ')}\n` +
     `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
     `attribution: ${info.gradients ? 'all methods' : `ISM only (${info.gradientsUnavailable})`}\n` +
-    backendLine(info.backend);
+    backendLine(info.backend, info.gradientBackend);
   for (const sel of ['explain-label', 'variant-label']) {
     $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
   }

@@ -40,10 +40,11 @@ impl Explainer {
     /// What the model can do here. Static: it reads the model and its engine graph, and
     /// looks for no GPU adapter (a GPU backend marked available still needs one at run time).
     pub fn capabilities(&self) -> Capabilities {
-        let engine = self.graph.as_ref().err().cloned();
-        let gpu_gradients = match &self.graph {
+        let graph = self.model().engine();
+        let engine = graph.err().map(str::to_string);
+        let gpu_gradients = match graph {
             Ok(g) => gpu_gradient_blocker(g),
-            Err(e) => Some(e.clone()),
+            Err(e) => Some(e.to_string()),
         };
         let grads = |name: &str| match (&engine, &gpu_gradients) {
             (Some(e), _) => cap(name, false, None, Some(e.clone())),
@@ -55,7 +56,7 @@ impl Explainer {
                 Some(why.clone()),
             ),
         };
-        let gpu = match (&engine, gpu_backend(self.graph.as_ref().ok())) {
+        let gpu = match (&engine, gpu_backend(graph.ok())) {
             (Some(e), _) => cap("gpu", false, None, Some(e.clone())),
             (None, Err(why)) => cap("gpu", false, None, Some(why)),
             (None, Ok(())) => cap("gpu", true, Some("the seqlens engine's kernels"), None),
@@ -98,16 +99,9 @@ fn gpu_backend(_: Option<&crate::nn::Graph>) -> Result<(), String> {
 }
 
 /// Why input gradients cannot run on the GPU for `graph`, if they cannot.
-#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+#[cfg(feature = "gpu")]
 fn gpu_gradient_blocker(graph: &crate::nn::Graph) -> Option<String> {
     crate::gpu::gradient_blocker(graph)
-}
-
-#[cfg(all(feature = "gpu", target_arch = "wasm32"))]
-fn gpu_gradient_blocker(_: &crate::nn::Graph) -> Option<String> {
-    Some(
-        "in the browser gradients run on the CPU (the attribution loop cannot await WebGPU)".into(),
-    )
 }
 
 #[cfg(not(feature = "gpu"))]

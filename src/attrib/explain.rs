@@ -1,15 +1,15 @@
 //! One entry point for every attribution method, shared by the CLI, the Rust API and the
-//! browser bindings: a model plus (when its graph is in the engine's op set) the engine graph
-//! that gradients need.
+//! browser bindings: a model (whose engine graph, when its ops import, gives gradients and
+//! fast ISM) plus the attribution settings.
 
 use serde::{Deserialize, Serialize};
 
 use std::ops::Range;
 
-use super::{Baseline, Gradients, Ism, ProfileTarget, Target, fast_ism, profile_ism, saliency};
+use super::{Baseline, Ism, ProfileTarget, Target, fast_ism, profile_ism, saliency};
 use crate::encode::{Layout, UnknownPolicy, Window};
 use crate::model::{Model, PredictOptions};
-use crate::nn::{Graph, Tensor};
+use crate::nn::Tensor;
 
 /// An attribution method and its settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +92,6 @@ pub const PROFILE_FLANK: i64 = 50;
 /// A model ready to be explained.
 pub struct Explainer {
     model: Model,
-    pub(super) graph: Result<Graph, String>,
     pub unknown: UnknownPolicy,
     /// The positions attributed (and mutated by ISM), `from..to` in the coordinates of
     /// [`Attribution::start`]; `None`: the whole window, or for a profile target its
@@ -101,14 +100,10 @@ pub struct Explainer {
 }
 
 impl Explainer {
-    /// Wraps a loaded model; `bytes` are its ONNX file, imported into the engine for the
-    /// gradient methods and fast ISM when its operators allow.
-    pub fn new(model: Model, bytes: &[u8]) -> Explainer {
-        let graph = crate::onnx::import(bytes, model.metadata().length, model.metadata().layout)
-            .map_err(|e| e.to_string());
+    /// Wraps a loaded model.
+    pub fn new(model: Model) -> Explainer {
         Explainer {
             model,
-            graph,
             unknown: UnknownPolicy::Error,
             range: None,
         }
@@ -119,39 +114,35 @@ impl Explainer {
     }
 
     /// [`Explainer::select_backend`], blocking until the device is ready (native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_backend(
         mut self,
         choice: crate::model::Backend,
     ) -> Result<Explainer, crate::model::Error> {
-        crate::model::backend::complete(async {
-            self.select_backend(choice).await?;
-            Ok::<_, crate::model::Error>(())
-        })?;
+        self.model = self.model.with_backend(choice)?;
         Ok(self)
     }
 
     /// Selects the backend that runs the model's predictions (and so ISM and variant
-    /// scoring), reusing the engine import. Gradient methods and fast ISM run on the CPU
-    /// engine whichever backend is chosen.
+    /// scoring) and, where its kernels cover the graph, the GPU's gradients.
     pub async fn select_backend(
         &mut self,
         choice: crate::model::Backend,
     ) -> Result<&crate::model::BackendReport, crate::model::Error> {
-        let graph = self.graph.as_ref().map_err(String::as_str);
-        self.model.select_backend_for(graph, choice).await
+        self.model.select_backend(choice).await
     }
 
     /// Where gradient attributions run: `gpu`, or `cpu` with the reason.
     pub fn gradient_backend(&self) -> String {
-        match self.model.gpu_gradients() {
-            Ok(_) => "gpu".into(),
-            Err(why) => format!("cpu ({why})"),
+        match self.model.gradient_fallback() {
+            None => "gpu".into(),
+            Some(why) => format!("cpu ({why})"),
         }
     }
 
     /// Why gradient methods are unavailable, if they are.
     pub fn engine_error(&self) -> Option<&str> {
-        self.graph.as_ref().err().map(String::as_str)
+        self.model.engine().err()
     }
 
     /// The target summing the named labels (the first label when `names` is empty). For a
@@ -328,8 +319,9 @@ impl Explainer {
         Ok(a as usize..b as usize)
     }
 
-    /// Explains one window (already of the model's length). `progress(done, total)` is called
-    /// during ISM; returning `false` cancels.
+    /// Explains one window (already of the model's length), blocking (native only).
+    /// `progress(done, total)` is called during ISM; returning `false` cancels.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn explain(
         &mut self,
         window: &Window,
@@ -337,12 +329,10 @@ impl Explainer {
         method: &Method,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Attribution, crate::Error> {
-        let gpu = crate::model::backend::SYNC_GPU;
-        crate::model::backend::complete(self.explain_on(window, target, method, progress, gpu))
+        crate::blocking::block_on(self.explain_async(window, target, method, progress))
     }
 
-    /// [`Explainer::explain`] with ISM's predictions on the selected backend, awaiting GPU
-    /// readbacks (the browser's path; there gradients run on the CPU engine).
+    /// [`Explainer::explain`], awaiting the GPU's readbacks (the browser's path).
     pub async fn explain_async(
         &mut self,
         window: &Window,
@@ -350,34 +340,20 @@ impl Explainer {
         method: &Method,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Attribution, crate::Error> {
-        self.explain_on(window, target, method, progress, true)
-            .await
-    }
-
-    async fn explain_on(
-        &mut self,
-        window: &Window,
-        target: &Target,
-        method: &Method,
-        progress: &mut dyn FnMut(usize, usize) -> bool,
-        gpu: bool,
-    ) -> Result<Attribution, crate::Error> {
         let meta = self.model.metadata();
         let symbols = meta.alphabet.symbols().to_vec();
         let encoder = self.model.encoder(self.unknown);
         let (c, l) = (symbols.len(), window.seq.len());
         let profile = self.profile_target(window, target)?;
         let span = self.span(window, profile.as_ref())?;
-        let graph = match (&mut self.graph, method.needs_engine()) {
-            (Ok(g), true) => Some(g),
-            (Err(e), true) => {
-                return Err(crate::Error::Invalid(format!(
-                    "this method needs the model in the seqlens engine, which cannot import it \
-                     ({e}); use ism, which works with any model"
-                )));
-            }
-            (_, false) => None,
-        };
+        if method.needs_engine()
+            && let Err(e) = self.model.engine()
+        {
+            return Err(crate::Error::Invalid(format!(
+                "this method needs the model in the seqlens engine, which cannot import it \
+                 ({e}); use ism, which works with any model"
+            )));
+        }
         let x = Tensor::new(
             &[1, c, l],
             encoder.encode(&window.id, &window.seq, Layout::Ncl)?,
@@ -398,59 +374,50 @@ impl Explainer {
             unknown: self.unknown,
             ..Default::default()
         };
-        let (map, per_base, target_value) = match (method, graph, &profile) {
-            (Method::Ism, _, None) => {
-                let r = super::ism::ism_on(&self.model, window, span.clone(), &opts, progress, gpu)
+        let (map, per_base, target_value) = match (method, &profile) {
+            (Method::Ism, None) => {
+                let r = super::ism::ism_async(&self.model, window, span.clone(), &opts, progress)
                     .await?;
                 let w = target.weights(r.labels)?;
                 from_ism(r, &w)
             }
-            (Method::Ism, _, Some(p)) => {
-                let r = super::ism::profile_ism_on(
-                    &self.model,
-                    window,
-                    span.clone(),
-                    p,
-                    &opts,
-                    progress,
-                    gpu,
-                )
-                .await?;
+            (Method::Ism, Some(p)) => {
+                let r =
+                    super::ism::profile_ism(&self.model, window, span.clone(), p, &opts, progress)
+                        .await?;
                 from_ism(r, &[1.0])
             }
-            (Method::FastIsm, Some(g), None) => {
+            (Method::FastIsm, None) => {
+                let g = self.model.engine_for("fast ISM")?;
                 let r = fast_ism(g, &x, &window.seq, &symbols, span.clone(), progress)?;
                 let w = target.weights(r.labels)?;
                 from_ism(r, &w)
             }
-            (Method::FastIsm, Some(g), Some(p)) => {
+            (Method::FastIsm, Some(p)) => {
+                let g = self.model.engine_for("fast ISM")?;
                 let r = profile_ism(g, &x, &window.seq, &symbols, span.clone(), p, progress)?;
                 from_ism(r, &[1.0])
             }
-            (m, Some(g), _) => {
-                let y = g.predict(&x)?;
+            (m, _) => {
+                let y = self.model.engine_for("a gradient method")?.predict(&x)?;
                 let target = match &profile {
                     Some(p) => Target::Weights(p.full(y.data.len() / p.classes)),
                     None => target.clone(),
                 };
                 let value = target.apply(&y.data)?;
-                // The GPU computes the gradients when the model runs there and its kernels
-                // cover the graph; otherwise the CPU engine does.
-                let mut on_gpu = self.model.gpu_gradients().ok();
-                let grads: &mut dyn Gradients = match on_gpu.as_mut() {
-                    Some(gpu) => gpu.as_mut(),
-                    None => g,
-                };
+                // The model computes the gradients on its backend: the GPU where its kernels
+                // cover the graph, the CPU engine otherwise.
+                let model = &mut self.model;
                 let map = match m {
-                    Method::Gradient => saliency::gradient(grads, &x, &target)?,
+                    Method::Gradient => saliency::gradient(model, &x, &target).await?,
                     Method::GradientTimesInput => {
-                        saliency::gradient_times_input(grads, &x, &target)?
+                        saliency::gradient_times_input(model, &x, &target).await?
                     }
                     Method::IntegratedGradients { steps, baseline } => {
                         let b = baseline.inputs(&window.seq, &encoder)?;
-                        saliency::integrated_gradients(grads, &x, &b, &target, *steps)?
+                        saliency::integrated_gradients(model, &x, &b, &target, *steps).await?
                     }
-                    _ => unreachable!("ISM handled above"),
+                    Method::Ism | Method::FastIsm => unreachable!("ISM handled above"),
                 };
                 // Gradients cover the window; keep the attributed positions.
                 let map: Vec<f32> = (0..c)
@@ -459,7 +426,6 @@ impl Explainer {
                 let pb = super::per_base(&map, c);
                 (map, pb, value)
             }
-            (_, None, _) => unreachable!("engine presence checked above"),
         };
         Ok(Attribution {
             id: window.id.clone(),

@@ -92,7 +92,9 @@ pub(crate) fn substitutions(
 }
 
 /// Predicts every single-base substitution of positions `span` of `window` in batches, with
-/// any model. `progress(done, total)` is called between batches; returning `false` cancels.
+/// any model, blocking (native only; the browser awaits [`ism_async`]). `progress(done,
+/// total)` is called between batches; returning `false` cancels.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn ism(
     model: &Model,
     window: &Window,
@@ -100,19 +102,7 @@ pub fn ism(
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Ism, crate::Error> {
-    let gpu = crate::model::backend::SYNC_GPU;
-    crate::model::backend::complete(ism_on(model, window, span, opts, progress, gpu))
-}
-
-/// [`ism`] on the model's selected backend, awaiting GPU readbacks (the browser's path).
-pub async fn ism_async(
-    model: &Model,
-    window: &Window,
-    span: Range<usize>,
-    opts: &PredictOptions,
-    progress: &mut dyn FnMut(usize, usize) -> bool,
-) -> Result<Ism, crate::Error> {
-    ism_on(model, window, span, opts, progress, true).await
+    crate::blocking::block_on(ism_async(model, window, span, opts, progress))
 }
 
 /// `window` with symbol `ci` at position `t`.
@@ -123,13 +113,13 @@ fn mutant(window: &Window, symbols: &[u8], t: usize, ci: usize) -> Window {
     m
 }
 
-pub(crate) async fn ism_on(
+/// [`ism`] on the model's selected backend, awaiting GPU readbacks.
+pub async fn ism_async(
     model: &Model,
     window: &Window,
     span: Range<usize>,
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
-    gpu: bool,
 ) -> Result<Ism, crate::Error> {
     let symbols = model.metadata().alphabet.symbols();
     let c = symbols.len();
@@ -137,9 +127,7 @@ pub(crate) async fn ism_on(
     let mut mutants = Vec::with_capacity(subs.len() + 1);
     mutants.push(window.clone());
     mutants.extend(subs.iter().map(|&(t, ci)| mutant(window, symbols, t, ci)));
-    let p = model
-        .predict_windows_on(mutants, opts, progress, gpu)
-        .await?;
+    let p = model.predict_windows_async(mutants, opts, progress).await?;
     let k = p.shape[1];
     let reference = p.row(0).to_vec();
     let mut delta = vec![0.0; span.len() * c * k];
@@ -167,21 +155,20 @@ const PROFILE_MUTANTS: usize = 8;
 /// through the model as it runs (any backend): every mutant window is predicted whole and
 /// reduced to the target's value at once, so memory does not grow with the number of
 /// mutants. The result has one label, the target.
-pub(crate) async fn profile_ism_on(
+pub(crate) async fn profile_ism(
     model: &Model,
     window: &Window,
     span: Range<usize>,
     target: &ProfileTarget,
     opts: &PredictOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
-    gpu: bool,
 ) -> Result<Ism, crate::Error> {
     let symbols = model.metadata().alphabet.symbols();
     let c = symbols.len();
     let subs = substitutions(&window.seq, symbols, &span)?;
     let value = |t: &crate::model::Track| target.value_in(&t.values, t.positions);
     let reference = model
-        .profiles_on(std::slice::from_ref(window), opts, &mut |_, _| true, gpu)
+        .predict_profiles_async(std::slice::from_ref(window), opts, &mut |_, _| true)
         .await?;
     let reference = value(&reference.tracks[0]);
     let mut delta = vec![0.0; span.len() * c];
@@ -191,7 +178,7 @@ pub(crate) async fn profile_ism_on(
             .map(|&(t, ci)| mutant(window, symbols, t, ci))
             .collect();
         let p = model
-            .profiles_on(&mutants, opts, &mut |_, _| true, gpu)
+            .predict_profiles_async(&mutants, opts, &mut |_, _| true)
             .await?;
         for (&(t, ci), track) in chunk.iter().zip(&p.tracks) {
             delta[(t - span.start) * c + ci] = value(track) - reference;

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 pub use capabilities::{Capabilities, Capability};
 pub use explain::{Attribution, Explainer, Method};
 pub use fast_ism::{fast_ism, profile_ism};
-pub use ism::{Ism, ism, ism_async};
+#[cfg(not(target_arch = "wasm32"))]
+pub use ism::ism;
+pub use ism::{Ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
 pub use shuffle::dinucleotide_shuffle;
 

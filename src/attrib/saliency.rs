@@ -6,46 +6,63 @@ use serde::{Deserialize, Serialize};
 use super::Target;
 use super::shuffle::dinucleotide_shuffle;
 use crate::encode::{Encoder, Layout};
-use crate::nn::{Error, Graph, Mode, Tensor};
+use crate::model::Model;
+use crate::nn::{Error, Graph, Tensor};
 
-/// What computes input gradients: the CPU engine's [`Graph`], or the same graph on the GPU.
+/// What computes input gradients: the CPU engine's [`Graph`], or a [`Model`] on the backend
+/// it runs on (the GPU where its kernels cover the graph, else the CPU engine). Async so that
+/// the GPU's readbacks are awaited, in the browser too; the CPU engine never waits.
+// Used through generics on one thread (wasm futures are not Send), so no Send bound.
+#[allow(async_fn_in_trait)]
 pub trait Gradients {
     /// The gradient of the weighted target summed over the batch, with respect to each input
     /// item (items are independent in evaluation mode, so each row is that item's gradient).
-    fn input_gradient(&mut self, x: &Tensor, target: &Target) -> Result<Tensor, crate::Error>;
+    async fn input_gradient(&mut self, x: &Tensor, target: &Target)
+    -> Result<Tensor, crate::Error>;
 }
 
 impl Gradients for Graph {
-    fn input_gradient(&mut self, x: &Tensor, target: &Target) -> Result<Tensor, crate::Error> {
-        let tape = self.forward(x.clone(), Mode::Eval)?;
-        let out = tape.output();
-        let k = out.per_item();
+    async fn input_gradient(
+        &mut self,
+        x: &Tensor,
+        target: &Target,
+    ) -> Result<Tensor, crate::Error> {
+        let w = target.weights(self.output_len(&x.shape[1..])?)?;
+        Ok(self.weighted_input_gradient(x, &w)?)
+    }
+}
+
+impl Gradients for Model {
+    async fn input_gradient(
+        &mut self,
+        x: &Tensor,
+        target: &Target,
+    ) -> Result<Tensor, crate::Error> {
+        let k = self
+            .engine_for("an input gradient")?
+            .output_len(&x.shape[1..])?;
         let w = target.weights(k)?;
-        let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| w[i % k]).collect())?;
-        self.zero_grad();
-        let dx = self.backward(&tape, dy);
-        self.zero_grad();
-        Ok(dx?)
+        Ok(self.weighted_input_gradient(x, &w).await?)
     }
 }
 
 /// Gradient attribution maps `[batch, channels, length]` for one-hot inputs `x` of an engine
 /// graph (evaluation mode: batch norm uses running statistics, dropout is off).
-pub fn gradient<G: Gradients + ?Sized>(
+pub async fn gradient<G: Gradients>(
     graph: &mut G,
     x: &Tensor,
     target: &Target,
 ) -> Result<Tensor, crate::Error> {
-    graph.input_gradient(x, target)
+    graph.input_gradient(x, target).await
 }
 
 /// The gradient times the (one-hot) input: the contribution of each observed base.
-pub fn gradient_times_input<G: Gradients + ?Sized>(
+pub async fn gradient_times_input<G: Gradients>(
     graph: &mut G,
     x: &Tensor,
     target: &Target,
 ) -> Result<Tensor, crate::Error> {
-    let mut dx = graph.input_gradient(x, target)?;
+    let mut dx = graph.input_gradient(x, target).await?;
     dx.data.iter_mut().zip(&x.data).for_each(|(g, v)| *g *= v);
     Ok(dx)
 }
@@ -98,7 +115,7 @@ const IG_BATCH: usize = 32;
 /// over `baselines`: `(x - b) * mean over alpha of grad f(b + alpha (x - b))`, with the
 /// midpoint rule over `steps` values of alpha. The attributions sum to approximately
 /// `f(x) - mean f(b)` (completeness); more steps make that closer.
-pub fn integrated_gradients<G: Gradients + ?Sized>(
+pub async fn integrated_gradients<G: Gradients>(
     graph: &mut G,
     x: &Tensor,
     baselines: &[Tensor],
@@ -136,7 +153,9 @@ pub fn integrated_gradients<G: Gradients + ?Sized>(
                 let alpha = (i as f32 + 0.5) / steps as f32;
                 data.extend(b.data.iter().zip(&diff).map(|(b, d)| b + alpha * d));
             }
-            let g = graph.input_gradient(&Tensor::new(&shape, data)?, target)?;
+            let g = graph
+                .input_gradient(&Tensor::new(&shape, data)?, target)
+                .await?;
             for item in g.data.chunks(per) {
                 grad_sum.iter_mut().zip(item).for_each(|(s, v)| *s += v);
             }

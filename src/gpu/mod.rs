@@ -209,9 +209,3 @@ fn instance_descriptor() -> wgpu::InstanceDescriptor {
     d.backends = wgpu::Backends::BROWSER_WEBGPU;
     d
 }
-
-/// Runs a GPU future to completion on the current thread (native only).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    pollster::block_on(f)
-}

@@ -2,7 +2,6 @@
 //! wgpu or on the CPU (models whose operators the engine imports), or tract on the CPU (any
 //! ONNX model). This module owns the choice, the reason for it, and what runs the model.
 
-use std::future::Future;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -111,26 +110,20 @@ impl GpuHalf {
         let y = self.graph.predict(&self.gpu, &t).await.map_err(gpu_err)?;
         Ok((y.data, y.shape.len()))
     }
-}
 
-/// Input gradients through the model's GPU half, for the gradient attributions. Blocks on
-/// the device, so native only (the browser's attribution loop is synchronous).
-#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
-pub(crate) struct GpuGradients<'a>(&'a GpuHalf);
+    /// Why the GPU cannot compute input gradients for this graph, if it cannot.
+    pub(crate) fn gradient_blocker(&self) -> Option<&str> {
+        self.graph.gradient_unsupported()
+    }
 
-#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
-impl crate::attrib::Gradients for GpuGradients<'_> {
-    fn input_gradient(
-        &mut self,
+    /// The weighted input gradient on the GPU (see `Model::weighted_input_gradient`).
+    pub(crate) async fn input_gradient(
+        &self,
         x: &crate::nn::Tensor,
-        target: &crate::attrib::Target,
-    ) -> Result<crate::nn::Tensor, crate::Error> {
-        let k = (self.0.graph.output_len(&x.shape[1..]))
-            .map_err(|e| Error::Run(format!("on the GPU: {e}")))?;
-        let weights = target.weights(k)?;
-        let dx = crate::gpu::block_on(self.0.graph.input_gradient(&self.0.gpu, x, &weights))
-            .map_err(|e| Error::Run(format!("on the GPU: {e}")))?;
-        Ok(dx)
+        weights: &[f32],
+    ) -> Result<crate::nn::Tensor, Error> {
+        (self.graph.input_gradient(&self.gpu, x, weights).await)
+            .map_err(|e| Error::Run(format!("on the GPU: {e}")))
     }
 }
 
@@ -146,32 +139,6 @@ pub(crate) enum Runner {
     Gpu(Box<GpuHalf>),
 }
 
-/// The GPU half's gradients, or why the CPU engine computes them.
-pub(crate) fn gpu_gradients(
-    runner: &Runner,
-) -> Result<Box<dyn crate::attrib::Gradients + '_>, String> {
-    let Runner::Gpu(half) = runner else {
-        return Err("the model runs on the CPU".into());
-    };
-    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
-    {
-        match half.graph.gradient_unsupported() {
-            Some(why) => Err(why.to_string()),
-            None => Ok(Box::new(GpuGradients(half))),
-        }
-    }
-    #[cfg(all(feature = "gpu", target_arch = "wasm32"))]
-    {
-        let _ = half;
-        Err(
-            "in the browser gradients run on the CPU (the attribution loop cannot await WebGPU)"
-                .into(),
-        )
-    }
-    #[cfg(not(feature = "gpu"))]
-    match **half {}
-}
-
 /// Without the GPU feature a model never has a GPU half.
 #[cfg(not(feature = "gpu"))]
 pub(crate) enum GpuHalf {}
@@ -179,6 +146,18 @@ pub(crate) enum GpuHalf {}
 #[cfg(not(feature = "gpu"))]
 impl GpuHalf {
     pub(crate) async fn run(&self, _: Vec<f32>, _: &[usize]) -> Result<(Vec<f32>, usize), Error> {
+        match *self {}
+    }
+
+    pub(crate) fn gradient_blocker(&self) -> Option<&str> {
+        match *self {}
+    }
+
+    pub(crate) async fn input_gradient(
+        &self,
+        _: &crate::nn::Tensor,
+        _: &[f32],
+    ) -> Result<crate::nn::Tensor, Error> {
         match *self {}
     }
 }
@@ -276,30 +255,4 @@ async fn gpu_half(
     fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Runner), Error>,
 ) -> Result<(BackendReport, Runner), Error> {
     fallback("seqlens was built without the gpu feature".into(), None)
-}
-
-/// Whether synchronous callers may use the GPU half: natively yes (they block on it), in
-/// the browser no (a readback cannot be waited for), so there they run on the CPU.
-pub(crate) const SYNC_GPU: bool = !cfg!(target_arch = "wasm32");
-
-/// Runs `f` to completion on this thread. Natively with the GPU feature this blocks on the
-/// device; elsewhere `f` must finish without waiting (the CPU path never waits), and a
-/// future that would wait is an error rather than a hang.
-pub(crate) fn complete<T, E: From<Error>>(f: impl Future<Output = Result<T, E>>) -> Result<T, E> {
-    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
-    {
-        crate::gpu::block_on(f)
-    }
-    #[cfg(not(all(feature = "gpu", not(target_arch = "wasm32"))))]
-    {
-        use std::task::{Context, Poll, Waker};
-        let mut f = std::pin::pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(r) => r,
-            Poll::Pending => Err(Error::Run(
-                "GPU work cannot finish synchronously here; use the async API".into(),
-            )
-            .into()),
-        }
-    }
 }

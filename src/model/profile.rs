@@ -165,37 +165,28 @@ impl Model {
     }
 
     /// Profiles for `records`: one track per base of each record (see
-    /// [`Model::profile_windows`]), on the selected backend. Natively this blocks on the GPU;
-    /// in the browser it runs on the CPU (use [`Model::predict_profiles_async`] there).
+    /// [`Model::profile_windows`]), on the selected backend, blocking (native only; the
+    /// browser awaits [`Model::predict_profiles_async`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_profiles(
         &self,
         records: &[SeqRecord],
         opts: &PredictOptions,
     ) -> Result<Profiles, Error> {
         let windows = self.profile_windows(records, opts)?;
-        backend::complete(self.profiles_on(&windows, opts, &mut |_, _| true, backend::SYNC_GPU))
+        self.predict_profile_windows(&windows, opts, &mut |_, _| true)
     }
 
     /// Profiles for windows already cut (see [`Model::profile_windows`]), on the selected
-    /// backend, blocking natively (the CPU in the browser).
+    /// backend, blocking (native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_profile_windows(
         &self,
         windows: &[Window],
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<Profiles, Error> {
-        backend::complete(self.profiles_on(windows, opts, progress, backend::SYNC_GPU))
-    }
-
-    /// [`Model::predict_profiles`] for windows already cut, awaiting the GPU's readbacks.
-    /// `progress(done, total)` follows every batch; returning `false` cancels.
-    pub async fn predict_profiles_async(
-        &self,
-        windows: &[Window],
-        opts: &PredictOptions,
-        progress: &mut dyn FnMut(usize, usize) -> bool,
-    ) -> Result<Profiles, Error> {
-        self.profiles_on(windows, opts, progress, true).await
+        crate::blocking::block_on(self.predict_profiles_async(windows, opts, progress))
     }
 
     /// Whether [`Model::predict_substitutions`] can run: the model runs on the CPU engine.
@@ -258,17 +249,18 @@ impl Model {
         )))
     }
 
-    pub(crate) async fn profiles_on(
+    /// [`Model::predict_profiles`] for windows already cut, awaiting the GPU's readbacks.
+    /// `progress(done, total)` follows every batch; returning `false` cancels.
+    pub async fn predict_profiles_async(
         &self,
         windows: &[Window],
         opts: &PredictOptions,
         progress: &mut dyn FnMut(usize, usize) -> bool,
-        gpu: bool,
     ) -> Result<Profiles, Error> {
         let (offset, context) = self.profile()?;
         let classes = self.info.metadata.labels.len();
         let mut tracks = Vec::with_capacity(windows.len());
-        self.run_windows(windows, opts, progress, gpu, &mut |chunk, rows| {
+        self.run_windows(windows, opts, progress, &mut |chunk, rows| {
             let per = rows.len() / chunk.len();
             for (w, values) in chunk.iter().zip(rows.chunks(per.max(1))) {
                 let positions = w.seq.len().saturating_sub(context);

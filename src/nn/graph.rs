@@ -137,6 +137,11 @@ impl Graph {
         Ok(shapes)
     }
 
+    /// Values per item of the output, for inputs of per-item shape `item`.
+    pub fn output_len(&self, item: &[usize]) -> Result<usize, Error> {
+        Ok(self.shapes(item)?.last().map_or(0, |s| s.iter().product()))
+    }
+
     fn check_input(&self, x: &Tensor) -> Result<(), Error> {
         if x.shape.is_empty() || !self.accepts(&x.shape[1..]) {
             return Err(Error::Shape(format!(
@@ -245,6 +250,31 @@ impl Graph {
         Ok(grads[0]
             .take()
             .unwrap_or_else(|| tape.values[0].zeros_like()))
+    }
+
+    /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
+    /// (evaluation mode; `weights` has one value per output value of an item). Items are
+    /// independent in evaluation mode, so each row is that item's gradient. Leaves the
+    /// parameter gradients at zero.
+    pub fn weighted_input_gradient(
+        &mut self,
+        x: &Tensor,
+        weights: &[f32],
+    ) -> Result<Tensor, Error> {
+        let tape = self.forward(x.clone(), Mode::Eval)?;
+        let out = tape.output();
+        let k = out.per_item();
+        if weights.len() != k {
+            return Err(Error::Shape(format!(
+                "{} target weights for {k} output values per sequence",
+                weights.len()
+            )));
+        }
+        let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| weights[i % k]).collect())?;
+        self.zero_grad();
+        let dx = self.backward(&tape, dy);
+        self.zero_grad();
+        dx
     }
 
     /// The graph's layers and wiring without their weights (parameters and batch-norm

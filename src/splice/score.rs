@@ -286,8 +286,8 @@ fn contig_name<R: BufRead + Seek>(genome: &IndexedFasta<R>, chrom: &str) -> Opti
 /// Scores every ALT allele of `variants` (cispliceai's rules, see the module docs), with a
 /// CI-SpliceAI-like `model`: a profile model with classes (neither, acceptor, donor) and
 /// 5,000 bases of context on each side. `progress(done, total)` counts alleles; returning
-/// `false` cancels. Natively this blocks on the GPU if the model runs there; in the browser
-/// it runs on the CPU (use [`score_async`] there).
+/// `false` cancels. Blocking (native only; the browser awaits [`score_async`]).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn score<R: BufRead + Seek>(
     model: &Model,
     variants: &[Variant],
@@ -296,22 +296,7 @@ pub fn score<R: BufRead + Seek>(
     opts: &SpliceOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Vec<AlleleScore>, crate::Error> {
-    let gpu = crate::model::backend::SYNC_GPU;
-    crate::model::backend::complete(score_on(
-        model, variants, genome, genes, opts, progress, gpu,
-    ))
-}
-
-/// [`score`] on the model's selected backend, awaiting GPU readbacks (the browser's path).
-pub async fn score_async<R: BufRead + Seek>(
-    model: &Model,
-    variants: &[Variant],
-    genome: &mut IndexedFasta<R>,
-    genes: &GeneTable,
-    opts: &SpliceOptions,
-    progress: &mut dyn FnMut(usize, usize) -> bool,
-) -> Result<Vec<AlleleScore>, crate::Error> {
-    score_on(model, variants, genome, genes, opts, progress, true).await
+    crate::blocking::block_on(score_async(model, variants, genome, genes, opts, progress))
 }
 
 /// Checks that `model` is a splice model seqlens can score with: a DNA profile of three
@@ -341,14 +326,14 @@ fn check_model(model: &Model) -> Result<(), crate::Error> {
     Ok(())
 }
 
-async fn score_on<R: BufRead + Seek>(
+/// [`score`] on the model's selected backend, awaiting GPU readbacks.
+pub async fn score_async<R: BufRead + Seek>(
     model: &Model,
     variants: &[Variant],
     genome: &mut IndexedFasta<R>,
     genes: &GeneTable,
     opts: &SpliceOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
-    gpu: bool,
 ) -> Result<Vec<AlleleScore>, crate::Error> {
     check_model(model)?;
     if opts.distance == 0 {
@@ -372,7 +357,7 @@ async fn score_on<R: BufRead + Seek>(
     for block in alleles.chunks(BLOCK) {
         let done = out.len();
         let mut report = |d: usize, t: usize| progress(done + d * block.len() / t.max(1), total);
-        out.extend(score_block(model, block, genome, genes, opts, &mut report, gpu).await?);
+        out.extend(score_block(model, block, genome, genes, opts, &mut report).await?);
         if !progress(out.len(), total) {
             return Err(crate::Error::Invalid("cancelled".into()));
         }
@@ -397,7 +382,6 @@ async fn score_block<R: BufRead + Seek>(
     genes: &GeneTable,
     opts: &SpliceOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
-    gpu: bool,
 ) -> Result<Vec<AlleleScore>, crate::Error> {
     let d = opts.distance as i64;
     let w = d + FLANK as i64;
@@ -559,7 +543,9 @@ async fn score_block<R: BufRead + Seek>(
         batch_size: opts.batch_size.max(1),
         ..Default::default()
     };
-    let profiles = model.profiles_on(&sorted, &popts, progress, gpu).await?;
+    let profiles = model
+        .predict_profiles_async(&sorted, &popts, progress)
+        .await?;
     let mut tracks: Vec<Option<crate::model::Track>> = vec![None; sorted.len()];
     for (t, &i) in profiles.tracks.into_iter().zip(&order) {
         tracks[i] = Some(t);

@@ -248,9 +248,7 @@ pub fn backends(
         (Backend::Cpu, model_on(bytes, Backend::Cpu)),
     ];
     if cfg!(feature = "gpu") {
-        let gpu = Model::from_bytes(bytes)
-            .unwrap()
-            .with_backend(bytes, Backend::Gpu);
+        let gpu = Model::from_bytes(bytes).unwrap().with_backend(Backend::Gpu);
         match (gpu, gpu_refusal) {
             (Err(e), Some(why)) => {
                 let e = e.to_string();
@@ -271,7 +269,7 @@ pub fn backends(
 pub fn model_on(bytes: &[u8], backend: seqlens::model::Backend) -> seqlens::model::Model {
     seqlens::model::Model::from_bytes(bytes)
         .unwrap()
-        .with_backend(bytes, backend)
+        .with_backend(backend)
         .unwrap()
 }
 

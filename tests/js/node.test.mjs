@@ -87,15 +87,15 @@ test('attribution: ISM equals predicting mutants; fast ISM equals ISM; logos ren
   const { logoSvg, heatmapSvg } = await import('seqlens');
   const model = await Model.load(modelBytes);
   assert.equal(model.info().gradients, true);
-  // In the package, gradients run on the CPU (the attribution loop cannot await WebGPU),
-  // and the report says so (the same report as `seqlens info`).
+  // Gradients run on WebGPU where the model runs there (its gradient kernels cover the demo
+  // model), else on the CPU engine; the report says so (the same report as `seqlens info`).
   const { backends, methods } = model.info().capabilities;
   assert.deepEqual(backends.map((c) => [c.name, c.available]),
     [['tract', true], ['cpu', true], ['gpu', true]]);
   assert.deepEqual(methods.find((c) => c.name === 'grad'), {
-    name: 'grad', available: true, runsOn: 'cpu (the seqlens engine)',
-    reason: 'in the browser gradients run on the CPU (the attribution loop cannot await WebGPU)',
+    name: 'grad', available: true, runsOn: 'gpu or cpu (the seqlens engine)',
   });
+  assert.match(model.gradientBackend, /^cpu \(the model runs on the CPU\)$/);
   assert.equal(methods.find((c) => c.name === 'fast-ism').runsOn, 'the seqlens engine');
   // spi1_short, N-padded to 500 by the model.
   const rec = parseFasta(sampleFa).find((r) => r.id === 'spi1_short');

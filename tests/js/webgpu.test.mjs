@@ -122,7 +122,7 @@ test('forcing WebGPU on a model outside the GPU op set rejects with the reason',
   assert.match(msg, /^Error: cannot run on the GPU: the model's graph is not in the engine's op set/);
 });
 
-test('ISM and variant scoring run on WebGPU and equal the CPU backend', async (t) => {
+test('gradients, integrated gradients, ISM and variant scoring run on WebGPU and equal the CPU backend', async (t) => {
   // DeepBind at 101 bp keeps ISM (304 windows) quick on a software adapter.
   const dir = process.env.SEQLENS_PRESETS_DIR;
   if (!dir) {
@@ -146,13 +146,19 @@ test('ISM and variant scoring run on WebGPU and equal the CPU backend', async (t
       const [a] = await model.attribute([{ id: 's', seq }], { method: 'ism', target: ['y1'] },
         { onProgress: () => { events += 1; } });
       const fx = await model.scoreVariants(vcf, genome, { scores: ['diff'] });
-      out[backend] = { backend: model.backend.backend, events, map: Array.from(a.map),
+      const [g] = await model.attribute([{ id: 's', seq }], { method: 'grad', target: ['y1'] });
+      const [ig] = await model.attribute([{ id: 's', seq }],
+        { method: 'ig', target: ['y1'], baseline: 'shuffle', shuffles: 2, steps: 8 });
+      out[backend] = { backend: model.backend.backend, gradients: model.gradientBackend,
+        grad: Array.from(g.map), ig: Array.from(ig.map), events, map: Array.from(a.map),
         diffs: fx.variants.map((v) => v.scores[0] ?? []), statuses: fx.variants.map((v) => v.status) };
       model.free();
     }
     return out;
   }, Array.from(readFileSync(`${dir}/deepbind.onnx`)));
   assert.equal(got.webgpu.backend, 'webgpu');
+  assert.equal(got.webgpu.gradients, 'gpu');
+  assert.match(got.cpu.gradients, /^cpu /);
   assert.ok(got.webgpu.events >= 2, 'ISM reports progress on WebGPU');
   const close = (a, b, what) => {
     assert.equal(a.length, b.length, what);
@@ -161,6 +167,9 @@ test('ISM and variant scoring run on WebGPU and equal the CPU backend', async (t
   };
   assert.ok(got.cpu.map.some((v) => v !== 0), 'ISM found effects');
   close(got.webgpu.map, got.cpu.map, 'ISM map');
+  assert.ok(got.cpu.grad.some((v) => v !== 0), 'the gradient is not all zero');
+  close(got.webgpu.grad, got.cpu.grad, 'gradient');
+  close(got.webgpu.ig, got.cpu.ig, 'integrated gradients');
   assert.deepEqual(got.webgpu.statuses, got.cpu.statuses);
   assert.ok(got.cpu.statuses.includes('ok'));
   close(got.webgpu.diffs.flat(), got.cpu.diffs.flat(), 'variant diff');

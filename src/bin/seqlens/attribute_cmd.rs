@@ -70,7 +70,7 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
     let symbols = model.metadata().alphabet.symbols().to_vec();
     // The explainer imports the graph once; selecting the backend reuses that import.
-    let mut explainer = Explainer::new(model, &bytes);
+    let mut explainer = Explainer::new(model);
     if on_backend {
         explainer = explainer
             .with_backend(a.backend.backend)

@@ -187,7 +187,7 @@ pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) 
         Model::from_bytes_with(&bytes, overrides).with_context(|| format!("{}", path.display()))?;
     if let Some(b) = backend {
         model = model
-            .with_backend(&bytes, b)
+            .with_backend(b)
             .with_context(|| format!("{}", path.display()))?;
         report_backend(&model);
     }
@@ -439,7 +439,7 @@ impl Sink {
 fn info(path: &Path, json: bool) -> Result<()> {
     let bytes = seqlens::onnx::read_model_file(path)?;
     let model = Model::from_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
-    let explainer = seqlens::attrib::Explainer::new(model, &bytes);
+    let explainer = seqlens::attrib::Explainer::new(model);
     let caps = explainer.capabilities();
     let info = explainer.model().info();
     if json {

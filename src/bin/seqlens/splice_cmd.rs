@@ -77,7 +77,7 @@ fn model(path: Option<&Path>, backend: seqlens::model::Backend) -> Result<Model>
         None => (MODEL.to_vec(), "bundled CI-SpliceAI".to_string()),
     };
     let model = Model::from_bytes(&bytes)
-        .and_then(|m| m.with_backend(&bytes, backend))
+        .and_then(|m| m.with_backend(backend))
         .with_context(|| name.clone())?;
     crate::report_backend(&model);
     Ok(model)
