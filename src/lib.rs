@@ -25,6 +25,7 @@ mod error;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod io;
+pub mod metadata;
 pub mod model;
 pub mod nn;
 pub mod onnx;

@@ -6,9 +6,7 @@
 //! about JavaScript or the command line.
 
 pub mod backend;
-mod metadata;
 mod profile;
-mod proto;
 
 use std::sync::Arc;
 
@@ -16,11 +14,10 @@ use serde::Serialize;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::DimLike;
 
+pub use crate::metadata::{Metadata, Output, Overrides, keys};
+pub use crate::onnx::summary::{Dim, ProtoSummary, TensorInfo};
 pub use backend::{Backend, BackendReport};
-pub use metadata::{Metadata, Output, Overrides, keys};
 pub use profile::{PROFILE_WINDOW_POSITIONS, Profiles, Track};
-pub(crate) use proto::dims as proto_dims;
-pub use proto::{Dim, ProtoSummary, TensorInfo};
 
 use crate::encode::{self, Alphabet, Encoder, Layout, UnknownPolicy, Window};
 use crate::io::SeqRecord;
@@ -68,8 +65,8 @@ pub enum Error {
     UnsupportedOp { op: String, node: String },
     #[error("model input: {0}")]
     Input(String),
-    #[error("invalid seqlens metadata '{key}': {message}")]
-    Metadata { key: String, message: String },
+    #[error(transparent)]
+    Metadata(#[from] crate::metadata::Error),
     #[error("sequence '{id}' has length {found}, but the model expects {expected}")]
     Length {
         id: String,
@@ -235,8 +232,8 @@ impl Model {
                 node: n.name.clone(),
             });
         }
-        let summary = proto::summarize(&proto);
-        let declared = metadata::parse_props(&summary.properties)?;
+        let summary = crate::onnx::summary::summarize(&proto);
+        let declared = crate::metadata::parse_props(&summary.properties)?;
         let wanted = overrides.over(&declared);
 
         let [input] = summary.inputs.as_slice() else {
@@ -278,10 +275,10 @@ impl Model {
         }
         let length = match (declared_len, wanted.length) {
             (Some(d), Some(w)) if d != w => {
-                return Err(Error::Metadata {
+                return Err(Error::Metadata(crate::metadata::Error {
                     key: keys::LENGTH.into(),
                     message: format!("{w} disagrees with the input shape, whose length is {d}"),
-                });
+                }));
             }
             (d, w) => d.or(w),
         };
@@ -304,8 +301,8 @@ impl Model {
         // The model's own names for its symbolic dimensions: exporters (torch.onnx's dynamo
         // exporter) repeat them in every intermediate shape, and a different name would not
         // unify with those. Unnamed dimensions get N and L.
-        let name_of = |d: &proto::Dim, default: &str| match d {
-            proto::Dim::Symbol(s) if !s.starts_with('?') => s.clone(),
+        let name_of = |d: &Dim, default: &str| match d {
+            Dim::Symbol(s) if !s.starts_with('?') => s.clone(),
             _ => default.to_string(),
         };
         let length_axis = match layout {
@@ -382,13 +379,13 @@ impl Model {
                     .try_fold(0usize, |acc, d| d.map(|d| acc + d));
                 let labels = match (wanted.labels, outputs_per_sequence) {
                     (Some(l), Some(k)) if l.len() != k => {
-                        return Err(Error::Metadata {
+                        return Err(Error::Metadata(crate::metadata::Error {
                             key: keys::LABELS.into(),
                             message: format!(
                                 "{} labels given, but the model outputs {k} values per sequence",
                                 l.len()
                             ),
-                        });
+                        }));
                     }
                     (Some(l), _) => l,
                     (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
@@ -397,9 +394,11 @@ impl Model {
                 (outputs_per_sequence, labels)
             }
             Output::Profile { context, .. } => {
-                let bad = |message: String| Error::Metadata {
-                    key: keys::OUTPUT.into(),
-                    message,
+                let bad = |message: String| {
+                    Error::Metadata(crate::metadata::Error {
+                        key: keys::OUTPUT.into(),
+                        message,
+                    })
                 };
                 let [dims] = output_dims.as_slice() else {
                     return Err(bad(format!(
@@ -417,22 +416,22 @@ impl Model {
                 if let (Some(l), Some(p)) = (length, positions)
                     && l.checked_sub(context) != Some(p)
                 {
-                    return Err(Error::Metadata {
+                    return Err(Error::Metadata(crate::metadata::Error {
                         key: keys::CONTEXT.into(),
                         message: format!(
                             "{context} does not match the model, which maps {l} input bases to {p} positions"
                         ),
-                    });
+                    }));
                 }
                 let labels = match wanted.labels {
                     Some(l) if l.len() != classes => {
-                        return Err(Error::Metadata {
+                        return Err(Error::Metadata(crate::metadata::Error {
                             key: keys::LABELS.into(),
                             message: format!(
                                 "{} labels given, but the profile has {classes} classes",
                                 l.len()
                             ),
-                        });
+                        }));
                     }
                     Some(l) => l,
                     None => (0..classes).map(|i| format!("class_{i}")).collect(),

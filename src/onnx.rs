@@ -10,6 +10,7 @@ mod export;
 mod external;
 mod import;
 mod proto;
+pub(crate) mod summary;
 mod view;
 
 pub use export::{ExportMeta, export};

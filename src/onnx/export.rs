@@ -5,7 +5,7 @@ use super::Error;
 use super::proto::{
     attr_float, attr_int, attr_ints, attr_string, attr_tensor, f32_tensor, i64_tensor, value_info,
 };
-use crate::model::{Metadata, keys};
+use crate::metadata::Metadata;
 use crate::nn::{Cell, Direction, Graph, Layer, Reduce};
 
 /// What the exported model says about itself in `metadata_props`.
@@ -330,26 +330,7 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             Ok(d as i64)
         });
     }
-    let mut props = vec![
-        (keys::ALPHABET.to_string(), m.alphabet.to_string()),
-        (keys::LAYOUT.to_string(), m.layout.to_string()),
-        (keys::N_POLICY.to_string(), m.n_policy.to_string()),
-        (
-            keys::LABELS.to_string(),
-            serde_json::to_string(&m.labels).unwrap_or_else(|_| "[]".into()),
-        ),
-    ];
-    if let Some(len) = m.length {
-        props.push((keys::LENGTH.to_string(), len.to_string()));
-    }
-    if let Some(task) = &m.task {
-        props.push((keys::TASK.to_string(), task.clone()));
-    }
-    if let crate::model::Output::Profile { offset, context } = m.output {
-        props.push((keys::OUTPUT.to_string(), "profile".into()));
-        props.push((keys::OFFSET.to_string(), offset.to_string()));
-        props.push((keys::CONTEXT.to_string(), context.to_string()));
-    }
+    let mut props = m.props();
     props.extend(meta.extra.iter().cloned());
     let model = pb::ModelProto {
         ir_version,

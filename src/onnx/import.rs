@@ -112,7 +112,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
             inputs.len()
         )));
     };
-    let dims = super::super::model::proto_dims(input);
+    let dims = super::summary::dims(input);
     let (c, l) = match (dims.as_slice(), layout) {
         ([_, c, l], Layout::Ncl) | ([_, l, c], Layout::Nlc) => (*c, length.or(*l)),
         _ => {

@@ -1,9 +1,23 @@
+//! seqlens metadata: how a model wants its sequences (alphabet, layout, length, N policy,
+//! labels, output kind), kept in an ONNX file's `metadata_props` under the `seqlens.*` keys.
+//! This module owns the keys, reading them (checked) and writing them; `model` applies them
+//! and `onnx::export` stores them.
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Error;
 use crate::encode::{Alphabet, Layout, NPolicy};
+
+/// A `seqlens.*` value that does not parse, or that disagrees with the model's graph.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid seqlens metadata '{key}': {message}")]
+pub struct Error {
+    /// The key, e.g. `seqlens.length`.
+    pub key: String,
+    /// What was found and what was expected.
+    pub message: String,
+}
 
 /// The `metadata_props` keys seqlens reads and writes.
 pub mod keys {
@@ -58,6 +72,34 @@ pub struct Metadata {
     pub output: Output,
 }
 
+impl Metadata {
+    /// The `seqlens.*` key-value pairs that say all of this in an ONNX file (what
+    /// `parse_props` reads back).
+    pub fn props(&self) -> Vec<(String, String)> {
+        let mut props = vec![
+            (keys::ALPHABET.to_string(), self.alphabet.to_string()),
+            (keys::LAYOUT.to_string(), self.layout.to_string()),
+            (keys::N_POLICY.to_string(), self.n_policy.to_string()),
+            (
+                keys::LABELS.to_string(),
+                serde_json::to_string(&self.labels).unwrap_or_else(|_| "[]".into()),
+            ),
+        ];
+        if let Some(len) = self.length {
+            props.push((keys::LENGTH.to_string(), len.to_string()));
+        }
+        if let Some(task) = &self.task {
+            props.push((keys::TASK.to_string(), task.clone()));
+        }
+        if let Output::Profile { offset, context } = self.output {
+            props.push((keys::OUTPUT.to_string(), "profile".into()));
+            props.push((keys::OFFSET.to_string(), offset.to_string()));
+            props.push((keys::CONTEXT.to_string(), context.to_string()));
+        }
+        props
+    }
+}
+
 /// Values the caller sets in place of the model's metadata. Each `None` leaves it alone.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -73,7 +115,7 @@ pub struct Overrides {
 
 /// The `seqlens.*` values present in a model's properties, parsed and checked.
 pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides, Error> {
-    let bad = |key: &str, message: String| Error::Metadata {
+    let bad = |key: &str, message: String| Error {
         key: key.to_string(),
         message,
     };
