@@ -569,50 +569,6 @@ fn input_gradients_match_the_cpu_engine_for_the_presets() {
     assert!(err.to_string().contains("residual adds"), "{err}");
 }
 
-/// Attributions through the Explainer on the GPU backend equal those on the CPU engine.
-#[test]
-fn explainer_gradients_on_the_gpu_match_the_cpu() {
-    use seqlens::attrib::{Baseline, Explainer, Method};
-    if device().is_none() {
-        return;
-    }
-    let bytes = read("examples/models/demo.onnx");
-    let records =
-        seqlens::io::read_sequences(&read("examples/data/sample.fa")[..], "sample.fa").unwrap();
-    let explainer = |backend| {
-        let m = Model::from_bytes(&bytes)
-            .unwrap()
-            .with_backend(backend)
-            .unwrap();
-        Explainer::new(m)
-    };
-    let mut cpu = explainer(Backend::Cpu);
-    let mut on_gpu = explainer(Backend::Gpu);
-    assert!(cpu.gradient_backend().starts_with("cpu"));
-    assert_eq!(on_gpu.gradient_backend(), "gpu");
-    let target = cpu.target(&["SPI1".to_string()], None).unwrap();
-    let window = &cpu
-        .model()
-        .windows(&records, &PredictOptions::default())
-        .unwrap()[2];
-    for method in [
-        Method::Gradient,
-        Method::GradientTimesInput,
-        Method::IntegratedGradients {
-            steps: 20,
-            baseline: Baseline::Shuffle { count: 2, seed: 1 },
-        },
-    ] {
-        let want = cpu
-            .explain(window, &target, &method, &mut |_, _| true)
-            .unwrap();
-        let got = on_gpu
-            .explain(window, &target, &method, &mut |_, _| true)
-            .unwrap();
-        assert_close(&got.map, &want.map, &format!("{method:?}"));
-    }
-}
-
 /// The benchmark's kernel timer: a positive device time, on timestamp queries exactly when
 /// the device offers them.
 #[test]
