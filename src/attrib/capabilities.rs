@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::Explainer;
+use crate::model::backend::{gpu_forward_blocker, gpu_gradient_blocker};
 
 /// One backend or method, and whether the model can use it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -56,10 +57,10 @@ impl Explainer {
                 Some(why.clone()),
             ),
         };
-        let gpu = match (&engine, gpu_backend(graph.ok())) {
+        let gpu = match (&engine, graph.ok().and_then(gpu_forward_blocker)) {
             (Some(e), _) => cap("gpu", false, None, Some(e.clone())),
-            (None, Err(why)) => cap("gpu", false, None, Some(why)),
-            (None, Ok(())) => cap("gpu", true, Some("the seqlens engine's kernels"), None),
+            (None, Some(why)) => cap("gpu", false, None, Some(why)),
+            (None, None) => cap("gpu", true, Some("the seqlens engine's kernels"), None),
         };
         Capabilities {
             backends: vec![
@@ -82,29 +83,4 @@ impl Explainer {
             ],
         }
     }
-}
-
-/// Whether this build has a GPU backend with a kernel for every node of `graph`.
-#[cfg(feature = "gpu")]
-fn gpu_backend(graph: Option<&crate::nn::Graph>) -> Result<(), String> {
-    match graph.and_then(crate::gpu::forward_blocker) {
-        Some(why) => Err(why),
-        None => Ok(()),
-    }
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_backend(_: Option<&crate::nn::Graph>) -> Result<(), String> {
-    Err("this build has no GPU backend (the gpu feature)".into())
-}
-
-/// Why input gradients cannot run on the GPU for `graph`, if they cannot.
-#[cfg(feature = "gpu")]
-fn gpu_gradient_blocker(graph: &crate::nn::Graph) -> Option<String> {
-    crate::gpu::gradient_blocker(graph)
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_gradient_blocker(_: &crate::nn::Graph) -> Option<String> {
-    Some("this build has no GPU backend (the gpu feature)".into())
 }

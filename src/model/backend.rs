@@ -254,5 +254,31 @@ async fn gpu_half(
     _choice: Backend,
     fallback: impl Fn(String, Option<String>) -> Result<(BackendReport, Runner), Error>,
 ) -> Result<(BackendReport, Runner), Error> {
-    fallback("seqlens was built without the gpu feature".into(), None)
+    fallback(NO_GPU.into(), None)
 }
+
+/// Why this build cannot run `graph` on the GPU, naming the first node without a kernel (or
+/// the missing GPU backend); `None` when every node has one. Static: no adapter is sought.
+pub(crate) fn gpu_forward_blocker(graph: &Graph) -> Option<String> {
+    #[cfg(feature = "gpu")]
+    return crate::gpu::forward_blocker(graph);
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = graph;
+        Some(NO_GPU.into())
+    }
+}
+
+/// Why input gradients cannot run on the GPU for `graph`, if they cannot.
+pub(crate) fn gpu_gradient_blocker(graph: &Graph) -> Option<String> {
+    #[cfg(feature = "gpu")]
+    return crate::gpu::gradient_blocker(graph);
+    #[cfg(not(feature = "gpu"))]
+    {
+        let _ = graph;
+        Some(NO_GPU.into())
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+const NO_GPU: &str = "this build has no GPU backend (the gpu feature)";
