@@ -1,6 +1,7 @@
-//! Native prediction throughput through the library API (tract, one thread), on the model in
+//! Native prediction throughput through the library API, on tract (one thread) and on the
+//! seqlens engine (RAYON_NUM_THREADS threads) where the model imports, on the model in
 //! $SEQLENS_BENCH_MODEL (default benches/peers/deepsea.onnx; make it with
-//! `python3 benches/peers/make_deepsea.py`). Prints sequences per second for each batch size;
+//! `python3 benches/peers/make_model.py`). Prints sequences per second for each batch size;
 //! benches/peers/native.sh runs onnxruntime on the same model and prints the ratio.
 
 use std::time::{Duration, Instant};
@@ -16,14 +17,14 @@ fn main() {
         concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/deepsea.onnx").into()
     });
     let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("no model at {path}; run: python3 benches/peers/make_deepsea.py");
+        eprintln!("no model at {path}; run: python3 benches/peers/make_model.py");
         return;
     };
     let model = Model::from_bytes(&bytes).expect("model loads");
     let len = model.metadata().length.unwrap_or(1000);
     let batches: Vec<usize> = std::env::var("SEQLENS_BENCH_BATCHES")
         .unwrap_or_else(|_| "1,64".into())
-        .split(',')
+        .split([',', ' '])
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     // The engine too, where the model imports into it.

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Native prediction, seqlens (tract) vs onnxruntime (Python, 1 thread), same model, same
-# batches, one run: prints both throughputs and their ratio per batch size.
+# Native prediction: seqlens on its CPU engine and on tract vs onnxruntime (Python), on
+# DeepSEA- and Basset-shaped models (benches/peers/make_model.py), batches 1 and 64, with 1 and
+# 2 threads (RAYON_NUM_THREADS for the engine; onnxruntime's intra-op threads; tract runs on
+# one thread whatever the count). One run prints every throughput and every ratio.
 # Needs: pip install -r scripts/requirements.txt
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-model=${SEQLENS_BENCH_MODEL:-benches/peers/deepsea.onnx}
-python3 benches/peers/make_deepsea.py "$model" >/dev/null
-export SEQLENS_BENCH_MODEL=$model
-ours=$(cargo bench --quiet --bench predict 2>/dev/null | grep '^seqlens-tract')
-peer=$(python3 benches/peers/onnxruntime_cpu.py "$model")
-echo "$ours"
-echo "$peer"
-paste <(echo "$ours") <(echo "$peer") | while read -r a b c d e f; do
-  s=${b#*=}; o=${b#*=}
-  s=$(echo "$a $b $c" | sed -n 's/.*seq_per_s=\([0-9.]*\).*/\1/p')
-  o=$(echo "$d $e $f" | sed -n 's/.*seq_per_s=\([0-9.]*\).*/\1/p')
-  echo "${b}: seqlens/onnxruntime = $(python3 -c "print(f'{$s/$o:.2f}')")"
+PYTHON=${PYTHON:-python3}
+cargo build --quiet --release --bench predict 2>/dev/null || true
+for arch in ${SEQLENS_BENCH_ARCHS:-deepsea basset}; do
+  model=benches/peers/$arch.onnx
+  $PYTHON benches/peers/make_model.py "$arch" "$model" >/dev/null
+  for threads in ${SEQLENS_BENCH_THREADS:-1 2}; do
+    ours=$(SEQLENS_BENCH_MODEL=$model RAYON_NUM_THREADS=$threads \
+      cargo bench --quiet --bench predict 2>/dev/null | grep '^seqlens-')
+    peer=$(SEQLENS_BENCH_THREADS=$threads $PYTHON benches/peers/onnxruntime_cpu.py "$model")
+    echo "$ours" "$peer" | sed "s/^/$arch threads=$threads /"
+    # seq/s of one line's name and batch, from the lines above.
+    rate() { echo "$ours"$'\n'"$peer" | sed -n "s/^$1 batch=$2 seq_per_s=\([0-9.]*\).*/\1/p"; }
+    for batch in ${SEQLENS_BENCH_BATCHES:-1 64}; do
+      o=$(rate onnxruntime "$batch")
+      for ours_name in seqlens-engine seqlens-tract; do
+        s=$(rate "$ours_name" "$batch")
+        [ -n "$s" ] && echo "$arch threads=$threads batch=$batch $ours_name/onnxruntime = $($PYTHON -c "print(f'{$s/$o:.2f}')")"
+      done
+    done
+  done
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""onnxruntime (CPU, one intra-op thread) on the same model, batches and input length as
-benches/predict.rs. Prints lines in the same format for benches/peers/native.sh."""
+"""onnxruntime (CPU; SEQLENS_BENCH_THREADS intra-op threads, default 1) on the same model,
+batches and input length as benches/predict.rs. Prints lines in the same format for
+benches/peers/native.sh."""
 import os
 import sys
 import time
@@ -9,9 +10,9 @@ import numpy as np
 import onnxruntime as ort
 
 path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "deepsea.onnx")
-batches = [int(b) for b in os.environ.get("SEQLENS_BENCH_BATCHES", "1,64").split(",")]
+batches = [int(b) for b in os.environ.get("SEQLENS_BENCH_BATCHES", "1,64").replace(",", " ").split()]
 opts = ort.SessionOptions()
-opts.intra_op_num_threads = 1
+opts.intra_op_num_threads = int(os.environ.get("SEQLENS_BENCH_THREADS", "1"))
 opts.inter_op_num_threads = 1
 sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 inp = sess.get_inputs()[0]

@@ -1,8 +1,8 @@
-// In-browser prediction: seqlens (tract in wasm, simd128) vs onnxruntime-web (wasm backend,
-// one thread, SIMD) on the same model, batch and input, in the same headless Chromium run.
-// Prints both throughputs and their ratio.
+// In-browser prediction: seqlens in wasm (simd128) on its CPU backend (the seqlens engine)
+// and on tract, vs onnxruntime-web (wasm backend, one thread, SIMD), on the same model, batch
+// and input, in the same headless Chromium run. Prints the throughputs and the ratios.
 //
-//   python3 benches/peers/make_deepsea.py && bash scripts/build-pkg.sh
+//   python3 benches/peers/make_model.py && bash scripts/build-pkg.sh
 //   cd benches/peers/browser && npm ci && node bench.mjs [model path relative to repo root]
 import { chromium } from 'playwright-core';
 import { serve } from '../../../scripts/serve.mjs';
@@ -26,7 +26,9 @@ try {
     ort.env.wasm.wasmPaths = '/benches/peers/browser/node_modules/onnxruntime-web/dist/';
     const bytes = new Uint8Array(await (await fetch(`/${model}`)).arrayBuffer());
     await seqlens.init();
-    const ours = await seqlens.Model.load(bytes);
+    const ours = await seqlens.Model.load(bytes, null, { backend: 'cpu' });
+    const viaTract = await seqlens.Model.load(bytes, null, { backend: 'tract' });
+    if (ours.backend.engine !== 'seqlens') throw new Error(`the engine does not run the model: ${ours.backend.reason}`);
     const length = ours.info().metadata.length ?? 1000;
     const inputName = ours.info().inputs[0].name;
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
@@ -47,13 +49,14 @@ try {
         return (runs * batch * 1000) / (performance.now() - t0);
       };
       const s = await time(() => ours.predict(seqs, { batchSize: batch }));
+      const t = await time(() => viaTract.predict(seqs, { batchSize: batch }));
       const o = await time(() => session.run(feeds));
-      out.push({ batch, seqlens: s, ort: o });
+      out.push({ batch, seqlens: s, tract: t, ort: o });
     }
     return out;
   }, { model, batches });
   for (const r of results) {
-    console.log(`batch=${r.batch} seqlens-wasm seq_per_s=${r.seqlens.toFixed(2)} onnxruntime-web seq_per_s=${r.ort.toFixed(2)} ratio=${(r.seqlens / r.ort).toFixed(2)}`);
+    console.log(`batch=${r.batch} seqlens-engine seq_per_s=${r.seqlens.toFixed(2)} seqlens-tract seq_per_s=${r.tract.toFixed(2)} onnxruntime-web seq_per_s=${r.ort.toFixed(2)} engine/ort=${(r.seqlens / r.ort).toFixed(2)} tract/ort=${(r.tract / r.ort).toFixed(2)}`);
   }
 } finally {
   await browser.close();
