@@ -219,6 +219,34 @@ impl Overrides {
 mod tests {
     use super::*;
 
+    /// What `Metadata::props` writes, `parse_props` reads back as the same values.
+    #[test]
+    fn written_props_read_back() {
+        let m = Metadata {
+            alphabet: Alphabet::Rna,
+            layout: Layout::Nlc,
+            length: Some(12002),
+            n_policy: NPolicy::Uniform,
+            labels: vec!["neither".into(), "acceptor".into(), "donor".into()],
+            task: Some("splice".into()),
+            output: Output::Profile {
+                offset: 5000,
+                context: 10000,
+            },
+        };
+        let o = parse_props(&m.props().into_iter().collect()).unwrap();
+        let back = Overrides {
+            alphabet: Some(m.alphabet),
+            layout: Some(m.layout),
+            length: m.length,
+            n_policy: Some(m.n_policy),
+            labels: Some(m.labels.clone()),
+            task: m.task.clone(),
+            output: Some(m.output),
+        };
+        assert_eq!(o, back);
+    }
+
     #[test]
     fn parses_every_key_and_rejects_bad_values() {
         let mut p = BTreeMap::new();

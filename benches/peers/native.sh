@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-python3}
-cargo build --quiet --release --bench predict 2>/dev/null || true
 for arch in ${SEQLENS_BENCH_ARCHS:-deepsea basset}; do
   model=benches/peers/$arch.onnx
   $PYTHON benches/peers/make_model.py "$arch" "$model" >/dev/null
@@ -15,7 +14,7 @@ for arch in ${SEQLENS_BENCH_ARCHS:-deepsea basset}; do
     ours=$(SEQLENS_BENCH_MODEL=$model RAYON_NUM_THREADS=$threads \
       cargo bench --quiet --bench predict 2>/dev/null | grep '^seqlens-')
     peer=$(SEQLENS_BENCH_THREADS=$threads $PYTHON benches/peers/onnxruntime_cpu.py "$model")
-    echo "$ours" "$peer" | sed "s/^/$arch threads=$threads /"
+    printf '%s\n%s\n' "$ours" "$peer" | sed "s/^/$arch threads=$threads /"
     # seq/s of one line's name and batch, from the lines above.
     rate() { echo "$ours"$'\n'"$peer" | sed -n "s/^$1 batch=$2 seq_per_s=\([0-9.]*\).*/\1/p"; }
     for batch in ${SEQLENS_BENCH_BATCHES:-1 64}; do
