@@ -25,11 +25,17 @@ fn model_loading_refuses_malformed_graphs() {
             "crash-fbeccafd3cc67b77b24bb8e6ccda5a671f571e01",
             "spatial axes",
         ),
-        // A Transpose whose perm names axis 32 of a rank-3 tensor: tract panics while
-        // analysing it, and seqlens turns the panic into an error.
+        // A Transpose whose perm names axis 32 of a rank-3 tensor: tract panicked while
+        // analysing it.
         (
             "crash-44ba6e3e29e5be291aa609ec6412cbac5b7d7eb9",
-            "tract failed while",
+            "perm [32, 2, 1] is not a permutation of the axes 0..3 (axis 32 is out of range)",
+        ),
+        // A Transpose whose perm repeats axis 0: tract's layout analysis allocated until the
+        // process ran out of memory.
+        (
+            "oom-e43f36ed8983351aca9daaa8db652d0772780476",
+            "perm [0, 2, 0] is not a permutation of the axes 0..3 (axis 0 is repeated)",
         ),
     ] {
         let e = seqlens::model::Model::from_bytes(&case("model", file))
@@ -77,7 +83,7 @@ fn engine_import_refuses_malformed_graphs() {
 /// Every kept input is one of the cases above.
 #[test]
 fn every_kept_input_has_a_case() {
-    for (target, n) in [("model", 3), ("engine", 3)] {
+    for (target, n) in [("model", 4), ("engine", 3)] {
         let dir = path(&format!("tests/fuzz/{target}"));
         assert_eq!(
             std::fs::read_dir(&dir).unwrap().count(),

@@ -208,10 +208,42 @@ fn check_window_attributes(n: &pb::NodeProto) -> Result<(), String> {
     Ok(())
 }
 
+/// A Transpose's `perm`, when given, is a permutation of its input's axes: each of 0..n
+/// exactly once. tract's layout analysis takes a repeated axis (`[0, 2, 0]`) as a cycle it
+/// never leaves and allocates until the process dies, and an out-of-range one panics.
+fn check_perm(n: &pb::NodeProto) -> Result<(), String> {
+    if n.op_type != "Transpose" {
+        return Ok(());
+    }
+    let Some(perm) = n.attribute.iter().find(|a| a.name == "perm") else {
+        return Ok(());
+    };
+    let mut seen = vec![false; perm.ints.len()];
+    for &axis in &perm.ints {
+        match usize::try_from(axis).ok().and_then(|a| seen.get_mut(a)) {
+            Some(s) if !*s => *s = true,
+            _ => {
+                return Err(format!(
+                    "perm {:?} is not a permutation of the axes 0..{} (axis {axis} is {})",
+                    perm.ints,
+                    perm.ints.len(),
+                    if usize::try_from(axis).is_ok_and(|a| a < perm.ints.len()) {
+                        "repeated"
+                    } else {
+                        "out of range"
+                    }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the graph's wiring is whole: every node writes at least one named output, and
 /// every tensor a node reads or the graph returns is an input, an initializer or some node's
 /// output. tract indexes its tensors by name and panics on a dangling one; the importer
-/// refuses a node whose first output is omitted.
+/// refuses a node whose first output is omitted. Each node's window attributes and
+/// Transpose `perm` are checked too, since tract panics or runs out of memory on bad ones.
 pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
     use std::collections::HashSet;
     let node = |i: usize, n: &pb::NodeProto| {
@@ -235,7 +267,9 @@ pub fn check_graph(graph: &pb::GraphProto) -> Result<(), String> {
         defined.extend(n.output.iter().map(String::as_str));
     }
     for (i, n) in graph.node.iter().enumerate() {
-        check_window_attributes(n).map_err(|e| format!("{}: {e}", node(i, n)))?;
+        check_window_attributes(n)
+            .and_then(|()| check_perm(n))
+            .map_err(|e| format!("{}: {e}", node(i, n)))?;
         if let Some(t) = n
             .input
             .iter()
