@@ -19,6 +19,16 @@ pub struct Error {
     pub message: String,
 }
 
+impl Error {
+    /// `key`'s value is wrong, as `message` says.
+    pub fn new(key: &str, message: impl Into<String>) -> Error {
+        Error {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
 /// The `metadata_props` keys seqlens reads and writes.
 pub mod keys {
     pub const ALPHABET: &str = "seqlens.alphabet";
@@ -115,10 +125,7 @@ pub struct Overrides {
 
 /// The `seqlens.*` values present in a model's properties, parsed and checked.
 pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides, Error> {
-    let bad = |key: &str, message: String| Error {
-        key: key.to_string(),
-        message,
-    };
+    let bad = |key: &str, message: String| Error::new(key, message);
     let mut o = Overrides::default();
     if let Some(v) = props.get(keys::ALPHABET) {
         o.alphabet = Some(v.parse().map_err(|e| bad(keys::ALPHABET, format!("{e}")))?);

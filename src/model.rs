@@ -275,10 +275,10 @@ impl Model {
         }
         let length = match (declared_len, wanted.length) {
             (Some(d), Some(w)) if d != w => {
-                return Err(Error::Metadata(crate::metadata::Error {
-                    key: keys::LENGTH.into(),
-                    message: format!("{w} disagrees with the input shape, whose length is {d}"),
-                }));
+                return Err(Error::Metadata(crate::metadata::Error::new(
+                    keys::LENGTH,
+                    format!("{w} disagrees with the input shape, whose length is {d}"),
+                )));
             }
             (d, w) => d.or(w),
         };
@@ -379,13 +379,13 @@ impl Model {
                     .try_fold(0usize, |acc, d| d.map(|d| acc + d));
                 let labels = match (wanted.labels, outputs_per_sequence) {
                     (Some(l), Some(k)) if l.len() != k => {
-                        return Err(Error::Metadata(crate::metadata::Error {
-                            key: keys::LABELS.into(),
-                            message: format!(
+                        return Err(Error::Metadata(crate::metadata::Error::new(
+                            keys::LABELS,
+                            format!(
                                 "{} labels given, but the model outputs {k} values per sequence",
                                 l.len()
                             ),
-                        }));
+                        )));
                     }
                     (Some(l), _) => l,
                     (None, Some(k)) => default_labels(&summary.outputs, &per_output, k),
@@ -395,10 +395,7 @@ impl Model {
             }
             Output::Profile { context, .. } => {
                 let bad = |message: String| {
-                    Error::Metadata(crate::metadata::Error {
-                        key: keys::OUTPUT.into(),
-                        message,
-                    })
+                    Error::Metadata(crate::metadata::Error::new(keys::OUTPUT, message))
                 };
                 let [dims] = output_dims.as_slice() else {
                     return Err(bad(format!(
@@ -416,22 +413,22 @@ impl Model {
                 if let (Some(l), Some(p)) = (length, positions)
                     && l.checked_sub(context) != Some(p)
                 {
-                    return Err(Error::Metadata(crate::metadata::Error {
-                        key: keys::CONTEXT.into(),
-                        message: format!(
+                    return Err(Error::Metadata(crate::metadata::Error::new(
+                        keys::CONTEXT,
+                        format!(
                             "{context} does not match the model, which maps {l} input bases to {p} positions"
                         ),
-                    }));
+                    )));
                 }
                 let labels = match wanted.labels {
                     Some(l) if l.len() != classes => {
-                        return Err(Error::Metadata(crate::metadata::Error {
-                            key: keys::LABELS.into(),
-                            message: format!(
+                        return Err(Error::Metadata(crate::metadata::Error::new(
+                            keys::LABELS,
+                            format!(
                                 "{} labels given, but the profile has {classes} classes",
                                 l.len()
                             ),
-                        }));
+                        )));
                     }
                     Some(l) => l,
                     None => (0..classes).map(|i| format!("class_{i}")).collect(),
@@ -492,9 +489,14 @@ impl Model {
     /// Why input gradients run on the CPU engine rather than on the selected backend, or
     /// `None` when the GPU computes them (its kernels cover the graph).
     pub fn gradient_fallback(&self) -> Option<String> {
+        self.gradient_gpu().err().map(str::to_string)
+    }
+
+    /// The GPU half that computes input gradients, or why the CPU engine does.
+    fn gradient_gpu(&self) -> Result<&backend::GpuHalf, &str> {
         match &self.runner {
-            backend::Runner::Gpu(half) => half.gradient_blocker().map(str::to_string),
-            _ => Some("the model runs on the CPU".into()),
+            backend::Runner::Gpu(half) => half.gradient_blocker().map_or(Ok(&**half), Err),
+            _ => Err("the model runs on the CPU"),
         }
     }
 
@@ -507,9 +509,7 @@ impl Model {
         x: &crate::nn::Tensor,
         weights: &[f32],
     ) -> Result<crate::nn::Tensor, Error> {
-        if let backend::Runner::Gpu(half) = &self.runner
-            && half.gradient_blocker().is_none()
-        {
+        if let Ok(half) = self.gradient_gpu() {
             return half.input_gradient(x, weights).await;
         }
         let graph = (self.engine.as_mut()).map_err(|e| no_engine("an input gradient", e))?;

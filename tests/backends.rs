@@ -77,15 +77,7 @@ fn read_json(rel: &str) -> Value {
 
 /// `file` on `backend`, or `None` for the GPU where this machine has none (and may lack one).
 fn load(file: &str, backend: Backend) -> Option<Model> {
-    let bytes = std::fs::read(path(file)).unwrap();
-    match Model::from_bytes(&bytes).unwrap().with_backend(backend) {
-        Ok(m) => Some(m),
-        Err(e) if backend == Backend::Gpu && std::env::var_os("SEQLENS_REQUIRE_GPU").is_none() => {
-            eprintln!("skipped: no GPU here ({e})");
-            None
-        }
-        Err(e) => panic!("{file} on {backend:?}: {e}"),
-    }
+    common::model_if_here(&std::fs::read(path(file)).unwrap(), backend)
 }
 
 fn records() -> Vec<io::SeqRecord> {
