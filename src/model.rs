@@ -158,9 +158,10 @@ pub struct Model {
     /// Plans per batch size, for models tract can only run at one batch size per plan.
     per_batch: Option<PerBatch>,
     info: ModelInfo,
-    /// The model in the seqlens engine (imported once, on loading), or why its graph is not
-    /// in the engine's op set. Gradients and fast ISM run on it; a selected CPU or GPU
-    /// backend runs a copy made for inference.
+    /// The model in the seqlens engine, in its inference form (imported once, on loading,
+    /// with batch norms folded into the layers before them), or why its graph is not in the
+    /// engine's op set. The CPU backend predicts with it, gradients and fast ISM run on it,
+    /// and the GPU uploads it: the only copy of the weights besides tract's plan.
     engine: Result<crate::nn::Graph, String>,
     backend: BackendReport,
     /// What runs predictions: tract until a backend is selected.
@@ -448,7 +449,9 @@ impl Model {
             task: wanted.task,
             output,
         };
-        let engine = crate::onnx::import(bytes, length, layout).map_err(|e| e.to_string());
+        let engine = crate::onnx::import_proto(&proto, length, layout)
+            .map(|g| g.for_inference())
+            .map_err(|e| e.to_string());
         Ok(Model {
             plan,
             per_batch,
@@ -756,7 +759,7 @@ impl Model {
         // The engine and the GPU take every model as NCL (a channels-last input is a view
         // of it there); tract runs the model's own input.
         let layout = match &self.runner {
-            backend::Runner::Engine(_) | backend::Runner::Gpu(_) => Layout::Ncl,
+            backend::Runner::Engine | backend::Runner::Gpu(_) => Layout::Ncl,
             backend::Runner::Tract => meta.layout,
         };
         let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
@@ -773,7 +776,8 @@ impl Model {
         // Each output as (values, rank).
         let outputs = match &self.runner {
             backend::Runner::Gpu(half) => vec![half.run(x, &shape).await?],
-            backend::Runner::Engine(graph) => {
+            backend::Runner::Engine => {
+                let graph = self.engine_for("the CPU backend")?;
                 let t = crate::nn::Tensor::new(&shape, x).map_err(|e| Error::Run(e.to_string()))?;
                 let y = graph.predict(&t).map_err(|e| Error::Run(e.to_string()))?;
                 let rank = y.shape.len();

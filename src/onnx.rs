@@ -18,7 +18,7 @@ pub(crate) use external::external_files_in;
 #[cfg(not(target_arch = "wasm32"))]
 pub use external::read_model_file;
 pub use external::{external_files, inline_external_data};
-pub use import::import;
+pub use import::{import, import_proto};
 pub use proto::check_graph;
 
 /// Errors raised by ONNX export and import.

@@ -131,8 +131,8 @@ impl GpuHalf {
 pub(crate) enum Runner {
     /// tract's optimised plan (kept by every model).
     Tract,
-    /// The seqlens engine on the CPU.
-    Engine(Box<Graph>),
+    /// The seqlens engine on the CPU, running the model's own engine graph.
+    Engine,
     /// The engine graph on the GPU (never made without the `gpu` feature, where its
     /// payload is uninhabited).
     #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
@@ -172,14 +172,14 @@ pub(crate) async fn select(
     let engine =
         graph.map_err(|e| format!("the model's graph is not in the engine's op set ({e})"));
     let on_cpu = |reason: String, adapter: Option<String>| match &engine {
-        Ok(g) => (
+        Ok(_) => (
             BackendReport {
                 backend: "cpu".into(),
                 engine: Some("seqlens".into()),
                 adapter,
                 reason: Some(reason),
             },
-            Runner::Engine(Box::new(g.for_inference())),
+            Runner::Engine,
         ),
         Err(why) => (
             BackendReport::cpu(format!("{reason}; tract runs it: {why}"), adapter),

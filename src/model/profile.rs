@@ -191,7 +191,7 @@ impl Model {
 
     /// Whether [`Model::predict_substitutions`] can run: the model runs on the CPU engine.
     pub fn runs_substitutions(&self) -> bool {
-        matches!(self.runner, backend::Runner::Engine(_))
+        matches!(self.runner, backend::Runner::Engine)
     }
 
     /// Profiles of `window` and of `window` with each substitution in place (bases
@@ -207,9 +207,10 @@ impl Model {
         subs: &[(usize, Vec<u8>, (usize, usize))],
         opts: &PredictOptions,
     ) -> Result<Option<Substituted>, Error> {
-        let backend::Runner::Engine(graph) = &self.runner else {
+        if !self.runs_substitutions() {
             return Ok(None);
-        };
+        }
+        let graph = self.engine_for("substitutions")?;
         let (offset, context) = self.profile()?;
         let meta = &self.info.metadata;
         let encoder = self.encoder(opts.unknown);

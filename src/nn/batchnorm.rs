@@ -116,8 +116,15 @@ impl BatchNorm1d {
         Ok((y, cache))
     }
 
-    /// Backward through a training-mode forward pass (batch statistics).
-    pub fn backward(&mut self, x: &Tensor, cache: &BnCache, dy: &Tensor) -> Result<Tensor, Error> {
+    /// Backward through a forward pass (batch statistics in training mode, else the running
+    /// ones), accumulating the gradients of gamma and beta when `params`.
+    pub fn backward(
+        &mut self,
+        x: &Tensor,
+        cache: &BnCache,
+        dy: &Tensor,
+        params: bool,
+    ) -> Result<Tensor, Error> {
         let (n, l) = self.dims(x)?;
         let c = self.channels;
         if cache.xhat.is_empty() {
@@ -144,6 +151,9 @@ impl BatchNorm1d {
             for &i in &idx {
                 dx.data[i] = k * (count * dy.data[i] - sum_dy - cache.xhat[i] * sum_dy_xh);
             }
+        }
+        if !params {
+            return Ok(dx);
         }
         self.gamma
             .grad_mut()

@@ -192,8 +192,8 @@ impl Conv1d {
         Ok(y)
     }
 
-    /// Accumulates weight and bias gradients; returns the input gradient.
-    pub fn backward(&mut self, x: &Tensor, dy: &Tensor) -> Result<Tensor, Error> {
+    /// Returns the input gradient, accumulating weight and bias gradients when `params`.
+    pub fn backward(&mut self, x: &Tensor, dy: &Tensor, params: bool) -> Result<Tensor, Error> {
         let (n, l, lout) = self.check(x, self.window())?;
         let (ci, co, k, w) = (
             self.in_channels,
@@ -226,6 +226,9 @@ impl Conv1d {
                 }
             }
         });
+        if !params {
+            return Ok(dx);
+        }
         // Weight gradients: each chunk of the batch sums into its own buffer; the buffers are
         // added in chunk order so the result does not depend on scheduling.
         let partials = map_batch(n, |range| {

@@ -227,6 +227,11 @@ impl Graph {
     /// Back-propagates `dy` (the loss gradient at the output) through the tape, accumulating
     /// parameter gradients; returns the gradient with respect to the input.
     pub fn backward(&mut self, tape: &Tape, dy: Tensor) -> Result<Tensor, Error> {
+        self.backprop(tape, dy, true)
+    }
+
+    /// [`Graph::backward`], accumulating the parameter gradients only when `params`.
+    fn backprop(&mut self, tape: &Tape, dy: Tensor, params: bool) -> Result<Tensor, Error> {
         let n = self.nodes.len();
         let mut grads: Vec<Option<Tensor>> = vec![None; n + 1];
         grads[n] = Some(dy);
@@ -238,7 +243,7 @@ impl Graph {
             let inputs: Vec<&Tensor> = node.inputs.iter().map(|&j| &tape.values[j]).collect();
             let dxs = node
                 .layer
-                .backward(&inputs, &tape.values[i + 1], &tape.caches[i], &g)
+                .backward(&inputs, &tape.values[i + 1], &tape.caches[i], &g, params)
                 .map_err(|e| e.at(&node.name))?;
             for (&j, dx) in node.inputs.iter().zip(dxs) {
                 match &mut grads[j] {
@@ -254,8 +259,8 @@ impl Graph {
 
     /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
     /// (evaluation mode; `weights` has one value per output value of an item). Items are
-    /// independent in evaluation mode, so each row is that item's gradient. Leaves the
-    /// parameter gradients at zero.
+    /// independent in evaluation mode, so each row is that item's gradient. Parameter
+    /// gradients are neither computed nor touched.
     pub fn weighted_input_gradient(
         &mut self,
         x: &Tensor,
@@ -271,10 +276,7 @@ impl Graph {
             )));
         }
         let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| weights[i % k]).collect())?;
-        self.zero_grad();
-        let dx = self.backward(&tape, dy);
-        self.zero_grad();
-        dx
+        self.backprop(&tape, dy, false)
     }
 
     /// The graph's layers and wiring without their weights (parameters and batch-norm

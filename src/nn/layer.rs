@@ -424,22 +424,24 @@ impl Layer {
         }
     }
 
-    /// Gradients with respect to each input; parameter gradients accumulate in place.
+    /// Gradients with respect to each input; parameter gradients accumulate in place when
+    /// `params` (an input gradient alone skips their work and memory).
     pub fn backward(
         &mut self,
         xs: &[&Tensor],
         y: &Tensor,
         cache: &Cache,
         dy: &Tensor,
+        params: bool,
     ) -> Result<Vec<Tensor>, Error> {
         let x = xs[0];
         let one = |t: Tensor| Ok(vec![t]);
         match (self, cache) {
-            (Layer::Conv1d(c), _) => one(c.backward(x, dy)?),
-            (Layer::Linear(l), _) => one(l.backward(x, dy)?),
-            (Layer::BatchNorm1d(b), Cache::Bn(c)) => one(b.backward(x, c, dy)?),
-            (Layer::BatchNorm1d(b), _) => one(b.backward(x, &BnCache::default(), dy)?),
-            (Layer::Rnn(r), Cache::Rnn(c)) => one(r.backward(x, y, c, dy)?),
+            (Layer::Conv1d(c), _) => one(c.backward(x, dy, params)?),
+            (Layer::Linear(l), _) => one(l.backward(x, dy, params)?),
+            (Layer::BatchNorm1d(b), Cache::Bn(c)) => one(b.backward(x, c, dy, params)?),
+            (Layer::BatchNorm1d(b), _) => one(b.backward(x, &BnCache::default(), dy, params)?),
+            (Layer::Rnn(r), Cache::Rnn(c)) => one(r.backward(x, y, c, dy, params)?),
             (Layer::Relu, _) => one(chain(x, y, dy, |x, _| if x > 0.0 { 1.0 } else { 0.0 })),
             (Layer::Elu { alpha }, _) => {
                 let a = *alpha;

@@ -52,7 +52,8 @@ impl Linear {
         Ok(y)
     }
 
-    pub fn backward(&mut self, x: &Tensor, dy: &Tensor) -> Result<Tensor, Error> {
+    /// Returns the input gradient, accumulating weight and bias gradients when `params`.
+    pub fn backward(&mut self, x: &Tensor, dy: &Tensor, params: bool) -> Result<Tensor, Error> {
         let n = self.check(x)?;
         let (fi, fo) = (self.in_features, self.out_features);
         let mut dx = x.zeros_like();
@@ -62,6 +63,9 @@ impl Linear {
             Mat::new(&self.weight.value, fo, fi),
             false,
         );
+        if !params {
+            return Ok(dx);
+        }
         matmul(
             self.weight.grad_mut(),
             Mat::new(&dy.data, n, fo).t(),

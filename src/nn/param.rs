@@ -9,6 +9,7 @@ use super::Rng;
 pub struct Param {
     pub shape: Vec<usize>,
     pub value: Vec<f32>,
+    /// Empty until a backward pass needs it (see [`Param::grad_mut`]).
     #[serde(skip)]
     pub grad: Vec<f32>,
     /// Frozen parameters keep their values during training (transfer learning).
@@ -29,12 +30,13 @@ pub enum Init {
 }
 
 impl Param {
+    /// A parameter without a gradient buffer: [`Param::grad_mut`] allocates it on first use,
+    /// so a model that only predicts or explains holds its weights once.
     pub fn new(shape: &[usize], value: Vec<f32>) -> Param {
-        let n = value.len();
         Param {
             shape: shape.to_vec(),
             value,
-            grad: vec![0.0; n],
+            grad: Vec::new(),
             frozen: false,
         }
     }

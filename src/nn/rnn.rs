@@ -243,13 +243,14 @@ impl Rnn {
         Ok((y, cache))
     }
 
-    /// Backpropagation through time; weight gradients accumulate in place.
+    /// Backpropagation through time; weight gradients accumulate in place when `params`.
     pub fn backward(
         &mut self,
         x: &Tensor,
         y: &Tensor,
         cache: &RnnCache,
         dy: &Tensor,
+        params: bool,
     ) -> Result<Tensor, Error> {
         let (n, l) = self.check(x)?;
         let (h, g, c) = (self.hidden, self.cell.gates(), self.input_size);
@@ -339,6 +340,9 @@ impl Rnn {
                     Mat::new(&r, gh, h),
                     accumulate,
                 );
+                if !params {
+                    continue;
+                }
                 // dR += dgr^T [gh, n] x h_prev [n, h]
                 matmul(
                     &mut dr,
@@ -363,6 +367,9 @@ impl Rnn {
                     Mat::new(g_item, gh, l),
                     true,
                 );
+                if !params {
+                    continue;
+                }
                 // dW += dgx [gh, l] x x^T [l, c]
                 matmul(
                     &mut dw,
@@ -373,6 +380,9 @@ impl Rnn {
                 for (b, row) in dwb.iter_mut().zip(g_item.chunks(l)) {
                     *b += row.iter().sum::<f32>();
                 }
+            }
+            if !params {
+                continue;
             }
             let add =
                 |dst: &mut [f32], src: &[f32]| dst.iter_mut().zip(src).for_each(|(a, b)| *a += b);

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use prost::Message;
@@ -87,19 +88,29 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
 /// Every operator attribute is either implemented or refused with an error naming it.
 pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Graph, Error> {
     let proto = pb::ModelProto::decode(bytes).map_err(|e| Error::Corrupt(e.to_string()))?;
+    import_proto(&proto, length, layout)
+}
+
+/// [`import`] from a decoded model, which a caller that already holds one (the model loader,
+/// for tract) need not decode a second time: the weights are copied only into the graph.
+pub fn import_proto(
+    proto: &pb::ModelProto,
+    length: Option<usize>,
+    layout: Layout,
+) -> Result<Graph, Error> {
     let opset = proto
         .opset_import
         .iter()
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map_or(1, |o| o.version);
-    let graph = proto
-        .graph
-        .ok_or_else(|| Error::Corrupt("the file holds no graph".into()))?;
-    super::proto::check_graph(&graph).map_err(Error::Corrupt)?;
-    let mut consts: HashMap<String, pb::TensorProto> = graph
+    let graph =
+        (proto.graph.as_ref()).ok_or_else(|| Error::Corrupt("the file holds no graph".into()))?;
+    super::proto::check_graph(graph).map_err(Error::Corrupt)?;
+    // The initializers borrowed; Constant nodes' tensors owned.
+    let mut consts: HashMap<String, Cow<pb::TensorProto>> = graph
         .initializer
         .iter()
-        .map(|t| (t.name.clone(), t.clone()))
+        .map(|t| (t.name.clone(), Cow::Borrowed(t)))
         .collect();
     let inputs: Vec<&pb::ValueInfoProto> = graph
         .input
@@ -171,7 +182,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
         };
         let int = |k: &str, d: i64| a.get(k).map_or(d, |a| a.i);
         let ints = |k: &str| a.get(k).map(|a| a.ints.clone());
-        let konst = |name: &str, consts: &HashMap<String, pb::TensorProto>| {
+        let konst = |name: &str, consts: &HashMap<String, Cow<pb::TensorProto>>| {
             consts
                 .get(name)
                 .ok_or_else(|| fail(format!("input '{name}' must be a constant (initializer)")))
@@ -179,19 +190,20 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
         };
         // `axes`: an attribute before opset 13 (Squeeze) or 18 (Reduce*), a constant input
         // since.
-        let axes = |consts: &HashMap<String, pb::TensorProto>| -> Result<Option<Vec<i64>>, Error> {
-            match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
-                (Some(v), _) => Ok(Some(v)),
-                (None, Some(k)) => consts
-                    .get(k)
-                    .map(i64_values)
-                    .transpose()
-                    .map_err(&fail)?
-                    .ok_or_else(|| fail("the axes must be a constant".into()))
-                    .map(Some),
-                (None, None) => Ok(None),
-            }
-        };
+        let axes =
+            |consts: &HashMap<String, Cow<pb::TensorProto>>| -> Result<Option<Vec<i64>>, Error> {
+                match (ints("axes"), n.input.get(1).filter(|s| !s.is_empty())) {
+                    (Some(v), _) => Ok(Some(v)),
+                    (None, Some(k)) => consts
+                        .get(k)
+                        .map(|t| i64_values(t))
+                        .transpose()
+                        .map_err(&fail)?
+                        .ok_or_else(|| fail("the axes must be a constant".into()))
+                        .map(Some),
+                    (None, None) => Ok(None),
+                }
+            };
         // Operand `i`, or an error naming it when the node lacks it.
         let arg = |i: usize| {
             n.input
@@ -350,7 +362,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
         let layer = match n.op_type.as_str() {
             "Constant" => {
                 if let Some(t) = a.get("value").and_then(|a| a.t.clone()) {
-                    consts.insert(n.output[0].clone(), t);
+                    consts.insert(n.output[0].clone(), Cow::Owned(t));
                 }
                 continue;
             }
@@ -848,7 +860,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
             "Reshape" => {
                 let shape = consts
                     .get(arg(1)?)
-                    .map(i64_values)
+                    .map(|t| i64_values(t))
                     .transpose()
                     .map_err(&fail)?
                     .ok_or_else(|| fail("the target shape must be a constant".into()))?;
@@ -941,7 +953,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                     n.input
                         .get(i)
                         .and_then(|s| consts.get(s))
-                        .map(i64_values)
+                        .map(|t| i64_values(t))
                         .transpose()
                         .map_err(&fail)
                 };
@@ -1028,7 +1040,7 @@ pub fn import(bytes: &[u8], length: Option<usize>, layout: Layout) -> Result<Gra
                         &t.dims.iter().map(|&d| d as usize).collect::<Vec<_>>(),
                         &v,
                     );
-                    consts.insert(n.output[0].clone(), folded);
+                    consts.insert(n.output[0].clone(), Cow::Owned(folded));
                 } else {
                     let id = value(x, &ids)?;
                     ids.insert(n.output[0].clone(), id);
