@@ -1,11 +1,15 @@
 use serde::{Deserialize, Serialize};
 
 use super::kernels::{
-    Mat, Window1d, col2im, for_batch, im2col, im2col_range, map_batch, matmul, par_map,
+    Mat, Window1d, col2im, for_batch, im2col, im2col_range, map_batch, matmul, par_map, threads,
 };
 
 /// The im2col block of one forward tile holds about this many values (1 MiB).
 const TILE_VALUES: usize = 1 << 18;
+/// The fewest output channels a forward task computes when channels are split across tasks:
+/// fewer would leave the GEMM too small to reach its peak.
+const MIN_BLOCK_ROWS: usize = 32;
+
 use super::{Error, Init, Param, Rng, Tensor};
 
 fn one() -> usize {
@@ -147,26 +151,53 @@ impl Conv1d {
         let (gi, go) = self.per_group();
         // Output positions are cut into tiles whose im2col block stays small (and in cache),
         // and every (sequence, tile) pair is one parallel task, so one long sequence keeps
-        // every thread busy and no buffer grows with the sequence length.
+        // every thread busy and no buffer grows with the sequence length. Where that gives
+        // fewer than two tasks per thread (a short batch, or a layer after pooling), each
+        // tile's output channels are split into blocks as well, at the cost of repeating its
+        // im2col (a fraction 1/rows of the block's GEMM).
         let tile = (TILE_VALUES / (gi * k)).clamp(64, 2048).min(lout);
         let per_item = lout.div_ceil(tile);
+        let wanted = 2 * threads();
+        let blocks = if n * per_item < wanted {
+            wanted
+                .div_ceil(n * per_item)
+                .min(co / MIN_BLOCK_ROWS)
+                .max(1)
+        } else {
+            1
+        };
+        let rows = co.div_ceil(blocks).max(1);
+        let blocks = co.div_ceil(rows);
+        // Task i's sequence, first output position and output channels o0..o1.
+        let at = |i: usize| {
+            let (item_tile, block) = (i / blocks, i % blocks);
+            let (o0, o1) = (block * rows, ((block + 1) * rows).min(co));
+            (item_tile / per_item, (item_tile % per_item) * tile, o0, o1)
+        };
         let tiles = par_map(
-            n * per_item,
+            n * per_item * blocks,
             || vec![0.0f32; gi * k * tile],
             |cols, task| {
-                let (b, t0) = (task / per_item, (task % per_item) * tile);
+                let (b, t0, o0, o1) = at(task);
                 let t1 = (t0 + tile).min(lout);
                 let width = t1 - t0;
                 let cols = &mut cols[..gi * k * width];
-                // Output rows [o, width], group by group.
-                let mut out = vec![0.0f32; co * width];
+                // Output rows [o0..o1, width], group by group.
+                let mut out = vec![0.0f32; (o1 - o0) * width];
                 for g in 0..self.groups.max(1) {
+                    let (lo, hi) = (o0.max(g * go), o1.min((g + 1) * go));
+                    if lo >= hi {
+                        continue;
+                    }
                     let xg = &x.data[(b * ci + g * gi) * l..(b * ci + (g + 1) * gi) * l];
                     im2col_range(xg, gi, l, w, lout, t0..t1, cols);
-                    let wg = &self.weight.value[g * go * gi * k..(g + 1) * go * gi * k];
                     matmul(
-                        &mut out[g * go * width..(g + 1) * go * width],
-                        Mat::new(wg, go, gi * k),
+                        &mut out[(lo - o0) * width..(hi - o0) * width],
+                        Mat::new(
+                            &self.weight.value[lo * gi * k..hi * gi * k],
+                            hi - lo,
+                            gi * k,
+                        ),
                         Mat::new(cols, gi * k, width),
                         false,
                     );
@@ -176,9 +207,9 @@ impl Conv1d {
         );
         let mut y = Tensor::zeros(&[n, co, lout]);
         for (task, out) in tiles.iter().enumerate() {
-            let (b, t0) = (task / per_item, (task % per_item) * tile);
-            let width = out.len() / co;
-            for (o, row) in out.chunks(width).enumerate() {
+            let (b, t0, o0, o1) = at(task);
+            let width = out.len() / (o1 - o0);
+            for (o, row) in (o0..).zip(out.chunks(width)) {
                 let dst = &mut y.data[(b * co + o) * lout + t0..(b * co + o) * lout + t0 + width];
                 match &self.bias {
                     Some(bias) => {
@@ -264,5 +295,72 @@ impl Conv1d {
             }
         }
         Ok(dx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The convolution by its definition, one output at a time.
+    fn by_definition(c: &Conv1d, x: &Tensor) -> Vec<f32> {
+        let (n, l) = (x.shape[0], x.shape[2]);
+        let (gi, go) = c.per_group();
+        let w = c.window();
+        let lout = w.out_len(l).unwrap();
+        let mut y = vec![0.0; n * c.out_channels * lout];
+        for b in 0..n {
+            for o in 0..c.out_channels {
+                let g = o / go;
+                for t in 0..lout {
+                    let mut s = c.bias.as_ref().map_or(0.0, |b| b.value[o]);
+                    for i in 0..gi {
+                        for k in 0..c.kernel {
+                            if let Some(p) = w.src(t, k, l) {
+                                s += c.weight.value[(o * gi + i) * c.kernel + k]
+                                    * x.data[(b * c.in_channels + g * gi + i) * l + p];
+                            }
+                        }
+                    }
+                    y[(b * c.out_channels + o) * lout + t] = s;
+                }
+            }
+        }
+        y
+    }
+
+    /// Short batches split each tile's output channels across tasks (here 4 threads, so 8
+    /// tasks wanted): blocks of 34 of 100 channels, which straddle the groups' boundary at 50
+    /// in the grouped case. Every split must give the convolution's own numbers.
+    #[test]
+    fn forward_splits_channels_on_short_batches_and_matches_the_definition() {
+        let mut rng = crate::nn::rng(7);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        for (groups, batch) in [(1, 1), (2, 1), (1, 3), (2, 2)] {
+            let mut c = Conv1d::new(12, 100, 5, 1, 2, Padding::Same, true, &mut rng);
+            if groups > 1 {
+                c.groups = groups;
+                c.weight = Param::init(&[100, 12 / groups, 5], Init::KaimingNormal, &mut rng);
+            }
+            let x = Tensor::new(
+                &[batch, 12, 40],
+                (0..batch * 12 * 40)
+                    .map(|i| ((i * 37) % 11) as f32 - 5.0)
+                    .collect(),
+            )
+            .unwrap();
+            let y = pool.install(|| c.forward(&x)).unwrap();
+            let want = by_definition(&c, &x);
+            assert_eq!(y.shape, [batch, 100, 40]);
+            for (i, (a, b)) in y.data.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-4 * b.abs().max(1.0),
+                    "{groups} {batch} {i}: {a} vs {b}"
+                );
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::kernels::{Mat, matmul};
+use super::kernels::{Mat, matmul, matmul_column_blocks};
 use super::{Error, Init, Param, Rng, Tensor};
 
 /// Fully connected layer `y = x W^T + b` on `[batch, in_features]` (PyTorch `Linear`, ONNX
@@ -38,7 +38,7 @@ impl Linear {
         let n = self.check(x)?;
         let (fi, fo) = (self.in_features, self.out_features);
         let mut y = Tensor::zeros(&[n, fo]);
-        matmul(
+        matmul_column_blocks(
             &mut y.data,
             Mat::new(&x.data, n, fi),
             Mat::new(&self.weight.value, fo, fi).t(),

@@ -181,20 +181,45 @@ pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
     let lout = w.out_len("MaxPool1d", l)?;
     let mut y = Tensor::zeros(&[n, c, lout]);
     let mut arg = vec![0u32; n * c * lout];
-    for row in 0..n * c {
-        let xr = &x.data[row * l..(row + 1) * l];
-        for t in 0..lout {
-            let (mut best, mut at) = (f32::NEG_INFINITY, None);
-            for p in w.taps(t, l).0 {
-                let v = xr[p];
-                if at.is_none() || v > best || v.is_nan() {
-                    best = v;
-                    at = Some(p);
+    let (k, d) = (w.kernel, w.dilation);
+    if l == 0 {
+        // Every window lies in the padding.
+        y.data.fill(f32::NEG_INFINITY);
+        arg.fill(u32::MAX);
+    }
+    for ((xr, yr), ar) in (x.data.chunks_exact(l.max(1)))
+        .zip(y.data.chunks_exact_mut(lout))
+        .zip(arg.chunks_exact_mut(lout))
+    {
+        for (t, (yv, av)) in yr.iter_mut().zip(ar.iter_mut()).enumerate() {
+            // A window wholly inside the input (all but the edges of a padded pool) is read
+            // by plain indexing: the general tap iterator cost more than the comparisons.
+            let start = (t * w.stride).checked_sub(w.pad_left);
+            let (best, at) = match start.filter(|&s| k > 0 && s + (k - 1) * d < l) {
+                Some(s) => {
+                    let (mut best, mut at) = (xr[s], s);
+                    for p in (s + d..s + k * d).step_by(d) {
+                        let v = xr[p];
+                        if v > best || v.is_nan() {
+                            (best, at) = (v, p);
+                        }
+                    }
+                    (best, Some(at))
                 }
-            }
+                None => {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, None);
+                    for p in w.taps(t, l).0 {
+                        let v = xr[p];
+                        if at.is_none() || v > best || v.is_nan() {
+                            (best, at) = (v, Some(p));
+                        }
+                    }
+                    (best, at)
+                }
+            };
             // A window wholly in the padding has no input: ONNX and PyTorch give -inf.
-            y.data[row * lout + t] = best;
-            arg[row * lout + t] = at.map_or(u32::MAX, |p| p as u32);
+            *yv = best;
+            *av = at.map_or(u32::MAX, |p| p as u32);
         }
     }
     Ok((y, arg))
