@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::kernels::{
-    Mat, Window1d, col2im, for_batch, im2col, im2col_range, map_batch, matmul, par_map, threads,
+    Blocks, Mat, Window1d, col2im, for_batch, im2col, im2col_range, map_batch, matmul, par_map,
+    threads,
 };
 
 /// The im2col block of one forward tile holds about this many values (1 MiB).
@@ -174,7 +175,9 @@ impl Conv1d {
             let (o0, o1) = (block * rows, ((block + 1) * rows).min(co));
             (item_tile / per_item, (item_tile % per_item) * tile, o0, o1)
         };
-        let tiles = par_map(
+        let mut y = Tensor::zeros(&[n, co, lout]);
+        let out = Blocks::new(&mut y.data);
+        par_map(
             n * per_item * blocks,
             || vec![0.0f32; gi * k * tile],
             |cols, task| {
@@ -182,8 +185,7 @@ impl Conv1d {
                 let t1 = (t0 + tile).min(lout);
                 let width = t1 - t0;
                 let cols = &mut cols[..gi * k * width];
-                // Output rows [o0..o1, width], group by group.
-                let mut out = vec![0.0f32; (o1 - o0) * width];
+                // Output rows o0..o1, positions t0..t1 of sequence b, group by group.
                 for g in 0..self.groups.max(1) {
                     let (lo, hi) = (o0.max(g * go), o1.min((g + 1) * go));
                     if lo >= hi {
@@ -191,35 +193,31 @@ impl Conv1d {
                     }
                     let xg = &x.data[(b * ci + g * gi) * l..(b * ci + (g + 1) * gi) * l];
                     im2col_range(xg, gi, l, w, lout, t0..t1, cols);
-                    matmul(
-                        &mut out[(lo - o0) * width..(hi - o0) * width],
-                        Mat::new(
-                            &self.weight.value[lo * gi * k..hi * gi * k],
-                            hi - lo,
-                            gi * k,
-                        ),
-                        Mat::new(cols, gi * k, width),
-                        false,
-                    );
+                    // SAFETY: tasks cover disjoint (sequence, rows, positions) blocks.
+                    unsafe {
+                        out.matmul(
+                            (b * co + lo) * lout + t0,
+                            lout,
+                            Mat::new(
+                                &self.weight.value[lo * gi * k..hi * gi * k],
+                                hi - lo,
+                                gi * k,
+                            ),
+                            Mat::new(cols, gi * k, width),
+                            false,
+                        )
+                    };
                 }
-                out
+                if let Some(bias) = &self.bias {
+                    for o in o0..o1 {
+                        // SAFETY: row o of this task's block.
+                        let row = unsafe { out.row((b * co + o) * lout + t0, width) };
+                        let bv = bias.value[o];
+                        row.iter_mut().for_each(|v| *v += bv);
+                    }
+                }
             },
         );
-        let mut y = Tensor::zeros(&[n, co, lout]);
-        for (task, out) in tiles.iter().enumerate() {
-            let (b, t0, o0, o1) = at(task);
-            let width = out.len() / (o1 - o0);
-            for (o, row) in (o0..).zip(out.chunks(width)) {
-                let dst = &mut y.data[(b * co + o) * lout + t0..(b * co + o) * lout + t0 + width];
-                match &self.bias {
-                    Some(bias) => {
-                        let bv = bias.value[o];
-                        dst.iter_mut().zip(row).for_each(|(d, v)| *d = v + bv);
-                    }
-                    None => dst.copy_from_slice(row),
-                }
-            }
-        }
         Ok(y)
     }
 

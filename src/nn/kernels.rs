@@ -62,20 +62,7 @@ pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: 
         return;
     }
     let n = b.cols;
-    /// The output's address, shared by tasks that write disjoint columns of it.
-    #[derive(Clone, Copy)]
-    struct Out(*mut f32);
-    // SAFETY: only used below, where each task writes its own columns.
-    unsafe impl Send for Out {}
-    unsafe impl Sync for Out {}
-    impl Out {
-        /// The address of column `j` of row 0. A method, so closures capture the whole
-        /// `Out` (which is `Sync`) rather than its pointer field.
-        fn column(self, j: usize) -> *mut f32 {
-            self.0.wrapping_add(j)
-        }
-    }
-    let dst = Out(out.as_mut_ptr());
+    let dst = Blocks::new(out);
     let block = |j: usize| {
         let (j0, j1) = (j * COLUMN_BLOCK, ((j + 1) * COLUMN_BLOCK).min(n));
         let cols = Mat {
@@ -83,10 +70,9 @@ pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: 
             cols: j1 - j0,
             ..b
         };
-        // SAFETY: columns j0..j1 of the checked output, with its row stride n; blocks are
-        // disjoint, and `cols` starts at b's column j0 with b's strides (non-negative, as
-        // every `Mat` has), so its indices stay inside b's checked slice.
-        unsafe { gemm_raw(dst.column(j0), n, a, cols, accumulate) }
+        // SAFETY: blocks of distinct columns are disjoint. `cols` starts at b's column j0
+        // with b's strides (non-negative, as every `Mat` has), inside b's checked slice.
+        unsafe { dst.matmul(j0, n, a, cols, accumulate) }
     };
     let blocks = n.div_ceil(COLUMN_BLOCK);
     #[cfg(not(target_arch = "wasm32"))]
@@ -96,6 +82,70 @@ pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: 
     }
     #[cfg(target_arch = "wasm32")]
     (0..blocks).for_each(block);
+}
+
+/// An output buffer that parallel tasks write in place, each its own block of it, instead
+/// of returning a buffer per task to be copied in (which, for a convolution over a long
+/// batch, allocated and copied the whole output a second time).
+#[derive(Clone, Copy)]
+pub(crate) struct Blocks<'a> {
+    ptr: *mut f32,
+    len: usize,
+    _buf: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: `Blocks` hands out access only through its unsafe methods, whose callers promise
+// that concurrent tasks touch disjoint values.
+unsafe impl Send for Blocks<'_> {}
+unsafe impl Sync for Blocks<'_> {}
+
+impl<'a> Blocks<'a> {
+    pub fn new(buf: &'a mut [f32]) -> Self {
+        Blocks {
+            ptr: buf.as_mut_ptr(),
+            len: buf.len(),
+            _buf: std::marker::PhantomData,
+        }
+    }
+
+    /// `block = (block if accumulate) + a * b`, where the block is `a.rows x b.cols` values
+    /// from `at` with row stride `rs`.
+    ///
+    /// # Safety
+    /// No other task reads or writes the block's values during the call.
+    pub unsafe fn matmul(self, at: usize, rs: usize, a: Mat, b: Mat, accumulate: bool) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        assert_eq!(k, b.rows, "matmul inner dimensions");
+        if m == 0 || n == 0 {
+            return;
+        }
+        assert!(
+            n <= rs && at + (m - 1) * rs + n <= self.len,
+            "matmul output block"
+        );
+        if k == 0 {
+            if !accumulate {
+                for i in 0..m {
+                    // SAFETY: row i of the block, checked above; the caller's exclusivity.
+                    unsafe { self.row(at + i * rs, n) }.fill(0.0);
+                }
+            }
+            return;
+        }
+        // SAFETY: the block lies inside the buffer (checked above) and is the caller's alone.
+        unsafe { gemm_raw(self.ptr.add(at), rs, a, b, accumulate) }
+    }
+
+    /// The `len` values from `at`.
+    ///
+    /// # Safety
+    /// No other task reads or writes them while the slice lives.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn row(&self, at: usize, len: usize) -> &'a mut [f32] {
+        assert!(at + len <= self.len, "row inside the buffer");
+        // SAFETY: inside the buffer, which outlives 'a; the caller's exclusivity.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(at), len) }
+    }
 }
 
 /// Checks a product's shapes and buffers; false when there is nothing left to compute (an
