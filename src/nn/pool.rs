@@ -195,7 +195,9 @@ pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
             // A window wholly inside the input (all but the edges of a padded pool) is read
             // by plain indexing: the general tap iterator cost more than the comparisons.
             let start = (t * w.stride).checked_sub(w.pad_left);
-            let (best, at) = match start.filter(|&s| k > 0 && s + (k - 1) * d < l) {
+            // (A dilation of 0, which only a hand-written config can give, takes the general
+            // path: every tap reads the window's start.)
+            let (best, at) = match start.filter(|&s| k > 0 && d > 0 && s + (k - 1) * d < l) {
                 Some(s) => {
                     let (mut best, mut at) = (xr[s], s);
                     for p in (s + d..s + k * d).step_by(d) {
@@ -274,6 +276,18 @@ pub fn avg_pool_backward(x: &Tensor, w: &Pool1d, dy: &Tensor) -> Tensor {
 mod tests {
     use super::*;
     use crate::nn::Layer;
+
+    /// A dilation of 0 (possible in a hand-written JSON config, never from ONNX) pools as the
+    /// tap definition says, each window reading its start, instead of panicking.
+    #[test]
+    fn max_pool_with_dilation_zero_reads_each_windows_start() {
+        let mut w = Pool1d::new(3, 2);
+        w.dilation = 0;
+        let x = Tensor::new(&[1, 1, 5], vec![1., 5., 2., 7., 3.]).unwrap();
+        let (y, arg) = max_pool(&x, &w).unwrap();
+        assert_eq!(y.data, [1., 2., 3.]);
+        assert_eq!(arg, [0, 2, 4]);
+    }
 
     /// Checkpoints written before pools had padding still read, as the plain window.
     #[test]
