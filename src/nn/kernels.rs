@@ -41,12 +41,8 @@ impl<'a> Mat<'a> {
 /// `out[m x n] = (out if accumulate) + a[m x k] * b[k x n]`, with `out` row-major, on the
 /// calling thread (callers parallelise over batch items or tiles).
 pub(crate) fn matmul(out: &mut [f32], a: Mat, b: Mat, accumulate: bool) {
-    if !check_product(out, a, b, accumulate) {
-        return;
-    }
-    // SAFETY: `check_product` keeps every index the strides can produce inside the three
-    // slices; `out` is exclusively borrowed.
-    unsafe { gemm_raw(out.as_mut_ptr(), b.cols, a, b, accumulate) }
+    // SAFETY: `out` is exclusively borrowed, so its one block is this call's alone.
+    unsafe { Blocks::new(out).matmul(0, b.cols, a, b, accumulate) }
 }
 
 /// Output columns per task of [`matmul_column_blocks`].
@@ -58,10 +54,11 @@ const COLUMN_BLOCK: usize = 32;
 /// whole transposed matrix ran 3× (one sequence) to 10× (four) slower on one thread, and the
 /// threads share the memory traffic that bounds a short batch.
 pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: bool) {
-    if !check_product(out, a, b, accumulate) {
-        return;
-    }
     let n = b.cols;
+    // One block, or an empty inner dimension (b may hold no values to slice columns from).
+    if n <= COLUMN_BLOCK || a.cols == 0 {
+        return matmul(out, a, b, accumulate);
+    }
     let dst = Blocks::new(out);
     let block = |j: usize| {
         let (j0, j1) = (j * COLUMN_BLOCK, ((j + 1) * COLUMN_BLOCK).min(n));
@@ -146,18 +143,6 @@ impl<'a> Blocks<'a> {
         // SAFETY: inside the buffer, which outlives 'a; the caller's exclusivity.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(at), len) }
     }
-}
-
-/// Checks a product's shapes and buffers; false when there is nothing left to compute (an
-/// empty output, or an empty inner dimension, whose output it has set).
-fn check_product(out: &mut [f32], a: Mat, b: Mat, accumulate: bool) -> bool {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(k, b.rows, "matmul inner dimensions");
-    assert!(out.len() >= m * n, "matmul output buffer");
-    if k == 0 && !accumulate {
-        out[..m * n].fill(0.0);
-    }
-    m > 0 && n > 0 && k > 0
 }
 
 /// `gemm` on raw parts: `out` row-major with row stride `out_rs`.
