@@ -11,11 +11,17 @@ export class SeqlensWorker {
   #genes = null;
   #workerUrl;
   #wasm;
+  #threads;
 
-  /** `workerUrl`: where worker.js is served (default: beside this file); `wasm`: as init(). */
-  constructor({ workerUrl, wasm } = {}) {
+  /**
+   * `workerUrl`: where worker.js is served (default: beside this file); `wasm` and `threads`:
+   * as init()'s, in the worker (the threaded build runs there when the page is cross-origin
+   * isolated).
+   */
+  constructor({ workerUrl, wasm, threads } = {}) {
     this.#workerUrl = workerUrl ?? new URL('./worker.js', import.meta.url);
     this.#wasm = wasm;
+    this.#threads = threads;
   }
 
   #spawn() {
@@ -90,7 +96,7 @@ export class SeqlensWorker {
    * its info, whose `backend` says where predictions run and why.
    */
   async load(bytes, overrides, { backend = 'auto', externalData } = {}) {
-    this.#load = { bytes, overrides, backend, externalData, wasm: this.#wasm };
+    this.#load = { bytes, overrides, backend, externalData, wasm: this.#wasm, threads: this.#threads };
     return this.#send('load', this.#load);
   }
 

@@ -1,8 +1,26 @@
 /** Where to load the WebAssembly from: a URL, a fetch Response, bytes, or a compiled module. */
 export type WasmSource = string | URL | Response | BufferSource | WebAssembly.Module;
 
-/** Loads the WebAssembly module; by default the `seqlens_core_bg.wasm` beside this file. */
-export function init(source?: WasmSource | Promise<WasmSource>): Promise<void>;
+/**
+ * Loads the WebAssembly module; by default the `seqlens_core_bg.wasm` beside this file.
+ * Inside a cross-origin isolated Web Worker it loads the threaded build (`threads/`) instead,
+ * whose CPU engine runs on `threads` Web Workers (default `navigator.hardwareConcurrency`);
+ * `threads: 1` keeps the plain build, and more than 1 where threads cannot run is refused.
+ */
+export function init(
+  source?: WasmSource | Promise<WasmSource>,
+  options?: { threads?: number },
+): Promise<void>;
+
+/** Which build runs the CPU engine, on how many threads, and why the plain one if it does. */
+export interface Threading {
+  build: 'threads' | 'plain';
+  threads: number;
+  reason: string | null;
+}
+
+/** The build and thread count that init() chose. */
+export function threading(): Threading;
 
 export type Alphabet = 'dna' | 'rna' | 'protein';
 export type Layout = 'NCL' | 'NLC';
@@ -295,6 +313,7 @@ export class Model {
     backend: BackendReport;
     /** Where the gradient methods run: `gpu`, or `cpu (why)`. */
     gradientBackend: string;
+    threading: Threading;
     /** What runs where, and what blocks what cannot (as `seqlens info` prints it). */
     capabilities: { backends: Capability[]; methods: Capability[] };
   };
@@ -364,12 +383,13 @@ export interface WorkerCallOptions {
 
 /** The API in a Web Worker: the page never blocks. */
 export class SeqlensWorker {
-  constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource });
+  /** `threads`: as init()'s, in the worker (which is cross-origin isolated when the page is). */
+  constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource; threads?: number });
   load(
     bytes: ArrayBuffer | Uint8Array | Blob,
     overrides?: Overrides,
     options?: LoadOptions,
-  ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport; gradientBackend: string }>;
+  ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport; gradientBackend: string; threading: Threading }>;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: PredictOptions,

@@ -1,33 +1,79 @@
 // seqlens: the public JS API. A thin layer over the wasm-bindgen module (seqlens_core.js):
 // it loads the .wasm, normalises inputs, and makes sure every failure is a thrown Error with a
 // readable message, never a bare WebAssembly trap.
-import wasmInit, * as core from './seqlens_core.js';
+import * as plain from './seqlens_core.js';
 
+// The wasm-bindgen module in use: the plain build until init() picks the threaded one.
+let core = plain;
 let ready = null;
 let poisoned = null;
 let defaultSource = () => undefined;
+let build = { threads: 1, build: 'plain', reason: 'init() has not run' };
 
 /** @internal Lets node.js supply the .wasm bytes from disk when init() gets no argument. */
 export function _setDefaultWasmSource(fn) {
   defaultSource = fn;
 }
 
+// Why the threaded build cannot run here, or null when it can: its pool's Web Workers share
+// the module's memory (a SharedArrayBuffer, only in a cross-origin isolated context), and the
+// thread that calls into it waits on them (Atomics.wait), which a page's main thread may not.
+function threadsBlocker() {
+  if (typeof WorkerGlobalScope === 'undefined' || !(self instanceof WorkerGlobalScope)) {
+    return 'threads run only inside a Web Worker (use SeqlensWorker)';
+  }
+  if (!globalThis.crossOriginIsolated) {
+    return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)';
+  }
+  return null;
+}
+
 /**
  * Loads the WebAssembly module. `source` may be a URL (string or URL), a Response, bytes
  * (ArrayBuffer / Uint8Array) or a WebAssembly.Module; by default the .wasm beside this file.
- * Safe to call more than once.
+ * `threads`: how many Web Workers run the CPU engine's kernels. By default, inside a
+ * cross-origin isolated Worker, the threaded build (threads/ beside this file) runs on
+ * navigator.hardwareConcurrency workers; elsewhere the plain build runs on the calling
+ * thread. A number above 1 where threads cannot run is refused, naming why; 1 picks the plain
+ * build. A `source` of your own is the plain build's .wasm. Safe to call more than once; the
+ * first call decides.
  */
-export async function init(source) {
+export async function init(source, { threads } = {}) {
   if (!ready) {
     ready = (async () => {
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+        throw new Error(`threads must be a whole number of at least 1, got ${threads}`);
+      }
+      const blocker = source !== undefined ? 'a .wasm source was given (the plain build)' : threadsBlocker();
+      if (threads > 1 && blocker) throw new Error(`cannot run on ${threads} threads: ${blocker}`);
+      const n = threads ?? (blocker ? 1 : (navigator.hardwareConcurrency || 1));
+      if (!blocker && (threads === undefined || threads > 1)) {
+        const threaded = await import('./threads/seqlens_core.js');
+        await threaded.default();
+        await threaded.initThreadPool(n);
+        core = threaded;
+        build = { threads: n, build: 'threads', reason: null };
+        return;
+      }
       const src = source ?? (await defaultSource());
-      await wasmInit(src === undefined ? undefined : { module_or_path: src });
+      await plain.default(src === undefined ? undefined : { module_or_path: src });
+      core = plain;
+      build = { threads: 1, build: 'plain', reason: threads === 1 ? 'one thread was asked for' : blocker };
     })();
     ready.catch(() => {
       ready = null;
     });
   }
   return ready;
+}
+
+/**
+ * Which build runs the CPU engine and on how many threads: {build: 'threads' | 'plain',
+ * threads, reason (why the plain build, or null)}.
+ */
+export function threading() {
+  // After init, the count comes from rayon's pool inside the module itself.
+  return build.reason === 'init() has not run' ? { ...build } : { ...build, threads: call(() => core.threadCount()) };
 }
 
 function internalError(e) {
@@ -121,6 +167,7 @@ export class Model {
     const info = call(() => this.#inner.info());
     info.backend = this.backend;
     info.gradientBackend = this.gradientBackend;
+    info.threading = threading();
     return info;
   }
 

@@ -27,6 +27,6 @@ export function fsGenome(path, faiPath = `${path}.fai`, gziPath = `${path}.gzi`)
 }
 
 export {
-  init, Model, Genes, spliceFigureSvg, oneHot, reverseComplement, parseFasta, parseVcf, logoSvg, heatmapSvg, fileGenome,
+  init, threading, Model, Genes, spliceFigureSvg, oneHot, reverseComplement, parseFasta, parseVcf, logoSvg, heatmapSvg, fileGenome,
   SeqlensWorker,
 } from './index.js';

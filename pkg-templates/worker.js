@@ -19,8 +19,8 @@ function transfers(value, out = []) {
 }
 
 const ops = {
-  async load({ bytes, overrides, backend, externalData, wasm }) {
-    await init(wasm);
+  async load({ bytes, overrides, backend, externalData, wasm, threads }) {
+    await init(wasm, { threads });
     model?.free();
     model = null;
     const external = externalData

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the wasm32 release build (simd128, see .cargo/config.toml),
+# the threaded build beside it in pkg/threads/ (nightly Rust; SEQLENS_THREADS=0 skips it),
 # wasm-bindgen's ES module glue, and the hand-written wrapper and types from pkg-templates/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,29 @@ names=(--remove-name-section)
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name seqlens_core "${names[@]}" \
   target/wasm32-unknown-unknown/wasm-release/seqlens.wasm
+
+# The threaded build (feature `threads`): the engine's kernels on a pool of Web Workers that
+# share the module's memory, which needs wasm atomics, so nightly Rust rebuilding std with
+# them (-Z build-std) and a shared, imported memory (up to 4 GiB, the plain build's limit).
+# index.js loads it instead of the plain one inside a cross-origin isolated Worker. Its own
+# target dir, so the two builds' flags never invalidate each other.
+SEQLENS_THREADS=${SEQLENS_THREADS:-1}
+if [ "$SEQLENS_THREADS" != 0 ]; then
+  threads_flags="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals"
+  for a in --shared-memory --max-memory=4294967296 --import-memory --export=__wasm_init_tls \
+           --export=__tls_size --export=__tls_align --export=__tls_base; do
+    threads_flags+=" -C link-arg=$a"
+  done
+  RUSTFLAGS="$threads_flags" cargo +nightly build -Z build-std=panic_abort,std \
+    --profile wasm-release --target wasm32-unknown-unknown --no-default-features --features threads \
+    --target-dir target/wasm-threads
+  wasm-bindgen --target web --out-dir pkg/threads --out-name seqlens_core "${names[@]}" \
+    target/wasm-threads/wasm32-unknown-unknown/wasm-release/seqlens.wasm
+fi
 cp pkg-templates/index.js pkg-templates/node.js pkg-templates/client.js pkg-templates/worker.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 sed "s/__VERSION__/$version/" pkg-templates/package.json > pkg/package.json
 cp LICENSE-MIT pkg/ 2>/dev/null || true
-echo "built pkg/ (seqlens $version): $(du -h pkg/seqlens_core_bg.wasm | cut -f1) wasm, $(gzip -c pkg/seqlens_core_bg.wasm | wc -c) bytes gzipped"
+for w in pkg/seqlens_core_bg.wasm pkg/threads/seqlens_core_bg.wasm; do
+  [ -f "$w" ] && echo "built $w (seqlens $version): $(du -h "$w" | cut -f1), $(gzip -c "$w" | wc -c) bytes gzipped"
+done

@@ -1,5 +1,7 @@
 // A static file server on 127.0.0.1 for the www/ page and the browser tests, serving the
 // repository root. `node scripts/serve.mjs [port]` serves until stopped; tests import serve().
+// Responses carry COOP/COEP, so pages are cross-origin isolated and the package's worker runs
+// the threaded build; serve(port, { isolated: false }) serves without them.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -19,7 +21,14 @@ const TYPES = {
   '.gzi': 'application/octet-stream',
 };
 
-export async function serve(port = 0) {
+// What makes a page cross-origin isolated (SharedArrayBuffer, so wasm threads): every
+// resource here is same-origin, so require-corp costs nothing.
+const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+export async function serve(port = 0, { isolated = true } = {}) {
   const server = createServer(async (req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     // a directory's address serves its index.html (the README's http://127.0.0.1:8000/www/)
@@ -30,7 +39,10 @@ export async function serve(port = 0) {
     }
     try {
       const body = await readFile(join(ROOT, path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain; charset=utf-8' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(path)] ?? 'text/plain; charset=utf-8',
+        ...(isolated ? ISOLATION : {}),
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

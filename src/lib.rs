@@ -37,4 +37,11 @@ pub mod variants;
 #[cfg(feature = "wasm")]
 mod wasm;
 
+/// Starts the threaded wasm build's pool of `n` Web Workers sharing the module's memory (JS
+/// `initThreadPool(n)`, awaited right after loading and before any other call, which would
+/// otherwise fix rayon's pool at the calling thread alone). Public so that the export is
+/// linked.
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 pub use error::{Error, Result};

@@ -3,8 +3,9 @@
 //! This module owns tensors, parameters and their initialisation, the layer set (Conv1d,
 //! Linear, BatchNorm1d, activations, pooling, dropout, shape ops, residual Add, Concat, Crop)
 //! and the [`Graph`] that wires them together. Conv1d and Linear run as GEMMs through the
-//! `gemm` crate; natively the batch is spread over rayon threads, in wasm it runs on one
-//! thread. Results are bit-identical for a given seed and thread count.
+//! `gemm` crate, with the batch (or, for short batches, output channels and columns) spread
+//! over rayon's threads: native threads, Web Workers in the threaded wasm build, the calling
+//! thread in the plain one. Results are bit-identical for a given seed and thread count.
 //!
 //! It knows nothing about ONNX bytes (see `onnx`) or the GPU.
 

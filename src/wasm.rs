@@ -2,7 +2,7 @@
 //! hook. Every export returns a `Result`, so JS sees a thrown `Error` with the library's
 //! message; the algorithms live in the other modules.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -16,22 +16,30 @@ use crate::plot::{self, PlotOptions};
 use crate::splice::{self, SpliceOptions};
 use crate::variants::{self, VariantOptions};
 
-thread_local! {
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
+/// The last panic's message, from whichever thread it happened on (a pool worker's too).
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 /// Records panic messages so the JS wrapper can turn a trap into a readable `Error`.
 #[wasm_bindgen(start)]
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
-        LAST_PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
+        if let Ok(mut p) = LAST_PANIC.lock() {
+            *p = Some(info.to_string());
+        }
     }));
 }
 
 /// The message of the last Rust panic, if any (read by the JS wrapper after a `RuntimeError`).
 #[wasm_bindgen(js_name = lastPanic)]
 pub fn last_panic() -> Option<String> {
-    LAST_PANIC.with(|p| p.borrow().clone())
+    LAST_PANIC.lock().ok().and_then(|p| p.clone())
+}
+
+/// The threads the engine's kernels run on: the Web Workers of `initThreadPool` in the
+/// threaded build, 1 in the plain one.
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    rayon::current_num_threads()
 }
 
 fn err(e: impl std::fmt::Display) -> JsError {

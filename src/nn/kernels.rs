@@ -1,7 +1,11 @@
 //! Numeric kernels: GEMM through the `gemm` crate, im2col/col2im for Conv1d, batch-parallel
-//! loops. Natively the batch is split over rayon's threads in fixed contiguous chunks and
-//! partial weight gradients are summed in chunk order, so results are bit-identical for a
-//! given thread count. In wasm everything runs on one thread.
+//! loops. The batch is split over rayon's threads in fixed contiguous chunks and partial
+//! weight gradients are summed in chunk order, so results are bit-identical for a given
+//! thread count. rayon's pool is native threads, Web Workers in the threaded wasm build, and
+//! the calling thread alone in the plain wasm build (rayon's fallback where threads cannot
+//! start), so one code path serves every build.
+
+use rayon::prelude::*;
 
 /// A read-only matrix view with arbitrary strides, so transposes cost nothing.
 #[derive(Clone, Copy)]
@@ -72,13 +76,7 @@ pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: 
         unsafe { dst.matmul(j0, n, a, cols, accumulate) }
     };
     let blocks = n.div_ceil(COLUMN_BLOCK);
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        (0..blocks).into_par_iter().for_each(block);
-    }
-    #[cfg(target_arch = "wasm32")]
-    (0..blocks).for_each(block);
+    (0..blocks).into_par_iter().for_each(block);
 }
 
 /// An output buffer that parallel tasks write in place, each its own block of it, instead
@@ -295,24 +293,16 @@ pub(crate) fn col2im(cols: &[f32], c: usize, l: usize, w: Window1d, lout: usize,
 }
 
 /// Runs `f(first_item, items_out)` over contiguous chunks of `out` (one chunk per thread
-/// natively, one chunk in wasm). `per_item` values belong to each item.
+/// of rayon's pool). `per_item` values belong to each item.
 pub(crate) fn for_batch<F>(out: &mut [f32], per_item: usize, f: F)
 where
     F: Fn(usize, &mut [f32]) + Sync + Send,
 {
     let n = out.len().checked_div(per_item).unwrap_or(0);
     let chunk = n.div_ceil(threads()).max(1);
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(chunk * per_item.max(1))
-            .enumerate()
-            .for_each(|(i, o)| f(i * chunk, o));
-    }
-    #[cfg(target_arch = "wasm32")]
-    for (i, o) in out.chunks_mut(chunk * per_item.max(1)).enumerate() {
-        f(i * chunk, o)
-    }
+    out.par_chunks_mut(chunk * per_item.max(1))
+        .enumerate()
+        .for_each(|(i, o)| f(i * chunk, o));
 }
 
 /// Maps contiguous batch chunks to partial results with `f(range)`, then returns them in
@@ -327,47 +317,24 @@ where
         .step_by(chunk)
         .map(|s| s..(s + chunk).min(n))
         .collect();
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        ranges.into_par_iter().map(f).collect()
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        ranges.into_iter().map(f).collect()
-    }
+    ranges.into_par_iter().map(f).collect()
 }
 
-/// `f(scratch, i)` for `i` in `0..n`, in parallel natively (each thread reuses one scratch
-/// made by `init`), in order in wasm. Results come back in index order.
+/// `f(scratch, i)` for `i` in `0..n`, in parallel (each thread reuses one scratch made by
+/// `init`). Results come back in index order.
 pub(crate) fn par_map<S, T, I, F>(n: usize, init: I, f: F) -> Vec<T>
 where
     T: Send,
     I: Fn() -> S + Sync + Send,
     F: Fn(&mut S, usize) -> T + Sync + Send,
 {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        (0..n).into_par_iter().map_init(init, f).collect()
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let mut s = init();
-        (0..n).map(|i| f(&mut s, i)).collect()
-    }
+    (0..n).into_par_iter().map_init(init, f).collect()
 }
 
-/// The threads a parallel kernel splits its work over (rayon's pool natively, one in wasm).
+/// The threads a parallel kernel splits its work over: rayon's pool (one thread in the
+/// plain wasm build).
 pub(crate) fn threads() -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        rayon::current_num_threads()
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        1
-    }
+    rayon::current_num_threads()
 }
 
 #[cfg(test)]
