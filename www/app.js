@@ -51,9 +51,10 @@ async function busy(label, work) {
 $('cancel').addEventListener('click', () => running?.abort());
 
 /** Which backend runs the model's predictions, and why (shown with the model info). */
-function backendLine(b, gradients) {
+function backendLine(b, gradients, threading) {
   if (b.backend === 'webgpu') return `backend: WebGPU (${b.adapter}) for predictions, ISM and variant scoring; gradient methods on ${gradients === 'gpu' ? 'WebGPU' : `the CPU: ${gradients.replace(/^cpu \((.*)\)$/, '$1')}`}; fast ISM on the CPU.`;
-  return `backend: CPU (WebAssembly SIMD, in a worker). WebGPU not used: ${b.reason}.`;
+  const threads = threading.build === 'threads' ? `${threading.threads} threads` : `one thread: ${threading.reason}`;
+  return `backend: CPU (WebAssembly SIMD in a worker, ${threads}). WebGPU not used: ${b.reason}.`;
 }
 
 /** The model in use, kept so that a change of backend can reload it. */
@@ -81,7 +82,7 @@ async function useModel(bytes, name) {
     `labels: ${md.labels.join(', ')}\n` +
     `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
     `attribution: ${info.gradients ? 'all methods' : `ISM only (${info.gradientsUnavailable})`}\n` +
-    backendLine(info.backend, info.gradientBackend);
+    backendLine(info.backend, info.gradientBackend, info.threading);
   for (const sel of ['explain-label', 'variant-label']) {
     $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
   }

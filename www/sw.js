@@ -1,11 +1,14 @@
 // Offline support: the page, the seqlens package (wasm + worker), the bundled models (demo,
 // and CI-SpliceAI with its gene tables) and the sample data are cached on first visit and
 // served from the cache afterwards. Only GET requests to this origin are handled; user files
-// are never fetched, so nothing of theirs is cached or sent.
-const CACHE = 'seqlens-v2';
+// are never fetched, so nothing of theirs is cached or sent. Everything it serves carries
+// COOP/COEP, so the page is cross-origin isolated (and its worker gets the threaded build) from
+// the second visit on, even on a static host that sends neither header.
+const CACHE = 'seqlens-v3';
 const ASSETS = [
   'index.html', 'app.js', 'style.css',
   '../pkg/index.js', '../pkg/client.js', '../pkg/worker.js', '../pkg/seqlens_core.js', '../pkg/seqlens_core_bg.wasm',
+  '../pkg/threads/seqlens_core.js', '../pkg/threads/seqlens_core_bg.wasm',
   '../examples/models/demo.onnx', '../examples/data/sample.fa',
   '../examples/data/variants.vcf', '../examples/data/genome.fa', '../examples/data/genome.fa.fai',
   // the splice view: CI-SpliceAI (the default model), both bundled gene tables and the example
@@ -28,6 +31,16 @@ self.addEventListener('activate', (ev) => {
   );
 });
 
+// The response with the headers that make a document cross-origin isolated. Every resource
+// here is same-origin, so require-corp blocks nothing; an error response passes unchanged.
+function isolated(res) {
+  if (res.type === 'error' || res.type === 'opaque' || res.status === 0) return res;
+  const headers = new Headers(res.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
 // Network first (so a rebuilt package is picked up), the cache when offline.
 self.addEventListener('fetch', (ev) => {
   const req = ev.request;
@@ -41,6 +54,7 @@ self.addEventListener('fetch', (ev) => {
         }
         return res;
       })
-      .catch(() => caches.match(req, { ignoreSearch: true }).then((r) => r ?? Response.error())),
+      .catch(() => caches.match(req, { ignoreSearch: true }).then((r) => r ?? Response.error()))
+      .then(isolated),
   );
 });

@@ -60,8 +60,9 @@ async function withoutRequests(what, action) {
 test('the page shows the model and its backend, and predicts the sample FASTA', async () => {
   const info = await page.textContent('#model-info');
   assert.match(info, /labels: CTCF, GATA1/);
-  // Chromium's only adapter here is SwiftShader: auto keeps the CPU and says why.
-  assert.match(info, /backend: CPU .*WebGPU not used: the GPU adapter is a software renderer/);
+  // Chromium's only adapter here is SwiftShader: auto keeps the CPU and says why. The test
+  // server sends COOP/COEP, so the worker runs the threaded build on every core.
+  assert.match(info, /backend: CPU \(WebAssembly SIMD in a worker, \d+ threads\)\. WebGPU not used: the GPU adapter is a software renderer/);
   await page.click('#load-sample');
   await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
   await withoutRequests('prediction', async () => {
@@ -285,6 +286,27 @@ test('without WebGPU the page shows the CPU fallback and why', async () => {
   }
 });
 
+test('on a host without COOP/COEP the service worker makes the page isolated, with threads', async () => {
+  const bare = await serve(0, { isolated: false });
+  const b = await launchChromium();
+  try {
+    const p = await (await b.newContext()).newPage();
+    await p.goto(`${bare.url}/www/index.html`);
+    assert.equal(await p.evaluate(() => crossOriginIsolated), false);
+    await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
+    assert.match(await p.textContent('#model-info'), /one thread: the page is not cross-origin isolated/);
+    await p.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await p.reload();
+    await p.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+    assert.equal(await p.evaluate(() => crossOriginIsolated), true);
+    await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
+    assert.match(await p.textContent('#model-info'), /WebAssembly SIMD in a worker, \d+ threads\)/);
+  } finally {
+    await b.close();
+    bare.server.close();
+  }
+});
+
 test('after the first visit the page works offline', async () => {
   // Runs last: it stops the server, so nothing but the service worker's cache can answer.
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -300,6 +322,7 @@ test('after the first visit the page works offline', async () => {
     .catch(async (e) => {
       throw new Error(`${e.message}; page says: ${await page.textContent('#model-info')} / ${await page.textContent('#error')}`);
     });
+  assert.match(await page.textContent('#model-info'), /\d+ threads\)/, 'the threaded build was cached too');
   await page.click('#load-sample');
   await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
   await page.click('#predict');
