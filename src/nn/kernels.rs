@@ -127,8 +127,34 @@ impl<'a> Blocks<'a> {
             }
             return;
         }
+        if cfg!(target_arch = "wasm32") && m <= DOT_ROWS && a.cs == 1 && b.rs == 1 {
+            // SAFETY: the block is inside the buffer (checked above); the caller's exclusivity.
+            return unsafe { self.dot_rows(at, rs, a, b, accumulate) };
+        }
         // SAFETY: the block lies inside the buffer (checked above) and is the caller's alone.
         unsafe { gemm_raw(self.ptr.add(at), rs, a, b, accumulate) }
+    }
+
+    /// [`Blocks::matmul`] by one dot product per output value, for `a`'s rows and `b`'s
+    /// columns contiguous (`a.cs == b.rs == 1`; see [`DOT_ROWS`]). Each column of `b` is read
+    /// once for all rows of `a`, while it is in cache.
+    ///
+    /// # Safety
+    /// As [`Blocks::matmul`]'s, whose checks the caller has made.
+    unsafe fn dot_rows(self, at: usize, rs: usize, a: Mat, b: Mat, accumulate: bool) {
+        assert!(a.cs == 1 && b.rs == 1, "dot products need contiguous rows and columns");
+        let k = a.cols;
+        // SAFETY: row i < a.rows of the block; the caller's checks and exclusivity.
+        let mut rows: Vec<&mut [f32]> = (0..a.rows)
+            .map(|i| unsafe { self.row(at + i * rs, b.cols) })
+            .collect();
+        for j in 0..b.cols {
+            let w = &b.data[j * b.cs as usize..][..k];
+            for (i, row) in rows.iter_mut().enumerate() {
+                let d = dot(&a.data[i * a.rs as usize..][..k], w);
+                row[j] = if accumulate { row[j] + d } else { d };
+            }
+        }
     }
 
     /// The `len` values from `at`.
@@ -141,6 +167,30 @@ impl<'a> Blocks<'a> {
         // SAFETY: inside the buffer, which outlives 'a; the caller's exclusivity.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(at), len) }
     }
+}
+
+/// In wasm, products with at most this many rows, whose rows of `a` and columns of `b` both
+/// lie contiguous in memory (a dense layer over a short batch: `b` is the transposed weight
+/// matrix), run as one dot product per output value: a single pass over the weights, which
+/// the gemm crate's simd128 path, packing them first, makes slower (44% of DeepSEA's time at
+/// batch 1 in V8; the dot products take DeepSEA from 13.2 to 16.0 sequences/s there).
+/// Natively gemm's AVX-512 kernels beat these baseline-SIMD dot products (DeepSEA batch 1,
+/// one thread: 9.8 s against 13.5 s for 400 sequences), so they keep the product.
+const DOT_ROWS: usize = 4;
+
+/// `a · b` over eight partial sums, which the compiler keeps in SIMD registers (two f32x4 in
+/// wasm): a single running sum cannot be vectorised, as float addition does not reassociate.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    let mut acc = [0.0f32; 8];
+    for (x, y) in ca.iter().zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// `gemm` on raw parts: `out` row-major with row stride `out_rs`.
@@ -356,6 +406,38 @@ mod tests {
         let m = Mat::new(&a, 2, 3);
         matmul(&mut out, m.t(), m, false);
         assert_eq!(out, [17., 22., 27., 22., 29., 36., 27., 36., 45.]);
+    }
+
+    /// The dot-product path (wasm's, for short batches) computes the product by its
+    /// definition: a dense layer's transposed weights, inner sizes around the 8-wide chunks,
+    /// accumulation, and an output block inside a wider buffer.
+    #[test]
+    fn dot_rows_match_the_product_by_definition() {
+        for (m, k, n) in [(1, 70, 5), (4, 33, 3), (2, 8, 4), (3, 7, 2)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7) % 13) as f32 - 6.0).collect();
+            let w: Vec<f32> = (0..n * k).map(|i| ((i * 5) % 11) as f32 - 5.0).collect();
+            let want =
+                |i: usize, j: usize| (0..k).map(|p| a[i * k + p] * w[j * k + p]).sum::<f32>();
+            for accumulate in [false, true] {
+                // Row stride n + 2, from offset 1: the values around the block stay 1.
+                let rs = n + 2;
+                let mut out = vec![1.0f32; 1 + m * rs];
+                let (a_m, b_m) = (Mat::new(&a, m, k), Mat::new(&w, n, k).t());
+                // SAFETY: the block fits in `out`, which no one else touches.
+                unsafe { Blocks::new(&mut out).dot_rows(1, rs, a_m, b_m, accumulate) };
+                for i in 0..m {
+                    for j in 0..rs {
+                        let got = out[1 + i * rs + j];
+                        let expect = match j < n {
+                            true => want(i, j) + if accumulate { 1.0 } else { 0.0 },
+                            false => 1.0,
+                        };
+                        assert!((got - expect).abs() < 1e-3, "{m}x{k}x{n} ({i},{j}): {got}");
+                    }
+                }
+                assert_eq!(out[0], 1.0);
+            }
+        }
     }
 
     /// Column blocks compute the product by its definition, for a dense layer's transposed
