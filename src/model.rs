@@ -2,13 +2,12 @@
 //!
 //! This module owns [`Model`]: the ONNX bytes parsed by tract, the seqlens metadata that says
 //! how to encode sequences for it, and batched prediction (optionally averaged with the reverse
-//! complement), on the CPU through tract or on the GPU (see [`backend`]). It knows nothing
-//! about JavaScript or the command line.
+//! complement), on the backend that [`backend`] chooses: tract, the CPU engine or the GPU,
+//! each reached only through `backend::Run`. It knows nothing about JavaScript or the command
+//! line.
 
 pub mod backend;
 mod profile;
-
-use std::sync::Arc;
 
 use serde::Serialize;
 use tract_onnx::prelude::*;
@@ -81,7 +80,7 @@ pub enum Error {
     Encode(#[from] encode::Error),
 }
 
-fn tract_err(e: TractError) -> String {
+pub(crate) fn tract_err(e: TractError) -> String {
     format!("{e:#}")
 }
 
@@ -154,9 +153,8 @@ impl Predictions {
 
 /// An ONNX sequence model ready to predict.
 pub struct Model {
-    plan: Arc<TypedRunnableModel>,
-    /// Plans per batch size, for models tract can only run at one batch size per plan.
-    per_batch: Option<PerBatch>,
+    /// tract's plans: the backend for every valid ONNX model.
+    tract: backend::tract::Plans,
     info: ModelInfo,
     /// The model in the seqlens engine, in its inference form (imported once, on loading,
     /// with batch norms folded into the layers before them), or why its graph is not in the
@@ -183,7 +181,7 @@ pub(crate) type BatchSink<'a> = dyn FnMut(&[Window], Vec<f32>) -> Result<(), Err
 /// tract's work on an untrusted graph, with a panic inside tract (a malformed model it does
 /// not check for) turned into an error instead of ending the process. Natively only: in
 /// wasm a panic aborts the instance (the bindings report it).
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
         let why = p
             .downcast_ref::<&str>()
@@ -347,7 +345,7 @@ impl Model {
                         || n.op.name() == "RNN"
                 });
             let per_batch = match scans {
-                true => Some(PerBatch::new(
+                true => Some(backend::tract::PerBatch::new(
                     model.clone().into_typed().map_err(fail)?,
                     n_sym.clone(),
                 )),
@@ -453,8 +451,7 @@ impl Model {
             .map(|g| g.for_inference())
             .map_err(|e| e.to_string());
         Ok(Model {
-            plan,
-            per_batch,
+            tract: backend::tract::Plans::new(plan, per_batch),
             engine,
             info: ModelInfo {
                 summary,
@@ -503,6 +500,29 @@ impl Model {
         }
     }
 
+    /// Whether the selected backend takes the model's own input layout rather than NCL.
+    fn runs_own_layout(&self) -> bool {
+        use backend::Run;
+        match &self.runner {
+            backend::Runner::Tract => self.tract.own_layout(),
+            backend::Runner::Engine => self.engine().is_ok_and(|g| g.own_layout()),
+            backend::Runner::Gpu(half) => half.own_layout(),
+        }
+    }
+
+    /// One encoded batch through the selected backend: each output as (values, rank). The
+    /// only place that chooses between the backends' [`backend::Run`] implementations.
+    async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
+        use backend::Run;
+        match &self.runner {
+            backend::Runner::Tract => self.tract.forward(x, shape).await,
+            backend::Runner::Engine => {
+                Run::forward(self.engine_for("the CPU backend")?, x, shape).await
+            }
+            backend::Runner::Gpu(half) => half.forward(x, shape).await,
+        }
+    }
+
     /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
     /// `[batch, channels, length]` (NCL, evaluation mode; `weights` has one value per output
     /// value of an item): on the GPU where the model runs there and its kernels cover the
@@ -512,13 +532,14 @@ impl Model {
         x: &crate::nn::Tensor,
         weights: &[f32],
     ) -> Result<crate::nn::Tensor, Error> {
-        if let Ok(half) = self.gradient_gpu() {
+        use backend::Run;
+        if let backend::Runner::Gpu(half) = &mut self.runner
+            && half.gradient_blocker().is_none()
+        {
             return half.input_gradient(x, weights).await;
         }
         let graph = (self.engine.as_mut()).map_err(|e| no_engine("an input gradient", e))?;
-        graph
-            .weighted_input_gradient(x, weights)
-            .map_err(|e| Error::Run(e.to_string()))
+        Run::input_gradient(graph, x, weights).await
     }
 
     /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the
@@ -758,9 +779,9 @@ impl Model {
         let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
         // The engine and the GPU take every model as NCL (a channels-last input is a view
         // of it there); tract runs the model's own input.
-        let layout = match &self.runner {
-            backend::Runner::Engine | backend::Runner::Gpu(_) => Layout::Ncl,
-            backend::Runner::Tract => meta.layout,
+        let layout = match self.runs_own_layout() {
+            true => meta.layout,
+            false => Layout::Ncl,
         };
         let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
         let mut batch = chunk.len();
@@ -774,17 +795,7 @@ impl Model {
             Layout::Nlc => [batch, len, encoder.channels()],
         };
         // Each output as (values, rank).
-        let outputs = match &self.runner {
-            backend::Runner::Gpu(half) => vec![half.run(x, &shape).await?],
-            backend::Runner::Engine => {
-                let graph = self.engine_for("the CPU backend")?;
-                let t = crate::nn::Tensor::new(&shape, x).map_err(|e| Error::Run(e.to_string()))?;
-                let y = graph.predict(&t).map_err(|e| Error::Run(e.to_string()))?;
-                let rank = y.shape.len();
-                vec![(y.data, rank)]
-            }
-            backend::Runner::Tract => self.run_tract(&shape, &x)?,
-        };
+        let outputs = self.forward(x, &shape).await?;
         let mut per_output = Vec::with_capacity(outputs.len());
         for (i, (mut flat, rank)) in outputs.into_iter().enumerate() {
             match (rank, reverse, meta.output) {
@@ -818,71 +829,6 @@ impl Model {
             }
         }
         Ok(rows)
-    }
-}
-
-impl Model {
-    /// Runs tract on one encoded batch; each output as (values, rank).
-    fn run_tract(&self, shape: &[usize], x: &[f32]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
-        let input = Tensor::from_shape(shape, x).map_err(|e| Error::Run(tract_err(e)))?;
-        let plan = match &self.per_batch {
-            Some(p) => p.plan(shape[0])?,
-            None => self.plan.clone(),
-        };
-        let outputs = plan
-            .run(tvec![input.into()])
-            .map_err(|e| Error::Run(tract_err(e)))?;
-        outputs
-            .iter()
-            .map(|o| {
-                let o = o.cast_to::<f32>().map_err(|e| Error::Run(tract_err(e)))?;
-                let view = o
-                    .to_plain_array_view::<f32>()
-                    .map_err(|e| Error::Run(tract_err(e)))?;
-                Ok((view.iter().copied().collect(), o.rank()))
-            })
-            .collect()
-    }
-}
-
-/// Runnable plans of one model with its batch size bound, built on first use of each size.
-struct PerBatch {
-    /// The model, typed but not yet simplified (simplifying would settle the batch size).
-    model: TypedModel,
-    batch: Symbol,
-    plans: std::sync::Mutex<Vec<(usize, Arc<TypedRunnableModel>)>>,
-}
-
-impl PerBatch {
-    /// How many plans are kept: a run uses one batch size, and one more for its last batch.
-    const KEEP: usize = 4;
-
-    fn new(model: TypedModel, batch: Symbol) -> PerBatch {
-        PerBatch {
-            model,
-            batch,
-            plans: Default::default(),
-        }
-    }
-
-    fn plan(&self, n: usize) -> Result<Arc<TypedRunnableModel>, Error> {
-        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, p)) = plans.iter().find(|(k, _)| *k == n) {
-            return Ok(p.clone());
-        }
-        let subs = std::collections::HashMap::from([(self.batch.clone(), TDim::from(n))]);
-        let plan = guarded("analysing the graph for one batch size", || {
-            self.model
-                .set_symbols(&subs)
-                .and_then(|m| m.into_optimized())
-                .and_then(|m| m.into_runnable())
-                .map_err(|e| Error::Run(format!("batch size {n}: {}", tract_err(e))))
-        })?;
-        if plans.len() == Self::KEEP {
-            plans.remove(0);
-        }
-        plans.push((n, plan.clone()));
-        Ok(plan)
     }
 }
 

@@ -1,13 +1,49 @@
 //! Which engine runs a [`Model`](super::Model): the seqlens engine graph on the GPU through
 //! wgpu or on the CPU (models whose operators the engine imports), or tract on the CPU (any
-//! ONNX model). This module owns the choice, the reason for it, and what runs the model.
+//! ONNX model). This module owns the choice, the reason for it, and the one interface
+//! ([`Run`]) that each backend implements: tract's plans (`tract`), the engine's graph
+//! (`nn::Graph`, below) and the GPU upload ([`GpuHalf`]).
+
+pub(crate) mod tract;
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::Error;
-use crate::nn::Graph;
+use crate::nn::{Graph, Tensor};
+
+/// What a backend does with a loaded model. Async, so that the GPU awaits its readbacks (a
+/// browser cannot block on them); the CPU implementations finish before they return.
+pub(crate) trait Run {
+    /// Whether the backend takes the model's input in the model's own layout (tract) rather
+    /// than as NCL (engine graphs, where a channels-last input is a view of NCL).
+    fn own_layout(&self) -> bool {
+        false
+    }
+
+    /// Each of the model's outputs as (values, rank), for the encoded batch `x` of `shape`.
+    async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error>;
+
+    /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
+    /// `[batch, channels, length]` (NCL, evaluation mode), or why this backend has none.
+    async fn input_gradient(&mut self, x: &Tensor, weights: &[f32]) -> Result<Tensor, Error>;
+}
+
+/// The CPU engine: the model's own engine graph, in inference form.
+impl Run for Graph {
+    async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
+        let t = Tensor::new(shape, x).map_err(|e| Error::Run(e.to_string()))?;
+        let y = self.predict(&t).map_err(|e| Error::Run(e.to_string()))?;
+        let rank = y.shape.len();
+        Ok(vec![(y.data, rank)])
+    }
+
+    async fn input_gradient(&mut self, x: &Tensor, weights: &[f32]) -> Result<Tensor, Error> {
+        self.weighted_input_gradient(x, weights)
+            .map_err(|e| Error::Run(e.to_string()))
+    }
+}
 
 /// The backend a caller asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,30 +134,23 @@ pub(crate) struct GpuHalf {
 
 #[cfg(feature = "gpu")]
 impl GpuHalf {
-    /// The model's output for `x` of `shape` `[batch, channels, length]`: the values and the
-    /// output's rank.
-    pub(crate) async fn run(
-        &self,
-        x: Vec<f32>,
-        shape: &[usize],
-    ) -> Result<(Vec<f32>, usize), Error> {
-        let gpu_err = |e: crate::gpu::Error| Error::Run(format!("on the GPU: {e}"));
-        let t = crate::nn::Tensor::new(shape, x).map_err(|e| gpu_err(e.into()))?;
-        let y = self.graph.predict(&self.gpu, &t).await.map_err(gpu_err)?;
-        Ok((y.data, y.shape.len()))
-    }
-
     /// Why the GPU cannot compute input gradients for this graph, if it cannot.
     pub(crate) fn gradient_blocker(&self) -> Option<&str> {
         self.graph.gradient_unsupported()
     }
+}
 
-    /// The weighted input gradient on the GPU (see `Model::weighted_input_gradient`).
-    pub(crate) async fn input_gradient(
-        &self,
-        x: &crate::nn::Tensor,
-        weights: &[f32],
-    ) -> Result<crate::nn::Tensor, Error> {
+#[cfg(feature = "gpu")]
+impl Run for GpuHalf {
+    async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
+        let gpu_err = |e: crate::gpu::Error| Error::Run(format!("on the GPU: {e}"));
+        let t = Tensor::new(shape, x).map_err(|e| gpu_err(e.into()))?;
+        let y = self.graph.predict(&self.gpu, &t).await.map_err(gpu_err)?;
+        let rank = y.shape.len();
+        Ok(vec![(y.data, rank)])
+    }
+
+    async fn input_gradient(&mut self, x: &Tensor, weights: &[f32]) -> Result<Tensor, Error> {
         (self.graph.input_gradient(&self.gpu, x, weights).await)
             .map_err(|e| Error::Run(format!("on the GPU: {e}")))
     }
@@ -145,19 +174,18 @@ pub(crate) enum GpuHalf {}
 
 #[cfg(not(feature = "gpu"))]
 impl GpuHalf {
-    pub(crate) async fn run(&self, _: Vec<f32>, _: &[usize]) -> Result<(Vec<f32>, usize), Error> {
-        match *self {}
-    }
-
     pub(crate) fn gradient_blocker(&self) -> Option<&str> {
         match *self {}
     }
+}
 
-    pub(crate) async fn input_gradient(
-        &self,
-        _: &crate::nn::Tensor,
-        _: &[f32],
-    ) -> Result<crate::nn::Tensor, Error> {
+#[cfg(not(feature = "gpu"))]
+impl Run for GpuHalf {
+    async fn forward(&self, _: Vec<f32>, _: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
+        match *self {}
+    }
+
+    async fn input_gradient(&mut self, _: &Tensor, _: &[f32]) -> Result<Tensor, Error> {
         match *self {}
     }
 }

@@ -142,7 +142,10 @@ impl<'a> Blocks<'a> {
     /// # Safety
     /// As [`Blocks::matmul`]'s, whose checks the caller has made.
     unsafe fn dot_rows(self, at: usize, rs: usize, a: Mat, b: Mat, accumulate: bool) {
-        assert!(a.cs == 1 && b.rs == 1, "dot products need contiguous rows and columns");
+        assert!(
+            a.cs == 1 && b.rs == 1,
+            "dot products need contiguous rows and columns"
+        );
         let k = a.cols;
         // SAFETY: row i < a.rows of the block; the caller's checks and exclusivity.
         let mut rows: Vec<&mut [f32]> = (0..a.rows)
