@@ -439,10 +439,12 @@ impl GpuGraph {
             let u = node.inputs[0];
             let (ch, len_in) = channels_and_length(&shapes[u]);
             let n_in = b * per(&shapes[u]);
-            let mut params = [0u32; 16];
-            params[0] = n_in as u32;
-            params[1] = ch as u32;
-            params[2] = len_in as u32;
+            let mut params = OpParams {
+                n: n_in as u32,
+                channels: ch as u32,
+                len_in: len_in as u32,
+                ..Default::default()
+            };
             let (pipeline, z) = match &node.op {
                 Op::Alias => {
                     grads[u] = Some(g);
@@ -452,8 +454,10 @@ impl GpuGraph {
                     let g = if conv.activation() == Activation::Relu {
                         let n_out = b * per(&shapes[v]);
                         let masked = storage_buffer(gpu, n_out);
-                        let mut p = [0u32; 16];
-                        p[0] = n_out as u32;
+                        let p = OpParams {
+                            n: n_out as u32,
+                            ..Default::default()
+                        };
                         let pipe = &self.pipelines.unary_backward;
                         dispatch(gpu, enc, pipe, &p, &g, &values[v], &masked, n_out);
                         masked
@@ -470,8 +474,8 @@ impl GpuGraph {
                     alpha,
                     affine,
                 } => {
-                    params[6] = *code;
-                    params[10] = alpha.to_bits();
+                    params.op = *code;
+                    params.alpha = *alpha;
                     let z = affine.as_ref().unwrap_or(&values[v]);
                     (&self.pipelines.unary_backward, z)
                 }
@@ -480,10 +484,10 @@ impl GpuGraph {
                     window,
                     global,
                 } => {
-                    params[3] = channels_and_length(&shapes[v]).1 as u32;
-                    params[4] = if *global { len_in } else { window.kernel } as u32;
-                    params[5] = window.stride as u32;
-                    params[6] = pool_op(*reduce);
+                    params.len_out = channels_and_length(&shapes[v]).1 as u32;
+                    params.kernel = if *global { len_in } else { window.kernel } as u32;
+                    params.stride = window.stride as u32;
+                    params.op = pool_op(*reduce);
                     (&self.pipelines.pool_backward, &values[u])
                 }
                 Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax { .. } => {
@@ -537,7 +541,7 @@ impl GpuGraph {
                 }
                 _ => storage_buffer(gpu, n_out),
             };
-            let mut params = [0u32; 16];
+            let mut params = OpParams::default();
             let (pipeline, z, count) = match &node.op {
                 Op::Conv(conv) => {
                     conv.encode(gpu, enc, x0, &y, b, len_in);
@@ -549,8 +553,8 @@ impl GpuGraph {
                     alpha,
                     affine,
                 } => {
-                    params[6] = *code;
-                    params[10] = alpha.to_bits();
+                    params.op = *code;
+                    params.alpha = *alpha;
                     (
                         &self.pipelines.unary,
                         affine.as_ref().unwrap_or(&self.dummy),
@@ -562,25 +566,25 @@ impl GpuGraph {
                     window,
                     global,
                 } => {
-                    params[4] = if *global { len_in } else { window.kernel } as u32;
-                    params[5] = window.stride as u32;
-                    params[6] = pool_op(*reduce);
-                    params[11] = window.dilation as u32;
-                    params[12] = window.pad_left as u32;
-                    params[13] = window.pad_right as u32;
-                    params[14] = window.count_pad as u32;
+                    params.kernel = if *global { len_in } else { window.kernel } as u32;
+                    params.stride = window.stride as u32;
+                    params.op = pool_op(*reduce);
+                    params.dilation = window.dilation as u32;
+                    params.pad_left = window.pad_left as u32;
+                    params.pad_right = window.pad_right as u32;
+                    params.count_pad = window.count_pad as u32;
                     (&self.pipelines.pool, &self.dummy, n_out)
                 }
                 Op::Add => (&self.pipelines.add, &values[node.inputs[1]], n_out),
                 Op::Softmax { over_length } => {
-                    params[6] = *over_length as u32;
+                    params.op = *over_length as u32;
                     // One invocation per row: a position's channels, or a channel's positions.
                     let rows = if *over_length { b * ch } else { b * len_in };
                     (&self.pipelines.softmax, &self.dummy, rows)
                 }
                 Op::Crop { left } => {
-                    params[7] = ch as u32;
-                    params[9] = *left as u32;
+                    params.c_total = ch as u32;
+                    params.left = *left as u32;
                     (&self.pipelines.copy, &self.dummy, n_out)
                 }
                 Op::Concat => {
@@ -590,13 +594,15 @@ impl GpuGraph {
                     for &u in &node.inputs {
                         let s = &shapes[u];
                         let (c, l) = (s[0], s.get(1).copied().unwrap_or(1));
-                        let mut p = [0u32; 16];
-                        p[0] = (b * c * l) as u32;
-                        p[1] = c as u32;
-                        p[2] = l as u32;
-                        p[3] = l as u32;
-                        p[7] = total as u32;
-                        p[8] = offset as u32;
+                        let p = OpParams {
+                            n: (b * c * l) as u32,
+                            channels: c as u32,
+                            len_in: l as u32,
+                            len_out: l as u32,
+                            c_total: total as u32,
+                            c_offset: offset as u32,
+                            ..Default::default()
+                        };
                         dispatch(
                             gpu,
                             enc,
@@ -614,10 +620,10 @@ impl GpuGraph {
                 }
                 Op::Alias => unreachable!("handled above"),
             };
-            params[0] = count as u32;
-            params[1] = ch as u32;
-            params[2] = len_in as u32;
-            params[3] = len_out as u32;
+            params.n = count as u32;
+            params.channels = ch as u32;
+            params.len_in = len_in as u32;
+            params.len_out = len_out as u32;
             dispatch(gpu, enc, pipeline, &params, x0, z, &y, count);
             values.push(y);
         }
@@ -740,12 +746,46 @@ fn unary(code: u32, alpha: f32) -> Op {
     }
 }
 
+/// The parameter block of every entry point in ops.wgsl: must match `Params` there, field
+/// for field (sixteen 4-byte words, a uniform buffer's layout). Each entry point reads only
+/// the fields it documents; the others stay zero.
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct OpParams {
+    /// Output values (one invocation each).
+    n: u32,
+    channels: u32,
+    len_in: u32,
+    len_out: u32,
+    kernel: u32,
+    stride: u32,
+    /// Which operation of the entry point (see ops.wgsl).
+    op: u32,
+    /// Copy: the output's channels.
+    c_total: u32,
+    /// Copy: the first output channel.
+    c_offset: u32,
+    /// Copy: the input position of output position 0.
+    left: u32,
+    /// ELU and LeakyReLU.
+    alpha: f32,
+    /// Pooling.
+    dilation: u32,
+    pad_left: u32,
+    pad_right: u32,
+    /// Pooling: whether an average counts the padding.
+    count_pad: u32,
+    _pad: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<OpParams>() == 64);
+
 #[allow(clippy::too_many_arguments)]
 fn dispatch(
     gpu: &Gpu,
     enc: &mut wgpu::CommandEncoder,
     pipeline: &wgpu::ComputePipeline,
-    params: &[u32; 16],
+    params: &OpParams,
     x: &wgpu::Buffer,
     z: &wgpu::Buffer,
     y: &wgpu::Buffer,
@@ -754,7 +794,7 @@ fn dispatch(
     let d = &gpu.device;
     let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("params"),
-        contents: bytemuck::cast_slice(params),
+        contents: bytemuck::bytes_of(params),
         usage: wgpu::BufferUsages::UNIFORM,
     });
     let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {

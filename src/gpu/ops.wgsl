@@ -1,6 +1,7 @@
 // The engine's non-GEMM layers, one invocation per output value (they are memory-bound; the
 // GEMM kernel in conv1d.wgsl carries the arithmetic). All take the same 16-word parameter
-// block; each entry point documents the words it reads. Values are [batch, channels, length]
+// block (`OpParams` in graph.rs mirrors it field for field); each entry point documents the
+// words it reads. Values are [batch, channels, length]
 // row-major (dense layers' [batch, features] is length 1).
 
 struct Params {
