@@ -76,7 +76,10 @@ pub(crate) fn matmul_column_blocks(out: &mut [f32], a: Mat, b: Mat, accumulate: 
         unsafe { dst.matmul(j0, n, a, cols, accumulate) }
     };
     let blocks = n.div_ceil(COLUMN_BLOCK);
-    (0..blocks).into_par_iter().for_each(block);
+    match parallel(blocks) {
+        true => (0..blocks).into_par_iter().for_each(block),
+        false => (0..blocks).for_each(block),
+    }
 }
 
 /// An output buffer that parallel tasks write in place, each its own block of it, instead
@@ -353,9 +356,14 @@ where
 {
     let n = out.len().checked_div(per_item).unwrap_or(0);
     let chunk = n.div_ceil(threads()).max(1);
-    out.par_chunks_mut(chunk * per_item.max(1))
-        .enumerate()
-        .for_each(|(i, o)| f(i * chunk, o));
+    let size = chunk * per_item.max(1);
+    match parallel(n.div_ceil(chunk)) {
+        true => out
+            .par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(i, o)| f(i * chunk, o)),
+        false => (out.chunks_mut(size).enumerate()).for_each(|(i, o)| f(i * chunk, o)),
+    }
 }
 
 /// Maps contiguous batch chunks to partial results with `f(range)`, then returns them in
@@ -370,7 +378,10 @@ where
         .step_by(chunk)
         .map(|s| s..(s + chunk).min(n))
         .collect();
-    ranges.into_par_iter().map(f).collect()
+    match parallel(ranges.len()) {
+        true => ranges.into_par_iter().map(f).collect(),
+        false => ranges.into_iter().map(f).collect(),
+    }
 }
 
 /// `f(scratch, i)` for `i` in `0..n`, in parallel (each thread reuses one scratch made by
@@ -381,7 +392,20 @@ where
     I: Fn() -> S + Sync + Send,
     F: Fn(&mut S, usize) -> T + Sync + Send,
 {
+    if !parallel(n) {
+        let mut scratch = init();
+        return (0..n).map(|i| f(&mut scratch, i)).collect();
+    }
     (0..n).into_par_iter().map_init(init, f).collect()
+}
+
+/// Whether `tasks` tasks go to rayon's pool: not one task alone, nor with one thread. A
+/// region entered from outside the pool wakes a pool thread and then the caller; natively
+/// that costs microseconds, but in the threaded wasm build (Web Workers woken through
+/// Atomics.wait/notify) it cost 15 % of DeepSEA's time at batch 1 on a one-worker pool,
+/// where most layers are one task.
+fn parallel(tasks: usize) -> bool {
+    tasks > 1 && threads() > 1
 }
 
 /// The threads a parallel kernel splits its work over: rayon's pool (one thread in the
