@@ -475,8 +475,10 @@ impl Model {
         &self.backend
     }
 
-    /// The model in the seqlens engine, or why its graph does not import (then tract runs
-    /// it, and the gradient methods and fast ISM are unavailable).
+    /// The model in the seqlens engine, in inference form (batch norms folded into the layers
+    /// before them, so it is not the graph to fine-tune: `onnx::import` gives that one), or
+    /// why its graph does not import (then tract runs it, and the gradient methods and fast
+    /// ISM are unavailable).
     pub fn engine(&self) -> Result<&crate::nn::Graph, &str> {
         self.engine.as_ref().map_err(String::as_str)
     }

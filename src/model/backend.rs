@@ -1,8 +1,8 @@
 //! Which engine runs a [`Model`](super::Model): the seqlens engine graph on the GPU through
 //! wgpu or on the CPU (models whose operators the engine imports), or tract on the CPU (any
 //! ONNX model). This module owns the choice, the reason for it, and the one interface
-//! ([`Run`]) that each backend implements: tract's plans (`tract`), the engine's graph
-//! (`nn::Graph`, below) and the GPU upload ([`GpuHalf`]).
+//! (`Run`) that each backend implements: tract's plans (`tract`), the engine's graph
+//! (`nn::Graph`, below) and the GPU upload (`GpuHalf`).
 
 pub(crate) mod tract;
 
