@@ -8,7 +8,8 @@ let core = plain;
 let ready = null;
 let poisoned = null;
 let defaultSource = () => undefined;
-let build = { threads: 1, build: 'plain', reason: 'init() has not run' };
+// Which build init() loaded and why: {build, reason}; null until it has.
+let build = null;
 
 /** @internal Lets node.js supply the .wasm bytes from disk when init() gets no argument. */
 export function _setDefaultWasmSource(fn) {
@@ -46,19 +47,17 @@ export async function init(source, { threads } = {}) {
       }
       const blocker = source !== undefined ? 'a .wasm source was given (the plain build)' : threadsBlocker();
       if (threads > 1 && blocker) throw new Error(`cannot run on ${threads} threads: ${blocker}`);
-      const n = threads ?? (blocker ? 1 : (navigator.hardwareConcurrency || 1));
-      if (!blocker && (threads === undefined || threads > 1)) {
+      if (!blocker && threads !== 1) {
         const threaded = await import('./threads/seqlens_core.js');
         await threaded.default();
-        await threaded.initThreadPool(n);
+        await threaded.initThreadPool(threads ?? (navigator.hardwareConcurrency || 1));
         core = threaded;
-        build = { threads: n, build: 'threads', reason: null };
+        build = { build: 'threads', reason: null };
         return;
       }
       const src = source ?? (await defaultSource());
       await plain.default(src === undefined ? undefined : { module_or_path: src });
-      core = plain;
-      build = { threads: 1, build: 'plain', reason: threads === 1 ? 'one thread was asked for' : blocker };
+      build = { build: 'plain', reason: threads === 1 ? 'one thread was asked for' : blocker };
     })();
     ready.catch(() => {
       ready = null;
@@ -72,8 +71,9 @@ export async function init(source, { threads } = {}) {
  * threads, reason (why the plain build, or null)}.
  */
 export function threading() {
-  // After init, the count comes from rayon's pool inside the module itself.
-  return build.reason === 'init() has not run' ? { ...build } : { ...build, threads: call(() => core.threadCount()) };
+  if (!build) return { build: 'plain', threads: 1, reason: 'init() has not run' };
+  // The count comes from rayon's pool inside the module itself.
+  return { build: build.build, threads: call(() => core.threadCount()), reason: build.reason };
 }
 
 function internalError(e) {

@@ -502,18 +502,9 @@ impl Model {
         }
     }
 
-    /// Whether the selected backend takes the model's own input layout rather than NCL.
-    fn runs_own_layout(&self) -> bool {
-        use backend::Run;
-        match &self.runner {
-            backend::Runner::Tract => self.tract.own_layout(),
-            backend::Runner::Engine => self.engine().is_ok_and(|g| g.own_layout()),
-            backend::Runner::Gpu(half) => half.own_layout(),
-        }
-    }
-
     /// One encoded batch through the selected backend: each output as (values, rank). The
-    /// only place that chooses between the backends' [`backend::Run`] implementations.
+    /// one place where predictions choose between the backends' `backend::Run`
+    /// implementations.
     async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
         use backend::Run;
         match &self.runner {
@@ -781,9 +772,9 @@ impl Model {
         let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
         // The engine and the GPU take every model as NCL (a channels-last input is a view
         // of it there); tract runs the model's own input.
-        let layout = match self.runs_own_layout() {
-            true => meta.layout,
-            false => Layout::Ncl,
+        let layout = match self.runner {
+            backend::Runner::Tract => meta.layout,
+            backend::Runner::Engine | backend::Runner::Gpu(_) => Layout::Ncl,
         };
         let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
         let mut batch = chunk.len();

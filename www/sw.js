@@ -32,9 +32,10 @@ self.addEventListener('activate', (ev) => {
 });
 
 // The response with the headers that make a document cross-origin isolated. Every resource
-// here is same-origin, so require-corp blocks nothing; an error response passes unchanged.
+// here is same-origin, so require-corp blocks nothing; an error or opaque response (status 0)
+// passes unchanged.
 function isolated(res) {
-  if (res.type === 'error' || res.type === 'opaque' || res.status === 0) return res;
+  if (res.status === 0) return res;
   const headers = new Headers(res.headers);
   headers.set('Cross-Origin-Opener-Policy', 'same-origin');
   headers.set('Cross-Origin-Embedder-Policy', 'require-corp');

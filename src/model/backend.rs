@@ -16,12 +16,6 @@ use crate::nn::{Graph, Tensor};
 /// What a backend does with a loaded model. Async, so that the GPU awaits its readbacks (a
 /// browser cannot block on them); the CPU implementations finish before they return.
 pub(crate) trait Run {
-    /// Whether the backend takes the model's input in the model's own layout (tract) rather
-    /// than as NCL (engine graphs, where a channels-last input is a view of NCL).
-    fn own_layout(&self) -> bool {
-        false
-    }
-
     /// Each of the model's outputs as (values, rank), for the encoded batch `x` of `shape`.
     async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error>;
 

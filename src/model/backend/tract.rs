@@ -22,11 +22,8 @@ impl Plans {
     }
 }
 
+/// tract runs the model's own input layout (the engine and the GPU take NCL).
 impl Run for Plans {
-    fn own_layout(&self) -> bool {
-        true
-    }
-
     async fn forward(&self, x: Vec<f32>, shape: &[usize]) -> Result<Vec<(Vec<f32>, usize)>, Error> {
         let input = Tensor::from_shape(shape, &x).map_err(|e| Error::Run(tract_err(e)))?;
         let plan = match &self.per_batch {
