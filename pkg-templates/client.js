@@ -93,11 +93,15 @@ export class SeqlensWorker {
   /**
    * Loads a model (bytes, or a File/Blob) on `backend` ('auto' | 'webgpu' | 'cpu' | 'tract',
    * as Model.load), with its `externalData` files (bytes or Files) if it has any; resolves to
-   * its info, whose `backend` says where predictions run and why.
+   * its info, whose `backend` says where predictions run and why. A model that fails to load
+   * leaves the one loaded before in place.
    */
   async load(bytes, overrides, { backend = 'auto', externalData } = {}) {
-    this.#load = { bytes, overrides, backend, externalData, wasm: this.#wasm, threads: this.#threads };
-    return this.#send('load', this.#load);
+    const load = { bytes, overrides, backend, externalData, wasm: this.#wasm, threads: this.#threads };
+    const info = await this.#send('load', load);
+    // only a model that loaded is restored into a fresh worker after a cancel
+    this.#load = load;
+    return info;
   }
 
   /** As Model.predict; options `{onProgress, signal}`. Resolves with `backend` set. */

@@ -385,6 +385,8 @@ export interface WorkerCallOptions {
 export class SeqlensWorker {
   /** `threads`: as init()'s, in the worker (which is cross-origin isolated when the page is). */
   constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource; threads?: number });
+  /** Replaces the worker's model once the new one has loaded: a model that fails to load
+   * (the promise rejects) leaves the one before in place. */
   load(
     bytes: ArrayBuffer | Uint8Array | Blob,
     overrides?: Overrides,

@@ -21,12 +21,13 @@ function transfers(value, out = []) {
 const ops = {
   async load({ bytes, overrides, backend, externalData, wasm, threads }) {
     await init(wasm, { threads });
-    model?.free();
-    model = null;
     const external = externalData
       ? Object.fromEntries(await Promise.all(Object.entries(externalData).map(async ([k, v]) => [k, await bytesOf(v)])))
       : undefined;
-    model = await Model.load(await bytesOf(bytes), overrides, { backend, externalData: external });
+    // The old model goes only once the new one has loaded: a bad file loses nothing.
+    const next = await Model.load(await bytesOf(bytes), overrides, { backend, externalData: external });
+    model?.free();
+    model = next;
     return model.info();
   },
   predict: ({ input, options }, onProgress) => model.predict(input, options, { onProgress }),

@@ -3,7 +3,7 @@
 // Responses carry COOP/COEP, so pages are cross-origin isolated and the package's worker runs
 // the threaded build; serve(port, { isolated: false }) serves without them.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,12 @@ export async function serve(port = 0, { isolated = true } = {}) {
       return;
     }
     try {
+      // A directory named without its slash (http://127.0.0.1:8000/www) goes to the address
+      // with it, so that the page's relative links resolve inside the directory.
+      if (!path.endsWith('/') && (await stat(join(ROOT, path)).catch(() => null))?.isDirectory()) {
+        res.writeHead(301, { location: `${path}/` }).end();
+        return;
+      }
       const body = await readFile(join(ROOT, path));
       res.writeHead(200, {
         'content-type': TYPES[extname(path)] ?? 'text/plain; charset=utf-8',

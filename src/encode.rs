@@ -20,7 +20,7 @@ pub use window::{Window, Windows, fit, tile_starts, windows_for};
 pub enum Error {
     /// A character is neither in the alphabet nor an ambiguity code.
     #[error(
-        "sequence '{id}': invalid character {found:?} at position {position} (1-based); expected one of {expected} or an IUPAC ambiguity code (use --unknown as-n to treat it as N)"
+        "sequence '{id}': invalid character {found:?} at position {position} (1-based); expected one of {expected} or an IUPAC ambiguity code (set the unknown-character policy to as-n to read it as N: --unknown as-n, or {{ unknown: 'as-n' }})"
     )]
     InvalidCharacter {
         id: String,

@@ -12,40 +12,105 @@ let effects = null;
 let sort = { col: -1, desc: true };
 let running = null;
 const variantFiles = { vcf: null, fasta: null, fai: null };
+/** What the sequence box holds, for messages: the files it was read from, or typed text. */
+let inputName = 'the sequence box';
 
-function showError(e) {
-  const box = $('error');
-  box.textContent = e ? String(e.message ?? e) : '';
+/** Shows `e` (an Error, a string, or null to clear) in the error box of `section`
+ * ('model', 'input', 'explain', 'variants' or 'splice'), next to what caused it. */
+function showError(section, e) {
+  const box = $(`error-${section}`);
+  box.replaceChildren();
   box.hidden = !e;
+  if (!e) return;
+  const message = String(e.message ?? e);
+  // The library's advice names the CLI flag and the JS option; the page has a checkbox.
+  const unknown = / \(set the unknown-character policy to as-n[^)]*\)/;
+  if (section === 'input' && unknown.test(message)) {
+    box.append(`${message.replace(unknown, '')}. `);
+    const fix = document.createElement('button');
+    fix.type = 'button';
+    fix.textContent = 'Treat unknown characters as N and predict again';
+    fix.addEventListener('click', () => {
+      $('unknown-as-n').checked = true;
+      $('predict').click();
+    });
+    box.append(fix);
+  } else {
+    box.textContent = message;
+  }
 }
+
+/** Enter or Space on a focused row or sortable header of `table` does what a click does. */
+function clickOnEnter(table) {
+  $(table).addEventListener('keydown', (ev) => {
+    if ((ev.key === 'Enter' || ev.key === ' ') && ev.target.matches('tr[tabindex], th[tabindex]')) {
+      ev.preventDefault();
+      ev.target.click();
+    }
+  });
+}
+for (const t of ['results', 'variants', 'splice-table']) clickOnEnter(t);
 
 function escape(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 }
 
-/** Runs `work(signal, onProgress)` with the progress bar and Cancel button. */
-async function busy(label, work) {
+/** The last failure of busy(), for callers that say more about it. */
+let lastFailure = null;
+
+function seconds(s) {
+  return s < 90 ? `${Math.ceil(s)} s` : `${Math.round(s / 60)} min`;
+}
+
+/**
+ * Runs `work(signal, onProgress)` with the progress bar (fixed on screen, with the rate and
+ * the time left in `unit`s) and the Cancel button, while the buttons that start work are
+ * disabled. A failure shows in `section`'s error box; resolves to undefined then.
+ */
+async function busy(label, work, { section, unit = 'steps' }) {
   if (running) running.abort();
   const ctl = new AbortController();
   running = ctl;
+  lastFailure = null;
   $('busy-label').textContent = label;
+  $('busy-rate').textContent = '';
   $('progress').removeAttribute('value');
   $('busy').hidden = false;
-  showError(null);
+  showError(section, null);
+  updateButtons();
+  const started = performance.now();
   try {
     return await work(ctl.signal, (done, total) => {
       $('progress').value = total ? done / total : 0;
+      const elapsed = (performance.now() - started) / 1000;
+      if (done > 0 && total && elapsed > 0) {
+        const rate = done / elapsed;
+        $('busy-rate').textContent = `${done.toLocaleString()} of ${total.toLocaleString()} ${unit}, ` +
+          `${rate >= 10 ? Math.round(rate).toLocaleString() : rate.toFixed(1)} per second, about ${seconds((total - done) / rate)} left`;
+      }
     });
   } catch (e) {
-    if (e.name === 'AbortError') showError(new Error(`${label} cancelled.`));
-    else showError(e);
+    lastFailure = e;
+    showError(section, e.name === 'AbortError' ? `${label} cancelled.` : e);
     return undefined;
   } finally {
     if (running === ctl) {
       running = null;
       $('busy').hidden = true;
+      updateButtons();
     }
   }
+}
+
+/** Enables the buttons that start work only when their inputs are there and nothing runs. */
+function updateButtons() {
+  const idle = !running;
+  $('predict').disabled = !(idle && info);
+  $('run-demo').disabled = !(idle && info);
+  $('explain').disabled = !(idle && info && result);
+  const { vcf, fasta, fai } = variantFiles;
+  $('score').disabled = !(idle && info && vcf && fasta && fai);
+  $('splice-score').disabled = !(idle && spliceInputs().ready);
 }
 
 $('cancel').addEventListener('click', () => running?.abort());
@@ -57,26 +122,75 @@ function backendLine(b, gradients, threading) {
   return `backend: CPU (WebAssembly SIMD in a worker, ${threads}). WebGPU not used: ${b.reason}.`;
 }
 
+/** What the bundled model is, which its metadata cannot say. */
+const BUNDLED_ABOUT = 'A demo: a small CNN trained on simulated sequences with planted JASPAR motifs ' +
+  '(examples/models/demo.toml), so it finds those motifs; it is not a model of real biology.';
+
 /** The model in use, kept so that a change of backend can reload it. */
 let current = null;
 
-async function useModel(bytes, name) {
-  current = { bytes, name };
-  const backend = $('backend').value;
-  const r = await busy(`Loading ${name}`, async () => {
-    info = await worker.load(bytes, null, { backend });
-    return info;
-  });
-  if (!r) {
-    info = null;
-    $('model-info').textContent = `${name}: could not be loaded.`;
-    $('predict').disabled = true;
-    $('score').disabled = true;
+/** One line on what the model is and what its values mean, from its metadata. */
+function modelAbout(md, name, about) {
+  const task = md.task ? { classification: 'per-label probabilities (0 to 1)', binary: 'per-label probabilities (0 to 1)',
+    multilabel: 'per-label probabilities (0 to 1)', regression: 'regression values' }[md.task] ?? `${md.task} outputs` : 'its raw outputs';
+  const what = about ? `${about} ` : '';
+  return `${name}: ${what}It reads ${md.length ? `${md.length}-bp` : 'any-length'} ${md.alphabet.toUpperCase()} ` +
+    `sequences and gives ${task} for ${md.labels.length === 1 ? 'one label' : `${md.labels.length} labels`} (${md.labels.join(', ')}).`;
+}
+
+/** Hides results computed with another model or input: they no longer match what is shown. */
+function clearResults() {
+  result = null;
+  effects = null;
+  $('results-section').hidden = true;
+  $('explain-section').hidden = true;
+  $('variants-section').hidden = true;
+  $('stride-warning').hidden = true;
+  $('logo').replaceChildren();
+  $('heatmap').replaceChildren();
+  $('explain-note').textContent = '';
+}
+
+/**
+ * Loads a model into the worker. A model that fails keeps the one before in use (the worker
+ * only replaces a model once the new one has loaded); one that fails on WebGPU alone runs on
+ * the CPU instead, and the page says so.
+ */
+async function useModel(bytes, name, about = null) {
+  let backend = $('backend').value;
+  const load = (b) => busy(`Loading ${name}`, () => worker.load(bytes, null, { backend: b }), { section: 'model' });
+  let loaded = await load(backend);
+  let fellBack = null;
+  if (!loaded && backend === 'webgpu' && lastFailure?.name !== 'AbortError') {
+    fellBack = lastFailure;
+    backend = 'cpu';
+    loaded = await load(backend);
+  }
+  if (!loaded) {
+    const why = String(lastFailure?.message ?? lastFailure);
+    if (lastFailure?.name === 'AbortError') return;
+    if (current) {
+      $('backend').value = current.backend;
+      showError('model', `${name} could not be loaded: ${why}\nStill using ${current.name}.`);
+    } else {
+      info = null;
+      $('model-info').textContent = `${name}: could not be loaded.`;
+      updateButtons();
+    }
     return;
   }
+  const changed = current?.bytes !== bytes;
+  current = { bytes, name, backend, about };
+  info = loaded;
+  if (changed) clearResults();
+  if (fellBack) {
+    $('backend').value = 'cpu';
+    showError('model', `WebGPU could not run ${name} (${fellBack.message ?? fellBack}), so it runs on the CPU.`);
+  }
   const md = info.metadata;
+  $('model-about').textContent = modelAbout(md, name, about);
   $('model-info').textContent =
-    `${name}: ${info.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}\n` +
+    `${info.inputs.map((i) => `${i.name} [${i.shape.join(', ')}]`).join(', ')}; ` +
     `alphabet ${md.alphabet}, layout ${md.layout}, length ${md.length ?? 'any'}, N policy ${md.n_policy}` +
     `${md.task ? `, task ${md.task}` : ''}\n` +
     `labels: ${md.labels.join(', ')}\n` +
@@ -90,38 +204,91 @@ async function useModel(bytes, name) {
     opt.disabled = !info.gradients && opt.value !== 'ism';
   }
   if (!info.gradients) $('explain-method').value = 'ism';
-  $('predict').disabled = false;
-  $('run-demo').disabled = false;
-  updateScoreButton();
+  updateButtons();
 }
 
 // ---- predictions -------------------------------------------------------------------------
 
+/** Rows shown per page of a result table: the page never renders more than this at once. */
+const PAGE_ROWS = 100;
+/** Row indices of `result` in display order, and the first row on screen. */
+let order = null;
+let pageStart = 0;
+
+/** Orders the rows (by the sorted column) and shows the first page. */
 function render() {
-  const table = $('results');
   const [n, k] = result.shape;
-  let rows = [...Array(n).keys()];
+  order = Uint32Array.from({ length: n }, (_, i) => i);
   if (sort.col >= 0) {
-    rows.sort((a, b) => (result.values[a * k + sort.col] - result.values[b * k + sort.col]) * (sort.desc ? -1 : 1));
+    const key = Float32Array.from({ length: n }, (_, r) => result.values[r * k + sort.col]);
+    order.sort((a, b) => (key[a] - key[b]) * (sort.desc ? -1 : 1));
   }
+  pageStart = 0;
+  const records = new Set(result.windows.map((w) => w.chrom)).size;
+  $('summary').textContent = n === records
+    ? `${n.toLocaleString()} sequence${n === 1 ? '' : 's'} × ${k} labels.`
+    : `${n.toLocaleString()} windows from ${records.toLocaleString()} sequence${records === 1 ? '' : 's'} × ${k} labels.`;
+  renderPage();
+  $('results-section').hidden = false;
+  $('explain-section').hidden = false;
+}
+
+/** Draws one page of the predictions table; headers sort, rows explain (click or Enter). */
+function renderPage() {
+  const [n, k] = result.shape;
+  const rows = order.subarray(pageStart, Math.min(n, pageStart + PAGE_ROWS));
   const head = ['id', 'start', 'end', ...result.labels]
-    .map((h, i) => `<th data-col="${i - 3}">${escape(h)}${sort.col >= 0 && i - 3 === sort.col ? (sort.desc ? ' ▼' : ' ▲') : ''}</th>`)
-    .join('');
-  const body = rows
-    .map((r) => {
-      const w = result.windows[r];
-      const cells = Array.from({ length: k }, (_, j) => {
-        const v = result.values[r * k + j];
-        return `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(3)}</td>`;
-      }).join('');
-      return `<tr data-row="${r}"><td>${escape(w.id)}</td><td>${w.start}</td><td>${w.end}</td>${cells}</tr>`;
+    .map((h, i) => {
+      const col = i - 3;
+      if (col < 0) return `<th scope="col">${escape(h)}</th>`;
+      const sorted = sort.col === col ? (sort.desc ? 'descending' : 'ascending') : 'none';
+      return `<th scope="col" data-col="${col}" tabindex="0" aria-sort="${sorted}" title="sort by ${escape(h)}">${escape(h)}${sorted === 'none' ? '' : sort.desc ? ' ▼' : ' ▲'}</th>`;
     })
     .join('');
-  table.innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
-  $('summary').textContent = `${n} sequences × ${k} labels.`;
-  $('results-section').hidden = false;
-  $('explain-seq').innerHTML = result.windows.map((w, i) => `<option value="${i}">${escape(w.id)}</option>`).join('');
-  $('explain-section').hidden = false;
+  const body = Array.from(rows, (r) => {
+    const w = result.windows[r];
+    const cells = Array.from({ length: k }, (_, j) => {
+      const v = result.values[r * k + j];
+      return `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(3)}</td>`;
+    }).join('');
+    return `<tr data-row="${r}" tabindex="0" aria-label="explain ${escape(w.id)}"><td>${escape(w.id)}</td><td>${w.start}</td><td>${w.end}</td>${cells}</tr>`;
+  }).join('');
+  $('results').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  $('pager').hidden = n <= PAGE_ROWS;
+  $('page-info').textContent = `rows ${(pageStart + 1).toLocaleString()}–${(pageStart + rows.length).toLocaleString()} of ${n.toLocaleString()}`;
+  $('page-prev').disabled = pageStart === 0;
+  $('page-next').disabled = pageStart + PAGE_ROWS >= n;
+  // The sequences offered for explanation are the rows on screen.
+  $('explain-seq').innerHTML = Array.from(rows, (r) => `<option value="${r}">${escape(result.windows[r].id)}</option>`).join('');
+}
+
+$('page-prev').addEventListener('click', () => {
+  pageStart = Math.max(0, pageStart - PAGE_ROWS);
+  renderPage();
+});
+$('page-next').addEventListener('click', () => {
+  pageStart += PAGE_ROWS;
+  renderPage();
+});
+
+/** Warns when sequences longer than the model were cut to their centre, and offers tiling. */
+function warnCropped(stride) {
+  const length = info.metadata.length;
+  const cropped = stride || !length ? 0 : result.windows.filter((w) => w.start > 0).length;
+  const box = $('stride-warning');
+  box.hidden = cropped === 0;
+  if (!cropped) return;
+  const step = Math.max(1, Math.floor(length / 2));
+  box.replaceChildren(`${cropped.toLocaleString()} sequence${cropped === 1 ? ' is' : 's are'} longer than the model's ${length} bp, ` +
+    `so only the central ${length} bp of ${cropped === 1 ? 'it was' : 'each were'} predicted. `);
+  const tile = document.createElement('button');
+  tile.type = 'button';
+  tile.textContent = `Tile every ${step} bp and predict again`;
+  tile.addEventListener('click', () => {
+    $('stride').value = String(step);
+    $('predict').click();
+  });
+  box.append(tile);
 }
 
 // Same columns as `seqlens predict --out preds.tsv`.
@@ -146,30 +313,45 @@ function download(name, text, type) {
 $('predict').addEventListener('click', async () => {
   const stride = Number($('stride').value) || undefined;
   const text = $('fasta').value;
-  const r = await busy('Predicting', (signal, onProgress) =>
-    worker.predict(text, { rcAverage: $('rc-average').checked, stride }, { signal, onProgress }));
-  if (!r) return;
+  const options = { rcAverage: $('rc-average').checked, stride, unknown: $('unknown-as-n').checked ? 'as-n' : 'error' };
+  const r = await busy('Predicting', async (signal, onProgress) => {
+    // Parsed first under the input's own name, so that a message names the file and line.
+    const records = await worker.parseFasta(text, inputName);
+    const out = await worker.predict(records.map(({ id, seq }) => ({ id, seq })), options, { signal, onProgress });
+    out.records = records;
+    return out;
+  }, { section: 'input', unit: 'windows' });
+  if (!r) {
+    clearResults();
+    return;
+  }
   result = r;
   result.input = text;
   sort = { col: -1, desc: true };
   render();
+  warnCropped(stride);
+  updateButtons();
 });
 
-$('results').addEventListener('click', (ev) => {
-  const th = ev.target.closest('th');
+/** Sorts by a header's column, or explains a row: from a click or the keyboard. */
+function activateResult(target) {
+  const th = target.closest('th');
   if (th && result) {
-    const col = Number(th.dataset.col);
+    const col = Number(th.dataset.col ?? -1);
     if (col < 0) return;
     sort = { col, desc: sort.col === col ? !sort.desc : true };
     render();
+    $('results').querySelector(`th[data-col="${col}"]`).focus();
     return;
   }
-  const tr = ev.target.closest('tbody tr');
+  const tr = target.closest('tbody tr');
   if (tr) {
     $('explain-seq').value = tr.dataset.row;
     explain();
   }
-});
+}
+
+$('results').addEventListener('click', (ev) => activateResult(ev.target));
 
 $('download-tsv').addEventListener('click', () => download('predictions.tsv', toTsv(result), 'text/tab-separated-values'));
 $('download-json').addEventListener('click', () => {
@@ -226,8 +408,14 @@ async function explain() {
   // The window the model saw: re-cut from the input by the worker's own windowing.
   const seqs = await windowSequence(i);
   const out = await busy(`Explaining ${w.id}`, (signal, onProgress) =>
-    worker.attribute([{ id: w.id, seq: seqs }], { method, target: [label], steps: 32, shuffles: 4 }, { signal, onProgress }));
-  if (!out) return;
+    worker.attribute([{ id: w.id, seq: seqs }], { method, target: [label], steps: 32, shuffles: 4 }, { signal, onProgress }),
+  { section: 'explain', unit: method.endsWith('ism') ? 'mutations' : 'steps' });
+  if (!out) {
+    $('logo').replaceChildren();
+    $('heatmap').replaceChildren();
+    $('explain-note').textContent = '';
+    return;
+  }
   const a = out[0];
   a.start = w.start;
   const name = $('explain-method').selectedOptions[0].textContent;
@@ -253,7 +441,7 @@ $('explain').addEventListener('click', explain);
 
 function updateScoreButton() {
   const { vcf, fasta, fai } = variantFiles;
-  $('score').disabled = !(info && vcf && fasta && fai);
+  updateButtons();
   $('variant-files').textContent = [vcf, fasta, fai].some(Boolean)
     ? `VCF: ${vcf?.name ?? '–'}, reference: ${fasta ? `${fasta.name} (${(fasta.size / 1e6).toFixed(1)} MB)` : '–'}, index: ${fai?.name ?? '–'}`
     : '';
@@ -278,8 +466,12 @@ $('score').addEventListener('click', async () => {
   const { vcf, fasta, fai } = variantFiles;
   const r = await busy('Scoring variants', (signal, onProgress) =>
     worker.scoreVariants(vcf, { fasta, fai }, { scores: ['diff', 'abs_diff', 'log_odds', 'log2_fc'], includeSequences: true },
-      { signal, onProgress }));
-  if (!r) return;
+      { signal, onProgress }), { section: 'variants', unit: 'alleles' });
+  if (!r) {
+    effects = null;
+    $('variants-section').hidden = true;
+    return;
+  }
   effects = r;
   renderVariants();
 });
@@ -287,7 +479,10 @@ $('score').addEventListener('click', async () => {
 function renderVariants() {
   const k = Number($('variant-label').value || 0);
   const scoreNames = effects.scores;
-  const head = ['variant', 'ref', 'alt', 'status', 'ref pred', 'alt pred', ...scoreNames].map((h) => `<th>${escape(h)}</th>`).join('');
+  // Every value column names the label it is for.
+  const label = effects.labels[k];
+  const head = ['variant', 'ref', 'alt', 'status', ...['ref pred', 'alt pred', ...scoreNames].map((h) => `${h} (${label})`)]
+    .map((h) => `<th scope="col">${escape(h)}</th>`).join('');
   const body = effects.variants.map((v, i) => {
     const ok = v.status === 'ok';
     const num = (x) => (ok ? x.toFixed(4) : '');
@@ -297,7 +492,9 @@ function renderVariants() {
       `<td class="${ok ? '' : 'bad'}">${escape(v.status)}${v.detail !== undefined ? ` (${escape(v.detail)})` : ''}</td>` +
       `<td>${ok ? num(v.ref_pred[k]) : ''}</td><td>${ok ? num(v.alt_pred[k]) : ''}</td>` +
       scoreNames.map((_, s) => `<td>${ok ? num(v.scores[s][k]) : ''}</td>`).join('');
-    return `<tr data-row="${i}">${cells}</tr>`;
+    return ok && v.windows
+      ? `<tr data-row="${i}" tabindex="0" aria-label="explain ${escape(`${v.chrom}:${v.pos} ${v.ref}>${v.alt}`)}">${cells}</tr>`
+      : `<tr data-row="${i}">${cells}</tr>`;
   }).join('');
   $('variants').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
   const ok = effects.variants.filter((v) => v.status === 'ok').length;
@@ -319,7 +516,7 @@ $('variants').addEventListener('click', async (ev) => {
   const name = `${v.chrom}:${v.pos} ${v.ref}>${v.alt}`;
   const out = await busy(`Explaining ${name}`, (signal, onProgress) =>
     worker.attribute([{ id: 'ref', seq: v.windows[0] }, { id: 'alt', seq: v.windows[1] }],
-      { method, target: [label] }, { signal, onProgress }));
+      { method, target: [label] }, { signal, onProgress }), { section: 'variants', unit: 'mutations' });
   if (!out) return;
   const box = $('variant-logos');
   box.innerHTML = `<p class="muted">${escape(name)}, ${escape(label)}, ${method === 'ixg' ? 'gradient × input' : 'ISM'}:
@@ -356,8 +553,8 @@ function spliceInputs() {
 }
 
 function updateSpliceButton() {
-  const { typed, ready } = spliceInputs();
-  $('splice-score').disabled = !ready;
+  const { typed } = spliceInputs();
+  updateButtons();
   const f = splice.fasta;
   $('splice-files').textContent = [splice.vcf, f, splice.fai, splice.gzi].some(Boolean) || typed
     ? `variants: ${typed ? 'typed' : splice.vcf?.name ?? '–'}; reference: ${f ? `${f.name} (${(f.size / 1e6).toFixed(1)} MB)` : '–'}` +
@@ -405,7 +602,7 @@ $('splice-example').addEventListener('click', async () => {
   splice.gzi = await get('genome.fa.gz.gzi', 'genome.fa.gz.gzi');
   $('splice-genes').value = 'example';
   updateSpliceButton();
-  await busy('Loading CI-SpliceAI', () => spliceReady());
+  await busy('Loading CI-SpliceAI', () => spliceReady(), { section: 'splice' });
 });
 
 $('splice-score').addEventListener('click', async () => {
@@ -420,8 +617,12 @@ $('splice-score').addEventListener('click', async () => {
   const r = await busy('Scoring splice variants', async (signal, onProgress) => {
     await spliceReady();
     return spliceWorker.scoreSplice(variants, { fasta: splice.fasta, fai: splice.fai, gzi: splice.gzi ?? undefined }, options, { signal, onProgress });
-  });
-  if (!r) return;
+  }, { section: 'splice', unit: 'alleles' });
+  if (!r) {
+    splice.result = null;
+    $('splice-results').hidden = true;
+    return;
+  }
   splice.result = r;
   splice.sort = null;
   renderSplice();
@@ -436,12 +637,17 @@ function renderSplice() {
     const key = (r) => (r.best ? [r.best.ds_ag, r.best.ds_al, r.best.ds_dg, r.best.ds_dl, r.best.dp_ag, r.best.dp_al, r.best.dp_dg, r.best.dp_dl][col - 2] : -Infinity);
     rows.sort((x, y) => (key(x) - key(y)) * (desc ? -1 : 1));
   }
-  const head = SPLICE_COLS.map((h, i) => `<th data-col="${i}">${h}${splice.sort?.col === i ? (splice.sort.desc ? ' ▼' : ' ▲') : ''}</th>`).join('');
+  // Only the score and position columns sort, and only they look and act sortable.
+  const head = SPLICE_COLS.map((h, i) => {
+    if (i < 2 || i > 9) return `<th scope="col">${h}</th>`;
+    const sorted = splice.sort?.col === i ? (splice.sort.desc ? 'descending' : 'ascending') : 'none';
+    return `<th scope="col" data-col="${i}" tabindex="0" aria-sort="${sorted}" title="sort by ${h}">${h}${sorted === 'none' ? '' : splice.sort.desc ? ' ▼' : ' ▲'}</th>`;
+  }).join('');
   const body = rows.map(({ a, i, best }) => {
     const ds = best ? [best.ds_ag, best.ds_al, best.ds_dg, best.ds_dl].map((v) => `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(2)}</td>`).join('') : '<td></td>'.repeat(4);
     const dp = best ? [best.dp_ag, best.dp_al, best.dp_dg, best.dp_dl].map((v) => `<td>${v}</td>`).join('') : '<td></td>'.repeat(4);
     const status = a.status === 'ok' ? (a.message ? 'ok (N-padded)' : 'ok') : a.status;
-    return `<tr data-row="${i}" title="${escape(a.message)}"><td>${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}${a.id ? ` (${a.id})` : ''}`)}</td>` +
+    return `<tr data-row="${i}" title="${escape(a.message)}"${a.status === 'ok' ? ` tabindex="0" aria-label="show the tracks of ${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}`)}"` : ''}><td>${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}${a.id ? ` (${a.id})` : ''}`)}</td>` +
       `<td>${escape(best ? best.gene : '')}</td>${ds}${dp}<td class="${a.status === 'ok' ? '' : 'bad'}">${escape(status)}</td></tr>`;
   }).join('');
   $('splice-table').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
@@ -453,10 +659,11 @@ function renderSplice() {
 $('splice-table').addEventListener('click', async (ev) => {
   const th = ev.target.closest('th');
   if (th && splice.result) {
-    const col = Number(th.dataset.col);
+    const col = Number(th.dataset.col ?? -1);
     if (col < 2 || col > 9) return;
     splice.sort = { col, desc: splice.sort?.col === col ? !splice.sort.desc : true };
     renderSplice();
+    $('splice-table').querySelector(`th[data-col="${col}"]`).focus();
     return;
   }
   const tr = ev.target.closest('tbody tr');
@@ -473,19 +680,23 @@ $('splice-download-tsv').addEventListener('click', () => download('splice_scores
 
 // ---- files: pickers and drag-and-drop ----------------------------------------------------
 
+/** Puts sequence files into the sequence box. One plain file goes in as it is, so that a
+ * message about it names its own lines; gzip, or several files, are read by the worker (which
+ * names the file of any error) and go in as their records. */
 async function readSequenceFiles(files) {
+  showError('input', null);
   const texts = [];
   for (const f of files) {
     const bytes = new Uint8Array(await f.arrayBuffer());
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-      // Gzip: the worker inflates and parses it.
+    if (files.length === 1 && !(bytes[0] === 0x1f && bytes[1] === 0x8b)) {
+      texts.push(new TextDecoder().decode(bytes));
+    } else {
       const recs = await worker.parseFasta(bytes, f.name);
       texts.push(recs.map((r) => `>${r.id}\n${r.seq}`).join('\n'));
-    } else {
-      texts.push(new TextDecoder().decode(bytes));
     }
   }
   $('fasta').value = texts.join('\n');
+  inputName = files.map((f) => f.name).join(', ');
 }
 
 function dropZone(id, onFiles) {
@@ -502,20 +713,32 @@ function dropZone(id, onFiles) {
   });
 }
 
-$('backend').addEventListener('change', () => current && useModel(current.bytes, current.name));
+$('backend').addEventListener('change', () => current && useModel(current.bytes, current.name, current.about));
 
 const loadModelFile = async (f) => useModel(new Uint8Array(await f.arrayBuffer()), f.name);
 dropZone('model-drop', (files) => loadModelFile(files[0]));
-dropZone('seq-drop', (files) => readSequenceFiles(files).catch(showError));
+dropZone('seq-drop', (files) => readSequenceFiles(files).catch((e) => showError('input', e)));
 $('model-file').addEventListener('change', (ev) => ev.target.files[0] && loadModelFile(ev.target.files[0]));
-$('seq-file').addEventListener('change', (ev) => readSequenceFiles([...ev.target.files]).catch(showError));
-$('load-sample').addEventListener('click', async () => {
+$('seq-file').addEventListener('change', (ev) => readSequenceFiles([...ev.target.files]).catch((e) => showError('input', e)));
+async function loadSample() {
   $('fasta').value = await (await fetch('../examples/data/sample.fa')).text();
+  inputName = 'sample.fa';
+}
+$('load-sample').addEventListener('click', loadSample);
+$('fasta').addEventListener('input', () => {
+  inputName = 'the sequence box';
 });
+// The file pickers are real buttons (reachable and pressed from the keyboard) that open
+// hidden file inputs.
+for (const [button, input] of [['model-choose', 'model-file'], ['seq-choose', 'seq-file']]) {
+  $(button).addEventListener('click', () => $(input).click());
+}
 
 // One click from an empty page to predictions and a logo, for newcomers.
+// It explains a confident hit: SPI1 on spi1_short (0.99 for the bundled model).
 $('run-demo').addEventListener('click', async () => {
-  $('fasta').value = await (await fetch('../examples/data/sample.fa')).text();
+  await loadSample();
+  $('stride').value = '';
   $('predict').click();
   await new Promise((ok) => {
     const t = setInterval(() => {
@@ -526,8 +749,10 @@ $('run-demo').addEventListener('click', async () => {
     }, 50);
   });
   if (!result) return;
-  $('explain-seq').value = '0';
-  $('explain-label').value = '0';
+  const row = result.windows.findIndex((w) => w.id === 'spi1_short');
+  const label = info.metadata.labels.indexOf('SPI1');
+  $('explain-seq').value = String(Math.max(0, row));
+  $('explain-label').value = String(Math.max(0, label));
   await explain();
   $('explain-section').scrollIntoView({ behavior: 'smooth' });
 });
@@ -544,5 +769,5 @@ if ('serviceWorker' in navigator) {
 }
 
 const bytes = await fetch('../examples/models/demo.onnx').then((r) => r.arrayBuffer()).catch(() => null);
-if (bytes) await useModel(new Uint8Array(bytes), 'demo.onnx (bundled)');
+if (bytes) await useModel(new Uint8Array(bytes), 'demo.onnx (bundled)', BUNDLED_ABOUT);
 else $('model-info').textContent = 'The bundled model could not be fetched; choose a model file.';

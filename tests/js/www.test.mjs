@@ -19,7 +19,8 @@ async function openPage(b, onRequest) {
   if (onRequest) ctx.on('request', onRequest);
   const p = await ctx.newPage();
   p.on('pageerror', (e) => console.error('page error:', e.message));
-  await p.goto(`${url}/www/index.html`);
+  // the README's address
+  await p.goto(`${url}/www/`);
   await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
   return { ctx, p };
 }
@@ -57,7 +58,19 @@ async function withoutRequests(what, action) {
   assert.deepEqual(during, [], `${what} made requests`);
 }
 
+test("the README's address serves the page, with or without its last slash", async () => {
+  const r = await fetch(`${url}/www`, { redirect: 'manual' });
+  assert.equal(r.status, 301);
+  assert.equal(r.headers.get('location'), '/www/');
+  const page = await fetch(`${url}/www/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>seqlens/);
+});
+
 test('the page shows the model and its backend, and predicts the sample FASTA', async () => {
+  // what the model is and what its values mean, in one line
+  assert.match(await page.textContent('#model-about'),
+    /^demo\.onnx \(bundled\): A demo: .*planted JASPAR motifs.*not a model of real biology\. It reads 500-bp DNA sequences and gives .* for 8 labels \(CTCF, GATA1, /);
   const info = await page.textContent('#model-info');
   assert.match(info, /labels: CTCF, GATA1/);
   // Chromium's only adapter here is SwiftShader: auto keeps the CPU and says why. The test
@@ -80,11 +93,13 @@ test('the page shows the model and its backend, and predicts the sample FASTA', 
   assert.deepEqual(spi1, [...spi1].sort((a, b) => b - a));
 });
 
-test('"Run the demo" goes from an empty page to predictions and a logo', async () => {
+test('"Run the demo" goes from an empty page to predictions and the logo of a confident hit', async () => {
   await page.click('#run-demo');
-  await page.waitForFunction(() => document.querySelectorAll('#logo svg path').length > 50, null, { timeout: 60000 });
+  await page.waitForFunction(() => /SPI1 =/.test(document.getElementById('explain-note').textContent), null, { timeout: 60000 });
   assert.equal((await page.$$('#results tbody tr')).length, 7);
-  assert.match(await page.textContent('#logo svg text'), /ctcf_site — CTCF — gradient × input/);
+  assert.match(await page.textContent('#logo svg text'), /spi1_short — SPI1 — gradient × input/);
+  // SPI1 on spi1_short is 0.994 (onnxruntime, tests/golden/demo_sample.tsv)
+  assert.match(await page.textContent('#explain-note'), /^SPI1 = 0\.99/);
 });
 
 test('a logo and an ISM heatmap render for a selected sequence and label', async () => {
@@ -119,6 +134,9 @@ test('the sample VCF is scored against the sample genome, with ref-vs-alt logos'
   assert.equal(rows.length, 6);
   assert.deepEqual(rows.map((r) => r[3]), Array(6).fill('ok'));
   assert.equal(rows[2][0], 'chrA:9010 (spi1_ins)');
+  // every value column names the label it is for
+  const head = await page.$$eval('#variants thead th', (ths) => ths.map((th) => th.textContent));
+  assert.deepEqual(head.slice(4, 7), ['ref pred (CTCF)', 'alt pred (CTCF)', 'diff (CTCF)']);
   await page.click('#variants tbody tr:nth-child(3)');
   await page.waitForSelector('#logo-alt svg');
   assert.match(await page.textContent('#logo-alt svg text'), /alt allele/);
@@ -201,20 +219,108 @@ test("the page's Content-Security-Policy stops sequence data from leaving for an
   }
 });
 
-test('bad input shows readable errors in the page', async () => {
+test('bad input shows readable errors beside their section, naming the file, and loses nothing', async () => {
   await page.fill('#fasta', 'this is not FASTA');
   await page.click('#predict');
-  await page.waitForSelector('#error:not([hidden])');
-  assert.match(await page.textContent('#error'), /input: line 1: expected a FASTA header/);
+  await page.waitForSelector('#error-input:not([hidden])');
+  assert.match(await page.textContent('#error-input'), /the sequence box: line 1: expected a FASTA header/);
+  // the results of the last run are gone with the input they came from
+  assert.equal(await page.isHidden('#results-section'), true);
+  // a file's errors name the file
+  await page.setInputFiles('#seq-file', { name: 'mine.fa', mimeType: 'text/plain', buffer: Buffer.from('>ok\nACGT\nno header here\n>\n') });
+  await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ok'));
+  await page.click('#predict');
+  await page.waitForFunction(() => /mine\.fa/.test(document.getElementById('error-input').textContent));
+  // A protein sequence: the page offers its own control, not the CLI's flag.
+  await page.fill('#fasta', '>p\nMKVLAAGT\n');
+  await page.click('#predict');
+  await page.waitForSelector('#error-input button');
+  const msg = await page.textContent('#error-input');
+  assert.match(msg, /sequence 'p': invalid character 'L' at position 4/);
+  assert.doesNotMatch(msg, /--unknown|as-n/);
+  await page.click('#error-input button');
+  await page.waitForSelector('#results tbody tr');
+  assert.equal(await page.isChecked('#unknown-as-n'), true);
+  assert.equal(await page.isHidden('#error-input'), true);
+  await page.uncheck('#unknown-as-n');
   // A VCF whose contigs are not in the reference.
   await page.setInputFiles('#vcf-file', { name: 'other.vcf', mimeType: 'text/plain',
     buffer: Buffer.from('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr7\t100\t.\tA\tG\t.\t.\t.\n') });
   await page.click('#score');
-  await page.waitForFunction(() => /none of the VCF's contigs/.test(document.getElementById('error').textContent));
-  assert.match(await page.textContent('#error'), /\(chr7\) are in the reference genome \(chrA, chrB\)/);
+  await page.waitForFunction(() => /none of the VCF's contigs/.test(document.getElementById('error-variants').textContent));
+  assert.match(await page.textContent('#error-variants'), /\(chr7\) are in the reference genome \(chrA, chrB\)/);
+  // A model that does not load keeps the one that worked, which still predicts.
   await page.setInputFiles('#model-file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
-  await page.waitForFunction(() => /could not be loaded/.test(document.getElementById('model-info').textContent));
-  assert.match(await page.textContent('#error'), /not a valid ONNX model/);
+  await page.waitForFunction(() => /could not be loaded/.test(document.getElementById('error-model').textContent));
+  assert.match(await page.textContent('#error-model'), /^broken\.onnx could not be loaded: not a valid ONNX model.*\nStill using demo\.onnx \(bundled\)\.$/s);
+  assert.match(await page.textContent('#model-about'), /^demo\.onnx \(bundled\)/);
+  await page.click('#load-sample');
+  await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
+  await page.click('#predict');
+  await page.waitForSelector('#results tbody tr');
+  assert.equal((await page.$$('#results tbody tr')).length, 7);
+});
+
+test('a long sequence: a warning offers tiling; progress stays in view; the table pages; no long freeze', async () => {
+  // 200 kbp of seeded random DNA: one 500-bp window without a stride, 3,991 tiled at 50
+  let x = 7;
+  const seq = Array.from({ length: 200000 }, () => 'ACGT'[(x = (x * 1103515245 + 12345) % 2147483648) >> 29 & 3]).join('');
+  await page.fill('#fasta', `>long\n${seq}\n`);
+  await page.fill('#stride', '');
+  await page.click('#predict');
+  await page.waitForSelector('#stride-warning:not([hidden])');
+  assert.match(await page.textContent('#stride-warning'), /1 sequence is longer than the model's 500 bp, so only the central 500 bp of it was predicted/);
+  assert.equal(await page.textContent('#summary'), '1 sequence × 8 labels.');
+  // Long tasks (> 50 ms) on the page's main thread from here on.
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((l) => window.longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+    window.scrollTo(0, 0);
+  });
+  await page.click('#stride-warning button');
+  await page.waitForSelector('#busy:not([hidden])');
+  assert.equal(await page.inputValue('#stride'), '250');
+  // the bar is on screen while the page is scrolled to its top, and no second run can start
+  await page.waitForFunction(() => /windows, .* per second, about .* left/.test(document.getElementById('busy-rate').textContent), null, { timeout: 60000 });
+  const box = await page.locator('#busy').boundingBox();
+  const view = page.viewportSize();
+  assert.ok(box.y >= 0 && box.y + box.height <= view.height, JSON.stringify({ box, view }));
+  assert.equal(await page.isDisabled('#predict'), true);
+  assert.equal(await page.isDisabled('#run-demo'), true);
+  await page.waitForSelector('#busy', { state: 'hidden', timeout: 300000 });
+  assert.equal(await page.textContent('#summary'), '799 windows from 1 sequence × 8 labels.');
+  assert.equal(await page.isHidden('#stride-warning'), true);
+  assert.equal((await page.$$('#results tbody tr')).length, 100);
+  assert.equal(await page.textContent('#page-info'), 'rows 1–100 of 799');
+  await page.click('#page-next');
+  assert.equal(await page.textContent('#page-info'), 'rows 101–200 of 799');
+  assert.equal(await page.textContent('#results tbody tr:first-child td:first-child'), 'long:25000-25500');
+  const longest = await page.evaluate(() => Math.max(0, ...window.longTasks));
+  assert.ok(longest < 100, `the main thread was busy for ${longest} ms at once`);
+});
+
+test('every control is reached and used from the keyboard', async () => {
+  await page.click('#load-sample');
+  await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
+  await page.fill('#stride', '');
+  await page.focus('#predict');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#results tbody tr').length === 7);
+  // a sortable header sorts with Enter
+  await page.focus('#results th[data-col="2"]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('#results th[data-col="2"]', 'aria-sort'), 'descending');
+  const first = await page.textContent('#results tbody tr:first-child td:first-child');
+  assert.equal(first, 'spi1_short');
+  // a row explains with Enter
+  await page.selectOption('#explain-method', 'ixg');
+  await page.focus('#results tbody tr:first-child');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /spi1_short/.test(document.querySelector('#logo svg text')?.textContent ?? ''));
+  // the file pickers are buttons in the tab order
+  for (const id of ['model-choose', 'seq-choose']) {
+    assert.equal(await page.evaluate((id) => document.getElementById(id).tabIndex, id), 0);
+  }
 });
 
 test('long work shows progress and can be cancelled; the page stays responsive', async () => {
@@ -242,7 +348,7 @@ test('long work shows progress and can be cancelled; the page stays responsive',
   assert.equal(await page.evaluate(() => 1 + 1), 2);
   await page.waitForFunction(() => document.getElementById('progress').value > 0);
   await page.click('#cancel');
-  await page.waitForFunction(() => /cancelled/.test(document.getElementById('error').textContent));
+  await page.waitForFunction(() => /cancelled/.test(document.getElementById('error-explain').textContent));
   assert.equal(await page.isHidden('#busy'), true);
 });
 
@@ -276,6 +382,11 @@ test('without WebGPU the page shows the CPU fallback and why', async () => {
   try {
     const { p } = await openPage(plain);
     assert.match(await p.textContent('#model-info'), /backend: CPU .*WebGPU not used: .*WebGPU is not available here/);
+    // asking for WebGPU there falls back to the CPU, and says so
+    await p.selectOption('#backend', 'webgpu');
+    await p.waitForFunction(() => /WebGPU could not run/.test(document.getElementById('error-model').textContent));
+    assert.match(await p.textContent('#error-model'), /so it runs on the CPU/);
+    assert.equal(await p.inputValue('#backend'), 'cpu');
     await p.click('#load-sample');
     await p.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
     await p.click('#predict');
@@ -320,7 +431,7 @@ test('after the first visit the page works offline', async () => {
   await page.reload();
   await page.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 })
     .catch(async (e) => {
-      throw new Error(`${e.message}; page says: ${await page.textContent('#model-info')} / ${await page.textContent('#error')}`);
+      throw new Error(`${e.message}; page says: ${await page.textContent('#model-info')} / ${await page.textContent('#error-model')}`);
     });
   assert.match(await page.textContent('#model-info'), /\d+ threads\)/, 'the threaded build was cached too');
   await page.click('#load-sample');
