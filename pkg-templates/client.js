@@ -149,6 +149,11 @@ export class SeqlensWorker {
     return this.#call('logoSvg', { map, symbols, options });
   }
 
+  /** As logoRange, computed in the worker. */
+  logoRange(map, symbols, options) {
+    return this.#call('logoRange', { map, symbols, options });
+  }
+
   /** As heatmapSvg, computed in the worker. */
   heatmapSvg(effects, sequence, symbols, options) {
     return this.#call('heatmapSvg', { effects, sequence, symbols, options });

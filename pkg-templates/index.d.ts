@@ -361,10 +361,17 @@ export interface PlotOptions {
   /** Coordinate of position 0 for the axis. */
   offset?: number;
   title?: string;
+  /** A logo's y axis [lowest, highest] instead of the range of the positions drawn (shared
+   * by a reference and an alternate logo, from logoRange); letters beyond it are clipped. */
+  yRange?: [number, number];
+  /** Positions (0-based, like start and end) shaded in a logo and outlined in a heatmap. */
+  marks?: number[];
 }
 
 /** SVG sequence logo of a [channels, length] map; symbols names the channels, e.g. "ACGT". */
 export function logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): string;
+/** The y range [lowest, highest] a logo of `map` needs over options' start..end. */
+export function logoRange(map: Float32Array, symbols: string, options?: PlotOptions): [number, number];
 /** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
 export function spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): string;
 /** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
@@ -418,6 +425,7 @@ export class SeqlensWorker {
   parseFasta(data: string | Uint8Array | ArrayBuffer | Blob, name?: string): Promise<SeqRecord[]>;
   spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): Promise<string>;
   logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
+  logoRange(map: Float32Array, symbols: string, options?: PlotOptions): Promise<[number, number]>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;
 }

@@ -302,6 +302,12 @@ export function logoSvg(map, symbols, options) {
   return call(() => core.logoSvg(map, symbols, options));
 }
 
+/** The y range [lowest, highest] a logo of `map` needs over options' start..end: pass the
+ * union of two logos' ranges to both as `yRange` to compare them by height. */
+export function logoRange(map, symbols, options) {
+  return call(() => Array.from(core.logoRange(map, symbols, options)));
+}
+
 /**
  * The SVG figure of a splice allele's effect in one gene (`allele` and `annotation` from
  * scoreSplice with includeTracks): reference and alternate acceptor and donor probabilities

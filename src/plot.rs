@@ -23,6 +23,13 @@ pub struct PlotOptions {
     pub offset: i64,
     /// A title drawn above the plot.
     pub title: Option<String>,
+    /// A logo's y axis as `[lowest, highest]` (lowest ≤ 0 ≤ highest) instead of the range of
+    /// the positions drawn, so that two logos (a reference and an alternate allele) compare
+    /// by height: pass both the union of their [`logo_range`]s. Letters beyond it are clipped.
+    pub y_range: Option<[f32; 2]>,
+    /// Positions (0-based, like `start` and `end`) shaded behind the letters or cells, such
+    /// as a variant's bases.
+    pub marks: Vec<usize>,
 }
 
 impl Default for PlotOptions {
@@ -34,6 +41,8 @@ impl Default for PlotOptions {
             end: None,
             offset: 0,
             title: None,
+            y_range: None,
+            marks: Vec::new(),
         }
     }
 }
@@ -115,11 +124,10 @@ fn ticks(out: &mut String, opts: &PlotOptions, a: usize, b: usize, y: f32) {
     }
 }
 
-/// A sequence logo of an attribution map `[channels, length]` (channel `i` = `symbols[i]`):
-/// at each position the letters are stacked by value, positive ones above the axis (largest
-/// on top) and negative ones below it (largest magnitude at the bottom).
-pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
-    let c = symbols.len().max(1);
+/// The y range `[lowest, highest]` a logo of `map` needs over the positions `opts` draws:
+/// the deepest stack of negative letters and the tallest of positive ones.
+pub fn logo_range(map: &[f32], channels: usize, opts: &PlotOptions) -> [f32; 2] {
+    let c = channels.max(1);
     let len = map.len() / c;
     let (a, b) = range(opts, len);
     let at = |ch: usize, t: usize| {
@@ -131,6 +139,38 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
         up = up.max((0..c).map(|ch| at(ch, t).max(0.0)).sum());
         down = down.max((0..c).map(|ch| (-at(ch, t)).max(0.0)).sum());
     }
+    [-down, up]
+}
+
+/// Shades `opts.marks` that fall in `[a, b)`, from `top` down `height` pixels.
+fn marks(out: &mut String, opts: &PlotOptions, a: usize, b: usize, top: f32, height: f32) {
+    for &t in opts.marks.iter().filter(|&&t| t >= a && t < b) {
+        let _ = write!(
+            out,
+            "<rect class=\"mark\" x=\"{:.2}\" y=\"{top:.1}\" width=\"{:.2}\" height=\"{height:.1}\" \
+             fill=\"#ffd84d\" fill-opacity=\"0.45\"/>",
+            MARGIN_LEFT + (t - a) as f32 * opts.base_width,
+            opts.base_width
+        );
+    }
+}
+
+/// A sequence logo of an attribution map `[channels, length]` (channel `i` = `symbols[i]`):
+/// at each position the letters are stacked by value, positive ones above the axis (largest
+/// on top) and negative ones below it (largest magnitude at the bottom).
+pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
+    let c = symbols.len().max(1);
+    let len = map.len() / c;
+    let (a, b) = range(opts, len);
+    let at = |ch: usize, t: usize| {
+        let v = map[ch * len + t];
+        if v.is_finite() { v } else { 0.0 }
+    };
+    let [low, high] = opts
+        .y_range
+        .filter(|r| r.iter().all(|v| v.is_finite()))
+        .unwrap_or_else(|| logo_range(map, c, opts));
+    let (up, down) = (high.max(0.0), (-low).max(0.0));
     let span = (up + down).max(f32::MIN_POSITIVE);
     let scale = opts.height / span;
     let axis = MARGIN_TOP + up * scale;
@@ -138,6 +178,7 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
     let h = MARGIN_TOP + opts.height + MARGIN_BOTTOM;
     let mut out = String::new();
     header(&mut out, w, h, &opts.title);
+    marks(&mut out, opts, a, b, MARGIN_TOP, opts.height);
     let _ = write!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
@@ -148,6 +189,15 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
         MARGIN_LEFT - 4.0,
         MARGIN_TOP + opts.height,
         fmt_value(-down)
+    );
+    // Letters past a given y range are clipped to the plotting area: a nested <svg> clips to
+    // its viewport (a clipPath would need an id unique across every figure on a page).
+    let _ = write!(
+        out,
+        "<svg x=\"{MARGIN_LEFT}\" y=\"{MARGIN_TOP}\" width=\"{0:.1}\" height=\"{1:.1}\" \
+         viewBox=\"{MARGIN_LEFT} {MARGIN_TOP} {0:.1} {1:.1}\">",
+        w - MARGIN_LEFT,
+        opts.height
     );
     for t in a..b {
         let x = MARGIN_LEFT + (t - a) as f32 * opts.base_width;
@@ -170,6 +220,7 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
             letter(&mut out, symbols[ch], x, y, opts.base_width, hgt, v < 0.0);
         }
     }
+    out.push_str("</svg>");
     let _ = write!(
         out,
         "<line x1=\"{MARGIN_LEFT}\" x2=\"{:.1}\" y1=\"{axis:.1}\" y2=\"{axis:.1}\" \
@@ -271,6 +322,17 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
                 }
             );
         }
+    }
+    // A marked column is outlined over its cells (shading would change their colours).
+    for &t in opts.marks.iter().filter(|&&t| t >= a && t < b) {
+        let _ = write!(
+            out,
+            "<rect class=\"mark\" x=\"{:.2}\" y=\"{MARGIN_TOP}\" width=\"{:.2}\" height=\"{:.1}\" \
+             fill=\"none\" stroke=\"#e0a800\" stroke-width=\"2\"/>",
+            MARGIN_LEFT + (t - a) as f32 * opts.base_width,
+            opts.base_width,
+            opts.height
+        );
     }
     ticks(&mut out, opts, a, b, MARGIN_TOP + opts.height + 2.0);
     let _ = write!(
@@ -468,6 +530,52 @@ mod tests {
         // G below the axis, flipped: box 84..114.
         assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
         assert_eq!(svg.matches("<path").count(), 4);
+    }
+
+    #[test]
+    fn a_shared_y_range_scales_logos_alike_and_marks_shade_positions() {
+        // The map of the first test needs [-1.5, 3]; drawn on [-3, 6] its letters are half
+        // as tall (scale 10 px/unit on height 90), with the axis at 24 + 60 = 84.
+        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
+        let opts = PlotOptions {
+            height: 90.0,
+            base_width: 10.0,
+            ..Default::default()
+        };
+        assert_eq!(logo_range(&map, 4, &opts), [-1.5, 3.0]);
+        // only the positions drawn count
+        let second = PlotOptions {
+            start: Some(1),
+            ..opts.clone()
+        };
+        assert_eq!(logo_range(&map, 4, &second), [-1.5, 0.5]);
+        let svg = logo(
+            &map,
+            b"ACGT",
+            &PlotOptions {
+                y_range: Some([-3.0, 6.0]),
+                marks: vec![1, 7],
+                ..opts
+            },
+        );
+        // C (1 unit, 10 px) sits on the axis at 74..84, A (20 px) above it at 54..74
+        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 54.00)\""), "{svg}");
+        assert!(svg.contains(">6.000</text>") && svg.contains(">-3.000</text>"));
+        // position 1 is shaded; 7 is outside the drawn range
+        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
+        assert!(svg.contains(
+            "<rect class=\"mark\" x=\"58.00\" y=\"24.0\" width=\"10.00\" height=\"90.0\""
+        ));
+        let heat = heatmap(
+            &map,
+            b"AT",
+            b"ACGT",
+            &PlotOptions {
+                marks: vec![0],
+                ..Default::default()
+            },
+        );
+        assert_eq!(heat.matches("class=\"mark\"").count(), 1);
     }
 
     #[test]

@@ -178,6 +178,10 @@ pub struct AlleleEffect {
     /// The reference and alternate windows, when asked for (`include_sequences`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub windows: Option<[String; 2]>,
+    /// Where the reference and the alternate allele start in their windows (0-based), with
+    /// `windows`: a figure of the two windows marks the variant there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allele_at: Option<[usize; 2]>,
 }
 
 /// The reference and alternate windows for one allele, or why there are none.
@@ -295,7 +299,12 @@ pub async fn score_variants_async<R: BufRead + Seek>(
             let s = match allele_windows(genome, v, alt, length)? {
                 Ok((r, a)) => {
                     let text = |w: &Window| String::from_utf8_lossy(&w.seq).into_owned();
-                    sequences.push(opts.include_sequences.then(|| [text(&r), text(&a)]));
+                    // the allele starts at the variant's position in both windows
+                    let at = |w: &Window| (v.pos as i64 - 1 - w.start) as usize;
+                    sequences.push(
+                        opts.include_sequences
+                            .then(|| ([text(&r), text(&a)], [at(&r), at(&a)])),
+                    );
                     windows.push(r);
                     windows.push(a);
                     Status::Ok
@@ -332,6 +341,7 @@ pub async fn score_variants_async<R: BufRead + Seek>(
             } else {
                 Default::default()
             };
+            let (windows, allele_at) = seqs.map_or((None, None), |(w, at)| (Some(w), Some(at)));
             rows.push(AlleleEffect {
                 chrom: v.chrom.clone(),
                 pos: v.pos,
@@ -343,7 +353,8 @@ pub async fn score_variants_async<R: BufRead + Seek>(
                 ref_pred,
                 alt_pred,
                 scores,
-                windows: seqs,
+                windows,
+                allele_at,
             });
         }
         if !progress(rows.len(), total) {

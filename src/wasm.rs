@@ -506,12 +506,23 @@ pub fn splice_figure_svg(allele: JsValue, annotation: JsValue) -> Result<String,
 }
 
 /// An SVG sequence logo of an attribution map `[channels, length]` (`symbols`: one letter per
-/// channel, e.g. "ACGT"). Options: `baseWidth`, `height`, `start`, `end`, `offset`, `title`.
+/// channel, e.g. "ACGT"). Options: `baseWidth`, `height`, `start`, `end`, `offset`, `title`,
+/// `yRange` (`[lowest, highest]`, e.g. shared by a reference and an alternate logo), `marks`
+/// (positions to shade).
 #[wasm_bindgen(js_name = logoSvg)]
 pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, JsError> {
     let opts: PlotOptions = from_js(options, "options")?;
     check_map(map, symbols)?;
     Ok(plot::logo(map, symbols.as_bytes(), &opts))
+}
+
+/// The y range `[lowest, highest]` a logo of `map` needs over the positions `start..end` of
+/// `options`: pass the union of two logos' ranges to both as `yRange` to compare them.
+#[wasm_bindgen(js_name = logoRange)]
+pub fn logo_range(map: &[f32], symbols: &str, options: JsValue) -> Result<Vec<f32>, JsError> {
+    let opts: PlotOptions = from_js(options, "options")?;
+    check_map(map, symbols)?;
+    Ok(plot::logo_range(map, symbols.len(), &opts).to_vec())
 }
 
 /// An SVG ISM heatmap of substitution effects `[channels, length]`, with the reference

@@ -382,21 +382,74 @@ function peak(perBase) {
   return best;
 }
 
-/** Draws a logo (and, for ISM, a heatmap) of attribution `a` into `logoBox`/`heatBox`. */
-async function drawAttribution(a, method, title, logoBox, heatBox) {
+/** Pixels per position in the figures (the library's default). */
+const BASE_WIDTH = 12;
+
+/**
+ * Figures over the same positions that move together: an explanation's logo and heatmap, or
+ * a variant's reference and alternate logos. Each draws only the positions that fit its box,
+ * so the title, the y scale, the row labels and the colour scale never scroll away; the
+ * buttons in `nav` move along the sequence. The logos share one y range (that of the whole
+ * sequences), so heights compare across panels and do not change while moving.
+ * `panels`: [{map, box, title, offset, marks, effects?, sequence?, heatBox?}].
+ */
+function figureView(panels, nav, { length, centre }) {
   const symbols = SYMBOLS[info.metadata.alphabet];
-  const map = method === 'grad' ? a.map : observedMap(a, symbols);
-  const opts = { offset: a.start, title };
-  logoBox.innerHTML = await worker.logoSvg(map, symbols, opts);
-  if (heatBox) {
-    heatBox.innerHTML = method.endsWith('ism')
-      ? await worker.heatmapSvg(a.map, a.sequence, symbols, { ...opts, title: `${title}: substitution effects`, height: 80 })
-      : '';
+  const view = { from: 0, n: 0, yRange: null };
+  // The positions that fit: measured on the section, since an empty figure box is not shown.
+  const fit = () => Math.min(length, Math.max(10, Math.floor((panels[0].box.parentElement.clientWidth - 58) / BASE_WIDTH)));
+  async function draw() {
+    view.n = fit();
+    view.from = Math.max(0, Math.min(view.from, length - view.n));
+    if (!view.yRange) {
+      const ranges = await Promise.all(panels.map((p) => worker.logoRange(p.map, symbols, {})));
+      view.yRange = [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+    }
+    const shown = { start: view.from, end: view.from + view.n, baseWidth: BASE_WIDTH };
+    for (const p of panels) {
+      const opts = { ...shown, offset: p.offset, title: p.title, marks: p.marks ?? [] };
+      p.box.innerHTML = await worker.logoSvg(p.map, symbols, { ...opts, yRange: view.yRange });
+      if (p.heatBox) {
+        p.heatBox.innerHTML = p.effects
+          ? await worker.heatmapSvg(p.effects, p.sequence, symbols, { ...opts, title: `${p.title}: substitution effects`, height: 80 })
+          : '';
+      }
+    }
+    const first = panels[0].offset + view.from;
+    nav.querySelector('.fig-where').textContent =
+      `positions ${first.toLocaleString()}–${(first + view.n - 1).toLocaleString()} (${view.n} of ${length})`;
+    nav.querySelector('.fig-back').disabled = view.from === 0;
+    nav.querySelector('.fig-on').disabled = view.from + view.n >= length;
+    nav.hidden = view.n >= length;
   }
-  // Scroll the figure so the strongest position is in view.
-  const x = 48 + peak(a.perBase) * 12 - logoBox.clientWidth / 2;
-  logoBox.scrollLeft = Math.max(0, x);
-  if (heatBox) heatBox.scrollLeft = logoBox.scrollLeft;
+  const move = (by) => {
+    view.from += by;
+    draw();
+  };
+  nav.querySelector('.fig-back').onclick = () => move(-Math.ceil(view.n / 2));
+  nav.querySelector('.fig-on').onclick = () => move(Math.ceil(view.n / 2));
+  nav.querySelector('.fig-centre').onclick = () => {
+    view.from = centre - Math.floor(view.n / 2);
+    draw();
+  };
+  view.from = centre - Math.floor(fit() / 2);
+  return draw();
+}
+
+/** The controls figureView drives; `centreLabel` names where its middle button goes. */
+function figureNav(centreLabel) {
+  return `<p class="fig-nav" hidden><button type="button" class="fig-back">‹ back</button>
+    <span class="fig-where muted"></span> <button type="button" class="fig-on">on ›</button>
+    <button type="button" class="fig-centre">${escape(centreLabel)}</button></p>`;
+}
+
+/** Draws the logo (and, for ISM, the heatmap) of attribution `a`, centred on its peak. */
+async function drawAttribution(a, method, title) {
+  const symbols = SYMBOLS[info.metadata.alphabet];
+  const panel = { map: method === 'grad' ? a.map : observedMap(a, symbols), box: $('logo'), title, offset: a.start };
+  if (method.endsWith('ism')) Object.assign(panel, { heatBox: $('heatmap'), effects: a.map, sequence: a.sequence });
+  else $('heatmap').replaceChildren();
+  await figureView([panel], $('explain-nav'), { length: a.length, centre: peak(a.perBase) });
 }
 
 async function explain() {
@@ -419,7 +472,7 @@ async function explain() {
   const a = out[0];
   a.start = w.start;
   const name = $('explain-method').selectedOptions[0].textContent;
-  await drawAttribution(a, method, `${w.id} — ${label} — ${name}`, $('logo'), $('heatmap'));
+  await drawAttribution(a, method, `${w.id} — ${label} — ${name}`);
   $('explain-note').textContent =
     `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.`;
 }
@@ -520,12 +573,19 @@ $('variants').addEventListener('click', async (ev) => {
   if (!out) return;
   const box = $('variant-logos');
   box.innerHTML = `<p class="muted">${escape(name)}, ${escape(label)}, ${method === 'ixg' ? 'gradient × input' : 'ISM'}:
-    reference allele (top) and alternate allele (bottom), each centred in its window.</p>
-    <div class="scroll figure" id="logo-ref"></div><div class="scroll figure" id="logo-alt"></div>`;
-  for (const [a, which] of [[out[0], 'ref'], [out[1], 'alt']]) {
-    a.start = 0;
-    await drawAttribution(a, method, `${name} — ${which} allele — ${label}`, $(`logo-${which}`));
-  }
+    reference allele (top) and alternate allele (bottom), each centred in its window, on one y scale; the
+    allele's bases are shaded.</p>${figureNav('the variant')}
+    <div class="figure" id="logo-ref"></div><div class="figure" id="logo-alt"></div>`;
+  const symbols = SYMBOLS[info.metadata.alphabet];
+  const span = (at, allele) => Array.from({ length: allele.length }, (_, i) => at + i);
+  const panels = [[out[0], 'ref', v.ref, v.allele_at[0]], [out[1], 'alt', v.alt, v.allele_at[1]]].map(([a, which, allele, at]) => ({
+    map: method === 'grad' ? a.map : observedMap(a, symbols),
+    box: $(`logo-${which}`),
+    title: `${name} — ${which} allele — ${label}`,
+    offset: 0,
+    marks: span(at, allele),
+  }));
+  await figureView(panels, box.querySelector('.fig-nav'), { length: out[0].length, centre: v.allele_at[0] });
 });
 
 $('download-variants').addEventListener('click', () => {

@@ -154,6 +154,29 @@ test('variant scores from a reference read by slices equal hand-built windows', 
   model.free();
 });
 
+test('variant windows say where each allele is; ref and alt logos share a y range and mark it', async () => {
+  const { fsGenome, logoSvg, logoRange } = await import('seqlens');
+  const model = await Model.load(modelBytes);
+  const genome = fsGenome(`${ROOT}/examples/data/genome.fa`);
+  const effects = await model.scoreVariants(readFileSync(`${ROOT}/examples/data/variants.vcf`), genome, { includeSequences: true });
+  genome.close();
+  for (const v of effects.variants.filter((x) => x.status === 'ok')) {
+    const [r, a] = v.allele_at;
+    // the alleles as the VCF writes them, found where the windows say
+    assert.equal(v.windows[0].slice(r, r + v.ref.length).toUpperCase(), v.ref.toUpperCase(), `${v.pos} ref`);
+    assert.equal(v.windows[1].slice(a, a + v.alt.length).toUpperCase(), v.alt.toUpperCase(), `${v.pos} alt`);
+  }
+  // By hand: [channels 4, length 2]; position 0 stacks +3 (A 2, C 1), position 1 has G -1.5
+  // and T +0.5, so the logo needs [-1.5, 3]; from position 1 on, [-1.5, 0.5].
+  const map = Float32Array.from([2, 0, 1, 0, 0, -1.5, 0, 0.5]);
+  assert.deepEqual(logoRange(map, 'ACGT', {}), [-1.5, 3]);
+  assert.deepEqual(logoRange(map, 'ACGT', { start: 1 }), [-1.5, 0.5]);
+  const svg = logoSvg(map, 'ACGT', { yRange: [-3, 6], marks: [1] });
+  assert.match(svg, />6\.000<\/text>/);
+  assert.equal(svg.match(/class="mark"/g).length, 1);
+  model.free();
+});
+
 test('a dynamo export with external data loads with its file passed as bytes, and equals onnxruntime', async () => {
   // scripts/make_exporter_models.py: torch.onnx.export's default (dynamo) writes the weights
   // to deepbind_dynamo_external.onnx.data; onnxruntime's outputs are in the golden file
