@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { serve } from '../../scripts/serve.mjs';
 import { ROOT, readTsv, launchChromium } from './golden.mjs';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 let browser, context, server, url, page;
 const requests = [];
@@ -373,6 +374,29 @@ test('at 1280 and 390 px wide, nothing overflows and every picker keeps its labe
     assert.ok(png.length > 20000, `${width} px screenshot is ${png.length} bytes`);
   }
   await page.setViewportSize({ width: 1280, height: 720 });
+});
+
+test('axe-core finds no serious or critical accessibility violation, with results and figures shown', async () => {
+  // axe is injected as a script, which the page's policy would block: a context that bypasses it
+  const ctx = await browser.newContext({ bypassCSP: true });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(`${url}/www/`);
+    await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
+    await p.click('#run-demo');
+    await p.waitForFunction(() => /SPI1 =/.test(document.getElementById('explain-note').textContent), null, { timeout: 60000 });
+    await p.click('#load-sample-variants');
+    await p.waitForFunction(() => !document.getElementById('score').disabled);
+    await p.click('#score');
+    await p.waitForSelector('#variants tbody tr');
+    await p.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    const violations = await p.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })));
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(serious, [], JSON.stringify(serious, null, 1));
+  } finally {
+    await ctx.close();
+  }
 });
 
 test('long work shows progress and can be cancelled; the page stays responsive', async () => {
