@@ -266,6 +266,8 @@ export interface VariantOptions {
   /** Added to both predictions for log2_fc (default 1e-6). */
   pseudocount?: number;
   predict?: PredictOptions;
+  /** Return each allele's reference and alternate windows (`windows`, `allele_at`). */
+  includeSequences?: boolean;
 }
 
 export interface AlleleEffect {
@@ -283,6 +285,10 @@ export interface AlleleEffect {
   alt_pred: number[];
   /** `[score][label]`, in the order of `scores`. */
   scores: number[][];
+  /** With includeSequences: the reference and alternate windows the model saw. */
+  windows?: [string, string];
+  /** With includeSequences: where the reference and the alternate allele start in them. */
+  allele_at?: [number, number];
 }
 
 export interface VariantEffects {
@@ -366,6 +372,9 @@ export interface PlotOptions {
   yRange?: [number, number];
   /** Positions (0-based, like start and end) shaded in a logo and outlined in a heatmap. */
   marks?: number[];
+  /** 'classic' (logomaker's letters, blue-red heatmap; default) or 'colorblind' (Okabe-Ito
+   * letters, purple-orange heatmap). */
+  palette?: 'classic' | 'colorblind';
 }
 
 /** SVG sequence logo of a [channels, length] map; symbols names the channels, e.g. "ACGT". */

@@ -30,6 +30,22 @@ pub struct PlotOptions {
     /// Positions (0-based, like `start` and `end`) shaded behind the letters or cells, such
     /// as a variant's bases.
     pub marks: Vec<usize>,
+    /// The letters' and the heatmap's colours.
+    pub palette: Palette,
+}
+
+/// The colours of a figure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Palette {
+    /// logomaker's classic letters (green A, blue C, orange G, red T), and a blue-white-red
+    /// heatmap (the ends of ColorBrewer's RdBu).
+    #[default]
+    Classic,
+    /// Okabe and Ito's colour-blind-safe letters (bluish green A, blue C, orange G, vermillion
+    /// T), and a purple-white-orange heatmap (the ends of ColorBrewer's PuOr): told apart with
+    /// any common colour-vision deficiency, where classic's green A and red T are not.
+    Colorblind,
 }
 
 impl Default for PlotOptions {
@@ -43,6 +59,21 @@ impl Default for PlotOptions {
             title: None,
             y_range: None,
             marks: Vec::new(),
+            palette: Palette::Classic,
+        }
+    }
+}
+
+impl std::str::FromStr for Palette {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "classic" => Ok(Palette::Classic),
+            "colorblind" => Ok(Palette::Colorblind),
+            other => Err(format!(
+                "unknown palette '{other}'; expected classic or colorblind"
+            )),
         }
     }
 }
@@ -59,13 +90,17 @@ fn glyph(symbol: u8) -> Option<&'static str> {
     })
 }
 
-/// Logomaker's "classic" colours for nucleotides; a neutral grey for other symbols.
-pub fn color(symbol: u8) -> &'static str {
-    match symbol.to_ascii_uppercase() {
-        b'A' => "#109648",
-        b'C' => "#255C99",
-        b'G' => "#F7B32B",
-        b'T' | b'U' => "#D62839",
+/// A nucleotide's colour in `palette`; a neutral grey for other symbols.
+pub fn color(symbol: u8, palette: Palette) -> &'static str {
+    match (palette, symbol.to_ascii_uppercase()) {
+        (Palette::Classic, b'A') => "#109648",
+        (Palette::Classic, b'C') => "#255C99",
+        (Palette::Classic, b'G') => "#F7B32B",
+        (Palette::Classic, b'T' | b'U') => "#D62839",
+        (Palette::Colorblind, b'A') => "#009E73",
+        (Palette::Colorblind, b'C') => "#0072B2",
+        (Palette::Colorblind, b'G') => "#E69F00",
+        (Palette::Colorblind, b'T' | b'U') => "#D55E00",
         _ => "#4d4d4d",
     }
 }
@@ -217,7 +252,14 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
                 bottom += hgt;
                 bottom - hgt
             };
-            letter(&mut out, symbols[ch], x, y, opts.base_width, hgt, v < 0.0);
+            let fill = color(symbols[ch], opts.palette);
+            letter(
+                &mut out,
+                symbols[ch],
+                fill,
+                [x, y, opts.base_width, hgt],
+                v < 0.0,
+            );
         }
     }
     out.push_str("</svg>");
@@ -232,10 +274,9 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
     out
 }
 
-/// One letter filling the box `(x, y, w, h)`; negative letters are drawn upside down, as
+/// One letter filling the box `[x, y, w, h]`; negative letters are drawn upside down, as
 /// logomaker's `flip_below`.
-fn letter(out: &mut String, symbol: u8, x: f32, y: f32, w: f32, h: f32, flip: bool) {
-    let fill = color(symbol);
+fn letter(out: &mut String, symbol: u8, fill: &str, [x, y, w, h]: [f32; 4], flip: bool) {
     let (sy, ty) = if flip {
         (-h / 100.0, y + h)
     } else {
@@ -302,7 +343,7 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
              font-weight=\"bold\">{}</text>",
             MARGIN_LEFT - 6.0,
             y + cell_h / 2.0 + 4.0,
-            color(s),
+            color(s, opts.palette),
             s as char
         );
         for t in a..b {
@@ -314,7 +355,7 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
                 "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{cell_h:.2}\" \
                  fill=\"{}\"{}/>",
                 opts.base_width,
-                diverging(v / max),
+                diverging(v / max, opts.palette),
                 if is_ref {
                     " stroke=\"#222\" stroke-width=\"0.8\""
                 } else {
@@ -340,37 +381,30 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
         "<text x=\"{MARGIN_LEFT}\" y=\"{:.1}\">effect: <tspan fill=\"{}\">{}</tspan> .. \
          <tspan fill=\"{}\">+{}</tspan></text>",
         h - 4.0,
-        diverging(-1.0),
+        diverging(-1.0, opts.palette),
         fmt_value(-max),
-        diverging(1.0),
+        diverging(1.0, opts.palette),
         fmt_value(max)
     );
     out.push_str("</svg>");
     out
 }
 
-/// Blue (-1) to white (0) to red (+1).
-fn diverging(x: f32) -> String {
+/// From the palette's colour for -1 through white (0) to its colour for +1: blue to red
+/// (classic), or purple to orange (colour-blind safe).
+fn diverging(x: f32, palette: Palette) -> String {
     let x = if x.is_finite() {
         x.clamp(-1.0, 1.0)
     } else {
         0.0
     };
-    let (r, g, b) = if x < 0.0 {
-        let f = -x;
-        (
-            255.0 - f * (255.0 - 33.0),
-            255.0 - f * (255.0 - 102.0),
-            255.0 - f * (255.0 - 172.0),
-        )
-    } else {
-        (
-            255.0 - x * (255.0 - 178.0),
-            255.0 - x * (255.0 - 24.0),
-            255.0 - x * (255.0 - 43.0),
-        )
+    let (low, high) = match palette {
+        Palette::Classic => ([33.0, 102.0, 172.0], [178.0, 24.0, 43.0]),
+        Palette::Colorblind => ([84.0, 39.0, 136.0], [179.0, 88.0, 6.0]),
     };
-    format!("#{:02x}{:02x}{:02x}", r as u8, g as u8, b as u8)
+    let (end, f) = if x < 0.0 { (low, -x) } else { (high, x) };
+    let [r, g, b] = end.map(|c: f32| (255.0 - f * (255.0 - c)) as u8);
+    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 /// One panel of [`tracks`]: a reference and an alternate profile over the same positions.
@@ -585,7 +619,31 @@ mod tests {
         let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
         assert_eq!(svg.matches("<rect x").count(), 8);
         assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
-        assert!(svg.contains(&diverging(-1.0)) && svg.contains(&diverging(1.0)));
-        assert_eq!(diverging(0.0), "#ffffff");
+        // the ends of ColorBrewer's RdBu, by hand: (33, 102, 172) and (178, 24, 43)
+        assert!(svg.contains("#2166ac") && svg.contains("#b2182b"));
+        assert_eq!(diverging(0.0, Palette::Classic), "#ffffff");
+        // halfway to blue: 255 - 0.5 * (255 - 33) = 144, 178.5, 213.5 (truncated)
+        assert_eq!(diverging(-0.5, Palette::Classic), "#90b2d5");
+    }
+
+    #[test]
+    fn the_colour_blind_palette_changes_letters_and_heatmap() {
+        let map = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0];
+        let opts = PlotOptions {
+            palette: Palette::Colorblind,
+            ..Default::default()
+        };
+        // Okabe-Ito bluish green for A, vermillion for T
+        let svg = logo(&map, b"ACGT", &opts);
+        assert!(svg.contains("fill=\"#009E73\"") && svg.contains("fill=\"#D55E00\""));
+        assert!(!svg.contains("#109648") && !svg.contains("#D62839"));
+        // PuOr's ends, by hand: (84, 39, 136) = #542788 and (179, 88, 6) = #b35806
+        let heat = heatmap(&map, b"AT", b"ACGT", &opts);
+        assert!(heat.contains("#542788") && heat.contains("#b35806"));
+        assert!(!heat.contains("#2166ac"));
+        // the name a caller passes
+        let parsed: PlotOptions = serde_json::from_str(r#"{"palette": "colorblind"}"#).unwrap();
+        assert_eq!(parsed.palette, Palette::Colorblind);
+        assert!(serde_json::from_str::<PlotOptions>(r#"{"palette": "rainbow"}"#).is_err());
     }
 }

@@ -846,6 +846,54 @@ fn attribute_writes_logos_heatmaps_and_json() {
     }
 }
 
+/// `--palette colorblind` draws Okabe-Ito letters and a purple-orange heatmap; an unknown
+/// palette is refused naming the choices.
+#[test]
+fn attribute_svgs_take_the_colour_blind_palette() {
+    let dir = tempfile::tempdir().unwrap();
+    for (method, want, classic) in [
+        ("ixg", "#0072B2", "#255C99"),
+        ("fast-ism", "#542788", "#2166ac"),
+    ] {
+        let svg = dir.path().join(method);
+        ok(&[
+            "attribute",
+            "-m",
+            MODEL,
+            "--fasta",
+            "examples/data/sample.fa",
+            "--method",
+            method,
+            "--target",
+            "CTCF",
+            "--svg",
+            svg.to_str().unwrap(),
+            "--palette",
+            "colorblind",
+        ]);
+        let figure = std::fs::read_to_string(svg.join("ctcf_site.svg")).unwrap();
+        assert!(
+            figure.contains(want) && !figure.contains(classic),
+            "{method}"
+        );
+    }
+    let err = fails(&[
+        "attribute",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--svg",
+        dir.path().to_str().unwrap(),
+        "--palette",
+        "rainbow",
+    ]);
+    assert!(
+        err.contains("unknown palette 'rainbow'; expected classic or colorblind"),
+        "{err}"
+    );
+}
+
 /// CI-SpliceAI explains a real splice site: on the example genome's gene A (bases
 /// 4,100..14,221 of chr1), the donor at 6,469 of that record (the end of an annotated exon,
 /// chr1:10,570) is predicted at 0.997; fast ISM of the bases around it must find the

@@ -384,6 +384,9 @@ function peak(perBase) {
 
 /** Pixels per position in the figures (the library's default). */
 const BASE_WIDTH = 12;
+/** The figures on the page by their controls, redrawn when the palette changes. */
+const views = new Map();
+$('palette').addEventListener('change', () => views.forEach((draw) => draw()));
 
 /**
  * Figures over the same positions that move together: an explanation's logo and heatmap, or
@@ -405,7 +408,8 @@ function figureView(panels, nav, { length, centre }) {
       const ranges = await Promise.all(panels.map((p) => worker.logoRange(p.map, symbols, {})));
       view.yRange = [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
     }
-    const shown = { start: view.from, end: view.from + view.n, baseWidth: BASE_WIDTH };
+    const palette = $('palette').checked ? 'colorblind' : 'classic';
+    const shown = { start: view.from, end: view.from + view.n, baseWidth: BASE_WIDTH, palette };
     for (const p of panels) {
       const opts = { ...shown, offset: p.offset, title: p.title, marks: p.marks ?? [] };
       p.box.innerHTML = await worker.logoSvg(p.map, symbols, { ...opts, yRange: view.yRange });
@@ -433,6 +437,7 @@ function figureView(panels, nav, { length, centre }) {
     draw();
   };
   view.from = centre - Math.floor(fit() / 2);
+  views.set(nav, draw);
   return draw();
 }
 

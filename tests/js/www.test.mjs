@@ -133,6 +133,13 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   await page.waitForFunction((w) => document.querySelector('#explain-nav .fig-where').textContent !== w, before.where);
   const after = await fig();
   assert.equal(after.fits && after.rows === 'ACGT' && after.scale, true);
+  // the colour-blind palette: Okabe-Ito letters, a purple-orange heatmap
+  await page.check('#palette');
+  await page.waitForFunction(() => document.querySelector('#logo').innerHTML.includes('#0072B2'));
+  assert.match(await page.innerHTML('#heatmap'), /#542788|#b35806/);
+  assert.doesNotMatch(await page.innerHTML('#logo'), /#255C99/);
+  await page.uncheck('#palette');
+  await page.waitForFunction(() => document.querySelector('#logo').innerHTML.includes('#255C99'));
   // The screenshot is a real picture: many distinct colours, not a blank box.
   const png = await page.locator('#logo').screenshot();
   assert.ok(png.length > 3000, `logo screenshot is ${png.length} bytes`);

@@ -10,7 +10,7 @@ use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
 use seqlens::io;
 use seqlens::model::Model;
 use seqlens::output::{Format, write_atomic};
-use seqlens::plot::{self, PlotOptions};
+use seqlens::plot::{self, Palette, PlotOptions};
 
 use crate::progress;
 
@@ -58,6 +58,10 @@ pub struct AttributeArgs {
     /// observed bases for grad/ig/ixg), or a heatmap for ISM.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// The SVGs' colours: classic (logomaker's letters, a blue-red heatmap) or colorblind
+    /// (Okabe-Ito letters, a purple-orange heatmap).
+    #[arg(long, default_value = "classic")]
+    palette: Palette,
     /// Backend for ISM's predictions and the gradient methods (fast ISM uses the CPU engine).
     #[command(flatten)]
     backend: crate::BackendArg,
@@ -105,7 +109,7 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
             .explain(w, &target, &method, &mut |_, _| true)
             .with_context(|| format!("{}: sequence '{}'", a.model.display(), w.id))?;
         if let Some(dir) = &a.svg {
-            write_svg(dir, &r, &symbols, &method)?;
+            write_svg(dir, &r, &symbols, &method, a.palette)?;
         }
         results.push(r);
         bar.inc(1);
@@ -179,9 +183,11 @@ fn write_svg(
     r: &Attribution,
     symbols: &[u8],
     method: &Method,
+    palette: Palette,
 ) -> Result<()> {
     let opts = PlotOptions {
         offset: r.start,
+        palette,
         title: Some(format!("{} ({})", r.id, method_name(method))),
         ..Default::default()
     };
