@@ -211,65 +211,83 @@ async function useModel(bytes, name, about = null) {
 
 /** Rows shown per page of a result table: the page never renders more than this at once. */
 const PAGE_ROWS = 100;
-/** Row indices of `result` in display order, and the first row on screen. */
-let order = null;
-let pageStart = 0;
 
-/** Orders the rows (by the sorted column) and shows the first page. */
+/**
+ * A result table shown PAGE_ROWS rows at a time, however long the result. `pagerId` is the
+ * table's <p> with .page-prev, .page-info and .page-next. show(order, head, row) draws the
+ * first page of `order` (row keys in display order) with `row(key)` giving each row's HTML;
+ * `keepPage` stays on the page shown (a relabelling, not a new order). `onPage(keys)` hears
+ * which rows are on screen.
+ */
+function pagedTable(tableId, pagerId, onPage = () => {}) {
+  const pager = $(pagerId);
+  const [prev, where, next] = ['.page-prev', '.page-info', '.page-next'].map((c) => pager.querySelector(c));
+  const t = { order: [], start: 0, head: '', row: null };
+  function draw() {
+    const n = t.order.length;
+    const keys = t.order.slice(t.start, t.start + PAGE_ROWS);
+    $(tableId).innerHTML = `<thead><tr>${t.head}</tr></thead><tbody>${Array.from(keys, t.row).join('')}</tbody>`;
+    pager.hidden = n <= PAGE_ROWS;
+    where.textContent = `rows ${(t.start + 1).toLocaleString()}–${(t.start + keys.length).toLocaleString()} of ${n.toLocaleString()}`;
+    prev.disabled = t.start === 0;
+    next.disabled = t.start + PAGE_ROWS >= n;
+    onPage(keys);
+  }
+  prev.addEventListener('click', () => {
+    t.start = Math.max(0, t.start - PAGE_ROWS);
+    draw();
+  });
+  next.addEventListener('click', () => {
+    t.start += PAGE_ROWS;
+    draw();
+  });
+  return {
+    show(order, head, row, { keepPage = false } = {}) {
+      Object.assign(t, { order, head, row });
+      if (!keepPage || t.start >= order.length) t.start = 0;
+      draw();
+    },
+  };
+}
+
+/** The sortable header cell of column `col` (sort state `s`: {col, desc} or null). */
+function sortableHeader(label, col, s) {
+  const sorted = s?.col === col ? (s.desc ? 'descending' : 'ascending') : 'none';
+  return `<th scope="col" data-col="${col}" tabindex="0" aria-sort="${sorted}" title="sort by ${escape(label)}">` +
+    `${escape(label)}${sorted === 'none' ? '' : s.desc ? ' ▼' : ' ▲'}</th>`;
+}
+
+// The sequences offered for explanation are the prediction rows on screen.
+const resultsTable = pagedTable('results', 'results-pager', (keys) => {
+  $('explain-seq').innerHTML = Array.from(keys, (r) => `<option value="${r}">${escape(result.windows[r].id)}</option>`).join('');
+});
+
+/** Orders the rows (by the sorted column) and shows the first page; headers sort, rows
+ * explain (click, or Enter on a focused row). */
 function render() {
   const [n, k] = result.shape;
-  order = Uint32Array.from({ length: n }, (_, i) => i);
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
   if (sort.col >= 0) {
     const key = Float32Array.from({ length: n }, (_, r) => result.values[r * k + sort.col]);
     order.sort((a, b) => (key[a] - key[b]) * (sort.desc ? -1 : 1));
   }
-  pageStart = 0;
   const records = new Set(result.windows.map((w) => w.chrom)).size;
   $('summary').textContent = n === records
     ? `${n.toLocaleString()} sequence${n === 1 ? '' : 's'} × ${k} labels.`
     : `${n.toLocaleString()} windows from ${records.toLocaleString()} sequence${records === 1 ? '' : 's'} × ${k} labels.`;
-  renderPage();
-  $('results-section').hidden = false;
-  $('explain-section').hidden = false;
-}
-
-/** Draws one page of the predictions table; headers sort, rows explain (click or Enter). */
-function renderPage() {
-  const [n, k] = result.shape;
-  const rows = order.subarray(pageStart, Math.min(n, pageStart + PAGE_ROWS));
-  const head = ['id', 'start', 'end', ...result.labels]
-    .map((h, i) => {
-      const col = i - 3;
-      if (col < 0) return `<th scope="col">${escape(h)}</th>`;
-      const sorted = sort.col === col ? (sort.desc ? 'descending' : 'ascending') : 'none';
-      return `<th scope="col" data-col="${col}" tabindex="0" aria-sort="${sorted}" title="sort by ${escape(h)}">${escape(h)}${sorted === 'none' ? '' : sort.desc ? ' ▼' : ' ▲'}</th>`;
-    })
-    .join('');
-  const body = Array.from(rows, (r) => {
+  const head = ['id', 'start', 'end'].map((h) => `<th scope="col">${h}</th>`).join('') +
+    result.labels.map((l, j) => sortableHeader(l, j, sort.col >= 0 ? sort : null)).join('');
+  resultsTable.show(order, head, (r) => {
     const w = result.windows[r];
     const cells = Array.from({ length: k }, (_, j) => {
       const v = result.values[r * k + j];
       return `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(3)}</td>`;
     }).join('');
     return `<tr data-row="${r}" tabindex="0" aria-label="explain ${escape(w.id)}"><td>${escape(w.id)}</td><td>${w.start}</td><td>${w.end}</td>${cells}</tr>`;
-  }).join('');
-  $('results').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
-  $('pager').hidden = n <= PAGE_ROWS;
-  $('page-info').textContent = `rows ${(pageStart + 1).toLocaleString()}–${(pageStart + rows.length).toLocaleString()} of ${n.toLocaleString()}`;
-  $('page-prev').disabled = pageStart === 0;
-  $('page-next').disabled = pageStart + PAGE_ROWS >= n;
-  // The sequences offered for explanation are the rows on screen.
-  $('explain-seq').innerHTML = Array.from(rows, (r) => `<option value="${r}">${escape(result.windows[r].id)}</option>`).join('');
+  });
+  $('results-section').hidden = false;
+  $('explain-section').hidden = false;
 }
-
-$('page-prev').addEventListener('click', () => {
-  pageStart = Math.max(0, pageStart - PAGE_ROWS);
-  renderPage();
-});
-$('page-next').addEventListener('click', () => {
-  pageStart += PAGE_ROWS;
-  renderPage();
-});
 
 /** Warns when sequences longer than the model were cut to their centre, and offers tiling. */
 function warnCropped(stride) {
@@ -531,38 +549,55 @@ $('score').addEventListener('click', async () => {
     return;
   }
   effects = r;
+  variantSort = null;
   renderVariants();
 });
 
-function renderVariants() {
+const variantsTable = pagedTable('variants', 'variants-pager');
+let variantSort = null;
+
+/** The variant table for the chosen label; its value columns sort (unscored alleles last),
+ * and scored rows open their reference-vs-alternate logos. */
+function renderVariants({ keepPage = false } = {}) {
   const k = Number($('variant-label').value || 0);
   const scoreNames = effects.scores;
+  const value = (v, col) => (col === 4 ? v.ref_pred[k] : col === 5 ? v.alt_pred[k] : v.scores[col - 6][k]);
+  const order = effects.variants.map((_, i) => i);
+  if (variantSort) {
+    const { col, desc } = variantSort;
+    const key = (i) => (effects.variants[i].status === 'ok' ? value(effects.variants[i], col) * (desc ? -1 : 1) : Infinity);
+    order.sort((a, b) => key(a) - key(b));
+  }
   // Every value column names the label it is for.
   const label = effects.labels[k];
-  const head = ['variant', 'ref', 'alt', 'status', ...['ref pred', 'alt pred', ...scoreNames].map((h) => `${h} (${label})`)]
-    .map((h) => `<th scope="col">${escape(h)}</th>`).join('');
-  const body = effects.variants.map((v, i) => {
+  const head = ['variant', 'ref', 'alt', 'status'].map((h) => `<th scope="col">${h}</th>`).join('') +
+    ['ref pred', 'alt pred', ...scoreNames].map((h, j) => sortableHeader(`${h} (${label})`, 4 + j, variantSort)).join('');
+  variantsTable.show(order, head, (i) => {
+    const v = effects.variants[i];
     const ok = v.status === 'ok';
-    const num = (x) => (ok ? x.toFixed(4) : '');
-    const cells = [
-      `${v.chrom}:${v.pos}${v.id ? ` (${v.id})` : ''}`, v.ref, v.alt,
-    ].map((c) => `<td>${escape(c)}</td>`).join('') +
+    const cells = [`${v.chrom}:${v.pos}${v.id ? ` (${v.id})` : ''}`, v.ref, v.alt].map((c) => `<td>${escape(c)}</td>`).join('') +
       `<td class="${ok ? '' : 'bad'}">${escape(v.status)}${v.detail !== undefined ? ` (${escape(v.detail)})` : ''}</td>` +
-      `<td>${ok ? num(v.ref_pred[k]) : ''}</td><td>${ok ? num(v.alt_pred[k]) : ''}</td>` +
-      scoreNames.map((_, s) => `<td>${ok ? num(v.scores[s][k]) : ''}</td>`).join('');
+      [4, 5, ...scoreNames.map((_, j) => 6 + j)].map((col) => `<td>${ok ? value(v, col).toFixed(4) : ''}</td>`).join('');
     return ok && v.windows
       ? `<tr data-row="${i}" tabindex="0" aria-label="explain ${escape(`${v.chrom}:${v.pos} ${v.ref}>${v.alt}`)}">${cells}</tr>`
       : `<tr data-row="${i}">${cells}</tr>`;
-  }).join('');
-  $('variants').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  }, { keepPage });
   const ok = effects.variants.filter((v) => v.status === 'ok').length;
-  $('variant-summary').textContent = `${effects.variants.length} alleles, ${ok} scored.`;
+  $('variant-summary').textContent = `${effects.variants.length.toLocaleString()} alleles, ${ok.toLocaleString()} scored.`;
   $('variants-section').hidden = false;
 }
 
-$('variant-label').addEventListener('change', () => effects && renderVariants());
+$('variant-label').addEventListener('change', () => effects && renderVariants({ keepPage: true }));
 
 $('variants').addEventListener('click', async (ev) => {
+  const th = ev.target.closest('th[data-col]');
+  if (th && effects) {
+    const col = Number(th.dataset.col);
+    variantSort = { col, desc: variantSort?.col === col ? !variantSort.desc : true };
+    renderVariants();
+    $('variants').querySelector(`th[data-col="${col}"]`).focus();
+    return;
+  }
   const tr = ev.target.closest('tbody tr');
   if (!tr) return;
   const v = effects.variants[Number(tr.dataset.row)];
@@ -695,6 +730,8 @@ $('splice-score').addEventListener('click', async () => {
 
 const SPLICE_COLS = ['variant', 'gene', 'DS_AG', 'DS_AL', 'DS_DG', 'DS_DL', 'DP_AG', 'DP_AL', 'DP_DG', 'DP_DL', 'status'];
 
+const spliceTable = pagedTable('splice-table', 'splice-pager');
+
 function renderSplice() {
   const rows = splice.result.alleles.map((a, i) => ({ a, i, best: a.most_significant === null ? null : a.annotations[a.most_significant] }));
   if (splice.sort) {
@@ -703,21 +740,16 @@ function renderSplice() {
     rows.sort((x, y) => (key(x) - key(y)) * (desc ? -1 : 1));
   }
   // Only the score and position columns sort, and only they look and act sortable.
-  const head = SPLICE_COLS.map((h, i) => {
-    if (i < 2 || i > 9) return `<th scope="col">${h}</th>`;
-    const sorted = splice.sort?.col === i ? (splice.sort.desc ? 'descending' : 'ascending') : 'none';
-    return `<th scope="col" data-col="${i}" tabindex="0" aria-sort="${sorted}" title="sort by ${h}">${h}${sorted === 'none' ? '' : splice.sort.desc ? ' ▼' : ' ▲'}</th>`;
-  }).join('');
-  const body = rows.map(({ a, i, best }) => {
+  const head = SPLICE_COLS.map((h, i) => (i < 2 || i > 9 ? `<th scope="col">${h}</th>` : sortableHeader(h, i, splice.sort))).join('');
+  spliceTable.show(rows, head, ({ a, i, best }) => {
     const ds = best ? [best.ds_ag, best.ds_al, best.ds_dg, best.ds_dl].map((v) => `<td${v >= 0.5 ? ' class="hi"' : ''}>${v.toFixed(2)}</td>`).join('') : '<td></td>'.repeat(4);
     const dp = best ? [best.dp_ag, best.dp_al, best.dp_dg, best.dp_dl].map((v) => `<td>${v}</td>`).join('') : '<td></td>'.repeat(4);
     const status = a.status === 'ok' ? (a.message ? 'ok (N-padded)' : 'ok') : a.status;
     return `<tr data-row="${i}" title="${escape(a.message)}"${a.status === 'ok' ? ` tabindex="0" aria-label="show the tracks of ${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}`)}"` : ''}><td>${escape(`${a.chrom}:${a.pos} ${a.ref}>${a.alt}${a.id ? ` (${a.id})` : ''}`)}</td>` +
       `<td>${escape(best ? best.gene : '')}</td>${ds}${dp}<td class="${a.status === 'ok' ? '' : 'bad'}">${escape(status)}</td></tr>`;
-  }).join('');
-  $('splice-table').innerHTML = `<thead><tr>${head}</tr></thead><tbody>${body}</tbody>`;
+  });
   const ok = splice.result.alleles.filter((a) => a.status === 'ok').length;
-  $('splice-summary').textContent = `${splice.result.alleles.length} alleles, ${ok} scored (distance ${splice.result.options.distance}${splice.result.options.mask ? ', masked' : ''}).`;
+  $('splice-summary').textContent = `${splice.result.alleles.length.toLocaleString()} alleles, ${ok.toLocaleString()} scored (distance ${splice.result.options.distance}${splice.result.options.mask ? ', masked' : ''}).`;
   $('splice-results').hidden = false;
 }
 

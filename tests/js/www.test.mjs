@@ -160,9 +160,19 @@ test('the sample VCF is scored against the sample genome, with ref-vs-alt logos'
   assert.equal(rows.length, 6);
   assert.deepEqual(rows.map((r) => r[3]), Array(6).fill('ok'));
   assert.equal(rows[2][0], 'chrA:9010 (spi1_ins)');
-  // every value column names the label it is for
+  // every value column names the label it is for, and sorts
   const head = await page.$$eval('#variants thead th', (ths) => ths.map((th) => th.textContent));
   assert.deepEqual(head.slice(4, 7), ['ref pred (CTCF)', 'alt pred (CTCF)', 'diff (CTCF)']);
+  await page.click('#variants th[data-col="6"]');
+  const diffs = await page.$$eval('#variants tbody tr', (trs) => trs.map((tr) => Number(tr.cells[6].textContent)));
+  assert.deepEqual(diffs, [...diffs].sort((a, b) => b - a));
+  assert.equal(await page.getAttribute('#variants th[data-col="6"]', 'aria-sort'), 'descending');
+  await page.click('#variants th[data-col="6"]');
+  const up = await page.$$eval('#variants tbody tr', (trs) => trs.map((tr) => Number(tr.cells[6].textContent)));
+  assert.deepEqual(up, [...diffs].reverse());
+  // back to file order for the row clicks below
+  await page.click('#score');
+  await page.waitForFunction(() => document.querySelector('#variants th[data-col="6"]')?.getAttribute('aria-sort') === 'none');
   await page.click('#variants tbody tr:nth-child(3)');
   await page.waitForSelector('#logo-alt svg');
   assert.match(await page.textContent('#logo-alt svg text'), /alt allele/);
@@ -332,9 +342,9 @@ test('a long sequence: a warning offers tiling; progress stays in view; the tabl
   assert.equal(await page.textContent('#summary'), '799 windows from 1 sequence × 8 labels.');
   assert.equal(await page.isHidden('#stride-warning'), true);
   assert.equal((await page.$$('#results tbody tr')).length, 100);
-  assert.equal(await page.textContent('#page-info'), 'rows 1–100 of 799');
-  await page.click('#page-next');
-  assert.equal(await page.textContent('#page-info'), 'rows 101–200 of 799');
+  assert.equal(await page.textContent('#results-pager .page-info'), 'rows 1–100 of 799');
+  await page.click('#results-pager .page-next');
+  assert.equal(await page.textContent('#results-pager .page-info'), 'rows 101–200 of 799');
   assert.equal(await page.textContent('#results tbody tr:first-child td:first-child'), 'long:25000-25500');
   const longest = await page.evaluate(() => Math.max(0, ...window.longTasks));
   assert.ok(longest < 100, `the main thread was busy for ${longest} ms at once`);
