@@ -593,7 +593,8 @@ impl Model {
             return Err(Error::Input(format!(
                 "sequence '{}' has {width} bases; the model takes each sequence whole, and \
                  the longest window seqlens runs is {MAX_LENGTH} bases: give a window length \
-                 to tile it (--length L --stride S)",
+                 to tile it (--length L --stride S; in JS, overrides {{ length }} and the \
+                 stride option)",
                 r.id
             )));
         }

@@ -107,6 +107,7 @@ function updateButtons() {
   const idle = !running;
   $('predict').disabled = !(idle && info);
   $('run-demo').disabled = !(idle && info);
+  $('try-splice').disabled = !idle;
   $('explain').disabled = !(idle && info && result);
   const { vcf, fasta, fai } = variantFiles;
   $('score').disabled = !(idle && info && vcf && fasta && fai);
@@ -694,7 +695,7 @@ $('splice-genes').addEventListener('change', () => {
   if ($('splice-genes').value === 'file') $('splice-genes-file').click();
 });
 
-$('splice-example').addEventListener('click', async () => {
+async function loadSpliceExample() {
   const get = async (p, name) => new File([await (await fetch(`../examples/data/splice/${p}`)).arrayBuffer()], name);
   splice.vcf = await get('variants.vcf', 'variants.vcf');
   splice.fasta = await get('genome.fa.gz', 'genome.fa.gz');
@@ -702,8 +703,9 @@ $('splice-example').addEventListener('click', async () => {
   splice.gzi = await get('genome.fa.gz.gzi', 'genome.fa.gz.gzi');
   $('splice-genes').value = 'example';
   updateSpliceButton();
-  await busy('Loading CI-SpliceAI', () => spliceReady(), { section: 'splice' });
-});
+  return busy('Loading CI-SpliceAI', () => spliceReady(), { section: 'splice' });
+}
+$('splice-example').addEventListener('click', loadSpliceExample);
 
 $('splice-score').addEventListener('click', async () => {
   const { typed } = spliceInputs();
@@ -774,6 +776,14 @@ $('splice-table').addEventListener('click', async (ev) => {
 
 $('splice-download-vcf').addEventListener('click', () => download('splice_scores.vcf', splice.result.vcf, 'text/plain'));
 $('splice-download-tsv').addEventListener('click', () => download('splice_scores.tsv', splice.result.tsv, 'text/tab-separated-values'));
+
+// The real model first: the example variants scored with CI-SpliceAI, in one click.
+$('try-splice').addEventListener('click', async () => {
+  $('splice-section').scrollIntoView({ behavior: 'smooth' });
+  $('splice-typed').value = '';
+  await loadSpliceExample();
+  if (!$('splice-score').disabled) $('splice-score').click();
+});
 
 // ---- files: pickers and drag-and-drop ----------------------------------------------------
 

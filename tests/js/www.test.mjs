@@ -230,6 +230,19 @@ test('splice variants: the example scored with CI-SpliceAI equals cispliceai, wi
   assert.deepEqual(dl, [...dl].sort((a, b) => b - a));
 });
 
+test('the first choice on the page is the real model: one click scores the example with CI-SpliceAI', async () => {
+  const first = await page.$eval('header button', (b) => b.id);
+  assert.equal(first, 'try-splice');
+  // the options as a new visitor finds them (the test before changed them)
+  await page.fill('#splice-distance', '1000');
+  await page.uncheck('#splice-mask');
+  await page.click('#try-splice');
+  await page.waitForFunction(() => /distance 1000\)/.test(document.getElementById('splice-summary').textContent) && document.getElementById('busy').hidden,
+    null, { timeout: 300000 });
+  assert.match(await page.textContent('#splice-summary'), /^22 alleles, 19 scored \(distance 1000\)\.$/);
+  assert.equal((await page.$$('#splice-table tbody tr')).length, 22);
+});
+
 test("the page's Content-Security-Policy stops sequence data from leaving for another origin", async () => {
   // A second server on another port (another origin) counts what reaches it.
   const { createServer } = await import('node:http');
