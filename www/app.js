@@ -330,6 +330,14 @@ function download(name, text, type) {
 }
 
 $('predict').addEventListener('click', async () => {
+  // The table shows one value per label and sequence; a profile model gives one per base.
+  if (info.metadata.output?.kind === 'profile') {
+    clearResults();
+    showError('input', `${current.name} predicts a profile (a value per base for ${info.metadata.labels.join(', ')}), ` +
+      'which this page does not show as a table yet. For CI-SpliceAI, use "Splice variants" below; ' +
+      'the CLI (seqlens predict) and the npm package give a profile model\'s tracks.');
+    return;
+  }
   const stride = Number($('stride').value) || undefined;
   const text = $('fasta').value;
   const options = { rcAverage: $('rc-average').checked, stride, unknown: $('unknown-as-n').checked ? 'as-n' : 'error' };

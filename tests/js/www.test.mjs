@@ -314,11 +314,22 @@ test('bad input shows readable errors beside their section, naming the file, and
   await page.click('#score');
   await page.waitForFunction(() => /none of the VCF's contigs/.test(document.getElementById('error-variants').textContent));
   assert.match(await page.textContent('#error-variants'), /\(chr7\) are in the reference genome \(chrA, chrB\)/);
+  // A profile model (CI-SpliceAI) loads, but the table cannot show per-base tracks: refused
+  // with where to go instead, never a broken table.
+  await page.setInputFiles('#model-file', `${ROOT}/examples/models/cispliceai/cispliceai.fp16.onnx`);
+  await page.waitForFunction(() => /^cispliceai\.fp16\.onnx: /.test(document.getElementById('model-about').textContent), null, { timeout: 60000 });
+  await page.click('#load-sample');
+  await page.click('#predict');
+  await page.waitForFunction(() => /predicts a profile/.test(document.getElementById('error-input').textContent));
+  assert.match(await page.textContent('#error-input'), /use "Splice variants" below/);
+  assert.equal(await page.isHidden('#results-section'), true);
+  await page.setInputFiles('#model-file', { name: 'demo.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(`${ROOT}/examples/models/demo.onnx`) });
+  await page.waitForFunction(() => /^demo\.onnx: /.test(document.getElementById('model-about').textContent), null, { timeout: 60000 });
   // A model that does not load keeps the one that worked, which still predicts.
   await page.setInputFiles('#model-file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
   await page.waitForFunction(() => /could not be loaded/.test(document.getElementById('error-model').textContent));
-  assert.match(await page.textContent('#error-model'), /^broken\.onnx could not be loaded: not a valid ONNX model.*\nStill using demo\.onnx \(bundled\)\.$/s);
-  assert.match(await page.textContent('#model-about'), /^demo\.onnx \(bundled\)/);
+  assert.match(await page.textContent('#error-model'), /^broken\.onnx could not be loaded: not a valid ONNX model.*\nStill using demo\.onnx\.$/s);
+  assert.match(await page.textContent('#model-about'), /^demo\.onnx: /);
   await page.click('#load-sample');
   await page.waitForFunction(() => document.getElementById('fasta').value.startsWith('>ctcf_site'));
   await page.click('#predict');
