@@ -810,37 +810,48 @@ fn variants_tsv_json_and_reported_mismatch() {
     );
 }
 
+/// Runs `seqlens attribute` on the sample with `method` and `extra` arguments, writing SVGs
+/// into `dir/method` and JSON beside them; returns ctcf_site's SVG and the JSON.
+fn attribute_svg(
+    dir: &std::path::Path,
+    method: &str,
+    extra: &[&str],
+) -> (String, serde_json::Value) {
+    let svg = dir.join(method);
+    let json = dir.join(format!("{method}.json"));
+    let mut args = vec![
+        "attribute",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--method",
+        method,
+        "--target",
+        "CTCF",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--out",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
+    (
+        std::fs::read_to_string(svg.join("ctcf_site.svg")).unwrap(),
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap(),
+    )
+}
+
 #[test]
 fn attribute_writes_logos_heatmaps_and_json() {
     let dir = tempfile::tempdir().unwrap();
     for (method, marker) in [("ig", "<path"), ("fast-ism", "<rect x")] {
-        let svg = dir.path().join(method);
-        let json = dir.path().join(format!("{method}.json"));
-        ok(&[
-            "attribute",
-            "-m",
-            MODEL,
-            "--fasta",
-            "examples/data/sample.fa",
-            "--method",
-            method,
-            "--steps",
-            "8",
-            "--shuffles",
-            "2",
-            "--target",
-            "CTCF",
-            "--svg",
-            svg.to_str().unwrap(),
-            "--out",
-            json.to_str().unwrap(),
-        ]);
-        let logo = std::fs::read_to_string(svg.join("ctcf_site.svg")).unwrap();
+        let extra = ["--steps", "8", "--shuffles", "2"];
+        let (logo, v) = attribute_svg(dir.path(), method, &extra);
         assert!(
             logo.starts_with("<svg") && logo.matches(marker).count() > 100,
             "{method}"
         );
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 7);
         assert_eq!(v[0]["per_base"].as_array().unwrap().len(), 500);
     }
@@ -855,23 +866,7 @@ fn attribute_svgs_take_the_colour_blind_palette() {
         ("ixg", "#0072B2", "#255C99"),
         ("fast-ism", "#542788", "#2166ac"),
     ] {
-        let svg = dir.path().join(method);
-        ok(&[
-            "attribute",
-            "-m",
-            MODEL,
-            "--fasta",
-            "examples/data/sample.fa",
-            "--method",
-            method,
-            "--target",
-            "CTCF",
-            "--svg",
-            svg.to_str().unwrap(),
-            "--palette",
-            "colorblind",
-        ]);
-        let figure = std::fs::read_to_string(svg.join("ctcf_site.svg")).unwrap();
+        let (figure, _) = attribute_svg(dir.path(), method, &["--palette", "colorblind"]);
         assert!(
             figure.contains(want) && !figure.contains(classic),
             "{method}"
