@@ -38,8 +38,11 @@ pub enum Target {
     /// (0-based, half-open, in the coordinates of [`Attribution::start`]). Resolved per
     /// window into [`Target::Weights`] by the [`Explainer`].
     Positions {
+        /// The output classes summed (indices into the labels).
         classes: Vec<usize>,
+        /// The first base explained (0-based).
         from: i64,
+        /// One past the last base explained.
         to: i64,
     },
 }
@@ -94,8 +97,11 @@ impl Target {
 /// `[classes, out.len()]`, row-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProfileTarget {
+    /// The output positions summed.
     pub out: std::ops::Range<usize>,
+    /// The model's classes per position.
     pub classes: usize,
+    /// The weight of each class at each position, `[classes, out.len()]`.
     pub weights: Vec<f32>,
 }
 

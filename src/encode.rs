@@ -23,23 +23,33 @@ pub enum Error {
         "sequence '{id}': invalid character {found:?} at position {position} (1-based); expected one of {expected} or an IUPAC ambiguity code (set the unknown-character policy to as-n to read it as N: --unknown as-n, or {{ unknown: 'as-n' }})"
     )]
     InvalidCharacter {
+        /// The sequence.
         id: String,
+        /// 1-based position of the character.
         position: usize,
+        /// The character.
         found: char,
+        /// The symbols the alphabet allows.
         expected: String,
     },
     /// The buffer given to `encode_into` does not match the sequence.
     #[error("sequence '{id}': output buffer holds {found} values, expected {expected}")]
     BufferSize {
+        /// The sequence.
         id: String,
+        /// Values the buffer holds.
         found: usize,
+        /// Values the sequence needs.
         expected: usize,
     },
     /// Sequences of one batch must share a length.
     #[error("sequence '{id}' has length {found}, but the batch expects {expected}")]
     LengthMismatch {
+        /// The sequence.
         id: String,
+        /// Its length.
         found: usize,
+        /// The batch's length.
         expected: usize,
     },
     /// Reverse complement is only defined for nucleotides.
@@ -48,8 +58,11 @@ pub enum Error {
     /// A name given for an alphabet, layout or policy is not known.
     #[error("unknown {kind} '{found}'; expected one of: {expected}")]
     UnknownName {
+        /// What was named (alphabet, layout, ...).
         kind: &'static str,
+        /// The name given.
         found: String,
+        /// The names known.
         expected: &'static str,
     },
     /// A byte encoding (0 or 1) was asked of an N policy that gives fractions.
@@ -57,5 +70,10 @@ pub enum Error {
     FractionalBytes(NPolicy),
     /// Tiling needs a positive width and stride.
     #[error("invalid tiling: width {width} and stride {stride} must both be at least 1")]
-    InvalidTiling { width: usize, stride: usize },
+    InvalidTiling {
+        /// The window width asked for.
+        width: usize,
+        /// The stride asked for.
+        stride: usize,
+    },
 }

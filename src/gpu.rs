@@ -17,12 +17,16 @@ pub use graph::{GpuGraph, forward_blocker, gradient_blocker};
 /// Errors from the GPU backend.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// No adapter could be found (why, as the browser or driver says).
     #[error("no GPU adapter: {0}")]
     NoAdapter(String),
+    /// The adapter's device could not be created.
     #[error("the GPU device could not be created: {0}")]
     Device(String),
+    /// A kernel, buffer or readback failed.
     #[error("GPU: {0}")]
     Run(String),
+    /// The graph cannot run on the engine at all.
     #[error(transparent)]
     Nn(#[from] crate::nn::Error),
 }
@@ -30,14 +34,23 @@ pub enum Error {
 /// What the adapter is and can do.
 #[derive(Clone, Debug, Serialize)]
 pub struct Capabilities {
+    /// The adapter's name.
     pub adapter: String,
+    /// The graphics API under wgpu (Vulkan, Metal, DX12, WebGPU).
     pub backend: String,
+    /// Discrete, integrated, virtual or CPU.
     pub device_type: String,
+    /// The driver's name and version.
     pub driver: String,
+    /// The largest storage buffer one binding can hold, in bytes.
     pub max_storage_buffer_binding_size: u64,
+    /// Workgroup memory, in bytes.
     pub max_compute_workgroup_storage_size: u32,
+    /// Invocations one workgroup may have.
     pub max_compute_invocations_per_workgroup: u32,
+    /// Half-precision arithmetic in shaders.
     pub shader_f16: bool,
+    /// Subgroup operations.
     pub subgroups: bool,
     /// A CPU implementation of the API (lavapipe, SwiftShader): correct, but slower than
     /// the CPU engine.
@@ -125,6 +138,7 @@ impl Gpu {
         })
     }
 
+    /// What the adapter is and can do.
     pub fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }

@@ -29,22 +29,30 @@ pub enum Error {
     /// The underlying read failed (missing file, truncated gzip stream, ...).
     #[error("{file}: {source}")]
     Io {
+        /// The file.
         file: String,
+        /// What failed.
         #[source]
         source: std::io::Error,
     },
     /// The content is not what the format requires.
     #[error("{file}: {location}: {message}")]
     Parse {
+        /// The file.
         file: String,
+        /// Where in it: a line, a record or a byte offset.
         location: String,
+        /// What was found and what was expected.
         message: String,
     },
     /// A contig named by a BED or VCF record is missing from the reference FASTA.
     #[error("{file}: contig '{contig}' is not in the reference (it has: {known})")]
     UnknownContig {
+        /// The BED or VCF file naming the contig.
         file: String,
+        /// The contig.
         contig: String,
+        /// The reference's contigs (the first few).
         known: String,
     },
 }

@@ -17,6 +17,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Every public item says what it is: clippy's -D warnings makes this an error in CI.
+#![warn(missing_docs)]
+
 pub mod attrib;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod blocking;
@@ -27,11 +30,15 @@ pub mod gpu;
 pub mod io;
 pub mod metadata;
 pub mod model;
+// The engine's layers and the trainer still have undocumented public fields (about 220,
+// mostly layer and configuration structs); documenting them is open work.
+#[allow(missing_docs)]
 pub mod nn;
 pub mod onnx;
 pub mod output;
 pub mod plot;
 pub mod splice;
+#[allow(missing_docs)]
 pub mod train;
 pub mod variants;
 #[cfg(feature = "wasm")]

@@ -31,14 +31,23 @@ impl Error {
 
 /// The `metadata_props` keys seqlens reads and writes.
 pub mod keys {
+    /// `dna`, `rna` or `protein`.
     pub const ALPHABET: &str = "seqlens.alphabet";
+    /// `NCL` or `NLC`.
     pub const LAYOUT: &str = "seqlens.layout";
+    /// The input length in bases.
     pub const LENGTH: &str = "seqlens.length";
+    /// How N is encoded.
     pub const N_POLICY: &str = "seqlens.n_policy";
+    /// A JSON array of output names.
     pub const LABELS: &str = "seqlens.labels";
+    /// Free text: what the outputs mean.
     pub const TASK: &str = "seqlens.task";
+    /// `values` or `profile`.
     pub const OUTPUT: &str = "seqlens.output";
+    /// A profile's first output position, in input positions.
     pub const OFFSET: &str = "seqlens.offset";
+    /// Input positions a profile does not predict.
     pub const CONTEXT: &str = "seqlens.context";
 }
 
@@ -52,7 +61,12 @@ pub enum Output {
     /// Values per position (`seqlens.output = profile`): `[classes, positions]` with one
     /// label per class, where output position `j` describes input position `j + offset` and
     /// there are `input length - context` positions.
-    Profile { offset: usize, context: usize },
+    Profile {
+        /// The input position of output position 0.
+        offset: usize,
+        /// Input positions without an output (`input length - output length`).
+        context: usize,
+    },
 }
 
 impl Output {
@@ -69,13 +83,17 @@ impl Output {
 /// the input shape when they are absent, with the caller's overrides applied last.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Metadata {
+    /// The symbols the input encodes.
     pub alphabet: Alphabet,
+    /// Channels before positions (`NCL`) or after (`NLC`).
     pub layout: Layout,
     /// `None` when the model accepts any length.
     pub length: Option<usize>,
+    /// How N and the other ambiguity codes are encoded.
     pub n_policy: NPolicy,
     /// One name per output value per sequence (per class for a profile); empty until known.
     pub labels: Vec<String>,
+    /// What the outputs mean, as the model says (free text).
     pub task: Option<String>,
     /// A vector per sequence, or a profile per position.
     #[serde(default)]
@@ -114,12 +132,19 @@ impl Metadata {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Overrides {
+    /// The alphabet to use instead of the model's.
     pub alphabet: Option<Alphabet>,
+    /// The layout to use instead of the model's.
     pub layout: Option<Layout>,
+    /// The length to use instead of the model's.
     pub length: Option<usize>,
+    /// The N policy to use instead of the model's.
     pub n_policy: Option<NPolicy>,
+    /// The labels to use instead of the model's.
     pub labels: Option<Vec<String>>,
+    /// The task to use instead of the model's.
     pub task: Option<String>,
+    /// The output kind to use instead of the model's.
     pub output: Option<Output>,
 }
 

@@ -42,6 +42,7 @@ pub const MAX_LENGTH: usize = 1 << 24;
 /// Errors raised while loading a model or predicting with it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The bytes do not parse as an ONNX model.
     #[error("not a valid ONNX model: {0} (the file may be truncated, corrupt, or not ONNX at all)")]
     Corrupt(String),
     /// tract panicked: the model is malformed in a way tract does not check, or valid but
@@ -50,32 +51,54 @@ pub enum Error {
         "{0} (tract stopped on this model: it may be malformed, or valid but beyond what tract handles)"
     )]
     Tract(String),
+    /// The file is past the size seqlens loads.
     #[error("model is {size} bytes; the largest supported is {max} bytes")]
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        /// The file's size in bytes.
+        size: usize,
+        /// The largest size loaded.
+        max: usize,
+    },
+    /// The weights are in files beside the model that were not given.
     #[error(
         "the model keeps its weights in external data files ({0}) beside the .onnx file: load it \
          from its path (the CLI and onnx::read_model_file read them), or pass them \
          (externalData in JS), or save it without external data"
     )]
     ExternalData(String),
+    /// An op tract cannot run.
     #[error(
         "unsupported ONNX operator '{op}' (node '{node}'); tract cannot run it. Supported models use standard ONNX ops such as Conv, Relu, MaxPool, Gemm, MatMul"
     )]
-    UnsupportedOp { op: String, node: String },
+    UnsupportedOp {
+        /// The op type.
+        op: String,
+        /// The node's name.
+        node: String,
+    },
+    /// The model's input (its shape or type), or a sequence given to it, does not fit.
     #[error("model input: {0}")]
     Input(String),
+    /// A `seqlens.*` metadata value is malformed.
     #[error(transparent)]
     Metadata(#[from] crate::metadata::Error),
+    /// A sequence's length differs from the model's fixed length.
     #[error("sequence '{id}' has length {found}, but the model expects {expected}")]
     Length {
+        /// The sequence.
         id: String,
+        /// Its length.
         found: usize,
+        /// The model's length.
         expected: usize,
     },
+    /// Options that cannot be carried out for this model (a backend, a target, a range).
     #[error("{0}")]
     Options(String),
+    /// The backend failed while running the model.
     #[error("the model failed to run: {0}")]
     Run(String),
+    /// A sequence could not be encoded.
     #[error(transparent)]
     Encode(#[from] encode::Error),
 }
@@ -88,17 +111,23 @@ pub(crate) fn tract_err(e: TractError) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "size")]
 pub enum Batch {
+    /// Any number of sequences per run.
     Dynamic,
+    /// Exactly this many per run.
     Fixed(usize),
 }
 
 /// What `Model::info` reports: the declared graph and the metadata in force.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelInfo {
+    /// The graph as the file declares it.
     #[serde(flatten)]
     pub summary: ProtoSummary,
+    /// How the model wants its sequences, with overrides applied.
     pub metadata: Metadata,
+    /// How many sequences one run takes.
     pub batch: Batch,
+    /// Input channels (symbols per position).
     pub channels: usize,
     /// Values per sequence, summed over outputs.
     pub outputs_per_sequence: Option<usize>,
@@ -137,10 +166,15 @@ impl Default for PredictOptions {
 /// Predictions for a set of windows: `values` is row-major `[windows, labels]`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Predictions {
+    /// Each window's name.
     pub ids: Vec<String>,
+    /// The windows predicted, in record order.
     pub windows: Vec<Window>,
+    /// One name per output value.
     pub labels: Vec<String>,
+    /// Row-major `[windows, labels]`.
     pub values: Vec<f32>,
+    /// `[windows, labels]`.
     pub shape: [usize; 2],
 }
 
@@ -466,6 +500,7 @@ impl Model {
         })
     }
 
+    /// The declared graph and the metadata in force.
     pub fn info(&self) -> &ModelInfo {
         &self.info
     }
@@ -552,6 +587,7 @@ impl Model {
         Ok(self)
     }
 
+    /// How the model wants its sequences, with overrides applied.
     pub fn metadata(&self) -> &Metadata {
         &self.info.metadata
     }

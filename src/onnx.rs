@@ -24,23 +24,36 @@ pub use proto::check_graph;
 /// Errors raised by ONNX export and import.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The file does not parse as ONNX.
     #[error("not a valid ONNX model: {0}")]
     Corrupt(String),
+    /// An op the engine does not implement.
     #[error(
         "ONNX operator '{op}' (node '{node}') is not in the engine's op set; the model can still run for inference (seqlens predict), but not be trained or differentiated"
     )]
-    UnsupportedOp { op: String, node: String },
+    UnsupportedOp {
+        /// The op type.
+        op: String,
+        /// The node's name.
+        node: String,
+    },
+    /// A node the engine cannot import as written (an attribute or input it refuses).
     #[error("node '{node}' ({op}): {message}")]
     Node {
+        /// The node.
         node: String,
+        /// Its op type.
         op: String,
+        /// What is wrong with it.
         message: String,
     },
+    /// The graph's structure (inputs, outputs, wiring) is not one the engine can run.
     #[error("{0}")]
     Graph(String),
     /// A model's external data files could not be read or do not fit it.
     #[error("{0}")]
     ExternalData(String),
+    /// The engine refused a layer.
     #[error(transparent)]
     Nn(#[from] crate::nn::Error),
 }

@@ -47,6 +47,7 @@ struct JsonRow<'a> {
 }
 
 impl<W: std::io::Write> TableWriter<W> {
+    /// Writes to `out` in `format`.
     pub fn new(out: W, format: Format) -> Self {
         TableWriter {
             out,
@@ -344,6 +345,7 @@ fn at_path(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl AtomicFile {
+    /// A temporary file beside `path`, which replaces it on commit and is removed if dropped first.
     pub fn create(path: &std::path::Path) -> std::io::Result<AtomicFile> {
         if path.is_dir() {
             return Err(std::io::Error::new(

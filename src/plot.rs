@@ -18,6 +18,7 @@ pub struct PlotOptions {
     pub height: f32,
     /// First position drawn (0-based) and one past the last; `None` draws everything.
     pub start: Option<usize>,
+    /// One past the last position drawn.
     pub end: Option<usize>,
     /// Genomic coordinate of position 0, for the axis labels.
     pub offset: i64,
@@ -409,8 +410,11 @@ fn diverging(x: f32, palette: Palette) -> String {
 
 /// One panel of [`tracks`]: a reference and an alternate profile over the same positions.
 pub struct Panel<'a> {
+    /// The panel's name (acceptor, donor).
     pub name: &'a str,
+    /// The reference profile.
     pub reference: &'a [f32],
+    /// The alternate profile, over the same positions.
     pub alternate: &'a [f32],
 }
 
@@ -418,6 +422,7 @@ pub struct Panel<'a> {
 pub struct Mark {
     /// Coordinate, on the same axis as `start`.
     pub at: i64,
+    /// The text drawn beside it.
     pub label: String,
     /// Which panel it belongs to (its label is drawn there).
     pub panel: usize,

@@ -41,8 +41,11 @@ pub enum Error {
     /// A gene table that cannot be read, with the line (0: the whole file).
     #[error("{file}: {}{message}", if *.line > 0 { format!("line {}: ", .line) } else { String::new() })]
     Table {
+        /// The gene table.
         file: String,
+        /// Its line, 0 for the whole file.
         line: usize,
+        /// What is wrong.
         message: String,
     },
 }

@@ -31,8 +31,10 @@ pub enum Score {
 }
 
 impl Score {
+    /// Every score, in the order the CLI lists them.
     pub const ALL: [Score; 4] = [Score::Diff, Score::AbsDiff, Score::LogOdds, Score::Log2Fc];
 
+    /// The name the CLI, the JSON and the TSV use.
     pub fn name(self) -> &'static str {
         match self {
             Score::Diff => "diff",
@@ -42,6 +44,7 @@ impl Score {
         }
     }
 
+    /// The score named `s`, or an error naming the four.
     pub fn parse(s: &str) -> Result<Score, crate::Error> {
         Score::ALL
             .into_iter()
@@ -53,6 +56,7 @@ impl Score {
             })
     }
 
+    /// The score of one label from its reference and alternate predictions.
     pub fn apply(self, reference: f32, alt: f32, pseudocount: f32) -> f32 {
         const EPS: f32 = 1e-6;
         let logit = |p: f32| {
@@ -72,6 +76,7 @@ impl Score {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct VariantOptions {
+    /// The scores computed, in this order.
     pub scores: Vec<Score>,
     /// Added to both predictions before `log2_fc`.
     pub pseudocount: f32,
@@ -97,6 +102,7 @@ impl Default for VariantOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status", content = "detail")]
 pub enum Status {
+    /// Scored.
     Ok,
     /// The REF column differs from the genome, which holds these bases.
     RefMismatch(String),
@@ -115,6 +121,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the JSON and the TSV write it.
     pub fn name(&self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -161,17 +168,25 @@ impl Status {
 /// and scores when `status` is `Ok`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlleleEffect {
+    /// The contig.
     pub chrom: String,
+    /// 1-based, as in the VCF.
     pub pos: u64,
+    /// The ID column.
     pub id: Option<String>,
+    /// The REF allele.
     #[serde(rename = "ref")]
     pub reference: String,
+    /// This ALT allele.
     pub alt: String,
+    /// The VCF line, for messages.
     pub line: usize,
+    /// Whether it was scored, and why not.
     #[serde(flatten)]
     pub status: Status,
     /// Predictions for the reference and alternate windows, one per label (empty unless ok).
     pub ref_pred: Vec<f32>,
+    /// Predictions for the alternate window, one per label (empty unless ok).
     pub alt_pred: Vec<f32>,
     /// `[score][label]`, in the order of `VariantOptions::scores` (empty unless ok).
     pub scores: Vec<Vec<f32>>,

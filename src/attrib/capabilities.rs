@@ -12,6 +12,7 @@ use crate::model::backend::{gpu_forward_blocker, gpu_gradient_blocker};
 pub struct Capability {
     /// `tract`, `cpu`, `gpu`; or `grad`, `ixg`, `ig`, `ism`, `fast-ism`.
     pub name: String,
+    /// Whether it runs for this model.
     pub available: bool,
     /// Where it runs when it does (the engine or tract; the GPU or the CPU).
     #[serde(rename = "runsOn", skip_serializing_if = "Option::is_none")]
@@ -24,7 +25,9 @@ pub struct Capability {
 /// Every backend and every attribution method, in the CLI's order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
+    /// The backends, in the order `tract`, `cpu`, `gpu`.
     pub backends: Vec<Capability>,
+    /// The attribution methods, in the order `grad`, `ixg`, `ig`, `ism`, `fast-ism`.
     pub methods: Vec<Capability>,
 }
 

@@ -20,7 +20,12 @@ pub enum Method {
     /// Gradient x one-hot input (engine models).
     GradientTimesInput,
     /// Integrated gradients with `steps` midpoint steps from `baseline` (engine models).
-    IntegratedGradients { steps: usize, baseline: Baseline },
+    IntegratedGradients {
+        /// Points on the path from the baseline to the input.
+        steps: usize,
+        /// Where the path starts.
+        baseline: Baseline,
+    },
     /// Saturation mutagenesis through the model as given (any model).
     Ism,
     /// Saturation mutagenesis recomputing only each substitution's receptive field (engine
@@ -54,13 +59,17 @@ impl Method {
 /// a range or a profile target narrows it).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Attribution {
+    /// The window's name (the record's, or `record:start-end` for a tile).
     pub id: String,
+    /// The record the window was cut from.
     pub chrom: String,
     /// The coordinate of the first attributed position.
     pub start: i64,
     /// The attributed positions' sequence.
     pub sequence: String,
+    /// Symbols per position (4 for DNA).
     pub channels: usize,
+    /// Positions attributed.
     pub length: usize,
     /// `[channels, length]`: the attribution of each symbol at each position. For ISM, the
     /// target's change when that symbol is substituted in (0 for the observed base).
@@ -92,6 +101,7 @@ pub const PROFILE_FLANK: i64 = 50;
 /// A model ready to be explained.
 pub struct Explainer {
     model: Model,
+    /// What a character outside the alphabet does: refused, or read as N.
     pub unknown: UnknownPolicy,
     /// The positions attributed (and mutated by ISM), `from..to` in the coordinates of
     /// [`Attribution::start`]; `None`: the whole window, or for a profile target its
@@ -109,6 +119,7 @@ impl Explainer {
         }
     }
 
+    /// The model explained.
     pub fn model(&self) -> &Model {
         &self.model
     }

@@ -20,8 +20,11 @@ pub struct Ism {
     pub delta: Vec<f32>,
     /// The first mutated position of the window.
     pub start: usize,
+    /// Positions mutated.
     pub length: usize,
+    /// Symbols per position (4 for DNA).
     pub channels: usize,
+    /// The model's outputs per sequence.
     pub labels: usize,
 }
 

@@ -77,7 +77,12 @@ pub enum Baseline {
     Uniform,
     /// `count` dinucleotide-shuffled copies of the sequence (Altschul-Erickson), seeded; the
     /// attributions are averaged over them.
-    Shuffle { count: usize, seed: u64 },
+    Shuffle {
+        /// Shuffled copies.
+        count: usize,
+        /// The shuffles' random seed.
+        seed: u64,
+    },
 }
 
 impl Baseline {

@@ -180,14 +180,17 @@ impl Encoder {
         }
     }
 
+    /// The alphabet encoded.
     pub fn alphabet(&self) -> Alphabet {
         self.alphabet
     }
 
+    /// How N and the other ambiguity codes are encoded.
     pub fn n_policy(&self) -> NPolicy {
         self.n_policy
     }
 
+    /// What a character outside the alphabet does.
     pub fn unknown_policy(&self) -> UnknownPolicy {
         self.unknown
     }

@@ -10,10 +10,15 @@ use super::Error;
 /// model saw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Window {
+    /// The window's name: the record's, or `record:start-end` for a tile.
     pub id: String,
+    /// The record it was cut from.
     pub chrom: String,
+    /// 0-based start in the record (negative when padded with N).
     pub start: i64,
+    /// One past its last base (past the record when padded).
     pub end: i64,
+    /// The bases the model sees, N-padded where the window leaves the record.
     #[serde(skip)]
     pub seq: Vec<u8>,
 }
@@ -92,6 +97,7 @@ pub struct Windows<'a> {
 }
 
 impl<'a> Windows<'a> {
+    /// Tiles of `width` bases every `stride` bases; both must be at least 1.
     pub fn new(
         name: &'a str,
         seq: &'a [u8],

@@ -9,7 +9,9 @@ use crate::nn::{Conv1d, Tensor};
 /// An activation fused into the kernel's store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
+    /// The output as computed.
     None,
+    /// max(0, x).
     Relu,
 }
 

@@ -8,8 +8,11 @@ use super::{Error, Lines, decompress};
 /// A BED interval, 0-based half-open as in the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Interval {
+    /// The contig.
     pub chrom: String,
+    /// 0-based start, as BED writes it.
     pub start: u64,
+    /// One past the last base.
     pub end: u64,
     /// Column 4, when present.
     pub name: Option<String>,

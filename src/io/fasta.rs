@@ -8,8 +8,11 @@ use super::{Error, decompress, fastq, preview};
 /// One named sequence from a FASTA or FASTQ file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SeqRecord {
+    /// The name: the header up to its first space.
     pub id: String,
+    /// The rest of the header line, if any.
     pub description: Option<String>,
+    /// The bases, as written (case kept).
     #[serde(serialize_with = "bytes_as_str")]
     pub seq: Vec<u8>,
 }

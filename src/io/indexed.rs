@@ -25,7 +25,9 @@ pub struct IndexedFasta<R> {
 /// The uncompressed bytes of a FASTA file, by position: a plain file, or a bgzf-compressed
 /// one (`bgzip`, as genomes are usually shipped) read through its `.gzi` block index.
 pub enum FastaSource<R: Read + Seek> {
+    /// An uncompressed FASTA.
     Plain(BufReader<R>),
+    /// A bgzf FASTA with its `.gzi` index.
     Bgzf(bgzf::io::IndexedReader<R>),
 }
 
@@ -153,7 +155,9 @@ impl IndexedFasta<FastaSource<File>> {
 /// for a bgzf-compressed file (`bgzip`) the `.gzi` block index too. A plain-gzip file is
 /// refused with the command that makes it indexable.
 pub struct FastaIndexes {
+    /// The `.fai` text.
     pub fai: Vec<u8>,
+    /// The `.gzi` bytes, for a bgzf file.
     pub gzi: Option<Vec<u8>>,
 }
 

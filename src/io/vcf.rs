@@ -8,12 +8,16 @@ use super::{Error, Lines, decompress};
 /// One VCF record's site: multi-allelic records keep all their ALT alleles here.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Variant {
+    /// The contig.
     pub chrom: String,
     /// 1-based, as in the VCF.
     pub pos: u64,
+    /// The ID column, `None` for `.`.
     pub id: Option<String>,
+    /// The REF allele.
     #[serde(rename = "ref")]
     pub reference: String,
+    /// The ALT alleles, in order.
     pub alts: Vec<String>,
     /// Line number in the file, for messages.
     pub line: usize,
@@ -32,6 +36,7 @@ pub enum AlleleKind {
 }
 
 impl AlleleKind {
+    /// What kind of allele `allele` (a REF or ALT column value) is.
     pub fn of(allele: &str) -> AlleleKind {
         if allele.is_empty()
             || allele == "*"
@@ -58,6 +63,7 @@ impl AlleleKind {
 pub struct VcfFile {
     /// Every header line (`##...` and `#CHROM...`), in order.
     pub header: Vec<String>,
+    /// The records, in file order.
     pub variants: Vec<Variant>,
     /// The text of each record, parallel to `variants`.
     pub lines: Vec<String>,

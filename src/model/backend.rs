@@ -98,6 +98,7 @@ impl BackendReport {
         }
     }
 
+    /// Whether predictions run on the GPU.
     pub fn is_gpu(&self) -> bool {
         self.backend != "cpu"
     }

@@ -20,10 +20,15 @@ pub const PROFILE_WINDOW_POSITIONS: usize = 32_768;
 /// `start + j` of `chrom` (0-based).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Track {
+    /// The window's name.
     pub id: String,
+    /// The record it was cut from.
     pub chrom: String,
+    /// The base of position 0 (0-based, in `chrom`).
     pub start: i64,
+    /// Positions per class.
     pub positions: usize,
+    /// `[classes, positions]`, row-major.
     pub values: Vec<f32>,
 }
 
@@ -39,6 +44,7 @@ impl Track {
 pub struct Profiles {
     /// One name per class.
     pub labels: Vec<String>,
+    /// One per window, in record order.
     pub tracks: Vec<Track>,
 }
 

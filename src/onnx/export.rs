@@ -11,6 +11,7 @@ use crate::nn::{Cell, Direction, Graph, Layer, Reduce};
 /// What the exported model says about itself in `metadata_props`.
 #[derive(Clone, Debug)]
 pub struct ExportMeta {
+    /// What the model reads and outputs, written as `seqlens.*` keys.
     pub metadata: Metadata,
     /// Free-form `key = value` pairs added beside the `seqlens.*` keys.
     pub extra: Vec<(String, String)>,

@@ -13,11 +13,14 @@ use tract_onnx::pb::type_proto::Value as TypeValue;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Dim {
+    /// A number of elements.
     Fixed(usize),
+    /// A named symbol (such as `batch`).
     Symbol(String),
 }
 
 impl Dim {
+    /// The number, for a fixed dimension.
     pub fn fixed(&self) -> Option<usize> {
         match self {
             Dim::Fixed(n) => Some(*n),
@@ -38,20 +41,30 @@ impl std::fmt::Display for Dim {
 /// A graph input or output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TensorInfo {
+    /// The name in the graph.
     pub name: String,
+    /// The element type (`float32`, ...).
     pub dtype: String,
+    /// The dimensions, as declared.
     pub shape: Vec<Dim>,
 }
 
 /// Everything `seqlens info` reports about a model file.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProtoSummary {
+    /// The graph's inputs.
     pub inputs: Vec<TensorInfo>,
+    /// The graph's outputs.
     pub outputs: Vec<TensorInfo>,
+    /// How many nodes of each op type.
     pub ops: BTreeMap<String, usize>,
+    /// Values in the initializers.
     pub parameters: u64,
+    /// The tool that wrote the file, with its version.
     pub producer: String,
+    /// The default-domain opset.
     pub opset: i64,
+    /// Every `metadata_props` entry.
     pub properties: BTreeMap<String, String>,
 }
 

@@ -19,13 +19,16 @@ use super::Error;
 /// A gene's strand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Strand {
+    /// The forward strand.
     #[serde(rename = "+")]
     Plus,
+    /// The reverse strand.
     #[serde(rename = "-")]
     Minus,
 }
 
 impl Strand {
+    /// `+` or `-`.
     pub fn symbol(self) -> &'static str {
         match self {
             Strand::Plus => "+",
@@ -37,8 +40,11 @@ impl Strand {
 /// One gene of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gene {
+    /// The gene's name.
     pub id: String,
+    /// Its contig.
     pub chrom: String,
+    /// Its strand.
     pub strand: Strand,
     /// First base (1-based).
     pub start: u64,
@@ -136,6 +142,7 @@ impl GeneTable {
         Ok(GeneTable::new(genes))
     }
 
+    /// The genes, in the order given.
     pub fn genes(&self) -> &[Gene] {
         &self.genes
     }

@@ -81,6 +81,7 @@ impl Default for SpliceOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status", content = "detail")]
 pub enum Status {
+    /// Scored.
     Ok,
     /// The genome holds these bases where the VCF says REF.
     RefMismatch(String),
@@ -96,6 +97,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the VCF and the JSON write it.
     pub fn name(&self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -112,26 +114,42 @@ impl Status {
 /// is genome position `start + i` (1-based); ALT is aligned to REF as the scores are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tracks {
+    /// The genome position of the first value (1-based).
     pub start: u64,
+    /// Acceptor probabilities with the reference allele.
     pub ref_acceptor: Vec<f32>,
+    /// Donor probabilities with the reference allele.
     pub ref_donor: Vec<f32>,
+    /// Acceptor probabilities with the alternate allele.
     pub alt_acceptor: Vec<f32>,
+    /// Donor probabilities with the alternate allele.
     pub alt_donor: Vec<f32>,
 }
 
 /// One allele's effect in one gene (or, outside genes, on one strand: `gene` is `+`/`-`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
+    /// The gene (or the strand, outside genes).
     pub gene: String,
+    /// The strand scored.
     pub strand: Strand,
+    /// Delta score of an acceptor gain (0 to 1).
     pub ds_ag: f32,
+    /// Delta score of an acceptor loss.
     pub ds_al: f32,
+    /// Delta score of a donor gain.
     pub ds_dg: f32,
+    /// Delta score of a donor loss.
     pub ds_dl: f32,
+    /// Where the acceptor gain is, relative to the variant (bases).
     pub dp_ag: i64,
+    /// Where the acceptor loss is, relative to the variant.
     pub dp_al: i64,
+    /// Where the donor gain is, relative to the variant.
     pub dp_dg: i64,
+    /// Where the donor loss is, relative to the variant.
     pub dp_dl: i64,
+    /// The probabilities around the variant, when asked for (figures).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub tracks: Option<Tracks>,
 }
@@ -146,14 +164,20 @@ impl Annotation {
 /// One ALT allele of one VCF record, with its annotations when `status` is `Ok`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlleleScore {
+    /// The contig.
     pub chrom: String,
+    /// 1-based, as in the VCF.
     pub pos: u64,
+    /// The ID column.
     pub id: Option<String>,
+    /// The REF allele.
     #[serde(rename = "ref")]
     pub reference: String,
+    /// This ALT allele.
     pub alt: String,
     /// The VCF line, for messages.
     pub line: usize,
+    /// Whether it was scored, and why not.
     #[serde(flatten)]
     pub status: Status,
     /// N bases added before the contig's start and after its end.
