@@ -3,7 +3,7 @@
 //! (Mesa's lavapipe in CI); in the browser the same shaders run on WebGPU.
 //!
 //! All GPU work is async, because a browser cannot block on a readback; native callers block
-//! with [`block_on`] at the edge. wgpu's validation errors are captured in error scopes and
+//! with `blocking::block_on` at the edge. wgpu's validation errors are captured in error scopes and
 //! returned as [`Error::Run`], never as panics.
 
 mod conv1d;

@@ -30,15 +30,11 @@ pub mod gpu;
 pub mod io;
 pub mod metadata;
 pub mod model;
-// The engine's layers and the trainer still have undocumented public fields (about 220,
-// mostly layer and configuration structs); documenting them is open work.
-#[allow(missing_docs)]
 pub mod nn;
 pub mod onnx;
 pub mod output;
 pub mod plot;
 pub mod splice;
-#[allow(missing_docs)]
 pub mod train;
 pub mod variants;
 #[cfg(feature = "wasm")]

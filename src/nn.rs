@@ -45,12 +45,20 @@ pub fn rng(seed: u64) -> Rng {
 /// Errors raised by the engine.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
+    /// A tensor does not have the shape an operation needs.
     #[error("shape: {0}")]
     Shape(String),
+    /// The graph's structure is not one the engine runs.
     #[error("graph: {0}")]
     Graph(String),
+    /// An error inside a named layer.
     #[error("layer '{layer}': {message}")]
-    At { layer: String, message: String },
+    At {
+        /// The layer's name.
+        layer: String,
+        /// What went wrong there.
+        message: String,
+    },
 }
 
 impl Error {

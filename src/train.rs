@@ -7,8 +7,10 @@
 pub mod arch;
 pub mod config;
 pub mod data;
+/// Losses and their gradients.
 pub mod loss;
 pub mod metrics;
+/// Optimisers and learning-rate schedules.
 pub mod optim;
 pub mod trainer;
 

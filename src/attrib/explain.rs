@@ -105,7 +105,7 @@ pub struct Explainer {
     pub unknown: UnknownPolicy,
     /// The positions attributed (and mutated by ISM), `from..to` in the coordinates of
     /// [`Attribution::start`]; `None`: the whole window, or for a profile target its
-    /// positions and [`PROFILE_FLANK`] bases on each side.
+    /// positions and `PROFILE_FLANK` (50) bases on each side.
     pub range: Option<(i64, i64)>,
 }
 
@@ -299,7 +299,7 @@ impl Explainer {
     }
 
     /// The window positions attributed: [`Explainer::range`], else the profile target's
-    /// positions with [`PROFILE_FLANK`] bases on each side, else the whole window.
+    /// positions with `PROFILE_FLANK` (50) bases on each side, else the whole window.
     fn span(
         &self,
         window: &Window,

@@ -355,7 +355,7 @@ const PROFILE_EDITS: usize = 16;
 /// profile model's `target`: each substitution is carried only through the positions that
 /// both depend on it and feed the target's outputs ([`Graph::predict_edits`]), and each
 /// value of the graph is freed after its last use, so memory stays at a few values of the
-/// graph plus [`PROFILE_EDITS`] cones however long the input (CI-SpliceAI's 10 kb context
+/// graph plus `PROFILE_EDITS` cones however long the input (CI-SpliceAI's 10 kb context
 /// included). Equal to predicting every mutant whole; the result has one label, the target.
 pub fn profile_ism(
     graph: &Graph,

@@ -8,12 +8,19 @@ use super::{Error, Param, Tensor};
 /// running ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchNorm1d {
+    /// Channels normalised.
     pub channels: usize,
+    /// Added to the variance before the square root.
     pub eps: f32,
+    /// Weight of the batch statistics in the running ones (PyTorch convention).
     pub momentum: f32,
+    /// Scale per channel.
     pub gamma: Param,
+    /// Shift per channel.
     pub beta: Param,
+    /// Running mean per channel, used at inference.
     pub running_mean: Vec<f32>,
+    /// Running variance per channel, used at inference.
     pub running_var: Vec<f32>,
 }
 
@@ -28,6 +35,7 @@ pub struct BnCache {
 }
 
 impl BatchNorm1d {
+    /// A layer over `channels` channels: scale 1, shift 0, running mean 0 and variance 1.
     pub fn new(channels: usize) -> BatchNorm1d {
         BatchNorm1d {
             channels,
@@ -71,6 +79,7 @@ impl BatchNorm1d {
         }
     }
 
+    /// Normalises `x` `[batch, channels, length]`: by the batch statistics when `train`, else by the running ones; the cache feeds the backward pass.
     pub fn forward(&self, x: &Tensor, train: bool) -> Result<(Tensor, BnCache), Error> {
         let (n, l) = self.dims(x)?;
         let c = self.channels;

@@ -21,12 +21,19 @@ fn one() -> usize {
 /// im2col per sequence, then one GEMM with the `[out, in * kernel]` weight matrix, per group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conv1d {
+    /// Input channels.
     pub in_channels: usize,
+    /// Output channels (filters).
     pub out_channels: usize,
+    /// Kernel width.
     pub kernel: usize,
+    /// Step between output positions.
     pub stride: usize,
+    /// Spacing between kernel taps.
     pub dilation: usize,
+    /// Zero positions added before the input.
     pub pad_left: usize,
+    /// Zero positions added after the input.
     pub pad_right: usize,
     /// Channel groups (depthwise: as many as input channels): output channels
     /// `g * out/groups..` read only input channels `g * in/groups..`. Both counts divide.
@@ -52,6 +59,8 @@ pub enum Padding {
 }
 
 impl Conv1d {
+    /// A layer with Kaiming-initialised weights (and PyTorch's default uniform bias when
+    /// `bias`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         in_channels: usize,
@@ -129,6 +138,7 @@ impl Conv1d {
         Ok((n, l, lout))
     }
 
+    /// `[batch, in_channels, length]` -> `[batch, out_channels, output length]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, Error> {
         self.forward_window(x, self.window())
     }

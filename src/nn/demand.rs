@@ -209,9 +209,13 @@ fn demand(graph: &Graph, shapes: &[Vec<usize>], out: Option<(usize, usize)>) -> 
 /// positions `start..start + len`, and the edited output is wanted over positions `out`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Edit {
+    /// The first input position replaced.
     pub start: usize,
+    /// Positions replaced.
     pub len: usize,
+    /// The replacement `[channels, len]`, row-major.
     pub columns: Vec<f32>,
+    /// The output positions wanted, `(start, end)`.
     pub out: (usize, usize),
 }
 

@@ -8,8 +8,11 @@ use super::{Error, Param, Tensor};
 /// topological order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
+    /// The node's name (the ONNX node's, when imported).
     pub name: String,
+    /// What it computes.
     pub layer: Layer,
+    /// The nodes whose outputs it reads (index 0 is the graph input).
     pub inputs: Vec<usize>,
 }
 
@@ -20,6 +23,7 @@ pub struct Node {
 pub struct Graph {
     /// Shape of one input item, e.g. `[4, 1000]`.
     pub input_shape: Vec<usize>,
+    /// The nodes, in topological order.
     pub nodes: Vec<Node>,
     /// The graph takes inputs of any length (a fully convolutional model); `input_shape`'s
     /// length is then only a nominal one.
@@ -67,6 +71,7 @@ impl Tape {
 }
 
 impl Graph {
+    /// An empty graph over inputs of `input_shape` (one item, without the batch).
     pub fn new(input_shape: &[usize]) -> Graph {
         Graph {
             input_shape: input_shape.to_vec(),
@@ -356,10 +361,12 @@ impl Graph {
             .collect()
     }
 
+    /// Every parameter, in node order.
     pub fn params(&self) -> Vec<&Param> {
         self.nodes.iter().flat_map(|n| n.layer.params()).collect()
     }
 
+    /// Sets every gradient to zero.
     pub fn zero_grad(&mut self) {
         self.params_mut().into_iter().for_each(Param::zero_grad);
     }

@@ -10,11 +10,14 @@ use super::{Error, Param, Rng, Tensor};
 
 /// Whether a forward pass trains (batch statistics, dropout) or evaluates.
 pub enum Mode<'a> {
+    /// Inference: running statistics, no dropout.
     Eval,
+    /// Training, drawing dropout masks from the generator.
     Train(&'a mut Rng),
 }
 
 impl Mode<'_> {
+    /// Whether this is a training pass.
     pub fn is_train(&self) -> bool {
         matches!(self, Mode::Train(_))
     }
@@ -25,27 +28,39 @@ impl Mode<'_> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Layer {
+    /// 1-D convolution.
     Conv1d(Conv1d),
+    /// Dense layer over `[batch, features]`.
     Linear(Linear),
+    /// Batch normalisation over channels.
     BatchNorm1d(BatchNorm1d),
     /// LSTM or GRU over the length axis: `[batch, in, l]` -> `[batch, directions * hidden, l]`.
     Rnn(Rnn),
+    /// max(0, x).
     Relu,
+    /// `x` where positive, `alpha * (exp(x) - 1)` elsewhere.
     Elu {
+        /// The negative saturation value.
         alpha: f32,
     },
+    /// ln(1 + exp(x)).
     Softplus,
+    /// exp(x).
     Exp,
+    /// 1 / (1 + exp(-x)).
     Sigmoid,
+    /// tanh(x).
     Tanh,
     /// `x` where positive, `alpha * x` elsewhere; `alpha >= 0` (so the output's sign is the
     /// input's, which the GPU's backward pass relies on).
     LeakyRelu {
+        /// The slope below zero.
         alpha: f32,
     },
     /// `x * Phi(x)` with the normal CDF `Phi`, exactly (erf) or with ONNX's tanh
     /// approximation.
     Gelu {
+        /// Whether the tanh approximation is used instead of erf.
         tanh: bool,
     },
     /// Softmax over axis 1 (labels of `[batch, k]`, or channels of `[batch, c, l]`).
@@ -53,7 +68,9 @@ pub enum Layer {
     /// Softmax over the length axis of `[batch, c, l]`, per channel: a profile model's
     /// distribution of each task's reads over positions (BPNet).
     SoftmaxLength,
+    /// Max pooling over the length.
     MaxPool1d(Pool1d),
+    /// Average pooling over the length.
     AvgPool1d(Pool1d),
     /// `[batch, c, l]` -> `[batch, c]`.
     GlobalMaxPool,
@@ -64,9 +81,12 @@ pub enum Layer {
     /// `[batch, c, l]` -> `[batch, 1, l]`: the max, mean or sum over the channels at each
     /// position.
     ReduceChannels {
+        /// How the channels are combined.
         op: Reduce,
     },
+    /// Zeroes each value with probability `p` in training (scaling the rest by 1 / (1 - p)); the identity at inference.
     Dropout {
+        /// The drop probability.
         p: f32,
     },
     /// `[batch, ...]` -> `[batch, product]`.
@@ -77,13 +97,17 @@ pub enum Layer {
     Concat,
     /// Drops `left` and `right` positions from the length axis (BPNet-style heads).
     Crop {
+        /// Positions dropped at the start.
         left: usize,
+        /// Positions dropped at the end.
         right: usize,
     },
     /// `x * scale[c] + shift[c]` for each channel `c` (axis 1), with constants that training
     /// leaves alone: an imported model's arithmetic with constants (`x * 0.5`, `x - mean`).
     Affine {
+        /// Per-channel factor.
         scale: Vec<f32>,
+        /// Per-channel offset.
         shift: Vec<f32>,
     },
 }
@@ -302,6 +326,7 @@ impl Layer {
         }
     }
 
+    /// Its trainable parameters (none for weightless layers).
     pub fn params(&self) -> Vec<&Param> {
         match self {
             Layer::Conv1d(c) => std::iter::once(&c.weight).chain(c.bias.as_ref()).collect(),
@@ -312,6 +337,7 @@ impl Layer {
         }
     }
 
+    /// Computes the output from its inputs, and what the backward pass needs.
     pub fn forward(&self, xs: &[&Tensor], mode: &mut Mode) -> Result<(Tensor, Cache), Error> {
         let x = xs[0];
         let plain = |t: Tensor| Ok((t, Cache::None));

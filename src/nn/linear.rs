@@ -7,14 +7,18 @@ use super::{Error, Init, Param, Rng, Tensor};
 /// `Gemm` with `transB = 1`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Linear {
+    /// Input features.
     pub in_features: usize,
+    /// Output features.
     pub out_features: usize,
     /// `[out_features, in_features]`.
     pub weight: Param,
+    /// `[out_features]`, if the layer has one.
     pub bias: Option<Param>,
 }
 
 impl Linear {
+    /// A layer with Kaiming-initialised weights (PyTorch's default uniform bias when `bias`).
     pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Linear {
         Linear {
             in_features,
@@ -34,6 +38,7 @@ impl Linear {
         }
     }
 
+    /// `[batch, in_features]` -> `[batch, out_features]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor, Error> {
         let n = self.check(x)?;
         let (fi, fo) = (self.in_features, self.out_features);

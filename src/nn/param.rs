@@ -7,9 +7,11 @@ use super::Rng;
 /// A trainable tensor and its gradient.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Param {
+    /// Its shape.
     pub shape: Vec<usize>,
+    /// The values, row-major.
     pub value: Vec<f32>,
-    /// Empty until a backward pass needs it (see [`Param::grad_mut`]).
+    /// Empty until a backward pass needs it (see `Param::grad_mut`).
     #[serde(skip)]
     pub grad: Vec<f32>,
     /// Frozen parameters keep their values during training (transfer learning).
@@ -25,12 +27,14 @@ pub enum Init {
     KaimingNormal,
     /// Glorot & Bengio 2010: uniform in +-sqrt(6 / (fan_in + fan_out)).
     XavierUniform,
+    /// All zero.
     Zeros,
+    /// All one.
     Ones,
 }
 
 impl Param {
-    /// A parameter without a gradient buffer: [`Param::grad_mut`] allocates it on first use,
+    /// A parameter without a gradient buffer: `Param::grad_mut` allocates it on first use,
     /// so a model that only predicts or explains holds its weights once.
     pub fn new(shape: &[usize], value: Vec<f32>) -> Param {
         Param {
@@ -69,10 +73,12 @@ impl Param {
         Param::new(&[n], (0..n).map(|_| rng.random_range(-a..=a)).collect())
     }
 
+    /// Values it holds.
     pub fn len(&self) -> usize {
         self.value.len()
     }
 
+    /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
     }

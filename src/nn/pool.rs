@@ -15,16 +15,23 @@ use super::{Error, Tensor};
 /// before padding existed still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool1d {
+    /// Window width.
     pub kernel: usize,
+    /// Step between windows.
     pub stride: usize,
+    /// Spacing between the taps of a window.
     #[serde(default = "one")]
     pub dilation: usize,
+    /// Padding before the input (never chosen by max pooling).
     #[serde(default)]
     pub pad_left: usize,
+    /// Padding after the input.
     #[serde(default)]
     pub pad_right: usize,
+    /// Whether a last partial window is kept (ONNX `ceil_mode`).
     #[serde(default)]
     pub ceil: bool,
+    /// Whether average pooling counts padded positions.
     #[serde(default)]
     pub count_pad: bool,
 }
@@ -37,12 +44,16 @@ fn one() -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reduce {
+    /// The largest value.
     Max,
+    /// The mean.
     Mean,
+    /// The sum.
     Sum,
 }
 
 impl Reduce {
+    /// The ONNX op for this reduction over channels.
     pub fn onnx_op(self) -> &'static str {
         match self {
             Reduce::Max => "ReduceMax",

@@ -19,6 +19,7 @@ use super::{Error, Param, Rng, Tensor};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cell {
+    /// Long short-term memory (input, output, forget and cell gates).
     Lstm,
     /// With `linear_before_reset = 1`: the reset gate scales `R_h h + Rb_h`.
     Gru,
@@ -33,6 +34,7 @@ impl Cell {
         }
     }
 
+    /// The ONNX op name.
     pub fn name(self) -> &'static str {
         match self {
             Cell::Lstm => "LSTM",
@@ -45,12 +47,16 @@ impl Cell {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    /// From the first position to the last.
     Forward,
+    /// From the last position to the first.
     Reverse,
+    /// Both, with the two outputs concatenated along channels.
     Bidirectional,
 }
 
 impl Direction {
+    /// Directions run (1 or 2).
     pub fn count(self) -> usize {
         match self {
             Direction::Bidirectional => 2,
@@ -67,9 +73,13 @@ impl Direction {
 /// An LSTM or GRU layer (ONNX `LSTM` / `GRU`, PyTorch `nn.LSTM` / `nn.GRU` of one layer).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rnn {
+    /// LSTM or GRU.
     pub cell: Cell,
+    /// Which way it reads the sequence.
     pub direction: Direction,
+    /// Input channels.
     pub input_size: usize,
+    /// Hidden units per direction.
     pub hidden: usize,
     /// `[directions, gates * hidden, input_size]` (ONNX `W`).
     pub weight_ih: Param,
@@ -119,6 +129,7 @@ impl Rnn {
         }
     }
 
+    /// Output channels: `directions * hidden`.
     pub fn out_channels(&self) -> usize {
         self.direction.count() * self.hidden
     }
@@ -175,6 +186,7 @@ impl Rnn {
         gx
     }
 
+    /// `[batch, input_size, length]` -> `[batch, directions * hidden, length]`, with the states the backward pass needs.
     pub fn forward(&self, x: &Tensor) -> Result<(Tensor, RnnCache), Error> {
         let (n, l) = self.check(x)?;
         let (h, g) = (self.hidden, self.cell.gates());

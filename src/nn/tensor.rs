@@ -4,11 +4,14 @@ use super::Error;
 /// dense ones `[batch, features]`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tensor {
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// Values, row-major.
     pub data: Vec<f32>,
 }
 
 impl Tensor {
+    /// A tensor of zeros.
     pub fn zeros(shape: &[usize]) -> Tensor {
         Tensor {
             shape: shape.to_vec(),
@@ -31,10 +34,12 @@ impl Tensor {
         })
     }
 
+    /// Values it holds.
     pub fn len(&self) -> usize {
         self.data.len()
     }
 
+    /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }

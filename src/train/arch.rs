@@ -9,67 +9,103 @@ use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Pool1d
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
+    /// A 1-D convolution.
     Conv {
+        /// Output channels.
         filters: usize,
+        /// Kernel width.
         kernel: usize,
+        /// Step between output positions (default 1).
         #[serde(default = "one")]
         stride: usize,
+        /// Spacing between taps (default 1).
         #[serde(default = "one")]
         dilation: usize,
+        /// `same` (default) keeps the length at stride 1; `valid` does not pad.
         #[serde(default = "same")]
         padding: Padding,
     },
+    /// A dense layer.
     Dense {
+        /// Output features.
         units: usize,
     },
+    /// Batch normalisation over channels.
     BatchNorm,
+    /// max(0, x).
     Relu,
+    /// `x` where positive, `exp(x) - 1` elsewhere.
     Elu,
+    /// ln(1 + exp(x)).
     Softplus,
+    /// exp(x).
     Exp,
+    /// 1 / (1 + exp(-x)).
     Sigmoid,
+    /// tanh(x).
     Tanh,
     /// `x` where positive, `alpha * x` elsewhere (PyTorch's default slope, 0.01, unless given).
     LeakyRelu {
+        /// The slope below zero.
         #[serde(default = "leaky_slope")]
         alpha: f32,
     },
+    /// Softmax over the features.
     Softmax,
+    /// Max pooling over the length.
     MaxPool {
+        /// Window width.
         size: usize,
+        /// Step between windows (default: the width).
         #[serde(default)]
         stride: Option<usize>,
     },
+    /// Average pooling over the length.
     AvgPool {
+        /// Window width.
         size: usize,
+        /// Step between windows (default: the width).
         #[serde(default)]
         stride: Option<usize>,
     },
+    /// The maximum over the length.
     GlobalMaxPool,
+    /// The mean over the length.
     GlobalAvgPool,
+    /// Zeroes values with probability `p` while training.
     Dropout {
+        /// The drop probability.
         p: f32,
     },
+    /// Flattens channels and positions into features.
     Flatten,
+    /// Drops positions from both ends of the length.
     Crop {
+        /// Positions dropped at the start.
         left: usize,
+        /// Positions dropped at the end.
         right: usize,
     },
     /// An LSTM over the length axis, `units` per direction (both directions concatenated
     /// along channels when bidirectional).
     Lstm {
+        /// Hidden units per direction.
         units: usize,
+        /// Read both ways (default: forward only).
         #[serde(default)]
         bidirectional: bool,
     },
     /// A GRU over the length axis (PyTorch's cell; ONNX `linear_before_reset = 1`).
     Gru {
+        /// Hidden units per direction.
         units: usize,
+        /// Read both ways (default: forward only).
         #[serde(default)]
         bidirectional: bool,
     },
     /// `x + f(x)` where `f` is the inner stack (which must keep the shape).
     Residual {
+        /// The inner stack.
         layers: Vec<LayerSpec>,
     },
 }
@@ -89,6 +125,7 @@ fn same() -> Padding {
 /// A complete architecture: body layers, then a dense (or 1x1 conv) head to `outputs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arch {
+    /// The layers, input first.
     pub layers: Vec<LayerSpec>,
 }
 
@@ -232,6 +269,7 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
     Some(Arch { layers })
 }
 
+/// The preset names `preset` knows.
 pub const PRESETS: &[&str] = &["deepbind", "basset", "deepsea", "danq", "bpnet"];
 
 /// The current per-item shape after `g`'s last node (or the input).

@@ -19,21 +19,31 @@ use super::arch::{Arch, LayerSpec, preset};
 use super::trainer::TrainConfig;
 use crate::encode::Alphabet;
 
+/// The `[model]` table: a preset or explicit layers, and what the input is.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
+    /// A published architecture (`PRESETS`).
     pub preset: Option<String>,
+    /// Explicit layers, instead of a preset.
     pub layers: Option<Vec<LayerSpec>>,
+    /// Input length in bases.
     pub length: Option<usize>,
+    /// The input alphabet (default DNA).
     pub alphabet: Option<Alphabet>,
+    /// Scales a preset's filters and units (1.0 as published).
     pub width: Option<f32>,
+    /// Dilated residual layers of the BPNet preset (published: 9).
     pub depth: Option<usize>,
 }
 
+/// A whole config file: `[model]` and `[train]`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
+    /// What is trained.
     pub model: ModelSection,
+    /// How it is trained.
     pub train: TrainConfig,
 }
 

@@ -13,11 +13,15 @@ use crate::nn::Rng;
 /// Sequences with one row of targets each (`targets` is row-major `[len, labels]`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
+    /// Each sequence's name.
     pub ids: Vec<String>,
+    /// The bases.
     pub seqs: Vec<Vec<u8>>,
     /// The contig of each sequence, for chromosome splits (BED data).
     pub chroms: Vec<Option<String>>,
+    /// One name per target column.
     pub labels: Vec<String>,
+    /// Row-major `[sequences, labels]`.
     pub targets: Vec<f32>,
 }
 
@@ -30,14 +34,17 @@ fn bad(file: &str, location: String, message: impl ToString) -> io::Error {
 }
 
 impl Dataset {
+    /// Sequences held.
     pub fn len(&self) -> usize {
         self.seqs.len()
     }
 
+    /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.seqs.is_empty()
     }
 
+    /// The targets of sequence `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         let k = self.labels.len();
         &self.targets[i * k..(i + 1) * k]
@@ -291,10 +298,17 @@ impl Dataset {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Split {
     /// Random fractions (seeded).
-    Random { valid: f32, test: f32 },
+    Random {
+        /// Fraction held out for validation.
+        valid: f32,
+        /// Fraction held out for testing.
+        test: f32,
+    },
     /// Whole chromosomes (BED data): the rest trains.
     Chromosomes {
+        /// Chromosomes held out for validation.
         valid: Vec<String>,
+        /// Chromosomes held out for testing.
         test: Vec<String>,
     },
 }

@@ -11,6 +11,7 @@ pub enum Loss {
     /// Multi-label binary cross-entropy on logits, mean over all outputs; `pos_weight[k]`
     /// scales the positive term of label `k` (PyTorch `BCEWithLogitsLoss`).
     BceWithLogits {
+        /// Per-label weights of the positive term (none: 1).
         #[serde(default)]
         pos_weight: Option<Vec<f32>>,
     },
@@ -29,6 +30,7 @@ pub enum Loss {
 }
 
 impl Loss {
+    /// The name configs use.
     pub fn name(&self) -> &'static str {
         match self {
             Loss::BceWithLogits { .. } => "bce_with_logits",

@@ -111,11 +111,17 @@ pub fn spearman(a: &[f32], b: &[f32]) -> Option<f64> {
 /// Metrics of one output column.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Metrics {
+    /// The output column.
     pub label: String,
+    /// Area under the ROC curve (classification).
     pub auroc: Option<f64>,
+    /// Area under the precision-recall curve (classification).
     pub auprc: Option<f64>,
+    /// Accuracy at 0.5 (classification).
     pub accuracy: Option<f64>,
+    /// Pearson r (regression).
     pub pearson: Option<f64>,
+    /// Spearman rho (regression).
     pub spearman: Option<f64>,
 }
 

@@ -9,23 +9,32 @@ use crate::nn::Param;
 pub enum Optimizer {
     /// SGD with momentum and L2 weight decay (PyTorch `SGD`).
     Sgd {
+        /// Learning rate.
         lr: f32,
+        /// Momentum (default 0).
         #[serde(default)]
         momentum: f32,
+        /// L2 penalty (default 0).
         #[serde(default)]
         weight_decay: f32,
     },
     /// Adam; with `decoupled` it is AdamW (weight decay applied to the weights directly).
     Adam {
+        /// Learning rate.
         lr: f32,
+        /// First-moment decay (default 0.9).
         #[serde(default = "beta1")]
         beta1: f32,
+        /// Second-moment decay (default 0.999).
         #[serde(default = "beta2")]
         beta2: f32,
+        /// Added to the denominator (default 1e-8).
         #[serde(default = "adam_eps")]
         eps: f32,
+        /// Weight decay (default 0).
         #[serde(default)]
         weight_decay: f32,
+        /// Decay the weights directly (AdamW) instead of through the gradient.
         #[serde(default)]
         decoupled: bool,
     },
@@ -42,6 +51,7 @@ fn adam_eps() -> f32 {
 }
 
 impl Optimizer {
+    /// Adam with PyTorch's defaults at learning rate `lr`.
     pub fn adam(lr: f32) -> Optimizer {
         Optimizer::Adam {
             lr,
@@ -53,6 +63,7 @@ impl Optimizer {
         }
     }
 
+    /// The base learning rate.
     pub fn lr(&self) -> f32 {
         match self {
             Optimizer::Sgd { lr, .. } | Optimizer::Adam { lr, .. } => *lr,
@@ -63,8 +74,11 @@ impl Optimizer {
 /// Per-parameter optimiser state, saved in checkpoints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OptimState {
+    /// Steps taken.
     pub step: u64,
+    /// First moments (or SGD momentum), one vector per parameter.
     pub m: Vec<Vec<f32>>,
+    /// Second moments, one vector per parameter.
     pub v: Vec<Vec<f32>>,
 }
 
@@ -147,15 +161,20 @@ impl OptimState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Schedule {
+    /// The base rate throughout.
     Constant,
     /// Cosine decay from the base rate to `min_lr` over `epochs`.
     Cosine {
+        /// Epochs to decay over.
         epochs: usize,
+        /// The rate at the end.
         min_lr: f32,
     },
     /// Multiply by `factor` after `patience` epochs without validation improvement.
     ReduceOnPlateau {
+        /// Multiplier on a plateau.
         factor: f32,
+        /// Epochs without improvement before it applies.
         patience: usize,
     },
 }
@@ -163,14 +182,20 @@ pub enum Schedule {
 /// Tracks the schedule's state across epochs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scheduler {
+    /// The schedule followed.
     pub schedule: Schedule,
+    /// The rate it starts from.
     pub base_lr: f32,
+    /// The rate now.
     pub lr: f32,
+    /// The best validation score so far (plateau schedules).
     pub best: Option<f64>,
+    /// Epochs since it improved.
     pub bad_epochs: usize,
 }
 
 impl Scheduler {
+    /// A schedule starting at `base_lr`.
     pub fn new(schedule: Schedule, base_lr: f32) -> Scheduler {
         Scheduler {
             schedule,

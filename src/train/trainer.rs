@@ -20,15 +20,21 @@ use crate::nn::{self, Graph, Layer, Mode, Tensor};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Passes over the training data.
     pub epochs: usize,
+    /// Sequences per step.
     pub batch_size: usize,
+    /// How weights are updated.
     pub optimizer: Optimizer,
+    /// What is minimised.
     pub loss: Loss,
+    /// How the learning rate changes.
     pub schedule: Schedule,
     /// Clip the global gradient norm to this value.
     pub clip_norm: Option<f32>,
     /// Stop after this many epochs without a better validation score.
     pub patience: Option<usize>,
+    /// Seed of shuffling, splits, augmentation and initialisation.
     pub seed: u64,
     /// Train on a random strand of each sequence.
     pub augment_rc: bool,
@@ -36,6 +42,7 @@ pub struct TrainConfig {
     pub max_shift: usize,
     /// Weight positives by negatives/positives per label (binary cross-entropy only).
     pub balance: bool,
+    /// How validation and test data are held out.
     pub split: Split,
 }
 
@@ -64,11 +71,15 @@ impl Default for TrainConfig {
 /// One epoch's line of the training log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochLog {
+    /// The epoch (1-based).
     pub epoch: usize,
+    /// Mean training loss.
     pub train_loss: f64,
+    /// Mean validation loss, when there is validation data.
     pub valid_loss: Option<f64>,
     /// Mean AUROC (classification) or mean Pearson r (regression) on validation data.
     pub valid_score: Option<f64>,
+    /// The learning rate used.
     pub lr: f32,
     /// Wall-clock seconds of the epoch's training steps (0 where no clock is available).
     #[serde(default)]
@@ -104,36 +115,56 @@ impl Stopwatch {
 /// Everything needed to continue training: weights, optimiser and schedule state, progress.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// The run's hyper-parameters.
     pub config: TrainConfig,
+    /// The input alphabet.
     pub alphabet: Alphabet,
+    /// The target columns.
     pub labels: Vec<String>,
+    /// The weights now.
     pub graph: Graph,
+    /// The weights of the best validation score.
     pub best: Graph,
+    /// That score.
     pub best_score: Option<f64>,
+    /// Epochs since it improved.
     pub stale_epochs: usize,
+    /// The optimiser's state.
     pub optim: OptimState,
+    /// The schedule's state.
     pub scheduler: Scheduler,
     /// Epochs completed.
     pub epoch: usize,
+    /// One line per epoch.
     pub log: Vec<EpochLog>,
+    /// Whether training stopped for lack of improvement.
     pub stopped_early: bool,
 }
 
 /// What the loop reports as it goes.
 pub enum Event<'a> {
+    /// A training step finished.
     Batch {
+        /// The epoch (1-based).
         epoch: usize,
+        /// Steps done in it.
         done: usize,
+        /// Steps in it.
         total: usize,
+        /// The step's loss.
         loss: f64,
     },
+    /// An epoch finished, with its checkpoint.
     Epoch {
+        /// The epoch's log line.
         log: &'a EpochLog,
+        /// The state to save.
         checkpoint: &'a Checkpoint,
     },
 }
 
 impl Checkpoint {
+    /// A fresh run: `graph` untrained, nothing logged.
     pub fn new(
         graph: Graph,
         config: TrainConfig,
