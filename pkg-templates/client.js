@@ -149,6 +149,12 @@ export class SeqlensWorker {
     return this.#call('logoSvg', { map, symbols, options });
   }
 
+  /** As formatPredictions, in the worker. */
+  formatPredictions(predictions, format) {
+    const { ids, labels, shape, windows, values } = predictions;
+    return this.#call('formatPredictions', { predictions: { ids, labels, shape, windows, values }, format });
+  }
+
   /** As logoRange, computed in the worker. */
   logoRange(map, symbols, options) {
     return this.#call('logoRange', { map, symbols, options });

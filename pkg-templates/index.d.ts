@@ -295,6 +295,8 @@ export interface VariantEffects {
   labels: string[];
   scores: VariantScore[];
   variants: AlleleEffect[];
+  /** The table `seqlens variants` writes. */
+  tsv: string;
 }
 
 export interface CallOptions {
@@ -379,6 +381,8 @@ export interface PlotOptions {
 
 /** SVG sequence logo of a [channels, length] map; symbols names the channels, e.g. "ACGT". */
 export function logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): string;
+/** The table `seqlens predict --out` writes for `predictions`, byte for byte. */
+export function formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): string;
 /** The y range [lowest, highest] a logo of `map` needs over options' start..end. */
 export function logoRange(map: Float32Array, symbols: string, options?: PlotOptions): [number, number];
 /** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
@@ -435,6 +439,7 @@ export class SeqlensWorker {
   spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): Promise<string>;
   logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
   logoRange(map: Float32Array, symbols: string, options?: PlotOptions): Promise<[number, number]>;
+  formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;
 }

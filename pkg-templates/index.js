@@ -302,6 +302,15 @@ export function logoSvg(map, symbols, options) {
   return call(() => core.logoSvg(map, symbols, options));
 }
 
+/**
+ * The table `seqlens predict --out` writes for `predictions` (as predict() resolves them),
+ * byte for byte: `format` 'tsv' (default) or 'json'.
+ */
+export function formatPredictions(predictions, format) {
+  const { ids, labels, shape, windows, values } = predictions;
+  return call(() => core.formatPredictions({ ids, labels, shape, windows }, values, format));
+}
+
 /** The y range [lowest, highest] a logo of `map` needs over options' start..end: pass the
  * union of two logos' ranges to both as `yRange` to compare them by height. */
 export function logoRange(map, symbols, options) {

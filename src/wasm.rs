@@ -12,6 +12,7 @@ use crate::attrib::{Baseline, Explainer, Method};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
+use crate::output;
 use crate::plot::{self, PlotOptions};
 use crate::splice::{self, SpliceOptions};
 use crate::variants::{self, VariantOptions};
@@ -271,7 +272,7 @@ impl Model {
     /// name?}` (the worker helper builds one from a `File`). Options: `scores` (diff,
     /// abs_diff, log_odds, log2_fc), `pseudocount`, `predict` ({rcAverage, batchSize}).
     /// Resolves to `{labels, scores, variants: [{chrom, pos, id, ref, alt, line, status, detail,
-    /// ref_pred, alt_pred, scores}]}`.
+    /// ref_pred, alt_pred, scores}], tsv}`, with `tsv` the table `seqlens variants` writes.
     #[wasm_bindgen(js_name = scoreVariants)]
     pub async fn score_variants(
         &self,
@@ -294,8 +295,13 @@ impl Model {
         )
         .await
         .map_err(err)?;
-        let json = variants::to_json(&rows, &model.metadata().labels, &opts.scores);
-        js_sys::JSON::parse(&json).map_err(|_| JsError::new("variant scores"))
+        let labels = &model.metadata().labels;
+        let json = variants::to_json(&rows, labels, &opts.scores);
+        let out = js_sys::JSON::parse(&json).map_err(|_| JsError::new("variant scores"))?;
+        let tsv = JsValue::from_str(&variants::to_tsv(&rows, labels, &opts.scores));
+        Reflect::set(&out, &JsValue::from_str("tsv"), &tsv)
+            .map_err(|_| JsError::new("variant scores"))?;
+        Ok(out)
     }
 
     /// CI-SpliceAI delta scores for every ALT allele of `variants` (a VCF as text or bytes,
@@ -659,6 +665,71 @@ fn profiles_to_js(p: &model::Profiles) -> Result<JsValue, JsError> {
         )?;
     }
     Ok(obj.into())
+}
+
+/// Predictions as `predict` resolves them, less their values (passed as a typed array).
+#[derive(serde::Deserialize)]
+struct PredictionsIn {
+    ids: Vec<String>,
+    labels: Vec<String>,
+    shape: [usize; 2],
+    windows: Vec<WindowIn>,
+}
+
+#[derive(serde::Deserialize)]
+struct WindowIn {
+    id: String,
+    chrom: String,
+    start: i64,
+    end: i64,
+}
+
+/// The table `seqlens predict --out` writes for predictions `p` (as `predict` resolves them)
+/// with their `values`, byte for byte: `format` "tsv" (the default) or "json".
+#[wasm_bindgen(js_name = formatPredictions)]
+pub fn format_predictions(
+    p: JsValue,
+    values: &[f32],
+    format: Option<String>,
+) -> Result<String, JsError> {
+    let p: PredictionsIn = serde_wasm_bindgen::from_value(p)
+        .map_err(|e| JsError::new(&format!("predictions: {e}")))?;
+    let [n, k] = p.shape;
+    if p.windows.len() != n || p.ids.len() != n || p.labels.len() != k || values.len() != n * k {
+        return Err(JsError::new(&format!(
+            "predictions: shape [{n}, {k}] does not fit {} windows, {} ids, {} labels and {} \
+             values (profile predictions have no table)",
+            p.windows.len(),
+            p.ids.len(),
+            p.labels.len(),
+            values.len()
+        )));
+    }
+    let windows = p
+        .windows
+        .into_iter()
+        .map(|w| encode::Window {
+            id: w.id,
+            chrom: w.chrom,
+            start: w.start,
+            end: w.end,
+            seq: Vec::new(),
+        })
+        .collect();
+    let preds = model::Predictions {
+        ids: p.ids,
+        windows,
+        labels: p.labels,
+        values: values.to_vec(),
+        shape: p.shape,
+    };
+    match format.as_deref().unwrap_or("tsv") {
+        "tsv" => Ok(output::to_tsv(&preds)),
+        "json" => Ok(output::to_json(&preds)),
+        other => Err(JsError::new(&format!(
+            "unknown format '{other}'; expected tsv or json"
+        ))),
+    }
 }
 
 #[derive(serde::Deserialize, Default)]

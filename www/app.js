@@ -310,17 +310,6 @@ function warnCropped(stride) {
   box.append(tile);
 }
 
-// Same columns as `seqlens predict --out preds.tsv`.
-function toTsv(r) {
-  const [n, k] = r.shape;
-  const lines = [['id', 'chrom', 'start', 'end', ...r.labels].join('\t')];
-  for (let i = 0; i < n; i++) {
-    const w = r.windows[i];
-    lines.push([w.id, w.chrom, w.start, w.end, ...r.values.subarray(i * k, (i + 1) * k)].join('\t'));
-  }
-  return lines.join('\n') + '\n';
-}
-
 function download(name, text, type) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type }));
@@ -380,12 +369,11 @@ function activateResult(target) {
 
 $('results').addEventListener('click', (ev) => activateResult(ev.target));
 
-$('download-tsv').addEventListener('click', () => download('predictions.tsv', toTsv(result), 'text/tab-separated-values'));
-$('download-json').addEventListener('click', () => {
-  const [, k] = result.shape;
-  const rows = result.windows.map((w, i) => ({ ...w, values: Array.from(result.values.subarray(i * k, (i + 1) * k)) }));
-  download('predictions.json', JSON.stringify({ labels: result.labels, rows }, null, 1), 'application/json');
-});
+// The files `seqlens predict --out` writes, byte for byte (the library formats them).
+$('download-tsv').addEventListener('click', async () =>
+  download('predictions.tsv', await worker.formatPredictions(result, 'tsv'), 'text/tab-separated-values'));
+$('download-json').addEventListener('click', async () =>
+  download('predictions.json', await worker.formatPredictions(result, 'json'), 'application/json'));
 
 // ---- explanations ------------------------------------------------------------------------
 
@@ -637,18 +625,8 @@ $('variants').addEventListener('click', async (ev) => {
   await figureView(panels, box.querySelector('.fig-nav'), { length: out[0].length, centre: v.allele_at[0] });
 });
 
-$('download-variants').addEventListener('click', () => {
-  const labels = effects.labels;
-  const head = ['chrom', 'pos', 'id', 'ref', 'alt', 'status',
-    ...labels.flatMap((l) => [`${l}:ref`, `${l}:alt`, ...effects.scores.map((s) => `${l}:${s}`)])];
-  const lines = [head.join('\t')];
-  for (const v of effects.variants) {
-    const ok = v.status === 'ok';
-    const vals = labels.flatMap((_, k) => ok ? [v.ref_pred[k], v.alt_pred[k], ...v.scores.map((s) => s[k])] : Array(2 + effects.scores.length).fill(''));
-    lines.push([v.chrom, v.pos, v.id ?? '.', v.ref, v.alt, v.status, ...vals].join('\t'));
-  }
-  download('variant_effects.tsv', lines.join('\n') + '\n', 'text/tab-separated-values');
-});
+// The table `seqlens variants` writes.
+$('download-variants').addEventListener('click', () => download('variant_effects.tsv', effects.tsv, 'text/tab-separated-values'));
 
 // ---- splice variants (CI-SpliceAI) -------------------------------------------------------
 

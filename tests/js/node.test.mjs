@@ -177,6 +177,34 @@ test('variant windows say where each allele is; ref and alt logos share a y rang
   model.free();
 });
 
+test("formatPredictions writes the CLI's table byte for byte; variant scores carry the CLI's TSV", async () => {
+  const { formatPredictions, fsGenome } = await import('seqlens');
+  // By hand: f32 values print as the shortest text that reads back (1/3 -> 0.33333334).
+  const tiny = { ids: ['a'], labels: ['x', 'y'], shape: [1, 2], windows: [{ id: 'a', chrom: 'a', start: 0, end: 3 }], values: Float32Array.from([0.1, 1 / 3]) };
+  assert.equal(formatPredictions(tiny), 'id\tchrom\tstart\tend\tx\ty\na\ta\t0\t3\t0.1\t0.33333334\n');
+  assert.deepEqual(JSON.parse(formatPredictions(tiny, 'json')), { labels: ['x', 'y'], rows: [{ id: 'a', chrom: 'a', start: 0, end: 3, values: [0.1, 0.33333334] }] });
+  assert.throws(() => formatPredictions(tiny, 'csv'), /unknown format 'csv'; expected tsv or json/);
+  assert.throws(() => formatPredictions({ ...tiny, shape: [2, 2] }), /shape \[2, 2\] does not fit 1 windows/);
+  // The sample's table: the CLI's columns and rows (its numbers within 1e-5: another engine build)
+  const model = await Model.load(modelBytes);
+  const p = await model.predict(sampleFa);
+  const tsv = formatPredictions(p).trimEnd().split('\n').map((l) => l.split('\t'));
+  const cli = readFileSync(process.env.SEQLENS_NATIVE_TSV, 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(tsv[0], cli[0]);
+  assert.deepEqual(tsv.map((r) => r.slice(0, 4)), cli.map((r) => r.slice(0, 4)));
+  tsv.slice(1).forEach((r, i) => r.slice(4).forEach((v, j) => assert.ok(Math.abs(Number(v) - Number(cli[i + 1][4 + j])) <= 1e-5)));
+  // every value reads back to the f32 it was
+  tsv.slice(1).forEach((r, i) => r.slice(4).forEach((v, j) => assert.equal(Math.fround(Number(v)), p.values[i * 8 + j])));
+  const genome = fsGenome(`${ROOT}/examples/data/genome.fa`);
+  const fx = await model.scoreVariants(readFileSync(`${ROOT}/examples/data/variants.vcf`), genome, { scores: ['diff'] });
+  genome.close();
+  const lines = fx.tsv.trimEnd().split('\n');
+  assert.equal(lines[0].split('\t').slice(0, 9).join(' '), 'chrom pos id ref alt status CTCF:ref CTCF:alt CTCF:diff');
+  assert.equal(lines.length, 1 + fx.variants.length);
+  assert.equal(lines[3].split('\t').slice(0, 6).join(' '), 'chrA 9010 spi1_ins G GGGAA ok');
+  model.free();
+});
+
 test('a dynamo export with external data loads with its file passed as bytes, and equals onnxruntime', async () => {
   // scripts/make_exporter_models.py: torch.onnx.export's default (dynamo) writes the weights
   // to deepbind_dynamo_external.onnx.data; onnxruntime's outputs are in the golden file

@@ -88,6 +88,12 @@ test('the page shows the model and its backend, and predicts the sample FASTA', 
   assert.deepEqual(rows.map((r) => r[0]), golden.ids);
   // The table shows 3 decimals of onnxruntime's values.
   rows.forEach((r, i) => golden.values[i].forEach((v, j) => assert.equal(r[3 + j], v.toFixed(3))));
+  // The TSV download is the CLI's table: its header, and onnxruntime's numbers within 1e-5.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-tsv')]);
+  assert.equal(dl.suggestedFilename(), 'predictions.tsv');
+  const tsv = readFileSync(await dl.path(), 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(tsv[0], ['id', 'chrom', 'start', 'end', ...golden.labels]);
+  tsv.slice(1).forEach((r, i) => golden.values[i].forEach((v, j) => assert.ok(Math.abs(Number(r[4 + j]) - v) <= 1e-5, `${r[0]} ${j}`)));
   // Sorting by a label column orders the rows by it.
   await page.click('#results th[data-col="2"]');
   const spi1 = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => Number(tr.cells[5].textContent)));
@@ -355,13 +361,20 @@ test('a long sequence: a warning offers tiling; progress stays in view; the tabl
   await page.click('#stride-warning button');
   await page.waitForSelector('#busy:not([hidden])');
   assert.equal(await page.inputValue('#stride'), '250');
-  // the bar is on screen while the page is scrolled to its top, and no second run can start
-  await page.waitForFunction(() => /windows, .* per second, about .* left/.test(document.getElementById('busy-rate').textContent), null, { timeout: 60000 });
-  const box = await page.locator('#busy').boundingBox();
-  const view = page.viewportSize();
-  assert.ok(box.y >= 0 && box.y + box.height <= view.height, JSON.stringify({ box, view }));
-  assert.equal(await page.isDisabled('#predict'), true);
-  assert.equal(await page.isDisabled('#run-demo'), true);
+  // While it runs (read at one moment in the page): the bar is on screen with the page
+  // scrolled to its top, and no second run can start.
+  const during = await page.evaluate(() => new Promise((ok) => {
+    const $ = (id) => document.getElementById(id);
+    const t = setInterval(() => {
+      if ($('busy').hidden || !/windows, .* per second, about .* left/.test($('busy-rate').textContent)) return;
+      clearInterval(t);
+      const r = $('busy').getBoundingClientRect();
+      ok({ top: r.top, bottom: r.bottom, height: innerHeight, predict: $('predict').disabled, demo: $('run-demo').disabled });
+    }, 10);
+  }));
+  assert.ok(during.top >= 0 && during.bottom <= during.height, JSON.stringify(during));
+  assert.equal(during.predict, true);
+  assert.equal(during.demo, true);
   await page.waitForSelector('#busy', { state: 'hidden', timeout: 300000 });
   assert.equal(await page.textContent('#summary'), '799 windows from 1 sequence × 8 labels.');
   assert.equal(await page.isHidden('#stride-warning'), true);
