@@ -65,6 +65,23 @@ impl Default for PlotOptions {
     }
 }
 
+impl PlotOptions {
+    /// Refuses options no figure can be drawn with, naming the option: a `yRange` must be
+    /// finite with its lowest at most 0 and its highest at least 0.
+    pub fn check(&self) -> Result<(), String> {
+        match self.y_range {
+            Some([low, high])
+                if !(low.is_finite() && high.is_finite() && low <= 0.0 && high >= 0.0) =>
+            {
+                Err(format!(
+                    "yRange [{low}, {high}]: expected [lowest, highest], finite, with lowest <= 0 <= highest"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl std::str::FromStr for Palette {
     type Err = String;
 
@@ -178,15 +195,17 @@ pub fn logo_range(map: &[f32], channels: usize, opts: &PlotOptions) -> [f32; 2] 
     [-down, up]
 }
 
-/// Shades `opts.marks` that fall in `[a, b)`, from `top` down `height` pixels.
-fn marks(out: &mut String, opts: &PlotOptions, a: usize, b: usize, top: f32, height: f32) {
+/// Draws a box over the plotting area's column for each of `opts.marks` in `[a, b)`, styled
+/// by `style` (a shade behind a logo's letters, an outline over a heatmap's cells).
+fn marks(out: &mut String, opts: &PlotOptions, a: usize, b: usize, style: &str) {
     for &t in opts.marks.iter().filter(|&&t| t >= a && t < b) {
         let _ = write!(
             out,
-            "<rect class=\"mark\" x=\"{:.2}\" y=\"{top:.1}\" width=\"{:.2}\" height=\"{height:.1}\" \
-             fill=\"#ffd84d\" fill-opacity=\"0.45\"/>",
+            "<rect class=\"mark\" x=\"{:.2}\" y=\"{MARGIN_TOP:.1}\" width=\"{:.2}\" \
+             height=\"{:.1}\" {style}/>",
             MARGIN_LEFT + (t - a) as f32 * opts.base_width,
-            opts.base_width
+            opts.base_width,
+            opts.height
         );
     }
 }
@@ -202,10 +221,7 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
         let v = map[ch * len + t];
         if v.is_finite() { v } else { 0.0 }
     };
-    let [low, high] = opts
-        .y_range
-        .filter(|r| r.iter().all(|v| v.is_finite()))
-        .unwrap_or_else(|| logo_range(map, c, opts));
+    let [low, high] = opts.y_range.unwrap_or_else(|| logo_range(map, c, opts));
     let (up, down) = (high.max(0.0), (-low).max(0.0));
     let span = (up + down).max(f32::MIN_POSITIVE);
     let scale = opts.height / span;
@@ -214,7 +230,13 @@ pub fn logo(map: &[f32], symbols: &[u8], opts: &PlotOptions) -> String {
     let h = MARGIN_TOP + opts.height + MARGIN_BOTTOM;
     let mut out = String::new();
     header(&mut out, w, h, &opts.title);
-    marks(&mut out, opts, a, b, MARGIN_TOP, opts.height);
+    marks(
+        &mut out,
+        opts,
+        a,
+        b,
+        "fill=\"#ffd84d\" fill-opacity=\"0.45\"",
+    );
     let _ = write!(
         out,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
@@ -366,16 +388,13 @@ pub fn heatmap(effects: &[f32], reference: &[u8], symbols: &[u8], opts: &PlotOpt
         }
     }
     // A marked column is outlined over its cells (shading would change their colours).
-    for &t in opts.marks.iter().filter(|&&t| t >= a && t < b) {
-        let _ = write!(
-            out,
-            "<rect class=\"mark\" x=\"{:.2}\" y=\"{MARGIN_TOP}\" width=\"{:.2}\" height=\"{:.1}\" \
-             fill=\"none\" stroke=\"#e0a800\" stroke-width=\"2\"/>",
-            MARGIN_LEFT + (t - a) as f32 * opts.base_width,
-            opts.base_width,
-            opts.height
-        );
-    }
+    marks(
+        &mut out,
+        opts,
+        a,
+        b,
+        "fill=\"none\" stroke=\"#e0a800\" stroke-width=\"2\"",
+    );
     ticks(&mut out, opts, a, b, MARGIN_TOP + opts.height + 2.0);
     let _ = write!(
         out,

@@ -511,13 +511,21 @@ pub fn splice_figure_svg(allele: JsValue, annotation: JsValue) -> Result<String,
     Ok(splice::figure(tracks, v.pos, v.reference.len(), &a, &title))
 }
 
+/// A figure's options, refused with the option named when no figure can be drawn with them.
+fn plot_options(options: JsValue) -> Result<PlotOptions, JsError> {
+    let opts: PlotOptions = from_js(options, "options")?;
+    opts.check()
+        .map_err(|e| JsError::new(&format!("options.{e}")))?;
+    Ok(opts)
+}
+
 /// An SVG sequence logo of an attribution map `[channels, length]` (`symbols`: one letter per
 /// channel, e.g. "ACGT"). Options: `baseWidth`, `height`, `start`, `end`, `offset`, `title`,
 /// `yRange` (`[lowest, highest]`, e.g. shared by a reference and an alternate logo), `marks`
 /// (positions to shade).
 #[wasm_bindgen(js_name = logoSvg)]
 pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, JsError> {
-    let opts: PlotOptions = from_js(options, "options")?;
+    let opts = plot_options(options)?;
     check_map(map, symbols)?;
     Ok(plot::logo(map, symbols.as_bytes(), &opts))
 }
@@ -526,7 +534,7 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
 /// `options`: pass the union of two logos' ranges to both as `yRange` to compare them.
 #[wasm_bindgen(js_name = logoRange)]
 pub fn logo_range(map: &[f32], symbols: &str, options: JsValue) -> Result<Vec<f32>, JsError> {
-    let opts: PlotOptions = from_js(options, "options")?;
+    let opts = plot_options(options)?;
     check_map(map, symbols)?;
     Ok(plot::logo_range(map, symbols.len(), &opts).to_vec())
 }
@@ -540,7 +548,7 @@ pub fn heatmap_svg(
     symbols: &str,
     options: JsValue,
 ) -> Result<String, JsError> {
-    let opts: PlotOptions = from_js(options, "options")?;
+    let opts = plot_options(options)?;
     check_map(effects, symbols)?;
     Ok(plot::heatmap(
         effects,
@@ -599,32 +607,14 @@ fn records_of(input: &JsValue) -> Result<Vec<io::SeqRecord>, JsError> {
     Ok(recs)
 }
 
-#[derive(Serialize)]
-struct WindowDto<'a> {
-    id: &'a str,
-    chrom: &'a str,
-    start: i64,
-    end: i64,
-}
-
 fn predictions_to_js(p: &model::Predictions) -> Result<JsValue, JsError> {
     let obj = Object::new();
     let set = |k: &str, v: &JsValue| Reflect::set(&obj, &JsValue::from_str(k), v);
-    let windows: Vec<WindowDto> = p
-        .windows
-        .iter()
-        .map(|w| WindowDto {
-            id: &w.id,
-            chrom: &w.chrom,
-            start: w.start,
-            end: w.end,
-        })
-        .collect();
     set("ids", &to_js(&p.ids)?).map_err(|_| JsError::new("ids"))?;
     set("labels", &to_js(&p.labels)?).map_err(|_| JsError::new("labels"))?;
     set("values", &Float32Array::from(p.values.as_slice())).map_err(|_| JsError::new("values"))?;
     set("shape", &to_js(&p.shape)?).map_err(|_| JsError::new("shape"))?;
-    set("windows", &to_js(&windows)?).map_err(|_| JsError::new("windows"))?;
+    set("windows", &to_js(&p.windows)?).map_err(|_| JsError::new("windows"))?;
     Ok(obj.into())
 }
 
@@ -673,15 +663,7 @@ struct PredictionsIn {
     ids: Vec<String>,
     labels: Vec<String>,
     shape: [usize; 2],
-    windows: Vec<WindowIn>,
-}
-
-#[derive(serde::Deserialize)]
-struct WindowIn {
-    id: String,
-    chrom: String,
-    start: i64,
-    end: i64,
+    windows: Vec<encode::Window>,
 }
 
 /// The table `seqlens predict --out` writes for predictions `p` (as `predict` resolves them)
@@ -705,20 +687,9 @@ pub fn format_predictions(
             values.len()
         )));
     }
-    let windows = p
-        .windows
-        .into_iter()
-        .map(|w| encode::Window {
-            id: w.id,
-            chrom: w.chrom,
-            start: w.start,
-            end: w.end,
-            seq: Vec::new(),
-        })
-        .collect();
     let preds = model::Predictions {
         ids: p.ids,
-        windows,
+        windows: p.windows,
         labels: p.labels,
         values: values.to_vec(),
         shape: p.shape,

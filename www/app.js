@@ -9,7 +9,8 @@ const worker = new SeqlensWorker();
 let info = null;
 let result = null;
 let effects = null;
-let sort = { col: -1, desc: true };
+/** The predictions table's sort: {col, desc}, or null for input order. */
+let sort = null;
 let running = null;
 const variantFiles = { vcf: null, fasta: null, fai: null };
 /** What the sequence box holds, for messages: the files it was read from, or typed text. */
@@ -26,18 +27,22 @@ function showError(section, e) {
   // The library's advice names the CLI flag and the JS option; the page has a checkbox.
   const unknown = / \(set the unknown-character policy to as-n[^)]*\)/;
   if (section === 'input' && unknown.test(message)) {
-    box.append(`${message.replace(unknown, '')}. `);
-    const fix = document.createElement('button');
-    fix.type = 'button';
-    fix.textContent = 'Treat unknown characters as N and predict again';
-    fix.addEventListener('click', () => {
+    box.append(`${message.replace(unknown, '')}. `, actionButton('Treat unknown characters as N and predict again', () => {
       $('unknown-as-n').checked = true;
       $('predict').click();
-    });
-    box.append(fix);
+    }));
   } else {
     box.textContent = message;
   }
+}
+
+/** A button inside a message that offers the page's own fix. */
+function actionButton(text, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.addEventListener('click', onClick);
+  return b;
 }
 
 /** Enter or Space on a focused row or sortable header of `table` does what a click does. */
@@ -147,9 +152,14 @@ function clearResults() {
   $('explain-section').hidden = true;
   $('variants-section').hidden = true;
   $('stride-warning').hidden = true;
+  clearExplanation();
+}
+
+function clearExplanation() {
   $('logo').replaceChildren();
   $('heatmap').replaceChildren();
   $('explain-note').textContent = '';
+  $('explain-nav').hidden = true;
 }
 
 /**
@@ -251,6 +261,17 @@ function pagedTable(tableId, pagerId, onPage = () => {}) {
   };
 }
 
+/** The sort after a click on column `col` of a table sorted by `s`: descending first, then
+ * flipping. */
+function nextSort(s, col) {
+  return { col, desc: s?.col === col ? !s.desc : true };
+}
+
+/** After a re-render, puts the keyboard back on header `col` of `tableId`. */
+function focusHeader(tableId, col) {
+  $(tableId).querySelector(`th[data-col="${col}"]`).focus();
+}
+
 /** The sortable header cell of column `col` (sort state `s`: {col, desc} or null). */
 function sortableHeader(label, col, s) {
   const sorted = s?.col === col ? (s.desc ? 'descending' : 'ascending') : 'none';
@@ -268,7 +289,7 @@ const resultsTable = pagedTable('results', 'results-pager', (keys) => {
 function render() {
   const [n, k] = result.shape;
   const order = Uint32Array.from({ length: n }, (_, i) => i);
-  if (sort.col >= 0) {
+  if (sort) {
     const key = Float32Array.from({ length: n }, (_, r) => result.values[r * k + sort.col]);
     order.sort((a, b) => (key[a] - key[b]) * (sort.desc ? -1 : 1));
   }
@@ -277,7 +298,7 @@ function render() {
     ? `${n.toLocaleString()} sequence${n === 1 ? '' : 's'} × ${k} labels.`
     : `${n.toLocaleString()} windows from ${records.toLocaleString()} sequence${records === 1 ? '' : 's'} × ${k} labels.`;
   const head = ['id', 'start', 'end'].map((h) => `<th scope="col">${h}</th>`).join('') +
-    result.labels.map((l, j) => sortableHeader(l, j, sort.col >= 0 ? sort : null)).join('');
+    result.labels.map((l, j) => sortableHeader(l, j, sort)).join('');
   resultsTable.show(order, head, (r) => {
     const w = result.windows[r];
     const cells = Array.from({ length: k }, (_, j) => {
@@ -299,15 +320,11 @@ function warnCropped(stride) {
   if (!cropped) return;
   const step = Math.max(1, Math.floor(length / 2));
   box.replaceChildren(`${cropped.toLocaleString()} sequence${cropped === 1 ? ' is' : 's are'} longer than the model's ${length} bp, ` +
-    `so only the central ${length} bp of ${cropped === 1 ? 'it was' : 'each were'} predicted. `);
-  const tile = document.createElement('button');
-  tile.type = 'button';
-  tile.textContent = `Tile every ${step} bp and predict again`;
-  tile.addEventListener('click', () => {
+    `so only the central ${length} bp of ${cropped === 1 ? 'it was' : 'each were'} predicted. `,
+  actionButton(`Tile every ${step} bp and predict again`, () => {
     $('stride').value = String(step);
     $('predict').click();
-  });
-  box.append(tile);
+  }));
 }
 
 function download(name, text, type) {
@@ -342,8 +359,7 @@ $('predict').addEventListener('click', async () => {
     return;
   }
   result = r;
-  result.input = text;
-  sort = { col: -1, desc: true };
+  sort = null;
   render();
   warnCropped(stride);
   updateButtons();
@@ -355,9 +371,9 @@ function activateResult(target) {
   if (th && result) {
     const col = Number(th.dataset.col ?? -1);
     if (col < 0) return;
-    sort = { col, desc: sort.col === col ? !sort.desc : true };
+    sort = nextSort(sort, col);
     render();
-    $('results').querySelector(`th[data-col="${col}"]`).focus();
+    focusHeader('results', col);
     return;
   }
   const tr = target.closest('tbody tr');
@@ -401,7 +417,7 @@ function peak(perBase) {
 const BASE_WIDTH = 12;
 /** The figures on the page by their controls, redrawn when the palette changes. */
 const views = new Map();
-$('palette').addEventListener('change', () => views.forEach((draw) => draw()));
+$('palette').addEventListener('change', () => views.forEach((draw, nav) => (nav.isConnected ? draw() : views.delete(nav))));
 
 /**
  * Figures over the same positions that move together: an explanation's logo and heatmap, or
@@ -458,15 +474,21 @@ function figureView(panels, nav, { length, centre }) {
 
 /** The controls figureView drives; `centreLabel` names where its middle button goes. */
 function figureNav(centreLabel) {
-  return `<p class="fig-nav" hidden><button type="button" class="fig-back">‹ back</button>
+  return `<button type="button" class="fig-back">‹ back</button>
     <span class="fig-where muted"></span> <button type="button" class="fig-on">on ›</button>
-    <button type="button" class="fig-centre">${escape(centreLabel)}</button></p>`;
+    <button type="button" class="fig-centre">${escape(centreLabel)}</button>`;
+}
+$('explain-nav').innerHTML = figureNav('the strongest position');
+
+/** What a logo of attribution `a` draws: every symbol's gradient for `grad` (hypothetical
+ * contributions), else the observed bases' scores. */
+function logoMap(a, method) {
+  return method === 'grad' ? a.map : observedMap(a, SYMBOLS[info.metadata.alphabet]);
 }
 
 /** Draws the logo (and, for ISM, the heatmap) of attribution `a`, centred on its peak. */
 async function drawAttribution(a, method, title) {
-  const symbols = SYMBOLS[info.metadata.alphabet];
-  const panel = { map: method === 'grad' ? a.map : observedMap(a, symbols), box: $('logo'), title, offset: a.start };
+  const panel = { map: logoMap(a, method), box: $('logo'), title, offset: a.start };
   if (method.endsWith('ism')) Object.assign(panel, { heatBox: $('heatmap'), effects: a.map, sequence: a.sequence });
   else $('heatmap').replaceChildren();
   await figureView([panel], $('explain-nav'), { length: a.length, centre: peak(a.perBase) });
@@ -479,14 +501,12 @@ async function explain() {
   const label = info.metadata.labels[Number($('explain-label').value)];
   const method = $('explain-method').value;
   // The window the model saw: re-cut from the input by the worker's own windowing.
-  const seqs = await windowSequence(i);
+  const seqs = windowSequence(i);
   const out = await busy(`Explaining ${w.id}`, (signal, onProgress) =>
     worker.attribute([{ id: w.id, seq: seqs }], { method, target: [label], steps: 32, shuffles: 4 }, { signal, onProgress }),
   { section: 'explain', unit: method.endsWith('ism') ? 'mutations' : 'steps' });
   if (!out) {
-    $('logo').replaceChildren();
-    $('heatmap').replaceChildren();
-    $('explain-note').textContent = '';
+    clearExplanation();
     return;
   }
   const a = out[0];
@@ -497,11 +517,10 @@ async function explain() {
     `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.`;
 }
 
-/** The sequence of prediction window `i`: its record, cropped or N-padded as the model saw it
- * (windows are [start, end) in record coordinates). */
-async function windowSequence(i) {
+/** The sequence of prediction window `i`: its record (parsed before predicting), cropped or
+ * N-padded as the model saw it (windows are [start, end) in record coordinates). */
+function windowSequence(i) {
   const w = result.windows[i];
-  result.records ??= await worker.parseFasta(result.input, 'input');
   const rec = result.records.find((r) => r.id === w.chrom) ?? result.records[i];
   let s = '';
   for (let p = w.start; p < w.end; p++) s += p >= 0 && p < rec.seq.length ? rec.seq[p] : 'N';
@@ -590,9 +609,9 @@ $('variants').addEventListener('click', async (ev) => {
   const th = ev.target.closest('th[data-col]');
   if (th && effects) {
     const col = Number(th.dataset.col);
-    variantSort = { col, desc: variantSort?.col === col ? !variantSort.desc : true };
+    variantSort = nextSort(variantSort, col);
     renderVariants();
-    $('variants').querySelector(`th[data-col="${col}"]`).focus();
+    focusHeader('variants', col);
     return;
   }
   const tr = ev.target.closest('tbody tr');
@@ -611,12 +630,11 @@ $('variants').addEventListener('click', async (ev) => {
   const box = $('variant-logos');
   box.innerHTML = `<p class="muted">${escape(name)}, ${escape(label)}, ${method === 'ixg' ? 'gradient × input' : 'ISM'}:
     reference allele (top) and alternate allele (bottom), each centred in its window, on one y scale; the
-    allele's bases are shaded.</p>${figureNav('the variant')}
+    allele's bases are shaded.</p><p class="fig-nav" hidden>${figureNav('the variant')}</p>
     <div class="figure" id="logo-ref"></div><div class="figure" id="logo-alt"></div>`;
-  const symbols = SYMBOLS[info.metadata.alphabet];
   const span = (at, allele) => Array.from({ length: allele.length }, (_, i) => at + i);
   const panels = [[out[0], 'ref', v.ref, v.allele_at[0]], [out[1], 'alt', v.alt, v.allele_at[1]]].map(([a, which, allele, at]) => ({
-    map: method === 'grad' ? a.map : observedMap(a, symbols),
+    map: logoMap(a, method),
     box: $(`logo-${which}`),
     title: `${name} — ${which} allele — ${label}`,
     offset: 0,
@@ -746,9 +764,9 @@ $('splice-table').addEventListener('click', async (ev) => {
   if (th && splice.result) {
     const col = Number(th.dataset.col ?? -1);
     if (col < 2 || col > 9) return;
-    splice.sort = { col, desc: splice.sort?.col === col ? !splice.sort.desc : true };
+    splice.sort = nextSort(splice.sort, col);
     renderSplice();
-    $('splice-table').querySelector(`th[data-col="${col}"]`).focus();
+    focusHeader('splice-table', col);
     return;
   }
   const tr = ev.target.closest('tbody tr');

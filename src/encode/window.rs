@@ -1,4 +1,4 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Error;
 
@@ -8,7 +8,9 @@ use super::Error;
 /// window reaches past either end of its source, the missing bases are the wildcard (`N`) and
 /// `start` may be negative or `end` past the source's length: the numbers say exactly what the
 /// model saw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+// Serialised without its bases: that is how the package hands windows to JS and takes them
+// back (formatPredictions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// The window's name: the record's, or `record:start-end` for a tile.
     pub id: String,

@@ -174,6 +174,8 @@ test('variant windows say where each allele is; ref and alt logos share a y rang
   const svg = logoSvg(map, 'ACGT', { yRange: [-3, 6], marks: [1] });
   assert.match(svg, />6\.000<\/text>/);
   assert.equal(svg.match(/class="mark"/g).length, 1);
+  // a range that leaves out the axis is refused, naming the option
+  assert.throws(() => logoSvg(map, 'ACGT', { yRange: [1, 2] }), /options\.yRange \[1, 2\]: expected \[lowest, highest\]/);
   model.free();
 });
 
