@@ -1,11 +1,12 @@
 //! Explaining predictions: gradient saliency (gradient, gradient x input, integrated
-//! gradients) through the engine, and in-silico saturation mutagenesis (ISM) through any
+//! gradients) and DeepLIFT/DeepSHAP through the engine, and in-silico saturation mutagenesis (ISM) through any
 //! model `model::Model` runs, or receptive-field-local "fast ISM" through the engine.
 //!
 //! This module owns attribution algorithms; it does not know which backend computes the
 //! forward and backward passes beyond the `nn::Graph` and `model::Model` interfaces.
 
 mod capabilities;
+mod deeplift;
 mod explain;
 mod fast_ism;
 mod ism;
@@ -15,6 +16,7 @@ mod shuffle;
 use serde::{Deserialize, Serialize};
 
 pub use capabilities::{Capabilities, Capability};
+pub use deeplift::{DELTA_TOLERANCE, DeepShap, deep_lift_shap};
 pub use explain::{Attribution, Explainer, Method};
 pub use fast_ism::{fast_ism, profile_ism};
 #[cfg(not(target_arch = "wasm32"))]

@@ -523,6 +523,11 @@ impl Model {
         self.engine().map_err(|e| no_engine(what, e))
     }
 
+    /// [`Model::engine_for`], mutable: for backward passes through the CPU engine.
+    pub(crate) fn engine_mut_for(&mut self, what: &str) -> Result<&mut crate::nn::Graph, Error> {
+        self.engine.as_mut().map_err(|e| no_engine(what, e))
+    }
+
     /// Why input gradients run on the CPU engine rather than on the selected backend, or
     /// `None` when the GPU computes them (its kernels cover the graph).
     pub fn gradient_fallback(&self) -> Option<String> {

@@ -11,6 +11,7 @@
 
 mod batchnorm;
 mod conv;
+mod deeplift;
 mod demand;
 mod graph;
 mod kernels;
@@ -23,6 +24,7 @@ mod tensor;
 
 pub use batchnorm::BatchNorm1d;
 pub use conv::{Conv1d, Padding};
+pub use deeplift::Multipliers;
 pub use demand::Edit;
 pub use graph::{Graph, Node, Tape};
 pub use layer::{Layer, Mode};

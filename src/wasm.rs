@@ -198,12 +198,16 @@ impl Model {
     }
 
     /// Attribution maps for each sequence of `input` (as for `predict`). Options: `method`
-    /// (grad, ixg, ig, ism, fast-ism; default ixg), `target` (label names, summed; default the
-    /// first label), `at` (profile models: `[from, to]`, the bases whose predictions are
-    /// explained), `range` (`[from, to]`, the positions attributed; default the whole
-    /// sequence, or `at` with 50 bases on each side), `steps` (ig, default 50), `baseline` (zeros, uniform, shuffle),
-    /// `shuffles` (default 10), `seed`. Resolves to `[{id, chrom, start, sequence, channels,
-    /// length, map, perBase, targetValue}]` with `map` a `Float32Array [channels, length]`.
+    /// (grad, ixg, ig, deeplift-shap, ism, fast-ism; default ixg), `target` (label names,
+    /// summed; default the first label), `at` (profile models: `[from, to]`, the bases whose
+    /// predictions are explained), `range` (`[from, to]`, the positions attributed; default
+    /// the whole sequence, or `at` with 50 bases on each side), `steps` (ig, default 50),
+    /// `baseline` (ig's start and DeepLIFT/SHAP's references: zeros, uniform, shuffle),
+    /// `shuffles` (default 10 for ig, 20 for deeplift-shap), `seed`, `references` (instead
+    /// of shuffles: `{id: [sequences]}`, the user's references per sequence id). Resolves to
+    /// `[{id, chrom, start, sequence, channels, length, map, perBase, targetValue, delta?}]`
+    /// with `map` a `Float32Array [channels, length]` (for deeplift-shap the hypothetical
+    /// contributions) and `delta` DeepLIFT's largest convergence delta over the references.
     pub async fn attribute(
         &mut self,
         input: JsValue,
@@ -211,25 +215,17 @@ impl Model {
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
         let o: AttributeOptions = from_js(options, "options")?;
-        let baseline = match o.baseline.as_deref().unwrap_or("shuffle") {
-            "zeros" => Baseline::Zeros,
-            "uniform" => Baseline::Uniform,
-            "shuffle" => Baseline::Shuffle {
-                count: o.shuffles.unwrap_or(10),
-                seed: o.seed.unwrap_or(0),
-            },
-            b => {
-                return Err(JsError::new(&format!(
-                    "unknown baseline '{b}'; expected zeros, uniform or shuffle"
-                )));
-            }
+        let name = o.method.as_deref().unwrap_or("ixg");
+        let baseline = match o.references {
+            Some(references) => Baseline::Given { references },
+            None => Baseline::parse(
+                o.baseline.as_deref().unwrap_or("shuffle"),
+                o.shuffles.unwrap_or(Method::default_shuffles(name)),
+                o.seed.unwrap_or(0),
+            )
+            .map_err(err)?,
         };
-        let method = Method::parse(
-            o.method.as_deref().unwrap_or("ixg"),
-            o.steps.unwrap_or(50),
-            baseline,
-        )
-        .map_err(err)?;
+        let method = Method::parse(name, o.steps.unwrap_or(50), baseline).map_err(err)?;
         let target = self.inner.target(&o.target, o.at).map_err(err)?;
         self.inner.range = o.range;
         let records = records_of(&input)?;
@@ -259,6 +255,9 @@ impl Model {
             set("map", &Float32Array::from(r.map.as_slice()))?;
             set("perBase", &Float32Array::from(r.per_base.as_slice()))?;
             set("targetValue", &JsValue::from(r.target_value))?;
+            if let Some(d) = r.delta {
+                set("delta", &JsValue::from(d))?;
+            }
             out.push(&obj);
             if !report((i + 1) * 1000, total * 1000) {
                 return Err(JsError::new("cancelled"));
@@ -390,6 +389,7 @@ struct AttributeOptions {
     range: Option<(i64, i64)>,
     steps: Option<usize>,
     baseline: Option<String>,
+    references: Option<std::collections::BTreeMap<String, Vec<String>>>,
     shuffles: Option<usize>,
     seed: Option<u64>,
 }

@@ -125,7 +125,7 @@ fn integrated_gradients_are_complete() {
         Baseline::Uniform,
         Baseline::Shuffle { count: 3, seed: 5 },
     ] {
-        let bs = baseline.inputs(&rec.seq, &e).unwrap();
+        let bs = baseline.inputs(&rec.id, &rec.seq, &e).unwrap();
         let ig = block_on(attrib::integrated_gradients(
             &mut g,
             &x,
@@ -143,7 +143,7 @@ fn integrated_gradients_are_complete() {
     }
     // Shuffled baselines keep the sequence's composition: each is a permutation of columns.
     let bs = Baseline::Shuffle { count: 2, seed: 1 }
-        .inputs(&rec.seq, &e)
+        .inputs(&rec.id, &rec.seq, &e)
         .unwrap();
     assert_ne!(bs[0].data, bs[1].data);
     assert_eq!(bs[0].data.iter().sum::<f32>(), x.data.iter().sum::<f32>());

@@ -26,6 +26,12 @@ pub enum Method {
         /// Where the path starts.
         baseline: Baseline,
     },
+    /// DeepLIFT/DeepSHAP (engine models, through the engine's DeepLIFT rules): hypothetical
+    /// contributions averaged over `references`, as tangermeme's `deep_lift_shap`.
+    DeepLiftShap {
+        /// The references compared with: dinucleotide shuffles or the user's sequences.
+        references: Baseline,
+    },
     /// Saturation mutagenesis through the model as given (any model).
     Ism,
     /// Saturation mutagenesis recomputing only each substitution's receptive field (engine
@@ -34,20 +40,33 @@ pub enum Method {
 }
 
 impl Method {
-    /// Parses the CLI/JS names: grad, ixg, ig, ism, fast-ism (ig with the given settings).
+    /// Parses the CLI/JS names: grad, ixg, ig, deeplift-shap, ism, fast-ism (`baseline` is
+    /// integrated gradients' start and DeepLIFT/SHAP's references).
     pub fn parse(name: &str, steps: usize, baseline: Baseline) -> Result<Method, crate::Error> {
         Ok(match name {
             "grad" | "gradient" => Method::Gradient,
             "ixg" | "gradient_times_input" => Method::GradientTimesInput,
             "ig" | "integrated_gradients" => Method::IntegratedGradients { steps, baseline },
+            "deeplift-shap" | "deep_lift_shap" | "deepshap" => Method::DeepLiftShap {
+                references: baseline,
+            },
             "ism" => Method::Ism,
             "fast-ism" | "fast_ism" => Method::FastIsm,
             other => {
                 return Err(crate::Error::Invalid(format!(
-                    "unknown attribution method '{other}'; expected grad, ixg, ig, ism or fast-ism"
+                    "unknown attribution method '{other}'; expected grad, ixg, ig, deeplift-shap, ism or fast-ism"
                 )));
             }
         })
+    }
+
+    /// How many dinucleotide shuffles the method `name` averages over when the user does
+    /// not say: tangermeme's 20 for DeepLIFT/SHAP, 10 for integrated gradients.
+    pub fn default_shuffles(name: &str) -> usize {
+        match name {
+            "deeplift-shap" | "deep_lift_shap" | "deepshap" => 20,
+            _ => 10,
+        }
     }
 
     fn needs_engine(&self) -> bool {
@@ -72,13 +91,20 @@ pub struct Attribution {
     /// Positions attributed.
     pub length: usize,
     /// `[channels, length]`: the attribution of each symbol at each position. For ISM, the
-    /// target's change when that symbol is substituted in (0 for the observed base).
+    /// target's change when that symbol is substituted in (0 for the observed base); for
+    /// DeepLIFT/SHAP, each symbol's hypothetical contribution.
     pub map: Vec<f32>,
-    /// One score per position: the sum over channels (gradient methods), or minus the mean
-    /// substitution effect (ISM: positive where the observed base raises the target).
+    /// One score per position: the sum over channels (gradient methods), the observed
+    /// base's contribution (DeepLIFT/SHAP), or minus the mean substitution effect (ISM:
+    /// positive where the observed base raises the target).
     pub per_base: Vec<f32>,
     /// The target's value on the unmodified window.
     pub target_value: f32,
+    /// DeepLIFT/SHAP: the largest convergence delta over the references,
+    /// `|sum of contributions - (f(x) - f(reference))|`; above
+    /// [`DELTA_TOLERANCE`](super::DELTA_TOLERANCE) the attributions are suspect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f32>,
 }
 
 impl Attribution {
@@ -385,6 +411,7 @@ impl Explainer {
             unknown: self.unknown,
             ..Default::default()
         };
+        let mut delta = None;
         let (map, per_base, target_value) = match (method, &profile) {
             (Method::Ism, None) => {
                 let r = super::ism::ism_async(&self.model, window, span.clone(), &opts, progress)
@@ -409,6 +436,20 @@ impl Explainer {
                 let r = profile_ism(g, &x, &window.seq, &symbols, span.clone(), p, progress)?;
                 from_ism(r, &[1.0])
             }
+            (Method::DeepLiftShap { references }, _) => {
+                let refs = references.inputs(&window.id, &window.seq, &encoder)?;
+                let graph = self.model.engine_mut_for("DeepLIFT/SHAP")?;
+                let weights = match &profile {
+                    Some(p) => p.full(graph.output_len(&x.shape[1..])? / p.classes),
+                    None => target.weights(graph.output_len(&x.shape[1..])?)?,
+                };
+                let r = super::deeplift::deep_lift_shap(graph, &x, &refs, &weights)?;
+                delta = Some(r.max_delta());
+                let map = (0..c)
+                    .flat_map(|ch| r.hypothetical[ch * l + span.start..ch * l + span.end].to_vec())
+                    .collect();
+                (map, r.per_base[span.clone()].to_vec(), r.value)
+            }
             (m, _) => {
                 let y = self.model.engine_for("a gradient method")?.predict(&x)?;
                 let target = match &profile {
@@ -425,10 +466,12 @@ impl Explainer {
                         saliency::gradient_times_input(model, &x, &target).await?
                     }
                     Method::IntegratedGradients { steps, baseline } => {
-                        let b = baseline.inputs(&window.seq, &encoder)?;
+                        let b = baseline.inputs(&window.id, &window.seq, &encoder)?;
                         saliency::integrated_gradients(model, &x, &b, &target, *steps).await?
                     }
-                    Method::Ism | Method::FastIsm => unreachable!("ISM handled above"),
+                    Method::Ism | Method::FastIsm | Method::DeepLiftShap { .. } => {
+                        unreachable!("handled above")
+                    }
                 };
                 // Gradients cover the window; keep the attributed positions.
                 let map: Vec<f32> = (0..c)
@@ -448,6 +491,7 @@ impl Explainer {
             map,
             per_base,
             target_value,
+            delta,
         })
     }
 }

@@ -67,7 +67,8 @@ pub async fn gradient_times_input<G: Gradients>(
     Ok(dx)
 }
 
-/// The reference inputs integrated gradients starts from.
+/// The reference inputs that integrated gradients starts from and DeepLIFT/DeepSHAP
+/// compares with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Baseline {
@@ -83,12 +84,45 @@ pub enum Baseline {
         /// The shuffles' random seed.
         seed: u64,
     },
+    /// The user's own reference sequences for each window, by the window's id (as
+    /// `Attribution::id` names it); the attributions are averaged over them.
+    Given {
+        /// Reference sequences per window id, each of the window's length.
+        references: std::collections::BTreeMap<String, Vec<String>>,
+    },
 }
 
 impl Baseline {
-    /// The baseline inputs for one sequence, each `[1, channels, length]`.
-    pub fn inputs(&self, seq: &[u8], encoder: &Encoder) -> Result<Vec<Tensor>, crate::Error> {
+    /// The CLI's and the package's names: zeros, uniform, or shuffle (`count` shuffles from
+    /// `seed`).
+    pub fn parse(name: &str, count: usize, seed: u64) -> Result<Baseline, crate::Error> {
+        Ok(match name {
+            "zeros" => Baseline::Zeros,
+            "uniform" => Baseline::Uniform,
+            "shuffle" => Baseline::Shuffle { count, seed },
+            b => {
+                return Err(crate::Error::Invalid(format!(
+                    "unknown baseline '{b}'; expected zeros, uniform or shuffle"
+                )));
+            }
+        })
+    }
+
+    /// The baseline inputs for the window `id` with sequence `seq`, each
+    /// `[1, channels, length]`.
+    pub fn inputs(
+        &self,
+        id: &str,
+        seq: &[u8],
+        encoder: &Encoder,
+    ) -> Result<Vec<Tensor>, crate::Error> {
         let (c, l) = (encoder.channels(), seq.len());
+        let encode = |name: &str, s: &[u8]| -> Result<Tensor, crate::Error> {
+            Ok(Tensor::new(
+                &[1, c, l],
+                encoder.encode(name, s, Layout::Ncl)?,
+            )?)
+        };
         Ok(match self {
             Baseline::Zeros => vec![Tensor::zeros(&[1, c, l])],
             Baseline::Uniform => vec![Tensor::new(&[1, c, l], vec![1.0 / c as f32; c * l])?],
@@ -100,12 +134,31 @@ impl Baseline {
                 }
                 let mut rng = crate::nn::rng(*seed);
                 (0..*count)
-                    .map(|_| {
-                        let s = dinucleotide_shuffle(seq, &mut rng);
-                        Ok(Tensor::new(
-                            &[1, c, l],
-                            encoder.encode("shuffle", &s, Layout::Ncl)?,
-                        )?)
+                    .map(|_| encode("shuffle", &dinucleotide_shuffle(seq, &mut rng)))
+                    .collect::<Result<_, crate::Error>>()?
+            }
+            Baseline::Given { references } => {
+                let given = references
+                    .get(id)
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        crate::Error::Invalid(format!(
+                            "no reference sequence is given for '{id}' (references are matched to \
+                         sequences by id)"
+                        ))
+                    })?;
+                given
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| {
+                        let name = format!("reference {} of '{id}'", k + 1);
+                        if r.len() != l {
+                            return Err(crate::Error::Invalid(format!(
+                                "{name} has {} bases; the sequence has {l}",
+                                r.len()
+                            )));
+                        }
+                        encode(&name, r.as_bytes())
                     })
                     .collect::<Result<_, crate::Error>>()?
             }

@@ -68,6 +68,11 @@ impl Tape {
     pub fn output(&self) -> &Tensor {
         self.values.last().expect("a tape holds at least the input")
     }
+
+    /// What node `i`'s forward pass kept for its backward pass.
+    pub(super) fn cache(&self, i: usize) -> &Cache {
+        &self.caches[i]
+    }
 }
 
 impl Graph {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqlens::attrib::{Attribution, Baseline, Explainer, Method};
+use seqlens::attrib::{Attribution, Baseline, DELTA_TOLERANCE, Explainer, Method};
 use seqlens::io;
 use seqlens::model::Model;
 use seqlens::output::{Format, write_atomic};
@@ -22,8 +22,9 @@ pub struct AttributeArgs {
     /// FASTA/FASTQ input (each record is fitted to the model's length).
     #[arg(long, short)]
     fasta: PathBuf,
-    /// grad, ixg (gradient x input), ig (integrated gradients), fast-ism: models in the
-    /// engine's op set; ism: any model.
+    /// grad, ixg (gradient x input), ig (integrated gradients), deeplift-shap
+    /// (DeepLIFT/DeepSHAP, as tangermeme's deep_lift_shap), fast-ism: models in the engine's
+    /// op set; ism: any model.
     #[arg(long, default_value = "ixg")]
     method: String,
     /// Output label(s) to explain, comma-separated (summed); default: the first.
@@ -41,12 +42,19 @@ pub struct AttributeArgs {
     /// Integrated gradients: number of steps.
     #[arg(long, default_value_t = 50)]
     steps: usize,
-    /// Integrated gradients baseline: zeros, uniform or shuffle (dinucleotide shuffles).
+    /// Integrated gradients' baseline and DeepLIFT/SHAP's references: zeros, uniform or
+    /// shuffle (dinucleotide shuffles).
     #[arg(long, default_value = "shuffle")]
     baseline: String,
-    /// Number of dinucleotide-shuffled baselines (averaged).
-    #[arg(long, default_value_t = 10)]
-    shuffles: usize,
+    /// Number of dinucleotide-shuffled baselines (averaged). Default: 10 for ig, 20 for
+    /// deeplift-shap (tangermeme's default).
+    #[arg(long)]
+    shuffles: Option<usize>,
+    /// DeepLIFT/SHAP or ig: a FASTA file of your own reference sequences instead of
+    /// shuffles; each record is a reference for the input sequence of the same id (repeat
+    /// the id for several), of the same length.
+    #[arg(long, conflicts_with = "baseline")]
+    references: Option<PathBuf>,
     /// Seed for the shuffles.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -69,6 +77,10 @@ pub struct AttributeArgs {
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = seqlens::onnx::read_model_file(&a.model)?;
+    let deeplift = matches!(
+        a.method.as_str(),
+        "deeplift-shap" | "deep_lift_shap" | "deepshap"
+    );
     // Fast ISM runs on the CPU engine; the other methods use the selected backend.
     let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
@@ -81,19 +93,20 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
             .with_context(|| a.model.display().to_string())?;
         crate::report_backend(explainer.model());
     }
-    if on_backend && a.method != "ism" {
+    if deeplift {
+        eprintln!("seqlens: DeepLIFT/SHAP on cpu (the engine's DeepLIFT rules)");
+    } else if on_backend && a.method != "ism" {
         eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
     }
     let target = explainer.target(&a.target, a.at)?;
     explainer.range = a.range;
-    let baseline = match a.baseline.as_str() {
-        "zeros" => Baseline::Zeros,
-        "uniform" => Baseline::Uniform,
-        "shuffle" => Baseline::Shuffle {
-            count: a.shuffles,
-            seed: a.seed,
-        },
-        b => anyhow::bail!("unknown baseline '{b}'; expected zeros, uniform or shuffle"),
+    let baseline = match &a.references {
+        Some(path) => read_references(path)?,
+        None => Baseline::parse(
+            &a.baseline,
+            a.shuffles.unwrap_or(Method::default_shuffles(&a.method)),
+            a.seed,
+        )?,
     };
     let method = Method::parse(&a.method, a.steps, baseline)?;
     let name = a.fasta.display().to_string();
@@ -108,6 +121,15 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         let r = explainer
             .explain(w, &target, &method, &mut |_, _| true)
             .with_context(|| format!("{}: sequence '{}'", a.model.display(), w.id))?;
+        if let Some(delta) = r.delta.filter(|&d| d > DELTA_TOLERANCE) {
+            bar.suspend(|| {
+                eprintln!(
+                    "seqlens: warning: '{}': DeepLIFT's convergence delta is {delta:.3e} (above \
+                     {DELTA_TOLERANCE}): the contributions do not sum to the prediction's change",
+                    r.id
+                )
+            });
+        }
         if let Some(dir) = &a.svg {
             write_svg(dir, &r, &symbols, &method, a.palette)?;
         }
@@ -159,7 +181,12 @@ fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
         text.push('\t');
         text.push(*s as char);
     }
-    text.push_str("\tscore\n");
+    let deltas = results.iter().any(|r| r.delta.is_some());
+    text.push_str(if deltas {
+        "\tscore\tdelta\n"
+    } else {
+        "\tscore\n"
+    });
     for r in results {
         for (t, &base) in r.sequence.as_bytes().iter().enumerate() {
             text.push_str(&format!(
@@ -172,7 +199,11 @@ fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
             for ch in 0..r.channels {
                 text.push_str(&format!("\t{}", r.map[ch * r.length + t]));
             }
-            text.push_str(&format!("\t{}\n", r.per_base[t]));
+            text.push_str(&format!("\t{}", r.per_base[t]));
+            if let Some(d) = r.delta {
+                text.push_str(&format!("\t{d}"));
+            }
+            text.push('\n');
         }
     }
     text
@@ -221,7 +252,22 @@ fn method_name(m: &Method) -> String {
         Method::IntegratedGradients { steps, baseline } => {
             format!("integrated gradients, {steps} steps, {baseline:?} baseline")
         }
+        Method::DeepLiftShap { references } => format!("DeepLIFT/SHAP, {references:?} references"),
         Method::Ism => "ISM".into(),
         Method::FastIsm => "fast ISM".into(),
     }
+}
+
+/// `--references`: each record is a reference for the input sequence of its id.
+fn read_references(path: &std::path::Path) -> Result<Baseline> {
+    let name = path.display().to_string();
+    let recs = io::read_sequences(File::open(path).with_context(|| name.clone())?, &name)?;
+    let mut references = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for r in recs {
+        references
+            .entry(r.id)
+            .or_default()
+            .push(String::from_utf8_lossy(&r.seq).into_owned());
+    }
+    Ok(Baseline::Given { references })
 }
