@@ -6,8 +6,11 @@ Three PyTorch models written with torch.nn modules (so that tangermeme's rules a
 - basset: three conv + batch norm (non-trivial running statistics) + ReLU + max pool
   blocks, dense, ReLU, dense;
 - bpnet: a wide conv and four dilated residual blocks (x + ReLU(conv(x))), the mean over
-  the length, dense.
-Each outputs logits (no final activation), is exported to ONNX with PyTorch's legacy
+  the length, dense;
+- classifier: deepbind with a softmax over its outputs;
+- splice: convs, a residual block, a per-position softmax over three classes (as SpliceAI
+  ends), the mean over the length.
+Each but the softmax ones outputs logits, is exported to ONNX with PyTorch's legacy
 exporter (checked against onnxruntime), and is explained by tangermeme 1.6 with given
 references: for each sequence, dinucleotide shuffles from tangermeme's own shuffle,
 written beside the numbers so that seqlens uses the very same references.
@@ -86,6 +89,36 @@ class BpNet(nn.Module):
         return self.fc(h.mean(dim=2))
 
 
+class Classifier(DeepBind):
+    """DeepBind with a softmax over its two outputs (probabilities, as classifiers export)."""
+
+    def __init__(self, length):
+        super().__init__(length)
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        return self.softmax(super().forward(x))
+
+
+class Splice(nn.Module):
+    """A SpliceAI-like head: per-position softmax over three classes, then the mean over
+    the length (tangermeme explains one value per output)."""
+
+    def __init__(self, length):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 16, 9, padding=4)
+        self.relu = nn.ReLU()
+        self.c2 = nn.Conv1d(16, 16, 3, padding=4, dilation=4)
+        self.relu2 = nn.ReLU()
+        self.head = nn.Conv1d(16, 3, 1)
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        h = self.relu(self.c1(x))
+        h = h + self.relu2(self.c2(h))
+        return self.softmax(self.head(h)).mean(dim=2)
+
+
 def one_hot(seqs):
     x = np.zeros((len(seqs), 4, len(seqs[0])), np.float32)
     for b, s in enumerate(seqs):
@@ -103,7 +136,8 @@ def main():
     os.makedirs(OUT)
     golden = {"torch": torch.__version__, "tangermeme": tangermeme.__version__, "models": {}}
     rng = np.random.default_rng(11)
-    for name, cls, length in [("deepbind", DeepBind, 100), ("basset", Basset, 240), ("bpnet", BpNet, 150)]:
+    for name, cls, length in [("deepbind", DeepBind, 100), ("basset", Basset, 240), ("bpnet", BpNet, 150),
+                              ("classifier", Classifier, 100), ("splice", Splice, 120)]:
         net = cls(length)
         # Non-trivial batch-norm statistics.
         net.train()
@@ -133,7 +167,7 @@ def main():
                 raw = deep_lift_shap(net, x, raw_outputs=True, **kw)  # (n, refs, 4, L)
             with torch.no_grad():
                 fx = net(x)[:, target]
-                fr = net(refs.reshape(-1, 4, length)).reshape(len(seqs), -1, 2)[:, :, target]
+                fr = net(refs.reshape(-1, 4, length)).reshape(len(seqs), refs.shape[1], -1)[:, :, target]
             diffs = ((x[:, None] - refs) * raw).sum(dim=(2, 3))
             deltas = (diffs - (fx[:, None] - fr)).abs()
             entry["targets"][str(target)] = {

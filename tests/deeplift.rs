@@ -1,7 +1,8 @@
 //! DeepLIFT/DeepSHAP against tangermeme 1.6's `deep_lift_shap` (tests/golden/deeplift.json,
 //! written by scripts/deeplift_golden.py) on the same PyTorch models exported to ONNX: a
 //! DeepBind-like CNN (max pool over the whole length), a Basset-like CNN (batch norm, three
-//! max pools) and a BPNet-like dilated residual model, each for two targets, with the same
+//! max pools), a BPNet-like dilated residual model, the DeepBind-like one with a softmax over
+//! its outputs, and a SpliceAI-like per-position softmax, each for two targets, with the same
 //! dinucleotide-shuffled references tangermeme drew. The hypothetical contributions, the
 //! observed bases' contributions, the target's value and the convergence deltas must agree.
 
@@ -19,7 +20,7 @@ fn golden() -> serde_json::Value {
 }
 
 #[test]
-fn deeplift_shap_equals_tangermeme_on_three_architectures() {
+fn deeplift_shap_equals_tangermeme_on_five_architectures() {
     let doc = golden();
     for (name, case) in doc["models"].as_object().unwrap() {
         let bytes = std::fs::read(path(&format!("tests/models/deeplift/{name}.onnx"))).unwrap();

@@ -12,11 +12,14 @@
 //!   divided by each position's input difference (the ordinary gradient where that is
 //!   exactly zero).
 //!
-//! Any other operation (softmax, for now; recurrent layers, a channel-wise max) has no rule here and
+//! - softmax follows tangermeme's `_softmax` rule (through the exponentials and through the
+//!   normaliser, each with its secant).
+//!
+//! Any other operation (recurrent layers, a channel-wise max) has no rule here and
 //! is refused before anything runs: passing its ordinary gradient through would give numbers
 //! that look like DeepLIFT's and are not.
 
-use super::layer::{Cache, Layer, Mode};
+use super::layer::{Cache, Layer, Mode, Rows};
 use super::pool::Reduce;
 use super::{Error, Graph, Tensor};
 
@@ -32,6 +35,8 @@ enum Rule {
     Rescale,
     /// The max-pool rule.
     MaxPool,
+    /// tangermeme's softmax rule.
+    Softmax,
 }
 
 fn rule(layer: &Layer) -> Result<Rule, String> {
@@ -63,9 +68,7 @@ fn rule(layer: &Layer) -> Result<Rule, String> {
         Layer::ReduceChannels { op: Reduce::Max } => {
             return Err("a maximum over channels (ReduceMax)".into());
         }
-        Layer::Softmax | Layer::SoftmaxLength => {
-            return Err("softmax, which is not element-wise".into());
-        }
+        Layer::Softmax | Layer::SoftmaxLength => Rule::Softmax,
         Layer::Rnn(_) => return Err("a recurrent layer (LSTM/GRU)".into()),
     })
 }
@@ -235,7 +238,55 @@ fn node_multipliers(
             };
             Ok(vec![max_pool_multipliers(&values[inputs[0]], y, arg, n, g)])
         }
+        Rule::Softmax => {
+            let rows = layer.softmax_rows(&g.shape)?;
+            Ok(vec![softmax_multipliers(&values[inputs[0]], rows, g)])
+        }
     }
+}
+
+/// tangermeme's softmax rule (`_softmax`) for `x` (inputs then references, each holding
+/// `rows`): the softmax `y_j = a_j v` with `a_j = exp(x_j - c)` (`c` the larger of the two
+/// rows' maxima, shared so that nothing overflows) and `v = 1 / sum a` is split into the
+/// path through `a_j` and the path through `v`, each with its own secant multiplier (or its
+/// derivative where a difference is below 1e-6), in log space where that keeps the ratio
+/// finite.
+fn softmax_multipliers(x: &Tensor, rows: Rows, g: &Tensor) -> Tensor {
+    let Rows { outer, k, inner } = rows;
+    let half = g.len();
+    let mut dx = g.zeros_like();
+    let guard = |d: f32, ratio: f32, fallback: f32| if d.abs() > 1e-6 { ratio } else { fallback };
+    for b in 0..outer {
+        for t in 0..inner {
+            let idx = |j: usize| (b * k + j) * inner + t;
+            let xi = |j: usize| x.data[idx(j)];
+            let xr = |j: usize| x.data[half + idx(j)];
+            let c = (0..k)
+                .map(|j| xi(j).max(xr(j)))
+                .fold(f32::NEG_INFINITY, f32::max);
+            let a: Vec<f32> = (0..k).map(|j| (xi(j) - c).exp()).collect();
+            let ar: Vec<f32> = (0..k).map(|j| (xr(j) - c).exp()).collect();
+            let v = 1.0 / a.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+            let vr = 1.0 / ar.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+            let (dv, dlogv) = (v - vr, v.ln() - vr.ln());
+            let v_to_log = guard(dv, dlogv / dv, 1.0 / vr);
+            // Per j: the secant of y_j over log y_j (the numerator path), and of x_j -> a_j.
+            let mut y_over_log = vec![0.0f32; k];
+            let mut x_to_a = vec![0.0f32; k];
+            let mut through_v = 0.0f32;
+            for j in 0..k {
+                let d = xi(j) - xr(j);
+                let (y, yr) = (a[j] * v, ar[j] * vr);
+                y_over_log[j] = guard(d + dlogv, (y - yr) / (d + dlogv), yr);
+                x_to_a[j] = guard(d, (a[j] - ar[j]) / d, ar[j]);
+                through_v += g.data[idx(j)] * y_over_log[j] * v_to_log * (-v * vr);
+            }
+            for j in 0..k {
+                dx.data[idx(j)] = g.data[idx(j)] * y_over_log[j] + x_to_a[j] * through_v;
+            }
+        }
+    }
+    dx
 }
 
 /// The max-pool rule for `n` pairs: `x` `[2n, c, l]` and `y` (pooled, `2n * c * lout`
@@ -346,13 +397,35 @@ mod tests {
         assert!((at5 - want).abs() < 1e-5, "{at5} vs {want}");
     }
 
+    /// The softmax rule conserves the output difference too.
     #[test]
-    fn a_layer_without_a_rule_is_refused_by_name() {
+    fn a_softmax_head_sums_to_the_output_difference() {
         let mut g = graph();
         g.push("probs", Layer::Softmax).unwrap();
         let x = Tensor::new(&[1, 4, 12], one_hot(b"ACGTTGCAACGT")).unwrap();
-        let e = g.deeplift(&x, &x, &[1.0, 0.0]).unwrap_err().to_string();
-        assert!(e.contains("layer 'probs' (softmax"), "{e}");
+        let r = Tensor::new(&[1, 4, 12], one_hot(b"TTGCAACGTACG")).unwrap();
+        let m = g.deeplift(&x, &r, &[1.0, 0.0]).unwrap();
+        let sum: f32 = (0..x.len())
+            .map(|j| (x.data[j] - r.data[j]) * m.multipliers.data[j])
+            .sum();
+        let want = m.input_values[0] - m.reference_values[0];
+        assert!(
+            want.abs() > 1e-3 && (sum - want).abs() < 1e-5,
+            "{sum} vs {want}"
+        );
+    }
+
+    #[test]
+    fn a_layer_without_a_rule_is_refused_by_name() {
+        let mut g = graph();
+        g.push("channel max", Layer::ReduceChannels { op: Reduce::Max })
+            .unwrap();
+        let x = Tensor::new(&[1, 4, 12], one_hot(b"ACGTTGCAACGT")).unwrap();
+        let e = g.deeplift(&x, &x, &[1.0]).unwrap_err().to_string();
+        assert!(
+            e.contains("layer 'channel max' (a maximum over channels"),
+            "{e}"
+        );
         assert!(e.contains("refused"), "{e}");
     }
 }

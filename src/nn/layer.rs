@@ -591,10 +591,27 @@ fn flatten(mut t: Tensor) -> Tensor {
 /// The rows a softmax normalises: `outer` groups of `k` values `inner` apart, each group
 /// holding `inner` interleaved rows.
 #[derive(Clone, Copy)]
-struct Rows {
-    outer: usize,
-    k: usize,
-    inner: usize,
+pub(super) struct Rows {
+    pub(super) outer: usize,
+    pub(super) k: usize,
+    pub(super) inner: usize,
+}
+
+impl Layer {
+    /// For a softmax, the rows it normalises in a tensor of `shape`.
+    pub(super) fn softmax_rows(&self, shape: &[usize]) -> Result<Rows, Error> {
+        match (self, shape) {
+            (Layer::Softmax, _) => rows_over_channels(shape),
+            (Layer::SoftmaxLength, &[n, c, l]) => Ok(Rows {
+                outer: n * c,
+                k: l,
+                inner: 1,
+            }),
+            _ => Err(Error::Shape(format!(
+                "internal: softmax rows of {self:?} over {shape:?}"
+            ))),
+        }
+    }
 }
 
 /// Rows over axis 1: `[n, k]` has one row of `k` per item; `[n, c, l]` has `l` rows of `c`
