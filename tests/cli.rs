@@ -140,17 +140,18 @@ fn info_lists_inputs_metadata_ops_and_parameters() {
 fn info_reports_what_runs_where_and_what_blocks_it() {
     let out = ok(&["info", "--model", MODEL]);
     for line in [
-        "backend     cpu       yes, on the seqlens engine",
-        "backend     gpu       yes, on the seqlens engine's kernels",
-        "method      grad      yes, on gpu or cpu (the seqlens engine)",
-        "method      fast-ism  yes, on the seqlens engine",
+        "backend     cpu           yes, on the seqlens engine",
+        "backend     gpu           yes, on the seqlens engine's kernels",
+        "method      grad          yes, on gpu or cpu (the seqlens engine)",
+        "method      fast-ism      yes, on the seqlens engine",
+        "method      deeplift-shap yes, on cpu (the seqlens engine's DeepLIFT rules)",
     ] {
         assert!(out.contains(line), "{line}\n{out}");
     }
     let out = ok(&["info", "-m", "tests/models/ops/add_twice.onnx"]);
     assert!(
         out.contains(
-            "method      ig        yes, on cpu (the seqlens engine) (input gradients on the GPU \
+            "method      ig            yes, on cpu (the seqlens engine) (input gradients on the GPU \
              do not cover residual adds yet)"
         ),
         "{out}"
@@ -158,11 +159,12 @@ fn info_reports_what_runs_where_and_what_blocks_it() {
     let out = ok(&["info", "-m", "examples/models/jaspar_scanner.onnx"]);
     let why = "(node '#2' (Reshape): only reshapes to [batch, features] are supported";
     for line in [
-        format!("backend     cpu       yes, on tract {why}"),
-        format!("backend     gpu       no {why}"),
-        format!("method      grad      no {why}"),
-        "method      ism       yes, on the selected backend".into(),
-        format!("method      fast-ism  no {why}"),
+        format!("backend     cpu           yes, on tract {why}"),
+        format!("backend     gpu           no {why}"),
+        format!("method      grad          no {why}"),
+        "method      ism           yes, on the selected backend".into(),
+        format!("method      fast-ism      no {why}"),
+        format!("method      deeplift-shap no {why}"),
     ] {
         assert!(out.contains(&line), "{line}\n{out}");
     }
@@ -1133,4 +1135,69 @@ fn index_writes_samtools_faidx_output() {
     std::fs::write(&gz, enc.finish().unwrap()).unwrap();
     let e = fails(&["index", gz.to_str().unwrap()]);
     assert!(e.contains("plain.fa.gz") && e.contains("bgzip"), "{e}");
+}
+
+/// `attribute --method deeplift-shap --references`: the TSV's per-base scores are
+/// tangermeme's contributions of the observed bases (tests/golden/deeplift.json, the
+/// Basset-like model, target 1), with each sequence's convergence delta in its own column;
+/// a reference that does not fit is refused naming it.
+#[test]
+fn attribute_deeplift_shap_with_given_references_matches_tangermeme() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("tests/golden/deeplift.json")).unwrap())
+            .unwrap();
+    let case = &doc["models"]["basset"];
+    let dir = tempfile::tempdir().unwrap();
+    let (fasta, refs) = (dir.path().join("in.fa"), dir.path().join("refs.fa"));
+    let (mut f, mut r) = (String::new(), String::new());
+    for (i, s) in case["sequences"].as_array().unwrap().iter().enumerate() {
+        f.push_str(&format!(">s{i}\n{}\n", s.as_str().unwrap()));
+        for rs in case["references"][i].as_array().unwrap() {
+            r.push_str(&format!(">s{i}\n{}\n", rs.as_str().unwrap()));
+        }
+    }
+    std::fs::write(&fasta, f).unwrap();
+    std::fs::write(&refs, &r).unwrap();
+    let model = path("tests/models/deeplift/basset.onnx");
+    let args = |refs: &std::path::Path| {
+        seqlens(&[
+            "attribute",
+            "-m",
+            model.to_str().unwrap(),
+            "--fasta",
+            fasta.to_str().unwrap(),
+            "--method",
+            "deeplift-shap",
+            "--references",
+            refs.to_str().unwrap(),
+            "--target",
+            "y[1]",
+        ])
+    };
+    let tsv = String::from_utf8(args(&refs).stdout).unwrap();
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    assert_eq!(
+        header,
+        [
+            "id", "chrom", "pos", "ref", "A", "C", "G", "T", "score", "delta"
+        ]
+    );
+    let want = &case["targets"]["1"]["observed"];
+    let l = case["sequences"][0].as_str().unwrap().len();
+    let mut worst = 0.0f64;
+    for (row, line) in tsv.lines().skip(1).enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (i, t) = (row / l, row % l);
+        let observed: f64 = (0..4).map(|c| want[i][c * l + t].as_f64().unwrap()).sum();
+        worst = worst.max((cols[8].parse::<f64>().unwrap() - observed).abs());
+        assert!(cols[9].parse::<f64>().unwrap() < 1e-4, "{line}");
+    }
+    assert_eq!(tsv.lines().count(), 1 + 3 * l);
+    assert!(worst < 1e-5, "score off tangermeme's by {worst}");
+    // A reference one base short is named.
+    std::fs::write(&refs, r.replacen("\nA", "\n", 1)).unwrap();
+    let out = args(&refs);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    assert!(err.contains("has 239 bases; the sequence has 240"), "{err}");
 }

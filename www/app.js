@@ -502,8 +502,11 @@ async function explain() {
   const method = $('explain-method').value;
   // The window the model saw: re-cut from the input by the worker's own windowing.
   const seqs = windowSequence(i);
+  // Integrated gradients on 4 shuffles keeps the page quick; DeepLIFT/SHAP takes the
+  // library's (and tangermeme's) 20.
+  const options = { method, target: [label], ...(method === 'ig' ? { steps: 32, shuffles: 4 } : {}) };
   const out = await busy(`Explaining ${w.id}`, (signal, onProgress) =>
-    worker.attribute([{ id: w.id, seq: seqs }], { method, target: [label], steps: 32, shuffles: 4 }, { signal, onProgress }),
+    worker.attribute([{ id: w.id, seq: seqs }], options, { signal, onProgress }),
   { section: 'explain', unit: method.endsWith('ism') ? 'mutations' : 'steps' });
   if (!out) {
     clearExplanation();
@@ -513,8 +516,12 @@ async function explain() {
   a.start = w.start;
   const name = $('explain-method').selectedOptions[0].textContent;
   await drawAttribution(a, method, `${w.id} — ${label} — ${name}`);
+  // DeepLIFT's contributions sum to f(x) - f(reference); the delta says how far they miss.
+  const delta = a.delta === undefined ? ''
+    : ` Convergence delta ${a.delta.toExponential(1)} (largest over the references)` +
+      (a.delta > 1e-3 ? ': above 0.001, so these contributions do not add up to the prediction\'s change; treat them with care.' : '.');
   $('explain-note').textContent =
-    `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.`;
+    `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.${delta}`;
 }
 
 /** The sequence of prediction window `i`: its record (parsed before predicting), cropped or

@@ -10,7 +10,7 @@ use crate::model::backend::{gpu_forward_blocker, gpu_gradient_blocker};
 /// One backend or method, and whether the model can use it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Capability {
-    /// `tract`, `cpu`, `gpu`; or `grad`, `ixg`, `ig`, `ism`, `fast-ism`.
+    /// `tract`, `cpu`, `gpu`; or `grad`, `ixg`, `ig`, `deeplift-shap`, `ism`, `fast-ism`.
     pub name: String,
     /// Whether it runs for this model.
     pub available: bool,
@@ -27,7 +27,8 @@ pub struct Capability {
 pub struct Capabilities {
     /// The backends, in the order `tract`, `cpu`, `gpu`.
     pub backends: Vec<Capability>,
-    /// The attribution methods, in the order `grad`, `ixg`, `ig`, `ism`, `fast-ism`.
+    /// The attribution methods, in the order `grad`, `ixg`, `ig`, `deeplift-shap`, `ism`,
+    /// `fast-ism`.
     pub methods: Vec<Capability>,
 }
 
@@ -78,6 +79,16 @@ impl Explainer {
                 grads("grad"),
                 grads("ixg"),
                 grads("ig"),
+                match (&engine, graph.ok().and_then(|g| g.deeplift_blocker())) {
+                    (Some(e), _) => cap("deeplift-shap", false, None, Some(e.clone())),
+                    (None, Some(why)) => cap("deeplift-shap", false, None, Some(why)),
+                    (None, None) => cap(
+                        "deeplift-shap",
+                        true,
+                        Some("cpu (the seqlens engine's DeepLIFT rules)"),
+                        None,
+                    ),
+                },
                 cap("ism", true, Some("the selected backend"), None),
                 match &engine {
                     None => cap("fast-ism", true, Some("the seqlens engine"), None),

@@ -256,3 +256,29 @@ test('recurrent (DanQ, a bidirectional GRU), two-head (BPNet-like) and channels-
     }
   }
 });
+
+test('deeplift-shap with given references equals tangermeme, with each convergence delta', async () => {
+  // tests/golden/deeplift.json: tangermeme 1.6 deep_lift_shap on the same PyTorch model
+  // (scripts/deeplift_golden.py), Basset-like, target y[1], with tangermeme's own shuffles.
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/deeplift.json`, 'utf8')).models.basset;
+  const model = await Model.load(readFileSync(`${ROOT}/tests/models/deeplift/basset.onnx`));
+  assert.equal(model.info().capabilities.methods.find((c) => c.name === 'deeplift-shap').available, true);
+  const records = golden.sequences.map((seq, i) => ({ id: `s${i}`, seq }));
+  const references = Object.fromEntries(golden.references.map((r, i) => [`s${i}`, r]));
+  const got = await model.attribute(records, { method: 'deeplift-shap', target: ['y[1]'], references });
+  const want = golden.targets['1'];
+  const scale = Math.max(...want.hypothetical.flat().map(Math.abs));
+  got.forEach((a, i) => {
+    assert.equal(a.map.length, want.hypothetical[i].length);
+    a.map.forEach((v, j) => assert.ok(Math.abs(v - want.hypothetical[i][j]) <= 1e-5 * scale, `${a.id} ${j}`));
+    assert.ok(a.delta < 1e-4, `${a.id}: delta ${a.delta}`);
+    assert.ok(Math.abs(a.targetValue - want.f_x[i]) <= 1e-5);
+  });
+  // Shuffled references by default (20, seeded): the same numbers twice.
+  const [a] = await model.attribute([records[0]], { method: 'deeplift-shap', target: ['y[1]'] });
+  const [b] = await model.attribute([records[0]], { method: 'deeplift-shap', target: ['y[1]'] });
+  assert.deepEqual(a.map, b.map);
+  await assert.rejects(model.attribute(records, { method: 'deeplift-shap', references: { other: ['A'] } }),
+    /no reference sequence is given for 's0'/);
+  model.free();
+});

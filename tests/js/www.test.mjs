@@ -153,6 +153,14 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   await page.selectOption('#explain-method', 'ig');
   await page.click('#explain');
   await page.waitForFunction(() => /integrated gradients/.test(document.querySelector('#logo svg text')?.textContent ?? ''));
+  // DeepLIFT/SHAP: the logo, with the convergence delta beside it (DeepLIFT's rules make it
+  // rounding on the demo model; the package's test checks the numbers against tangermeme).
+  await page.selectOption('#explain-method', 'deeplift-shap');
+  await page.click('#explain');
+  await page.waitForFunction(() => /DeepLIFT\/SHAP/.test(document.querySelector('#logo svg text')?.textContent ?? ''), null, { timeout: 60000 });
+  const note = await page.textContent('#explain-note');
+  const delta = Number(/Convergence delta (\S+) \(largest over the references\)\./.exec(note)?.[1]);
+  assert.ok(delta < 1e-4, note);
 });
 
 test('the sample VCF is scored against the sample genome, with ref-vs-alt logos', async () => {

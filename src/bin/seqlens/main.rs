@@ -481,7 +481,7 @@ fn info(path: &Path, json: bool) -> Result<()> {
     for (title, list) in [("backend", &caps.backends), ("method", &caps.methods)] {
         for c in list {
             let mut line = format!(
-                "{title:<12}{:<10}{}",
+                "{title:<12}{:<14}{}",
                 c.name,
                 if c.available { "yes" } else { "no" }
             );
