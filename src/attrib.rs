@@ -2,6 +2,8 @@
 //! gradients) and DeepLIFT/DeepSHAP through the engine, and in-silico saturation mutagenesis (ISM) through any
 //! model `model::Model` runs, or receptive-field-local "fast ISM" through the engine.
 //!
+//! Attribution tracks are summarised as seqlets (tangermeme's recursive seqlet caller).
+//!
 //! This module owns attribution algorithms; it does not know which backend computes the
 //! forward and backward passes beyond the `nn::Graph` and `model::Model` interfaces.
 
@@ -11,6 +13,7 @@ mod explain;
 mod fast_ism;
 mod ism;
 mod saliency;
+mod seqlets;
 mod shuffle;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,7 @@ pub use fast_ism::{fast_ism, profile_ism};
 pub use ism::ism;
 pub use ism::{Ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
+pub use seqlets::{Seqlet, SeqletOptions, recursive_seqlets};
 pub use shuffle::dinucleotide_shuffle;
 
 /// Which output (or combination of outputs) to explain.
