@@ -1201,3 +1201,63 @@ fn attribute_deeplift_shap_with_given_references_matches_tangermeme() {
     assert!(!out.status.success() && !err.contains("panicked"), "{err}");
     assert!(err.contains("has 239 bases; the sequence has 240"), "{err}");
 }
+
+/// `seqlens seqlets` on an attribution table: tangermeme's seqlets for the same tracks
+/// (tests/golden/seqlets.json, defaults), in the tracks' coordinates with their bases; a
+/// table with a gap is refused naming the file and line.
+#[test]
+fn seqlets_from_an_attribution_table_match_tangermeme() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("tests/golden/seqlets.json")).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("attr.tsv");
+    let mut text = String::from("id\tchrom\tpos\tref\tA\tC\tG\tT\tscore\n");
+    for (i, track) in doc["tracks"].as_array().unwrap().iter().enumerate() {
+        for (p, v) in track.as_array().unwrap().iter().enumerate() {
+            let base = b"ACGT"[(p * 7 + i) % 4] as char;
+            text.push_str(&format!(
+                "t{i}\tchr{i}\t{}\t{base}\t0\t0\t0\t0\t{v}\n",
+                1000 + p
+            ));
+        }
+    }
+    std::fs::write(&table, &text).unwrap();
+    let out = ok(&["seqlets", "-a", table.to_str().unwrap()]);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let want = doc["cases"]["defaults"]["seqlets"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len(), "{out}");
+    for w in want {
+        let (i, start, end) = (
+            w[0].as_u64().unwrap(),
+            w[1].as_u64().unwrap(),
+            w[2].as_u64().unwrap(),
+        );
+        let row = rows
+            .iter()
+            .find(|r| r[0] == format!("t{i}") && r[2] == (1000 + start).to_string())
+            .unwrap_or_else(|| panic!("no seqlet t{i}:{start} in\n{out}"));
+        assert_eq!(row[1], format!("chr{i}"));
+        assert_eq!(row[3], (1000 + end).to_string());
+        let p: f64 = row[5].parse().unwrap();
+        assert!(
+            (p - w[4].as_f64().unwrap()).abs() <= 1e-9 * p,
+            "{row:?} vs {w:?}"
+        );
+        let bases: String = (start..end)
+            .map(|p| b"ACGT"[(p as usize * 7 + i as usize) % 4] as char)
+            .collect();
+        assert_eq!(row[6], bases);
+    }
+    let gap = text.replacen("t0\tchr0\t1005\t", "t0\tchr0\t1006\t", 1);
+    std::fs::write(&table, gap).unwrap();
+    let err = fails(&["seqlets", "-a", table.to_str().unwrap()]);
+    assert!(
+        err.contains("attr.tsv: line 7: 't0' jumps to pos 1006; expected 1005"),
+        "{err}"
+    );
+}

@@ -16,7 +16,13 @@ fn seqlets_equal_tangermeme() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect())
+        .map(|t| {
+            t.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect()
+        })
         .collect();
     for (name, case) in doc["cases"].as_object().unwrap() {
         let o = &case["options"];
@@ -44,7 +50,10 @@ fn seqlets_equal_tangermeme() {
                 (at(0) as usize, at(1) as usize, at(2) as usize),
                 "{name}"
             );
-            assert!((g.attribution - at(3)).abs() < 1e-9, "{name}: {g:?} vs {w:?}");
+            assert!(
+                (g.attribution - at(3)).abs() < 1e-9,
+                "{name}: {g:?} vs {w:?}"
+            );
             assert!(
                 (g.p_value - at(4)).abs() <= 1e-9 * at(4).max(1e-300),
                 "{name}: {g:?} vs {w:?}"
@@ -60,12 +69,21 @@ fn bad_settings_and_tracks_are_refused() {
         max_len: 5,
         ..Default::default()
     };
-    let e = recursive_seqlets(&[vec![0.0, 1.0]], &opts).unwrap_err().to_string();
+    let e = recursive_seqlets(&[vec![0.0, 1.0]], &opts)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("min length (9) <= max length (5)"), "{e}");
     let e = recursive_seqlets(&[vec![0.0, 1.0], vec![0.5, f32::NAN]], &Default::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("track 1: attribution at position 1 is not a finite number"), "{e}");
+    assert!(
+        e.contains("track 1: attribution at position 1 is not a finite number"),
+        "{e}"
+    );
     // A constant track has no span that stands out.
-    assert!(recursive_seqlets(&[vec![0.3; 50]], &Default::default()).unwrap().is_empty());
+    assert!(
+        recursive_seqlets(&[vec![0.3; 50]], &Default::default())
+            .unwrap()
+            .is_empty()
+    );
 }

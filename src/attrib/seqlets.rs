@@ -155,15 +155,19 @@ pub fn recursive_seqlets(
              least 2 bins ({bins}), and a p-value threshold of at most 1 ({threshold})"
         )));
     }
-    if let Some((t, p)) = tracks.iter().enumerate().find_map(|(t, track)| {
-        track.iter().position(|v| !v.is_finite()).map(|p| (t, p))
-    }) {
+    if let Some((t, p)) = tracks
+        .iter()
+        .enumerate()
+        .find_map(|(t, track)| track.iter().position(|v| !v.is_finite()).map(|p| (t, p)))
+    {
         return Err(crate::Error::Invalid(format!(
             "track {t}: attribution at position {p} is not a finite number"
         )));
     }
     if tracks.iter().all(|t| t.is_empty()) {
-        return Err(crate::Error::Invalid("no attributions to call seqlets on".into()));
+        return Err(crate::Error::Invalid(
+            "no attributions to call seqlets on".into(),
+        ));
     }
     let Some(null) = Null::new(tracks, max_len, bins) else {
         return Ok(Vec::new());
@@ -229,7 +233,9 @@ fn call_track(t: usize, track: &[f32], null: &Null, opts: &SeqletOptions, out: &
             if called[start..start + len].iter().any(|&c| c) {
                 continue;
             }
-            called[start..start + len].iter_mut().for_each(|c| *c = true);
+            called[start..start + len]
+                .iter_mut()
+                .for_each(|c| *c = true);
             let p_value = null.p_value(len, span(start, len));
             let (s, e) = (
                 start.saturating_sub(opts.flank),

@@ -139,7 +139,7 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     bar.finish_and_clear();
     let text = match a.out.as_deref().map(Format::for_path) {
         Some(Format::Json) => serde_json::to_string(&results)?,
-        _ => to_tsv(&results, &symbols),
+        _ => seqlens::attrib::to_tsv(&results, &symbols),
     };
     match &a.out {
         None => print!("{text}"),
@@ -173,40 +173,6 @@ fn parse_span(s: &str) -> Result<(i64, i64), String> {
         }
         None => num(s).map(|p| (p, p + 1)),
     }
-}
-
-fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
-    let mut text = String::from("id\tchrom\tpos\tref");
-    for s in symbols {
-        text.push('\t');
-        text.push(*s as char);
-    }
-    let deltas = results.iter().any(|r| r.delta.is_some());
-    text.push_str(if deltas {
-        "\tscore\tdelta\n"
-    } else {
-        "\tscore\n"
-    });
-    for r in results {
-        for (t, &base) in r.sequence.as_bytes().iter().enumerate() {
-            text.push_str(&format!(
-                "{}\t{}\t{}\t{}",
-                r.id,
-                r.chrom,
-                r.start + t as i64,
-                base as char
-            ));
-            for ch in 0..r.channels {
-                text.push_str(&format!("\t{}", r.map[ch * r.length + t]));
-            }
-            text.push_str(&format!("\t{}", r.per_base[t]));
-            if let Some(d) = r.delta {
-                text.push_str(&format!("\t{d}"));
-            }
-            text.push('\n');
-        }
-    }
-    text
 }
 
 fn write_svg(

@@ -15,6 +15,7 @@ use std::io::Write;
 
 mod attribute_cmd;
 mod progress;
+mod seqlets_cmd;
 mod splice_cmd;
 mod train_cmd;
 mod variants_cmd;
@@ -63,6 +64,15 @@ enum Command {
         seqlens attribute --model m.onnx --fasta seqs.fa --method ig --steps 50 --baseline shuffle --shuffles 10\n  \
         seqlens attribute --model m.onnx --fasta seqs.fa --method fast-ism --target CTCF,REST --out ism.tsv --svg heatmaps/")]
     Attribute(attribute_cmd::AttributeArgs),
+    /// Seqlets (short spans of high attribution) in an attribution table, with tangermeme's
+    /// recursive seqlet caller and p-values.
+    #[command(after_help = "Examples:\n  \
+        seqlens attribute -m examples/models/demo.onnx -f examples/data/sample.fa --method deeplift-shap --target CTCF --out attr.tsv\n  \
+        seqlens seqlets --attributions attr.tsv --out seqlets.tsv\n  \
+        seqlens seqlets -a attr.tsv --threshold 0.001 --min-len 6 --flank 3 --negative\n\n\
+        The p-values rank spans against a null in which positions are independent; they are\n\
+        not error rates.")]
+    Seqlets(seqlets_cmd::SeqletsArgs),
     /// Score VCF variants: predictions on reference and alternate windows, and their
     /// differences per label.
     #[command(after_help = "Examples:\n  \
@@ -532,6 +542,7 @@ fn main() -> ExitCode {
         Command::Info { model, json } => info(model, *json),
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
+        Command::Seqlets(a) => seqlets_cmd::seqlets(a),
         Command::Variants(a) => variants_cmd::variants(a),
         Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),

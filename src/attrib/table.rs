@@ -1,0 +1,156 @@
+//! The attribution table `seqlens attribute` writes (one row per position: id, chrom, pos,
+//! ref, one column per symbol, score, and for DeepLIFT/SHAP its delta), read back as
+//! per-position tracks for seqlet calling, and the seqlet table.
+
+use super::{Attribution, Seqlet};
+
+/// One sequence's per-position scores, as the table holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Track {
+    /// The sequence's id.
+    pub id: String,
+    /// The record it was cut from.
+    pub chrom: String,
+    /// The coordinate of its first position.
+    pub start: i64,
+    /// Its bases.
+    pub sequence: String,
+    /// One score per position (the `score` column: the observed bases' contributions).
+    pub scores: Vec<f32>,
+}
+
+impl From<&Attribution> for Track {
+    fn from(a: &Attribution) -> Track {
+        Track {
+            id: a.id.clone(),
+            chrom: a.chrom.clone(),
+            start: a.start,
+            sequence: a.sequence.clone(),
+            scores: a.per_base.clone(),
+        }
+    }
+}
+
+/// The attribution table of `results` (`symbols` name the map's channels).
+pub fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
+    let mut text = String::from("id\tchrom\tpos\tref");
+    for s in symbols {
+        text.push('\t');
+        text.push(*s as char);
+    }
+    let deltas = results.iter().any(|r| r.delta.is_some());
+    text.push_str(if deltas {
+        "\tscore\tdelta\n"
+    } else {
+        "\tscore\n"
+    });
+    for r in results {
+        for (t, &base) in r.sequence.as_bytes().iter().enumerate() {
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}",
+                r.id,
+                r.chrom,
+                r.start + t as i64,
+                base as char
+            ));
+            for ch in 0..r.channels {
+                text.push_str(&format!("\t{}", r.map[ch * r.length + t]));
+            }
+            text.push_str(&format!("\t{}", r.per_base[t]));
+            if let Some(d) = r.delta {
+                text.push_str(&format!("\t{d}"));
+            }
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Reads an attribution table back as one track per id, in the order the ids first appear.
+/// `name` (the file's) is named in errors, with the line.
+pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
+    let bad =
+        |line: usize, what: String| crate::Error::Invalid(format!("{name}: line {line}: {what}"));
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| bad(1, "empty; expected an attribution table".into()))?;
+    let cols: Vec<&str> = header.split('\t').collect();
+    let score = cols.iter().position(|c| *c == "score");
+    let Some(score) = score.filter(|_| cols.starts_with(&["id", "chrom", "pos", "ref"])) else {
+        return Err(bad(
+            1,
+            format!(
+                "found the header '{header}'; expected an attribution table (id, chrom, pos, \
+                 ref, one column per symbol, score) as seqlens attribute writes"
+            ),
+        ));
+    };
+    let mut tracks: Vec<Track> = Vec::new();
+    for (n, line) in lines {
+        if line.is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != cols.len() {
+            return Err(bad(
+                n,
+                format!("{} columns; the header has {}", f.len(), cols.len()),
+            ));
+        }
+        let pos: i64 = f[2]
+            .parse()
+            .map_err(|_| bad(n, format!("pos '{}' is not an integer", f[2])))?;
+        let value: f32 = f[score]
+            .parse()
+            .map_err(|_| bad(n, format!("score '{}' is not a number", f[score])))?;
+        let base = f[3].chars().next().filter(|_| f[3].len() == 1);
+        let base = base.ok_or_else(|| bad(n, format!("ref '{}' is not one base", f[3])))?;
+        match tracks.last_mut() {
+            Some(t) if t.id == f[0] => {
+                let want = t.start + t.scores.len() as i64;
+                if pos != want {
+                    return Err(bad(
+                        n,
+                        format!("'{}' jumps to pos {pos}; expected {want}", f[0]),
+                    ));
+                }
+                t.scores.push(value);
+                t.sequence.push(base);
+            }
+            _ => {
+                if tracks.iter().any(|t| t.id == f[0]) {
+                    return Err(bad(n, format!("'{}' appears again after other ids", f[0])));
+                }
+                tracks.push(Track {
+                    id: f[0].to_string(),
+                    chrom: f[1].to_string(),
+                    start: pos,
+                    sequence: base.to_string(),
+                    scores: vec![value],
+                });
+            }
+        }
+    }
+    Ok(tracks)
+}
+
+/// The seqlet table: id, chrom, start, end (the track's coordinates, 0-based, half-open),
+/// attribution (the sum over the seqlet), p_value, and the seqlet's bases.
+pub fn seqlets_tsv(tracks: &[Track], seqlets: &[Seqlet]) -> String {
+    let mut text = String::from("id\tchrom\tstart\tend\tattribution\tp_value\tsequence\n");
+    for s in seqlets {
+        let t = &tracks[s.track];
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{:e}\t{}\n",
+            t.id,
+            t.chrom,
+            t.start + s.start as i64,
+            t.start + s.end as i64,
+            s.attribution,
+            s.p_value,
+            &t.sequence[s.start..s.end]
+        ));
+    }
+    text
+}

@@ -1,0 +1,73 @@
+//! `seqlens seqlets`: seqlets called on an attribution table (tangermeme's recursive seqlet
+//! algorithm), as a TSV.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use seqlens::attrib::{SeqletOptions, read_tsv, recursive_seqlets, seqlets_tsv};
+use seqlens::output::write_atomic;
+
+#[derive(Args)]
+pub struct SeqletsArgs {
+    /// An attribution table from `seqlens attribute` (TSV): the score column is what is
+    /// called on (the observed bases' contributions).
+    #[arg(long, short)]
+    attributions: PathBuf,
+    /// The p-value that every inner span of a seqlet must stay below.
+    #[arg(long, default_value_t = 0.01)]
+    threshold: f64,
+    /// The shortest seqlet (and shortest inner span tested).
+    #[arg(long, default_value_t = 4)]
+    min_len: usize,
+    /// The longest seqlet.
+    #[arg(long, default_value_t = 25)]
+    max_len: usize,
+    /// Positions added on each side of every seqlet after calling.
+    #[arg(long, default_value_t = 0)]
+    flank: usize,
+    /// Histogram bins of the null.
+    #[arg(long, default_value_t = 1000)]
+    bins: usize,
+    /// Call negative seqlets instead (on the negated scores; attributions stay negative).
+    #[arg(long)]
+    negative: bool,
+    /// Output TSV (default: stdout): id, chrom, start, end, attribution, p_value, sequence,
+    /// by p-value.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+pub fn seqlets(a: &SeqletsArgs) -> Result<()> {
+    let name = a.attributions.display().to_string();
+    let text = std::fs::read_to_string(&a.attributions).with_context(|| name.clone())?;
+    let tracks = read_tsv(&text, &name)?;
+    let sign = if a.negative { -1.0 } else { 1.0 };
+    let scores: Vec<Vec<f32>> = tracks
+        .iter()
+        .map(|t| t.scores.iter().map(|v| sign * v).collect())
+        .collect();
+    let opts = SeqletOptions {
+        threshold: a.threshold,
+        min_len: a.min_len,
+        max_len: a.max_len,
+        flank: a.flank,
+        bins: a.bins,
+    };
+    let mut found = recursive_seqlets(&scores, &opts).with_context(|| name.clone())?;
+    found.iter_mut().for_each(|s| s.attribution *= sign as f64);
+    let text = seqlets_tsv(&tracks, &found);
+    match &a.out {
+        None => print!("{text}"),
+        Some(p) => {
+            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "wrote {} seqlets from {} sequences to {}",
+                found.len(),
+                tracks.len(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
