@@ -155,6 +155,11 @@ export class SeqlensWorker {
     return this.#call('formatPredictions', { predictions: { ids, labels, shape, windows, values }, format });
   }
 
+  /** As callSeqlets, computed in the worker. */
+  callSeqlets(attributions, options) {
+    return this.#call('callSeqlets', { attributions, options });
+  }
+
   /** As logoRange, computed in the worker. */
   logoRange(map, symbols, options) {
     return this.#call('logoRange', { map, symbols, options });

@@ -120,11 +120,12 @@ export interface ModelInfo {
 /** Called with work done and total; return `false` to cancel (in-thread calls). */
 export type ProgressCallback = (done: number, total: number) => boolean | void;
 
-export type AttributionMethod = 'grad' | 'ixg' | 'ig' | 'ism' | 'fast-ism';
+export type AttributionMethod = 'grad' | 'ixg' | 'ig' | 'deeplift-shap' | 'ism' | 'fast-ism';
 
 export interface AttributeOptions {
-  /** grad, ixg (gradient x input), ig (integrated gradients), fast-ism: models in the
-   * seqlens engine's op set (see `info().gradients`); ism: any model. Default ixg. */
+  /** grad, ixg (gradient x input), ig (integrated gradients), deeplift-shap
+   * (DeepLIFT/DeepSHAP as tangermeme's deep_lift_shap), fast-ism: models in the seqlens
+   * engine's op set (see `info().capabilities`); ism: any model. Default ixg. */
   method?: AttributionMethod;
   /** Output label(s) to explain, summed. Default: the first label. */
   target?: string[];
@@ -136,11 +137,15 @@ export interface AttributeOptions {
   range?: [number, number];
   /** Integrated gradients steps (default 50). */
   steps?: number;
-  /** Integrated gradients baseline (default shuffle: dinucleotide shuffles). */
+  /** Integrated gradients' baseline and DeepLIFT/SHAP's references (default shuffle:
+   * dinucleotide shuffles). */
   baseline?: 'zeros' | 'uniform' | 'shuffle';
-  /** Number of shuffled baselines (default 10). */
+  /** Number of shuffled baselines (default 10 for ig, 20 for deeplift-shap). */
   shuffles?: number;
   seed?: number;
+  /** Your own references instead of shuffles: for each sequence id, reference sequences of
+   * its length (the attributions are averaged over them). */
+  references?: Record<string, string[]>;
 }
 
 export interface Attribution {
@@ -152,12 +157,45 @@ export interface Attribution {
   sequence: string;
   channels: number;
   length: number;
-  /** `[channels, length]` row-major; for ISM, the target's change per substitution. */
+  /** `[channels, length]` row-major; for ISM, the target's change per substitution; for
+   * deeplift-shap, each symbol's hypothetical contribution. */
   map: Float32Array;
-  /** One score per position. */
+  /** One score per position (for deeplift-shap, the observed base's contribution). */
   perBase: Float32Array;
   /** The target's value on the unmodified sequence. */
   targetValue: number;
+  /** deeplift-shap: the largest convergence delta over the references,
+   * |sum of contributions - (f(x) - f(reference))|; above 0.001 the attributions are suspect. */
+  delta?: number;
+}
+
+/** Settings of the recursive seqlet caller (tangermeme's defaults). */
+export interface SeqletOptions {
+  /** The p-value every inner span must stay below (0.01). */
+  threshold?: number;
+  /** The shortest seqlet and inner span tested (4). */
+  minLen?: number;
+  /** The longest seqlet (25). */
+  maxLen?: number;
+  /** Positions added on each side after calling (0). */
+  flank?: number;
+  /** Histogram bins of the null (1000). */
+  bins?: number;
+  /** Call negative seqlets (on the negated scores) instead (false). */
+  negative?: boolean;
+}
+
+/** A seqlet, in its sequence's coordinates. */
+export interface Seqlet {
+  id: string;
+  chrom: string;
+  start: number;
+  end: number;
+  /** The sum of the attributions over it. */
+  attribution: number;
+  /** The span's p-value (ranks spans; not an error rate). */
+  pValue: number;
+  sequence: string;
 }
 
 /** A reference FASTA read by slices. */
@@ -385,6 +423,12 @@ export function logoSvg(map: Float32Array, symbols: string, options?: PlotOption
 export function formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): string;
 /** The y range [lowest, highest] a logo of `map` needs over options' start..end. */
 export function logoRange(map: Float32Array, symbols: string, options?: PlotOptions): [number, number];
+/** Seqlets in attributions (as attribute() resolves them; `perBase` is called on) with
+ * tangermeme's recursive seqlet caller, one null pooled over all of them; by p-value. */
+export function callSeqlets(
+  attributions: Array<Pick<Attribution, 'id' | 'perBase'> & Partial<Attribution>>,
+  options?: SeqletOptions,
+): Seqlet[];
 /** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
 export function spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): string;
 /** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
@@ -439,6 +483,8 @@ export class SeqlensWorker {
   spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): Promise<string>;
   logoSvg(map: Float32Array, symbols: string, options?: PlotOptions): Promise<string>;
   logoRange(map: Float32Array, symbols: string, options?: PlotOptions): Promise<[number, number]>;
+  /** As callSeqlets, computed in the worker. */
+  callSeqlets(attributions: Array<Pick<Attribution, 'id' | 'perBase'> & Partial<Attribution>>, options?: SeqletOptions): Promise<Seqlet[]>;
   formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;

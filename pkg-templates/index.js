@@ -317,6 +317,12 @@ export function logoRange(map, symbols, options) {
   return call(() => Array.from(core.logoRange(map, symbols, options)));
 }
 
+/** Seqlets in attributions (as attribute() resolves them) with tangermeme's recursive
+ * seqlet caller, one null pooled over all of them; by p-value. */
+export function callSeqlets(attributions, options) {
+  return call(() => core.callSeqlets(attributions, options ?? {}));
+}
+
 /**
  * The SVG figure of a splice allele's effect in one gene (`allele` and `annotation` from
  * scoreSplice with includeTracks): reference and alternate acceptor and donor probabilities

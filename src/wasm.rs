@@ -8,7 +8,7 @@ use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::attrib::{Baseline, Explainer, Method};
+use crate::attrib::{self, Baseline, Explainer, Method};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
@@ -528,6 +528,39 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
     let opts = plot_options(options)?;
     check_map(map, symbols)?;
     Ok(plot::logo(map, symbols.as_bytes(), &opts))
+}
+
+/// Seqlets in attributions (as `Model.attribute` resolves them: `[{id, chrom?, start?,
+/// sequence?, perBase}]`, `perBase` a `Float32Array` or numbers) with tangermeme's recursive
+/// seqlet caller, pooled into one null over all of them. Options: `threshold` (0.01),
+/// `minLen` (4), `maxLen` (25), `flank` (0), `bins` (1000), `negative` (false). Returns
+/// `[{id, chrom, start, end, attribution, pValue, sequence}]` by p-value.
+#[wasm_bindgen(js_name = callSeqlets)]
+pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let opts: attrib::SeqletOptions = from_js(options, "options")?;
+    let list = js_sys::Array::from(&attributions);
+    let mut tracks = Vec::with_capacity(list.length() as usize);
+    for (i, a) in list.iter().enumerate() {
+        let get = |k: &str| Reflect::get(&a, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let scores = get("perBase");
+        if !(scores.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&scores)) {
+            return Err(JsError::new(&format!(
+                "attribution {i}: perBase must be a Float32Array or an array of numbers"
+            )));
+        }
+        let scores = Float32Array::new(&scores).to_vec();
+        let id = get("id").as_string().unwrap_or_else(|| format!("#{i}"));
+        tracks.push(attrib::Track {
+            chrom: get("chrom").as_string().unwrap_or_else(|| id.clone()),
+            start: get("start").as_f64().unwrap_or(0.0) as i64,
+            sequence: get("sequence").as_string().unwrap_or_default(),
+            scores,
+            id,
+        });
+    }
+    let scores: Vec<Vec<f32>> = tracks.iter().map(|t| t.scores.clone()).collect();
+    let found = attrib::recursive_seqlets(&scores, &opts).map_err(err)?;
+    to_js(&attrib::seqlet_rows(&tracks, &found))
 }
 
 /// The y range `[lowest, highest]` a logo of `map` needs over the positions `start..end` of

@@ -34,10 +34,30 @@ fn seqlets_equal_tangermeme() {
             max_len: get("max_seqlet_len").map_or(d.max_len, |v| v as usize),
             flank: get("additional_flanks").map_or(d.flank, |v| v as usize),
             bins: get("n_bins").map_or(d.bins, |v| v as usize),
+            negative: false,
         };
         let got = recursive_seqlets(&tracks, &opts).unwrap();
         let want = case["seqlets"].as_array().unwrap();
         assert_eq!(got.len(), want.len(), "{name}: {got:?}");
+        // Negative seqlets of the negated tracks are these, with their sums negated.
+        let negated: Vec<Vec<f32>> = tracks
+            .iter()
+            .map(|t| t.iter().map(|v| -v).collect())
+            .collect();
+        let neg = recursive_seqlets(
+            &negated,
+            &SeqletOptions {
+                negative: true,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(neg.len(), got.len());
+        assert!(
+            neg.iter()
+                .zip(&got)
+                .all(|(n, g)| n.start == g.start && n.attribution == -g.attribution)
+        );
         // tangermeme sorts by p-value with an unstable sort: compare in track order.
         let mut got: Vec<_> = got.iter().collect();
         got.sort_by_key(|s| (s.track, s.start));

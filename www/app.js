@@ -160,6 +160,20 @@ function clearExplanation() {
   $('heatmap').replaceChildren();
   $('explain-note').textContent = '';
   $('explain-nav').hidden = true;
+  $('seqlets').hidden = true;
+}
+
+/** The seqlets of attribution `a` (its per-base scores; not for the gradient, whose map is
+ * hypothetical), in a table under the logo. */
+async function showSeqlets(a, method) {
+  const table = $('seqlets');
+  table.hidden = method === 'grad';
+  if (table.hidden) return;
+  const found = await worker.callSeqlets([a]);
+  table.tBodies[0].innerHTML = found.length === 0
+    ? '<tr><td colspan="5">no seqlet passes p &lt; 0.01</td></tr>'
+    : found.map((q) => `<tr><td>${q.start}</td><td>${q.end}</td><td class="seq">${escape(q.sequence)}</td>` +
+      `<td>${q.attribution.toPrecision(3)}</td><td>${q.pValue.toExponential(1)}</td></tr>`).join('');
 }
 
 /**
@@ -522,6 +536,7 @@ async function explain() {
       (a.delta > 1e-3 ? ': above 0.001, so these contributions do not add up to the prediction\'s change; treat them with care.' : '.');
   $('explain-note').textContent =
     `${label} = ${a.targetValue.toFixed(4)}. Letters above the axis raise the prediction, below lower it.${delta}`;
+  await showSeqlets(a, method);
 }
 
 /** The sequence of prediction window `i`: its record (parsed before predicting), cropped or

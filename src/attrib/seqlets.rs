@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// The recursive seqlet caller's settings (tangermeme's defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeqletOptions {
     /// The p-value every inner span must stay below.
     pub threshold: f64,
@@ -30,6 +30,9 @@ pub struct SeqletOptions {
     pub flank: usize,
     /// Histogram bins.
     pub bins: usize,
+    /// Call negative seqlets instead: on the negated tracks, as tangermeme advises (the
+    /// attributions reported stay negative).
+    pub negative: bool,
 }
 
 impl Default for SeqletOptions {
@@ -40,6 +43,7 @@ impl Default for SeqletOptions {
             max_len: 25,
             flank: 0,
             bins: 1000,
+            negative: false,
         }
     }
 }
@@ -169,12 +173,25 @@ pub fn recursive_seqlets(
             "no attributions to call seqlets on".into(),
         ));
     }
+    let negated: Vec<Vec<f32>>;
+    let tracks = if opts.negative {
+        negated = tracks
+            .iter()
+            .map(|t| t.iter().map(|v| -v).collect())
+            .collect();
+        &negated[..]
+    } else {
+        tracks
+    };
     let Some(null) = Null::new(tracks, max_len, bins) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for (t, track) in tracks.iter().enumerate() {
         call_track(t, track, &null, opts, &mut out);
+    }
+    if opts.negative {
+        out.iter_mut().for_each(|s| s.attribution = -s.attribution);
     }
     // Stable: equal p-values keep the order they were called in.
     out.sort_by(|a, b| a.p_value.total_cmp(&b.p_value));

@@ -135,21 +135,57 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
     Ok(tracks)
 }
 
-/// The seqlet table: id, chrom, start, end (the track's coordinates, 0-based, half-open),
-/// attribution (the sum over the seqlet), p_value, and the seqlet's bases.
-pub fn seqlets_tsv(tracks: &[Track], seqlets: &[Seqlet]) -> String {
+/// A seqlet in its sequence's coordinates, with its bases.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeqletRow {
+    /// The sequence's id.
+    pub id: String,
+    /// The record it was cut from.
+    pub chrom: String,
+    /// Its first position (0-based).
+    pub start: i64,
+    /// One past its last position.
+    pub end: i64,
+    /// The sum of the attributions over it.
+    pub attribution: f64,
+    /// The p-value of the span as called.
+    pub p_value: f64,
+    /// Its bases.
+    pub sequence: String,
+}
+
+/// `seqlets` (called on `tracks`) in the tracks' coordinates, with their bases.
+pub fn seqlet_rows(tracks: &[Track], seqlets: &[Seqlet]) -> Vec<SeqletRow> {
+    seqlets
+        .iter()
+        .map(|s| {
+            let t = &tracks[s.track];
+            SeqletRow {
+                id: t.id.clone(),
+                chrom: t.chrom.clone(),
+                start: t.start + s.start as i64,
+                end: t.start + s.end as i64,
+                attribution: s.attribution,
+                p_value: s.p_value,
+                sequence: t
+                    .sequence
+                    .get(s.start..s.end)
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The seqlet table: id, chrom, start, end (0-based, half-open), attribution, p_value,
+/// sequence.
+pub fn seqlets_tsv(rows: &[SeqletRow]) -> String {
     let mut text = String::from("id\tchrom\tstart\tend\tattribution\tp_value\tsequence\n");
-    for s in seqlets {
-        let t = &tracks[s.track];
+    for r in rows {
         text.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{:e}\t{}\n",
-            t.id,
-            t.chrom,
-            t.start + s.start as i64,
-            t.start + s.end as i64,
-            s.attribution,
-            s.p_value,
-            &t.sequence[s.start..s.end]
+            r.id, r.chrom, r.start, r.end, r.attribution, r.p_value, r.sequence
         ));
     }
     text

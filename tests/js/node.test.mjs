@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf } from 'seqlens';
+import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf, callSeqlets } from 'seqlens';
 import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt } from './golden.mjs';
 
 const modelBytes = readFileSync(`${ROOT}/examples/models/demo.onnx`);
@@ -280,5 +280,33 @@ test('deeplift-shap with given references equals tangermeme, with each convergen
   assert.deepEqual(a.map, b.map);
   await assert.rejects(model.attribute(records, { method: 'deeplift-shap', references: { other: ['A'] } }),
     /no reference sequence is given for 's0'/);
+  model.free();
+});
+
+test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results too', async () => {
+  // tests/golden/seqlets.json: tangermeme 1.6 on 12 planted tracks (scripts/seqlets_golden.py).
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/seqlets.json`, 'utf8'));
+  const tracks = golden.tracks.map((t, i) => ({ id: `t${i}`, perBase: Float32Array.from(t) }));
+  const key = (s) => `${s.id}:${s.start}-${s.end}`;
+  for (const [name, kw] of [['defaults', {}], ['custom', { threshold: 0.05, minLen: 6, maxLen: 15, bins: 500, flank: 3 }]]) {
+    const got = callSeqlets(tracks, kw);
+    const want = golden.cases[name].seqlets.map(([i, start, end, attribution, p]) => ({ id: `t${i}`, start, end, attribution, p }));
+    assert.deepEqual(got.map(key).sort(), want.map(key).sort(), name);
+    const byKey = new Map(got.map((s) => [key(s), s]));
+    for (const w of want) assert.ok(Math.abs(byKey.get(key(w)).pValue - w.p) <= 1e-9 * w.p, `${name} ${key(w)}`);
+  }
+  assert.throws(() => callSeqlets(tracks, { minLength: 3 }), /unknown field `minLength`/);
+  assert.throws(() => callSeqlets([{ id: 'x', perBase: 'ACGT' }]), /attribution 0: perBase must be a Float32Array/);
+  // Straight from attribute(): DeepLIFT/SHAP of the demo model's CTCF site finds a seqlet
+  // over the site's planted CTCF motif, in the sequence's coordinates with its bases.
+  const model = await Model.load(modelBytes);
+  const ctcf = parseFasta(sampleFa).find((r) => r.id === 'ctcf_site');
+  const attrs = await model.attribute([ctcf], { method: 'deeplift-shap', target: ['CTCF'] });
+  const [top] = callSeqlets(attrs);
+  assert.equal(top.id, 'ctcf_site');
+  assert.equal(top.sequence, ctcf.seq.slice(top.start, top.end));
+  assert.ok(top.attribution > 0 && top.pValue < 1e-6, JSON.stringify(top));
+  // scripts/make_sample_data.py plants MA0139 (19 bp) at 240.
+  assert.ok(top.start < 259 && top.end > 240, JSON.stringify(top));
   model.free();
 });

@@ -161,6 +161,10 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   const note = await page.textContent('#explain-note');
   const delta = Number(/Convergence delta (\S+) \(largest over the references\)\./.exec(note)?.[1]);
   assert.ok(delta < 1e-4, note);
+  // The seqlets of that explanation: rows whose bases are the logo's at their positions.
+  assert.equal(await page.isVisible('#seqlets'), true);
+  const rows = await page.$$eval('#seqlets tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.ok(rows.length >= 1 && rows.every((r) => r.length === 5 && Number(r[4]) < 0.01), JSON.stringify(rows));
 });
 
 test('the sample VCF is scored against the sample genome, with ref-vs-alt logos', async () => {

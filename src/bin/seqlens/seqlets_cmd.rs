@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqlens::attrib::{SeqletOptions, read_tsv, recursive_seqlets, seqlets_tsv};
+use seqlens::attrib::{SeqletOptions, read_tsv, recursive_seqlets, seqlet_rows, seqlets_tsv};
 use seqlens::output::write_atomic;
 
 #[derive(Args)]
@@ -42,21 +42,17 @@ pub fn seqlets(a: &SeqletsArgs) -> Result<()> {
     let name = a.attributions.display().to_string();
     let text = std::fs::read_to_string(&a.attributions).with_context(|| name.clone())?;
     let tracks = read_tsv(&text, &name)?;
-    let sign = if a.negative { -1.0 } else { 1.0 };
-    let scores: Vec<Vec<f32>> = tracks
-        .iter()
-        .map(|t| t.scores.iter().map(|v| sign * v).collect())
-        .collect();
+    let scores: Vec<Vec<f32>> = tracks.iter().map(|t| t.scores.clone()).collect();
     let opts = SeqletOptions {
         threshold: a.threshold,
         min_len: a.min_len,
         max_len: a.max_len,
         flank: a.flank,
         bins: a.bins,
+        negative: a.negative,
     };
-    let mut found = recursive_seqlets(&scores, &opts).with_context(|| name.clone())?;
-    found.iter_mut().for_each(|s| s.attribution *= sign as f64);
-    let text = seqlets_tsv(&tracks, &found);
+    let found = recursive_seqlets(&scores, &opts).with_context(|| name.clone())?;
+    let text = seqlets_tsv(&seqlet_rows(&tracks, &found));
     match &a.out {
         None => print!("{text}"),
         Some(p) => {
