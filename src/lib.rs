@@ -33,6 +33,7 @@ pub mod model;
 pub mod nn;
 pub mod onnx;
 pub mod output;
+pub mod perturb;
 pub mod plot;
 pub mod splice;
 pub mod train;

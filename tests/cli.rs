@@ -1261,3 +1261,63 @@ fn seqlets_from_an_attribution_table_match_tangermeme() {
         "{err}"
     );
 }
+
+/// `seqlens marginalize` with two motifs and a range of spacings: tangermeme's `space` on the
+/// same model and backgrounds (tests/golden/perturb.json), one row per background, spacing
+/// and label; a range written backwards is refused.
+#[test]
+fn marginalize_two_motifs_over_spacings_matches_tangermeme() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("tests/golden/perturb.json")).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("bg.fa");
+    let bg: String = doc["backgrounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!(">s{i}\n{}\n", s.as_str().unwrap()))
+        .collect();
+    std::fs::write(&fasta, bg).unwrap();
+    let case = &doc["cases"][2];
+    assert_eq!(case["spacing"], serde_json::json!([[0], [3], [11]]));
+    let model = path("tests/models/deeplift/basset.onnx");
+    let (m, f) = (model.to_str().unwrap(), fasta.to_str().unwrap());
+    let base = [
+        "marginalize",
+        "-m",
+        m,
+        "-f",
+        f,
+        "--motif",
+        "TGACTCA",
+        "--motif",
+        "GATAAG",
+    ];
+    let tsv = ok(&[&base[..], &["--spacing", "0,3,11"]].concat());
+    let rows: Vec<Vec<&str>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 6 * 3 * 2);
+    for r in &rows {
+        let b: usize = r[0][1..].parse().unwrap();
+        let s = ["0", "3", "11"].iter().position(|g| *g == r[1]).unwrap();
+        let c = ["y[0]", "y[1]"].iter().position(|l| *l == r[2]).unwrap();
+        let want = case["after"][b][s][c].as_f64().unwrap();
+        let got: f64 = r[4].parse().unwrap();
+        assert!((got - want).abs() < 1e-4, "{r:?} vs {want}");
+        let before = case["before"][b][c].as_f64().unwrap();
+        assert!(
+            (r[3].parse::<f64>().unwrap() - before).abs() < 1e-4,
+            "{r:?}"
+        );
+    }
+    let err = fails(&[&base[..], &["--spacing", "9-3"]].concat());
+    assert!(
+        err.contains("--spacing '9-3': START must not exceed END"),
+        "{err}"
+    );
+}

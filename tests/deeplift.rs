@@ -1,5 +1,5 @@
 //! DeepLIFT/DeepSHAP against tangermeme 1.6's `deep_lift_shap` (tests/golden/deeplift.json,
-//! written by scripts/deeplift_golden.py) on the same PyTorch models exported to ONNX: a
+//! written by scripts/tangermeme_golden.py) on the same PyTorch models exported to ONNX: a
 //! DeepBind-like CNN (max pool over the whole length), a Basset-like CNN (batch norm, three
 //! max pools), a BPNet-like dilated residual model, the DeepBind-like one with a softmax over
 //! its outputs, and a SpliceAI-like per-position softmax, each for two targets, with the same

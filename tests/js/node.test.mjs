@@ -259,7 +259,7 @@ test('recurrent (DanQ, a bidirectional GRU), two-head (BPNet-like) and channels-
 
 test('deeplift-shap with given references equals tangermeme, with each convergence delta', async () => {
   // tests/golden/deeplift.json: tangermeme 1.6 deep_lift_shap on the same PyTorch model
-  // (scripts/deeplift_golden.py), Basset-like, target y[1], with tangermeme's own shuffles.
+  // (scripts/tangermeme_golden.py), Basset-like, target y[1], with tangermeme's own shuffles.
   const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/deeplift.json`, 'utf8')).models.basset;
   const model = await Model.load(readFileSync(`${ROOT}/tests/models/deeplift/basset.onnx`));
   assert.equal(model.info().capabilities.methods.find((c) => c.name === 'deeplift-shap').available, true);

@@ -14,6 +14,7 @@ use seqlens::output::{AtomicFile, Format, TableWriter, TrackFormat, TrackWriter}
 use std::io::Write;
 
 mod attribute_cmd;
+mod marginalize_cmd;
 mod progress;
 mod seqlets_cmd;
 mod splice_cmd;
@@ -73,6 +74,14 @@ enum Command {
         The p-values rank spans against a null in which positions are independent; they are\n\
         not error rates.")]
     Seqlets(seqlets_cmd::SeqletsArgs),
+    /// The effect of motifs substituted into background sequences (tangermeme's
+    /// marginalize), or of motif pairs at a range of spacings (its space).
+    #[command(after_help = "Examples:\n  \
+        seqlens marginalize -m examples/models/demo.onnx -f examples/data/sample.fa --shuffles 20 --motif CCACCAGGGGGCGC\n  \
+        seqlens marginalize -m m.onnx -f backgrounds.fa --motif TGACTCA --motif GATAAG --spacing 0-20 --out space.tsv\n\n\
+        An N in a motif keeps the background's base. By default the motifs and their gaps are\n\
+        centred as tangermeme centres them; --start places the first motif.")]
+    Marginalize(marginalize_cmd::MarginalizeArgs),
     /// Score VCF variants: predictions on reference and alternate windows, and their
     /// differences per label.
     #[command(after_help = "Examples:\n  \
@@ -543,6 +552,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
         Command::Seqlets(a) => seqlets_cmd::seqlets(a),
+        Command::Marginalize(a) => marginalize_cmd::marginalize(a),
         Command::Variants(a) => variants_cmd::variants(a),
         Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""DeepLIFT/DeepSHAP goldens from tangermeme's deep_lift_shap, for tests/deeplift.rs.
+"""Goldens from tangermeme: deep_lift_shap for tests/deeplift.rs, and marginalize and space
+for tests/perturb.rs.
 
 Three PyTorch models written with torch.nn modules (so that tangermeme's rules attach):
 - deepbind: conv, ReLU, a max pool over the whole length, dense, ReLU, dense;
@@ -20,8 +21,12 @@ the contributions of the observed bases (hypothetical=False), and per (sequence,
 pair f(x), f(reference) and the convergence delta |sum((x - r) * m) - (f(x) - f(r))| from
 tangermeme's own multipliers (raw_outputs=True).
 
-Writes tests/models/deeplift/*.onnx and tests/golden/deeplift.json.
-Usage: pip install -r scripts/requirements.txt && python3 scripts/deeplift_golden.py
+marginalize and space (tests/golden/perturb.json), on the Basset-like model: 6 random
+backgrounds; a motif with an N (which keeps the background's base) centred and at a given
+start; two motifs at spacings 0, 3 and 11, centred; y_before and y_after.
+
+Writes tests/models/deeplift/*.onnx, tests/golden/deeplift.json and tests/golden/perturb.json.
+Usage: pip install -r scripts/requirements.txt && python3 scripts/tangermeme_golden.py
 """
 import json
 import os
@@ -34,6 +39,8 @@ import tangermeme
 import torch
 from tangermeme.deep_lift_shap import deep_lift_shap
 from tangermeme.ersatz import dinucleotide_shuffle
+from tangermeme.marginalize import marginalize
+from tangermeme.space import space
 from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,6 +138,26 @@ def decode(x):
     return "".join("ACGT"[i] for i in x.argmax(0).tolist())
 
 
+def perturb(net, length, rng):
+    seqs = ["".join("ACGT"[i] for i in rng.integers(0, 4, length)) for _ in range(6)]
+    x = one_hot(seqs)
+    out = {"model": "basset.onnx", "backgrounds": seqs, "cases": []}
+    rows = lambda y: y.double().tolist()
+    for motif, start in [("TGACTCANNGCA", None), ("TGACTCANNGCA", 17)]:
+        with torch.no_grad():
+            r = marginalize(net, x, motif, start=start, device="cpu")
+        out["cases"].append({"motifs": [motif], "spacing": [[]], "start": start,
+                             "before": rows(r.y_before), "after": rows(r.y_after[:, None])})
+    spacing = [[0], [3], [11]]
+    with torch.no_grad():
+        r = space(net, x, ["TGACTCA", "GATAAG"], spacing, device="cpu")
+    out["cases"].append({"motifs": ["TGACTCA", "GATAAG"], "spacing": spacing, "start": None,
+                         "before": rows(r.y_before), "after": rows(r.y_afters)})
+    with open(os.path.join(ROOT, "tests", "golden", "perturb.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    print("wrote tests/golden/perturb.json")
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
@@ -179,6 +206,8 @@ def main():
             }
             print(name, "target", target, "max delta", float(deltas.max()))
         golden["models"][name] = entry
+        if name == "basset":
+            perturb(net, length, rng)
     with open(os.path.join(ROOT, "tests", "golden", "deeplift.json"), "w") as f:
         json.dump(golden, f, indent=1)
     print("wrote tests/golden/deeplift.json")

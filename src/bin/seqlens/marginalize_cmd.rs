@@ -1,0 +1,127 @@
+//! `seqlens marginalize`: the effect of motifs substituted into background sequences
+//! (tangermeme's marginalize, and its space with two or more motifs).
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use seqlens::io::{self, SeqRecord};
+use seqlens::model::{Model, PredictOptions};
+use seqlens::output::write_atomic;
+use seqlens::perturb;
+
+#[derive(Args)]
+pub struct MarginalizeArgs {
+    /// ONNX model.
+    #[arg(long, short)]
+    model: PathBuf,
+    /// Background sequences (FASTA/FASTQ), fitted to the model's length.
+    #[arg(long, short)]
+    fasta: PathBuf,
+    /// A motif to substitute (N keeps the background's base); repeat for an arrangement.
+    #[arg(long, required = true)]
+    motif: Vec<String>,
+    /// With several motifs: the gaps between consecutive motifs to try, as START-END
+    /// (inclusive) or a comma-separated list; every motif pair gets the same gap.
+    #[arg(long)]
+    spacing: Option<String>,
+    /// Where the first motif starts (0-based); default: the arrangement is centred.
+    #[arg(long)]
+    start: Option<usize>,
+    /// Use this many dinucleotide shuffles of each record as the backgrounds instead of the
+    /// records themselves.
+    #[arg(long)]
+    shuffles: Option<usize>,
+    /// Seed for the shuffles.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output TSV (default: stdout): id, spacing, label, before, after, effect.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    backend: crate::BackendArg,
+}
+
+pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
+    let bytes = seqlens::onnx::read_model_file(&a.model)?;
+    let model = Model::from_bytes(&bytes)
+        .and_then(|m| m.with_backend(a.backend.backend))
+        .with_context(|| a.model.display().to_string())?;
+    crate::report_backend(&model);
+    let name = a.fasta.display().to_string();
+    let mut backgrounds =
+        io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
+    if let Some(n) = a.shuffles {
+        let mut rng = seqlens::nn::rng(a.seed);
+        backgrounds = backgrounds
+            .iter()
+            .flat_map(|r| (1..=n).map(move |k| (r, k)))
+            .map(|(r, k)| SeqRecord {
+                id: format!("{}/shuffle{k}", r.id),
+                description: None,
+                seq: seqlens::attrib::dinucleotide_shuffle(&r.seq, &mut rng),
+            })
+            .collect();
+    }
+    let motifs: Vec<Vec<u8>> = a.motif.iter().map(|m| m.as_bytes().to_vec()).collect();
+    let spacings: Vec<Vec<usize>> = match (&a.spacing, motifs.len()) {
+        (None, 1) => vec![Vec::new()],
+        (Some(_), 1) => anyhow::bail!("--spacing needs two or more --motif"),
+        (None, _) => anyhow::bail!("{} motifs need --spacing (e.g. 0-20)", motifs.len()),
+        (Some(s), n) => parse_gaps(s)?.into_iter().map(|g| vec![g; n - 1]).collect(),
+    };
+    let p = seqlens::blocking::block_on(perturb::space(
+        &model,
+        &backgrounds,
+        &motifs,
+        &spacings,
+        a.start,
+        &PredictOptions::default(),
+    ))
+    .with_context(|| a.model.display().to_string())?;
+    let text = perturb::to_tsv(&p);
+    match &a.out {
+        None => print!("{text}"),
+        Some(path) => write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+    }
+    // The mean effect per label (and spacing) over the backgrounds, for a first look.
+    let mean = p.mean_effect();
+    for (j, gaps) in p.spacings.iter().enumerate() {
+        let cells: Vec<String> = p
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(c, l)| format!("{l} {:+.4}", mean[j * p.labels.len() + c]))
+            .collect();
+        let at = if gaps.is_empty() {
+            String::new()
+        } else {
+            format!(" at spacing {}", gaps[0])
+        };
+        eprintln!(
+            "mean effect over {} backgrounds{at}: {}",
+            p.ids.len(),
+            cells.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `START-END` (inclusive) or `A,B,C`.
+fn parse_gaps(s: &str) -> Result<Vec<usize>> {
+    let num = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .with_context(|| format!("--spacing '{s}': '{v}' is not a non-negative integer"))
+    };
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (num(a)?, num(b)?);
+            anyhow::ensure!(a <= b, "--spacing '{s}': START must not exceed END");
+            Ok((a..=b).collect())
+        }
+        None => s.split(',').map(num).collect(),
+    }
+}
