@@ -128,7 +128,7 @@ fn main() {
     });
     println!("| gradient x input | {t_ixg:.3} | |");
     let bs = Baseline::Shuffle { count: 10, seed: 0 }
-        .inputs(&seq, &enc)
+        .inputs("bench", &seq, &enc)
         .unwrap();
     let t_ig = seconds(|| {
         block_on(attrib::integrated_gradients(&mut g, &x, &bs, &target, 50)).unwrap();

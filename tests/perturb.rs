@@ -72,7 +72,7 @@ fn marginalize_and_space_equal_tangermeme() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .flat_map(|b| json_floats(b))
+                .flat_map(json_floats)
                 .collect();
             assert!(max_diff(&got.after, &after) < 1e-4, "{what}");
             // The motif changes the predictions (the test would pass on a no-op otherwise).
