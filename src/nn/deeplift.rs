@@ -39,6 +39,8 @@ enum Rule {
     Softmax,
 }
 
+// Exhaustive on purpose (as the engine's other per-layer tables): a new layer must be given
+// a rule or a refusal here before it compiles.
 fn rule(layer: &Layer) -> Result<Rule, String> {
     Ok(match layer {
         Layer::Conv1d(_)
@@ -135,13 +137,7 @@ impl Graph {
         both.data.extend_from_slice(&refs.data);
         let tape = self.forward(both, Mode::Eval)?;
         let out = tape.output();
-        let k = out.per_item();
-        if weights.len() != k {
-            return Err(Error::Shape(format!(
-                "{} target weights for {k} output values per sequence",
-                weights.len()
-            )));
-        }
+        let k = super::graph::target_width(out, weights)?;
         let target = |item: usize| -> f32 {
             let row = &out.data[item * k..(item + 1) * k];
             row.iter().zip(weights).map(|(v, w)| v * w).sum()

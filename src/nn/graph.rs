@@ -56,6 +56,18 @@ fn fold_into(layer: &mut Layer, bn: &super::BatchNorm1d) -> bool {
     true
 }
 
+/// The output values per item, checked against the target's weights (one per value).
+pub(super) fn target_width(out: &Tensor, weights: &[f32]) -> Result<usize, Error> {
+    let k = out.per_item();
+    if weights.len() != k {
+        return Err(Error::Shape(format!(
+            "{} target weights for {k} output values per sequence",
+            weights.len()
+        )));
+    }
+    Ok(k)
+}
+
 /// Everything a backward pass needs from a forward pass.
 pub struct Tape {
     /// Value 0 is the input; value `i + 1` the output of node `i`.
@@ -278,13 +290,7 @@ impl Graph {
     ) -> Result<Tensor, Error> {
         let tape = self.forward(x.clone(), Mode::Eval)?;
         let out = tape.output();
-        let k = out.per_item();
-        if weights.len() != k {
-            return Err(Error::Shape(format!(
-                "{} target weights for {k} output values per sequence",
-                weights.len()
-            )));
-        }
+        let k = target_width(out, weights)?;
         let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| weights[i % k]).collect())?;
         self.backprop(&tape, dy, false)
     }
