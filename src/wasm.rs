@@ -537,6 +537,20 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
 /// `[{id, chrom, start, end, attribution, pValue, sequence}]` by p-value.
 #[wasm_bindgen(js_name = callSeqlets)]
 pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    // serde_wasm_bindgen reads only the fields it knows, so a misspelt option would be
+    // ignored: name it instead.
+    if options.is_object() {
+        let known = ["threshold", "minLen", "maxLen", "flank", "bins", "negative"];
+        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(JsError::new(&format!(
+                    "unknown seqlet option '{key}'; expected one of {}",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
     let opts: attrib::SeqletOptions = from_js(options, "options")?;
     let list = js_sys::Array::from(&attributions);
     let mut tracks = Vec::with_capacity(list.length() as usize);

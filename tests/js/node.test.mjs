@@ -295,7 +295,7 @@ test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results 
     const byKey = new Map(got.map((s) => [key(s), s]));
     for (const w of want) assert.ok(Math.abs(byKey.get(key(w)).pValue - w.p) <= 1e-9 * w.p, `${name} ${key(w)}`);
   }
-  assert.throws(() => callSeqlets(tracks, { minLength: 3 }), /unknown field `minLength`/);
+  assert.throws(() => callSeqlets(tracks, { minLength: 3 }), /unknown seqlet option 'minLength'; expected one of threshold, minLen/);
   assert.throws(() => callSeqlets([{ id: 'x', perBase: 'ACGT' }]), /attribution 0: perBase must be a Float32Array/);
   // Straight from attribute(): DeepLIFT/SHAP of the demo model's CTCF site finds a seqlet
   // over the site's planted CTCF motif, in the sequence's coordinates with its bases.
