@@ -118,7 +118,13 @@ pub async fn space(
         for s in spacings {
             let seq = multisubstitute(&w.seq, motifs, s, start)
                 .map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
-            edited.push(Window { seq, ..w.clone() });
+            edited.push(Window {
+                id: w.id.clone(),
+                chrom: w.chrom.clone(),
+                start: w.start,
+                end: w.end,
+                seq,
+            });
         }
     }
     let ids = windows.iter().map(|w| w.id.clone()).collect();

@@ -572,7 +572,7 @@ pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, 
             id,
         });
     }
-    let scores: Vec<Vec<f32>> = tracks.iter().map(|t| t.scores.clone()).collect();
+    let scores: Vec<&[f32]> = tracks.iter().map(|t| t.scores.as_slice()).collect();
     let found = attrib::recursive_seqlets(&scores, &opts).map_err(err)?;
     to_js(&attrib::seqlet_rows(&tracks, &found))
 }

@@ -63,8 +63,8 @@ impl Method {
     /// How many dinucleotide shuffles the method `name` averages over when the user does
     /// not say: tangermeme's 20 for DeepLIFT/SHAP, 10 for integrated gradients.
     pub fn default_shuffles(name: &str) -> usize {
-        match name {
-            "deeplift-shap" | "deep_lift_shap" | "deepshap" => 20,
+        match Method::parse(name, 1, Baseline::Zeros) {
+            Ok(Method::DeepLiftShap { .. }) => 20,
             _ => 10,
         }
     }

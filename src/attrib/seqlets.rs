@@ -73,8 +73,8 @@ struct Null {
 }
 
 impl Null {
-    fn new(tracks: &[Vec<f32>], max_len: usize, bins: usize) -> Option<Null> {
-        let values = tracks.iter().flatten();
+    fn new(tracks: &[&[f32]], max_len: usize, bins: usize) -> Option<Null> {
+        let values = tracks.iter().flat_map(|t| t.iter());
         let (xmin, xmax) = values
             .clone()
             .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
@@ -142,10 +142,11 @@ impl Null {
 /// Calls seqlets on per-position attribution `tracks` (the observed bases' contributions;
 /// tracks may differ in length), pooled into one null as tangermeme pools its batch.
 /// Ordered by p-value (ties in the order they were called).
-pub fn recursive_seqlets(
-    tracks: &[Vec<f32>],
+pub fn recursive_seqlets<T: AsRef<[f32]>>(
+    tracks: &[T],
     opts: &SeqletOptions,
 ) -> Result<Vec<Seqlet>, crate::Error> {
+    let tracks: Vec<&[f32]> = tracks.iter().map(AsRef::as_ref).collect();
     let SeqletOptions {
         threshold,
         min_len,
@@ -174,16 +175,16 @@ pub fn recursive_seqlets(
         ));
     }
     let negated: Vec<Vec<f32>>;
-    let tracks = if opts.negative {
+    let tracks: Vec<&[f32]> = if opts.negative {
         negated = tracks
             .iter()
             .map(|t| t.iter().map(|v| -v).collect())
             .collect();
-        &negated[..]
+        negated.iter().map(Vec::as_slice).collect()
     } else {
         tracks
     };
-    let Some(null) = Null::new(tracks, max_len, bins) else {
+    let Some(null) = Null::new(&tracks, max_len, bins) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

@@ -77,10 +77,6 @@ pub struct AttributeArgs {
 
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let bytes = seqlens::onnx::read_model_file(&a.model)?;
-    let deeplift = matches!(
-        a.method.as_str(),
-        "deeplift-shap" | "deep_lift_shap" | "deepshap"
-    );
     // Fast ISM runs on the CPU engine; the other methods use the selected backend.
     let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
@@ -93,13 +89,6 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
             .with_context(|| a.model.display().to_string())?;
         crate::report_backend(explainer.model());
     }
-    if deeplift {
-        eprintln!("seqlens: DeepLIFT/SHAP on cpu (the engine's DeepLIFT rules)");
-    } else if on_backend && a.method != "ism" {
-        eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
-    }
-    let target = explainer.target(&a.target, a.at)?;
-    explainer.range = a.range;
     let baseline = match &a.references {
         Some(path) => read_references(path)?,
         None => Baseline::parse(
@@ -109,6 +98,13 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         )?,
     };
     let method = Method::parse(&a.method, a.steps, baseline)?;
+    if matches!(method, Method::DeepLiftShap { .. }) {
+        eprintln!("seqlens: DeepLIFT/SHAP on cpu (the engine's DeepLIFT rules)");
+    } else if on_backend && a.method != "ism" {
+        eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
+    }
+    let target = explainer.target(&a.target, a.at)?;
+    explainer.range = a.range;
     let name = a.fasta.display().to_string();
     let recs = io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
     let windows = explainer.windows(&recs, &target)?;

@@ -42,7 +42,7 @@ pub fn seqlets(a: &SeqletsArgs) -> Result<()> {
     let name = a.attributions.display().to_string();
     let text = std::fs::read_to_string(&a.attributions).with_context(|| name.clone())?;
     let tracks = read_tsv(&text, &name)?;
-    let scores: Vec<Vec<f32>> = tracks.iter().map(|t| t.scores.clone()).collect();
+    let scores: Vec<&[f32]> = tracks.iter().map(|t| t.scores.as_slice()).collect();
     let opts = SeqletOptions {
         threshold: a.threshold,
         min_len: a.min_len,
