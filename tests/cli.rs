@@ -1200,6 +1200,41 @@ fn attribute_deeplift_shap_with_given_references_matches_tangermeme() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success() && !err.contains("panicked"), "{err}");
     assert!(err.contains("has 239 bases; the sequence has 240"), "{err}");
+    // References with a method that takes none, or with shuffle settings, are refused.
+    let (m, f, r) = (
+        model.to_str().unwrap(),
+        fasta.to_str().unwrap(),
+        refs.to_str().unwrap(),
+    );
+    let err = fails(&[
+        "attribute",
+        "-m",
+        m,
+        "--fasta",
+        f,
+        "--method",
+        "ixg",
+        "--references",
+        r,
+    ]);
+    assert!(
+        err.contains("--references is for ig and deeplift-shap"),
+        "{err}"
+    );
+    let err = fails(&[
+        "attribute",
+        "-m",
+        m,
+        "--fasta",
+        f,
+        "--method",
+        "deeplift-shap",
+        "--references",
+        r,
+        "--shuffles",
+        "5",
+    ]);
+    assert!(err.contains("cannot be used with"), "{err}");
 }
 
 /// `seqlens seqlets` on an attribution table: tangermeme's seqlets for the same tracks

@@ -53,7 +53,7 @@ pub struct AttributeArgs {
     /// DeepLIFT/SHAP or ig: a FASTA file of your own reference sequences instead of
     /// shuffles; each record is a reference for the input sequence of the same id (repeat
     /// the id for several), of the same length.
-    #[arg(long, conflicts_with = "baseline")]
+    #[arg(long, conflicts_with_all = ["baseline", "shuffles", "seed"])]
     references: Option<PathBuf>,
     /// Seed for the shuffles.
     #[arg(long, default_value_t = 0)]
@@ -98,6 +98,16 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         )?,
     };
     let method = Method::parse(&a.method, a.steps, baseline)?;
+    let with_references = matches!(
+        method,
+        Method::IntegratedGradients { .. } | Method::DeepLiftShap { .. }
+    );
+    if a.references.is_some() && !with_references {
+        anyhow::bail!(
+            "--references is for ig and deeplift-shap; method '{}' takes no references",
+            a.method
+        );
+    }
     if matches!(method, Method::DeepLiftShap { .. }) {
         eprintln!("seqlens: DeepLIFT/SHAP on cpu (the engine's DeepLIFT rules)");
     } else if on_backend && a.method != "ism" {

@@ -34,7 +34,7 @@ pub struct MarginalizeArgs {
     #[arg(long)]
     shuffles: Option<usize>,
     /// Seed for the shuffles.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, requires = "shuffles")]
     seed: u64,
     /// Output TSV (default: stdout): id, spacing, label, before, after, effect.
     #[arg(long, short)]
