@@ -30,6 +30,7 @@ pub mod gpu;
 pub mod io;
 pub mod metadata;
 pub mod model;
+pub mod motif;
 pub mod nn;
 pub mod onnx;
 pub mod output;

@@ -1,0 +1,71 @@
+//! Motifs: position probability matrices, the MEME format they travel in, the bundled JASPAR
+//! database, and TOMTOM's comparison of motifs against a database (`motif::tomtom`).
+//!
+//! A motif is DNA only (A, C, G, T columns), as everywhere in seqlens; a MEME file with another
+//! alphabet is refused when read.
+
+pub mod jaspar;
+pub mod meme;
+pub mod tomtom;
+
+/// One motif: a name and its columns of letter probabilities (or any other per-letter values,
+/// such as a seqlet's one-hot bases), in the order A, C, G, T.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Motif {
+    /// The identifier, the first word of a MEME `MOTIF` line (`MA0139.2`).
+    pub id: String,
+    /// The alternative name, the rest of that line (`CTCF`); empty when there is none.
+    pub name: String,
+    /// One `[A, C, G, T]` row per position.
+    pub columns: Vec<[f64; 4]>,
+}
+
+impl Motif {
+    /// The label a report shows: the identifier and the name, as memelite keys its motifs.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            self.id.clone()
+        } else {
+            format!("{} {}", self.id, self.name)
+        }
+    }
+
+    /// The motif as seen on the other strand: columns reversed and each column's letters
+    /// complemented (A<->T, C<->G).
+    pub fn reverse_complement(&self) -> Motif {
+        Motif {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            columns: reverse_complement(&self.columns),
+        }
+    }
+
+    /// A motif from bases, one-hot (`N` and other letters are a column of zeros, as tangermeme
+    /// encodes them): how a seqlet is compared with a database.
+    pub fn one_hot(id: &str, bases: &[u8]) -> Motif {
+        let columns = bases
+            .iter()
+            .map(|b| {
+                let mut c = [0.0; 4];
+                if let Some(i) = b"ACGT".iter().position(|x| x.eq_ignore_ascii_case(b)) {
+                    c[i] = 1.0;
+                }
+                c
+            })
+            .collect();
+        Motif {
+            id: id.to_string(),
+            name: String::new(),
+            columns,
+        }
+    }
+}
+
+/// Columns reversed and complemented.
+pub fn reverse_complement(columns: &[[f64; 4]]) -> Vec<[f64; 4]> {
+    columns
+        .iter()
+        .rev()
+        .map(|c| [c[3], c[2], c[1], c[0]])
+        .collect()
+}
