@@ -69,3 +69,63 @@ pub fn reverse_complement(columns: &[[f64; 4]]) -> Vec<[f64; 4]> {
         .map(|c| [c[3], c[2], c[1], c[0]])
         .collect()
 }
+
+/// A query's match with a database motif, as reports show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MotifMatch {
+    /// The database motif's identifier.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// TOMTOM's p-value (both strands corrected).
+    pub p_value: f64,
+    /// The p-value times the database's size.
+    pub e_value: f64,
+    /// Benjamini-Hochberg's q-value over the database.
+    pub q_value: f64,
+    /// `+` for the motif as given, `-` for its reverse complement.
+    pub strand: char,
+    /// Where the motif starts relative to the query's first base, on that strand.
+    pub offset: i64,
+    /// How many positions overlap.
+    pub overlap: usize,
+}
+
+/// The `top` best database motifs for each sequence (a seqlet's bases, one-hot as tangermeme's
+/// `annotate_seqlets` compares them), best first. A sequence with no A, C, G or T gets no
+/// match; one wider than TOMTOM compares is refused, naming it by its index.
+pub fn annotate<S: AsRef<[u8]> + Sync>(
+    db: &tomtom::Database,
+    sequences: &[S],
+    top: usize,
+) -> Result<Vec<Vec<MotifMatch>>, crate::Error> {
+    let found = crate::nn::par_map(
+        sequences.len(),
+        || (),
+        |_, i| {
+            let query = Motif::one_hot("", sequences[i].as_ref());
+            if query.columns.iter().all(|c| c.iter().all(|&v| v == 0.0)) {
+                return Ok(Vec::new());
+            }
+            let hits = db.best(&query.columns, &format!("#{}", i + 1), top)?;
+            Ok(hits
+                .into_iter()
+                .map(|h| {
+                    let m = &db.motifs()[h.target];
+                    MotifMatch {
+                        id: m.id.clone(),
+                        name: m.name.clone(),
+                        p_value: h.p_value,
+                        e_value: h.e_value,
+                        q_value: h.q_value,
+                        strand: if h.reverse { '-' } else { '+' },
+                        offset: h.offset,
+                        overlap: h.overlap,
+                    }
+                })
+                .collect())
+        },
+    );
+    found.into_iter().collect()
+}

@@ -28,6 +28,8 @@ pub use deeplift::Multipliers;
 pub use demand::Edit;
 pub use graph::{Graph, Node, Tape};
 pub use layer::{Layer, Mode};
+// Shared with other modules' embarrassingly parallel loops (motif annotation).
+pub(crate) use kernels::par_map;
 pub use linear::Linear;
 pub use param::{Init, Param};
 pub use pool::{Pool1d, Reduce};

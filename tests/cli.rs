@@ -1297,6 +1297,223 @@ fn seqlets_from_an_attribution_table_match_tangermeme() {
     );
 }
 
+fn tomtom_golden() -> serde_json::Value {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path("tests/golden/tomtom.json.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `seqlens seqlets --annotate` end to end: tracks whose attribution is high exactly over the
+/// golden seqlets' bases give those seqlets, named with tangermeme's `annotate_seqlets` three
+/// best JASPAR motifs and their p-values (tests/golden/tomtom.json.gz).
+#[test]
+fn seqlets_are_annotated_as_tangermeme_annotates_them() {
+    let doc = tomtom_golden();
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("attr.tsv");
+    let mut text = String::from("id\tchrom\tpos\tref\tA\tC\tG\tT\tscore\n");
+    let seqlets: Vec<&serde_json::Value> = doc["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q.get("annotate").is_some())
+        .collect();
+    for (i, q) in seqlets.iter().enumerate() {
+        let bases = q["bases"].as_str().unwrap();
+        // 300 flanking bases on each side, so that the high span is rare in the null.
+        let flank =
+            |k: usize| -> String { (0..300).map(|p| b"ACGT"[(p * 7 + k) % 4] as char).collect() };
+        let seq = format!("{}{bases}{}", flank(i), flank(i + 1));
+        for (p, b) in seq.chars().enumerate() {
+            // Strongly negative next to the span, so that no seqlet extends past it.
+            let v = match p {
+                _ if (300..300 + bases.len()).contains(&p) => 1.0,
+                _ if (296..300).contains(&p)
+                    || (300 + bases.len()..304 + bases.len()).contains(&p) =>
+                {
+                    -5.0
+                }
+                _ => 0.01 * ((p * 7 % 11) as f64 - 5.0),
+            };
+            text.push_str(&format!("s{i}\ts{i}\t{p}\t{b}\t0\t0\t0\t0\t{v}\n"));
+        }
+    }
+    std::fs::write(&table, &text).unwrap();
+    let out = ok(&[
+        "seqlets",
+        "-a",
+        table.to_str().unwrap(),
+        "--max-len",
+        "30",
+        "--annotate",
+        "--top",
+        "3",
+    ]);
+    let mut lines = out.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with("sequence\tmotif_id\tmotif_name\tmotif_p\tmotif_q\tmotif_strand")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    for (i, q) in seqlets.iter().enumerate() {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == format!("s{i}"))
+            .unwrap_or_else(|| panic!("no seqlet s{i} in\n{out}"));
+        assert_eq!(
+            row[6],
+            q["bases"].as_str().unwrap(),
+            "the seqlet is the high span"
+        );
+        let want = &q["annotate"];
+        let ids: Vec<String> = want["motifs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().split(' ').next().unwrap().to_string())
+            .collect();
+        assert_eq!(row[7].split(';').collect::<Vec<_>>(), ids, "{row:?}");
+        for (p, w) in row[9].split(';').zip(want["p"].as_array().unwrap()) {
+            let (p, w): (f64, f64) = (p.parse().unwrap(), w.as_f64().unwrap());
+            assert!(
+                (p - w).abs() <= 1e-3 * w,
+                "p-value {p} against annotate_seqlets' {w}, {row:?}"
+            );
+        }
+    }
+
+    let err = fails(&["seqlets", "-a", table.to_str().unwrap(), "--top", "3"]);
+    assert!(
+        err.contains("--top names motifs: it needs --annotate or --motifs"),
+        "{err}"
+    );
+    let bad = dir.path().join("bad.meme");
+    std::fs::write(
+        &bad,
+        "MEME version 4\n\nMOTIF x\nletter-probability matrix: alength= 4 w= 1\n0.5 0.5 0.5\n",
+    )
+    .unwrap();
+    let err = fails(&[
+        "seqlets",
+        "-a",
+        table.to_str().unwrap(),
+        "--motifs",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("bad.meme, line 5: motif x: found 3 values"),
+        "{err}"
+    );
+}
+
+/// `seqlens motifs`: a MEME file of queries against the bundled JASPAR, memelite's best
+/// motifs and p-values (the golden's seqlets written as one-hot motifs).
+#[test]
+fn motifs_compares_a_meme_file_as_memelite() {
+    let doc = tomtom_golden();
+    let names: Vec<&str> = doc["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("q.meme");
+    let mut text = String::from("MEME version 4\n\nALPHABET= ACGT\n\n");
+    let qs: Vec<&serde_json::Value> = doc["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q.get("bases").is_some())
+        .collect();
+    for q in &qs {
+        let bases = q["bases"].as_str().unwrap();
+        text.push_str(&format!(
+            "MOTIF {}\nletter-probability matrix: alength= 4 w= {}\n",
+            q["id"].as_str().unwrap(),
+            bases.len()
+        ));
+        for b in bases.chars() {
+            // An N is a uniform column here (a MEME row sums to 1), unlike a seqlet's zeros, so
+            // that query is left out below.
+            let row: Vec<&str> = "ACGT"
+                .chars()
+                .map(|c| {
+                    if c == b {
+                        "1"
+                    } else if b == 'N' {
+                        "0.25"
+                    } else {
+                        "0"
+                    }
+                })
+                .collect();
+            text.push_str(&format!("{}\n", row.join(" ")));
+        }
+    }
+    std::fs::write(&query, text).unwrap();
+    let out_path = dir.path().join("matches.tsv");
+    ok(&[
+        "motifs",
+        "--query",
+        query.to_str().unwrap(),
+        "--top",
+        "3",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    assert!(out.starts_with(
+        "query\trank\tmotif_id\tmotif_name\tp_value\te_value\tq_value\tstrand\toffset\toverlap\n"
+    ));
+    for q in qs
+        .iter()
+        .filter(|q| !q["bases"].as_str().unwrap().contains('N'))
+    {
+        let id = q["id"].as_str().unwrap();
+        let p: Vec<f64> = q["p"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+        let rows: Vec<Vec<&str>> = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("{id}\t")))
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(rows.len(), 3, "{out}");
+        for (r, &t) in rows.iter().zip(&order) {
+            assert_eq!(format!("{} {}", r[2], r[3]), names[t], "{r:?}");
+            let got: f64 = r[4].parse().unwrap();
+            assert!(
+                (got - p[t]).abs() <= 1e-3 * p[t],
+                "{r:?} against memelite's {}",
+                p[t]
+            );
+            let strand = if q["strand"][t].as_i64().unwrap() == 1 {
+                "-"
+            } else {
+                "+"
+            };
+            assert_eq!(
+                (r[7], r[8].parse::<i64>().unwrap()),
+                (strand, q["offset"][t].as_i64().unwrap()),
+                "{r:?}"
+            );
+        }
+    }
+    let err = fails(&["motifs", "--query", "examples/data/sample.fa"]);
+    assert!(err.contains("sample.fa: no motif found"), "{err}");
+}
+
 /// `seqlens marginalize` with two motifs and a range of spacings: tangermeme's `space` on the
 /// same model and backgrounds (tests/golden/perturb.json), one row per background, spacing
 /// and label; a range written backwards is refused.

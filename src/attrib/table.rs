@@ -153,6 +153,24 @@ pub struct SeqletRow {
     pub p_value: f64,
     /// Its bases.
     pub sequence: String,
+    /// Its best database motifs, best first, once annotated ([`annotate_seqlets`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motifs: Option<Vec<crate::motif::MotifMatch>>,
+}
+
+/// Annotates each seqlet with its `top` best motifs of `db` (TOMTOM on its bases, as
+/// tangermeme's `annotate_seqlets`).
+pub fn annotate_seqlets(
+    rows: &mut [SeqletRow],
+    db: &crate::motif::tomtom::Database,
+    top: usize,
+) -> Result<(), crate::Error> {
+    let sequences: Vec<&str> = rows.iter().map(|r| r.sequence.as_str()).collect();
+    let found = crate::motif::annotate(db, &sequences, top)?;
+    for (row, m) in rows.iter_mut().zip(found) {
+        row.motifs = Some(m);
+    }
+    Ok(())
 }
 
 /// `seqlets` (called on `tracks`) in the tracks' coordinates, with their bases.
@@ -173,20 +191,41 @@ pub fn seqlet_rows(tracks: &[Track], seqlets: &[Seqlet]) -> Vec<SeqletRow> {
                     .get(s.start..s.end)
                     .unwrap_or_default()
                     .to_string(),
+                motifs: None,
             }
         })
         .collect()
 }
 
 /// The seqlet table: id, chrom, start, end (0-based, half-open), attribution, p_value,
-/// sequence.
-pub fn seqlets_tsv(rows: &[SeqletRow]) -> String {
-    let mut text = String::from("id\tchrom\tstart\tend\tattribution\tp_value\tsequence\n");
+/// sequence; `annotated`, also motif_id, motif_name, motif_p, motif_q and motif_strand
+/// (several matches joined by `;`, best first; empty for a seqlet with no match).
+pub fn seqlets_tsv(rows: &[SeqletRow], annotated: bool) -> String {
+    let mut text = String::from("id\tchrom\tstart\tend\tattribution\tp_value\tsequence");
+    if annotated {
+        text.push_str("\tmotif_id\tmotif_name\tmotif_p\tmotif_q\tmotif_strand");
+    }
+    text.push('\n');
     for r in rows {
         text.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{:e}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{:e}\t{}",
             r.id, r.chrom, r.start, r.end, r.attribution, r.p_value, r.sequence
         ));
+        if annotated {
+            let m = r.motifs.as_deref().unwrap_or_default();
+            let join = |f: &dyn Fn(&crate::motif::MotifMatch) -> String| {
+                m.iter().map(f).collect::<Vec<_>>().join(";")
+            };
+            text.push_str(&format!(
+                "\t{}\t{}\t{}\t{}\t{}",
+                join(&|x| x.id.clone()),
+                join(&|x| x.name.clone()),
+                join(&|x| format!("{:.3e}", x.p_value)),
+                join(&|x| format!("{:.3e}", x.q_value)),
+                join(&|x| x.strand.to_string()),
+            ));
+        }
+        text.push('\n');
     }
     text
 }

@@ -15,6 +15,7 @@ use std::io::Write;
 
 mod attribute_cmd;
 mod marginalize_cmd;
+mod motifs_cmd;
 mod progress;
 mod seqlets_cmd;
 mod splice_cmd;
@@ -70,10 +71,22 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         seqlens attribute -m examples/models/demo.onnx -f examples/data/sample.fa --method deeplift-shap --target CTCF --out attr.tsv\n  \
         seqlens seqlets --attributions attr.tsv --out seqlets.tsv\n  \
-        seqlens seqlets -a attr.tsv --threshold 0.001 --min-len 6 --flank 3 --negative\n\n\
+        seqlens seqlets -a attr.tsv --threshold 0.001 --min-len 6 --flank 3 --negative\n  \
+        seqlens seqlets -a attr.tsv --annotate --top 3\n  \
+        seqlens seqlets -a attr.tsv --motifs HOCOMOCO_v12.meme\n\n\
         The p-values rank spans against a null in which positions are independent; they are\n\
-        not error rates.")]
+        not error rates. --annotate compares each seqlet's bases with JASPAR 2024 CORE\n\
+        vertebrates (bundled, CC BY 4.0) by TOMTOM, as tangermeme's annotate_seqlets does.")]
     Seqlets(seqlets_cmd::SeqletsArgs),
+    /// Compare motifs (a MEME file) with a motif database by TOMTOM: p-, E- and q-values,
+    /// memelite's numbers.
+    #[command(after_help = "Examples:\n  \
+        seqlens motifs --query patterns.meme\n  \
+        seqlens motifs --query patterns.meme --motifs HOCOMOCO_v12.meme --top 10 --out matches.tsv\n\n\
+        The default database is JASPAR 2024 CORE vertebrates (879 matrices, bundled; CC BY 4.0,\n\
+        cite Rauluseviciute et al., NAR 2024). q-values are Benjamini-Hochberg over the database\n\
+        for each query, as MEME Suite's Tomtom reports them.")]
+    Motifs(motifs_cmd::MotifsArgs),
     /// The effect of motifs substituted into background sequences (tangermeme's
     /// marginalize), or of motif pairs at a range of spacings (its space).
     #[command(after_help = "Examples:\n  \
@@ -552,6 +565,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train_cmd::train(a),
         Command::Attribute(a) => attribute_cmd::attribute(a),
         Command::Seqlets(a) => seqlets_cmd::seqlets(a),
+        Command::Motifs(a) => motifs_cmd::motifs(a),
         Command::Marginalize(a) => marginalize_cmd::marginalize(a),
         Command::Variants(a) => variants_cmd::variants(a),
         Command::Index { fasta } => index(fasta),

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqlens::attrib::{SeqletOptions, read_tsv, recursive_seqlets, seqlet_rows, seqlets_tsv};
+use seqlens::attrib::{
+    SeqletOptions, annotate_seqlets, read_tsv, recursive_seqlets, seqlet_rows, seqlets_tsv,
+};
 use seqlens::output::write_atomic;
 
 #[derive(Args)]
@@ -32,8 +34,18 @@ pub struct SeqletsArgs {
     /// Call negative seqlets instead (on the negated scores; attributions stay negative).
     #[arg(long)]
     negative: bool,
+    /// Name each seqlet's best motifs (TOMTOM on its bases, as tangermeme's annotate_seqlets)
+    /// in the bundled JASPAR 2024 CORE vertebrates, or in --motifs.
+    #[arg(long)]
+    annotate: bool,
+    /// A MEME motif file to annotate with instead of the bundled JASPAR (implies --annotate).
+    #[arg(long)]
+    motifs: Option<PathBuf>,
+    /// How many motifs to name per seqlet, best first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    top: u64,
     /// Output TSV (default: stdout): id, chrom, start, end, attribution, p_value, sequence,
-    /// by p-value.
+    /// by p-value; annotated, also motif_id, motif_name, motif_p, motif_q, motif_strand.
     #[arg(long, short)]
     out: Option<PathBuf>,
 }
@@ -52,7 +64,15 @@ pub fn seqlets(a: &SeqletsArgs) -> Result<()> {
         negative: a.negative,
     };
     let found = recursive_seqlets(&scores, &opts).with_context(|| name.clone())?;
-    let text = seqlets_tsv(&seqlet_rows(&tracks, &found));
+    let mut rows = seqlet_rows(&tracks, &found);
+    let annotate = a.annotate || a.motifs.is_some();
+    if annotate {
+        let db = crate::motifs_cmd::database(a.motifs.as_deref())?;
+        annotate_seqlets(&mut rows, &db, a.top as usize).with_context(|| name.clone())?;
+    } else if a.top != 1 {
+        anyhow::bail!("--top names motifs: it needs --annotate or --motifs");
+    }
+    let text = seqlets_tsv(&rows, annotate);
     match &a.out {
         None => print!("{text}"),
         Some(p) => {
