@@ -12,6 +12,7 @@ use crate::attrib::{self, Baseline, Explainer, Method};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
+use crate::motif;
 use crate::output;
 use crate::plot::{self, PlotOptions};
 use crate::splice::{self, SpliceOptions};
@@ -57,6 +58,23 @@ fn from_js<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> 
         return Ok(T::default());
     }
     serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
+}
+
+/// Refuses an option object's key that is not in `known`, naming it: serde_wasm_bindgen
+/// reads only the fields it knows, so a misspelt option would otherwise be ignored.
+fn check_keys(options: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
+    if options.is_object() {
+        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(JsError::new(&format!(
+                    "unknown {what} option '{key}'; expected one of {}",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Text from a JS string, `Uint8Array` or `ArrayBuffer`.
@@ -537,20 +555,11 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
 /// `[{id, chrom, start, end, attribution, pValue, sequence}]` by p-value.
 #[wasm_bindgen(js_name = callSeqlets)]
 pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, JsError> {
-    // serde_wasm_bindgen reads only the fields it knows, so a misspelt option would be
-    // ignored: name it instead.
-    if options.is_object() {
-        let known = ["threshold", "minLen", "maxLen", "flank", "bins", "negative"];
-        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !known.contains(&key.as_str()) {
-                return Err(JsError::new(&format!(
-                    "unknown seqlet option '{key}'; expected one of {}",
-                    known.join(", ")
-                )));
-            }
-        }
-    }
+    check_keys(
+        &options,
+        &["threshold", "minLen", "maxLen", "flank", "bins", "negative"],
+        "seqlet",
+    )?;
     let opts: attrib::SeqletOptions = from_js(options, "options")?;
     let list = js_sys::Array::from(&attributions);
     let mut tracks = Vec::with_capacity(list.length() as usize);
@@ -575,6 +584,41 @@ pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, 
     let scores: Vec<&[f32]> = tracks.iter().map(|t| t.scores.as_slice()).collect();
     let found = attrib::recursive_seqlets(&scores, &opts).map_err(err)?;
     to_js(&attrib::seqlet_rows(&tracks, &found))
+}
+
+/// The best database motifs of seqlets (as `callSeqlets` returns them; each one's `sequence`
+/// is compared, one-hot, as tangermeme's `annotate_seqlets` compares it) by TOMTOM, memelite's
+/// numbers. Options: `motifs`, a MEME file's text (default: the bundled JASPAR 2024 CORE
+/// vertebrates), and `top` (1). Returns, per seqlet, `[{id, name, pValue, eValue, qValue,
+/// strand, offset, overlap}]`, best first (empty for a seqlet with no A, C, G or T).
+#[wasm_bindgen(js_name = annotateSeqlets)]
+pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    #[derive(serde::Deserialize, Default)]
+    struct Options {
+        motifs: Option<String>,
+        top: Option<usize>,
+    }
+    check_keys(&options, &["motifs", "top"], "annotation")?;
+    let opts: Options = from_js(options, "options")?;
+    let top = opts.top.unwrap_or(1);
+    if top == 0 {
+        return Err(JsError::new("top must be at least 1"));
+    }
+    let motifs = match opts.motifs {
+        Some(text) => motif::meme::read(&text, "the motifs option").map_err(err)?,
+        None => motif::jaspar::core_vertebrates().map_err(err)?,
+    };
+    let db = motif::tomtom::Database::new(motifs, Default::default()).map_err(err)?;
+    let list = js_sys::Array::from(&seqlets);
+    let mut sequences = Vec::with_capacity(list.length() as usize);
+    for (i, s) in list.iter().enumerate() {
+        let seq = Reflect::get(&s, &JsValue::from_str("sequence"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .ok_or_else(|| JsError::new(&format!("seqlet {i}: no sequence (a string of bases)")))?;
+        sequences.push(seq);
+    }
+    to_js(&motif::annotate(&db, &sequences, top).map_err(err)?)
 }
 
 /// The y range `[lowest, highest]` a logo of `map` needs over the positions `start..end` of

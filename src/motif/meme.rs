@@ -74,14 +74,14 @@ pub fn read(text: &str, name: &str) -> Result<Vec<Motif>, Error> {
         match width {
             None => {
                 if let Some(rest) = line.strip_prefix("letter-probability matrix:") {
-                    if let Some(a) = field(rest, "alength=") {
-                        if a != "4" {
-                            return Err(bad(
-                                name,
-                                n,
-                                format!("alength= {a}: seqlens reads DNA motifs (alength= 4)"),
-                            ));
-                        }
+                    if let Some(a) = field(rest, "alength=")
+                        && a != "4"
+                    {
+                        return Err(bad(
+                            name,
+                            n,
+                            format!("alength= {a}: seqlens reads DNA motifs (alength= 4)"),
+                        ));
                     }
                     let w = field(rest, "w=").ok_or_else(|| {
                         bad(

@@ -121,12 +121,12 @@ impl Database {
                 options.score_bins, options.median_bins
             )));
         }
-        if let Some(b) = options.target_bins {
-            if !(1..=MAX_TARGET_BINS).contains(&b) {
-                return Err(Error::Invalid(format!(
-                    "targetBins {b} is outside 1 to {MAX_TARGET_BINS}"
-                )));
-            }
+        if let Some(b) = options.target_bins
+            && !(1..=MAX_TARGET_BINS).contains(&b)
+        {
+            return Err(Error::Invalid(format!(
+                "targetBins {b} is outside 1 to {MAX_TARGET_BINS}"
+            )));
         }
         if let Some(m) = motifs.iter().find(|m| m.columns.is_empty()) {
             return Err(Error::Invalid(format!(
@@ -455,9 +455,9 @@ impl Backgrounds {
             let stop = (bins * (j + 1) + c).min(n);
             let mut cdf = vec![1.0; n];
             let mut acc = 0.0;
-            for k in 0..stop {
-                acc += pmf[k];
-                cdf[k] = acc;
+            for (c, &p) in cdf[..stop].iter_mut().zip(&pmf) {
+                acc += p;
+                *c = acc;
             }
             Span { pmf, cdf }
         };
@@ -472,7 +472,9 @@ impl Backgrounds {
                 .map(|i| {
                     let j = i + w - 1;
                     let c = offset * (nq - j + i - 1);
-                    let mut pmf = vec![0.0; n];
+                    // Room past n for the top bins of a query whose offset is 0, which
+                    // memelite writes into its larger workspace and never reads.
+                    let mut pmf = vec![0.0; n + bins + 1];
                     if w == 1 {
                         pmf[c..=c + bins].copy_from_slice(&histograms[j]);
                     } else {
@@ -482,14 +484,13 @@ impl Backgrounds {
                         let f = &histograms[j];
                         let first = c + offset;
                         let last = (first + bins * j).min(n - 1);
-                        for p in first..=last {
-                            let a = prev[p];
+                        for (p, &a) in prev.iter().enumerate().take(last + 1).skip(first) {
                             if a == 0.0 {
                                 continue;
                             }
                             let base = p - offset;
-                            for (l, &fl) in f.iter().enumerate() {
-                                pmf[base + l] += a * fl;
+                            for (out, &fl) in pmf[base..].iter_mut().zip(f) {
+                                *out += a * fl;
                             }
                         }
                     }
@@ -586,9 +587,9 @@ fn pairwise_max(acc: &mut Option<Vec<f64>>, y: &Span, n: usize) {
         None => *acc = Some(y.pmf.clone()),
         Some(x) => {
             let mut x_csum = 0.0;
-            for i in 0..n {
-                x_csum += x[i];
-                x[i] = (x[i] * y.cdf[i] + y.pmf[i] * x_csum) - x[i] * y.pmf[i];
+            for ((x, &cdf), &pmf) in x[..n].iter_mut().zip(&y.cdf).zip(&y.pmf) {
+                x_csum += *x;
+                *x = (*x * cdf + pmf * x_csum) - *x * pmf;
             }
         }
     }
