@@ -160,6 +160,11 @@ export class SeqlensWorker {
     return this.#call('callSeqlets', { attributions, options });
   }
 
+  /** As annotateSeqlets, computed in the worker. */
+  annotateSeqlets(seqlets, options) {
+    return this.#call('annotateSeqlets', { seqlets, options });
+  }
+
   /** As logoRange, computed in the worker. */
   logoRange(map, symbols, options) {
     return this.#call('logoRange', { map, symbols, options });

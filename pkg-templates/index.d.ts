@@ -196,6 +196,35 @@ export interface Seqlet {
   /** The span's p-value (ranks spans; not an error rate). */
   pValue: number;
   sequence: string;
+  /** Its best database motifs, best first, once annotated (annotateSeqlets). */
+  motifs?: MotifMatch[];
+}
+
+/** A seqlet's match with a database motif by TOMTOM (memelite's numbers). */
+export interface MotifMatch {
+  /** The motif's identifier, e.g. "MA0139.2". */
+  id: string;
+  /** Its name, e.g. "CTCF". */
+  name: string;
+  /** TOMTOM's p-value, corrected for both strands. */
+  pValue: number;
+  /** The p-value times the database's size. */
+  eValue: number;
+  /** Benjamini-Hochberg's q-value over the database. */
+  qValue: number;
+  /** '+' for the motif as given, '-' for its reverse complement. */
+  strand: '+' | '-';
+  /** Where the motif starts relative to the seqlet's first base, on that strand. */
+  offset: number;
+  /** How many positions overlap. */
+  overlap: number;
+}
+
+export interface AnnotateOptions {
+  /** A MEME file's text to compare with (default: the bundled JASPAR 2024 CORE vertebrates). */
+  motifs?: string;
+  /** How many motifs per seqlet, best first (1). */
+  top?: number;
 }
 
 /** A reference FASTA read by slices. */
@@ -429,6 +458,8 @@ export function callSeqlets(
   attributions: Array<Pick<Attribution, 'id' | 'perBase'> & Partial<Attribution>>,
   options?: SeqletOptions,
 ): Seqlet[];
+/** Seqlets with their best database motifs by TOMTOM (as tangermeme's annotate_seqlets). */
+export function annotateSeqlets(seqlets: Seqlet[], options?: AnnotateOptions): Seqlet[];
 /** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
 export function spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): string;
 /** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
@@ -485,6 +516,8 @@ export class SeqlensWorker {
   logoRange(map: Float32Array, symbols: string, options?: PlotOptions): Promise<[number, number]>;
   /** As callSeqlets, computed in the worker. */
   callSeqlets(attributions: Array<Pick<Attribution, 'id' | 'perBase'> & Partial<Attribution>>, options?: SeqletOptions): Promise<Seqlet[]>;
+  /** As annotateSeqlets, computed in the worker. */
+  annotateSeqlets(seqlets: Seqlet[], options?: AnnotateOptions): Promise<Seqlet[]>;
   formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;

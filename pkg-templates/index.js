@@ -324,6 +324,19 @@ export function callSeqlets(attributions, options) {
 }
 
 /**
+ * Seqlets (as callSeqlets returns them) with their best database motifs by TOMTOM
+ * (memelite's numbers, as tangermeme's annotate_seqlets): each seqlet comes back with
+ * `motifs`, best first. `options.motifs`: a MEME file's text (default: the bundled JASPAR
+ * 2024 CORE vertebrates); `options.top`: how many per seqlet (1).
+ */
+export function annotateSeqlets(seqlets, options) {
+  return call(() => {
+    const found = core.annotateSeqlets(seqlets, options ?? {});
+    return seqlets.map((s, i) => ({ ...s, motifs: found[i] }));
+  });
+}
+
+/**
  * The SVG figure of a splice allele's effect in one gene (`allele` and `annotation` from
  * scoreSplice with includeTracks): reference and alternate acceptor and donor probabilities
  * around the variant, with the delta scores' positions marked.

@@ -169,11 +169,15 @@ async function showSeqlets(a, method) {
   const table = $('seqlets');
   table.hidden = method === 'grad';
   if (table.hidden) return;
-  const found = await worker.callSeqlets([a]);
+  const found = await worker.annotateSeqlets(await worker.callSeqlets([a]));
+  // A seqlet of only Ns has no motif to name.
+  const motif = (q) => q.motifs[0]
+    ? `<td>${escape(`${q.motifs[0].id} ${q.motifs[0].name}`)} (${q.motifs[0].strand})</td><td>${q.motifs[0].qValue.toExponential(1)}</td>`
+    : '<td>none</td><td></td>';
   table.tBodies[0].innerHTML = found.length === 0
-    ? '<tr><td colspan="5">no seqlet passes p &lt; 0.01</td></tr>'
+    ? '<tr><td colspan="7">no seqlet passes p &lt; 0.01</td></tr>'
     : found.map((q) => `<tr><td>${q.start}</td><td>${q.end}</td><td class="seq">${escape(q.sequence)}</td>` +
-      `<td>${q.attribution.toPrecision(3)}</td><td>${q.pValue.toExponential(1)}</td></tr>`).join('');
+      `<td>${q.attribution.toPrecision(3)}</td><td>${q.pValue.toExponential(1)}</td>${motif(q)}</tr>`).join('');
 }
 
 /**

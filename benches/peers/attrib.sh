@@ -3,7 +3,9 @@
 # (1,000 bp, 164 outputs; benches/peers/attrib_tangermeme.py exports it) and the same
 # sequences: DeepLIFT/SHAP with 20 dinucleotide shuffles, fast ISM, ISM (seconds per
 # sequence), and seqlets over 1,000 tracks of 1,000 positions (seconds per track; seqlens'
-# time includes reading the tracks' attribution table). Prints each line and the ratios
+# time includes reading the tracks' attribution table), and TOMTOM annotation of 500 seqlets
+# against the bundled JASPAR 2024 (seconds per seqlet; seqlens' time includes reading and
+# preparing the database, tangermeme's does not). Prints each line and the ratios
 # (> 1: seqlens faster).
 # Needs: pip install -r scripts/requirements.txt (tangermeme brings torch); cargo.
 # N sequences (default 2), CORE the core (default 0), PYTHON the interpreter.
@@ -38,6 +40,7 @@ m=(-m "$dir/basset.onnx" -f "$dir/seqs.fa" --target 'y[0]' --out "$dir/out.tsv")
        { for (p = 1; p <= NF; p++) printf "t%d\tt%d\t%d\tA\t0\t0\t0\t0\t%s\n", NR, NR, p - 1, $p }' \
     "$dir/tracks.txt" > "$dir/tracks.tsv"
   echo "seqlens seqlets $(echo "$(per seqlets -a "$dir/tracks.tsv") / 1000" | bc -l)"
+  echo "seqlens annotate $(echo "$(per motifs --query "$dir/seqlets.meme" --top 1) / 500" | bc -l)"
 } | tee "$dir/ours.txt"
 awk 'NR == FNR { peer[$2] = $3; next }
      { printf "ratio\t%s\ttangermeme %.4g s / seqlens %.4g s\t%.2fx\n", $2, peer[$2], $3, peer[$2] / $3 }' \

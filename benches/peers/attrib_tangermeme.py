@@ -9,8 +9,17 @@ tangermeme's DeepLIFT rules attach, exported to ONNX for seqlens.
                                        tangermeme <what> <seconds per sequence>
 Timed on one thread (torch.set_num_threads(1)): deep_lift_shap (20 dinucleotide shuffles,
 target 0), saturation_mutagenesis (fast=True, its default, and fast=False), and
-recursive_seqlets over 1,000 tracks of 1,000 positions (seconds per track).
+recursive_seqlets over 1,000 tracks of 1,000 positions (seconds per track), and
+annotate_seqlets (memelite's TOMTOM, one thread) of 500 random seqlets of 6-20 bases against
+the bundled JASPAR 2024 (seconds per seqlet; DIR/seqlets.meme holds them for seqlens).
 """
+import gzip
+import os
+import tempfile
+
+import pandas as pd
+from tangermeme.annotate import annotate_seqlets
+from memelite.io import read_meme
 import sys
 import time
 import warnings
@@ -73,6 +82,27 @@ def main():
     s = timed(lambda: recursive_seqlets(tracks), 1000)
     print(f"tangermeme seqlets {s:.6f}")
     np.savetxt(f"{out}/tracks.txt", tracks)
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.NamedTemporaryFile("w", suffix=".meme", delete=False) as tmp:
+        tmp.write(gzip.open(f"{root}/data/jaspar2024_core_vertebrates.meme.gz", "rt").read())
+    motifs = read_meme(tmp.name)
+    os.unlink(tmp.name)
+    m = 500
+    lens = rng.integers(6, 21, m)
+    seqs = ["".join("ACGT"[j] for j in rng.integers(0, 4, k)) for k in lens]
+    x = torch.zeros(m, 4, 20)
+    for i, s in enumerate(seqs):
+        for p, b in enumerate(s):
+            x[i, "ACGT".index(b), p] = 1
+    table = pd.DataFrame({"example_idx": range(m), "start": 0, "end": lens})
+    with open(f"{out}/seqlets.meme", "w") as f:
+        f.write("MEME version 4\n\nALPHABET= ACGT\n\n")
+        for i, s in enumerate(seqs):
+            f.write(f"MOTIF q{i}\nletter-probability matrix: alength= 4 w= {len(s)}\n")
+            f.write("".join(" ".join("1" if b == c else "0" for c in "ACGT") + "\n" for b in s))
+    s = timed(lambda: annotate_seqlets(x, table, motifs, n_nearest=1, n_jobs=1), m)
+    print(f"tangermeme annotate {s:.6f}")
 
 
 if __name__ == "__main__":

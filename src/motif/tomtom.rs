@@ -52,8 +52,10 @@ impl Default for TomtomOptions {
     }
 }
 
-/// The widest query compared, checked before its score distributions are allocated.
-pub const MAX_QUERY_WIDTH: usize = 200;
+/// The widest query compared, checked before its score distributions are allocated: their
+/// work grows with the cube of the width (about a second at 64 columns), and seqlets and
+/// discovered motifs are rarely over 30.
+pub const MAX_QUERY_WIDTH: usize = 64;
 
 /// The most bins per letter when merging database columns: memelite keys a column by
 /// `sum(bin * target_bins^letter)` in floating point, which is exact up to here.

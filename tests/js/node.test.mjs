@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf, callSeqlets } from 'seqlens';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { init, Model, oneHot, reverseComplement, parseFasta, parseVcf, callSeqlets, annotateSeqlets } from 'seqlens';
 import { ROOT, readTsv, assertMatches, assertVariantsMatchHandBuilt } from './golden.mjs';
 
 const modelBytes = readFileSync(`${ROOT}/examples/models/demo.onnx`);
@@ -309,4 +309,27 @@ test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results 
   // scripts/make_sample_data.py plants MA0139 (19 bp) at 240.
   assert.ok(top.start < 259 && top.end > 240, JSON.stringify(top));
   model.free();
+});
+
+
+test('annotateSeqlets names the motifs tangermeme annotate_seqlets names, with memelite p-values', () => {
+  // tests/golden/tomtom.json.gz: memelite 0.5 / tangermeme 1.6 on the bundled JASPAR 2024
+  // (scripts/tomtom_golden.py).
+  const golden = JSON.parse(gunzipSync(readFileSync(`${ROOT}/tests/golden/tomtom.json.gz`)).toString('utf8'));
+  const seqlets = golden.queries.filter((q) => q.annotate).map((q) => ({ id: q.id, sequence: q.bases, start: 0, end: q.bases.length }));
+  const got = annotateSeqlets(seqlets, { top: 3 });
+  golden.queries.filter((q) => q.annotate).forEach((q, i) => {
+    assert.equal(got[i].id, q.id);
+    assert.deepEqual(got[i].motifs.map((m) => `${m.id} ${m.name}`), q.annotate.motifs, q.id);
+    got[i].motifs.forEach((m, k) => {
+      assert.ok(Math.abs(m.pValue - q.annotate.p[k]) <= 1e-12 * q.annotate.p[k], `${q.id} ${m.id}`);
+      assert.ok(m.qValue >= m.pValue && ['+', '-'].includes(m.strand));
+    });
+  });
+  // A user's MEME text instead of JASPAR; bad options and bad MEME text are refused by name.
+  const meme = 'MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1 ONE\nletter-probability matrix: alength= 4 w= 2\n1 0 0 0\n0 1 0 0\n';
+  assert.equal(annotateSeqlets([{ sequence: 'AC' }], { motifs: meme })[0].motifs[0].name, 'ONE');
+  assert.throws(() => annotateSeqlets(seqlets, { n: 3 }), /unknown annotation option 'n'; expected one of motifs, top/);
+  assert.throws(() => annotateSeqlets(seqlets, { motifs: 'MOTIF x\nletter-probability matrix: w= 1\n1 0\n' }), /the motifs option, line 3: motif x: found 2 values/);
+  assert.throws(() => annotateSeqlets([{ start: 0 }]), /seqlet 0: no sequence/);
 });

@@ -164,7 +164,10 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   // The seqlets of that explanation: rows whose bases are the logo's at their positions.
   assert.equal(await page.isVisible('#seqlets'), true);
   const rows = await page.$$eval('#seqlets tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
-  assert.ok(rows.length >= 1 && rows.every((r) => r.length === 5 && Number(r[4]) < 0.01), JSON.stringify(rows));
+  assert.ok(rows.length >= 1 && rows.every((r) => r.length === 7 && Number(r[4]) < 0.01), JSON.stringify(rows));
+  // Each named with its best JASPAR motif and q-value, computed in the tab (the package's
+  // test checks the numbers against memelite).
+  assert.ok(rows.every((r) => /^MA\d+\.\d+ \S+ \([+-]\)$/.test(r[5]) && Number(r[6]) <= 1), JSON.stringify(rows));
 });
 
 test('the sample VCF is scored against the sample genome, with ref-vs-alt logos', async () => {
