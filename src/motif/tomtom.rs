@@ -464,10 +464,10 @@ impl Backgrounds {
             Span { pmf, cdf }
         };
 
-        // Spans by width: `current[i]` is columns i..i+w-1. Prefixes (0..=j) and suffixes
-        // (j..nq) are kept for the overhangs.
-        let mut prefixes: Vec<Option<Span>> = (0..nq).map(|_| None).collect();
-        let mut suffixes: Vec<Option<Span>> = (0..nq).map(|_| None).collect();
+        // Spans by width: `current[i]` is columns i..i+w-1. For the overhangs, the prefix
+        // (0..w) and the suffix (nq-w..nq) of each width w are kept, at index w - 1.
+        let mut prefixes: Vec<Span> = Vec::with_capacity(nq);
+        let mut suffixes: Vec<Span> = Vec::with_capacity(nq);
         let mut current: Vec<Vec<f64>> = Vec::new();
         for w in 1..=nq {
             let next: Vec<Vec<f64>> = (0..=nq - w)
@@ -483,7 +483,11 @@ impl Backgrounds {
                         // Each term in memelite's order: the shorter span's bins ascending,
                         // then this column's bins ascending.
                         let prev = &current[i];
+                        // Only the column's nonzero bins: a zero term adds +0.0, so skipping
+                        // it changes no value (memelite skips them too).
                         let f = &histograms[j];
+                        let lo = f.iter().position(|&v| v != 0.0).unwrap_or(0);
+                        let hi = f.iter().rposition(|&v| v != 0.0).map_or(0, |h| h + 1);
                         let first = c + offset;
                         let last = (first + bins * j).min(n - 1);
                         for (p, &a) in prev.iter().enumerate().take(last + 1).skip(first) {
@@ -491,7 +495,7 @@ impl Backgrounds {
                                 continue;
                             }
                             let base = p - offset;
-                            for (out, &fl) in pmf[base..].iter_mut().zip(f) {
+                            for (out, &fl) in pmf[base + lo..].iter_mut().zip(&f[lo..hi]) {
                                 *out += a * fl;
                             }
                         }
@@ -500,47 +504,22 @@ impl Backgrounds {
                 })
                 .collect();
             current = next;
-            let spans: Vec<Span> = current
-                .iter()
-                .enumerate()
-                .map(|(i, pmf)| finish(pmf.clone(), i, i + w - 1))
-                .collect();
-
-            if w < nq && needed.get(w).copied().unwrap_or(false) {
+            let last = current.len() - 1;
+            if w < nq && needed.get(w) == Some(&true) {
                 // A target narrower than the query: every placement inside it, then the
                 // overhangs narrower than the target at either end.
                 let mut b: Option<Vec<f64>> = None;
-                for s in &spans {
-                    pairwise_max(&mut b, s, n);
+                for (i, pmf) in current.iter().enumerate() {
+                    pairwise_max(&mut b, &finish(pmf.clone(), i, i + w - 1), n);
                 }
-                for j in 0..w.saturating_sub(1) {
-                    pairwise_max(
-                        &mut b,
-                        prefixes[j].as_ref().expect("shorter prefixes are kept"),
-                        n,
-                    );
-                    pairwise_max(
-                        &mut b,
-                        suffixes[nq - 1 - j]
-                            .as_ref()
-                            .expect("shorter suffixes are kept"),
-                        n,
-                    );
+                for j in 0..w - 1 {
+                    pairwise_max(&mut b, &prefixes[j], n);
+                    pairwise_max(&mut b, &suffixes[j], n);
                 }
                 survival[w] = b.map(|b| survive(b, n));
             }
-            let last = spans.len() - 1;
-            for (i, s) in spans.into_iter().enumerate() {
-                if i == 0 {
-                    prefixes[w - 1] = Some(Span {
-                        pmf: s.pmf.clone(),
-                        cdf: s.cdf.clone(),
-                    });
-                }
-                if i == last {
-                    suffixes[nq - w] = Some(s);
-                }
-            }
+            prefixes.push(finish(current[0].clone(), 0, w - 1));
+            suffixes.push(finish(current[last].clone(), last, nq - 1));
         }
 
         // Targets at least as wide as the query: every overhang on both ends, then one full
@@ -548,20 +527,11 @@ impl Backgrounds {
         if t_max >= nq {
             let mut b: Option<Vec<f64>> = None;
             for i in 1..nq {
-                pairwise_max(
-                    &mut b,
-                    prefixes[i - 1].as_ref().expect("every prefix is kept"),
-                    n,
-                );
-                pairwise_max(
-                    &mut b,
-                    suffixes[nq - i].as_ref().expect("every suffix is kept"),
-                    n,
-                );
+                pairwise_max(&mut b, &prefixes[i - 1], n);
+                pairwise_max(&mut b, &suffixes[i - 1], n);
             }
-            let full = prefixes[nq - 1].as_ref().expect("the full span is kept");
             for t in nq..=t_max {
-                pairwise_max(&mut b, full, n);
+                pairwise_max(&mut b, &prefixes[nq - 1], n);
                 if needed[t] {
                     survival[t] = b.clone().map(|b| survive(b, n));
                 }
