@@ -53,28 +53,64 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
         .map_err(err)
 }
 
+/// An options object as `T`, or `T::default()` when absent. A key that `T` does not have is
+/// refused, naming it and the keys it has: serde_wasm_bindgen reads only the fields it knows,
+/// so a misspelt option would otherwise be ignored.
 fn from_js<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> Result<T, JsError> {
     if v.is_undefined() || v.is_null() {
         return Ok(T::default());
     }
+    if let Some(fields) = struct_fields::<T>() {
+        check_keys(&v, fields, what)?;
+    }
     serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
 }
 
-/// Refuses an option object's key that is not in `known`, naming it: serde_wasm_bindgen
-/// reads only the fields it knows, so a misspelt option would otherwise be ignored.
+/// Refuses an option object's key that is not in `known`, naming it.
 fn check_keys(options: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
     if options.is_object() {
         for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
             let key = key.as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
                 return Err(JsError::new(&format!(
-                    "unknown {what} option '{key}'; expected one of {}",
+                    "unknown key '{key}' in the {what}; expected one of {}",
                     known.join(", ")
                 )));
             }
         }
     }
     Ok(())
+}
+
+/// The keys a struct deserializes from (its fields as renamed), as serde hands them to
+/// `deserialize_struct`; `None` for anything else, such as a struct with a flattened field,
+/// which serde reads as a map.
+fn struct_fields<T: serde::de::DeserializeOwned>() -> Option<&'static [&'static str]> {
+    use serde::de::{self, Visitor};
+    struct Probe<'a>(&'a mut Option<&'static [&'static str]>);
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = Some(fields);
+            Err(de::Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields = None;
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// Text from a JS string, `Uint8Array` or `ArrayBuffer`.
@@ -188,7 +224,7 @@ impl Model {
         options: JsValue,
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let opts: PredictOptions = from_js(options, "options")?;
+        let opts: PredictOptions = from_js(options, "predict options")?;
         let records = records_of(&input)?;
         let model = self.inner.model();
         let out = if model.profile().is_ok() {
@@ -232,8 +268,21 @@ impl Model {
         options: JsValue,
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let o: AttributeOptions = from_js(options, "options")?;
+        let o: AttributeOptions = from_js(options, "attribute options")?;
         let name = o.method.as_deref().unwrap_or("ixg");
+        let given = [
+            ("references", o.references.is_some()),
+            ("baseline", o.baseline.is_some()),
+            ("shuffles", o.shuffles.is_some()),
+            ("seed", o.seed.is_some()),
+        ];
+        if o.references.is_some()
+            && let Some((other, _)) = given[1..].iter().find(|(_, set)| *set)
+        {
+            return Err(JsError::new(&format!(
+                "references are the baseline: '{other}' cannot be given with them"
+            )));
+        }
         let baseline = match o.references {
             Some(references) => Baseline::Given { references },
             None => Baseline::parse(
@@ -244,6 +293,18 @@ impl Model {
             .map_err(err)?,
         };
         let method = Method::parse(name, o.steps.unwrap_or(50), baseline).map_err(err)?;
+        if !method.uses_baseline()
+            && let Some((option, _)) = given.iter().find(|(_, set)| *set)
+        {
+            return Err(JsError::new(&format!(
+                "method '{name}' takes no baseline or references: '{option}' would be ignored"
+            )));
+        }
+        if o.steps.is_some() && !matches!(method, Method::IntegratedGradients { .. }) {
+            return Err(JsError::new(&format!(
+                "'steps' is for integrated gradients (ig); method '{name}' would ignore it"
+            )));
+        }
         let target = self.inner.target(&o.target, o.at).map_err(err)?;
         self.inner.range = o.range;
         let records = records_of(&input)?;
@@ -298,7 +359,7 @@ impl Model {
         options: JsValue,
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let opts: VariantOptions = from_js(options, "options")?;
+        let opts: VariantOptions = from_js(options, "variant options")?;
         let vcf_name = "VCF";
         let variants = io::read_vcf(&bytes_of(&vcf, "vcf")?[..], vcf_name).map_err(err)?;
         let mut reference = genome_of(&genome)?;
@@ -338,7 +399,14 @@ impl Model {
         options: JsValue,
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
-        let o: SpliceJsOptions = from_js(options, "options")?;
+        // The splice options are flattened in, so serde reads them as a map and from_js cannot
+        // list them: their keys are checked here.
+        let mut known: Vec<&str> = struct_fields::<SpliceOptions>()
+            .unwrap_or_default()
+            .to_vec();
+        known.push("all");
+        check_keys(&options, &known, "splice options")?;
+        let o: SpliceJsOptions = from_js(options, "splice options")?;
         let vcf =
             io::read_variants_any(&bytes_of(&variants, "variants")?, "variants").map_err(err)?;
         let mut reference = genome_of(&genome)?;
@@ -531,7 +599,7 @@ pub fn splice_figure_svg(allele: JsValue, annotation: JsValue) -> Result<String,
 
 /// A figure's options, refused with the option named when no figure can be drawn with them.
 fn plot_options(options: JsValue) -> Result<PlotOptions, JsError> {
-    let opts: PlotOptions = from_js(options, "options")?;
+    let opts: PlotOptions = from_js(options, "plot options")?;
     opts.check()
         .map_err(|e| JsError::new(&format!("options.{e}")))?;
     Ok(opts)
@@ -555,12 +623,7 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
 /// `[{id, chrom, start, end, attribution, pValue, sequence}]` by p-value.
 #[wasm_bindgen(js_name = callSeqlets)]
 pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, JsError> {
-    check_keys(
-        &options,
-        &["threshold", "minLen", "maxLen", "flank", "bins", "negative"],
-        "seqlet",
-    )?;
-    let opts: attrib::SeqletOptions = from_js(options, "options")?;
+    let opts: attrib::SeqletOptions = from_js(options, "seqlet options")?;
     let list = js_sys::Array::from(&attributions);
     let mut tracks = Vec::with_capacity(list.length() as usize);
     for (i, a) in list.iter().enumerate() {
@@ -598,8 +661,7 @@ pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, J
         motifs: Option<String>,
         top: Option<usize>,
     }
-    check_keys(&options, &["motifs", "top"], "annotation")?;
-    let opts: Options = from_js(options, "options")?;
+    let opts: Options = from_js(options, "annotation options")?;
     let top = opts.top.unwrap_or(1);
     if top == 0 {
         return Err(JsError::new("top must be at least 1"));
@@ -807,7 +869,7 @@ struct OneHotOptions {
 /// `layout: "NLC"`), as a `Float32Array`.
 #[wasm_bindgen(js_name = oneHot)]
 pub fn one_hot(seq: &str, options: JsValue) -> Result<Float32Array, JsError> {
-    let o: OneHotOptions = from_js(options, "options")?;
+    let o: OneHotOptions = from_js(options, "oneHot options")?;
     let e = Encoder::new(
         o.alphabet.unwrap_or_default(),
         o.n_policy.unwrap_or_default(),

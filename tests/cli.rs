@@ -1297,21 +1297,12 @@ fn seqlets_from_an_attribution_table_match_tangermeme() {
     );
 }
 
-fn tomtom_golden() -> serde_json::Value {
-    use std::io::Read;
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path("tests/golden/tomtom.json.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
 /// `seqlens seqlets --annotate` end to end: tracks whose attribution is high exactly over the
 /// golden seqlets' bases give those seqlets, named with tangermeme's `annotate_seqlets` three
 /// best JASPAR motifs and their p-values (tests/golden/tomtom.json.gz).
 #[test]
 fn seqlets_are_annotated_as_tangermeme_annotates_them() {
-    let doc = tomtom_golden();
+    let doc = common::gz_json("tests/golden/tomtom.json.gz");
     let dir = tempfile::tempdir().unwrap();
     let table = dir.path().join("attr.tsv");
     let mut text = String::from("id\tchrom\tpos\tref\tA\tC\tG\tT\tscore\n");
@@ -1415,7 +1406,7 @@ fn seqlets_are_annotated_as_tangermeme_annotates_them() {
 /// motifs and p-values (the golden's seqlets written as one-hot motifs).
 #[test]
 fn motifs_compares_a_meme_file_as_memelite() {
-    let doc = tomtom_golden();
+    let doc = common::gz_json("tests/golden/tomtom.json.gz");
     let names: Vec<&str> = doc["names"]
         .as_array()
         .unwrap()

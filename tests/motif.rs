@@ -6,17 +6,7 @@
 
 mod common;
 
-use common::path;
 use seqlens::motif::{Motif, jaspar, meme, tomtom};
-use std::io::Read;
-
-fn golden() -> serde_json::Value {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path("tests/golden/tomtom.json.gz")).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 fn query(q: &serde_json::Value) -> Vec<[f64; 4]> {
     match q.get("bases") {
@@ -55,7 +45,7 @@ fn bundled_jaspar_reads() {
 
 #[test]
 fn tomtom_equals_memelite() {
-    let doc = golden();
+    let doc = common::gz_json("tests/golden/tomtom.json.gz");
     let motifs = jaspar::core_vertebrates().unwrap();
     let names: Vec<String> = motifs.iter().map(Motif::label).collect();
     let expected: Vec<&str> = doc["names"]

@@ -40,6 +40,15 @@ pub enum Method {
 }
 
 impl Method {
+    /// Whether the method starts from a baseline or references (integrated gradients,
+    /// DeepLIFT/SHAP): the others refuse baseline options instead of ignoring them.
+    pub fn uses_baseline(&self) -> bool {
+        matches!(
+            self,
+            Method::IntegratedGradients { .. } | Method::DeepLiftShap { .. }
+        )
+    }
+
     /// Parses the CLI/JS names: grad, ixg, ig, deeplift-shap, ism, fast-ism (`baseline` is
     /// integrated gradients' start and DeepLIFT/SHAP's references).
     pub fn parse(name: &str, steps: usize, baseline: Baseline) -> Result<Method, crate::Error> {

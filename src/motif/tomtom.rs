@@ -516,7 +516,9 @@ impl Backgrounds {
                     pairwise_max(&mut b, &prefixes[j], n);
                     pairwise_max(&mut b, &suffixes[j], n);
                 }
-                survival[w] = b.map(|b| survive(b, n));
+                if let Some(slot) = survival.get_mut(w) {
+                    *slot = b.map(|b| survive(b, n));
+                }
             }
             prefixes.push(finish(current[0].clone(), 0, w - 1));
             suffixes.push(finish(current[last].clone(), last, nq - 1));

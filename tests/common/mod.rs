@@ -11,6 +11,16 @@ pub fn path(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
+/// A gzipped JSON golden (`tests/golden/*.json.gz`).
+pub fn gz_json(rel: &str) -> serde_json::Value {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path(rel)).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// A predictions table: ids, labels, (start, end) and values per row.
 #[derive(Debug)]
 pub struct Table {

@@ -80,7 +80,17 @@ test('bad input throws Errors with actionable messages', async () => {
   assert.throws(() => oneHot('AC-GT'), /position 3/);
   assert.throws(() => reverseComplement('MKV', 'protein'), /not defined for the protein alphabet/);
   assert.throws(() => parseVcf('>chr1\nACGT\n', 'x.vcf'), /x.vcf: line 1: expected a VCF header/);
-  await assert.rejects(model.predict(sampleFa, { batchSize: 'many' }), /invalid options/);
+  await assert.rejects(model.predict(sampleFa, { batchSize: 'many' }), /invalid predict options/);
+  // An option the package does not know, or one the chosen method would ignore, is refused by
+  // name instead of ignored.
+  await assert.rejects(model.predict(sampleFa, { rcAvg: true }), /unknown key 'rcAvg' in the predict options; expected one of .*rcAverage/);
+  const one = [{ id: 's', seq: 'ACGT'.repeat(125) }];
+  await assert.rejects(model.attribute(one, { methd: 'ig' }), /unknown key 'methd' in the attribute options/);
+  await assert.rejects(model.attribute(one, { method: 'ixg', shuffles: 3 }), /method 'ixg' takes no baseline or references: 'shuffles' would be ignored/);
+  await assert.rejects(model.attribute(one, { method: 'ism', references: { s: ['A'] } }), /method 'ism' takes no baseline or references: 'references'/);
+  await assert.rejects(model.attribute(one, { method: 'deeplift-shap', references: { s: ['A'] }, seed: 1 }), /'seed' cannot be given with them/);
+  await assert.rejects(model.attribute(one, { method: 'grad', steps: 10 }), /'steps' is for integrated gradients/);
+  assert.throws(() => oneHot('ACGT', { alphabt: 'dna' }), /unknown key 'alphabt' in the oneHot options/);
 });
 
 test('attribution: ISM equals predicting mutants; fast ISM equals ISM; logos render', async () => {
@@ -295,7 +305,7 @@ test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results 
     const byKey = new Map(got.map((s) => [key(s), s]));
     for (const w of want) assert.ok(Math.abs(byKey.get(key(w)).pValue - w.p) <= 1e-9 * w.p, `${name} ${key(w)}`);
   }
-  assert.throws(() => callSeqlets(tracks, { minLength: 3 }), /unknown seqlet option 'minLength'; expected one of threshold, minLen/);
+  assert.throws(() => callSeqlets(tracks, { minLength: 3 }), /unknown key 'minLength' in the seqlet options; expected one of threshold, minLen/);
   assert.throws(() => callSeqlets([{ id: 'x', perBase: 'ACGT' }]), /attribution 0: perBase must be a Float32Array/);
   // Straight from attribute(): DeepLIFT/SHAP of the demo model's CTCF site finds a seqlet
   // over the site's planted CTCF motif, in the sequence's coordinates with its bases.
@@ -329,7 +339,7 @@ test('annotateSeqlets names the motifs tangermeme annotate_seqlets names, with m
   // A user's MEME text instead of JASPAR; bad options and bad MEME text are refused by name.
   const meme = 'MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1 ONE\nletter-probability matrix: alength= 4 w= 2\n1 0 0 0\n0 1 0 0\n';
   assert.equal(annotateSeqlets([{ sequence: 'AC' }], { motifs: meme })[0].motifs[0].name, 'ONE');
-  assert.throws(() => annotateSeqlets(seqlets, { n: 3 }), /unknown annotation option 'n'; expected one of motifs, top/);
+  assert.throws(() => annotateSeqlets(seqlets, { n: 3 }), /unknown key 'n' in the annotation options; expected one of motifs, top/);
   assert.throws(() => annotateSeqlets(seqlets, { motifs: 'MOTIF x\nletter-probability matrix: w= 1\n1 0\n' }), /the motifs option, line 3: motif x: found 2 values/);
   assert.throws(() => annotateSeqlets([{ start: 0 }]), /seqlet 0: no sequence/);
 });

@@ -98,11 +98,7 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         )?,
     };
     let method = Method::parse(&a.method, a.steps, baseline)?;
-    let with_references = matches!(
-        method,
-        Method::IntegratedGradients { .. } | Method::DeepLiftShap { .. }
-    );
-    if a.references.is_some() && !with_references {
+    if a.references.is_some() && !method.uses_baseline() {
         anyhow::bail!(
             "--references is for ig and deeplift-shap; method '{}' takes no references",
             a.method
@@ -147,18 +143,11 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         Some(Format::Json) => serde_json::to_string(&results)?,
         _ => seqlens::attrib::to_tsv(&results, &symbols),
     };
-    match &a.out {
-        None => print!("{text}"),
-        Some(p) => {
-            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "wrote attributions for {} sequences to {}",
-                results.len(),
-                p.display()
-            );
-        }
-    }
-    Ok(())
+    crate::emit(
+        a.out.as_deref(),
+        &text,
+        &format!("attributions for {} sequences", results.len()),
+    )
 }
 
 /// `POS` (one base) or `START-END` (half-open).

@@ -226,6 +226,21 @@ pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) 
     Ok(model)
 }
 
+/// Writes a command's output: atomically to `out`, then `wrote {what} to PATH` on stderr; or
+/// to stdout when no file is given.
+pub fn emit(out: Option<&std::path::Path>, text: &str, what: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    match out {
+        None => print!("{text}"),
+        Some(p) => {
+            seqlens::output::write_atomic(p, text.as_bytes())
+                .with_context(|| format!("writing {}", p.display()))?;
+            eprintln!("wrote {what} to {}", p.display());
+        }
+    }
+    Ok(())
+}
+
 /// Says on stderr which backend runs the model, and why.
 pub fn report_backend(model: &Model) {
     eprintln!("seqlens: running the model on {}", model.backend());

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::io::{self, SeqRecord};
 use seqlens::model::{Model, PredictOptions};
-use seqlens::output::write_atomic;
 use seqlens::perturb;
 
 #[derive(Args)]
@@ -81,11 +80,11 @@ pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
     ))
     .with_context(|| a.model.display().to_string())?;
     let text = perturb::to_tsv(&p);
-    match &a.out {
-        None => print!("{text}"),
-        Some(path) => write_atomic(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-    }
+    crate::emit(
+        a.out.as_deref(),
+        &text,
+        &format!("the effects on {} backgrounds", p.ids.len()),
+    )?;
     // The mean effect per label (and spacing) over the backgrounds, for a first look.
     let mean = p.mean_effect();
     for (j, gaps) in p.spacings.iter().enumerate() {

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::motif::{jaspar, meme, tomtom};
-use seqlens::output::write_atomic;
 
 #[derive(Args)]
 pub struct MotifsArgs {
@@ -75,16 +74,9 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
             ));
         }
     }
-    match &a.out {
-        None => print!("{out}"),
-        Some(p) => {
-            write_atomic(p, out.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "wrote the matches of {} motifs to {}",
-                queries.len(),
-                p.display()
-            );
-        }
-    }
-    Ok(())
+    crate::emit(
+        a.out.as_deref(),
+        &out,
+        &format!("the matches of {} motifs", queries.len()),
+    )
 }

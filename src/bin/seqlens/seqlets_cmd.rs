@@ -8,7 +8,6 @@ use clap::Args;
 use seqlens::attrib::{
     SeqletOptions, annotate_seqlets, read_tsv, recursive_seqlets, seqlet_rows, seqlets_tsv,
 };
-use seqlens::output::write_atomic;
 
 #[derive(Args)]
 pub struct SeqletsArgs {
@@ -73,17 +72,9 @@ pub fn seqlets(a: &SeqletsArgs) -> Result<()> {
         anyhow::bail!("--top names motifs: it needs --annotate or --motifs");
     }
     let text = seqlets_tsv(&rows, annotate);
-    match &a.out {
-        None => print!("{text}"),
-        Some(p) => {
-            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
-            eprintln!(
-                "wrote {} seqlets from {} sequences to {}",
-                found.len(),
-                tracks.len(),
-                p.display()
-            );
-        }
-    }
-    Ok(())
+    crate::emit(
+        a.out.as_deref(),
+        &text,
+        &format!("{} seqlets from {} sequences", found.len(), tracks.len()),
+    )
 }

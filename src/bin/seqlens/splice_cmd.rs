@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::Model;
-use seqlens::output::write_atomic;
 use seqlens::splice::{self, GeneTable, SpliceOptions, Status};
 
 use crate::progress;
@@ -142,17 +141,10 @@ pub fn splice(a: &SpliceArgs) -> Result<()> {
             String::from_utf8(buf).context("VCF output")?
         }
     };
-    match &a.out {
-        None => print!("{text}"),
-        Some(p) => {
-            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
-            let ok = scores.iter().filter(|s| s.status == Status::Ok).count();
-            eprintln!(
-                "wrote {} alleles ({ok} scored) to {}",
-                scores.len(),
-                p.display()
-            );
-        }
-    }
-    Ok(())
+    let ok = scores.iter().filter(|s| s.status == Status::Ok).count();
+    crate::emit(
+        a.out.as_deref(),
+        &text,
+        &format!("{} alleles ({ok} scored)", scores.len()),
+    )
 }

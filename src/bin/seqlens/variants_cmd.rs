@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::PredictOptions;
-use seqlens::output::{Format, write_atomic};
+use seqlens::output::Format;
 use seqlens::variants::{self, Score, Status, VariantOptions};
 
 use crate::progress;
@@ -82,17 +82,10 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
         Some(Format::Json) => variants::to_json(&rows, labels, &scores),
         _ => variants::to_tsv(&rows, labels, &scores),
     };
-    match &a.out {
-        None => print!("{text}"),
-        Some(p) => {
-            write_atomic(p, text.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
-            let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
-            eprintln!(
-                "wrote {} alleles ({ok} scored) to {}",
-                rows.len(),
-                p.display()
-            );
-        }
-    }
-    Ok(())
+    let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
+    crate::emit(
+        a.out.as_deref(),
+        &text,
+        &format!("{} alleles ({ok} scored)", rows.len()),
+    )
 }
