@@ -1,5 +1,6 @@
-//! In-silico experiments on sequences (tangermeme's `marginalize` and `space`): substitute
-//! motifs into background sequences and compare the model's predictions before and after.
+//! In-silico experiments on sequences (tangermeme's `marginalize`, `space` and `ablate`):
+//! substitute motifs into background sequences, or shuffle a region of each sequence away, and
+//! compare the model's predictions before and after.
 //!
 //! A motif is written over the background base by base; an `N` in the motif keeps the
 //! background's base there (as tangermeme's `substitute`). By default a motif, or an
@@ -33,15 +34,147 @@ pub struct Perturbation {
 impl Perturbation {
     /// The mean effect (`after - before`) over the backgrounds, `[spacings, labels]`.
     pub fn mean_effect(&self) -> Vec<f32> {
-        let (n, s, k) = (self.ids.len(), self.spacings.len(), self.labels.len());
-        let mut out = vec![0.0f32; s * k];
-        for b in 0..n {
-            for (j, o) in out.iter_mut().enumerate() {
-                *o += (self.after[(b * s) * k + j] - self.before[b * k + j % k]) / n as f32;
-            }
-        }
-        out
+        mean_effect(
+            &self.before,
+            &self.after,
+            self.ids.len(),
+            self.spacings.len(),
+        )
     }
+}
+
+/// Predictions of sequences before and after a region of each is shuffled (tangermeme's
+/// `ablate`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ablation {
+    /// The sequences' ids.
+    pub ids: Vec<String>,
+    /// The model's output labels.
+    pub labels: Vec<String>,
+    /// `[sequences, labels]`: predictions of the sequences as they are.
+    pub before: Vec<f32>,
+    /// How many shuffles of the region each sequence got.
+    pub shuffles: usize,
+    /// `[sequences, shuffles, labels]`: predictions with the region shuffled.
+    pub after: Vec<f32>,
+}
+
+impl Ablation {
+    /// The mean effect (`after - before`) over the sequences and their shuffles, per label.
+    pub fn mean_effect(&self) -> Vec<f32> {
+        let k = self.labels.len();
+        let per_shuffle = mean_effect(&self.before, &self.after, self.ids.len(), self.shuffles);
+        (0..k)
+            .map(|c| {
+                (0..self.shuffles)
+                    .map(|j| per_shuffle[j * k + c])
+                    .sum::<f32>()
+                    / self.shuffles.max(1) as f32
+            })
+            .collect()
+    }
+}
+
+/// The mean of `after - before` over `n` sequences: `before` is `[n, labels]`, `after`
+/// `[n, variants, labels]`; the result is `[variants, labels]`.
+fn mean_effect(before: &[f32], after: &[f32], n: usize, variants: usize) -> Vec<f32> {
+    let k = before.len().checked_div(n).unwrap_or(0);
+    let mut out = vec![0.0f32; variants * k];
+    for b in 0..n {
+        for (j, o) in out.iter_mut().enumerate() {
+            *o += (after[(b * variants) * k + j] - before[b * k + j % k]) / n as f32;
+        }
+    }
+    out
+}
+
+/// How an ablated region is shuffled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shuffle {
+    /// A uniform permutation of its bases (tangermeme's default, `ersatz.shuffle`).
+    Bases,
+    /// The Altschul-Erickson shuffle, which keeps its dinucleotide counts
+    /// (`ersatz.dinucleotide_shuffle`).
+    Dinucleotides,
+}
+
+/// `n` copies of `seq` with `region` shuffled, drawing from `rng` in order.
+pub fn shuffled_region(
+    seq: &[u8],
+    region: &std::ops::Range<usize>,
+    n: usize,
+    how: Shuffle,
+    rng: &mut crate::nn::Rng,
+) -> Result<Vec<Vec<u8>>, crate::Error> {
+    use rand::seq::SliceRandom;
+    if region.is_empty() || region.end > seq.len() {
+        return Err(crate::Error::Invalid(format!(
+            "region {}-{} is not inside the window's {} bases",
+            region.start,
+            region.end,
+            seq.len()
+        )));
+    }
+    Ok((0..n)
+        .map(|_| {
+            let mut out = seq.to_vec();
+            let part = &mut out[region.clone()];
+            match how {
+                Shuffle::Bases => part.shuffle(rng),
+                Shuffle::Dinucleotides => {
+                    let s = crate::attrib::dinucleotide_shuffle(part, rng);
+                    part.copy_from_slice(&s);
+                }
+            }
+            out
+        })
+        .collect())
+}
+
+/// Predicts `records` (fitted to the model's length as predictions are) as they are and with
+/// positions `region` of each window shuffled `shuffles` times (seeded): tangermeme's `ablate`.
+pub async fn ablate(
+    model: &Model,
+    records: &[crate::io::SeqRecord],
+    region: std::ops::Range<usize>,
+    shuffles: usize,
+    how: Shuffle,
+    seed: u64,
+    opts: &PredictOptions,
+) -> Result<Ablation, crate::Error> {
+    if shuffles == 0 {
+        return Err(crate::Error::Invalid(
+            "ablation needs at least one shuffle".into(),
+        ));
+    }
+    let windows = model.windows(records, opts)?;
+    let mut rng = crate::nn::rng(seed);
+    let mut edited = Vec::with_capacity(windows.len() * shuffles);
+    for w in &windows {
+        let seqs = shuffled_region(&w.seq, &region, shuffles, how, &mut rng)
+            .map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
+        edited.extend(seqs.into_iter().map(|seq| Window {
+            id: w.id.clone(),
+            chrom: w.chrom.clone(),
+            start: w.start,
+            end: w.end,
+            seq,
+        }));
+    }
+    let ids = windows.iter().map(|w| w.id.clone()).collect();
+    let before = model
+        .predict_windows_async(windows, opts, &mut |_, _| true)
+        .await?;
+    let after = model
+        .predict_windows_async(edited, opts, &mut |_, _| true)
+        .await?;
+    Ok(Ablation {
+        ids,
+        labels: before.labels,
+        before: before.values,
+        shuffles,
+        after: after.values,
+    })
 }
 
 /// `seq` with `motif` written from `start` (an `N` in the motif keeps the base under it).
@@ -165,16 +298,37 @@ pub async fn marginalize(
 /// The table `seqlens marginalize` writes: id, spacing (the gaps, comma-separated; empty
 /// for one motif), label, before, after, effect.
 pub fn to_tsv(p: &Perturbation) -> String {
-    let (s, k) = (p.spacings.len(), p.labels.len());
-    let mut text = String::from("id\tspacing\tlabel\tbefore\tafter\teffect\n");
-    for (b, id) in p.ids.iter().enumerate() {
-        for (j, gaps) in p.spacings.iter().enumerate() {
-            let gaps: Vec<String> = gaps.iter().map(usize::to_string).collect();
-            for (c, label) in p.labels.iter().enumerate() {
-                let (before, after) = (p.before[b * k + c], p.after[(b * s + j) * k + c]);
+    let variants: Vec<String> = p
+        .spacings
+        .iter()
+        .map(|g| g.iter().map(usize::to_string).collect::<Vec<_>>().join(","))
+        .collect();
+    table("spacing", &p.ids, &p.labels, &p.before, &p.after, &variants)
+}
+
+/// The table `seqlens ablate` writes: id, shuffle (1 to N), label, before, after, effect.
+pub fn ablation_tsv(a: &Ablation) -> String {
+    let variants: Vec<String> = (1..=a.shuffles).map(|j| j.to_string()).collect();
+    table("shuffle", &a.ids, &a.labels, &a.before, &a.after, &variants)
+}
+
+/// id, `column`, label, before, after, effect: one row per sequence, variant and label.
+fn table(
+    column: &str,
+    ids: &[String],
+    labels: &[String],
+    before: &[f32],
+    after: &[f32],
+    variants: &[String],
+) -> String {
+    let (s, k) = (variants.len(), labels.len());
+    let mut text = format!("id\t{column}\tlabel\tbefore\tafter\teffect\n");
+    for (b, id) in ids.iter().enumerate() {
+        for (j, v) in variants.iter().enumerate() {
+            for (c, label) in labels.iter().enumerate() {
+                let (before, after) = (before[b * k + c], after[(b * s + j) * k + c]);
                 text.push_str(&format!(
-                    "{id}\t{}\t{label}\t{before}\t{after}\t{}\n",
-                    gaps.join(","),
+                    "{id}\t{v}\t{label}\t{before}\t{after}\t{}\n",
                     after - before
                 ));
             }

@@ -1564,3 +1564,72 @@ fn marginalize_two_motifs_over_spacings_matches_tangermeme() {
         "{err}"
     );
 }
+
+/// `seqlens ablate`: one row per sequence, shuffle and label, the before column equal to
+/// `seqlens predict`'s values, and a region outside the window refused by sequence.
+#[test]
+fn ablate_writes_every_shuffle_and_refuses_a_region_outside_the_window() {
+    let out = ok(&[
+        "ablate",
+        "-m",
+        MODEL,
+        "-f",
+        "examples/data/sample.fa",
+        "--region",
+        "230-270",
+        "--shuffles",
+        "3",
+        "--seed",
+        "2",
+    ]);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert!(out.starts_with("id\tshuffle\tlabel\tbefore\tafter\teffect\n"));
+    assert_eq!(rows.len(), 7 * 3 * 8);
+    let pred = ok(&["predict", "-m", MODEL, "-f", "examples/data/sample.fa"]);
+    let header: Vec<&str> = pred.lines().next().unwrap().split('\t').collect();
+    let ctcf_col = header.iter().position(|h| *h == "CTCF").unwrap();
+    let ctcf_pred: f32 = pred
+        .lines()
+        .find(|l| l.starts_with("ctcf_site\t"))
+        .unwrap()
+        .split('\t')
+        .nth(ctcf_col)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "ctcf_site" && r[1] == "2" && r[2] == "CTCF")
+        .unwrap();
+    assert_eq!(row[3].parse::<f32>().unwrap(), ctcf_pred);
+    let err = fails(&[
+        "ablate",
+        "-m",
+        MODEL,
+        "-f",
+        "examples/data/sample.fa",
+        "--region",
+        "480-520",
+    ]);
+    assert!(
+        err.contains("'ctcf_site': region 480-520 is not inside the window's 500 bases"),
+        "{err}"
+    );
+    let err = fails(&[
+        "ablate",
+        "-m",
+        MODEL,
+        "-f",
+        "examples/data/sample.fa",
+        "--region",
+        "40-20",
+    ]);
+    assert!(
+        err.contains("--region '40-20': expected START-END with START < END"),
+        "{err}"
+    );
+}

@@ -103,3 +103,118 @@ fn motifs_that_do_not_fit_are_refused() {
         .to_string();
     assert!(e.contains("span 11 bases; the sequence has 8"), "{e}");
 }
+
+/// Ablation (tangermeme's `ablate`): the shuffled regions are permutations of the region's
+/// bases (or keep its dinucleotide counts) and leave the rest alone; the predictions after
+/// are the model's predictions of exactly those sequences, on tract and on the CPU engine; a
+/// region of one repeated base shuffles to itself, so nothing changes; and shuffling the CTCF
+/// motif that scripts/make_sample_data.py planted at 240 in `ctcf_site` removes the demo
+/// model's CTCF signal.
+#[test]
+fn ablation_shuffles_the_region_and_predicts_the_results() {
+    let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
+    let fasta = std::fs::read(path("examples/data/sample.fa")).unwrap();
+    let records = seqlens::io::read_sequences(&fasta[..], "sample.fa").unwrap();
+    let ctcf: Vec<_> = records
+        .iter()
+        .filter(|r| r.id == "ctcf_site")
+        .cloned()
+        .collect();
+    let region = 230..270;
+    let opts = PredictOptions::default();
+
+    let seq = ctcf[0].seq.clone();
+    let mut rng = seqlens::nn::rng(7);
+    for how in [perturb::Shuffle::Bases, perturb::Shuffle::Dinucleotides] {
+        for s in perturb::shuffled_region(&seq, &region, 5, how, &mut rng).unwrap() {
+            assert_eq!(s[..region.start], seq[..region.start]);
+            assert_eq!(s[region.end..], seq[region.end..]);
+            let (mut a, mut b) = (s[region.clone()].to_vec(), seq[region.clone()].to_vec());
+            if how == perturb::Shuffle::Dinucleotides {
+                let pairs = |x: &[u8]| {
+                    let mut p: Vec<_> = x.windows(2).map(|w| (w[0], w[1])).collect();
+                    p.sort();
+                    p
+                };
+                assert_eq!(pairs(&a), pairs(&b), "dinucleotide counts kept");
+            }
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "the region's bases are permuted");
+        }
+    }
+    let err = perturb::shuffled_region(&seq, &(490..510), 1, perturb::Shuffle::Bases, &mut rng)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("region 490-510 is not inside the window's 500 bases"),
+        "{err}"
+    );
+
+    for backend in [Backend::Tract, Backend::Cpu] {
+        let model = Model::from_bytes(&bytes)
+            .unwrap()
+            .with_backend(backend)
+            .unwrap();
+        let got = block_on(perturb::ablate(
+            &model,
+            &ctcf,
+            region.clone(),
+            4,
+            perturb::Shuffle::Bases,
+            3,
+            &opts,
+        ))
+        .unwrap();
+        // The same shuffles, drawn from the same seed, predicted directly.
+        let windows = model.windows(&ctcf, &opts).unwrap();
+        let shuffled = perturb::shuffled_region(
+            &windows[0].seq,
+            &region,
+            4,
+            perturb::Shuffle::Bases,
+            &mut seqlens::nn::rng(3),
+        )
+        .unwrap();
+        let direct: Vec<seqlens::io::SeqRecord> = shuffled
+            .into_iter()
+            .map(|seq| seqlens::io::SeqRecord {
+                id: "s".into(),
+                description: None,
+                seq,
+            })
+            .collect();
+        let want = model.predict(&direct, &opts).unwrap();
+        assert!(max_diff(&got.after, &want.values) == 0.0, "{backend:?}");
+        let before = model.predict(&ctcf, &opts).unwrap();
+        assert_eq!(got.before, before.values);
+        let c = got.labels.iter().position(|l| l == "CTCF").unwrap();
+        let mean = got.mean_effect();
+        assert!(
+            got.before[c] > 0.1 && mean[c] < -0.9 * got.before[c],
+            "CTCF {} -> mean effect {}",
+            got.before[c],
+            mean[c]
+        );
+
+        // A run of one base: every shuffle is the sequence itself.
+        let mut flat = ctcf.clone();
+        flat[0].seq[region.clone()].fill(b'A');
+        let same = block_on(perturb::ablate(
+            &model,
+            &flat,
+            region.clone(),
+            3,
+            perturb::Shuffle::Dinucleotides,
+            0,
+            &opts,
+        ))
+        .unwrap();
+        for j in 0..3 {
+            assert_eq!(
+                same.after[j * same.labels.len()..(j + 1) * same.labels.len()],
+                same.before[..]
+            );
+        }
+    }
+}

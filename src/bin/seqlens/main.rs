@@ -13,6 +13,7 @@ use seqlens::model::{Backend, Model, Overrides, PredictOptions};
 use seqlens::output::{AtomicFile, Format, TableWriter, TrackFormat, TrackWriter};
 use std::io::Write;
 
+mod ablate_cmd;
 mod attribute_cmd;
 mod marginalize_cmd;
 mod motifs_cmd;
@@ -95,6 +96,14 @@ enum Command {
         An N in a motif keeps the background's base. By default the motifs and their gaps are\n\
         centred as tangermeme centres them; --start places the first motif.")]
     Marginalize(marginalize_cmd::MarginalizeArgs),
+    /// The effect of shuffling a region of each sequence away (tangermeme's ablate): each
+    /// sequence's prediction before, and after each of N shuffles of the region.
+    #[command(after_help = "Examples:\n  \
+        seqlens ablate -m examples/models/demo.onnx -f examples/data/sample.fa --region 230-270\n  \
+        seqlens ablate -m m.onnx -f peaks.fa --region 480-520 --shuffles 50 --dinucleotide --seed 1 --out ablation.tsv\n\n\
+        The region is in the model's window (the sequence centred or cropped to its length, as\n\
+        predict fits it). The mean effect per label goes to stderr.")]
+    Ablate(ablate_cmd::AblateArgs),
     /// Score VCF variants: predictions on reference and alternate windows, and their
     /// differences per label.
     #[command(after_help = "Examples:\n  \
@@ -582,6 +591,7 @@ fn main() -> ExitCode {
         Command::Seqlets(a) => seqlets_cmd::seqlets(a),
         Command::Motifs(a) => motifs_cmd::motifs(a),
         Command::Marginalize(a) => marginalize_cmd::marginalize(a),
+        Command::Ablate(a) => ablate_cmd::ablate(a),
         Command::Variants(a) => variants_cmd::variants(a),
         Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),
