@@ -149,31 +149,16 @@ pub async fn ablate(
     }
     let windows = model.windows(records, opts)?;
     let mut rng = crate::nn::rng(seed);
-    let mut edited = Vec::with_capacity(windows.len() * shuffles);
-    for w in &windows {
-        let seqs = shuffled_region(&w.seq, &region, shuffles, how, &mut rng)
-            .map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
-        edited.extend(seqs.into_iter().map(|seq| Window {
-            id: w.id.clone(),
-            chrom: w.chrom.clone(),
-            start: w.start,
-            end: w.end,
-            seq,
-        }));
-    }
-    let ids = windows.iter().map(|w| w.id.clone()).collect();
-    let before = model
-        .predict_windows_async(windows, opts, &mut |_, _| true)
-        .await?;
-    let after = model
-        .predict_windows_async(edited, opts, &mut |_, _| true)
-        .await?;
+    let (ids, labels, before, after) = before_after(model, windows, opts, |w| {
+        shuffled_region(&w.seq, &region, shuffles, how, &mut rng)
+    })
+    .await?;
     Ok(Ablation {
         ids,
-        labels: before.labels,
-        before: before.values,
+        labels,
+        before,
         shuffles,
-        after: after.values,
+        after,
     })
 }
 
@@ -246,19 +231,42 @@ pub async fn space(
         return Err(crate::Error::Invalid("no spacing to try".into()));
     }
     let windows = model.windows(backgrounds, opts)?;
-    let mut edited = Vec::with_capacity(windows.len() * spacings.len());
+    let (ids, labels, before, after) = before_after(model, windows, opts, |w| {
+        spacings
+            .iter()
+            .map(|s| multisubstitute(&w.seq, motifs, s, start))
+            .collect()
+    })
+    .await?;
+    Ok(Perturbation {
+        ids,
+        labels,
+        before,
+        spacings: spacings.to_vec(),
+        after,
+    })
+}
+
+/// Predicts `windows` as they are and each one's edited sequences (`edit`, in order):
+/// the ids, the labels, the predictions before `[windows, labels]` and after
+/// `[windows, edits, labels]`. An edit that fails is refused naming its window.
+async fn before_after(
+    model: &Model,
+    windows: Vec<Window>,
+    opts: &PredictOptions,
+    mut edit: impl FnMut(&Window) -> Result<Vec<Vec<u8>>, crate::Error>,
+) -> Result<(Vec<String>, Vec<String>, Vec<f32>, Vec<f32>), crate::Error> {
+    let mut edited = Vec::new();
     for w in &windows {
-        for s in spacings {
-            let seq = multisubstitute(&w.seq, motifs, s, start)
-                .map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
-            edited.push(Window {
-                id: w.id.clone(),
-                chrom: w.chrom.clone(),
-                start: w.start,
-                end: w.end,
-                seq,
-            });
-        }
+        let seqs = edit(w).map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
+        // Field by field: `..w.clone()` would copy the window's bases only to drop them.
+        edited.extend(seqs.into_iter().map(|seq| Window {
+            id: w.id.clone(),
+            chrom: w.chrom.clone(),
+            start: w.start,
+            end: w.end,
+            seq,
+        }));
     }
     let ids = windows.iter().map(|w| w.id.clone()).collect();
     let before = model
@@ -267,13 +275,7 @@ pub async fn space(
     let after = model
         .predict_windows_async(edited, opts, &mut |_, _| true)
         .await?;
-    Ok(Perturbation {
-        ids,
-        labels: before.labels,
-        before: before.values,
-        spacings: spacings.to_vec(),
-        after: after.values,
-    })
+    Ok((ids, before.labels, before.values, after.values))
 }
 
 /// [`space`] with one motif: tangermeme's `marginalize`.
