@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::io;
-use seqlens::model::{Model, PredictOptions};
+use seqlens::model::PredictOptions;
 use seqlens::perturb::{self, Shuffle};
 
 #[derive(Args)]
@@ -50,11 +50,7 @@ pub fn ablate(a: &AblateArgs) -> Result<()> {
             a.region
         ),
     };
-    let bytes = seqlens::onnx::read_model_file(&a.model)?;
-    let model = Model::from_bytes(&bytes)
-        .and_then(|m| m.with_backend(a.backend.backend))
-        .with_context(|| a.model.display().to_string())?;
-    crate::report_backend(&model);
+    let model = crate::load_model(&a.model, &Default::default(), Some(a.backend.backend))?;
     let name = a.fasta.display().to_string();
     let records = io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
     let how = if a.dinucleotide {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::io::{self, SeqRecord};
-use seqlens::model::{Model, PredictOptions};
+use seqlens::model::PredictOptions;
 use seqlens::perturb;
 
 #[derive(Args)]
@@ -43,11 +43,7 @@ pub struct MarginalizeArgs {
 }
 
 pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
-    let bytes = seqlens::onnx::read_model_file(&a.model)?;
-    let model = Model::from_bytes(&bytes)
-        .and_then(|m| m.with_backend(a.backend.backend))
-        .with_context(|| a.model.display().to_string())?;
-    crate::report_backend(&model);
+    let model = crate::load_model(&a.model, &Default::default(), Some(a.backend.backend))?;
     let name = a.fasta.display().to_string();
     let mut backgrounds =
         io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
