@@ -30,34 +30,21 @@ impl Motif {
         }
     }
 
-    /// The motif as seen on the other strand: columns reversed and each column's letters
-    /// complemented (A<->T, C<->G).
-    pub fn reverse_complement(&self) -> Motif {
-        Motif {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            columns: reverse_complement(&self.columns),
-        }
-    }
-
-    /// A motif from bases, one-hot (`N` and other letters are a column of zeros, as tangermeme
-    /// encodes them): how a seqlet is compared with a database.
-    pub fn one_hot(id: &str, bases: &[u8]) -> Motif {
-        let columns = bases
-            .iter()
-            .map(|b| {
-                let mut c = [0.0; 4];
-                if let Some(i) = b"ACGT".iter().position(|x| x.eq_ignore_ascii_case(b)) {
-                    c[i] = 1.0;
-                }
-                c
-            })
+    /// A motif from bases, one-hot through the DNA encoder (`N` and every other letter a
+    /// column of zeros, as tangermeme encodes them): how a seqlet is compared with a database.
+    pub fn one_hot(id: &str, bases: &[u8]) -> Result<Motif, crate::Error> {
+        use crate::encode::{Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
+        let encoder = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::AsN);
+        let values = encoder.encode(id, bases, Layout::Nlc)?;
+        let columns = values
+            .chunks_exact(4)
+            .map(|c| [c[0] as f64, c[1] as f64, c[2] as f64, c[3] as f64])
             .collect();
-        Motif {
+        Ok(Motif {
             id: id.to_string(),
             name: String::new(),
             columns,
-        }
+        })
     }
 }
 
@@ -104,27 +91,12 @@ pub fn annotate<S: AsRef<[u8]> + Sync>(
         sequences.len(),
         || (),
         |_, i| {
-            let query = Motif::one_hot("", sequences[i].as_ref());
+            let name = format!("#{}", i + 1);
+            let query = Motif::one_hot(&name, sequences[i].as_ref())?;
             if query.columns.iter().all(|c| c.iter().all(|&v| v == 0.0)) {
                 return Ok(Vec::new());
             }
-            let hits = db.best(&query.columns, &format!("#{}", i + 1), top)?;
-            Ok(hits
-                .into_iter()
-                .map(|h| {
-                    let m = &db.motifs()[h.target];
-                    MotifMatch {
-                        id: m.id.clone(),
-                        name: m.name.clone(),
-                        p_value: h.p_value,
-                        e_value: h.e_value,
-                        q_value: h.q_value,
-                        strand: if h.reverse { '-' } else { '+' },
-                        offset: h.offset,
-                        overlap: h.overlap,
-                    }
-                })
-                .collect())
+            db.matches(&query.columns, &name, top)
         },
     );
     found.into_iter().collect()

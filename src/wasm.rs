@@ -666,11 +666,15 @@ pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, J
     if top == 0 {
         return Err(JsError::new("top must be at least 1"));
     }
-    let motifs = match opts.motifs {
-        Some(text) => motif::meme::read(&text, "the motifs option").map_err(err)?,
-        None => motif::jaspar::core_vertebrates().map_err(err)?,
+    let user;
+    let db = match opts.motifs {
+        Some(text) => {
+            let motifs = motif::meme::read(&text, "the motifs option").map_err(err)?;
+            user = motif::tomtom::Database::new(motifs, Default::default()).map_err(err)?;
+            &user
+        }
+        None => motif::jaspar::database().map_err(err)?,
     };
-    let db = motif::tomtom::Database::new(motifs, Default::default()).map_err(err)?;
     let list = js_sys::Array::from(&seqlets);
     let mut sequences = Vec::with_capacity(list.length() as usize);
     for (i, s) in list.iter().enumerate() {
@@ -680,7 +684,7 @@ pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, J
             .ok_or_else(|| JsError::new(&format!("seqlet {i}: no sequence (a string of bases)")))?;
         sequences.push(seq);
     }
-    to_js(&motif::annotate(&db, &sequences, top).map_err(err)?)
+    to_js(&motif::annotate(db, &sequences, top).map_err(err)?)
 }
 
 /// The y range `[lowest, highest]` a logo of `map` needs over the positions `start..end` of

@@ -10,7 +10,11 @@ use seqlens::motif::{Motif, jaspar, meme, tomtom};
 
 fn query(q: &serde_json::Value) -> Vec<[f64; 4]> {
     match q.get("bases") {
-        Some(b) => Motif::one_hot("q", b.as_str().unwrap().as_bytes()).columns,
+        Some(b) => {
+            Motif::one_hot("q", b.as_str().unwrap().as_bytes())
+                .unwrap()
+                .columns
+        }
         None => q["columns"]
             .as_array()
             .unwrap()
@@ -188,7 +192,7 @@ fn tomtom_refuses_what_it_cannot_compare() {
     let db =
         tomtom::Database::new(jaspar::core_vertebrates().unwrap(), Default::default()).unwrap();
     let err = db
-        .compare(&Motif::one_hot("q", b"NNNN").columns, "seqlet 3")
+        .compare(&Motif::one_hot("q", b"NNNN").unwrap().columns, "seqlet 3")
         .unwrap_err()
         .to_string();
     assert!(

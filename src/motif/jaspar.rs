@@ -14,6 +14,17 @@ const GZIPPED: &[u8] = include_bytes!("../../data/jaspar2024_core_vertebrates.me
 /// How the bundled database is named in reports and errors.
 pub const NAME: &str = "JASPAR 2024 CORE vertebrates";
 
+/// The bundled database prepared for TOMTOM with its default settings, built once per
+/// process (inflating, parsing and merging its columns is the same work every time).
+pub fn database() -> Result<&'static super::tomtom::Database, crate::Error> {
+    static DB: std::sync::OnceLock<super::tomtom::Database> = std::sync::OnceLock::new();
+    if let Some(db) = DB.get() {
+        return Ok(db);
+    }
+    let db = super::tomtom::Database::new(core_vertebrates()?, Default::default())?;
+    Ok(DB.get_or_init(|| db))
+}
+
 /// The bundled database's motifs, in matrix-identifier order. It cannot fail unless the
 /// binary was built from a damaged copy of the file (tests/motif.rs reads it).
 pub fn core_vertebrates() -> Result<Vec<Motif>, crate::Error> {

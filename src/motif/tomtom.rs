@@ -248,6 +248,32 @@ impl Database {
         Ok(hits)
     }
 
+    /// [`Database::best`] as reports show it: each hit with its motif's id and name.
+    pub fn matches(
+        &self,
+        query: &[[f64; 4]],
+        name: &str,
+        n: usize,
+    ) -> Result<Vec<super::MotifMatch>, Error> {
+        Ok(self
+            .best(query, name, n)?
+            .into_iter()
+            .map(|h| {
+                let m = &self.motifs[h.target];
+                super::MotifMatch {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    p_value: h.p_value,
+                    e_value: h.e_value,
+                    q_value: h.q_value,
+                    strand: if h.reverse { '-' } else { '+' },
+                    offset: h.offset,
+                    overlap: h.overlap,
+                }
+            })
+            .collect())
+    }
+
     /// The `n` best hits of `query`, by p-value (ties by database order).
     pub fn best(&self, query: &[[f64; 4]], name: &str, n: usize) -> Result<Vec<Hit>, Error> {
         let mut hits = self.compare(query, name)?;

@@ -1,6 +1,7 @@
 //! `seqlens motifs`: motifs from a MEME file compared with a motif database (TOMTOM), and the
 //! database shared with `seqlens seqlets --annotate`.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -26,25 +27,23 @@ pub struct MotifsArgs {
 }
 
 /// The motif database: a user's MEME file, or the bundled JASPAR.
-pub fn database(path: Option<&Path>) -> Result<tomtom::Database> {
-    let motifs = match path {
-        Some(p) => {
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(p).with_context(|| name.clone())?;
-            meme::read(&text, &name)?
-        }
-        None => jaspar::core_vertebrates()?,
+pub fn database(path: Option<&Path>) -> Result<Cow<'static, tomtom::Database>> {
+    let Some(p) = path else {
+        return Ok(Cow::Borrowed(jaspar::database()?));
     };
+    let name = p.display().to_string();
+    let text = std::fs::read_to_string(p).with_context(|| name.clone())?;
+    let motifs = meme::read(&text, &name)?;
     if motifs.len() < 25 {
         eprintln!(
             "warning: the database has {} motifs; TOMTOM's p-values use its columns as the background, so they are unreliable below 25 (memelite's limit)",
             motifs.len()
         );
     }
-    Ok(tomtom::Database::new(
+    Ok(Cow::Owned(tomtom::Database::new(
         motifs,
         tomtom::TomtomOptions::default(),
-    )?)
+    )?))
 }
 
 pub fn motifs(a: &MotifsArgs) -> Result<()> {
@@ -57,20 +56,19 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
     );
     for q in &queries {
         let label = q.label();
-        let hits = db.best(&q.columns, &format!("{label} in {name}"), a.top as usize)?;
-        for (rank, h) in hits.iter().enumerate() {
-            let m = &db.motifs()[h.target];
+        let found = db.matches(&q.columns, &format!("{label} in {name}"), a.top as usize)?;
+        for (rank, m) in found.iter().enumerate() {
             out.push_str(&format!(
                 "{label}\t{}\t{}\t{}\t{:.3e}\t{:.3e}\t{:.3e}\t{}\t{}\t{}\n",
                 rank + 1,
                 m.id,
                 m.name,
-                h.p_value,
-                h.e_value,
-                h.q_value,
-                if h.reverse { '-' } else { '+' },
-                h.offset,
-                h.overlap
+                m.p_value,
+                m.e_value,
+                m.q_value,
+                m.strand,
+                m.offset,
+                m.overlap
             ));
         }
     }
