@@ -23,6 +23,7 @@
 pub mod attrib;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod blocking;
+pub mod design;
 pub mod encode;
 mod error;
 #[cfg(feature = "gpu")]
