@@ -448,3 +448,26 @@ pub fn to_tsv(designs: &[Design]) -> String {
     }
     text
 }
+
+impl std::str::FromStr for Goal {
+    type Err = String;
+
+    /// `max`, `min`, or comma-separated values (one per output).
+    fn from_str(text: &str) -> Result<Goal, String> {
+        match text.trim() {
+            "max" => Ok(Goal::Maximize),
+            "min" => Ok(Goal::Minimize),
+            t => t
+                .split(',')
+                .map(|v| match v.trim().parse::<f32>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    _ => Err(format!(
+                        "goal '{text}': '{v}' is not a number; expected max, min, or one \
+                         value per output, comma-separated"
+                    )),
+                })
+                .collect::<Result<_, _>>()
+                .map(Goal::Values),
+        }
+    }
+}

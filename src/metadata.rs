@@ -101,6 +101,22 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The index of each named label, in the order named; an unknown name is refused with
+    /// the labels the model has.
+    pub fn label_indices(&self, names: &[String]) -> Result<Vec<usize>, String> {
+        names
+            .iter()
+            .map(|n| {
+                self.labels.iter().position(|l| l == n).ok_or_else(|| {
+                    format!(
+                        "unknown label '{n}'; the model has: {}",
+                        self.labels.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// The `seqlens.*` key-value pairs that say all of this in an ONNX file (what
     /// `parse_props` reads back).
     pub fn props(&self) -> Vec<(String, String)> {

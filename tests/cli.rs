@@ -740,7 +740,7 @@ fn attribution_peaks_on_the_planted_motif() {
         "--target",
         "XYZ",
     ]);
-    assert!(err.contains("unknown target label 'XYZ'"), "{err}");
+    assert!(err.contains("target: unknown label 'XYZ'"), "{err}");
 }
 
 #[test]
@@ -1630,6 +1630,93 @@ fn ablate_writes_every_shuffle_and_refuses_a_region_outside_the_window() {
     ]);
     assert!(
         err.contains("--region '40-20': expected START-END with START < END"),
+        "{err}"
+    );
+}
+
+#[test]
+fn design_raises_the_label_and_its_numbers_are_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let fa = dir.path().join("two.fa");
+    let sample = std::fs::read_to_string(path("examples/data/sample.fa")).unwrap();
+    // The first two records (ctcf_site and gata1_long, each 500 bases or more).
+    let two: String = sample
+        .split_inclusive('>')
+        .take(3)
+        .collect::<String>()
+        .trim_end_matches('>')
+        .to_string();
+    std::fs::write(&fa, &two).unwrap();
+    let out_path = dir.path().join("designs.tsv");
+    let fa_s = fa.to_str().unwrap();
+    let args = [
+        "design", "-m", MODEL, "-f", fa_s, "--labels", "GATA1", "--edits", "3", "--beam", "2",
+        "--keep", "2", "--region", "100-400", "--tol", "0",
+    ];
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", out_path.to_str().unwrap()]);
+    ok(&with_out);
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "id\trank\tloss\tedits\tsubstitutions\tCTCF\tGATA1\tSPI1\tFOXA1\tHNF4A\tCEBPB\tREST\tTP53\tsequence"
+    );
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 2 * 3, "{text}");
+    // Every design's sequence, predicted by `seqlens predict`, gives the numbers in its row.
+    let designed: String = rows
+        .iter()
+        .map(|r| format!(">{}_{}\n{}\n", r[0], r[1], r[13]))
+        .collect();
+    let dfa = dir.path().join("designed.fa");
+    std::fs::write(&dfa, designed).unwrap();
+    let pred = parse_tsv(&ok(&["predict", "-m", MODEL, "-f", dfa.to_str().unwrap()]));
+    let gata = pred.labels.iter().position(|h| h == "GATA1").unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let want = pred.values[i][gata] as f32;
+        assert_eq!(r[6].parse::<f32>().unwrap(), want, "{text}");
+        assert_eq!(r[2].parse::<f64>().unwrap(), -f64::from(want), "{text}");
+        let n: usize = r[3].parse().unwrap();
+        let subs: Vec<&str> = r[4].split(',').filter(|s| !s.is_empty()).collect();
+        assert_eq!(subs.len(), n);
+        if r[1] == "0" {
+            assert_eq!(n, 0);
+            continue;
+        }
+        // The substitutions, replayed on the original (rank 0) in the region, give the design.
+        let original = rows.iter().find(|o| o[0] == r[0] && o[1] == "0").unwrap();
+        let mut seq = original[13].as_bytes().to_vec();
+        for s in subs {
+            let (pos, change) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
+            let pos: usize = pos.parse().unwrap();
+            assert!((100..400).contains(&pos), "{s}");
+            assert_eq!(seq[pos], change.as_bytes()[0], "{s}");
+            seq[pos] = change.as_bytes()[2];
+        }
+        assert_eq!(seq, r[13].as_bytes());
+        assert!(r[2].parse::<f64>().unwrap() < original[2].parse::<f64>().unwrap());
+    }
+    let bad = |extra: &[&str]| {
+        let mut a = vec!["design", "-m", MODEL, "-f", fa_s, "--beam", "2"];
+        a.extend(extra);
+        fails(&a)
+    };
+    let err = bad(&["--labels", "XYZ"]);
+    assert!(
+        err.contains("--labels: unknown label 'XYZ'; the model has: CTCF, GATA1"),
+        "{err}"
+    );
+    let err = bad(&["--goal", "1,x"]);
+    assert!(err.contains("goal '1,x': 'x' is not a number"), "{err}");
+    let err = bad(&["--keep", "3"]);
+    assert!(err.contains("design keeps 3 of a beam of 2"), "{err}");
+    let err = bad(&["--goal", "1,2", "--labels", "GATA1"]);
+    assert!(
+        err.contains("the goal has 2 values; the model has 8 outputs"),
         "{err}"
     );
 }

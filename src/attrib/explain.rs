@@ -195,21 +195,13 @@ impl Explainer {
     /// profile model, `at` names the bases whose outputs are summed (`from..to`, in the
     /// coordinates of [`Attribution::start`]); other models take no positions.
     pub fn target(&self, names: &[String], at: Option<(i64, i64)>) -> Result<Target, crate::Error> {
-        let labels = &self.model.metadata().labels;
         let classes = if names.is_empty() {
             vec![0]
         } else {
-            names
-                .iter()
-                .map(|n| {
-                    labels.iter().position(|l| l == n).ok_or_else(|| {
-                        crate::Error::Invalid(format!(
-                            "unknown target label '{n}'; the model has: {}",
-                            labels.join(", ")
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?
+            self.model
+                .metadata()
+                .label_indices(names)
+                .map_err(|e| crate::Error::Invalid(format!("target: {e}")))?
         };
         Ok(match at {
             Some((from, to)) => Target::Positions { classes, from, to },

@@ -39,17 +39,7 @@ pub struct AblateArgs {
 }
 
 pub fn ablate(a: &AblateArgs) -> Result<()> {
-    let region = match a
-        .region
-        .split_once('-')
-        .map(|(s, e)| (s.trim().parse::<usize>(), e.trim().parse::<usize>()))
-    {
-        Some((Ok(s), Ok(e))) if s < e => s..e,
-        _ => anyhow::bail!(
-            "--region '{}': expected START-END with START < END (0-based, half-open)",
-            a.region
-        ),
-    };
+    let region = crate::parse_region(&a.region, "--region")?;
     let model = crate::load_model(&a.model, &Default::default(), Some(a.backend.backend))?;
     let name = a.fasta.display().to_string();
     let records = io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;

@@ -15,6 +15,7 @@ use std::io::Write;
 
 mod ablate_cmd;
 mod attribute_cmd;
+mod design_cmd;
 mod marginalize_cmd;
 mod motifs_cmd;
 mod progress;
@@ -104,6 +105,17 @@ enum Command {
         The region is in the model's window (the sequence centred or cropped to its length, as\n\
         predict fits it). The mean effect per label goes to stderr.")]
     Ablate(ablate_cmd::AblateArgs),
+    /// Design sequences: edit each one base at a time toward a goal for the model's outputs
+    /// under an edit budget, greedily or with a beam (tangermeme's greedy_substitution and
+    /// beam_substitution).
+    #[command(after_help = "Examples:\n  \
+        seqlens design -m examples/models/demo.onnx -f examples/data/sample.fa --labels CTCF --edits 5\n  \
+        seqlens design -m m.onnx -f seqs.fa --labels SPI1 --goal min --beam 4 --keep 4 --region 200-300 --out designs.tsv\n  \
+        seqlens design -m m.onnx -f seqs.fa --goal 2.0,0.0 --edits 20 --tol 0\n\n\
+        Each round scores every single-base substitution by ISM (fast ISM through the seqlens\n\
+        engine where it imports the model) and keeps the best. The loss is the chosen labels'\n\
+        negated mean (max), their mean (min), or their mean squared error to the goal's values.")]
+    Design(design_cmd::DesignArgs),
     /// Score VCF variants: predictions on reference and alternate windows, and their
     /// differences per label.
     #[command(after_help = "Examples:\n  \
@@ -233,6 +245,19 @@ pub fn load_model(path: &Path, overrides: &Overrides, backend: Option<Backend>) 
         report_backend(&model);
     }
     Ok(model)
+}
+
+/// `START-END` (0-based, half-open, START < END) as a range; `flag` names it in the error.
+pub fn parse_region(text: &str, flag: &str) -> anyhow::Result<std::ops::Range<usize>> {
+    match text
+        .split_once('-')
+        .map(|(s, e)| (s.trim().parse::<usize>(), e.trim().parse::<usize>()))
+    {
+        Some((Ok(s), Ok(e))) if s < e => Ok(s..e),
+        _ => anyhow::bail!(
+            "{flag} '{text}': expected START-END with START < END (0-based, half-open)"
+        ),
+    }
 }
 
 /// Writes a command's output: atomically to `out`, then `wrote {what} to PATH` on stderr; or
@@ -592,6 +617,7 @@ fn main() -> ExitCode {
         Command::Motifs(a) => motifs_cmd::motifs(a),
         Command::Marginalize(a) => marginalize_cmd::marginalize(a),
         Command::Ablate(a) => ablate_cmd::ablate(a),
+        Command::Design(a) => design_cmd::design(a),
         Command::Variants(a) => variants_cmd::variants(a),
         Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),
