@@ -114,6 +114,11 @@ export class SeqlensWorker {
     return this.#call('attribute', { input, options }, opts);
   }
 
+  /** As Model.design; options `{onProgress, signal}`. */
+  design(input, options, opts) {
+    return this.#call('design', { input, options }, opts);
+  }
+
   /**
    * Scores a VCF (text, bytes or File) against a reference FASTA File and its .fai (File or
    * text). The FASTA is read in slices inside the worker; it is never loaded whole or sent

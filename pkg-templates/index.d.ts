@@ -148,6 +148,57 @@ export interface AttributeOptions {
   references?: Record<string, string[]>;
 }
 
+export interface DesignOptions {
+  /** The output labels the goal is about. Default: all of them. */
+  labels?: string[];
+  /** 'max' or 'min' (the labels' mean), or one target value per output of the model (mean
+   * squared error over the chosen labels). Default 'max'. */
+  goal?: 'max' | 'min' | number[];
+  /** Edit budget: the most substitutions (rounds) per sequence. Default 10. */
+  edits?: number;
+  /** Sequences kept per round; 1 (the default) is greedy. */
+  beam?: number;
+  /** Designs returned per sequence, best first (at most `beam`). Default 1. */
+  keep?: number;
+  /** Stop after a round that improves the loss by no more than this. Default 0.001. */
+  tol?: number;
+  /** The positions that may change, `[from, to]` (0-based, half-open, in the model's
+   * window). Default: all. */
+  region?: [number, number];
+  /** How substitutions are scored: fast ISM through the engine ('fast'), every mutant
+   * predicted on the selected backend ('ism', any model), or fast where possible ('auto',
+   * the default). */
+  scoring?: 'auto' | 'fast' | 'ism';
+}
+
+export interface Substitution {
+  /** 0-based, in the window. */
+  position: number;
+  from: string;
+  to: string;
+}
+
+export interface Design {
+  id: string;
+  /** The original sequence (the model's window). */
+  sequence: string;
+  labels: string[];
+  /** The original sequence's prediction, one value per label. */
+  original: number[];
+  originalLoss: number;
+  rounds: number;
+  /** 'fast ISM' or 'ISM'. */
+  scoring: string;
+  /** Best (lowest loss) first. */
+  designs: {
+    sequence: string;
+    /** In the order made; a later one can change a position again. */
+    edits: Substitution[];
+    prediction: number[];
+    loss: number;
+  }[];
+}
+
 export interface Attribution {
   id: string;
   chrom: string;
@@ -406,6 +457,13 @@ export class Model {
     options?: AttributeOptions,
     call?: CallOptions,
   ): Promise<Attribution[]>;
+  /** Sequence design by single-base substitutions (tangermeme's greedy_substitution and
+   * beam_substitution). */
+  design(
+    input: string | Uint8Array | ArrayBuffer | SequenceInput[],
+    options?: DesignOptions,
+    call?: CallOptions,
+  ): Promise<Design[]>;
   scoreVariants(
     vcf: string | Uint8Array | ArrayBuffer,
     genome: GenomeSource,
@@ -497,6 +555,11 @@ export class SeqlensWorker {
     options?: AttributeOptions,
     call?: WorkerCallOptions,
   ): Promise<Attribution[]>;
+  design(
+    input: string | Uint8Array | ArrayBuffer | SequenceInput[],
+    options?: DesignOptions,
+    call?: WorkerCallOptions,
+  ): Promise<Design[]>;
   scoreVariants(
     vcf: string | Uint8Array | ArrayBuffer | Blob,
     reference: { fasta: Blob; fai: Blob | string },

@@ -201,6 +201,17 @@ export class Model {
   }
 
   /**
+   * Designs each sequence by single-base substitutions toward a goal, greedily or with a
+   * beam (tangermeme's greedy_substitution and beam_substitution): options {labels, goal:
+   * 'max'|'min'|number[], edits, beam, keep, tol, region: [from, to], scoring:
+   * 'auto'|'fast'|'ism'}. Resolves to [{id, sequence, labels, original, originalLoss, rounds,
+   * scoring, designs: [{sequence, edits: [{position, from, to}], prediction, loss}]}].
+   */
+  async design(input, options, { onProgress } = {}) {
+    return callAsync(() => this.#inner.design(input, options, onProgress));
+  }
+
+  /**
    * Scores each ALT allele of a VCF (text or bytes) against a reference genome read by
    * slices: `genome` is {fai, size, read(offset, length) -> Uint8Array} (see fileGenome).
    * Resolves to {labels, scores, variants: [...]}, one entry per allele with its status.

@@ -32,6 +32,7 @@ const ops = {
   },
   predict: ({ input, options }, onProgress) => model.predict(input, options, { onProgress }),
   attribute: ({ input, options }, onProgress) => model.attribute(input, options, { onProgress }),
+  design: ({ input, options }, onProgress) => model.design(input, options, { onProgress }),
   parseFasta: async ({ data, name }) => parseFasta(await bytesOf(data), name),
   logoSvg: ({ map, symbols, options }) => logoSvg(map, symbols, options),
   logoRange: ({ map, symbols, options }) => logoRange(map, symbols, options),

@@ -6,15 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step's header carries the seconds since the start, so a slow step shows in the log.
+start=$(date +%s)
+step() { echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
+
 # One feature set (with the GPU backend) for every native build, so dependencies compile once.
 FEATURES=(--features gpu)
 
-echo "== format and lints, native and wasm32 (warnings are errors)"
+step "format and lints, native and wasm32 (warnings are errors)"
 cargo fmt --check
 cargo clippy --all-targets --all-features -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --no-default-features --features wasm -- -D warnings
 
-echo "== Rust tests (unit, CLI, golden, doc, and the GPU kernels on Mesa's lavapipe)"
+step "Rust tests (unit, CLI, golden, doc, and the GPU kernels on Mesa's lavapipe)"
 # The GPU tests run on software Vulkan (correctness only, never speed) and must find it:
 # SEQLENS_REQUIRE_GPU turns a missing adapter into a failure. Mesa wants a private runtime
 # dir; WGPU_BACKEND pins Vulkan so that no other backend stands in.
@@ -22,15 +26,15 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR"
 WGPU_BACKEND=vulkan SEQLENS_REQUIRE_GPU=1 cargo test "${FEATURES[@]}"
 
-echo "== native CLI predictions for the cross-check in Chromium"
+step "native CLI predictions for the cross-check in Chromium"
 mkdir -p target/ci
 cargo run --quiet "${FEATURES[@]}" -- predict --model examples/models/demo.onnx \
   --fasta examples/data/sample.fa --out target/ci/native-sample.tsv
 
-echo "== npm package (wasm32, simd128)"
+step "npm package (wasm32, simd128)"
 bash scripts/build-pkg.sh
 
-echo "== Node and headless Chromium tests"
+step "Node and headless Chromium tests"
 (cd tests/js && npm ci --no-audit --no-fund)
 # SEQLENS_PRESETS_DIR: every preset's ONNX file and CPU-engine outputs, written by the Rust
 # GPU test above, for the WebGPU parity test in Chromium (SwiftShader).
@@ -38,5 +42,6 @@ echo "== Node and headless Chromium tests"
   SEQLENS_PRESETS_DIR="$PWD/../../target/tmp/presets" \
   node --test --test-concurrency=1 .)
 
-echo "== fuzzing: every target over its committed corpus, 20,000 fixed inputs each (fuzz/run.sh)"
+step "fuzzing: every target over its committed corpus, 20,000 fixed inputs each (fuzz/run.sh)"
 RUNS=20000 SEED=1 bash fuzz/run.sh 60
+step "all checks passed"

@@ -129,6 +129,7 @@ pub struct Designed {
 
 /// The designs for one window.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Design {
     /// The window's id.
     pub id: String,
@@ -468,6 +469,23 @@ impl std::str::FromStr for Goal {
                 })
                 .collect::<Result<_, _>>()
                 .map(Goal::Values),
+        }
+    }
+}
+
+impl std::str::FromStr for Scoring {
+    type Err = String;
+
+    /// `auto`, `fast` (fast ISM) or `ism` (every mutant predicted).
+    fn from_str(text: &str) -> Result<Scoring, String> {
+        match text {
+            "auto" => Ok(Scoring::Auto),
+            "fast" => Ok(Scoring::Fast),
+            "ism" => Ok(Scoring::Naive),
+            _ => Err(format!(
+                "scoring '{text}': expected auto, fast (fast ISM through the engine) or ism \
+                 (every mutant predicted)"
+            )),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::attrib::{self, Baseline, Explainer, Method};
+use crate::design;
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
@@ -345,6 +346,61 @@ impl Model {
         Ok(out.into())
     }
 
+    /// Designs each sequence of `input` (as for `predict`, fitted to the model's length):
+    /// single-base substitutions toward a goal under an edit budget, greedily or with a beam
+    /// (tangermeme's greedy_substitution and beam_substitution). Options: `labels` (default
+    /// all), `goal` ('max', 'min', or one value per output; default 'max'), `edits` (default
+    /// 10), `beam` (default 1: greedy), `keep` (designs per sequence, default 1), `tol`
+    /// (default 0.001), `region` (`[from, to]`, the positions that may change), `scoring`
+    /// ('auto', 'fast', 'ism'). Resolves to `[{id, sequence, labels, original, originalLoss,
+    /// rounds, scoring, designs: [{sequence, edits: [{position, from, to}], prediction,
+    /// loss}]}]`.
+    pub async fn design(
+        &self,
+        input: JsValue,
+        options: JsValue,
+        progress: Option<js_sys::Function>,
+    ) -> Result<JsValue, JsError> {
+        let o: DesignJsOptions = from_js(options, "design options")?;
+        let model = self.inner.model();
+        let defaults = design::DesignOptions::default();
+        let opts = design::DesignOptions {
+            goal: match o.goal {
+                None => defaults.goal,
+                Some(GoalJs::Name(n)) => n.parse().map_err(err)?,
+                Some(GoalJs::Values(v)) => design::Goal::Values(v),
+            },
+            outputs: model.metadata().label_indices(&o.labels).map_err(err)?,
+            edits: o.edits.unwrap_or(defaults.edits),
+            beam: o.beam.unwrap_or(defaults.beam),
+            keep: o.keep.unwrap_or(defaults.keep),
+            tol: o.tol.unwrap_or(defaults.tol),
+            region: o.region.map(|(from, to)| from..to),
+            scoring: match o.scoring {
+                None => defaults.scoring,
+                Some(s) => s.parse().map_err(err)?,
+            },
+            ..defaults
+        };
+        let records = records_of(&input)?;
+        let windows = model
+            .windows(&records, &PredictOptions::default())
+            .map_err(err)?;
+        let total = windows.len();
+        let mut report = progress_fn(&progress);
+        let mut out = Vec::with_capacity(total);
+        for (i, w) in windows.iter().enumerate() {
+            // Progress counts windows, with rounds as fractions of one.
+            let d = design::design(model, w, &opts, &mut |r, n| {
+                report(i * 1000 + r * 1000 / n.max(1), total * 1000)
+            })
+            .await
+            .map_err(|e| JsError::new(&format!("sequence '{}': {e}", w.id)))?;
+            out.push(d);
+        }
+        to_js(&out)
+    }
+
     /// Scores every ALT allele of a VCF (text or bytes, gzip allowed) against a reference
     /// genome read by slices: `genome` is `{fai, size, read(offset, length) -> Uint8Array,
     /// name?}` (the worker helper builds one from a `File`). Options: `scores` (diff,
@@ -464,6 +520,27 @@ impl Genes {
     pub fn length(&self) -> usize {
         self.inner.genes().len()
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DesignJsOptions {
+    labels: Vec<String>,
+    goal: Option<GoalJs>,
+    edits: Option<usize>,
+    beam: Option<usize>,
+    keep: Option<usize>,
+    tol: Option<f64>,
+    region: Option<(usize, usize)>,
+    scoring: Option<String>,
+}
+
+/// `'max'`, `'min'`, or one value per output.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum GoalJs {
+    Name(String),
+    Values(Vec<f32>),
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -9,7 +9,8 @@ tangermeme's DeepLIFT rules attach, exported to ONNX for seqlens.
                                        tangermeme <what> <seconds per sequence>
 Timed on one thread (torch.set_num_threads(1)): deep_lift_shap (20 dinucleotide shuffles,
 target 0), saturation_mutagenesis (fast=True, its default, and fast=False), and
-recursive_seqlets over 1,000 tracks of 1,000 positions (seconds per track), and
+greedy_substitution (3 rounds over 100 positions of the first sequence, seconds per
+design), recursive_seqlets over 1,000 tracks of 1,000 positions (seconds per track), and
 annotate_seqlets (memelite's TOMTOM, one thread) of 500 random seqlets of 6-20 bases against
 the bundled JASPAR 2024 (seconds per seqlet; DIR/seqlets.meme holds them for seqlens).
 """
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 from tangermeme.deep_lift_shap import deep_lift_shap
+from tangermeme.design import greedy_substitution
 from tangermeme.saturation_mutagenesis import saturation_mutagenesis
 from tangermeme.seqlet import recursive_seqlets
 
@@ -75,6 +77,15 @@ def main():
         print(f"tangermeme fast-ism {s:.4f}")
         s = timed(lambda: saturation_mutagenesis(net, x, target=0, device="cpu", fast=False), n)
         print(f"tangermeme ism {s:.4f}")
+        # Greedy design of the first sequence: 3 rounds of single-base substitutions in
+        # positions 450-550, maximising output 0 (tol 0, so all three rounds run).
+        inputs = torch.zeros(L, dtype=torch.bool)
+        inputs[450:550] = True
+        outputs = torch.zeros(164, dtype=torch.bool)
+        outputs[0] = True
+        s = timed(lambda: greedy_substitution(net, x[:1], input_mask=inputs, output_mask=outputs,
+                                              max_iter=3, tol=0, device="cpu"), 1)
+        print(f"tangermeme design {s:.4f}")
     tracks = rng.laplace(0, 0.02, (1000, L)).astype(np.float32)
     for i in range(1000):
         a = rng.integers(0, L - 20)

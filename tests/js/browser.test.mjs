@@ -102,14 +102,14 @@ test('bad FASTA gives a JS Error naming the problem', async () => {
   assert.match(msg, /^Error: input: line 1: expected a FASTA header/);
 });
 
-test('the worker helper predicts, attributes and scores variants off the main thread, with progress', async () => {
+test('the worker helper predicts, attributes, designs and scores variants off the main thread, with progress', async () => {
   const got = await page.evaluate(async () => {
     const { SeqlensWorker } = await import('/pkg/index.js');
     const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
     const w = new SeqlensWorker();
     const info = await w.load(await get('/examples/models/demo.onnx'));
     const fasta = await (await fetch('/examples/data/sample.fa')).text();
-    const events = { predict: 0, attribute: 0, variants: 0 };
+    const events = { predict: 0, attribute: 0, design: 0, variants: 0 };
     const preds = await w.predict(fasta, { batchSize: 2 }, { onProgress: () => { events.predict += 1; } });
     // The main thread keeps running while the worker computes ISM.
     let ticks = 0;
@@ -117,6 +117,8 @@ test('the worker helper predicts, attributes and scores variants off the main th
     const attr = await w.attribute([{ id: 's', seq: fasta.split('\n')[1] }],
       { method: 'ism', target: ['CTCF'] }, { onProgress: () => { events.attribute += 1; } });
     clearInterval(timer);
+    const designs = await w.design([{ id: 's', seq: fasta.split('\n')[1] }],
+      { labels: ['GATA1'], edits: 2, tol: 0 }, { onProgress: () => { events.design += 1; } });
     // The reference is a File read by slices inside the worker.
     const fa = new File([await get('/examples/data/genome.fa')], 'genome.fa');
     const fai = new File([await get('/examples/data/genome.fa.fai')], 'genome.fa.fai');
@@ -134,7 +136,7 @@ test('the worker helper predicts, attributes and scores variants off the main th
     return {
       gradients: info.gradients, backend: preds.backend, ids: preds.ids, values: Array.from(preds.values),
       events, ticks, attr: { length: attr[0].length, isF32: attr[0].map instanceof Float32Array },
-      effects, mismatch,
+      effects, mismatch, designs,
     };
   });
   assert.equal(got.gradients, true);
@@ -147,9 +149,16 @@ test('the worker helper predicts, attributes and scores variants off the main th
   assert.ok(got.ticks > 0, 'the page ran timers during ISM');
   assert.deepEqual(got.attr, { length: 500, isF32: true });
   assert.equal(got.effects.variants.length, 6);
+  assert.ok(got.events.design >= 2, `design progress events: ${got.events.design}`);
   // Expected values: predictions on windows sliced by hand (Node, same package, tract).
   const { Model } = await import('seqlens');
   const model = await Model.load(readFileSync(`${ROOT}/examples/models/demo.onnx`));
+  // The worker's designs are the in-thread call's (tests/design.rs and node.test.mjs check
+  // the search against tangermeme).
+  const seq = readFileSync(`${ROOT}/examples/data/sample.fa`, 'utf8').split('\n')[1];
+  const want = await model.design([{ id: 's', seq }], { labels: ['GATA1'], edits: 2, tol: 0 });
+  assert.deepEqual(got.designs.map((d) => d.designs.map((x) => x.sequence)), want.map((d) => d.designs.map((x) => x.sequence)));
+  assert.equal(got.designs[0].designs[0].edits.length, 2);
   await assertVariantsMatchHandBuilt(got.effects, model, 1e-5);
   model.free();
   assert.match(got.mismatch, /none of the VCF's contigs \(chrZ\)/);

@@ -293,6 +293,48 @@ test('deeplift-shap with given references equals tangermeme, with each convergen
   model.free();
 });
 
+test('design equals tangermeme greedy_substitution and beam_substitution; its predictions are predict()\'s', async () => {
+  // tests/golden/design.json (scripts/design_golden.py): tangermeme 1.6 on the same PyTorch
+  // models, from the same sequences.
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/design.json`, 'utf8'));
+  for (const c of golden.cases) {
+    const model = await Model.load(readFileSync(`${ROOT}/tests/models/deeplift/${c.model}`));
+    const options = {
+      labels: c.mask.flatMap((m, i) => (m ? [`y[${i}]`] : [])),
+      goal: c.y ?? 'max',
+      edits: c.edits,
+      beam: c.beam ?? 1,
+      keep: c.n_best,
+      tol: c.tol,
+      ...(c.region ? { region: c.region } : {}),
+    };
+    for (const scoring of ['fast', 'ism']) {
+      const seen = [];
+      const [d] = await model.design([{ id: 's0', seq: c.sequence }], { ...options, scoring },
+        { onProgress: (done, total) => { seen.push([done, total]); } });
+      assert.deepEqual(d.designs.map((x) => x.sequence), c.designed, `${c.model} ${scoring}`);
+      assert.equal(d.scoring, scoring === 'fast' ? 'fast ISM' : 'ISM');
+      d.designs.forEach((x, i) => {
+        x.prediction.forEach((v, j) => assert.ok(Math.abs(v - c.after[i][j]) < 1e-4));
+        assert.ok(Math.abs(x.loss - c.loss[i]) < 1e-4);
+      });
+      assert.ok(seen.length >= d.rounds && seen.at(-1)[0] <= seen.at(-1)[1]);
+    }
+    const preds = await model.predict(c.designed.map((seq, i) => ({ id: `d${i}`, seq })));
+    const [d] = await model.design([{ id: 's0', seq: c.sequence }], options);
+    d.designs.forEach((x, i) => assert.deepEqual(x.prediction, Array.from(preds.values.slice(i * 2, i * 2 + 2))));
+    model.free();
+  }
+  const model = await Model.load(modelBytes);
+  await assert.rejects(model.design(sampleFa, { edit: 3 }), /unknown key 'edit' in the design options; expected one of labels, goal, edits/);
+  await assert.rejects(model.design(sampleFa, { goal: 'maxx' }), /goal 'maxx': 'maxx' is not a number/);
+  await assert.rejects(model.design(sampleFa, { scoring: 'quick' }), /scoring 'quick': expected auto, fast/);
+  await assert.rejects(model.design(sampleFa, { labels: ['XYZ'] }), /unknown label 'XYZ'; the model has: CTCF/);
+  await assert.rejects(model.design(sampleFa, { keep: 2 }), /sequence 'ctcf_site': design keeps 2 of a beam of 1/);
+  await assert.rejects(model.design(sampleFa, { edits: 1 }, { onProgress: () => false }), /cancelled/);
+  model.free();
+});
+
 test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results too', async () => {
   // tests/golden/seqlets.json: tangermeme 1.6 on 12 planted tracks (scripts/seqlets_golden.py).
   const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/seqlets.json`, 'utf8'));

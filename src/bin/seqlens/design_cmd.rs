@@ -5,20 +5,10 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use seqlens::design::{self, DesignOptions, Goal, Scoring};
 use seqlens::io;
 use seqlens::model::PredictOptions;
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ScoringArg {
-    /// Fast ISM where the engine imports the model, else every mutant predicted.
-    Auto,
-    /// Fast ISM through the seqlens engine.
-    Fast,
-    /// Every mutant predicted whole on the selected backend (any model).
-    Ism,
-}
 
 #[derive(Args)]
 pub struct DesignArgs {
@@ -51,9 +41,11 @@ pub struct DesignArgs {
     /// default: all.
     #[arg(long)]
     region: Option<String>,
-    /// How each round's substitutions are scored.
-    #[arg(long, value_enum, default_value = "auto")]
-    scoring: ScoringArg,
+    /// How each round's substitutions are scored: auto (fast ISM where the seqlens engine
+    /// imports the model), fast (fast ISM), or ism (every mutant predicted whole on the
+    /// selected backend; any model).
+    #[arg(long, default_value = "auto")]
+    scoring: Scoring,
     /// Output TSV (default: stdout): id, rank (0: the original), loss, edits, substitutions,
     /// one column per label, sequence.
     #[arg(long, short)]
@@ -81,11 +73,7 @@ pub fn design(a: &DesignArgs) -> Result<()> {
         keep: a.keep,
         tol: a.tol,
         region,
-        scoring: match a.scoring {
-            ScoringArg::Auto => Scoring::Auto,
-            ScoringArg::Fast => Scoring::Fast,
-            ScoringArg::Ism => Scoring::Naive,
-        },
+        scoring: a.scoring,
         ..Default::default()
     };
     let name = a.fasta.display().to_string();
