@@ -295,7 +295,17 @@ impl Database {
         let mut rows = vec![0.0f64; nq * ny];
         let mut stats = Vec::with_capacity(nq);
         let mut scratch = Median::new(self.options.median_bins, ny);
+        // A column seen before scores as it did: a one-hot seqlet has at most four kinds of
+        // column, so most rows are copies (memelite caches them the same way).
+        let same: Vec<Option<usize>> = (0..nq)
+            .map(|i| (0..i).find(|&k| query[k].map(f64::to_bits) == query[i].map(f64::to_bits)))
+            .collect();
         for (i, q) in query.iter().enumerate() {
+            if let Some(k) = same[i] {
+                rows.copy_within(k * ny..(k + 1) * ny, i * ny);
+                stats.push(stats[k]);
+                continue;
+            }
             let row = &mut rows[i * ny..(i + 1) * ny];
             let xn = norm(q);
             let x2 = [2.0 * q[0], 2.0 * q[1], 2.0 * q[2], 2.0 * q[3]];
@@ -331,6 +341,13 @@ impl Database {
         let mut histograms = vec![vec![0.0f64; bins + 1]; nq];
         let mut bin = vec![0u32; nq * ny];
         for i in 0..nq {
+            if let Some(k) = same[i] {
+                histograms[i] = histograms[k].clone();
+                for j in 0..ny {
+                    bin[j * nq + i] = bin[j * nq + k];
+                }
+                continue;
+            }
             let centre = stats[i].2 + i_min as f64;
             for j in 0..ny {
                 // In [0, bins] by construction of the scale; the clamp only guards the index.
