@@ -24,6 +24,9 @@ from onnx import numpy_helper
 from tangermeme.design import beam_substitution, greedy_substitution
 from torch import nn
 
+# The golden scripts' shared one-hot helpers (this directory is on the path when run).
+from tangermeme_golden import decode, one_hot
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "tests", "models", "deeplift")
 
@@ -59,18 +62,6 @@ def load(name, build, length, rng):
     got = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
     assert np.allclose(got, want, atol=1e-5), name
     return net
-
-
-def one_hot(seqs):
-    x = np.zeros((len(seqs), 4, len(seqs[0])), np.float32)
-    for b, s in enumerate(seqs):
-        for i, c in enumerate(s):
-            x[b, "ACGT".index(c), i] = 1
-    return torch.from_numpy(x)
-
-
-def decode(x):
-    return "".join("ACGT"[i] for i in x.argmax(0).tolist())
 
 
 def main():
