@@ -167,28 +167,36 @@ fn plan(graph: &Graph, reference: &[Tensor], len: usize) -> Plan {
 /// convolution would add), else from the segment where it has them, else the unmutated value
 /// (`reference`, `[1, c, len]`).
 fn extract(reference: &Tensor, state: &State, lo: &[i64], width: usize) -> Tensor {
-    let (c, len) = (reference.shape[1], reference.shape[2]);
+    let (c, len) = (reference.shape[1], reference.shape[2] as i64);
     let mut out = Tensor::zeros(&[lo.len(), c, width]);
+    // Runs of positions, not single values: the part inside the sequence splits into at most
+    // three runs (unmutated, segment, unmutated), each one slice copy per channel.
+    let clip = |a: i64, b: i64| (a.max(0).min(len), b.max(0).min(len));
     for (b, &start) in lo.iter().enumerate() {
+        let (from, to) = clip(start, start + width as i64);
+        if from >= to {
+            continue;
+        }
         for ch in 0..c {
             let row = &mut out.data[(b * c + ch) * width..(b * c + ch + 1) * width];
-            for (j, o) in row.iter_mut().enumerate() {
-                let p = start + j as i64;
-                if p < 0 || p >= len as i64 {
-                    continue;
+            let at = |p: i64| (p - start) as usize;
+            let reference_row = &reference.data[ch * len as usize..(ch + 1) * len as usize];
+            match state {
+                State::Segment { lo: slo, data } => {
+                    let sw = data.shape[2];
+                    let (s0, s1) = (slo[b].clamp(from, to), (slo[b] + sw as i64).clamp(from, to));
+                    let seg = &data.data[(b * c + ch) * sw..(b * c + ch + 1) * sw];
+                    row[at(from)..at(s0)]
+                        .copy_from_slice(&reference_row[from as usize..s0 as usize]);
+                    row[at(s0)..at(s1)]
+                        .copy_from_slice(&seg[(s0 - slo[b]) as usize..(s1 - slo[b]) as usize]);
+                    row[at(s1)..at(to)].copy_from_slice(&reference_row[s1 as usize..to as usize]);
                 }
-                let p = p as usize;
-                *o = match state {
-                    State::Segment { lo: slo, data } => {
-                        let (sw, off) = (data.shape[2], p as i64 - slo[b]);
-                        if (0..sw as i64).contains(&off) {
-                            data.data[(b * c + ch) * sw + off as usize]
-                        } else {
-                            reference.data[ch * len + p]
-                        }
-                    }
-                    State::Full(t) => t.data[(b * c + ch) * len + p],
-                };
+                State::Full(t) => {
+                    let full =
+                        &t.data[(b * c + ch) * len as usize..(b * c + ch + 1) * len as usize];
+                    row[at(from)..at(to)].copy_from_slice(&full[from as usize..to as usize]);
+                }
             }
         }
     }
