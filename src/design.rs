@@ -264,13 +264,7 @@ pub async fn design(
         ..Default::default()
     };
     let predict = async |seqs: Vec<Vec<u8>>| {
-        let windows = seqs
-            .into_iter()
-            .map(|seq| Window {
-                seq,
-                ..window.clone()
-            })
-            .collect();
+        let windows = seqs.into_iter().map(|seq| window.with_seq(seq)).collect();
         model
             .predict_windows_async(windows, &predict_opts, &mut |_, _| true)
             .await
@@ -291,10 +285,7 @@ pub async fn design(
             let graph = model.engine_for("fast ISM scoring")?;
             fast_ism(graph, &x, seq, &symbols, region.clone(), &mut |_, _| true)
         } else {
-            let w = Window {
-                seq: seq.to_vec(),
-                ..window.clone()
-            };
+            let w = window.with_seq(seq.to_vec());
             ism_async(model, &w, region.clone(), &predict_opts, &mut |_, _| true).await
         }
     };

@@ -259,14 +259,7 @@ async fn before_after(
     let mut edited = Vec::new();
     for w in &windows {
         let seqs = edit(w).map_err(|e| crate::Error::Invalid(format!("'{}': {e}", w.id)))?;
-        // Field by field: `..w.clone()` would copy the window's bases only to drop them.
-        edited.extend(seqs.into_iter().map(|seq| Window {
-            id: w.id.clone(),
-            chrom: w.chrom.clone(),
-            start: w.start,
-            end: w.end,
-            seq,
-        }));
+        edited.extend(seqs.into_iter().map(|seq| w.with_seq(seq)));
     }
     let ids = windows.iter().map(|w| w.id.clone()).collect();
     let before = model

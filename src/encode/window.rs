@@ -25,6 +25,20 @@ pub struct Window {
     pub seq: Vec<u8>,
 }
 
+impl Window {
+    /// The same window holding other bases (an edited copy). Field by field: `..self.clone()`
+    /// would copy the window's own bases only to drop them.
+    pub fn with_seq(&self, seq: Vec<u8>) -> Window {
+        Window {
+            id: self.id.clone(),
+            chrom: self.chrom.clone(),
+            start: self.start,
+            end: self.end,
+            seq,
+        }
+    }
+}
+
 /// Fits `seq` to `length`: a longer sequence keeps its center, a shorter one is padded on both
 /// sides with `pad` (the extra base, if odd, goes on the right). Returns the new sequence and
 /// the offset of its first base in `seq` coordinates.
