@@ -6,6 +6,7 @@
 
 pub mod jaspar;
 pub mod meme;
+pub mod modisco;
 pub mod tomtom;
 
 /// One motif: a name and its columns of letter probabilities (or any other per-letter values,

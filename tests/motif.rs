@@ -6,7 +6,7 @@
 
 mod common;
 
-use seqlens::motif::{Motif, jaspar, meme, tomtom};
+use seqlens::motif::{Motif, jaspar, meme, modisco, tomtom};
 
 fn query(q: &serde_json::Value) -> Vec<[f64; 4]> {
     match q.get("bases") {
@@ -205,4 +205,154 @@ fn tomtom_refuses_what_it_cannot_compare() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("empty"), "{err}");
+}
+
+/// tests/golden/modisco.json.gz's `large` tracks, rebuilt from the formula in
+/// scripts/modisco_golden.py (exact multiples of 1/256 in float32).
+fn large_tracks() -> Vec<Vec<f32>> {
+    (0..1100i64)
+        .map(|i| {
+            (0..1000i64)
+                .map(|j| {
+                    let noise =
+                        ((i * 7919 + j * 104729 + (i * j) % 977) % 401 - 200) as f64 / 256.0;
+                    let bump = if (j + 13 * i) % 173 < 9 {
+                        if i % 3 == 0 { -3.0 } else { 3.0 }
+                    } else {
+                        0.0
+                    };
+                    (noise + bump) as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn coords(seqlets: &[modisco::Seqlet]) -> Vec<[usize; 3]> {
+    seqlets.iter().map(|s| [s.track, s.start, s.end]).collect()
+}
+
+fn golden_coords(v: &serde_json::Value) -> Vec<[usize; 3]> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn checksum(c: &[[usize; 3]]) -> String {
+    let m = 1u128 << 61;
+    let total = c.iter().enumerate().fold(0u128, |acc, (k, s)| {
+        (acc + (k as u128 + 1) * (s[0] as u128 * 100003 + s[1] as u128)) % m
+    });
+    total.to_string()
+}
+
+/// TF-MoDISco-lite's seqlets equal modisco-lite 3.0.0's `extract_seqlets` and TFMoDISco's
+/// metacluster split (tests/golden/modisco.json.gz, written by scripts/modisco_golden.py):
+/// the same seqlets in the same order, thresholds within 1e-9 relative (the isotonic fit's
+/// pooled means may round differently from scipy's), on planted tracks with two settings and
+/// on 1.08 million windows, where modisco-lite subsamples.
+#[test]
+fn modisco_seqlets_equal_modisco_lite() {
+    let doc = common::gz_json("tests/golden/modisco.json.gz");
+    let planted: Vec<Vec<f32>> =
+        serde_json::from_value(doc["cases"]["planted"]["tracks"].clone()).unwrap();
+    let large = large_tracks();
+    for (name, case) in doc["cases"].as_object().unwrap() {
+        let tracks = match case["tracks"].as_str() {
+            Some("large_tracks") => &large,
+            _ => &planted,
+        };
+        let tracks: Vec<&[f32]> = tracks.iter().map(Vec::as_slice).collect();
+        let opts = modisco::SeqletOptions {
+            window: case["window"].as_u64().unwrap() as usize,
+            flank: case["flank"].as_u64().unwrap() as usize,
+            target_fdr: case["targetFdr"].as_f64().unwrap(),
+            min_passing_windows_frac: case["minPassingWindowsFrac"].as_f64().unwrap(),
+            max_passing_windows_frac: case["maxPassingWindowsFrac"].as_f64().unwrap(),
+            ..Default::default()
+        };
+        let got = modisco::extract_seqlets(&tracks, &opts).unwrap();
+        for (field, value) in [
+            ("posThreshold", got.pos_threshold),
+            ("negThreshold", got.neg_threshold),
+            ("signThreshold", got.sign_threshold),
+        ] {
+            let want = case[field].as_f64().unwrap();
+            assert!(
+                close(value, want, 1e-9),
+                "{name} {field}: {value} vs {want}"
+            );
+        }
+        let (pos, neg) = modisco::metaclusters(&tracks, &got, &opts, 0, usize::MAX);
+        let (seqlets, pos, neg) = (coords(&got.seqlets), coords(&pos), coords(&neg));
+        if name == "large" {
+            assert_eq!(
+                seqlets.len() as u64,
+                case["count"].as_u64().unwrap(),
+                "{name}"
+            );
+            assert_eq!(seqlets[..50], golden_coords(&case["first"])[..], "{name}");
+            assert_eq!(
+                checksum(&seqlets),
+                case["checksum"].as_str().unwrap(),
+                "{name}"
+            );
+            assert_eq!(pos.len() as u64, case["positiveCount"].as_u64().unwrap());
+            assert_eq!(checksum(&pos), case["positiveChecksum"].as_str().unwrap());
+            assert_eq!(neg.len() as u64, case["negativeCount"].as_u64().unwrap());
+            assert_eq!(checksum(&neg), case["negativeChecksum"].as_str().unwrap());
+        } else {
+            assert_eq!(seqlets, golden_coords(&case["seqlets"]), "{name} seqlets");
+            assert_eq!(pos, golden_coords(&case["positive"]), "{name} positive");
+            assert_eq!(neg, golden_coords(&case["negative"]), "{name} negative");
+        }
+        // modisco-lite skips a metacluster of min_size seqlets or fewer and keeps at most max.
+        let (p, n) = modisco::metaclusters(&tracks, &got, &opts, pos.len(), 3);
+        let kept = if neg.len() > pos.len() {
+            neg.len().min(3)
+        } else {
+            0
+        };
+        assert!(p.is_empty() && n.len() == kept, "{name} size limits");
+    }
+}
+
+#[test]
+fn modisco_seqlets_refuse_what_they_cannot_call() {
+    let opts = modisco::SeqletOptions::default();
+    let short = vec![0.5f32; 40];
+    let err = modisco::extract_seqlets(&[&short], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("track 1 has 40 positions") && err.contains("41"),
+        "{err}"
+    );
+    let mut bad = vec![0.5f32; 100];
+    bad[7] = f32::NAN;
+    let err = modisco::extract_seqlets(&[&bad], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("non-finite attribution at position 8"),
+        "{err}"
+    );
+    let positive: Vec<f32> = (0..200)
+        .map(|i| ((i * i) % 13) as f32 * 0.37 + 0.01)
+        .collect();
+    let err = modisco::extract_seqlets(&[&positive], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no negative window sums"), "{err}");
+    let flat = vec![1.0f32; 200];
+    let err = modisco::extract_seqlets(&[&flat], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("every window sum is on one side of their mode"),
+        "{err}"
+    );
+    let flank0 = modisco::SeqletOptions { flank: 0, ..opts };
+    let err = modisco::extract_seqlets(&[&positive], &flank0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("flank must be at least 1"), "{err}");
 }

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""TF-MoDISco-lite seqlet goldens from modisco-lite 3.0.0 (PyPI `modisco-lite`), for
+tests/motif.rs.
+
+Cases (float32 attribution tracks, as TFMoDISco sums one-hot x hypothetical contributions):
+- `planted`: 80 tracks of 300 positions, seeded normal noise (sd 0.1), with 8-position bumps
+  of +/-0.6 per position planted in most tracks; modisco-lite's default settings;
+- `narrow`: the same tracks with window 11, flank 5, target FDR 0.1, passing fractions
+  0.01-0.1;
+- `large`: 1,100 tracks of 1,000 positions (1.08 million windows, above modisco-lite's
+  subsample cap of one million) from an integer formula that tests/motif.rs rebuilds
+  exactly; only the count, the thresholds, the first 50 seqlets and a checksum are kept.
+
+For each: modiscolite.extract_seqlets.extract_seqlets's seqlets (track, start, end) and sign
+threshold, the positive and negative thresholds it refined (caught on their way out of
+_refine_thresholds), and the positive and negative metaclusters TFMoDISco makes from them
+(each seqlet's central sum through modiscolite.core.TrackSet, compared with the threshold).
+
+Writes tests/golden/modisco.json.gz (gzipped: the tracks are 0.5 MB as text).
+Usage: pip install -r scripts/requirements.txt && python3 scripts/modisco_golden.py
+"""
+import gzip
+import json
+import os
+
+import numpy as np
+from modiscolite import core
+from modiscolite import extract_seqlets as es
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "modisco.json.gz")
+
+
+def planted():
+    rng = np.random.RandomState(7)
+    tracks = rng.normal(0, 0.1, size=(80, 300))
+    for i in range(80):
+        for _ in range(rng.randint(0, 3)):
+            start = rng.randint(0, 292)
+            tracks[i, start:start + 8] += 0.6 if rng.rand() < 0.7 else -0.6
+    return tracks.astype(np.float32)
+
+
+def large():
+    """tests/motif.rs's `large_tracks`: exact multiples of 1/256."""
+    i = np.arange(1100, dtype=np.int64)[:, None]
+    j = np.arange(1000, dtype=np.int64)[None, :]
+    noise = ((i * 7919 + j * 104729 + (i * j) % 977) % 401 - 200).astype(np.float64) / 256.0
+    bump = np.where(((j + 13 * i) % 173) < 9, np.where(i % 3 == 0, -3.0, 3.0), 0.0)
+    return (noise + bump).astype(np.float32)
+
+
+def run(tracks, window, flank, fdr, lo, hi):
+    caught = {}
+    refine = es._refine_thresholds
+
+    def catch(**kw):
+        caught["t"] = refine(**kw)
+        return caught["t"]
+
+    es._refine_thresholds = catch
+    try:
+        seqlets, threshold = es.extract_seqlets(
+            attribution_scores=tracks.copy(), window_size=window, flank=flank,
+            suppress=int(0.5 * window) + flank, target_fdr=fdr,
+            min_passing_windows_frac=lo, max_passing_windows_frac=hi,
+            weak_threshold_for_counting_sign=0.8)
+    finally:
+        es._refine_thresholds = refine
+    # TFMoDISco's split: a one-hot whose observed base carries the track's value.
+    n, length = tracks.shape
+    one_hot = np.zeros((n, length, 4), dtype=np.float32)
+    bases = np.random.RandomState(1).randint(0, 4, size=(n, length))
+    np.put_along_axis(one_hot, bases[:, :, None], 1.0, axis=2)
+    hyp = one_hot * tracks[:, :, None]
+    track_set = core.TrackSet(one_hot=one_hot, contrib_scores=one_hot * hyp,
+                              hypothetical_contribs=hyp)
+    made = track_set.create_seqlets(seqlets)
+    pos, neg = [], []
+    for s in made:
+        f = int(0.5 * (len(s) - window))
+        attr = np.sum(s.contrib_scores[f:-f])
+        if attr > threshold:
+            pos.append(s)
+        elif attr < -threshold:
+            neg.append(s)
+    coords = lambda ss: [[int(s.example_idx), int(s.start), int(s.end)] for s in ss]
+    return {
+        "window": window, "flank": flank, "targetFdr": fdr,
+        "minPassingWindowsFrac": lo, "maxPassingWindowsFrac": hi,
+        "posThreshold": float(caught["t"][0]), "negThreshold": float(caught["t"][1]),
+        "signThreshold": float(threshold),
+        "seqlets": coords(seqlets), "positive": coords(pos), "negative": coords(neg),
+    }
+
+
+def checksum(coords):
+    total = 0
+    for k, (t, s, _) in enumerate(coords):
+        total = (total + (k + 1) * (t * 100003 + s)) % (1 << 61)
+    return total
+
+
+def main():
+    p = planted()
+    cases = {
+        "planted": dict(run(p, 21, 10, 0.2, 0.03, 0.2), tracks=[[float(v) for v in r] for r in p]),
+        "narrow": dict(run(p, 11, 5, 0.1, 0.01, 0.1), tracks="planted"),
+    }
+    big = run(large(), 21, 10, 0.2, 0.03, 0.2)
+    cases["large"] = {
+        **{k: v for k, v in big.items() if k not in ("seqlets", "positive", "negative")},
+        "tracks": "large_tracks",
+        "count": len(big["seqlets"]), "first": big["seqlets"][:50],
+        "checksum": str(checksum(big["seqlets"])),
+        "positiveCount": len(big["positive"]), "positiveChecksum": str(checksum(big["positive"])),
+        "negativeCount": len(big["negative"]), "negativeChecksum": str(checksum(big["negative"])),
+    }
+    for name, c in cases.items():
+        n = len(c["seqlets"]) if "seqlets" in c else c["count"]
+        print(name, n, "seqlets; thresholds", c["posThreshold"], c["negThreshold"], c["signThreshold"])
+    with gzip.open(OUT, "wt") as f:
+        json.dump({"source": "modisco-lite 3.0.0 extract_seqlets and TFMoDISco's metacluster split",
+                   "cases": cases}, f)
+
+
+if __name__ == "__main__":
+    main()
