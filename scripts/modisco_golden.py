@@ -16,6 +16,13 @@ threshold, the positive and negative thresholds it refined (caught on their way 
 _refine_thresholds), and the positive and negative metaclusters TFMoDISco makes from them
 (each seqlet's central sum through modiscolite.core.TrackSet, compared with the threshold).
 
+Affinity (`affinity`): on the planted tracks with seeded random bases and hypothetical
+contributions (the track's value on the observed base, and a small formula, rebuilt by
+tests/motif.rs, on the others), the positive metacluster's coarse neighbours and similarities
+(affinitymat.cosine_similarity_from_seqlets), fine similarities (jaccard_from_seqlets), the
+rows kept by the correlation filter (tfmodisco._filter_by_correlation) and the density-adapted
+graph (tfmodisco._density_adaptation), with 500 neighbours and with 12.
+
 Writes tests/golden/modisco.json.gz (gzipped: the tracks are 0.5 MB as text).
 Usage: pip install -r scripts/requirements.txt && python3 scripts/modisco_golden.py
 """
@@ -24,7 +31,7 @@ import json
 import os
 
 import numpy as np
-from modiscolite import core
+from modiscolite import affinitymat, core, tfmodisco
 from modiscolite import extract_seqlets as es
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "golden", "modisco.json.gz")
@@ -67,13 +74,7 @@ def run(tracks, window, flank, fdr, lo, hi):
     finally:
         es._refine_thresholds = refine
     # TFMoDISco's split: a one-hot whose observed base carries the track's value.
-    n, length = tracks.shape
-    one_hot = np.zeros((n, length, 4), dtype=np.float32)
-    bases = np.random.RandomState(1).randint(0, 4, size=(n, length))
-    np.put_along_axis(one_hot, bases[:, :, None], 1.0, axis=2)
-    hyp = one_hot * tracks[:, :, None]
-    track_set = core.TrackSet(one_hot=one_hot, contrib_scores=one_hot * hyp,
-                              hypothetical_contribs=hyp)
+    track_set, _ = make_track_set(tracks)
     made = track_set.create_seqlets(seqlets)
     pos, neg = [], []
     for s in made:
@@ -93,6 +94,48 @@ def run(tracks, window, flank, fdr, lo, hi):
     }
 
 
+def make_track_set(tracks):
+    """Random bases (seed 1); hypothetical contributions: the track's value on the observed
+    base, ((31 i + 17 j + 7 k) mod 13 - 6) / 4096 on the others."""
+    n, length = tracks.shape
+    one_hot = np.zeros((n, length, 4), dtype=np.float32)
+    bases = np.random.RandomState(1).randint(0, 4, size=(n, length))
+    np.put_along_axis(one_hot, bases[:, :, None], 1.0, axis=2)
+    i, j, k = np.meshgrid(np.arange(n), np.arange(length), np.arange(4), indexing="ij")
+    other = ((((31 * i + 17 * j + 7 * k) % 13) - 6) / 4096).astype(np.float32)
+    hyp = np.where(one_hot == 1, tracks[:, :, None], other).astype(np.float32)
+    track_set = core.TrackSet(one_hot=one_hot, contrib_scores=one_hot * hyp,
+                              hypothetical_contribs=hyp)
+    return track_set, "".join("ACGT"[b] for b in bases.ravel())
+
+
+def affinity(tracks, case):
+    track_set, bases = make_track_set(tracks)
+    pos = track_set.create_seqlets([core.Seqlet(t, s, e, False) for t, s, e in case["positive"]])
+    out = {"bases": bases, "runs": []}
+    for n_neighbors in (500, 12):
+        coarse, neighbors = affinitymat.cosine_similarity_from_seqlets(
+            seqlets=pos, n_neighbors=n_neighbors, sign=1)
+        fine = affinitymat.jaccard_from_seqlets(seqlets=pos, seqlet_neighbors=neighbors,
+                                                min_overlap=0.7)
+        kept_seqlets, kept_neighbors, kept_fine = tfmodisco._filter_by_correlation(
+            pos, neighbors, coarse, fine, 0.15)
+        index = {id(s): i for i, s in enumerate(pos)}
+        graph = tfmodisco._density_adaptation(kept_fine, kept_neighbors, 10.0).tocsr()
+        graph.sort_indices()
+        out["runs"].append({
+            "nNeighbors": n_neighbors,
+            "neighbors": np.asarray(neighbors).tolist(),
+            "coarse": np.asarray(coarse, dtype=np.float64).tolist(),
+            "fine": np.asarray(fine, dtype=np.float64).tolist(),
+            "kept": [index[id(s)] for s in kept_seqlets],
+            "graph": [[[int(c), float(v)] for c, v in zip(graph.indices[a:b], graph.data[a:b])]
+                      for a, b in zip(graph.indptr[:-1], graph.indptr[1:])],
+        })
+        print("affinity", n_neighbors, len(pos), "seqlets,", len(kept_seqlets), "kept")
+    return out
+
+
 def checksum(coords):
     total = 0
     for k, (t, s, _) in enumerate(coords):
@@ -106,6 +149,7 @@ def main():
         "planted": dict(run(p, 21, 10, 0.2, 0.03, 0.2), tracks=[[float(v) for v in r] for r in p]),
         "narrow": dict(run(p, 11, 5, 0.1, 0.01, 0.1), tracks="planted"),
     }
+    cases["planted"]["affinity"] = affinity(p, cases["planted"])
     big = run(large(), 21, 10, 0.2, 0.03, 0.2)
     cases["large"] = {
         **{k: v for k, v in big.items() if k not in ("seqlets", "positive", "negative")},

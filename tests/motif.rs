@@ -356,3 +356,93 @@ fn modisco_seqlets_refuse_what_they_cannot_call() {
         .to_string();
     assert!(err.contains("flank must be at least 1"), "{err}");
 }
+
+/// The planted tracks' TrackSet as scripts/modisco_golden.py's `make_track_set` builds it.
+fn planted_track_set(tracks: &[Vec<f32>], bases: &str) -> modisco::TrackSet {
+    let length = tracks[0].len();
+    let seqs: Vec<&[u8]> = bases.as_bytes().chunks(length).collect();
+    let hyp: Vec<Vec<f32>> = tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut h = Vec::with_capacity(length * 4);
+            for (j, &v) in t.iter().enumerate() {
+                let observed = b"ACGT".iter().position(|&b| b == seqs[i][j]).unwrap();
+                for k in 0..4 {
+                    h.push(if k == observed {
+                        v
+                    } else {
+                        (((31 * i + 17 * j + 7 * k) % 13) as f32 - 6.0) / 4096.0
+                    });
+                }
+            }
+            h
+        })
+        .collect();
+    let hyp: Vec<&[f32]> = hyp.iter().map(Vec::as_slice).collect();
+    modisco::TrackSet::new(&seqs, &hyp).unwrap()
+}
+
+/// The similarity passes equal modisco-lite 3.0.0's on the planted tracks' positive
+/// metacluster (tests/golden/modisco.json.gz): the same coarse neighbours in the same order
+/// with cosine similarities within 1e-12, fine (continuous Jaccard) similarities within 1e-6
+/// (float32 sums), the same rows kept by the correlation filter, and the density-adapted
+/// graph with the same entries within 1e-6 relative; with 500 neighbours and with 12.
+#[test]
+fn modisco_affinities_equal_modisco_lite() {
+    let doc = common::gz_json("tests/golden/modisco.json.gz");
+    let case = &doc["cases"]["planted"];
+    let tracks: Vec<Vec<f32>> = serde_json::from_value(case["tracks"].clone()).unwrap();
+    let set = planted_track_set(&tracks, case["affinity"]["bases"].as_str().unwrap());
+    let positive: Vec<modisco::Seqlet> = golden_coords(&case["positive"])
+        .iter()
+        .map(|c| modisco::Seqlet {
+            track: c[0],
+            start: c[1],
+            end: c[2],
+        })
+        .collect();
+    for run in case["affinity"]["runs"].as_array().unwrap() {
+        let opts = modisco::AffinityOptions {
+            n_neighbors: run["nNeighbors"].as_u64().unwrap() as usize,
+            ..Default::default()
+        };
+        let k = opts.n_neighbors;
+        let coarse = modisco::affinity::coarse(&set, &positive, 1.0, &opts);
+        let want_ix: Vec<Vec<usize>> = serde_json::from_value(run["neighbors"].clone()).unwrap();
+        let want_sim: Vec<Vec<f64>> = serde_json::from_value(run["coarse"].clone()).unwrap();
+        assert_eq!(coarse.index, want_ix, "{k}: coarse neighbours");
+        for (g, w) in coarse
+            .similarity
+            .iter()
+            .flatten()
+            .zip(want_sim.iter().flatten())
+        {
+            assert!((g - w).abs() < 1e-12, "{k}: coarse {g} vs {w}");
+        }
+        let fine = modisco::affinity::fine(&set, &positive, &coarse.index, opts.min_overlap);
+        let want_fine: Vec<Vec<f64>> = serde_json::from_value(run["fine"].clone()).unwrap();
+        for (g, w) in fine.iter().flatten().zip(want_fine.iter().flatten()) {
+            assert!((*g as f64 - w).abs() < 1e-6, "{k}: fine {g} vs {w}");
+        }
+        let (kept, index, sims) =
+            modisco::affinity::filter_by_correlation(&coarse, &fine, opts.correlation_threshold);
+        let want_kept: Vec<usize> = serde_json::from_value(run["kept"].clone()).unwrap();
+        assert_eq!(kept, want_kept, "{k}: kept rows");
+        let graph = modisco::affinity::density_adaptation(&index, &sims, opts.perplexity);
+        let want: Vec<Vec<(usize, f64)>> = serde_json::from_value(run["graph"].clone()).unwrap();
+        assert_eq!(graph.rows.len(), want.len());
+        for (i, (g, w)) in graph.rows.iter().zip(&want).enumerate() {
+            let cols = |r: &[(usize, f64)]| r.iter().map(|e| e.0).collect::<Vec<_>>();
+            assert_eq!(cols(g), cols(w), "{k}: graph row {i} columns");
+            for (a, b) in g.iter().zip(w) {
+                assert!(
+                    close(a.1, b.1, 1e-6),
+                    "{k}: graph row {i}: {} vs {}",
+                    a.1,
+                    b.1
+                );
+            }
+        }
+    }
+}

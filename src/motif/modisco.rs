@@ -2,10 +2,15 @@
 //! attribution tracks, split by sign into metaclusters, clustered by aligned similarity, and
 //! aggregated into patterns (contribution and probability matrices).
 //!
-//! Landed so far: the seqlets and their metaclusters (`seqlets`), with the numpy and
-//! scikit-learn numerics their thresholds depend on (`numerics`).
+//! Landed so far: the tracks (`tracks`), the seqlets and their metaclusters (`seqlets`, with
+//! the numpy and scikit-learn numerics their thresholds depend on in `numerics`), and the
+//! similarity graph the clustering runs on (`affinity`).
 
+pub mod affinity;
 mod numerics;
 pub mod seqlets;
+pub mod tracks;
 
+pub use affinity::{AffinityOptions, Graph, Neighbours};
 pub use seqlets::{Extracted, Seqlet, SeqletOptions, extract_seqlets, metaclusters};
+pub use tracks::TrackSet;

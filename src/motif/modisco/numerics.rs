@@ -120,35 +120,28 @@ pub fn histogram(values: &[f64], bins: usize) -> (Vec<usize>, Vec<f64>) {
     (counts, edges)
 }
 
-/// numpy's float32 `sum` of a contiguous array: pairwise, eight accumulators per block of up
+/// numpy's `sum` of a contiguous float array: pairwise, eight accumulators per block of up
 /// to 128 values.
-pub fn pairwise_sum_f32(a: &[f32]) -> f32 {
+pub fn pairwise_sum<T: Copy + Default + std::ops::Add<Output = T>>(a: &[T]) -> T {
     let n = a.len();
     if n < 8 {
-        let mut res = 0.0f32;
-        for &v in a {
-            res += v;
-        }
-        res
+        a.iter().fold(T::default(), |acc, &v| acc + v)
     } else if n <= 128 {
-        let mut r = [0f32; 8];
+        let mut r = [T::default(); 8];
         r.copy_from_slice(&a[..8]);
         let mut i = 8;
         while i < n - n % 8 {
             for j in 0..8 {
-                r[j] += a[i + j];
+                r[j] = r[j] + a[i + j];
             }
             i += 8;
         }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[i..] {
-            res += v;
-        }
-        res
+        let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        a[i..].iter().fold(res, |acc, &v| acc + v)
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        pairwise_sum_f32(&a[..n2]) + pairwise_sum_f32(&a[n2..])
+        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
     }
 }
 

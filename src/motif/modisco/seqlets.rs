@@ -13,7 +13,7 @@
 //! highest passing window first, `flank` positions added on each side, and every window
 //! within `window / 2 + flank` of it suppressed.
 
-use super::numerics::{Isotonic, RandomState, histogram, pairwise_sum_f32, percentile_sorted};
+use super::numerics::{Isotonic, RandomState, histogram, pairwise_sum, percentile_sorted};
 use crate::Error;
 
 /// The seqlet caller's settings, modisco-lite's defaults.
@@ -160,7 +160,7 @@ pub fn metaclusters(
         for &v in &tracks[s.track][s.start + opts.flank..s.end - opts.flank] {
             flat.extend_from_slice(&[v, 0.0, 0.0, 0.0]);
         }
-        let attr = pairwise_sum_f32(&flat) as f64;
+        let attr = pairwise_sum(&flat) as f64;
         if attr > t {
             pos.push(*s);
         } else if attr < -t {
@@ -387,12 +387,12 @@ fn greedy(
     let mut out = Vec::new();
     loop {
         // np.argmax: the first of the largest.
-        let (at, best) = row
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                if v > bv { (i, v) } else { (bi, bv) }
-            });
+        let (at, best) =
+            row.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv { (i, v) } else { (bi, bv) }
+                });
         if best == f64::NEG_INFINITY {
             break;
         }

@@ -1,0 +1,119 @@
+//! The tracks motif discovery reads (modisco-lite's `TrackSet`): each sequence's one-hot
+//! bases and hypothetical contributions, and from them the contributions (one-hot ×
+//! hypothetical) and the per-position attributions seqlets are called on.
+
+use super::seqlets::Seqlet;
+use crate::Error;
+
+/// One sequence's one-hot bases and hypothetical contributions, `[A, C, G, T]` per position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Track {
+    /// The bases, one-hot (all zero for N).
+    pub one_hot: Vec<[f32; 4]>,
+    /// What each base would contribute at each position.
+    pub hypothetical: Vec<[f32; 4]>,
+}
+
+/// A seqlet's rows of one-hot bases, hypothetical contributions and contributions, on the
+/// strand asked for (reverse: positions and bases both reversed).
+pub struct Snippet {
+    /// The bases, one-hot.
+    pub one_hot: Vec<[f32; 4]>,
+    /// The hypothetical contributions.
+    pub hypothetical: Vec<[f32; 4]>,
+    /// The contributions: one-hot × hypothetical.
+    pub contrib: Vec<[f32; 4]>,
+}
+
+/// The tracks of a set of sequences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackSet {
+    /// One per sequence.
+    pub tracks: Vec<Track>,
+}
+
+impl TrackSet {
+    /// Tracks from bases (A, C, G, T in either case; anything else a column of zeros, as
+    /// modisco-lite's one-hot has for N) and hypothetical contributions, four per position.
+    pub fn new(sequences: &[&[u8]], hypothetical: &[&[f32]]) -> Result<TrackSet, Error> {
+        if sequences.len() != hypothetical.len() {
+            return Err(Error::Invalid(format!(
+                "motif discovery: {} sequences but {} hypothetical-contribution tracks",
+                sequences.len(),
+                hypothetical.len()
+            )));
+        }
+        let mut tracks = Vec::with_capacity(sequences.len());
+        for (i, (seq, hyp)) in sequences.iter().zip(hypothetical).enumerate() {
+            if hyp.len() != 4 * seq.len() {
+                return Err(Error::Invalid(format!(
+                    "motif discovery: sequence {} has {} bases but {} hypothetical contributions (expected 4 per base)",
+                    i + 1,
+                    seq.len(),
+                    hyp.len()
+                )));
+            }
+            let one_hot = seq
+                .iter()
+                .map(|b| {
+                    let mut c = [0f32; 4];
+                    if let Some(k) = b"ACGT".iter().position(|x| *x == b.to_ascii_uppercase()) {
+                        c[k] = 1.0;
+                    }
+                    c
+                })
+                .collect();
+            let hypothetical = hyp
+                .chunks_exact(4)
+                .map(|c| [c[0], c[1], c[2], c[3]])
+                .collect();
+            tracks.push(Track {
+                one_hot,
+                hypothetical,
+            });
+        }
+        Ok(TrackSet { tracks })
+    }
+
+    /// Each track's attribution per position: the sum of its contributions (the observed
+    /// base's hypothetical contribution).
+    pub fn attributions(&self) -> Vec<Vec<f32>> {
+        self.tracks
+            .iter()
+            .map(|t| {
+                t.one_hot
+                    .iter()
+                    .zip(&t.hypothetical)
+                    .map(|(o, h)| (0..4).fold(0f32, |acc, k| acc + o[k] * h[k]))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A seqlet's rows, forward or reverse-complemented.
+    pub fn snippet(&self, s: &Seqlet, reverse: bool) -> Snippet {
+        let t = &self.tracks[s.track];
+        let take = |rows: &[[f32; 4]]| -> Vec<[f32; 4]> {
+            let mut v = rows[s.start..s.end].to_vec();
+            if reverse {
+                v.reverse();
+                for r in &mut v {
+                    r.reverse();
+                }
+            }
+            v
+        };
+        let one_hot = take(&t.one_hot);
+        let hypothetical = take(&t.hypothetical);
+        let contrib = one_hot
+            .iter()
+            .zip(&hypothetical)
+            .map(|(o, h)| [o[0] * h[0], o[1] * h[1], o[2] * h[2], o[3] * h[3]])
+            .collect();
+        Snippet {
+            one_hot,
+            hypothetical,
+            contrib,
+        }
+    }
+}
