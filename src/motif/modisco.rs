@@ -7,6 +7,7 @@
 //! similarity graph the clustering runs on (`affinity`).
 
 pub mod affinity;
+pub mod leiden;
 mod numerics;
 pub mod seqlets;
 pub mod tracks;
