@@ -136,8 +136,28 @@ def affinity(tracks, case):
             "graph": [[[int(c), float(v)] for c, v in zip(graph.indices[a:b], graph.data[a:b])]
                       for a, b in zip(graph.indptr[:-1], graph.indptr[1:])],
         })
+        if n_neighbors == 500:
+            out["patterns"] = patterns(track_set, pos, membership)
         print("affinity", n_neighbors, len(pos), "seqlets,", len(kept_seqlets), "kept")
     return out
+
+
+def patterns(track_set, seqlets, membership):
+    """tfmodisco._patterns_from_clusters on the seqlets sorted strongest first, as
+    seqlets_to_patterns sorts them, with leidenalg's clusters and TFMoDISco's defaults."""
+    order = sorted(range(len(seqlets)), key=lambda i: -np.sum(np.abs(seqlets[i].contrib_scores)))
+    bg = np.mean([s.sequence for s in seqlets], axis=(0, 1))
+    built = tfmodisco._patterns_from_clusters(
+        [seqlets[i] for i in order], track_set=track_set, min_overlap=0.7, min_frac=0.2,
+        min_num=30, flank_to_add=10, window_size=30, bg_freq=bg,
+        cluster_indices=np.asarray(membership)[order], track_sign=1)
+    return {"order": order, "background": [float(v) for v in bg], "patterns": [{
+        "seqlets": [[int(s.example_idx), int(s.start), int(s.end), bool(s.is_revcomp)]
+                    for s in p.seqlets],
+        "sequence": np.asarray(p.sequence).tolist(),
+        "contrib": np.asarray(p.contrib_scores).tolist(),
+        "hypothetical": np.asarray(p.hypothetical_contribs).tolist(),
+    } for p in built]}
 
 
 def modularity(graph, membership):

@@ -400,6 +400,7 @@ fn modisco_affinities_equal_modisco_lite() {
     let positive: Vec<modisco::Seqlet> = golden_coords(&case["positive"])
         .iter()
         .map(|c| modisco::Seqlet {
+            revcomp: false,
             track: c[0],
             start: c[1],
             end: c[2],
@@ -501,4 +502,74 @@ fn adjusted_rand(a: &[usize], b: &[usize]) -> f64 {
         .sum();
     let expected = rows * cols / pairs(a.len() as f64);
     (index - expected) / ((rows + cols) / 2.0 - expected)
+}
+
+/// Patterns from clusters equal modisco-lite 3.0.0's `_patterns_from_clusters` given the same
+/// clusters (leidenalg's, from tests/golden/modisco.json.gz) on the planted tracks' positive
+/// seqlets, strongest first: the same background, the same patterns with the same seqlets
+/// (positions and strands) in the same order, and mean bases, contributions and hypothetical
+/// contributions within 1e-9.
+#[test]
+fn modisco_patterns_equal_modisco_lite() {
+    let doc = common::gz_json("tests/golden/modisco.json.gz");
+    let case = &doc["cases"]["planted"];
+    let tracks: Vec<Vec<f32>> = serde_json::from_value(case["tracks"].clone()).unwrap();
+    let set = planted_track_set(&tracks, case["affinity"]["bases"].as_str().unwrap());
+    let positive: Vec<modisco::Seqlet> = golden_coords(&case["positive"])
+        .iter()
+        .map(|c| modisco::Seqlet {
+            revcomp: false,
+            track: c[0],
+            start: c[1],
+            end: c[2],
+        })
+        .collect();
+    let golden = &case["affinity"]["patterns"];
+    let order: Vec<usize> = serde_json::from_value(golden["order"].clone()).unwrap();
+    let mut by_strength: Vec<usize> = (0..positive.len()).collect();
+    let keys: Vec<f32> = positive
+        .iter()
+        .map(|s| modisco::pattern::strength(&set, s))
+        .collect();
+    by_strength.sort_by(|&a, &b| keys[b].total_cmp(&keys[a]));
+    assert_eq!(by_strength, order, "strongest first");
+    let seqlets: Vec<modisco::Seqlet> = order.iter().map(|&i| positive[i]).collect();
+    let membership: Vec<usize> =
+        serde_json::from_value(case["affinity"]["runs"][0]["leiden"].clone()).unwrap();
+    let clusters: Vec<usize> = order.iter().map(|&i| membership[i]).collect();
+    let background = modisco::pattern::background(&set, &seqlets);
+    // float32 values (serde_json reads decimals to within an ulp of float64).
+    let want_bg: Vec<f32> = serde_json::from_value(golden["background"].clone()).unwrap();
+    assert_eq!(background.to_vec(), want_bg);
+    let got = modisco::pattern::from_clusters(
+        &set,
+        &seqlets,
+        &clusters,
+        1.0,
+        &background,
+        &Default::default(),
+    );
+    let want = golden["patterns"].as_array().unwrap();
+    assert_eq!(got.len(), want.len(), "patterns");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let coords: Vec<(usize, usize, usize, bool)> =
+            serde_json::from_value(w["seqlets"].clone()).unwrap();
+        let ours: Vec<(usize, usize, usize, bool)> = g
+            .seqlets
+            .iter()
+            .map(|s| (s.track, s.start, s.end, s.revcomp))
+            .collect();
+        assert_eq!(ours, coords, "pattern {i} seqlets");
+        for (name, matrix) in [
+            ("sequence", g.sequence()),
+            ("contrib", g.contrib()),
+            ("hypothetical", g.hypothetical()),
+        ] {
+            let want: Vec<[f64; 4]> = serde_json::from_value(w[name].clone()).unwrap();
+            assert_eq!(matrix.len(), want.len(), "pattern {i} {name} length");
+            for (a, b) in matrix.iter().flatten().zip(want.iter().flatten()) {
+                assert!((a - b).abs() < 1e-9, "pattern {i} {name}: {a} vs {b}");
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@
 pub mod affinity;
 pub mod leiden;
 mod numerics;
+pub mod pattern;
 pub mod seqlets;
 pub mod tracks;
 

@@ -204,7 +204,7 @@ pub fn coarse(tracks: &TrackSet, seqlets: &[Seqlet], sign: f32, o: &AffinityOpti
 
 /// A seqlet's rows for the fine pass: the L1-normalised hypothetical contributions, then the
 /// L1-normalised contributions, eight values per position.
-fn fine_rows(snippet: &Snippet) -> Vec<[f32; 8]> {
+pub(super) fn fine_rows(snippet: &Snippet) -> Vec<[f32; 8]> {
     let l1 = |rows: &[[f32; 4]]| -> Vec<[f32; 4]> {
         let flat: Vec<f32> = rows.iter().flatten().map(|v| v.abs()).collect();
         let sum = pairwise_sum(&flat);
@@ -221,11 +221,12 @@ fn fine_rows(snippet: &Snippet) -> Vec<[f32; 8]> {
 }
 
 /// The continuous Jaccard similarity of `x` against `y` at its best offset, `y` padded with
-/// `pad` zero positions on each side (modisco-lite's `jaccard`).
-fn jaccard_best(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> f32 {
+/// `pad` zero positions on each side, and that offset (the first best; modisco-lite's
+/// `jaccard`, whose offset is this minus `pad`).
+pub(super) fn jaccard_aligned(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> (f32, usize) {
     let d = x.len();
-    let offsets = 1 + y.len() + 2 * pad - d;
-    let mut best = f32::NEG_INFINITY;
+    let offsets = (1 + y.len() + 2 * pad).saturating_sub(d);
+    let (mut best, mut at) = (f32::NEG_INFINITY, 0);
     for idx in 0..offsets {
         let (mut min_sum, mut max_sum) = (0f64, 0f64);
         for (jx, xr) in x.iter().enumerate() {
@@ -253,9 +254,16 @@ fn jaccard_best(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> f32 {
         } else {
             (min_sum / max_sum) as f32
         };
-        best = best.max(score);
+        if score > best {
+            best = score;
+            at = idx;
+        }
     }
-    best
+    (best, at)
+}
+
+fn jaccard_best(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> f32 {
+    jaccard_aligned(x, y, pad).0
 }
 
 /// np.sign: 0 for zero.

@@ -48,8 +48,9 @@ impl Default for SeqletOptions {
     }
 }
 
-/// One seqlet: `window + 2 * flank` positions of a track.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// One seqlet: positions `start..end` of a track, read on the reverse strand when
+/// `revcomp` (as patterns hold them once aligned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Seqlet {
     /// The track it is in.
     pub track: usize,
@@ -57,6 +58,59 @@ pub struct Seqlet {
     pub start: usize,
     /// One past its last position.
     pub end: usize,
+    /// Read reverse-complemented.
+    pub revcomp: bool,
+}
+
+impl Seqlet {
+    /// Its length.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether it has no positions.
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The same positions on the other strand.
+    pub fn flipped(&self) -> Seqlet {
+        Seqlet {
+            revcomp: !self.revcomp,
+            ..*self
+        }
+    }
+
+    /// Positions `from..to` of it as read (on its strand).
+    pub fn trimmed(&self, from: usize, to: usize) -> Seqlet {
+        let (start, end) = if self.revcomp {
+            (self.end - to, self.end - from)
+        } else {
+            (self.start + from, self.start + to)
+        };
+        Seqlet {
+            start,
+            end,
+            ..*self
+        }
+    }
+
+    /// Widened by `left` and `right` positions as read, or None past either end of a track
+    /// of `length` positions.
+    pub fn widened(&self, left: usize, right: usize, length: usize) -> Option<Seqlet> {
+        let (l, r) = if self.revcomp {
+            (right, left)
+        } else {
+            (left, right)
+        };
+        let start = self.start.checked_sub(l)?;
+        let end = self.end + r;
+        (end <= length).then_some(Seqlet {
+            start,
+            end,
+            ..*self
+        })
+    }
 }
 
 /// The seqlets and the thresholds they were called with.
@@ -401,6 +455,7 @@ fn greedy(
                 track,
                 start: at - flank,
                 end: at + w + flank,
+                revcomp: false,
             });
         }
         let centre = at as f64 + 0.5;

@@ -90,8 +90,14 @@ impl TrackSet {
             .collect()
     }
 
-    /// A seqlet's rows, forward or reverse-complemented.
+    /// The length of a track.
+    pub fn length(&self, track: usize) -> usize {
+        self.tracks[track].one_hot.len()
+    }
+
+    /// A seqlet's rows on its strand, or on the other one when `reverse`.
     pub fn snippet(&self, s: &Seqlet, reverse: bool) -> Snippet {
+        let reverse = reverse != s.revcomp;
         let t = &self.tracks[s.track];
         let take = |rows: &[[f32; 4]]| -> Vec<[f32; 4]> {
             let mut v = rows[s.start..s.end].to_vec();
