@@ -718,6 +718,8 @@ pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, 
             start: get("start").as_f64().unwrap_or(0.0) as i64,
             sequence: get("sequence").as_string().unwrap_or_default(),
             scores,
+            symbols: String::new(),
+            map: Vec::new(),
             id,
         });
     }

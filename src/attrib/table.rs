@@ -17,6 +17,12 @@ pub struct Track {
     pub sequence: String,
     /// One score per position (the `score` column: the observed bases' contributions).
     pub scores: Vec<f32>,
+    /// The per-symbol columns' names (`ACGT` for DNA) as a table names them; empty when
+    /// unknown.
+    pub symbols: String,
+    /// The per-symbol values, position by position (`symbols.len()` per position): for
+    /// DeepLIFT/SHAP the hypothetical contributions. Empty when not given.
+    pub map: Vec<f32>,
 }
 
 impl From<&Attribution> for Track {
@@ -27,6 +33,10 @@ impl From<&Attribution> for Track {
             start: a.start,
             sequence: a.sequence.clone(),
             scores: a.per_base.clone(),
+            symbols: String::new(),
+            map: (0..a.length)
+                .flat_map(|p| (0..a.channels).map(move |c| a.map[c * a.length + p]))
+                .collect(),
         }
     }
 }
@@ -104,6 +114,12 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
         let value: f32 = f[score]
             .parse()
             .map_err(|_| bad(n, format!("score '{}' is not a number", f[score])))?;
+        let mut symbols = Vec::with_capacity(score - 4);
+        for (k, v) in f[4..score].iter().enumerate() {
+            symbols.push(v.parse::<f32>().map_err(|_| {
+                bad(n, format!("{} '{v}' is not a number", cols[4 + k]))
+            })?);
+        }
         let base = f[3].chars().next().filter(|_| f[3].len() == 1);
         let base = base.ok_or_else(|| bad(n, format!("ref '{}' is not one base", f[3])))?;
         match tracks.last_mut() {
@@ -117,6 +133,7 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
                 }
                 t.scores.push(value);
                 t.sequence.push(base);
+                t.map.extend(symbols);
             }
             _ => {
                 if tracks.iter().any(|t| t.id == f[0]) {
@@ -128,6 +145,8 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
                     start: pos,
                     sequence: base.to_string(),
                     scores: vec![value],
+                    symbols: cols[4..score].concat(),
+                    map: symbols,
                 });
             }
         }

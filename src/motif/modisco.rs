@@ -2,11 +2,16 @@
 //! attribution tracks, split by sign into metaclusters, clustered by aligned similarity, and
 //! aggregated into patterns (contribution and probability matrices).
 //!
-//! Landed so far: the tracks (`tracks`), the seqlets and their metaclusters (`seqlets`, with
-//! the numpy and scikit-learn numerics their thresholds depend on in `numerics`), and the
-//! similarity graph the clustering runs on (`affinity`).
+//! - `tracks`: one-hot bases and hypothetical contributions;
+//! - `seqlets`: seqlets and their metaclusters (with the numpy and scikit-learn numerics
+//!   their thresholds depend on in `numerics`);
+//! - `affinity`: the similarity graph; `leiden`: its clustering;
+//! - `pattern`: clusters into patterns; `collapse`: patterns split, merged and filtered;
+//! - `discover`: the whole pipeline.
 
 pub mod affinity;
+pub mod collapse;
+mod discover;
 pub mod leiden;
 mod numerics;
 pub mod pattern;
@@ -14,5 +19,6 @@ pub mod seqlets;
 pub mod tracks;
 
 pub use affinity::{AffinityOptions, Graph, Neighbours};
+pub use discover::{DiscoverOptions, Discovery, MetaclusterOptions, PatternReport, discover, report};
 pub use seqlets::{Extracted, Seqlet, SeqletOptions, extract_seqlets, metaclusters};
 pub use tracks::TrackSet;

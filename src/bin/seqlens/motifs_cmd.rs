@@ -1,5 +1,6 @@
-//! `seqlens motifs`: motifs from a MEME file compared with a motif database (TOMTOM), and the
-//! database shared with `seqlens seqlets --annotate`.
+//! `seqlens motifs`: motifs from a MEME file, or discovered in an attribution table
+//! (TF-MoDISco-lite), compared with a motif database (TOMTOM); and the database shared with
+//! `seqlens seqlets --annotate`.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -9,10 +10,35 @@ use clap::Args;
 use seqlens::motif::{jaspar, meme, tomtom};
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["query", "attributions"]))]
 pub struct MotifsArgs {
-    /// Motifs to compare (MEME file), such as discovered patterns.
+    /// Motifs to compare (MEME file).
     #[arg(long, short)]
-    query: PathBuf,
+    query: Option<PathBuf>,
+    /// Discover motifs (TF-MoDISco-lite, modisco-lite 3.0's defaults) in an attribution table
+    /// of hypothetical contributions from `seqlens attribute --method deeplift-shap`, and
+    /// compare each pattern (trimmed to 0.3 of its largest contribution) with the database.
+    #[arg(long, short)]
+    attributions: Option<PathBuf>,
+    /// With --attributions: also write the patterns' probability matrices as a MEME file.
+    #[arg(long, requires = "attributions")]
+    meme: Option<PathBuf>,
+    /// With --attributions: also write the patterns in full (matrices, seqlets, matches) as
+    /// JSON.
+    #[arg(long, requires = "attributions")]
+    json: Option<PathBuf>,
+    /// With --attributions: the seqlet caller's window (modisco-lite's sliding_window_size).
+    #[arg(long, default_value_t = 21, requires = "attributions")]
+    window: usize,
+    /// With --attributions: positions added on each side of a seqlet.
+    #[arg(long, default_value_t = 10, requires = "attributions")]
+    flank: usize,
+    /// With --attributions: a metacluster needs more seqlets than this to be clustered.
+    #[arg(long, default_value_t = 100, requires = "attributions")]
+    min_metacluster_size: usize,
+    /// With --attributions: the fewest seqlets a reported pattern holds.
+    #[arg(long, default_value_t = 20, requires = "attributions")]
+    min_pattern_size: usize,
     /// The database to compare with (MEME file); default: the bundled JASPAR 2024 CORE
     /// vertebrates.
     #[arg(long)]
@@ -20,8 +46,9 @@ pub struct MotifsArgs {
     /// How many database motifs to list per query, best first.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     top: u64,
-    /// Output TSV (default: stdout): query, rank, motif_id, motif_name, p_value, e_value,
-    /// q_value, strand, offset, overlap.
+    /// Output TSV (default: stdout): query (the pattern's name when discovering), rank,
+    /// motif_id, motif_name, p_value, e_value, q_value, strand, offset, overlap; discovering,
+    /// also seqlets after the query.
     #[arg(long, short)]
     out: Option<PathBuf>,
 }
@@ -47,8 +74,11 @@ pub fn database(path: Option<&Path>) -> Result<Cow<'static, tomtom::Database>> {
 }
 
 pub fn motifs(a: &MotifsArgs) -> Result<()> {
-    let name = a.query.display().to_string();
-    let text = std::fs::read_to_string(&a.query).with_context(|| name.clone())?;
+    let Some(query) = &a.query else {
+        return discover(a);
+    };
+    let name = query.display().to_string();
+    let text = std::fs::read_to_string(query).with_context(|| name.clone())?;
     let queries = meme::read(&text, &name)?;
     let db = database(a.motifs.as_deref())?;
     let mut out = String::from(
@@ -76,5 +106,78 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
         a.out.as_deref(),
         &out,
         &format!("the matches of {} motifs", queries.len()),
+    )
+}
+
+fn discover(a: &MotifsArgs) -> Result<()> {
+    use seqlens::motif::{Motif, modisco};
+    let path = a.attributions.as_deref().unwrap_or(Path::new(""));
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
+    let tables = seqlens::attrib::read_tsv(&text, &name)?;
+    let tracks = modisco::TrackSet::from_table(&tables, &name)?;
+    let db = database(a.motifs.as_deref())?;
+    let mut o = modisco::DiscoverOptions::default();
+    o.seqlets.window = a.window;
+    o.seqlets.flank = a.flank;
+    o.metaclusters.min_size = a.min_metacluster_size;
+    o.collapse.final_min_cluster_size = a.min_pattern_size;
+    let found = modisco::discover(&tracks, &o, &mut |stage| eprintln!("motifs: {stage}"))
+        .with_context(|| name.clone())?;
+    eprintln!(
+        "motifs: {} seqlets; metaclusters of {} positive and {} negative",
+        found.extracted.seqlets.len(),
+        found.metacluster_sizes.0,
+        found.metacluster_sizes.1
+    );
+    let report = modisco::report(&found, &db, a.top as usize)?;
+    let mut out = String::from(
+        "query\tseqlets\trank\tmotif_id\tmotif_name\tp_value\te_value\tq_value\tstrand\toffset\toverlap\n",
+    );
+    for p in &report {
+        if p.matches.is_empty() {
+            out.push_str(&format!("{}\t{}\t\t\t\t\t\t\t\t\t\n", p.name, p.seqlets));
+        }
+        for (rank, m) in p.matches.iter().enumerate() {
+            out.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{:.3e}\t{:.3e}\t{:.3e}\t{}\t{}\t{}\n",
+                p.name,
+                p.seqlets,
+                rank + 1,
+                m.id,
+                m.name,
+                m.p_value,
+                m.e_value,
+                m.q_value,
+                m.strand,
+                m.offset,
+                m.overlap
+            ));
+        }
+    }
+    if let Some(meme) = &a.meme {
+        let motifs: Vec<Motif> = report
+            .iter()
+            .map(|p| Motif {
+                id: p.name.clone(),
+                name: String::new(),
+                columns: p.sequence.clone(),
+            })
+            .collect();
+        let sites: Vec<usize> = report.iter().map(|p| p.seqlets).collect();
+        crate::emit(
+            Some(meme),
+            &seqlens::motif::meme::write(&motifs, Some(&sites)),
+            &format!("{} patterns (MEME)", motifs.len()),
+        )?;
+    }
+    if let Some(json) = &a.json {
+        let text = serde_json::to_string(&report)?;
+        crate::emit(Some(json), &text, &format!("{} patterns (JSON)", report.len()))?;
+    }
+    crate::emit(
+        a.out.as_deref(),
+        &out,
+        &format!("the database matches of {} patterns", report.len()),
     )
 }

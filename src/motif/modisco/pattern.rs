@@ -183,19 +183,69 @@ impl Pattern {
             .collect()
     }
 
-    /// Merges `seqlets` in, in order (modisco-lite's `merge_in_seqlets_filledges` with the
-    /// Jaccard metric).
-    pub fn merge(&self, tracks: &TrackSet, seqlets: &[Seqlet], min_overlap: f64) -> Pattern {
+    /// Where `s` aligns best against the pattern, on which strand, and how well: the
+    /// offset of its first position from the pattern's, and the seqlet as aligned.
+    pub fn align(
+        &self,
+        tracks: &TrackSet,
+        s: &Seqlet,
+        metric: Metric,
+        min_overlap: f64,
+    ) -> (i64, Seqlet, f64) {
+        let pad = (s.len() as f64 * (1.0 - min_overlap)).ceil() as usize;
+        let ((f, fat), (r, rat)) = match metric {
+            Metric::Jaccard => {
+                let rows = self.rows();
+                let fwd = fine_rows(&tracks.snippet(s, false));
+                let rev = fine_rows(&tracks.snippet(s, true));
+                let (f, fa) = jaccard_aligned(&fwd, &rows, pad);
+                let (r, ra) = jaccard_aligned(&rev, &rows, pad);
+                ((f as f64, fa), (r as f64, ra))
+            }
+            Metric::Pearson => {
+                let rows = magnitude_f64(&self.contrib());
+                let fwd = magnitude_f32(&tracks.snippet(s, false).contrib);
+                let rev = magnitude_f32(&tracks.snippet(s, true).contrib);
+                (
+                    pearson_aligned(&fwd, &rows, pad),
+                    pearson_aligned(&rev, &rows, pad),
+                )
+            }
+        };
+        if r > f {
+            (rat as i64 - pad as i64, s.flipped(), r)
+        } else {
+            (fat as i64 - pad as i64, *s, f)
+        }
+    }
+
+    /// Where another pattern aligns best against this one by the Pearson correlation of
+    /// their centred contributions: (offset, whether reversed, similarity).
+    pub fn align_pattern(&self, child: &Pattern, min_overlap: f64) -> (i64, bool, f64) {
+        let pad = (child.len() as f64 * (1.0 - min_overlap)).ceil() as usize;
+        let rows = magnitude_f64(&self.contrib());
+        let c = child.contrib();
+        let rc: Vec<[f64; 4]> = c.iter().rev().map(|r| [r[3], r[2], r[1], r[0]]).collect();
+        let (f, fat) = pearson_aligned(&magnitude_f64(&c), &rows, pad);
+        let (r, rat) = pearson_aligned(&magnitude_f64(&rc), &rows, pad);
+        if r > f {
+            (rat as i64 - pad as i64, true, r)
+        } else {
+            (fat as i64 - pad as i64, false, f)
+        }
+    }
+
+    /// Merges `seqlets` in, in order (modisco-lite's `merge_in_seqlets_filledges`).
+    pub fn merge(
+        &self,
+        tracks: &TrackSet,
+        seqlets: &[Seqlet],
+        metric: Metric,
+        min_overlap: f64,
+    ) -> Pattern {
         let mut parent = Pattern::new(tracks, &self.seqlets);
         for s in seqlets {
-            let rows = parent.rows();
-            let fwd = fine_rows(&tracks.snippet(s, false));
-            let rev = fine_rows(&tracks.snippet(s, true));
-            let pad = (s.len() as f64 * (1.0 - min_overlap)).ceil() as usize;
-            let (f, fat) = jaccard_aligned(&fwd, &rows, pad);
-            let (r, rat) = jaccard_aligned(&rev, &rows, pad);
-            let (s, at) = if r > f { (s.flipped(), rat) } else { (*s, fat) };
-            let offset = at as i64 - pad as i64;
+            let (offset, s, _) = parent.align(tracks, s, metric, min_overlap);
             let (len, plen) = (s.len() as i64, parent.len() as i64);
             let left = offset.max(0) as usize;
             let right = (plen - (offset + len)).max(0) as usize;
@@ -249,6 +299,73 @@ impl Pattern {
         let end = (start + w).min(ic.len());
         p.trim_to(tracks, start, end).expanded(tracks, flank, flank)
     }
+}
+
+/// How a seqlet is aligned to a pattern: by continuous Jaccard over the L1-normalised
+/// hypothetical contributions and contributions (clustering), or by Pearson correlation of
+/// the centred, unit-norm contributions (merging patterns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Continuous Jaccard.
+    Jaccard,
+    /// Pearson correlation.
+    Pearson,
+}
+
+/// modisco-lite's `magnitude` on float32 rows: centred on the mean, divided by the norm
+/// (plus 1e-7), in float32.
+fn magnitude_f32(rows: &[[f32; 4]]) -> Vec<[f64; 4]> {
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    let mean = pairwise_sum(&flat) / flat.len() as f32;
+    let centred: Vec<f32> = flat.iter().map(|v| v - mean).collect();
+    let norm = centred.iter().map(|v| v * v).sum::<f32>().sqrt() + 1e-7;
+    centred
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]].map(|v| (v / norm) as f64))
+        .collect()
+}
+
+/// The same on float64 rows (a pattern's means).
+fn magnitude_f64(rows: &[[f64; 4]]) -> Vec<[f64; 4]> {
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let mean = pairwise_sum(&flat) / flat.len() as f64;
+    let centred: Vec<f64> = flat.iter().map(|v| v - mean).collect();
+    let norm = centred.iter().map(|v| v * v).sum::<f64>().sqrt() + 1e-7;
+    centred
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]].map(|v| v / norm))
+        .collect()
+}
+
+/// The cosine of `x` (unit-normalised) with each `x`-long window of `y` padded by `pad` zero
+/// positions each side (also normalised; 0 for an all-zero window): the best and its first
+/// offset (modisco-lite's `pearson_correlation` on centred inputs).
+fn pearson_aligned(x: &[[f64; 4]], y: &[[f64; 4]], pad: usize) -> (f64, usize) {
+    let d = x.len();
+    let xn = x.iter().flatten().map(|v| v * v).sum::<f64>().sqrt();
+    let offsets = (1 + y.len() + 2 * pad).saturating_sub(d);
+    let (mut best, mut at) = (f64::NEG_INFINITY, 0);
+    for idx in 0..offsets {
+        let (mut dot, mut yy) = (0.0, 0.0);
+        for (jx, xr) in x.iter().enumerate() {
+            let j = idx + jx;
+            if j < pad || j - pad >= y.len() {
+                continue;
+            }
+            let yr = &y[j - pad];
+            for k in 0..4 {
+                dot += xr[k] * yr[k];
+                yy += yr[k] * yr[k];
+            }
+        }
+        let score = dot / xn / yy.sqrt();
+        let score = if score.is_finite() { score } else { 0.0 };
+        if score > best {
+            best = score;
+            at = idx;
+        }
+    }
+    (best, at)
 }
 
 /// Each position's information content (bits) against `background`, with a pseudocount
@@ -328,7 +445,7 @@ pub fn from_clusters(
             m = order.iter().map(|&i| m[i]).collect();
             let first = Pattern::new(tracks, &m[..1]);
             let merged = if m.len() > 1 {
-                first.merge(tracks, &m[1..], o.min_overlap)
+                first.merge(tracks, &m[1..], Metric::Jaccard, o.min_overlap)
             } else {
                 first
             };

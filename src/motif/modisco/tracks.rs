@@ -75,6 +75,40 @@ impl TrackSet {
         Ok(TrackSet { tracks })
     }
 
+    /// Tracks from an attribution table (`seqlens attribute --method deeplift-shap`): its
+    /// A, C, G, T columns must be hypothetical contributions, the observed base's equal to
+    /// the score (as DeepLIFT/SHAP's are; ISM's and gradients' are not). `name` names the
+    /// table in messages.
+    pub fn from_table(tables: &[crate::attrib::Track], name: &str) -> Result<TrackSet, Error> {
+        let mut seqs = Vec::with_capacity(tables.len());
+        let mut hyps = Vec::with_capacity(tables.len());
+        for t in tables {
+            if !(t.symbols.is_empty() || t.symbols == "ACGT") || t.map.len() != 4 * t.scores.len() {
+                return Err(Error::Invalid(format!(
+                    "{name}: '{}' has no A, C, G, T columns of hypothetical contributions (found '{}'); motif discovery reads a DNA table from seqlens attribute --method deeplift-shap",
+                    t.id, t.symbols
+                )));
+            }
+            for (p, (b, &score)) in t.sequence.bytes().zip(&t.scores).enumerate() {
+                let Some(k) = b"ACGT".iter().position(|x| *x == b.to_ascii_uppercase()) else {
+                    continue;
+                };
+                let h = t.map[4 * p + k];
+                if (h - score).abs() > 1e-5 * h.abs().max(score.abs()).max(1e-3) {
+                    return Err(Error::Invalid(format!(
+                        "{name}: '{}' position {}: the {} column is {h} but the score is {score}; motif discovery needs hypothetical contributions, whose observed base's value is its contribution (seqlens attribute --method deeplift-shap), not ISM effects or gradients",
+                        t.id,
+                        t.start + p as i64,
+                        b as char
+                    )));
+                }
+            }
+            seqs.push(t.sequence.as_bytes());
+            hyps.push(t.map.as_slice());
+        }
+        TrackSet::new(&seqs, &hyps)
+    }
+
     /// Each track's attribution per position: the sum of its contributions (the observed
     /// base's hypothetical contribution).
     pub fn attributions(&self) -> Vec<Vec<f32>> {
