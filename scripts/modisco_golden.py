@@ -24,12 +24,21 @@ rows kept by the correlation filter (tfmodisco._filter_by_correlation) and the d
 graph (tfmodisco._density_adaptation), and Leiden's best partition of it over 50 seeds
 (cluster.LeidenCluster, leidenalg 0.11.0) with its modularity, with 500 neighbours and with 12.
 
+Discovery (`discovery`): `seqlens attribute --method deeplift-shap` (the demo model, all labels
+summed, 10 shuffles, seed 0, the CPU engine; built with cargo) on the first 300 training
+sequences (examples/data/train/motifs.fa), then modiscolite.tfmodisco.TFMoDISco with its
+defaults, and each pattern's ppm, trimmed at 0.3 of its largest contribution as modisco-lite's
+report trims it, matched against the bundled JASPAR by memelite's TOMTOM: per pattern, its name,
+seqlet count and best match.
+
 Writes tests/golden/modisco.json.gz (gzipped: the tracks are 0.5 MB as text).
 Usage: pip install -r scripts/requirements.txt && python3 scripts/modisco_golden.py
 """
 import gzip
 import json
 import os
+import subprocess
+import tempfile
 
 import numpy as np
 from modiscolite import affinitymat, cluster, core, tfmodisco
@@ -170,6 +179,46 @@ def modularity(graph, membership):
     return float(((dense - np.outer(k, k) / total) * same).sum() / total)
 
 
+def discovery(n=300):
+    root = os.path.join(os.path.dirname(__file__), "..")
+    with tempfile.TemporaryDirectory() as tmp:
+        fasta, table = os.path.join(tmp, "seqs.fa"), os.path.join(tmp, "shap.tsv")
+        with open(os.path.join(root, "examples/data/train/motifs.fa")) as f, open(fasta, "w") as out:
+            records = f.read().split(">")[1:n + 1]
+            out.write("".join(">" + r for r in records))
+        labels = "CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53"
+        subprocess.run(["cargo", "run", "--quiet", "--release", "--features", "cli", "--",
+                        "attribute", "--model", "examples/models/demo.onnx", "--fasta", fasta,
+                        "--method", "deeplift-shap", "--target", labels, "--shuffles", "10",
+                        "--seed", "0", "--backend", "cpu", "--out", table], cwd=root, check=True)
+        import sys
+        sys.path.insert(0, os.path.join(root, "benches", "peers"))
+        from modisco_compare import read_table
+        one_hot, hyp = read_table(table)
+    import modiscolite
+    from memelite import tomtom
+    from memelite.io import read_meme
+    pos, neg = modiscolite.tfmodisco.TFMoDISco(one_hot=one_hot, hypothetical_contribs=hyp)
+    with gzip.open(os.path.join(root, "data/jaspar2024_core_vertebrates.meme.gz"), "rt") as f, \
+            tempfile.NamedTemporaryFile("w", suffix=".meme") as t:
+        t.write(f.read())
+        t.flush()
+        motifs = read_meme(t.name)
+    names, pwms = list(motifs.keys()), list(motifs.values())
+    rows = []
+    for tag, patterns in (("pos", pos or []), ("neg", neg or [])):
+        for i, p in enumerate(patterns):
+            score = np.abs(np.asarray(p.contrib_scores)).sum(axis=1)
+            keep = np.where(score >= score.max() * 0.3)[0]
+            ppm = np.asarray(p.sequence)[keep.min():keep.max() + 1]
+            rows.append([f"{tag}_patterns.pattern_{i}", len(p.seqlets), ppm.T])
+    _, _, _, _, _, idx = tomtom([r[2] for r in rows], pwms, n_nearest=1)
+    out = [[r[0], r[1], names[int(ix[0])].strip()] for r, ix in zip(rows, idx)]
+    for r in out:
+        print("discovery", *r)
+    return {"sequences": n, "patterns": out}
+
+
 def checksum(coords):
     total = 0
     for k, (t, s, _) in enumerate(coords):
@@ -197,8 +246,9 @@ def main():
         n = len(c["seqlets"]) if "seqlets" in c else c["count"]
         print(name, n, "seqlets; thresholds", c["posThreshold"], c["negThreshold"], c["signThreshold"])
     with gzip.open(OUT, "wt") as f:
-        json.dump({"source": "modisco-lite 3.0.0 extract_seqlets and TFMoDISco's metacluster split",
-                   "cases": cases}, f)
+        json.dump({"source": "modisco-lite 3.0.0 (extract_seqlets, affinities, clusters, patterns, "
+                   "TFMoDISco) and memelite 0.5 TOMTOM", "cases": cases,
+                   "discovery": discovery()}, f)
 
 
 if __name__ == "__main__":

@@ -573,3 +573,55 @@ fn modisco_patterns_equal_modisco_lite() {
         }
     }
 }
+
+/// Motif discovery end to end on the bundled data: the demo model's DeepLIFT/SHAP
+/// attributions (all labels summed, 10 seeded shuffles, the CPU engine) on the first 300 of
+/// its training sequences, whose planted JASPAR motifs the patterns must name. Expected: the
+/// patterns modisco-lite 3.0.0 finds in the same attributions (`discovery` in
+/// tests/golden/modisco.json.gz, from scripts/modisco_golden.py through `seqlens attribute`
+/// and TFMoDISco, matched to the bundled JASPAR by memelite's TOMTOM): the same patterns in
+/// the same order with the same best match, seqlet counts within 10%.
+#[test]
+fn modisco_discovers_what_modisco_lite_discovers() {
+    use seqlens::attrib::{Baseline, Explainer, Method};
+    let doc = common::gz_json("tests/golden/modisco.json.gz");
+    let golden = &doc["discovery"];
+    let n = golden["sequences"].as_u64().unwrap() as usize;
+    let model = seqlens::model::Model::from_bytes(
+        &std::fs::read(common::path("examples/models/demo.onnx")).unwrap(),
+    )
+    .unwrap();
+    let labels: Vec<String> = model.metadata().labels.clone();
+    let mut explainer = Explainer::new(model);
+    let target = explainer.target(&labels, None).unwrap();
+    let name = "examples/data/train/motifs.fa";
+    let recs = seqlens::io::read_sequences(std::fs::File::open(common::path(name)).unwrap(), name)
+        .unwrap();
+    let windows = explainer.windows(&recs[..n], &target).unwrap();
+    let method = Method::parse("deeplift-shap", 0, Baseline::parse("shuffle", 10, 0).unwrap())
+        .unwrap();
+    let tables: Vec<seqlens::attrib::Track> = windows
+        .iter()
+        .map(|w| {
+            let a = explainer.explain(w, &target, &method, &mut |_, _| true).unwrap();
+            seqlens::attrib::Track::from(&a)
+        })
+        .collect();
+    let tracks = modisco::TrackSet::from_table(&tables, name).unwrap();
+    let found = modisco::discover(&tracks, &Default::default(), &mut |_| {}).unwrap();
+    let db = jaspar::database().unwrap();
+    let report = modisco::report(&found, db, 1).unwrap();
+    let want = golden["patterns"].as_array().unwrap();
+    let ours: Vec<(String, usize, String)> = report
+        .iter()
+        .map(|p| (p.name.clone(), p.seqlets, p.matches.first().map_or(String::new(), |m| format!("{} {}", m.id, m.name))))
+        .collect();
+    let theirs: Vec<(String, usize, String)> =
+        want.iter().map(|w| serde_json::from_value(w.clone()).unwrap()).collect();
+    assert_eq!(ours.len(), theirs.len(), "patterns: {ours:?} vs {theirs:?}");
+    for (o, t) in ours.iter().zip(&theirs) {
+        assert_eq!((&o.0, &o.2), (&t.0, &t.2), "{ours:?} vs {theirs:?}");
+        let (a, b) = (o.1 as f64, t.1 as f64);
+        assert!((a - b).abs() <= 0.1 * b, "{}: {a} vs {b} seqlets", o.0);
+    }
+}
