@@ -1720,3 +1720,118 @@ fn design_raises_the_label_and_its_numbers_are_the_models() {
         "{err}"
     );
 }
+
+#[test]
+fn motifs_are_discovered_in_a_deepshap_table_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = training_subset(dir.path(), 150);
+    let table = dir.path().join("shap.tsv");
+    let labels = "CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53";
+    ok(&[
+        "attribute",
+        "-m",
+        "examples/models/demo.onnx",
+        "-f",
+        &fasta,
+        "--method",
+        "deeplift-shap",
+        "--target",
+        labels,
+        "--shuffles",
+        "5",
+        "--backend",
+        "cpu",
+        "-o",
+        table.to_str().unwrap(),
+    ]);
+    let (meme, json, report) = (
+        dir.path().join("p.meme"),
+        dir.path().join("p.json"),
+        dir.path().join("r.tsv"),
+    );
+    ok(&[
+        "motifs",
+        "--attributions",
+        table.to_str().unwrap(),
+        "--min-metacluster-size",
+        "30",
+        "--min-pattern-size",
+        "10",
+        "--top",
+        "1",
+        "--meme",
+        meme.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&report).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert!(
+        text.starts_with("query\tseqlets\trank\tmotif_id\tmotif_name\t"),
+        "{text}"
+    );
+    let learned = [
+        "Spi1", "CTCF", "HNF4A", "HNF4G", "CEBPE", "CEBPB", "TP53", "REST",
+    ];
+    let named: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0].starts_with("pos_"))
+        .map(|r| r[4])
+        .collect();
+    assert!(
+        named.len() >= 3 && named.iter().all(|n| learned.contains(n)),
+        "{text}"
+    );
+    let motifs =
+        seqlens::motif::meme::read(&std::fs::read_to_string(&meme).unwrap(), "p.meme").unwrap();
+    assert_eq!(motifs.len(), rows.len(), "one MEME motif per pattern");
+    assert_eq!(motifs[0].id, rows[0][0]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let first = &doc[0];
+    assert_eq!(
+        first["positions"].as_array().unwrap().len().to_string(),
+        rows[0][1]
+    );
+    assert_eq!(
+        first["sequence"].as_array().unwrap().len(),
+        motifs[0].columns.len()
+    );
+
+    // Tables without hypothetical contributions are refused, naming the table.
+    let ism = dir.path().join("ism.tsv");
+    let two = training_subset(dir.path(), 2);
+    ok(&[
+        "attribute",
+        "-m",
+        "examples/models/demo.onnx",
+        "-f",
+        &two,
+        "--method",
+        "ism",
+        "-o",
+        ism.to_str().unwrap(),
+    ]);
+    let err = fails(&["motifs", "--attributions", ism.to_str().unwrap()]);
+    assert!(
+        err.contains("ism.tsv") && err.contains("hypothetical contributions"),
+        "{err}"
+    );
+    let err = fails(&[
+        "motifs",
+        "--query",
+        meme.to_str().unwrap(),
+        "--meme",
+        "x.meme",
+    ]);
+    assert!(
+        err.contains("--meme is for discovering motifs (--attributions)"),
+        "{err}"
+    );
+}

@@ -598,12 +598,18 @@ fn modisco_discovers_what_modisco_lite_discovers() {
     let recs = seqlens::io::read_sequences(std::fs::File::open(common::path(name)).unwrap(), name)
         .unwrap();
     let windows = explainer.windows(&recs[..n], &target).unwrap();
-    let method = Method::parse("deeplift-shap", 0, Baseline::parse("shuffle", 10, 0).unwrap())
-        .unwrap();
+    let method = Method::parse(
+        "deeplift-shap",
+        0,
+        Baseline::parse("shuffle", 10, 0).unwrap(),
+    )
+    .unwrap();
     let tables: Vec<seqlens::attrib::Track> = windows
         .iter()
         .map(|w| {
-            let a = explainer.explain(w, &target, &method, &mut |_, _| true).unwrap();
+            let a = explainer
+                .explain(w, &target, &method, &mut |_, _| true)
+                .unwrap();
             seqlens::attrib::Track::from(&a)
         })
         .collect();
@@ -614,10 +620,20 @@ fn modisco_discovers_what_modisco_lite_discovers() {
     let want = golden["patterns"].as_array().unwrap();
     let ours: Vec<(String, usize, String)> = report
         .iter()
-        .map(|p| (p.name.clone(), p.seqlets, p.matches.first().map_or(String::new(), |m| format!("{} {}", m.id, m.name))))
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.seqlets,
+                p.matches
+                    .first()
+                    .map_or(String::new(), |m| format!("{} {}", m.id, m.name)),
+            )
+        })
         .collect();
-    let theirs: Vec<(String, usize, String)> =
-        want.iter().map(|w| serde_json::from_value(w.clone()).unwrap()).collect();
+    let theirs: Vec<(String, usize, String)> = want
+        .iter()
+        .map(|w| serde_json::from_value(w.clone()).unwrap())
+        .collect();
     assert_eq!(ours.len(), theirs.len(), "patterns: {ours:?} vs {theirs:?}");
     for (o, t) in ours.iter().zip(&theirs) {
         assert_eq!((&o.0, &o.2), (&t.0, &t.2), "{ours:?} vs {theirs:?}");

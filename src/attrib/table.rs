@@ -116,9 +116,10 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
             .map_err(|_| bad(n, format!("score '{}' is not a number", f[score])))?;
         let mut symbols = Vec::with_capacity(score - 4);
         for (k, v) in f[4..score].iter().enumerate() {
-            symbols.push(v.parse::<f32>().map_err(|_| {
-                bad(n, format!("{} '{v}' is not a number", cols[4 + k]))
-            })?);
+            symbols.push(
+                v.parse::<f32>()
+                    .map_err(|_| bad(n, format!("{} '{v}' is not a number", cols[4 + k])))?,
+            );
         }
         let base = f[3].chars().next().filter(|_| f[3].len() == 1);
         let base = base.ok_or_else(|| bad(n, format!("ref '{}' is not one base", f[3])))?;

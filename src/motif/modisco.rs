@@ -19,6 +19,8 @@ pub mod seqlets;
 pub mod tracks;
 
 pub use affinity::{AffinityOptions, Graph, Neighbours};
-pub use discover::{DiscoverOptions, Discovery, MetaclusterOptions, PatternReport, discover, report};
+pub use discover::{
+    DiscoverOptions, Discovery, MetaclusterOptions, PatternReport, discover, report,
+};
 pub use seqlets::{Extracted, Seqlet, SeqletOptions, extract_seqlets, metaclusters};
 pub use tracks::TrackSet;

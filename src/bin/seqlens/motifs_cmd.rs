@@ -21,24 +21,28 @@ pub struct MotifsArgs {
     #[arg(long, short)]
     attributions: Option<PathBuf>,
     /// With --attributions: also write the patterns' probability matrices as a MEME file.
-    #[arg(long, requires = "attributions")]
+    #[arg(long)]
     meme: Option<PathBuf>,
     /// With --attributions: also write the patterns in full (matrices, seqlets, matches) as
     /// JSON.
-    #[arg(long, requires = "attributions")]
+    #[arg(long)]
     json: Option<PathBuf>,
     /// With --attributions: the seqlet caller's window (modisco-lite's sliding_window_size).
-    #[arg(long, default_value_t = 21, requires = "attributions")]
-    window: usize,
+    /// [default: 21]
+    #[arg(long)]
+    window: Option<usize>,
     /// With --attributions: positions added on each side of a seqlet.
-    #[arg(long, default_value_t = 10, requires = "attributions")]
-    flank: usize,
+    /// [default: 10]
+    #[arg(long)]
+    flank: Option<usize>,
     /// With --attributions: a metacluster needs more seqlets than this to be clustered.
-    #[arg(long, default_value_t = 100, requires = "attributions")]
-    min_metacluster_size: usize,
+    /// [default: 100]
+    #[arg(long)]
+    min_metacluster_size: Option<usize>,
     /// With --attributions: the fewest seqlets a reported pattern holds.
-    #[arg(long, default_value_t = 20, requires = "attributions")]
-    min_pattern_size: usize,
+    /// [default: 20]
+    #[arg(long)]
+    min_pattern_size: Option<usize>,
     /// The database to compare with (MEME file); default: the bundled JASPAR 2024 CORE
     /// vertebrates.
     #[arg(long)]
@@ -77,6 +81,17 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
     let Some(query) = &a.query else {
         return discover(a);
     };
+    let discovery_only = [
+        ("--meme", a.meme.is_some()),
+        ("--json", a.json.is_some()),
+        ("--window", a.window.is_some()),
+        ("--flank", a.flank.is_some()),
+        ("--min-metacluster-size", a.min_metacluster_size.is_some()),
+        ("--min-pattern-size", a.min_pattern_size.is_some()),
+    ];
+    if let Some((flag, _)) = discovery_only.iter().find(|f| f.1) {
+        anyhow::bail!("{flag} is for discovering motifs (--attributions), not for --query");
+    }
     let name = query.display().to_string();
     let text = std::fs::read_to_string(query).with_context(|| name.clone())?;
     let queries = meme::read(&text, &name)?;
@@ -118,10 +133,12 @@ fn discover(a: &MotifsArgs) -> Result<()> {
     let tracks = modisco::TrackSet::from_table(&tables, &name)?;
     let db = database(a.motifs.as_deref())?;
     let mut o = modisco::DiscoverOptions::default();
-    o.seqlets.window = a.window;
-    o.seqlets.flank = a.flank;
-    o.metaclusters.min_size = a.min_metacluster_size;
-    o.collapse.final_min_cluster_size = a.min_pattern_size;
+    o.seqlets.window = a.window.unwrap_or(o.seqlets.window);
+    o.seqlets.flank = a.flank.unwrap_or(o.seqlets.flank);
+    o.metaclusters.min_size = a.min_metacluster_size.unwrap_or(o.metaclusters.min_size);
+    o.collapse.final_min_cluster_size = a
+        .min_pattern_size
+        .unwrap_or(o.collapse.final_min_cluster_size);
     let found = modisco::discover(&tracks, &o, &mut |stage| eprintln!("motifs: {stage}"))
         .with_context(|| name.clone())?;
     eprintln!(
@@ -173,7 +190,11 @@ fn discover(a: &MotifsArgs) -> Result<()> {
     }
     if let Some(json) = &a.json {
         let text = serde_json::to_string(&report)?;
-        crate::emit(Some(json), &text, &format!("{} patterns (JSON)", report.len()))?;
+        crate::emit(
+            Some(json),
+            &text,
+            &format!("{} patterns (JSON)", report.len()),
+        )?;
     }
     crate::emit(
         a.out.as_deref(),

@@ -334,7 +334,7 @@ pub fn subpatterns(tracks: &TrackSet, p: &Pattern, perplexity: f64, runs: usize)
         .filter(|m| !m.is_empty())
         .map(|m| Pattern::new(tracks, m))
         .collect();
-    out.sort_by(|a, b| b.seqlets.len().cmp(&a.seqlets.len()));
+    out.sort_by_key(|p| std::cmp::Reverse(p.seqlets.len()));
     out
 }
 

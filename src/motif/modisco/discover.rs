@@ -164,7 +164,7 @@ fn to_patterns(
     ));
     let mut merged =
         collapse::detect_spurious_merging(tracks, patterns, &o.patterns, &o.collapse, &background);
-    merged.sort_by(|a, b| b.seqlets.len().cmp(&a.seqlets.len()));
+    merged.sort_by_key(|p| std::cmp::Reverse(p.seqlets.len()));
     merged
         .into_iter()
         .filter(|p| collapse::passes(p, &o.collapse, &background))
@@ -199,14 +199,21 @@ pub struct PatternReport {
 
 /// The report of a discovery: every pattern, positive metacluster first, each with its `top`
 /// best matches in `db`.
-pub fn report(d: &Discovery, db: &crate::motif::tomtom::Database, top: usize) -> Result<Vec<PatternReport>, Error> {
+pub fn report(
+    d: &Discovery,
+    db: &crate::motif::tomtom::Database,
+    top: usize,
+) -> Result<Vec<PatternReport>, Error> {
     let all = [("pos", &d.positive), ("neg", &d.negative)];
     let mut out = Vec::new();
     for (sign, patterns) in all {
         for (i, p) in patterns.iter().enumerate() {
             let name = format!("{sign}_patterns.pattern_{i}");
             let contrib = p.contrib();
-            let score: Vec<f64> = contrib.iter().map(|r| r.iter().map(|v| v.abs()).sum()).collect();
+            let score: Vec<f64> = contrib
+                .iter()
+                .map(|r| r.iter().map(|v| v.abs()).sum())
+                .collect();
             let cut = score.iter().copied().fold(f64::NEG_INFINITY, f64::max) * 0.3;
             let first = score.iter().position(|&s| s >= cut).unwrap_or(0);
             let last = score.iter().rposition(|&s| s >= cut).unwrap_or(0);
@@ -219,7 +226,11 @@ pub fn report(d: &Discovery, db: &crate::motif::tomtom::Database, top: usize) ->
                 contrib,
                 sequence,
                 trimmed: (first, last + 1),
-                positions: p.seqlets.iter().map(|s| (s.track, s.start, s.end, s.revcomp)).collect(),
+                positions: p
+                    .seqlets
+                    .iter()
+                    .map(|s| (s.track, s.start, s.end, s.revcomp))
+                    .collect(),
                 matches,
             });
         }
