@@ -193,25 +193,13 @@ def discovery(n=300):
                         "--seed", "0", "--backend", "cpu", "--out", table], cwd=root, check=True)
         import sys
         sys.path.insert(0, os.path.join(root, "benches", "peers"))
-        from modisco_compare import read_table
+        from modisco_compare import jaspar, read_table, trimmed_ppms
         one_hot, hyp = read_table(table)
     import modiscolite
     from memelite import tomtom
-    from memelite.io import read_meme
     pos, neg = modiscolite.tfmodisco.TFMoDISco(one_hot=one_hot, hypothetical_contribs=hyp)
-    with gzip.open(os.path.join(root, "data/jaspar2024_core_vertebrates.meme.gz"), "rt") as f, \
-            tempfile.NamedTemporaryFile("w", suffix=".meme") as t:
-        t.write(f.read())
-        t.flush()
-        motifs = read_meme(t.name)
-    names, pwms = list(motifs.keys()), list(motifs.values())
-    rows = []
-    for tag, patterns in (("pos", pos or []), ("neg", neg or [])):
-        for i, p in enumerate(patterns):
-            score = np.abs(np.asarray(p.contrib_scores)).sum(axis=1)
-            keep = np.where(score >= score.max() * 0.3)[0]
-            ppm = np.asarray(p.sequence)[keep.min():keep.max() + 1]
-            rows.append([f"{tag}_patterns.pattern_{i}", len(p.seqlets), ppm.T])
+    names, pwms = jaspar(os.path.join(root, "data/jaspar2024_core_vertebrates.meme.gz"))
+    rows = trimmed_ppms(pos, neg)
     _, _, _, _, _, idx = tomtom([r[2] for r in rows], pwms, n_nearest=1)
     out = [[r[0], r[1], names[int(ix[0])].strip()] for r, ix in zip(rows, idx)]
     for r in out:

@@ -236,6 +236,19 @@ fn golden_coords(v: &serde_json::Value) -> Vec<[usize; 3]> {
     serde_json::from_value(v.clone()).unwrap()
 }
 
+/// Golden (track, start, end) triples as forward seqlets.
+fn forward_seqlets(v: &serde_json::Value) -> Vec<modisco::Seqlet> {
+    golden_coords(v)
+        .iter()
+        .map(|c| modisco::Seqlet {
+            track: c[0],
+            start: c[1],
+            end: c[2],
+            revcomp: false,
+        })
+        .collect()
+}
+
 fn checksum(c: &[[usize; 3]]) -> String {
     let m = 1u128 << 61;
     let total = c.iter().enumerate().fold(0u128, |acc, (k, s)| {
@@ -397,15 +410,7 @@ fn modisco_affinities_equal_modisco_lite() {
     let case = &doc["cases"]["planted"];
     let tracks: Vec<Vec<f32>> = serde_json::from_value(case["tracks"].clone()).unwrap();
     let set = planted_track_set(&tracks, case["affinity"]["bases"].as_str().unwrap());
-    let positive: Vec<modisco::Seqlet> = golden_coords(&case["positive"])
-        .iter()
-        .map(|c| modisco::Seqlet {
-            revcomp: false,
-            track: c[0],
-            start: c[1],
-            end: c[2],
-        })
-        .collect();
+    let positive = forward_seqlets(&case["positive"]);
     for run in case["affinity"]["runs"].as_array().unwrap() {
         let opts = modisco::AffinityOptions {
             n_neighbors: run["nNeighbors"].as_u64().unwrap() as usize,
@@ -515,15 +520,7 @@ fn modisco_patterns_equal_modisco_lite() {
     let case = &doc["cases"]["planted"];
     let tracks: Vec<Vec<f32>> = serde_json::from_value(case["tracks"].clone()).unwrap();
     let set = planted_track_set(&tracks, case["affinity"]["bases"].as_str().unwrap());
-    let positive: Vec<modisco::Seqlet> = golden_coords(&case["positive"])
-        .iter()
-        .map(|c| modisco::Seqlet {
-            revcomp: false,
-            track: c[0],
-            start: c[1],
-            end: c[2],
-        })
-        .collect();
+    let positive = forward_seqlets(&case["positive"]);
     let golden = &case["affinity"]["patterns"];
     let order: Vec<usize> = serde_json::from_value(golden["order"].clone()).unwrap();
     let mut by_strength: Vec<usize> = (0..positive.len()).collect();

@@ -34,31 +34,42 @@ def read_table(path):
     return one_hot, hyp
 
 
+def jaspar(path):
+    """The MEME database's names and matrices, as memelite reads them."""
+    from memelite.io import read_meme
+    with gzip.open(path, "rt") as f, tempfile.NamedTemporaryFile("w", suffix=".meme") as t:
+        t.write(f.read())
+        t.flush()
+        motifs = read_meme(t.name)
+    return list(motifs.keys()), list(motifs.values())
+
+
+def trimmed_ppms(pos, neg):
+    """(name, seqlet count, ppm columns) per pattern, the ppm trimmed at 0.3 of the largest
+    summed absolute contribution, as modisco-lite's report trims it."""
+    rows = []
+    for tag, patterns in (("pos", pos or []), ("neg", neg or [])):
+        for i, p in enumerate(patterns):
+            score = np.abs(np.asarray(p.contrib_scores)).sum(axis=1)
+            keep = np.where(score >= score.max() * 0.3)[0]
+            ppm = np.asarray(p.sequence)[keep.min():keep.max() + 1]
+            rows.append((f"{tag}_patterns.pattern_{i}", len(p.seqlets), ppm.T))
+    return rows
+
+
 def main():
     table = sys.argv[1]
     db = sys.argv[2] if len(sys.argv) > 2 else "data/jaspar2024_core_vertebrates.meme.gz"
     one_hot, hyp = read_table(table)
     import modiscolite
     from memelite import tomtom
-    from memelite.io import read_meme
     times = []
     for _ in range(2):
         start = time.time()
         pos, neg = modiscolite.tfmodisco.TFMoDISco(one_hot=one_hot, hypothetical_contribs=hyp)
         times.append(time.time() - start)
-    with gzip.open(db, "rt") as f, tempfile.NamedTemporaryFile("w", suffix=".meme") as t:
-        t.write(f.read())
-        t.flush()
-        motifs = read_meme(t.name)
-    names, pwms = list(motifs.keys()), list(motifs.values())
-    rows = []
-    for tag, patterns in (("pos", pos or []), ("neg", neg or [])):
-        for i, p in enumerate(patterns):
-            cwm = np.asarray(p.contrib_scores)
-            score = np.abs(cwm).sum(axis=1)
-            keep = np.where(score >= score.max() * 0.3)[0]
-            ppm = np.asarray(p.sequence)[keep.min():keep.max() + 1]
-            rows.append((f"{tag}_patterns.pattern_{i}", len(p.seqlets), ppm.T))
+    names, pwms = jaspar(db)
+    rows = trimmed_ppms(pos, neg)
     print(f"# modisco-lite 3.0.0 TFMoDISco: {times[0]:.1f} s first run, {times[1]:.1f} s second",
           file=sys.stderr)
     print("query\tseqlets\trank\tmotif_name\tp_value")

@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 
-/// Average ranks (1-based), ties sharing the mean of their positions.
-fn ranks(v: &[f32]) -> Vec<f64> {
+/// Average ranks (1-based), ties sharing the mean of their positions (scipy's `rankdata`);
+/// the values must not be NaN.
+pub(crate) fn ranks<T: PartialOrd>(v: &[T]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    idx.sort_by(|&a, &b| v[a].partial_cmp(&v[b]).unwrap_or(std::cmp::Ordering::Equal));
     let mut r = vec![0.0; v.len()];
     let mut i = 0;
     while i < idx.len() {

@@ -103,18 +103,7 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
         let label = q.label();
         let found = db.matches(&q.columns, &format!("{label} in {name}"), a.top as usize)?;
         for (rank, m) in found.iter().enumerate() {
-            out.push_str(&format!(
-                "{label}\t{}\t{}\t{}\t{:.3e}\t{:.3e}\t{:.3e}\t{}\t{}\t{}\n",
-                rank + 1,
-                m.id,
-                m.name,
-                m.p_value,
-                m.e_value,
-                m.q_value,
-                m.strand,
-                m.offset,
-                m.overlap
-            ));
+            out.push_str(&format!("{label}\t{}\n", match_columns(rank, m)));
         }
     }
     crate::emit(
@@ -157,18 +146,10 @@ fn discover(a: &MotifsArgs) -> Result<()> {
         }
         for (rank, m) in p.matches.iter().enumerate() {
             out.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\t{:.3e}\t{:.3e}\t{:.3e}\t{}\t{}\t{}\n",
+                "{}\t{}\t{}\n",
                 p.name,
                 p.seqlets,
-                rank + 1,
-                m.id,
-                m.name,
-                m.p_value,
-                m.e_value,
-                m.q_value,
-                m.strand,
-                m.offset,
-                m.overlap
+                match_columns(rank, m)
             ));
         }
     }
@@ -200,5 +181,22 @@ fn discover(a: &MotifsArgs) -> Result<()> {
         a.out.as_deref(),
         &out,
         &format!("the database matches of {} patterns", report.len()),
+    )
+}
+
+/// A match's columns: rank, motif_id, motif_name, p_value, e_value, q_value, strand, offset,
+/// overlap.
+fn match_columns(rank: usize, m: &seqlens::motif::MotifMatch) -> String {
+    format!(
+        "{}\t{}\t{}\t{:.3e}\t{:.3e}\t{:.3e}\t{}\t{}\t{}",
+        rank + 1,
+        m.id,
+        m.name,
+        m.p_value,
+        m.e_value,
+        m.q_value,
+        m.strand,
+        m.offset,
+        m.overlap
     )
 }

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::numerics::pairwise_sum;
+use super::numerics::{pairwise_sum, perplexity_search};
 use super::seqlets::Seqlet;
 use super::tracks::{Snippet, TrackSet};
 
@@ -228,7 +228,7 @@ pub(super) fn jaccard_aligned(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> (f3
     let offsets = (1 + y.len() + 2 * pad).saturating_sub(d);
     let (mut best, mut at) = (f32::NEG_INFINITY, 0);
     for idx in 0..offsets {
-        let (mut min_sum, mut max_sum) = (0f64, 0f64);
+        let mut sums = (0f64, 0f64);
         for (jx, xr) in x.iter().enumerate() {
             let j = idx + jx;
             let yr = if j >= pad && j - pad < y.len() {
@@ -237,23 +237,10 @@ pub(super) fn jaccard_aligned(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> (f3
                 None
             };
             for (k, &xv) in xr.iter().enumerate() {
-                let yv = yr.map_or(0.0, |r| r[k]);
-                let sign = xv.signum_or_zero() * yv.signum_or_zero();
-                let (xa, ya) = (xv.abs(), yv.abs());
-                if ya > xa {
-                    min_sum += (xa * sign) as f64;
-                    max_sum += ya as f64;
-                } else {
-                    min_sum += (ya * sign) as f64;
-                    max_sum += xa as f64;
-                }
+                jaccard_add(&mut sums, xv, yr.map_or(0.0, |r| r[k]));
             }
         }
-        let score = if max_sum == 0.0 {
-            0.0
-        } else {
-            (min_sum / max_sum) as f32
-        };
+        let score = jaccard_ratio(sums);
         if score > best {
             best = score;
             at = idx;
@@ -266,14 +253,28 @@ fn jaccard_best(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> f32 {
     jaccard_aligned(x, y, pad).0
 }
 
-/// np.sign: 0 for zero.
-trait SignOrZero {
-    fn signum_or_zero(self) -> Self;
+/// One pair of values into continuous Jaccard's (signed minimum, maximum) sums, as
+/// modisco-lite's `_jaccard` kernel adds them: float32 products, float64 sums.
+pub(super) fn jaccard_add(sums: &mut (f64, f64), x: f32, y: f32) {
+    // np.sign: 0 for zero.
+    let sign = |v: f32| if v == 0.0 { 0.0 } else { v.signum() };
+    let s = sign(x) * sign(y);
+    let (xa, ya) = (x.abs(), y.abs());
+    if ya > xa {
+        sums.0 += (xa * s) as f64;
+        sums.1 += ya as f64;
+    } else {
+        sums.0 += (ya * s) as f64;
+        sums.1 += xa as f64;
+    }
 }
 
-impl SignOrZero for f32 {
-    fn signum_or_zero(self) -> f32 {
-        if self == 0.0 { 0.0 } else { self.signum() }
+/// The similarity from those sums (0 when everything is zero).
+pub(super) fn jaccard_ratio(sums: (f64, f64)) -> f32 {
+    if sums.1 == 0.0 {
+        0.0
+    } else {
+        (sums.0 / sums.1) as f32
     }
 }
 
@@ -311,33 +312,16 @@ pub fn fine(
     )
 }
 
-/// Ranks from 1, ties given their mean rank (scipy's `rankdata`).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut out = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-        }
-        let mean = (i + j) as f64 / 2.0 + 1.0;
-        for &o in &order[i..=j] {
-            out[o] = mean;
-        }
-        i = j + 1;
-    }
-    out
-}
-
 /// Spearman's correlation; NaN when either side is constant or has fewer than two values.
 fn spearman(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len();
     if n < 2 {
         return f64::NAN;
     }
-    let (ra, rb) = (ranks(a), ranks(b));
+    let (ra, rb) = (
+        crate::train::metrics::ranks(a),
+        crate::train::metrics::ranks(b),
+    );
     let mean = (n as f64 + 1.0) / 2.0;
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
     for (x, y) in ra.iter().zip(&rb) {
@@ -398,11 +382,9 @@ pub struct Graph {
 }
 
 /// modisco-lite's `binary_search_perplexity`: the bandwidth at which a row's distances have
-/// the target perplexity (within 1e-5 in entropy, at most 100 halvings).
+/// the target perplexity.
 fn perplexity_beta(perplexity: f64, distances: &[f64]) -> f64 {
-    let desired = perplexity.ln();
-    let (mut lo, mut hi, mut beta) = (f64::NEG_INFINITY, f64::INFINITY, 1.0f64);
-    for _ in 0..100 {
+    perplexity_search(perplexity, |beta| {
         let ps: Vec<f64> = distances.iter().map(|d| (-d * beta).exp()).collect();
         let sum = pairwise_sum(&ps) + 1.0;
         let scaled: Vec<f64> = distances
@@ -410,28 +392,9 @@ fn perplexity_beta(perplexity: f64, distances: &[f64]) -> f64 {
             .zip(&ps)
             .map(|(d, p)| d * (p / sum.max(1e-8)))
             .collect();
-        let entropy = sum.ln() + beta * pairwise_sum(&scaled);
-        let diff = entropy - desired;
-        if diff.abs() <= 1e-5 {
-            break;
-        }
-        if diff > 0.0 {
-            lo = beta;
-            beta = if hi == f64::INFINITY {
-                beta * 2.0
-            } else {
-                (beta + hi) / 2.0
-            };
-        } else {
-            hi = beta;
-            beta = if lo == f64::NEG_INFINITY {
-                beta / 2.0
-            } else {
-                (beta + lo) / 2.0
-            };
-        }
-    }
-    beta
+        sum.ln() + beta * pairwise_sum(&scaled)
+    })
+    .1
 }
 
 /// Density adaptation: the fine similarities of each row's neighbours become distances

@@ -9,9 +9,9 @@
 //! thresholds. A large pattern is first split by Leiden on its seqlets' Jaccard
 //! similarities, and the pieces merged back where they are alike.
 
-use super::affinity::{Graph, fine_rows};
+use super::affinity::{Graph, fine_rows, jaccard_add, jaccard_ratio};
 use super::leiden;
-use super::numerics::RandomState;
+use super::numerics::{RandomState, perplexity_search};
 use super::pattern::{Metric, Pattern, PatternOptions, information};
 use super::seqlets::Seqlet;
 use super::tracks::TrackSet;
@@ -60,23 +60,11 @@ impl Default for CollapseOptions {
 /// Continuous Jaccard of two equally long flat vectors (modisco-lite's `jaccard` at offset
 /// 0 with one channel).
 fn jaccard_flat(x: &[f32], y: &[f32]) -> f32 {
-    let (mut min_sum, mut max_sum) = (0f64, 0f64);
+    let mut sums = (0f64, 0f64);
     for (&xv, &yv) in x.iter().zip(y) {
-        let sign = sign(xv) * sign(yv);
-        let (xa, ya) = (xv.abs(), yv.abs());
-        if ya > xa {
-            min_sum += (xa * sign) as f64;
-            max_sum += ya as f64;
-        } else {
-            min_sum += (ya * sign) as f64;
-            max_sum += xa as f64;
-        }
+        jaccard_add(&mut sums, xv, yv);
     }
-    if max_sum == 0.0 {
-        0.0
-    } else {
-        (min_sum / max_sum) as f32
-    }
+    jaccard_ratio(sums)
 }
 
 fn sign(v: f32) -> f32 {
@@ -94,24 +82,11 @@ fn flat(tracks: &TrackSet, s: &Seqlet) -> Vec<f32> {
 /// The area under the ROC curve of `positive` scores against `negative` ones (ties count
 /// one half), as scikit-learn's `roc_auc_score` gives it.
 fn auroc(negative: &[f32], positive: &[f32]) -> f64 {
-    let mut all: Vec<(f32, bool)> = negative
-        .iter()
-        .map(|&v| (v, false))
-        .chain(positive.iter().map(|&v| (v, true)))
+    let scores: Vec<f32> = negative.iter().chain(positive).copied().collect();
+    let labels: Vec<f32> = (0..scores.len())
+        .map(|i| if i < negative.len() { 0.0 } else { 1.0 })
         .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut rank_sum, mut i) = (0.0, 0);
-    while i < all.len() {
-        let mut j = i;
-        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += mean_rank * all[i..=j].iter().filter(|e| e.1).count() as f64;
-        i = j + 1;
-    }
-    let (np, nn) = (positive.len() as f64, negative.len() as f64);
-    (rank_sum - np * (np + 1.0) / 2.0) / (np * nn)
+    crate::train::metrics::auroc(&scores, &labels).unwrap_or(0.5)
 }
 
 /// A pattern's seqlets, at most `cap` of them (numpy's legacy `choice` without replacement,
@@ -362,43 +337,18 @@ fn jaccard_pairwise(x: &[f32], y: &[f32]) -> f64 {
 /// scikit-learn's `_binary_search_perplexity` for one row of distances (float32), the
 /// probabilities normalised to sum to one.
 fn conditional(d: &[f32], perplexity: f64) -> Vec<f64> {
-    let desired = perplexity.ln();
-    let (mut lo, mut hi, mut beta) = (f64::NEG_INFINITY, f64::INFINITY, 1.0f64);
-    let mut p = vec![0.0; d.len()];
-    for _ in 0..100 {
-        let mut sum = 0.0;
-        for (pi, &di) in p.iter_mut().zip(d) {
-            *pi = (-(di as f64) * beta).exp();
-            sum += *pi;
-        }
-        if sum == 0.0 {
-            sum = 1e-8;
-        }
-        let mut sum_dp = 0.0;
-        for (pi, &di) in p.iter_mut().zip(d) {
-            *pi /= sum;
-            sum_dp += di as f64 * *pi;
-        }
-        let diff = sum.ln() + beta * sum_dp - desired;
-        if diff.abs() <= 1e-5 {
-            break;
-        }
-        if diff > 0.0 {
-            lo = beta;
-            beta = if hi == f64::INFINITY {
-                beta * 2.0
-            } else {
-                (beta + hi) / 2.0
-            };
-        } else {
-            hi = beta;
-            beta = if lo == f64::NEG_INFINITY {
-                beta / 2.0
-            } else {
-                (beta + lo) / 2.0
-            };
-        }
-    }
+    let probabilities = |beta: f64| -> (Vec<f64>, f64) {
+        let p: Vec<f64> = d.iter().map(|&di| (-(di as f64) * beta).exp()).collect();
+        let sum = p.iter().sum::<f64>();
+        let sum = if sum == 0.0 { 1e-8 } else { sum };
+        (p.iter().map(|v| v / sum).collect(), sum)
+    };
+    let (beta, _) = perplexity_search(perplexity, |beta| {
+        let (p, sum) = probabilities(beta);
+        let sum_dp: f64 = d.iter().zip(&p).map(|(&di, pi)| di as f64 * pi).sum();
+        sum.ln() + beta * sum_dp
+    });
+    let p = probabilities(beta).0;
     let total: f64 = p.iter().sum::<f64>().max(1e-8);
     p.iter().map(|v| v / total).collect()
 }

@@ -168,6 +168,41 @@ fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
     }
 }
 
+/// The bandwidth search of t-SNE's perplexity calibration, as scikit-learn's
+/// `_binary_search_perplexity` and modisco-lite's `binary_search_perplexity` both run it:
+/// from beta = 1, doubling (entropy too high) or halving until the target is bracketed, then
+/// bisecting, until the entropy `entropy(beta)` is within 1e-5 of ln(perplexity), at most 100
+/// evaluations. Returns the last beta evaluated and the one the search would try next (equal
+/// once it converges; modisco-lite returns the latter).
+pub fn perplexity_search(perplexity: f64, mut entropy: impl FnMut(f64) -> f64) -> (f64, f64) {
+    let desired = perplexity.ln();
+    let (mut lo, mut hi, mut beta) = (f64::NEG_INFINITY, f64::INFINITY, 1.0f64);
+    let mut evaluated = beta;
+    for _ in 0..100 {
+        evaluated = beta;
+        let diff = entropy(beta) - desired;
+        if diff.abs() <= 1e-5 {
+            break;
+        }
+        if diff > 0.0 {
+            lo = beta;
+            beta = if hi == f64::INFINITY {
+                beta * 2.0
+            } else {
+                (beta + hi) / 2.0
+            };
+        } else {
+            hi = beta;
+            beta = if lo == f64::NEG_INFINITY {
+                beta / 2.0
+            } else {
+                (beta + lo) / 2.0
+            };
+        }
+    }
+    (evaluated, beta)
+}
+
 /// scikit-learn's `IsotonicRegression(out_of_bounds='clip')` fitted to weighted points.
 pub struct Isotonic {
     x_min: f64,
