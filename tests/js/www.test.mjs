@@ -141,8 +141,9 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   assert.equal(after.fits && after.rows === 'ACGT' && after.scale, true);
   // the colour-blind palette: Okabe-Ito letters, a purple-orange heatmap
   await page.check('#palette');
-  await page.waitForFunction(() => document.querySelector('#logo').innerHTML.includes('#0072B2'));
-  assert.match(await page.innerHTML('#heatmap'), /#542788|#b35806/);
+  // The logo and the heatmap are redrawn one after the other: wait for both.
+  await page.waitForFunction(() => document.querySelector('#logo').innerHTML.includes('#0072B2')
+    && /#542788|#b35806/.test(document.querySelector('#heatmap').innerHTML));
   assert.doesNotMatch(await page.innerHTML('#logo'), /#255C99/);
   await page.uncheck('#palette');
   await page.waitForFunction(() => document.querySelector('#logo').innerHTML.includes('#255C99'));
