@@ -363,6 +363,16 @@ fn modisco_seqlets_refuse_what_they_cannot_call() {
         err.contains("every window sum is on one side of their mode"),
         "{err}"
     );
+    let mut bad = modisco::DiscoverOptions::default();
+    bad.affinity.max_len = 27;
+    let set = modisco::TrackSet::new(&[b"ACGT".as_slice()], &[[0.5f32; 16].as_slice()]).unwrap();
+    let err = modisco::discover(&set, &bad, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("affinity.maxLen must be from 1 to 26"),
+        "{err}"
+    );
     let flank0 = modisco::SeqletOptions { flank: 0, ..opts };
     let err = modisco::extract_seqlets(&[&positive], &flank0)
         .unwrap_err()

@@ -99,18 +99,43 @@ fn subsample(p: &Pattern, cap: usize) -> Vec<Seqlet> {
     order[..cap].iter().map(|&i| p.seqlets[i]).collect()
 }
 
+/// A pattern's side of the pairwise comparisons, the same against every other pattern: its
+/// subsampled seqlets, their flattened rows, and the Jaccard similarities among them.
+struct Side {
+    seqlets: Vec<Seqlet>,
+    rows: Vec<Vec<f32>>,
+    within: Vec<f32>,
+}
+
+impl Side {
+    fn new(tracks: &TrackSet, p: &Pattern, cap: usize) -> Side {
+        let seqlets = subsample(p, cap);
+        let rows: Vec<Vec<f32>> = seqlets.iter().map(|s| flat(tracks, s)).collect();
+        let within = rows
+            .iter()
+            .flat_map(|y| rows.iter().map(move |x| jaccard_flat(x, y)))
+            .collect();
+        Side {
+            seqlets,
+            rows,
+            within,
+        }
+    }
+}
+
 /// Pattern i's similarity to j (j aligned onto i), and the AUROC of i's within-pattern
 /// Jaccard similarities against those between i's seqlets and j's shifted onto i.
 fn pair(
     tracks: &TrackSet,
     pi: &Pattern,
     pj: &Pattern,
-    sub_i: &[Seqlet],
-    sub_j: &[Seqlet],
+    side_i: &Side,
+    side_j: &Side,
     min_overlap: f64,
 ) -> (f64, f64) {
     let (offset, rc, sim) = pi.align_pattern(pj, min_overlap);
-    let shifted: Vec<Seqlet> = sub_j
+    let shifted: Vec<Seqlet> = side_j
+        .seqlets
         .iter()
         .map(|s| if rc { s.flipped() } else { *s })
         .filter_map(|s| {
@@ -127,17 +152,13 @@ fn pair(
     if shifted.is_empty() {
         return (0.0, 0.5);
     }
-    let a: Vec<Vec<f32>> = sub_i.iter().map(|s| flat(tracks, s)).collect();
+    let a = &side_i.rows;
     let b: Vec<Vec<f32>> = shifted.iter().map(|s| flat(tracks, s)).collect();
     let between: Vec<f32> = b
         .iter()
         .flat_map(|y| a.iter().map(move |x| jaccard_flat(x, y)))
         .collect();
-    let within: Vec<f32> = a
-        .iter()
-        .flat_map(|y| a.iter().map(move |x| jaccard_flat(x, y)))
-        .collect();
-    (sim, auroc(&between, &within))
+    (sim, auroc(&between, &side_i.within))
 }
 
 /// Merges alike patterns until none merge (modisco-lite's `SimilarPatternsCollapser`).
@@ -151,10 +172,11 @@ pub fn collapse(
     let mut patterns = patterns;
     loop {
         let n = patterns.len();
-        let subs: Vec<Vec<Seqlet>> = patterns
-            .iter()
-            .map(|p| subsample(p, co.max_seqlets_subsample))
-            .collect();
+        let sides = crate::nn::par_map(
+            n,
+            || (),
+            |_, i| Side::new(tracks, &patterns[i], co.max_seqlets_subsample),
+        );
         let cells = crate::nn::par_map(
             n * n,
             || (),
@@ -167,8 +189,8 @@ pub fn collapse(
                         tracks,
                         &patterns[i],
                         &patterns[j],
-                        &subs[i],
-                        &subs[j],
+                        &sides[i],
+                        &sides[j],
                         po.min_overlap,
                     )
                 }

@@ -64,6 +64,7 @@ pub fn discover(
     o: &DiscoverOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Discovery, Error> {
+    check(o)?;
     progress("seqlets");
     let attributions = tracks.attributions();
     let rows: Vec<&[f32]> = attributions.iter().map(Vec::as_slice).collect();
@@ -92,6 +93,79 @@ pub fn discover(
         positive,
         negative,
     })
+}
+
+/// Refuses settings the pipeline cannot run with, naming them (the seqlet caller checks its
+/// own).
+fn check(o: &DiscoverOptions) -> Result<(), Error> {
+    let (a, p, c) = (&o.affinity, &o.patterns, &o.collapse);
+    let share = |v: f64| v > 0.0 && v <= 1.0;
+    // Also false for NaN.
+    let positive = |v: f64| v > 0.0;
+    let problems = [
+        (a.n_neighbors == 0, "affinity.nNeighbors must be at least 1"),
+        (a.topn == 0, "affinity.topn must be at least 1"),
+        (
+            a.min_k == 0 || a.min_k > a.max_k,
+            "affinity.minK must be from 1 to affinity.maxK",
+        ),
+        (a.max_gap == 0, "affinity.maxGap must be at least 1"),
+        // Gapped k-mer keys are base-5 numbers of up to maxLen digits in 64 bits.
+        (
+            a.max_len == 0 || a.max_len > 26,
+            "affinity.maxLen must be from 1 to 26",
+        ),
+        (a.max_entries == 0, "affinity.maxEntries must be at least 1"),
+        (
+            !share(a.min_overlap),
+            "affinity.minOverlap must be in (0, 1]",
+        ),
+        (
+            !positive(a.perplexity),
+            "affinity.perplexity must be above 0",
+        ),
+        (
+            !a.correlation_threshold.is_finite(),
+            "affinity.correlationThreshold must be finite",
+        ),
+        (
+            !share(p.min_overlap),
+            "patterns.minOverlap must be in (0, 1]",
+        ),
+        (
+            !(0.0..=1.0).contains(&p.frac_support_to_trim_to),
+            "patterns.fracSupportToTrimTo must be in [0, 1]",
+        ),
+        (
+            p.trim_to_window_size == 0,
+            "patterns.trimToWindowSize must be at least 1",
+        ),
+        (
+            !positive(c.subcluster_perplexity),
+            "collapse.subclusterPerplexity must be above 0",
+        ),
+        (
+            c.max_seqlets_subsample == 0,
+            "collapse.maxSeqletsSubsample must be at least 1",
+        ),
+        (
+            c.min_ic_windowsize == 0,
+            "collapse.minIcWindowsize must be at least 1",
+        ),
+        (
+            !positive(c.ppm_pseudocount),
+            "collapse.ppmPseudocount must be above 0",
+        ),
+        (c.leiden_runs == 0, "collapse.leidenRuns must be at least 1"),
+        (
+            o.metaclusters.max_seqlets == 0,
+            "metaclusters.maxSeqlets must be at least 1",
+        ),
+    ];
+    match problems.iter().find(|(bad, _)| *bad) {
+        Some((_, what)) => Err(Error::Invalid(format!("motif discovery: {what}"))),
+        None => Ok(()),
+    }
 }
 
 /// One metacluster's patterns (modisco-lite's `seqlets_to_patterns`).
