@@ -170,6 +170,17 @@ export class SeqlensWorker {
     return this.#call('annotateSeqlets', { seqlets, options });
   }
 
+  /** As discoverMotifs, in the worker; options `{onProgress, signal}` (onProgress is also
+   * told each stage's name). */
+  discoverMotifs(attributions, options, opts) {
+    return this.#call('discoverMotifs', { attributions, options }, opts);
+  }
+
+  /** As patternSvg, computed in the worker. */
+  patternSvg(pattern, options) {
+    return this.#call('patternSvg', { pattern, options });
+  }
+
   /** As logoRange, computed in the worker. */
   logoRange(map, symbols, options) {
     return this.#call('logoRange', { map, symbols, options });

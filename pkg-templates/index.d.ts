@@ -265,7 +265,8 @@ export interface MotifMatch {
   qValue: number;
   /** '+' for the motif as given, '-' for its reverse complement. */
   strand: '+' | '-';
-  /** Where the motif starts relative to the seqlet's first base, on that strand. */
+  /** TOMTOM's (memelite's) offset: the motif column, on that strand, aligned with the
+   * query's first base; negative when the motif starts inside the query, at `-offset`. */
   offset: number;
   /** How many positions overlap. */
   overlap: number;
@@ -276,6 +277,90 @@ export interface AnnotateOptions {
   motifs?: string;
   /** How many motifs per seqlet, best first (1). */
   top?: number;
+}
+
+/** Settings of motif discovery (modisco-lite 3.0's defaults, camelCased), and of its report. */
+export interface DiscoverOptions {
+  /** How many database motifs per pattern, best first (3). */
+  top?: number;
+  /** A MEME file's text to name patterns with (default: the bundled JASPAR 2024 CORE vertebrates). */
+  motifs?: string;
+  seqlets?: {
+    /** The window attributions are summed over (21). */
+    window?: number;
+    /** Positions added on each side of a seqlet (10). */
+    flank?: number;
+    targetFdr?: number;
+    minPassingWindowsFrac?: number;
+    maxPassingWindowsFrac?: number;
+    weakThresholdForCountingSign?: number;
+  };
+  metaclusters?: {
+    /** A metacluster of this many seqlets or fewer is skipped (100). */
+    minSize?: number;
+    /** At most this many seqlets per metacluster (20000). */
+    maxSeqlets?: number;
+  };
+  affinity?: {
+    nNeighbors?: number;
+    topn?: number;
+    minK?: number;
+    maxK?: number;
+    maxGap?: number;
+    maxLen?: number;
+    maxEntries?: number;
+    minOverlap?: number;
+    correlationThreshold?: number;
+    perplexity?: number;
+  };
+  patterns?: {
+    minOverlap?: number;
+    fracSupportToTrimTo?: number;
+    minNumToTrimTo?: number;
+    trimToWindowSize?: number;
+    initialFlankToAdd?: number;
+  };
+  collapse?: {
+    mergeThresholds?: [number, number][];
+    dealbreakerThresholds?: [number, number][];
+    subclusterPerplexity?: number;
+    maxSeqletsSubsample?: number;
+    /** The fewest seqlets a reported pattern holds (20). */
+    finalMinClusterSize?: number;
+    minIcInWindow?: number;
+    minIcWindowsize?: number;
+    ppmPseudocount?: number;
+    leidenRuns?: number;
+  };
+}
+
+/** A discovered pattern (modisco-lite's naming), with its best database motifs. */
+export interface Pattern {
+  /** 'pos_patterns.pattern_0', 'neg_patterns.pattern_1', ... */
+  name: string;
+  /** How many seqlets it holds. */
+  seqlets: number;
+  /** Position probability matrix: [A, C, G, T] per position. */
+  sequence: [number, number, number, number][];
+  /** Mean contributions (the contribution weight matrix). */
+  contrib: [number, number, number, number][];
+  /** Mean hypothetical contributions. */
+  hypothetical: [number, number, number, number][];
+  /** [start, end): the positions compared with the database (0.3 of the largest contribution). */
+  trimmed: [number, number];
+  /** Each seqlet: [index of its attribution, start, end, reverse strand]. */
+  positions: [number, number, number, boolean][];
+  /** The best database motifs for the trimmed matrix, best first. */
+  matches: MotifMatch[];
+}
+
+export interface Discovery {
+  /** Seqlets called. */
+  seqlets: number;
+  /** Seqlets clustered in the positive and negative metaclusters (0: skipped). */
+  metaclusterSizes: [number, number];
+  /** Positive metacluster's patterns first, most seqlets first. */
+  patterns: Pattern[];
 }
 
 /** A reference FASTA read by slices. */
@@ -518,6 +603,17 @@ export function callSeqlets(
 ): Seqlet[];
 /** Seqlets with their best database motifs by TOMTOM (as tangermeme's annotate_seqlets). */
 export function annotateSeqlets(seqlets: Seqlet[], options?: AnnotateOptions): Seqlet[];
+/** Motif discovery (TF-MoDISco-lite) in deeplift-shap attributions, patterns named by TOMTOM. */
+export function discoverMotifs(
+  attributions: Array<Pick<Attribution, 'sequence' | 'perBase' | 'map'> & Partial<Attribution>>,
+  options?: DiscoverOptions,
+  callbacks?: { onProgress?: (done: number, total: number, stage: string) => boolean | void },
+): Discovery;
+/** SVG figure of a discovered pattern above its best match's logo, aligned. */
+export function patternSvg(
+  pattern: Pattern,
+  options?: Pick<PlotOptions, 'baseWidth' | 'height' | 'palette'> & { motifs?: string },
+): string;
 /** SVG figure of a splice allele's effect in one gene (scoreSplice with includeTracks). */
 export function spliceFigureSvg(allele: SpliceAllele, annotation: SpliceAnnotation): string;
 /** SVG ISM heatmap of [channels, length] substitution effects over `sequence`. */
@@ -581,6 +677,14 @@ export class SeqlensWorker {
   callSeqlets(attributions: Array<Pick<Attribution, 'id' | 'perBase'> & Partial<Attribution>>, options?: SeqletOptions): Promise<Seqlet[]>;
   /** As annotateSeqlets, computed in the worker. */
   annotateSeqlets(seqlets: Seqlet[], options?: AnnotateOptions): Promise<Seqlet[]>;
+  /** As discoverMotifs, in the worker (onProgress is also told each stage's name). */
+  discoverMotifs(
+    attributions: Array<Pick<Attribution, 'sequence' | 'perBase' | 'map'> & Partial<Attribution>>,
+    options?: DiscoverOptions,
+    opts?: { onProgress?: (done: number, total: number, stage: string) => void; signal?: AbortSignal },
+  ): Promise<Discovery>;
+  /** As patternSvg, computed in the worker. */
+  patternSvg(pattern: Pattern, options?: Pick<PlotOptions, 'baseWidth' | 'height' | 'palette'> & { motifs?: string }): Promise<string>;
   formatPredictions(predictions: Predictions, format?: 'tsv' | 'json'): Promise<string>;
   heatmapSvg(effects: Float32Array, sequence: string, symbols: string, options?: PlotOptions): Promise<string>;
   terminate(): void;

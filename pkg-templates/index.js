@@ -348,6 +348,30 @@ export function annotateSeqlets(seqlets, options) {
 }
 
 /**
+ * Motif discovery (TF-MoDISco-lite, modisco-lite 3.0's defaults) in DeepLIFT/SHAP
+ * attributions (attribute() with method 'deeplift-shap': each one's sequence, perBase and
+ * map of hypothetical contributions), each pattern named by its best database motifs.
+ * `options`: `top` (3) and `motifs` (a MEME file's text; default the bundled JASPAR 2024
+ * CORE vertebrates) for the report; `seqlets`, `metaclusters`, `affinity`, `patterns` and
+ * `collapse` for the pipeline (objects of settings). `onProgress(done, total, stage)` is told
+ * each stage; returning false cancels.
+ */
+export function discoverMotifs(attributions, options, { onProgress } = {}) {
+  const { top, motifs, ...discovery } = options ?? {};
+  return call(() => core.discoverMotifs(attributions, discovery, { top, motifs }, onProgress));
+}
+
+/**
+ * The SVG figure of a pattern from discoverMotifs: its contributions' logo above its best
+ * match's information-content logo, aligned as TOMTOM aligned them. `options`: `baseWidth`,
+ * `height`, `palette`, and `motifs` (the MEME text given to discoverMotifs, if any).
+ */
+export function patternSvg(pattern, options) {
+  const { motifs, ...plot } = options ?? {};
+  return call(() => core.patternSvg(pattern, plot, motifs));
+}
+
+/**
  * The SVG figure of a splice allele's effect in one gene (`allele` and `annotation` from
  * scoreSplice with includeTracks): reference and alternate acceptor and donor probabilities
  * around the variant, with the delta scores' positions marked.

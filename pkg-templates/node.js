@@ -27,6 +27,6 @@ export function fsGenome(path, faiPath = `${path}.fai`, gziPath = `${path}.gzi`)
 }
 
 export {
-  init, threading, Model, Genes, spliceFigureSvg, oneHot, reverseComplement, parseFasta, parseVcf, formatPredictions, logoSvg, logoRange, callSeqlets, annotateSeqlets, heatmapSvg, fileGenome,
+  init, threading, Model, Genes, spliceFigureSvg, oneHot, reverseComplement, parseFasta, parseVcf, formatPredictions, logoSvg, logoRange, callSeqlets, annotateSeqlets, discoverMotifs, patternSvg, heatmapSvg, fileGenome,
   SeqlensWorker,
 } from './index.js';

@@ -1,6 +1,6 @@
 // The seqlens Web Worker: runs the model off the page's main thread. Started by
 // SeqlensWorker (client.js); speaks {id, op, args} -> {id, progress} | {id, result} | {id, error}.
-import { init, Model, Genes, fileGenome, formatPredictions, logoSvg, logoRange, callSeqlets, annotateSeqlets, heatmapSvg, parseFasta, spliceFigureSvg } from './index.js';
+import { init, Model, Genes, fileGenome, formatPredictions, logoSvg, logoRange, callSeqlets, annotateSeqlets, discoverMotifs, patternSvg, heatmapSvg, parseFasta, spliceFigureSvg } from './index.js';
 
 let model = null;
 let genes = null;
@@ -38,6 +38,8 @@ const ops = {
   logoRange: ({ map, symbols, options }) => logoRange(map, symbols, options),
   callSeqlets: ({ attributions, options }) => callSeqlets(attributions, options),
   annotateSeqlets: ({ seqlets, options }) => annotateSeqlets(seqlets, options),
+  discoverMotifs: ({ attributions, options }, onProgress) => discoverMotifs(attributions, options, { onProgress }),
+  patternSvg: ({ pattern, options }) => patternSvg(pattern, options),
   formatPredictions: ({ predictions, format }) => formatPredictions(predictions, format),
   heatmapSvg: ({ effects, sequence, symbols, options }) => heatmapSvg(effects, sequence, symbols, options),
   spliceFigureSvg: ({ allele, annotation }) => spliceFigureSvg(allele, annotation),
@@ -64,10 +66,10 @@ const ops = {
 self.onmessage = async ({ data: { id, op, args } }) => {
   try {
     if (!ops[op]) throw new Error(`unknown operation '${op}'`);
-    if (!['load', 'loadGenes', 'parseFasta', 'logoSvg', 'logoRange', 'callSeqlets', 'annotateSeqlets', 'formatPredictions', 'heatmapSvg', 'spliceFigureSvg'].includes(op) && !model) throw new Error('no model loaded: call load() first');
+    if (!['load', 'loadGenes', 'parseFasta', 'logoSvg', 'logoRange', 'callSeqlets', 'annotateSeqlets', 'discoverMotifs', 'patternSvg', 'formatPredictions', 'heatmapSvg', 'spliceFigureSvg'].includes(op) && !model) throw new Error('no model loaded: call load() first');
     if (op !== 'load') await init();
-    const onProgress = (done, total) => {
-      self.postMessage({ id, progress: [done, total] });
+    const onProgress = (...progress) => {
+      self.postMessage({ id, progress });
       return true;
     };
     const result = await ops[op](args, onProgress);

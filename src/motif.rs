@@ -59,8 +59,8 @@ pub fn reverse_complement(columns: &[[f64; 4]]) -> Vec<[f64; 4]> {
 }
 
 /// A query's match with a database motif, as reports show it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MotifMatch {
     /// The database motif's identifier.
     pub id: String,
@@ -74,10 +74,26 @@ pub struct MotifMatch {
     pub q_value: f64,
     /// `+` for the motif as given, `-` for its reverse complement.
     pub strand: char,
-    /// Where the motif starts relative to the query's first base, on that strand.
+    /// TOMTOM's (memelite's) offset: the motif column, on that strand, aligned with the
+    /// query's first column. Negative when the motif starts inside the query, at query
+    /// column `-offset`.
     pub offset: i64,
     /// How many positions overlap.
     pub overlap: usize,
+}
+
+impl MotifMatch {
+    /// The matched motif's columns as TOMTOM aligned them with the query: on the matched
+    /// strand, and the query column the first of them falls on (negative when the motif
+    /// starts before the query).
+    pub fn aligned(&self, motif: &Motif) -> (i64, Vec<[f64; 4]>) {
+        let columns = if self.strand == '-' {
+            reverse_complement(&motif.columns)
+        } else {
+            motif.columns.clone()
+        };
+        (-self.offset, columns)
+    }
 }
 
 /// The `top` best database motifs for each sequence (a seqlet's bases, one-hot as tangermeme's

@@ -671,3 +671,117 @@ mod tests {
         assert!(serde_json::from_str::<PlotOptions>(r#"{"palette": "rainbow"}"#).is_err());
     }
 }
+
+/// A discovered pattern's figure: the logo of its contribution weight matrix over the
+/// positions its report compares with the database (`trimmed`), and under it the information
+/// content logo (bits) of its best match, aligned as TOMTOM aligned them (on the matched
+/// strand), each widened to cover the other. `opts` gives the letters' width, each logo's
+/// height and the palette; the figure sets its own span, axis and titles, so the other
+/// options are refused, naming them.
+pub fn pattern(
+    p: &crate::motif::modisco::PatternReport,
+    matched: Option<(&crate::motif::MotifMatch, &crate::motif::Motif)>,
+    opts: &PlotOptions,
+) -> Result<String, String> {
+    let set = [
+        ("start", opts.start.is_some()),
+        ("end", opts.end.is_some()),
+        ("offset", opts.offset != 0),
+        ("title", opts.title.is_some()),
+        ("yRange", opts.y_range.is_some()),
+        ("marks", !opts.marks.is_empty()),
+    ];
+    if let Some((name, _)) = set.iter().find(|(_, given)| *given) {
+        return Err(format!(
+            "option '{name}' does not apply to a pattern figure, which sets its own span, axis and titles"
+        ));
+    }
+    let (first, end) = p.trimmed;
+    if first >= end || end > p.contrib.len() {
+        return Err(format!(
+            "{}: trimmed span {first}..{end} is not within its {} positions",
+            p.name,
+            p.contrib.len()
+        ));
+    }
+    let aligned = matched.map(|(m, motif)| (m, m.aligned(motif)));
+    // Columns relative to the trimmed span's first position.
+    let (mut left, mut right) = (0i64, (end - first) as i64);
+    if let Some((_, (at, cols))) = &aligned {
+        left = left.min(*at);
+        right = right.max(at + cols.len() as i64);
+    }
+    let titles = [
+        format!("{} ({} seqlets): contributions", p.name, p.seqlets),
+        aligned.as_ref().map_or(String::new(), |(m, _)| {
+            format!(
+                "{} {} ({}), q = {:.1e}: bits",
+                m.id, m.name, m.strand, m.q_value
+            )
+        }),
+    ];
+    // Blank columns on the right keep the titles (13 px, about 7.5 px a character) in view.
+    let chars = titles.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+    let need = ((chars as f32 * 7.5 - 8.0) / opts.base_width).ceil() as usize;
+    let span = (right - left) as usize;
+    let width = span.max(need);
+    let [top_title, bottom_title] = titles;
+    let column = |rows: &[[f64; 4]], origin: i64, t: usize| -> Option<[f64; 4]> {
+        let i = left + t as i64 - origin;
+        usize::try_from(i).ok().and_then(|i| rows.get(i).copied())
+    };
+    let channel_major = |col: &dyn Fn(usize) -> [f64; 4]| -> Vec<f32> {
+        let cols: Vec<[f64; 4]> = (0..width).map(col).collect();
+        (0..4)
+            .flat_map(|k| cols.iter().map(move |c| c[k] as f32))
+            .collect()
+    };
+    let cwm = channel_major(&|t| {
+        column(&p.contrib, -(first as i64), t)
+            .filter(|_| t < span)
+            .unwrap_or([0.0; 4])
+    });
+    let sub = |title: String| PlotOptions {
+        title: Some(title),
+        offset: first as i64 + left,
+        ..opts.clone()
+    };
+    let top = logo(&cwm, b"ACGT", &sub(top_title));
+    let panel_height = MARGIN_TOP + opts.height + MARGIN_BOTTOM;
+    let w = MARGIN_LEFT + width as f32 * opts.base_width + 8.0;
+    let mut out = String::new();
+    let panels = if aligned.is_some() { 2.0 } else { 1.0 };
+    header(&mut out, w, panels * panel_height, &None);
+    out.push_str(&top);
+    if let Some((_, (at, cols))) = &aligned {
+        let bits = channel_major(&|t| {
+            column(cols, *at, t).map_or([0.0; 4], |c| {
+                let total: f64 = c.iter().sum();
+                if total <= 0.0 {
+                    return [0.0; 4];
+                }
+                let q = c.map(|v| v / total);
+                let ic = 2.0
+                    + q.iter()
+                        .filter(|&&v| v > 0.0)
+                        .map(|v| v * v.log2())
+                        .sum::<f64>();
+                q.map(|v| v * ic)
+            })
+        });
+        let bottom = logo(
+            &bits,
+            b"ACGT",
+            &PlotOptions {
+                y_range: Some([0.0, 2.0]),
+                ..sub(bottom_title.clone())
+            },
+        );
+        let _ = write!(
+            out,
+            "<g transform=\"translate(0 {panel_height:.1})\">{bottom}</g>"
+        );
+    }
+    out.push_str("</svg>");
+    Ok(out)
+}

@@ -67,6 +67,31 @@ fn from_js<T: serde::de::DeserializeOwned + Default>(v: JsValue, what: &str) -> 
     serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
 }
 
+/// As [`from_js`], for options with nested objects of settings (`T`'s fields are structs
+/// that deny unknown fields): serde_wasm_bindgen reads only a struct's known keys at every
+/// level, so they are read through JSON, where a misspelt nested key is refused by name.
+fn from_js_nested<T: serde::de::DeserializeOwned + Default>(
+    v: JsValue,
+    what: &str,
+) -> Result<T, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(T::default());
+    }
+    if let Some(fields) = struct_fields::<T>() {
+        check_keys(&v, fields, what)?;
+    }
+    let text = js_sys::JSON::stringify(&v)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| JsError::new(&format!("invalid {what}: not a plain object")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        // serde_json places errors by line and column of a text the caller never saw.
+        let e = e.to_string();
+        let e = e.split(" at line ").next().unwrap_or(&e);
+        JsError::new(&format!("invalid {what}: {e}"))
+    })
+}
+
 /// Refuses an option object's key that is not in `known`, naming it.
 fn check_keys(options: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
     if options.is_object() {
@@ -701,31 +726,168 @@ pub fn logo_svg(map: &[f32], symbols: &str, options: JsValue) -> Result<String, 
 #[wasm_bindgen(js_name = callSeqlets)]
 pub fn call_seqlets(attributions: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let opts: attrib::SeqletOptions = from_js(options, "seqlet options")?;
-    let list = js_sys::Array::from(&attributions);
-    let mut tracks = Vec::with_capacity(list.length() as usize);
-    for (i, a) in list.iter().enumerate() {
-        let get = |k: &str| Reflect::get(&a, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let scores = get("perBase");
-        if !(scores.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&scores)) {
-            return Err(JsError::new(&format!(
-                "attribution {i}: perBase must be a Float32Array or an array of numbers"
-            )));
-        }
-        let scores = Float32Array::new(&scores).to_vec();
-        let id = get("id").as_string().unwrap_or_else(|| format!("#{i}"));
-        tracks.push(attrib::Track {
-            chrom: get("chrom").as_string().unwrap_or_else(|| id.clone()),
-            start: get("start").as_f64().unwrap_or(0.0) as i64,
-            sequence: get("sequence").as_string().unwrap_or_default(),
-            scores,
-            symbols: String::new(),
-            map: Vec::new(),
-            id,
-        });
-    }
+    let tracks = attribution_tracks(&attributions, false)?;
     let scores: Vec<&[f32]> = tracks.iter().map(|t| t.scores.as_slice()).collect();
     let found = attrib::recursive_seqlets(&scores, &opts).map_err(err)?;
     to_js(&attrib::seqlet_rows(&tracks, &found))
+}
+
+/// Attributions as `Model.attribute` resolves them (`[{id, chrom?, start?, sequence?,
+/// perBase, map?}]`, arrays a `Float32Array` or numbers) as tables; with `with_map`, each
+/// needs its sequence and a DNA `map` (`[4, length]`, channel-major), kept position by
+/// position as the tables hold it.
+fn attribution_tracks(list: &JsValue, with_map: bool) -> Result<Vec<attrib::Track>, JsError> {
+    let list = js_sys::Array::from(list);
+    let mut tracks = Vec::with_capacity(list.length() as usize);
+    for (i, a) in list.iter().enumerate() {
+        let get = |k: &str| Reflect::get(&a, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let floats = |k: &str| -> Result<Vec<f32>, JsError> {
+            let v = get(k);
+            if !(v.is_instance_of::<Float32Array>() || js_sys::Array::is_array(&v)) {
+                return Err(JsError::new(&format!(
+                    "attribution {i}: {k} must be a Float32Array or an array of numbers"
+                )));
+            }
+            Ok(Float32Array::new(&v).to_vec())
+        };
+        let scores = floats("perBase")?;
+        let id = get("id").as_string().unwrap_or_else(|| format!("#{i}"));
+        let sequence = get("sequence").as_string().unwrap_or_default();
+        let mut map = Vec::new();
+        if with_map {
+            let channels = floats("map")?;
+            let n = scores.len();
+            if sequence.len() != n || channels.len() != 4 * n {
+                return Err(JsError::new(&format!(
+                    "attribution {i} ('{id}'): expected a sequence of {n} bases and a map of 4 x {n} hypothetical contributions (DNA, method deeplift-shap); found {} bases and {} values",
+                    sequence.len(),
+                    channels.len()
+                )));
+            }
+            map = (0..n)
+                .flat_map(|p| (0..4).map(move |c| (c, p)))
+                .map(|(c, p)| channels[c * n + p])
+                .collect();
+        }
+        tracks.push(attrib::Track {
+            chrom: get("chrom").as_string().unwrap_or_else(|| id.clone()),
+            start: get("start").as_f64().unwrap_or(0.0) as i64,
+            sequence,
+            scores,
+            symbols: String::new(),
+            map,
+            id,
+        });
+    }
+    Ok(tracks)
+}
+
+/// The motif database of an options object's `motifs` (a MEME file's text), or the bundled
+/// JASPAR 2024 CORE vertebrates.
+fn motif_database(
+    text: Option<String>,
+) -> Result<std::borrow::Cow<'static, motif::tomtom::Database>, JsError> {
+    Ok(match text {
+        Some(text) => {
+            let motifs = motif::meme::read(&text, "the motifs option").map_err(err)?;
+            std::borrow::Cow::Owned(
+                motif::tomtom::Database::new(motifs, Default::default()).map_err(err)?,
+            )
+        }
+        None => std::borrow::Cow::Borrowed(motif::jaspar::database().map_err(err)?),
+    })
+}
+
+/// Motif discovery (TF-MoDISco-lite, modisco-lite 3.0's defaults) in DeepLIFT/SHAP
+/// attributions (as `Model.attribute` resolves them with method deeplift-shap: each one's
+/// `sequence`, `perBase` and `map` of hypothetical contributions), and each pattern's best
+/// database motifs by TOMTOM. `discovery` holds the pipeline's settings as
+/// `DiscoverOptions` names them (`seqlets`, `metaclusters`, `affinity`, `patterns`,
+/// `collapse`, each an object of camelCase settings); `report`: `top` (default 3) and
+/// `motifs` (a MEME file's text; default the bundled JASPAR). `progress(done, total, stage)`
+/// is told each stage; returning `false` cancels. Returns `{seqlets, metaclusterSizes,
+/// patterns}` with the patterns as `PatternReport`s (positive metacluster first).
+#[wasm_bindgen(js_name = discoverMotifs)]
+pub fn discover_motifs(
+    attributions: JsValue,
+    discovery: JsValue,
+    report: JsValue,
+    progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct Report {
+        motifs: Option<String>,
+        top: Option<usize>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Found {
+        seqlets: usize,
+        metacluster_sizes: (usize, usize),
+        patterns: Vec<motif::modisco::PatternReport>,
+    }
+    let o: motif::modisco::DiscoverOptions = from_js_nested(discovery, "discovery options")?;
+    let r: Report = from_js(report, "report options")?;
+    let top = r.top.unwrap_or(3);
+    if top == 0 {
+        return Err(JsError::new("top must be at least 1"));
+    }
+    let db = motif_database(r.motifs)?;
+    let tables = attribution_tracks(&attributions, true)?;
+    let tracks = motif::modisco::TrackSet::from_table(&tables, "attributions").map_err(err)?;
+    let mut done = 0;
+    let found = motif::modisco::discover(&tracks, &o, &mut |stage| {
+        done += 1;
+        match &progress {
+            None => true,
+            Some(f) => f
+                .call3(
+                    &JsValue::NULL,
+                    &JsValue::from((done - 1) as f64),
+                    &JsValue::from(motif::modisco::STAGES as f64),
+                    &JsValue::from_str(stage),
+                )
+                .map(|r| r.as_bool() != Some(false))
+                .unwrap_or(true),
+        }
+    })
+    .map_err(err)?;
+    let patterns = motif::modisco::report(&found, &db, top).map_err(err)?;
+    to_js(&Found {
+        seqlets: found.extracted.seqlets.len(),
+        metacluster_sizes: found.metacluster_sizes,
+        patterns,
+    })
+}
+
+/// The SVG figure of a pattern from `discoverMotifs`: its contributions' logo over the span
+/// compared with the database, above its best match's information-content logo, aligned as
+/// TOMTOM aligned them. Options: `baseWidth`, `height`, `palette`. `motifs`: the MEME text
+/// the pattern was matched against (default the bundled JASPAR).
+#[wasm_bindgen(js_name = patternSvg)]
+pub fn pattern_svg(
+    pattern: JsValue,
+    options: JsValue,
+    motifs: Option<String>,
+) -> Result<String, JsError> {
+    let p: motif::modisco::PatternReport = serde_wasm_bindgen::from_value(pattern)
+        .map_err(|e| JsError::new(&format!("pattern: {e}")))?;
+    let opts = plot_options(options)?;
+    let db = motif_database(motifs)?;
+    let matched = match p.matches.first() {
+        Some(m) => Some((
+            m,
+            db.motif(&m.id).ok_or_else(|| {
+                JsError::new(&format!(
+                    "{}: its match {} is not in the motif database (pass the MEME text it was matched against as options.motifs)",
+                    p.name, m.id
+                ))
+            })?,
+        )),
+        None => None,
+    };
+    plot::pattern(&p, matched, &opts).map_err(|e| JsError::new(&e))
 }
 
 /// The best database motifs of seqlets (as `callSeqlets` returns them; each one's `sequence`
@@ -745,15 +907,7 @@ pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, J
     if top == 0 {
         return Err(JsError::new("top must be at least 1"));
     }
-    let user;
-    let db = match opts.motifs {
-        Some(text) => {
-            let motifs = motif::meme::read(&text, "the motifs option").map_err(err)?;
-            user = motif::tomtom::Database::new(motifs, Default::default()).map_err(err)?;
-            &user
-        }
-        None => motif::jaspar::database().map_err(err)?,
-    };
+    let db = motif_database(opts.motifs)?;
     let list = js_sys::Array::from(&seqlets);
     let mut sequences = Vec::with_capacity(list.length() as usize);
     for (i, s) in list.iter().enumerate() {
@@ -763,7 +917,7 @@ pub fn annotate_seqlets(seqlets: JsValue, options: JsValue) -> Result<JsValue, J
             .ok_or_else(|| JsError::new(&format!("seqlet {i}: no sequence (a string of bases)")))?;
         sequences.push(seq);
     }
-    to_js(&motif::annotate(db, &sequences, top).map_err(err)?)
+    to_js(&motif::annotate(&db, &sequences, top).map_err(err)?)
 }
 
 /// The y range `[lowest, highest]` a logo of `map` needs over the positions `start..end` of

@@ -1763,6 +1763,10 @@ fn motifs_are_discovered_in_a_deepshap_table_and_named() {
         meme.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--svg",
+        dir.path().join("logos").to_str().unwrap(),
+        "--palette",
+        "colorblind",
         "-o",
         report.to_str().unwrap(),
     ]);
@@ -1803,6 +1807,53 @@ fn motifs_are_discovered_in_a_deepshap_table_and_named() {
         first["sequence"].as_array().unwrap().len(),
         motifs[0].columns.len()
     );
+    // Each match, placed as TOMTOM aligned it (MotifMatch::aligned, which the figures use),
+    // agrees with the pattern's consensus where they overlap.
+    let patterns: Vec<seqlens::motif::modisco::PatternReport> =
+        serde_json::from_value(doc.clone()).unwrap();
+    let db = seqlens::motif::jaspar::database().unwrap();
+    let best = |c: &[f64; 4]| (0..4).max_by(|&a, &b| c[a].total_cmp(&c[b])).unwrap();
+    for p in patterns.iter().filter(|p| p.name.starts_with("pos_")) {
+        let m = &p.matches[0];
+        let (at, cols) = m.aligned(db.motif(&m.id).unwrap());
+        let (first, end) = p.trimmed;
+        let pairs: Vec<(usize, usize)> = (first..end)
+            .filter_map(|i| {
+                let k = usize::try_from(i as i64 - first as i64 - at).ok()?;
+                cols.get(k).map(|c| (best(&p.sequence[i]), best(c)))
+            })
+            .collect();
+        let agree = pairs.iter().filter(|(a, b)| a == b).count();
+        assert_eq!(pairs.len(), m.overlap, "{}: {m:?}", p.name);
+        assert!(
+            agree * 10 >= pairs.len() * 7,
+            "{}: {agree} of {} agree",
+            p.name,
+            pairs.len()
+        );
+        // Its figure: the pattern's logo above the match's, in Okabe-Ito colours.
+        let svg = std::fs::read_to_string(dir.path().join("logos").join(format!("{}.svg", p.name)))
+            .unwrap();
+        assert!(
+            svg.contains(&format!(
+                "{} ({} seqlets): contributions",
+                p.name, p.seqlets
+            )) && svg.contains(&format!("{} {} ({})", m.id, m.name, m.strand))
+                && svg.contains("#0072B2"),
+            "{}",
+            &svg[..300]
+        );
+    }
+    let files = std::fs::read_dir(dir.path().join("logos")).unwrap().count();
+    assert_eq!(files, patterns.len());
+    let err = fails(&[
+        "motifs",
+        "--attributions",
+        table.to_str().unwrap(),
+        "--palette",
+        "colorblind",
+    ]);
+    assert!(err.contains("--palette colours the --svg logos"), "{err}");
 
     // Tables without hypothetical contributions are refused, naming the table.
     let ism = dir.path().join("ism.tsv");

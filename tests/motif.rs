@@ -366,7 +366,7 @@ fn modisco_seqlets_refuse_what_they_cannot_call() {
     let mut bad = modisco::DiscoverOptions::default();
     bad.affinity.max_len = 27;
     let set = modisco::TrackSet::new(&[b"ACGT".as_slice()], &[[0.5f32; 16].as_slice()]).unwrap();
-    let err = modisco::discover(&set, &bad, &mut |_| {})
+    let err = modisco::discover(&set, &bad, &mut |_| true)
         .unwrap_err()
         .to_string();
     assert!(
@@ -621,7 +621,26 @@ fn modisco_discovers_what_modisco_lite_discovers() {
         })
         .collect();
     let tracks = modisco::TrackSet::from_table(&tables, name).unwrap();
-    let found = modisco::discover(&tracks, &Default::default(), &mut |_| {}).unwrap();
+    let mut stages = Vec::new();
+    let found = modisco::discover(&tracks, &Default::default(), &mut |s| {
+        stages.push(s.to_string());
+        true
+    })
+    .unwrap();
+    // Both metaclusters ran both rounds: every stage was reported, in order.
+    assert_eq!(stages.len(), modisco::STAGES, "{stages:?}");
+    assert_eq!(stages[0], "seqlets");
+    assert!(
+        stages[10].starts_with("negative metacluster: merging"),
+        "{stages:?}"
+    );
+    let err = modisco::discover(&tracks, &Default::default(), &mut |s| s == "seqlets")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cancelled at positive metacluster, round 1: similarities of"),
+        "{err}"
+    );
     let db = jaspar::database().unwrap();
     let report = modisco::report(&found, db, 1).unwrap();
     let want = golden["patterns"].as_array().unwrap();

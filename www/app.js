@@ -9,6 +9,8 @@ const worker = new SeqlensWorker();
 let info = null;
 let result = null;
 let effects = null;
+/** The last motif discovery ({seqlets, metaclusterSizes, patterns}), or null. */
+let motifs = null;
 /** The predictions table's sort: {col, desc}, or null for input order. */
 let sort = null;
 let running = null;
@@ -17,7 +19,7 @@ const variantFiles = { vcf: null, fasta: null, fai: null };
 let inputName = 'the sequence box';
 
 /** Shows `e` (an Error, a string, or null to clear) in the error box of `section`
- * ('model', 'input', 'explain', 'variants' or 'splice'), next to what caused it. */
+ * ('model', 'input', 'explain', 'motifs', 'variants' or 'splice'), next to what caused it. */
 function showError(section, e) {
   const box = $(`error-${section}`);
   box.replaceChildren();
@@ -114,6 +116,7 @@ function updateButtons() {
   $('run-demo').disabled = !(idle && info);
   $('try-splice').disabled = !idle;
   $('explain').disabled = !(idle && info && result);
+  $('discover').disabled = !(idle && info?.gradients && result && info.metadata.alphabet === 'dna');
   const { vcf, fasta, fai } = variantFiles;
   $('score').disabled = !(idle && info && vcf && fasta && fai);
   $('splice-score').disabled = !(idle && spliceInputs().ready);
@@ -153,6 +156,10 @@ function clearResults() {
   $('variants-section').hidden = true;
   $('stride-warning').hidden = true;
   clearExplanation();
+  motifs = null;
+  $('motifs').hidden = true;
+  $('download-motifs').hidden = true;
+  $('motif-summary').textContent = '';
 }
 
 function clearExplanation() {
@@ -229,6 +236,8 @@ async function useModel(bytes, name, about = null) {
   for (const sel of ['explain-label', 'variant-label']) {
     $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
   }
+  $('motif-label').innerHTML = (md.labels.length > 1 ? '<option value="all">all labels (summed)</option>' : '') +
+    md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
   for (const opt of $('explain-method').options) {
     opt.disabled = !info.gradients && opt.value !== 'ism';
   }
@@ -554,6 +563,69 @@ function windowSequence(i) {
 }
 
 $('explain').addEventListener('click', explain);
+
+// ---- motif discovery ---------------------------------------------------------------------
+
+async function discover() {
+  if (!result) return;
+  const labels = info.metadata.labels;
+  const choice = $('motif-label').value;
+  const target = choice === 'all' ? labels : [labels[Number(choice)]];
+  const minimum = (id) => {
+    const v = Number($(id).value);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${$(id).labels[0].textContent.trim()}: expected a whole number of seqlets, at least 1; found '${$(id).value}'`);
+    return v;
+  };
+  let options;
+  try {
+    options = { metaclusters: { minSize: minimum('motif-min-metacluster') }, collapse: { finalMinClusterSize: minimum('motif-min-pattern') }, top: 1 };
+  } catch (e) {
+    showError('motifs', e);
+    return;
+  }
+  const found = await busy('Attributing every sequence (DeepLIFT/SHAP)', async (signal, onProgress) => {
+    const input = result.windows.map((w, i) => ({ id: w.id, seq: windowSequence(i) }));
+    const attrs = await worker.attribute(input, { method: 'deeplift-shap', target, shuffles: 10 }, { signal, onProgress });
+    $('busy-label').textContent = 'Discovering motifs';
+    $('busy-rate').textContent = '';
+    return worker.discoverMotifs(attrs, options, {
+      signal,
+      onProgress: (done, total, stage) => {
+        $('progress').value = done / total;
+        $('busy-rate').textContent = `stage ${done + 1} of at most ${total}: ${stage}`;
+      },
+    });
+  }, { section: 'motifs', unit: 'steps' });
+  if (!found) return;
+  motifs = found;
+  await renderMotifs();
+}
+
+/** The discovery's table: one row per pattern, with its figure (redrawn on a palette change). */
+async function renderMotifs() {
+  const found = motifs;
+  const [pos, neg] = found.metaclusterSizes;
+  const min = found.patterns.length ? '' : ` No pattern: a metacluster is clustered only above ${$('motif-min-metacluster').value} seqlets, ` +
+    'and a pattern kept only with enough seqlets; more sequences, or lower minimums, may find some.';
+  $('motif-summary').textContent = `${found.seqlets} seqlets; ${pos} clustered as positive and ${neg} as negative; ` +
+    `${found.patterns.length} patterns.${min}`;
+  const palette = $('palette').checked ? 'colorblind' : 'classic';
+  const figures = await Promise.all(found.patterns.map((p) => worker.patternSvg(p, { palette })));
+  if (motifs !== found) return;
+  $('motifs').tBodies[0].innerHTML = found.patterns.map((p, i) => {
+    const m = p.matches[0];
+    return `<tr><td>${escape(p.name)}</td><td>${p.seqlets}</td>` +
+      (m ? `<td>${escape(`${m.id} ${m.name}`)} (${m.strand})</td><td>${m.qValue.toExponential(1)}</td>` : '<td>none</td><td></td>') +
+      `<td class="figure">${figures[i]}</td></tr>`;
+  }).join('');
+  $('motifs').hidden = found.patterns.length === 0;
+  $('download-motifs').hidden = false;
+}
+
+$('discover').addEventListener('click', discover);
+$('palette').addEventListener('change', () => motifs && renderMotifs());
+$('download-motifs').addEventListener('click', () =>
+  download('motifs.json', JSON.stringify(motifs), 'application/json'));
 
 // ---- variants ----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ pub mod tracks;
 
 pub use affinity::{AffinityOptions, Graph, Neighbours};
 pub use discover::{
-    DiscoverOptions, Discovery, MetaclusterOptions, PatternReport, discover, report,
+    DiscoverOptions, Discovery, MetaclusterOptions, PatternReport, STAGES, discover, report,
 };
 pub use seqlets::{Extracted, Seqlet, SeqletOptions, extract_seqlets, metaclusters};
 pub use tracks::TrackSet;

@@ -75,8 +75,9 @@ pub struct Hit {
     pub q_value: f64,
     /// The best alignment's score, in the query's integer bins.
     pub score: i64,
-    /// Where the target starts relative to the query's first column in the best alignment
-    /// (negative: the query starts inside the target), on the matched strand.
+    /// The target column (on the matched strand) aligned with the query's first column in
+    /// the best alignment: negative when the target starts inside the query, at query column
+    /// `-offset` (memelite's offset).
     pub offset: i64,
     /// How many columns overlap in the best alignment.
     pub overlap: usize,
@@ -176,6 +177,11 @@ impl Database {
     /// The database's motifs, in the order hits name them.
     pub fn motifs(&self) -> &[Motif] {
         &self.motifs
+    }
+
+    /// The motif with identifier `id`, if the database holds it.
+    pub fn motif(&self, id: &str) -> Option<&Motif> {
+        self.motifs().iter().find(|m| m.id == id)
     }
 
     /// The settings it compares with.

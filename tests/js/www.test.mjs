@@ -171,6 +171,44 @@ test('a logo and an ISM heatmap render for a selected sequence and label', async
   assert.ok(rows.every((r) => /^MA\d+\.\d+ \S+ \([+-]\)$/.test(r[5]) && Number(r[6]) <= 1), JSON.stringify(rows));
 });
 
+test('motif discovery over every input sequence names the motifs the demo model learned, in the tab', { timeout: 300000 }, async () => {
+  // Its own page: 150 training sequences replace the sample in the box. The numbers are the
+  // library's (tests/motif.rs holds them to modisco-lite 3.0.0; the package's test to the
+  // same names); this checks that the page runs the chain and shows it.
+  const seen = [];
+  const { ctx, p } = await openPage(browser, (r) => seen.push(r.url()));
+  try {
+    const fasta = readFileSync(`${ROOT}/examples/data/train/motifs.fa`, 'utf8').split('\n').slice(0, 300).join('\n');
+    await p.fill('#fasta', fasta);
+    await p.click('#predict');
+    await p.waitForFunction(() => document.querySelectorAll('#results tbody tr').length > 0, null, { timeout: 120000 });
+    await p.selectOption('#motif-label', 'all');
+    const from = seen.length;
+    await p.click('#discover');
+    await p.waitForFunction(() => !document.getElementById('motifs').hidden || !document.getElementById('error-motifs').hidden, null, { timeout: 280000 });
+    assert.equal(await p.isVisible('#error-motifs'), false, await p.textContent('#error-motifs'));
+    assert.deepEqual(seen.slice(from), [], 'discovery made requests');
+    const rows = await p.$$eval('#motifs tbody tr', (trs) => trs.map((tr) => ({
+      cells: [...tr.cells].slice(0, 4).map((c) => c.textContent),
+      titles: [...tr.querySelectorAll('svg text')].map((t) => t.textContent).filter((t) => /seqlets|bits/.test(t)),
+    })));
+    const named = rows.filter((r) => r.cells[0].startsWith('pos_')).map((r) => r.cells[2]);
+    for (const want of [/ Spi1 /, / CTCF /, / HNF4[AG] /, / CEBP[BE] /, / TP53 /, / REST /]) {
+      assert.ok(named.some((n) => want.test(n)), `${want} not among ${named}`);
+    }
+    for (const r of rows) {
+      assert.ok(Number(r.cells[1]) >= 20, JSON.stringify(r));
+      // The pattern's logo, and its match's under it.
+      assert.equal(r.titles.length, 2, JSON.stringify(r));
+      assert.ok(r.titles[1].startsWith(r.cells[2].split(' (')[0]), JSON.stringify(r));
+    }
+    assert.match(await p.textContent('#motif-summary'), /^\d+ seqlets; \d+ clustered as positive and \d+ as negative; \d+ patterns\.$/);
+    assert.equal(await p.isVisible('#download-motifs'), true);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('the sample VCF is scored against the sample genome, with ref-vs-alt logos', async () => {
   await page.click('#load-sample-variants');
   await page.waitForFunction(() => !document.getElementById('score').disabled);

@@ -27,6 +27,16 @@ pub struct MotifsArgs {
     /// JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// With --attributions: also write one SVG per pattern into this directory
+    /// (`pos_patterns.pattern_0.svg`, ...): the logo of its contributions over the span
+    /// compared with the database, above the information-content logo of its best match,
+    /// aligned as TOMTOM aligned them.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// With --svg: the logos' colours, classic (logomaker's) or colorblind (Okabe-Ito).
+    /// [default: classic]
+    #[arg(long)]
+    palette: Option<seqlens::plot::Palette>,
     /// With --attributions: the seqlet caller's window (modisco-lite's sliding_window_size).
     /// [default: 21]
     #[arg(long)]
@@ -84,6 +94,8 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
     let discovery_only = [
         ("--meme", a.meme.is_some()),
         ("--json", a.json.is_some()),
+        ("--svg", a.svg.is_some()),
+        ("--palette", a.palette.is_some()),
         ("--window", a.window.is_some()),
         ("--flank", a.flank.is_some()),
         ("--min-metacluster-size", a.min_metacluster_size.is_some()),
@@ -121,6 +133,9 @@ fn discover(a: &MotifsArgs) -> Result<()> {
     let tables = seqlens::attrib::read_tsv(&text, &name)?;
     let tracks = modisco::TrackSet::from_table(&tables, &name)?;
     let db = database(a.motifs.as_deref())?;
+    if a.palette.is_some() && a.svg.is_none() {
+        anyhow::bail!("--palette colours the --svg logos; give --svg DIR too");
+    }
     let mut o = modisco::DiscoverOptions::default();
     o.seqlets.window = a.window.unwrap_or(o.seqlets.window);
     o.seqlets.flank = a.flank.unwrap_or(o.seqlets.flank);
@@ -128,8 +143,11 @@ fn discover(a: &MotifsArgs) -> Result<()> {
     o.collapse.final_min_cluster_size = a
         .min_pattern_size
         .unwrap_or(o.collapse.final_min_cluster_size);
-    let found = modisco::discover(&tracks, &o, &mut |stage| eprintln!("motifs: {stage}"))
-        .with_context(|| name.clone())?;
+    let found = modisco::discover(&tracks, &o, &mut |stage| {
+        eprintln!("motifs: {stage}");
+        true
+    })
+    .with_context(|| name.clone())?;
     eprintln!(
         "motifs: {} seqlets; metaclusters of {} positive and {} negative",
         found.extracted.seqlets.len(),
@@ -169,6 +187,9 @@ fn discover(a: &MotifsArgs) -> Result<()> {
             &format!("{} patterns (MEME)", motifs.len()),
         )?;
     }
+    if let Some(dir) = &a.svg {
+        write_logos(dir, &report, &db, a.palette.unwrap_or_default())?;
+    }
     if let Some(json) = &a.json {
         let text = serde_json::to_string(&report)?;
         crate::emit(
@@ -182,6 +203,32 @@ fn discover(a: &MotifsArgs) -> Result<()> {
         &out,
         &format!("the database matches of {} patterns", report.len()),
     )
+}
+
+/// Each pattern's figure (`plot::pattern`, with its best match) as `dir/NAME.svg`.
+fn write_logos(
+    dir: &Path,
+    report: &[seqlens::motif::modisco::PatternReport],
+    db: &tomtom::Database,
+    palette: seqlens::plot::Palette,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let opts = seqlens::plot::PlotOptions {
+        palette,
+        ..Default::default()
+    };
+    for p in report {
+        let matched = p
+            .matches
+            .first()
+            .and_then(|m| db.motif(&m.id).map(|motif| (m, motif)));
+        let svg = seqlens::plot::pattern(p, matched, &opts).map_err(anyhow::Error::msg)?;
+        let path = dir.join(format!("{}.svg", p.name));
+        seqlens::output::write_atomic(&path, svg.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!("wrote {} pattern logos to {}", report.len(), dir.display());
+    Ok(())
 }
 
 /// A match's columns: rank, motif_id, motif_name, p_value, e_value, q_value, strand, offset,

@@ -226,21 +226,27 @@ pub(super) fn fine_rows(snippet: &Snippet) -> Vec<[f32; 8]> {
 pub(super) fn jaccard_aligned(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> (f32, usize) {
     let d = x.len();
     let offsets = (1 + y.len() + 2 * pad).saturating_sub(d);
+    let zero = [0f32; 8];
     let (mut best, mut at) = (f32::NEG_INFINITY, 0);
     for idx in 0..offsets {
-        let mut sums = (0f64, 0f64);
+        // One accumulator per channel, so the adds run side by side (modisco-lite's kernel
+        // adds them in one chain; float64 sums of float32 terms differ only far below the
+        // float32 result's precision).
+        let mut sums = ([0f64; 8], [0f64; 8]);
         for (jx, xr) in x.iter().enumerate() {
             let j = idx + jx;
             let yr = if j >= pad && j - pad < y.len() {
-                Some(&y[j - pad])
+                &y[j - pad]
             } else {
-                None
+                &zero
             };
-            for (k, &xv) in xr.iter().enumerate() {
-                jaccard_add(&mut sums, xv, yr.map_or(0.0, |r| r[k]));
+            for k in 0..8 {
+                let (lo, hi) = jaccard_terms(xr[k], yr[k]);
+                sums.0[k] += lo as f64;
+                sums.1[k] += hi as f64;
             }
         }
-        let score = jaccard_ratio(sums);
+        let score = jaccard_ratio((sums.0.iter().sum(), sums.1.iter().sum()));
         if score > best {
             best = score;
             at = idx;
@@ -253,20 +259,24 @@ fn jaccard_best(x: &[[f32; 8]], y: &[[f32; 8]], pad: usize) -> f32 {
     jaccard_aligned(x, y, pad).0
 }
 
-/// One pair of values into continuous Jaccard's (signed minimum, maximum) sums, as
-/// modisco-lite's `_jaccard` kernel adds them: float32 products, float64 sums.
-pub(super) fn jaccard_add(sums: &mut (f64, f64), x: f32, y: f32) {
-    // np.sign: 0 for zero.
-    let sign = |v: f32| if v == 0.0 { 0.0 } else { v.signum() };
-    let s = sign(x) * sign(y);
+/// One pair of values' terms of continuous Jaccard's (signed minimum, maximum) sums, as
+/// modisco-lite's `_jaccard` kernel computes them: the smaller magnitude signed by whether
+/// the signs agree (0 when either is 0), and the larger magnitude. Branch-free: the fine pass
+/// runs it billions of times.
+fn jaccard_terms(x: f32, y: f32) -> (f32, f32) {
     let (xa, ya) = (x.abs(), y.abs());
-    if ya > xa {
-        sums.0 += (xa * s) as f64;
-        sums.1 += ya as f64;
-    } else {
-        sums.0 += (ya * s) as f64;
-        sums.1 += xa as f64;
-    }
+    let (lo, hi) = (xa.min(ya), xa.max(ya));
+    // The product's sign is the signs' agreement (an underflow keeps it); a zero minimum
+    // stays zero whatever its sign bit (adding -0.0 to a sum changes nothing).
+    (lo.copysign(x * y), hi)
+}
+
+/// One pair of values into continuous Jaccard's (signed minimum, maximum) sums: float32
+/// terms, float64 sums, as modisco-lite adds them.
+pub(super) fn jaccard_add(sums: &mut (f64, f64), x: f32, y: f32) {
+    let (lo, hi) = jaccard_terms(x, y);
+    sums.0 += lo as f64;
+    sums.1 += hi as f64;
 }
 
 /// The similarity from those sums (0 when everything is zero).

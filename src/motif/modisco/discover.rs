@@ -58,14 +58,19 @@ pub struct Discovery {
     pub negative: Vec<Pattern>,
 }
 
-/// Motif discovery over `tracks`. `progress` is told each stage's name as it starts.
+/// How many stages [`discover`] reports at most: seqlets, then per metacluster two rounds
+/// of similarities and clustering, and merging.
+pub const STAGES: usize = 11;
+
+/// Motif discovery over `tracks`. `progress` is told each stage's name as it starts (at
+/// most [`STAGES`] times); returning `false` cancels.
 pub fn discover(
     tracks: &TrackSet,
     o: &DiscoverOptions,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&str) -> bool,
 ) -> Result<Discovery, Error> {
     check(o)?;
-    progress("seqlets");
+    stage(progress, "seqlets")?;
     let attributions = tracks.attributions();
     let rows: Vec<&[f32]> = attributions.iter().map(Vec::as_slice).collect();
     let extracted = seqlets::extract_seqlets(&rows, &o.seqlets)?;
@@ -80,12 +85,12 @@ pub fn discover(
     let positive = if pos.is_empty() {
         Vec::new()
     } else {
-        to_patterns(tracks, pos, 1.0, o, "positive", progress)
+        to_patterns(tracks, pos, 1.0, o, "positive", progress)?
     };
     let negative = if neg.is_empty() {
         Vec::new()
     } else {
-        to_patterns(tracks, neg, -1.0, o, "negative", progress)
+        to_patterns(tracks, neg, -1.0, o, "negative", progress)?
     };
     Ok(Discovery {
         extracted,
@@ -93,6 +98,17 @@ pub fn discover(
         positive,
         negative,
     })
+}
+
+/// Tells `progress` that stage `name` starts; an error if it cancels.
+fn stage(progress: &mut dyn FnMut(&str) -> bool, name: &str) -> Result<(), Error> {
+    if progress(name) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "motif discovery cancelled at {name}"
+        )))
+    }
 }
 
 /// Refuses settings the pipeline cannot run with, naming them (the seqlet caller checks its
@@ -175,8 +191,8 @@ fn to_patterns(
     sign: f32,
     o: &DiscoverOptions,
     name: &str,
-    progress: &mut dyn FnMut(&str),
-) -> Vec<Pattern> {
+    progress: &mut dyn FnMut(&str) -> bool,
+) -> Result<Vec<Pattern>, Error> {
     let background = pattern::background(tracks, &seqlets);
     let keys: Vec<f32> = seqlets
         .iter()
@@ -188,13 +204,16 @@ fn to_patterns(
     let mut patterns = Vec::new();
     for round in 0..2 {
         if seqlets.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        progress(&format!(
-            "{name} metacluster, round {}: similarities of {} seqlets",
-            round + 1,
-            seqlets.len()
-        ));
+        stage(
+            progress,
+            &format!(
+                "{name} metacluster, round {}: similarities of {} seqlets",
+                round + 1,
+                seqlets.len()
+            ),
+        )?;
         let coarse = affinity::coarse(tracks, &seqlets, sign, &o.affinity);
         let fine = affinity::fine(tracks, &seqlets, &coarse.index, o.affinity.min_overlap);
         let (kept, index, sims) = if round == 0 {
@@ -209,12 +228,12 @@ fn to_patterns(
             (seqlets.clone(), coarse.index, fine)
         };
         if kept.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        progress(&format!(
-            "{name} metacluster, round {}: clustering",
-            round + 1
-        ));
+        stage(
+            progress,
+            &format!("{name} metacluster, round {}: clustering", round + 1),
+        )?;
         let graph = affinity::density_adaptation(&index, &sims, o.affinity.perplexity);
         let clusters = leiden::cluster(&graph, o.collapse.leiden_runs);
         patterns = pattern::from_clusters(tracks, &kept, &clusters, sign, &background, &o.patterns);
@@ -232,24 +251,24 @@ fn to_patterns(
             }
         }
     }
-    progress(&format!(
-        "{name} metacluster: merging {} patterns",
-        patterns.len()
-    ));
+    stage(
+        progress,
+        &format!("{name} metacluster: merging {} patterns", patterns.len()),
+    )?;
     let mut merged =
         collapse::detect_spurious_merging(tracks, patterns, &o.patterns, &o.collapse, &background);
     merged.sort_by_key(|p| std::cmp::Reverse(p.seqlets.len()));
-    merged
+    Ok(merged
         .into_iter()
         .filter(|p| collapse::passes(p, &o.collapse, &background))
         .filter_map(|p| p.expanded(tracks, 0, 0))
-        .collect()
+        .collect())
 }
 
 /// One discovered pattern as reports show it (modisco-lite's `pos_patterns.pattern_0`
 /// naming), with its best database matches.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatternReport {
     /// `pos_patterns.pattern_N` or `neg_patterns.pattern_N`.
     pub name: String,
