@@ -114,6 +114,16 @@ export class SeqlensWorker {
     return this.#call('attribute', { input, options }, opts);
   }
 
+  /** As Model.marginalize; options `{signal}`. */
+  marginalize(input, options, opts) {
+    return this.#call('marginalize', { input, options }, opts);
+  }
+
+  /** As Model.ablate; options `{signal}`. */
+  ablate(input, options, opts) {
+    return this.#call('ablate', { input, options }, opts);
+  }
+
   /** As Model.design; options `{onProgress, signal}`. */
   design(input, options, opts) {
     return this.#call('design', { input, options }, opts);

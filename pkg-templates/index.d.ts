@@ -279,6 +279,54 @@ export interface AnnotateOptions {
   top?: number;
 }
 
+export interface MarginalizeOptions {
+  /** The motifs, in order (an N keeps the background's base). */
+  motifs: string[];
+  /** With two or more motifs: the gaps to try between consecutive motifs. */
+  spacings?: number[];
+  /** Where the first motif starts (default: the arrangement is centred, as tangermeme's). */
+  start?: number;
+  /** Use this many dinucleotide shuffles of each input sequence as the backgrounds. */
+  shuffles?: number;
+  /** Seeds those shuffles (0). */
+  seed?: number;
+}
+
+export interface Marginalization {
+  ids: string[];
+  labels: string[];
+  /** [backgrounds, labels], row-major. */
+  before: number[];
+  /** The arrangements tried: the gaps between consecutive motifs. */
+  spacings: number[][];
+  /** [backgrounds, spacings, labels], row-major. */
+  after: number[];
+  /** Mean of after - before over the backgrounds: [spacings, labels]. */
+  meanEffect: number[];
+}
+
+export interface AblateOptions {
+  /** [from, to): the positions of each window shuffled. */
+  region: [number, number];
+  /** Shuffles per sequence (20). */
+  shuffles?: number;
+  /** Keep dinucleotide counts (Altschul-Erickson) instead of permuting bases (false). */
+  dinucleotide?: boolean;
+  seed?: number;
+}
+
+export interface Ablation {
+  ids: string[];
+  labels: string[];
+  /** [sequences, labels], row-major. */
+  before: number[];
+  shuffles: number;
+  /** [sequences, shuffles, labels], row-major. */
+  after: number[];
+  /** Mean of after - before over the sequences and shuffles, per label. */
+  meanEffect: number[];
+}
+
 /** Settings of motif discovery (modisco-lite 3.0's defaults, camelCased), and of its report. */
 export interface DiscoverOptions {
   /** How many database motifs per pattern, best first (3). */
@@ -542,6 +590,11 @@ export class Model {
     options?: AttributeOptions,
     call?: CallOptions,
   ): Promise<Attribution[]>;
+  /** Motifs substituted into backgrounds, predicted before and after (tangermeme's
+   * marginalize; its space with two or more motifs). */
+  marginalize(input: string | Uint8Array | ArrayBuffer | SequenceInput[], options: MarginalizeOptions): Promise<Marginalization>;
+  /** A region of each sequence shuffled, predicted before and after (tangermeme's ablate). */
+  ablate(input: string | Uint8Array | ArrayBuffer | SequenceInput[], options: AblateOptions): Promise<Ablation>;
   /** Sequence design by single-base substitutions (tangermeme's greedy_substitution and
    * beam_substitution). */
   design(
@@ -651,6 +704,8 @@ export class SeqlensWorker {
     options?: AttributeOptions,
     call?: WorkerCallOptions,
   ): Promise<Attribution[]>;
+  marginalize(input: string | Uint8Array | ArrayBuffer | SequenceInput[], options: MarginalizeOptions, call?: WorkerCallOptions): Promise<Marginalization>;
+  ablate(input: string | Uint8Array | ArrayBuffer | SequenceInput[], options: AblateOptions, call?: WorkerCallOptions): Promise<Ablation>;
   design(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],
     options?: DesignOptions,

@@ -201,6 +201,25 @@ export class Model {
   }
 
   /**
+   * Substitutes motifs into backgrounds and predicts before and after (tangermeme's
+   * marginalize; with two or more motifs and `spacings`, its space): options {motifs,
+   * spacings, start, shuffles, seed}. Resolves to {ids, labels, before, spacings, after,
+   * meanEffect}.
+   */
+  async marginalize(input, options) {
+    return callAsync(() => this.#inner.marginalize(input, options));
+  }
+
+  /**
+   * Shuffles a region of each sequence and predicts before and after (tangermeme's ablate):
+   * options {region: [from, to], shuffles, dinucleotide, seed}. Resolves to {ids, labels,
+   * before, shuffles, after, meanEffect}.
+   */
+  async ablate(input, options) {
+    return callAsync(() => this.#inner.ablate(input, options));
+  }
+
+  /**
    * Designs each sequence by single-base substitutions toward a goal, greedily or with a
    * beam (tangermeme's greedy_substitution and beam_substitution): options {labels, goal:
    * 'max'|'min'|number[], edits, beam, keep, tol, region: [from, to], scoring:

@@ -271,6 +271,42 @@ async fn before_after(
     Ok((ids, before.labels, before.values, after.values))
 }
 
+/// `n` dinucleotide shuffles of each record (seeded, drawn in order), named `id/shuffleK`:
+/// backgrounds that keep each sequence's composition.
+pub fn shuffled_backgrounds(
+    records: &[crate::io::SeqRecord],
+    n: usize,
+    seed: u64,
+) -> Vec<crate::io::SeqRecord> {
+    let mut rng = crate::nn::rng(seed);
+    records
+        .iter()
+        .flat_map(|r| (1..=n).map(move |k| (r, k)))
+        .map(|(r, k)| crate::io::SeqRecord {
+            id: format!("{}/shuffle{k}", r.id),
+            description: None,
+            seq: crate::attrib::dinucleotide_shuffle(&r.seq, &mut rng),
+        })
+        .collect()
+}
+
+/// The arrangements [`space`] tries for `motifs` motifs: for one, the motif alone (no
+/// gaps may be given); for several, each of `gaps` between every consecutive pair.
+pub fn arrangements(motifs: usize, gaps: Option<&[usize]>) -> Result<Vec<Vec<usize>>, crate::Error> {
+    match (gaps, motifs) {
+        (_, 0) => Err(crate::Error::Invalid("no motif to substitute".into())),
+        (None, 1) => Ok(vec![Vec::new()]),
+        (Some(_), 1) => Err(crate::Error::Invalid(
+            "a spacing needs two or more motifs".into(),
+        )),
+        (None, n) => Err(crate::Error::Invalid(format!(
+            "{n} motifs need the spacings to try between them"
+        ))),
+        (Some([]), _) => Err(crate::Error::Invalid("no spacing to try".into())),
+        (Some(g), n) => Ok(g.iter().map(|&g| vec![g; n - 1]).collect()),
+    }
+}
+
 /// [`space`] with one motif: tangermeme's `marginalize`.
 pub async fn marginalize(
     model: &Model,

@@ -15,6 +15,7 @@ use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
 use crate::motif;
 use crate::output;
+use crate::perturb;
 use crate::plot::{self, PlotOptions};
 use crate::splice::{self, SpliceOptions};
 use crate::variants::{self, VariantOptions};
@@ -371,6 +372,75 @@ impl Model {
         Ok(out.into())
     }
 
+    /// Substitutes `motifs` into each background of `input` (as for `predict`, fitted to the
+    /// model's length) and predicts before and after: tangermeme's `marginalize`, or with two
+    /// or more motifs its `space`, each of `spacings` (gaps) between consecutive motifs.
+    /// Options: `motifs` (strings; an N keeps the background's base), `spacings`, `start`
+    /// (default centred), `shuffles` (use this many dinucleotide shuffles of each input
+    /// sequence as the backgrounds), `seed`. Resolves to `{ids, labels, before [n, labels],
+    /// spacings, after [n, spacings, labels], meanEffect [spacings, labels]}`.
+    pub async fn marginalize(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+        let o: MarginalizeJsOptions = from_js(options, "marginalize options")?;
+        if o.seed.is_some() && o.shuffles.is_none() {
+            return Err(JsError::new(
+                "'seed' seeds the background shuffles: give 'shuffles' too",
+            ));
+        }
+        let mut backgrounds = records_of(&input)?;
+        if let Some(n) = o.shuffles {
+            backgrounds = perturb::shuffled_backgrounds(&backgrounds, n, o.seed.unwrap_or(0));
+        }
+        let motifs: Vec<Vec<u8>> = o.motifs.iter().map(|m| m.as_bytes().to_vec()).collect();
+        let spacings = perturb::arrangements(motifs.len(), o.spacings.as_deref()).map_err(err)?;
+        let p = perturb::space(
+            self.inner.model(),
+            &backgrounds,
+            &motifs,
+            &spacings,
+            o.start,
+            &PredictOptions::default(),
+        )
+        .await
+        .map_err(err)?;
+        to_js(&PerturbationJs {
+            mean_effect: p.mean_effect(),
+            result: p,
+        })
+    }
+
+    /// Shuffles positions `region` (`[from, to)`, required) of each sequence of `input`
+    /// `shuffles` times (default 20; seeded by `seed`, default 0; `dinucleotide: true` keeps
+    /// dinucleotide counts) and predicts before and after: tangermeme's `ablate`. Resolves to
+    /// `{ids, labels, before [n, labels], shuffles, after [n, shuffles, labels], meanEffect
+    /// [labels]}`.
+    pub async fn ablate(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+        let o: AblateJsOptions = from_js(options, "ablate options")?;
+        let (from, to) = o
+            .region
+            .ok_or_else(|| JsError::new("ablate needs 'region': [from, to), the positions to shuffle"))?;
+        let how = if o.dinucleotide {
+            perturb::Shuffle::Dinucleotides
+        } else {
+            perturb::Shuffle::Bases
+        };
+        let records = records_of(&input)?;
+        let a = perturb::ablate(
+            self.inner.model(),
+            &records,
+            from..to,
+            o.shuffles.unwrap_or(20),
+            how,
+            o.seed,
+            &PredictOptions::default(),
+        )
+        .await
+        .map_err(err)?;
+        to_js(&PerturbationJs {
+            mean_effect: a.mean_effect(),
+            result: a,
+        })
+    }
+
     /// Designs each sequence of `input` (as for `predict`, fitted to the model's length):
     /// single-base substitutions toward a goal under an edit budget, greedily or with a beam
     /// (tangermeme's greedy_substitution and beam_substitution). Options: `labels` (default
@@ -545,6 +615,34 @@ impl Genes {
     pub fn length(&self) -> usize {
         self.inner.genes().len()
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MarginalizeJsOptions {
+    motifs: Vec<String>,
+    spacings: Option<Vec<usize>>,
+    start: Option<usize>,
+    shuffles: Option<usize>,
+    seed: Option<u64>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct AblateJsOptions {
+    region: Option<(usize, usize)>,
+    shuffles: Option<usize>,
+    dinucleotide: bool,
+    seed: u64,
+}
+
+/// A perturbation's predictions with their mean effect, as the package returns them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PerturbationJs<T: Serialize> {
+    #[serde(flatten)]
+    result: T,
+    mean_effect: Vec<f32>,
 }
 
 #[derive(serde::Deserialize, Default)]

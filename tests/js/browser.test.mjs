@@ -102,7 +102,7 @@ test('bad FASTA gives a JS Error naming the problem', async () => {
   assert.match(msg, /^Error: input: line 1: expected a FASTA header/);
 });
 
-test('the worker helper predicts, attributes, designs and scores variants off the main thread, with progress', async () => {
+test('the worker helper predicts, attributes, designs, marginalizes, ablates and scores variants off the main thread, with progress', async () => {
   const got = await page.evaluate(async () => {
     const { SeqlensWorker } = await import('/pkg/index.js');
     const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
@@ -119,6 +119,9 @@ test('the worker helper predicts, attributes, designs and scores variants off th
     clearInterval(timer);
     const designs = await w.design([{ id: 's', seq: fasta.split('\n')[1] }],
       { labels: ['GATA1'], edits: 2, tol: 0 }, { onProgress: () => { events.design += 1; } });
+    const seqs = fasta.split('\n').filter((l) => l && !l.startsWith('>')).slice(0, 3);
+    const marginal = await w.marginalize(seqs, { motifs: ['GATAAG', 'CCGGAAGT'], spacings: [0, 5] });
+    const ablation = await w.ablate([{ id: 's', seq: seqs[0] }], { region: [230, 270], shuffles: 4, seed: 2 });
     // The reference is a File read by slices inside the worker.
     const fa = new File([await get('/examples/data/genome.fa')], 'genome.fa');
     const fai = new File([await get('/examples/data/genome.fa.fai')], 'genome.fa.fai');
@@ -136,7 +139,7 @@ test('the worker helper predicts, attributes, designs and scores variants off th
     return {
       gradients: info.gradients, backend: preds.backend, ids: preds.ids, values: Array.from(preds.values),
       events, ticks, attr: { length: attr[0].length, isF32: attr[0].map instanceof Float32Array },
-      effects, mismatch, designs,
+      effects, mismatch, designs, marginal, ablation,
     };
   });
   assert.equal(got.gradients, true);
@@ -159,6 +162,15 @@ test('the worker helper predicts, attributes, designs and scores variants off th
   const want = await model.design([{ id: 's', seq }], { labels: ['GATA1'], edits: 2, tol: 0 });
   assert.deepEqual(got.designs.map((d) => d.designs.map((x) => x.sequence)), want.map((d) => d.designs.map((x) => x.sequence)));
   assert.equal(got.designs[0].designs[0].edits.length, 2);
+  // Marginalisation and ablation in the worker are the in-thread calls' (node.test.mjs
+  // checks them against tangermeme), on the same backend (the CPU here).
+  const seqs = readFileSync(`${ROOT}/examples/data/sample.fa`, 'utf8').split('\n').filter((l) => l && !l.startsWith('>')).slice(0, 3);
+  const marginal = await model.marginalize(seqs, { motifs: ['GATAAG', 'CCGGAAGT'], spacings: [0, 5] });
+  assert.deepEqual(got.marginal.spacings, [[0], [5]]);
+  const near = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-5);
+  assert.ok(near(got.marginal.after, marginal.after) && near(got.marginal.meanEffect, marginal.meanEffect));
+  const ablation = await model.ablate([{ id: 's', seq }], { region: [230, 270], shuffles: 4, seed: 2 });
+  assert.ok(near(got.ablation.after, ablation.after) && got.ablation.after.length === 4 * 8);
   await assertVariantsMatchHandBuilt(got.effects, model, 1e-5);
   model.free();
   assert.match(got.mismatch, /none of the VCF's contigs \(chrZ\)/);

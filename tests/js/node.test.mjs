@@ -335,6 +335,48 @@ test('design equals tangermeme greedy_substitution and beam_substitution; its pr
   model.free();
 });
 
+test('marginalize and space equal tangermeme; ablate shuffles a region away', async () => {
+  // tests/golden/perturb.json: tangermeme 1.6 marginalize and space on the Basset-like
+  // PyTorch model exported to ONNX, the same backgrounds (scripts/tangermeme_golden.py).
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/perturb.json`, 'utf8'));
+  const basset = await Model.load(readFileSync(`${ROOT}/tests/models/deeplift/basset.onnx`));
+  const backgrounds = golden.backgrounds.map((seq, i) => ({ id: `bg${i}`, seq }));
+  for (const c of golden.cases) {
+    const options = { motifs: c.motifs, ...(c.start === null ? {} : { start: c.start }) };
+    if (c.motifs.length > 1) options.spacings = c.spacing.map((gaps) => gaps[0]);
+    const got = await basset.marginalize(backgrounds, options);
+    const what = JSON.stringify(options);
+    assert.deepEqual(got.spacings, c.spacing, what);
+    const close = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-4);
+    assert.ok(close(got.before, c.before.flat()), what);
+    assert.ok(close(got.after, c.after.flat(2)), what);
+    const k = got.labels.length;
+    // The mean effect by hand from those predictions.
+    got.meanEffect.forEach((m, j) => {
+      const want = got.ids.reduce((acc, _, b) => acc + got.after[b * got.meanEffect.length + j] - got.before[b * k + (j % k)], 0) / got.ids.length;
+      assert.ok(Math.abs(m - want) < 1e-6, what);
+    });
+  }
+  await assert.rejects(basset.marginalize(backgrounds, { motifs: ['ACGT', 'GG'] }), /2 motifs need the spacings to try between them/);
+  await assert.rejects(basset.marginalize(backgrounds, { motifs: ['ACGT'], seed: 3 }), /'seed' seeds the background shuffles: give 'shuffles' too/);
+  const shuffled = await basset.marginalize(backgrounds.slice(0, 2), { motifs: ['TGACTCA'], shuffles: 3, seed: 1 });
+  assert.deepEqual(shuffled.ids, ['bg0/shuffle1', 'bg0/shuffle2', 'bg0/shuffle3', 'bg1/shuffle1', 'bg1/shuffle2', 'bg1/shuffle3']);
+  basset.free();
+  // Shuffling the CTCF motif planted at 240 in ctcf_site (scripts/make_sample_data.py)
+  // removes the demo model's CTCF signal; a region of one repeated base shuffles to itself.
+  const model = await Model.load(modelBytes);
+  const ctcf = parseFasta(sampleFa).find((r) => r.id === 'ctcf_site');
+  const a = await model.ablate([ctcf], { region: [230, 270], shuffles: 5 });
+  const c = a.labels.indexOf('CTCF');
+  assert.equal(a.after.length, 5 * a.labels.length);
+  assert.ok(a.before[c] > 0.1 && a.meanEffect[c] < -0.9 * a.before[c], JSON.stringify(a));
+  const same = await model.ablate([{ id: 'a', seq: 'A'.repeat(500) }], { region: [10, 60], shuffles: 2, dinucleotide: true });
+  assert.ok(same.meanEffect.every((m) => m === 0), JSON.stringify(same.meanEffect));
+  await assert.rejects(model.ablate([ctcf], {}), /ablate needs 'region'/);
+  await assert.rejects(model.ablate([ctcf], { region: [490, 510] }), /'ctcf_site': region 490-510 is not inside the window's 500 bases/);
+  model.free();
+});
+
 test('callSeqlets equals tangermeme recursive_seqlets, from attribute() results too', async () => {
   // tests/golden/seqlets.json: tangermeme 1.6 on 12 planted tracks (scripts/seqlets_golden.py).
   const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/seqlets.json`, 'utf8'));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use seqlens::io::{self, SeqRecord};
+use seqlens::io;
 use seqlens::model::PredictOptions;
 use seqlens::perturb;
 
@@ -48,24 +48,13 @@ pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
     let mut backgrounds =
         io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
     if let Some(n) = a.shuffles {
-        let mut rng = seqlens::nn::rng(a.seed);
-        backgrounds = backgrounds
-            .iter()
-            .flat_map(|r| (1..=n).map(move |k| (r, k)))
-            .map(|(r, k)| SeqRecord {
-                id: format!("{}/shuffle{k}", r.id),
-                description: None,
-                seq: seqlens::attrib::dinucleotide_shuffle(&r.seq, &mut rng),
-            })
-            .collect();
+        backgrounds = perturb::shuffled_backgrounds(&backgrounds, n, a.seed);
     }
     let motifs: Vec<Vec<u8>> = a.motif.iter().map(|m| m.as_bytes().to_vec()).collect();
-    let spacings: Vec<Vec<usize>> = match (&a.spacing, motifs.len()) {
-        (None, 1) => vec![Vec::new()],
-        (Some(_), 1) => anyhow::bail!("--spacing needs two or more --motif"),
-        (None, _) => anyhow::bail!("{} motifs need --spacing (e.g. 0-20)", motifs.len()),
-        (Some(s), n) => parse_gaps(s)?.into_iter().map(|g| vec![g; n - 1]).collect(),
-    };
+    let gaps = a.spacing.as_deref().map(parse_gaps).transpose()?;
+    let spacings = perturb::arrangements(motifs.len(), gaps.as_deref()).map_err(|e| {
+        anyhow::anyhow!("{e} (--motif, --spacing: e.g. --spacing 0-20)")
+    })?;
     let p = seqlens::blocking::block_on(perturb::space(
         &model,
         &backgrounds,
