@@ -292,7 +292,10 @@ pub fn shuffled_backgrounds(
 
 /// The arrangements [`space`] tries for `motifs` motifs: for one, the motif alone (no
 /// gaps may be given); for several, each of `gaps` between every consecutive pair.
-pub fn arrangements(motifs: usize, gaps: Option<&[usize]>) -> Result<Vec<Vec<usize>>, crate::Error> {
+pub fn arrangements(
+    motifs: usize,
+    gaps: Option<&[usize]>,
+) -> Result<Vec<Vec<usize>>, crate::Error> {
     match (gaps, motifs) {
         (_, 0) => Err(crate::Error::Invalid("no motif to substitute".into())),
         (None, 1) => Ok(vec![Vec::new()]),

@@ -415,9 +415,9 @@ impl Model {
     /// [labels]}`.
     pub async fn ablate(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
         let o: AblateJsOptions = from_js(options, "ablate options")?;
-        let (from, to) = o
-            .region
-            .ok_or_else(|| JsError::new("ablate needs 'region': [from, to), the positions to shuffle"))?;
+        let (from, to) = o.region.ok_or_else(|| {
+            JsError::new("ablate needs 'region': [from, to), the positions to shuffle")
+        })?;
         let how = if o.dinucleotide {
             perturb::Shuffle::Dinucleotides
         } else {

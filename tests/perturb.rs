@@ -84,6 +84,46 @@ fn marginalize_and_space_equal_tangermeme() {
     }
 }
 
+/// The arrangements tried: one motif alone; several at each gap between every pair; the
+/// rest refused, saying what is missing.
+#[test]
+fn arrangements_follow_the_motif_count() {
+    assert_eq!(
+        perturb::arrangements(1, None).unwrap(),
+        vec![Vec::<usize>::new()]
+    );
+    assert_eq!(
+        perturb::arrangements(3, Some(&[0, 4])).unwrap(),
+        vec![vec![0, 0], vec![4, 4]]
+    );
+    let refused = |n, g: Option<&[usize]>| perturb::arrangements(n, g).unwrap_err().to_string();
+    assert!(refused(2, None).contains("2 motifs need the spacings to try"));
+    assert!(refused(1, Some(&[3])).contains("a spacing needs two or more motifs"));
+    assert!(refused(2, Some(&[])).contains("no spacing to try"));
+    assert!(refused(0, None).contains("no motif to substitute"));
+    // Shuffled backgrounds keep each record's dinucleotides and are named by shuffle.
+    let recs = vec![seqlens::io::SeqRecord {
+        id: "r".into(),
+        description: None,
+        seq: b"ACGTTGCAACGGTTACGATC".to_vec(),
+    }];
+    let bgs = perturb::shuffled_backgrounds(&recs, 2, 7);
+    assert_eq!(bgs.len(), 2);
+    assert_eq!(
+        (bgs[0].id.as_str(), bgs[1].id.as_str()),
+        ("r/shuffle1", "r/shuffle2")
+    );
+    let pairs = |s: &[u8]| {
+        let mut p: Vec<[u8; 2]> = s.windows(2).map(|w| [w[0], w[1]]).collect();
+        p.sort();
+        p
+    };
+    for b in &bgs {
+        assert_eq!(pairs(&b.seq), pairs(&recs[0].seq));
+        assert_eq!(b.seq.first(), recs[0].seq.first());
+    }
+}
+
 #[test]
 fn motifs_that_do_not_fit_are_refused() {
     let e = perturb::substitute(b"ACGTACGT", b"GGGG", 6)

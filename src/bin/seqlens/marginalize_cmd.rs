@@ -52,9 +52,8 @@ pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
     }
     let motifs: Vec<Vec<u8>> = a.motif.iter().map(|m| m.as_bytes().to_vec()).collect();
     let gaps = a.spacing.as_deref().map(parse_gaps).transpose()?;
-    let spacings = perturb::arrangements(motifs.len(), gaps.as_deref()).map_err(|e| {
-        anyhow::anyhow!("{e} (--motif, --spacing: e.g. --spacing 0-20)")
-    })?;
+    let spacings = perturb::arrangements(motifs.len(), gaps.as_deref())
+        .map_err(|e| anyhow::anyhow!("{e} (--motif, --spacing: e.g. --spacing 0-20)"))?;
     let p = seqlens::blocking::block_on(perturb::space(
         &model,
         &backgrounds,
