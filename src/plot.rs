@@ -566,112 +566,6 @@ pub fn tracks(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logo_stacks_positive_above_and_negative_below() {
-        // Two positions, DNA: t0 = A +2, C +1 ; t1 = G -1.5, T +0.5. Hand layout:
-        // up = 3, down = 1.5, height 90 => scale 20 px/unit, axis at 24 + 60 = 84.
-        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
-        let opts = PlotOptions {
-            height: 90.0,
-            base_width: 10.0,
-            ..Default::default()
-        };
-        let svg = logo(&map, b"ACGT", &opts);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        // A (height 40) on top of C (height 20): C from 64 to 84, A from 24 to 64.
-        assert!(svg.contains("fill=\"#255C99\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 64.00)\""), "{svg}");
-        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.4000 48.00 24.00)\""));
-        // G below the axis, flipped: box 84..114.
-        assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
-        assert_eq!(svg.matches("<path").count(), 4);
-    }
-
-    #[test]
-    fn a_shared_y_range_scales_logos_alike_and_marks_shade_positions() {
-        // The map of the first test needs [-1.5, 3]; drawn on [-3, 6] its letters are half
-        // as tall (scale 10 px/unit on height 90), with the axis at 24 + 60 = 84.
-        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
-        let opts = PlotOptions {
-            height: 90.0,
-            base_width: 10.0,
-            ..Default::default()
-        };
-        assert_eq!(logo_range(&map, 4, &opts), [-1.5, 3.0]);
-        // only the positions drawn count
-        let second = PlotOptions {
-            start: Some(1),
-            ..opts.clone()
-        };
-        assert_eq!(logo_range(&map, 4, &second), [-1.5, 0.5]);
-        let svg = logo(
-            &map,
-            b"ACGT",
-            &PlotOptions {
-                y_range: Some([-3.0, 6.0]),
-                marks: vec![1, 7],
-                ..opts
-            },
-        );
-        // C (1 unit, 10 px) sits on the axis at 74..84, A (20 px) above it at 54..74
-        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 54.00)\""), "{svg}");
-        assert!(svg.contains(">6.000</text>") && svg.contains(">-3.000</text>"));
-        // position 1 is shaded; 7 is outside the drawn range
-        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
-        assert!(svg.contains(
-            "<rect class=\"mark\" x=\"58.00\" y=\"24.0\" width=\"10.00\" height=\"90.0\""
-        ));
-        let heat = heatmap(
-            &map,
-            b"AT",
-            b"ACGT",
-            &PlotOptions {
-                marks: vec![0],
-                ..Default::default()
-            },
-        );
-        assert_eq!(heat.matches("class=\"mark\"").count(), 1);
-    }
-
-    #[test]
-    fn heatmap_colours_and_marks_the_reference() {
-        // [channels, length]: A = (0, 0), C = (-2, 0), G = (1, 0), T = (0.5, 2).
-        let effects = [0.0, 0.0, -2.0, 0.0, 1.0, 0.0, 0.5, 2.0];
-        let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
-        assert_eq!(svg.matches("<rect x").count(), 8);
-        assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
-        // the ends of ColorBrewer's RdBu, by hand: (33, 102, 172) and (178, 24, 43)
-        assert!(svg.contains("#2166ac") && svg.contains("#b2182b"));
-        assert_eq!(diverging(0.0, Palette::Classic), "#ffffff");
-        // halfway to blue: 255 - 0.5 * (255 - 33) = 144, 178.5, 213.5 (truncated)
-        assert_eq!(diverging(-0.5, Palette::Classic), "#90b2d5");
-    }
-
-    #[test]
-    fn the_colour_blind_palette_changes_letters_and_heatmap() {
-        let map = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0];
-        let opts = PlotOptions {
-            palette: Palette::Colorblind,
-            ..Default::default()
-        };
-        // Okabe-Ito bluish green for A, vermillion for T
-        let svg = logo(&map, b"ACGT", &opts);
-        assert!(svg.contains("fill=\"#009E73\"") && svg.contains("fill=\"#D55E00\""));
-        assert!(!svg.contains("#109648") && !svg.contains("#D62839"));
-        // PuOr's ends, by hand: (84, 39, 136) = #542788 and (179, 88, 6) = #b35806
-        let heat = heatmap(&map, b"AT", b"ACGT", &opts);
-        assert!(heat.contains("#542788") && heat.contains("#b35806"));
-        assert!(!heat.contains("#2166ac"));
-        // the name a caller passes
-        let parsed: PlotOptions = serde_json::from_str(r#"{"palette": "colorblind"}"#).unwrap();
-        assert_eq!(parsed.palette, Palette::Colorblind);
-        assert!(serde_json::from_str::<PlotOptions>(r#"{"palette": "rainbow"}"#).is_err());
-    }
-}
-
 /// A discovered pattern's figure: the logo of its contribution weight matrix over the
 /// positions its report compares with the database (`trimmed`), and under it the information
 /// content logo (bits) of its best match, aligned as TOMTOM aligned them (on the matched
@@ -784,4 +678,110 @@ pub fn pattern(
     }
     out.push_str("</svg>");
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logo_stacks_positive_above_and_negative_below() {
+        // Two positions, DNA: t0 = A +2, C +1 ; t1 = G -1.5, T +0.5. Hand layout:
+        // up = 3, down = 1.5, height 90 => scale 20 px/unit, axis at 24 + 60 = 84.
+        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
+        let opts = PlotOptions {
+            height: 90.0,
+            base_width: 10.0,
+            ..Default::default()
+        };
+        let svg = logo(&map, b"ACGT", &opts);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // A (height 40) on top of C (height 20): C from 64 to 84, A from 24 to 64.
+        assert!(svg.contains("fill=\"#255C99\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 64.00)\""), "{svg}");
+        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.4000 48.00 24.00)\""));
+        // G below the axis, flipped: box 84..114.
+        assert!(svg.contains("fill=\"#F7B32B\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 -0.3000 58.00 114.00)\""));
+        assert_eq!(svg.matches("<path").count(), 4);
+    }
+
+    #[test]
+    fn a_shared_y_range_scales_logos_alike_and_marks_shade_positions() {
+        // The map of the first test needs [-1.5, 3]; drawn on [-3, 6] its letters are half
+        // as tall (scale 10 px/unit on height 90), with the axis at 24 + 60 = 84.
+        let map = [2.0, 0.0, 1.0, 0.0, 0.0, -1.5, 0.0, 0.5];
+        let opts = PlotOptions {
+            height: 90.0,
+            base_width: 10.0,
+            ..Default::default()
+        };
+        assert_eq!(logo_range(&map, 4, &opts), [-1.5, 3.0]);
+        // only the positions drawn count
+        let second = PlotOptions {
+            start: Some(1),
+            ..opts.clone()
+        };
+        assert_eq!(logo_range(&map, 4, &second), [-1.5, 0.5]);
+        let svg = logo(
+            &map,
+            b"ACGT",
+            &PlotOptions {
+                y_range: Some([-3.0, 6.0]),
+                marks: vec![1, 7],
+                ..opts
+            },
+        );
+        // C (1 unit, 10 px) sits on the axis at 74..84, A (20 px) above it at 54..74
+        assert!(svg.contains("fill=\"#109648\" fill-rule=\"evenodd\" transform=\"matrix(0.1000 0 0 0.2000 48.00 54.00)\""), "{svg}");
+        assert!(svg.contains(">6.000</text>") && svg.contains(">-3.000</text>"));
+        // position 1 is shaded; 7 is outside the drawn range
+        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
+        assert!(svg.contains(
+            "<rect class=\"mark\" x=\"58.00\" y=\"24.0\" width=\"10.00\" height=\"90.0\""
+        ));
+        let heat = heatmap(
+            &map,
+            b"AT",
+            b"ACGT",
+            &PlotOptions {
+                marks: vec![0],
+                ..Default::default()
+            },
+        );
+        assert_eq!(heat.matches("class=\"mark\"").count(), 1);
+    }
+
+    #[test]
+    fn heatmap_colours_and_marks_the_reference() {
+        // [channels, length]: A = (0, 0), C = (-2, 0), G = (1, 0), T = (0.5, 2).
+        let effects = [0.0, 0.0, -2.0, 0.0, 1.0, 0.0, 0.5, 2.0];
+        let svg = heatmap(&effects, b"AT", b"ACGT", &PlotOptions::default());
+        assert_eq!(svg.matches("<rect x").count(), 8);
+        assert_eq!(svg.matches("stroke=\"#222\"").count(), 2);
+        // the ends of ColorBrewer's RdBu, by hand: (33, 102, 172) and (178, 24, 43)
+        assert!(svg.contains("#2166ac") && svg.contains("#b2182b"));
+        assert_eq!(diverging(0.0, Palette::Classic), "#ffffff");
+        // halfway to blue: 255 - 0.5 * (255 - 33) = 144, 178.5, 213.5 (truncated)
+        assert_eq!(diverging(-0.5, Palette::Classic), "#90b2d5");
+    }
+
+    #[test]
+    fn the_colour_blind_palette_changes_letters_and_heatmap() {
+        let map = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0];
+        let opts = PlotOptions {
+            palette: Palette::Colorblind,
+            ..Default::default()
+        };
+        // Okabe-Ito bluish green for A, vermillion for T
+        let svg = logo(&map, b"ACGT", &opts);
+        assert!(svg.contains("fill=\"#009E73\"") && svg.contains("fill=\"#D55E00\""));
+        assert!(!svg.contains("#109648") && !svg.contains("#D62839"));
+        // PuOr's ends, by hand: (84, 39, 136) = #542788 and (179, 88, 6) = #b35806
+        let heat = heatmap(&map, b"AT", b"ACGT", &opts);
+        assert!(heat.contains("#542788") && heat.contains("#b35806"));
+        assert!(!heat.contains("#2166ac"));
+        // the name a caller passes
+        let parsed: PlotOptions = serde_json::from_str(r#"{"palette": "colorblind"}"#).unwrap();
+        assert_eq!(parsed.palette, Palette::Colorblind);
+        assert!(serde_json::from_str::<PlotOptions>(r#"{"palette": "rainbow"}"#).is_err());
+    }
 }
