@@ -576,6 +576,14 @@ async function discover() {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${$(id).labels[0].textContent.trim()}: expected a whole number of seqlets, at least 1; found '${$(id).value}'`);
     return v;
   };
+  // DeepLIFT/SHAP keeps every sequence's map in the tab; past this the CLI is the tool.
+  const MAX_SEQUENCES = 2000;
+  if (result.windows.length > MAX_SEQUENCES) {
+    showError('motifs', `Motif discovery on the page takes at most ${MAX_SEQUENCES.toLocaleString()} sequences; ` +
+      `${result.windows.length.toLocaleString()} were predicted. Use seqlens attribute --method deeplift-shap and ` +
+      'seqlens motifs --attributions in the CLI for more.');
+    return;
+  }
   let options;
   try {
     options = { metaclusters: { minSize: minimum('motif-min-metacluster') }, collapse: { finalMinClusterSize: minimum('motif-min-pattern') }, top: 1 };
