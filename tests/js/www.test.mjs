@@ -176,8 +176,14 @@ test('motif discovery over every input sequence names the motifs the demo model 
   // library's (tests/motif.rs holds them to modisco-lite 3.0.0; the package's test to the
   // same names); this checks that the page runs the chain and shows it.
   const seen = [];
-  const { ctx, p } = await openPage(browser, (r) => seen.push(r.url()));
+  // CSP bypassed only so that axe can be injected at the end; the request log still
+  // checks that nothing is fetched during the analysis.
+  const ctx = await browser.newContext({ bypassCSP: true });
+  ctx.on('request', (r) => seen.push(r.url()));
   try {
+    const p = await ctx.newPage();
+    await p.goto(`${url}/www/`);
+    await p.waitForFunction(() => !document.getElementById('predict').disabled, null, { timeout: 60000 });
     const fasta = readFileSync(`${ROOT}/examples/data/train/motifs.fa`, 'utf8').split('\n').slice(0, 300).join('\n');
     await p.fill('#fasta', fasta);
     await p.click('#predict');
@@ -204,6 +210,11 @@ test('motif discovery over every input sequence names the motifs the demo model 
     }
     assert.match(await p.textContent('#motif-summary'), /^\d+ seqlets; \d+ clustered as positive and \d+ as negative; \d+ patterns\.$/);
     assert.equal(await p.isVisible('#download-motifs'), true);
+    // The table and its figures are accessible (as the rest of the page: axe-core).
+    await p.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    const violations = await p.evaluate(async () => (await window.axe.run('#explain-section', { resultTypes: ['violations'] })).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, help: v.help })));
+    assert.deepEqual(violations, [], JSON.stringify(violations));
   } finally {
     await ctx.close();
   }
