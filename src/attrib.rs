@@ -29,7 +29,9 @@ pub use ism::{Ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
 pub use seqlets::{Seqlet, SeqletOptions, recursive_seqlets};
 pub use shuffle::dinucleotide_shuffle;
-pub use table::{SeqletRow, Track, annotate_seqlets, read_tsv, seqlet_rows, seqlets_tsv, to_tsv};
+pub use table::{
+    SeqletRow, Track, annotate_seqlets, position_major, read_tsv, seqlet_rows, seqlets_tsv, to_tsv,
+};
 
 /// Which output (or combination of outputs) to explain.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

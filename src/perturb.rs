@@ -277,9 +277,14 @@ pub fn shuffled_backgrounds(
     records: &[crate::io::SeqRecord],
     n: usize,
     seed: u64,
-) -> Vec<crate::io::SeqRecord> {
+) -> Result<Vec<crate::io::SeqRecord>, crate::Error> {
+    if n == 0 {
+        return Err(crate::Error::Invalid(
+            "shuffled backgrounds need at least one shuffle per sequence".into(),
+        ));
+    }
     let mut rng = crate::nn::rng(seed);
-    records
+    Ok(records
         .iter()
         .flat_map(|r| (1..=n).map(move |k| (r, k)))
         .map(|(r, k)| crate::io::SeqRecord {
@@ -287,7 +292,7 @@ pub fn shuffled_backgrounds(
             description: None,
             seq: crate::attrib::dinucleotide_shuffle(&r.seq, &mut rng),
         })
-        .collect()
+        .collect())
 }
 
 /// The arrangements [`space`] tries for `motifs` motifs: for one, the motif alone (no

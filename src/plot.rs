@@ -668,7 +668,7 @@ pub fn pattern(
             b"ACGT",
             &PlotOptions {
                 y_range: Some([0.0, 2.0]),
-                ..sub(bottom_title.clone())
+                ..sub(bottom_title)
             },
         );
         let _ = write!(

@@ -155,14 +155,16 @@ fn bytes_of(v: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
 
 /// A JS progress callback `(done, total) => boolean | undefined`: returning `false` cancels.
 fn progress_fn(f: &Option<js_sys::Function>) -> impl FnMut(usize, usize) -> bool + '_ {
-    move |done, total| match f {
+    move |done, total| report_progress(f, &[(done as f64).into(), (total as f64).into()])
+}
+
+/// Calls a JS progress callback (if any) with `args`; `false` if it returned `false`
+/// (cancel), `true` otherwise, a throwing callback included.
+fn report_progress(f: &Option<js_sys::Function>, args: &[JsValue]) -> bool {
+    match f {
         None => true,
         Some(f) => f
-            .call2(
-                &JsValue::NULL,
-                &JsValue::from(done as f64),
-                &JsValue::from(total as f64),
-            )
+            .apply(&JsValue::NULL, &args.iter().collect::<js_sys::Array>())
             .map(|r| r.as_bool() != Some(false))
             .unwrap_or(true),
     }
@@ -388,7 +390,8 @@ impl Model {
         }
         let mut backgrounds = records_of(&input)?;
         if let Some(n) = o.shuffles {
-            backgrounds = perturb::shuffled_backgrounds(&backgrounds, n, o.seed.unwrap_or(0));
+            backgrounds =
+                perturb::shuffled_backgrounds(&backgrounds, n, o.seed.unwrap_or(0)).map_err(err)?;
         }
         let motifs: Vec<Vec<u8>> = o.motifs.iter().map(|m| m.as_bytes().to_vec()).collect();
         let spacings = perturb::arrangements(motifs.len(), o.spacings.as_deref()).map_err(err)?;
@@ -862,10 +865,7 @@ fn attribution_tracks(list: &JsValue, with_map: bool) -> Result<Vec<attrib::Trac
                     channels.len()
                 )));
             }
-            map = (0..n)
-                .flat_map(|p| (0..4).map(move |c| (c, p)))
-                .map(|(c, p)| channels[c * n + p])
-                .collect();
+            map = attrib::position_major(&channels, 4, n);
         }
         tracks.push(attrib::Track {
             chrom: get("chrom").as_string().unwrap_or_else(|| id.clone()),
@@ -936,19 +936,13 @@ pub fn discover_motifs(
     let tracks = motif::modisco::TrackSet::from_table(&tables, "attributions").map_err(err)?;
     let mut done = 0;
     let found = motif::modisco::discover(&tracks, &o, &mut |stage| {
+        let args = [
+            (done as f64).into(),
+            (motif::modisco::STAGES as f64).into(),
+            stage.into(),
+        ];
         done += 1;
-        match &progress {
-            None => true,
-            Some(f) => f
-                .call3(
-                    &JsValue::NULL,
-                    &JsValue::from((done - 1) as f64),
-                    &JsValue::from(motif::modisco::STAGES as f64),
-                    &JsValue::from_str(stage),
-                )
-                .map(|r| r.as_bool() != Some(false))
-                .unwrap_or(true),
-        }
+        report_progress(&progress, &args)
     })
     .map_err(err)?;
     let patterns = motif::modisco::report(&found, &db, top).map_err(err)?;

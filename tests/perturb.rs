@@ -107,7 +107,11 @@ fn arrangements_follow_the_motif_count() {
         description: None,
         seq: b"ACGTTGCAACGGTTACGATC".to_vec(),
     }];
-    let bgs = perturb::shuffled_backgrounds(&recs, 2, 7);
+    let bgs = perturb::shuffled_backgrounds(&recs, 2, 7).unwrap();
+    let none = perturb::shuffled_backgrounds(&recs, 0, 7)
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("at least one shuffle"), "{none}");
     assert_eq!(bgs.len(), 2);
     assert_eq!(
         (bgs[0].id.as_str(), bgs[1].id.as_str()),

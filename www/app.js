@@ -233,11 +233,9 @@ async function useModel(bytes, name, about = null) {
     `${info.parameters.toLocaleString()} parameters; ops ${Object.entries(info.ops).map(([k, v]) => `${k}×${v}`).join(' ')}\n` +
     `attribution: ${info.gradients ? 'all methods' : `ISM only (${info.gradientsUnavailable})`}\n` +
     backendLine(info.backend, info.gradientBackend, info.threading);
-  for (const sel of ['explain-label', 'variant-label']) {
-    $(sel).innerHTML = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
-  }
-  $('motif-label').innerHTML = (md.labels.length > 1 ? '<option value="all">all labels (summed)</option>' : '') +
-    md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
+  const labelOptions = md.labels.map((l, i) => `<option value="${i}">${escape(l)}</option>`).join('');
+  for (const sel of ['explain-label', 'variant-label']) $(sel).innerHTML = labelOptions;
+  $('motif-label').innerHTML = (md.labels.length > 1 ? '<option value="all">all labels (summed)</option>' : '') + labelOptions;
   for (const opt of $('explain-method').options) {
     opt.disabled = !info.gradients && opt.value !== 'ism';
   }

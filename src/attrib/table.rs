@@ -34,11 +34,17 @@ impl From<&Attribution> for Track {
             sequence: a.sequence.clone(),
             scores: a.per_base.clone(),
             symbols: String::new(),
-            map: (0..a.length)
-                .flat_map(|p| (0..a.channels).map(move |c| a.map[c * a.length + p]))
-                .collect(),
+            map: position_major(&a.map, a.channels, a.length),
         }
     }
+}
+
+/// A `[channels, length]` map (as attributions hold it) position by position, as tables
+/// hold it.
+pub fn position_major(map: &[f32], channels: usize, length: usize) -> Vec<f32> {
+    (0..length)
+        .flat_map(|p| (0..channels).map(move |c| map[c * length + p]))
+        .collect()
 }
 
 /// The attribution table of `results` (`symbols` name the map's channels).

@@ -48,7 +48,7 @@ pub fn marginalize(a: &MarginalizeArgs) -> Result<()> {
     let mut backgrounds =
         io::read_sequences(File::open(&a.fasta).with_context(|| name.clone())?, &name)?;
     if let Some(n) = a.shuffles {
-        backgrounds = perturb::shuffled_backgrounds(&backgrounds, n, a.seed);
+        backgrounds = perturb::shuffled_backgrounds(&backgrounds, n, a.seed)?;
     }
     let motifs: Vec<Vec<u8>> = a.motif.iter().map(|m| m.as_bytes().to_vec()).collect();
     let gaps = a.spacing.as_deref().map(parse_gaps).transpose()?;

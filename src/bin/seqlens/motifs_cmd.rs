@@ -127,15 +127,15 @@ pub fn motifs(a: &MotifsArgs) -> Result<()> {
 
 fn discover(a: &MotifsArgs) -> Result<()> {
     use seqlens::motif::{Motif, modisco};
+    if a.palette.is_some() && a.svg.is_none() {
+        anyhow::bail!("--palette colours the --svg logos; give --svg DIR too");
+    }
     let path = a.attributions.as_deref().unwrap_or(Path::new(""));
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| name.clone())?;
     let tables = seqlens::attrib::read_tsv(&text, &name)?;
     let tracks = modisco::TrackSet::from_table(&tables, &name)?;
     let db = database(a.motifs.as_deref())?;
-    if a.palette.is_some() && a.svg.is_none() {
-        anyhow::bail!("--palette colours the --svg logos; give --svg DIR too");
-    }
     let mut o = modisco::DiscoverOptions::default();
     o.seqlets.window = a.window.unwrap_or(o.seqlets.window);
     o.seqlets.flank = a.flank.unwrap_or(o.seqlets.flank);
