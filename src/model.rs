@@ -523,11 +523,6 @@ impl Model {
         self.engine().map_err(|e| no_engine(what, e))
     }
 
-    /// [`Model::engine_for`], mutable: for backward passes through the CPU engine.
-    pub(crate) fn engine_mut_for(&mut self, what: &str) -> Result<&mut crate::nn::Graph, Error> {
-        self.engine.as_mut().map_err(|e| no_engine(what, e))
-    }
-
     /// Why input gradients run on the CPU engine rather than on the selected backend, or
     /// `None` when the GPU computes them (its kernels cover the graph).
     pub fn gradient_fallback(&self) -> Option<String> {
@@ -573,6 +568,30 @@ impl Model {
         }
         let graph = (self.engine.as_mut()).map_err(|e| no_engine("an input gradient", e))?;
         Run::input_gradient(graph, x, weights).await
+    }
+
+    /// DeepLIFT multipliers of `sum_j weights[j] * output[j]` for each (input, reference)
+    /// pair (`x` and `refs` `[n, channels, length]`; item `i` of `refs` is item `i`'s
+    /// reference), where gradients run ([`Model::weighted_input_gradient`]): the GPU's
+    /// kernels follow the CPU engine's rules. A layer without a DeepLIFT rule is refused on
+    /// either.
+    pub async fn deeplift(
+        &mut self,
+        x: &crate::nn::Tensor,
+        refs: &crate::nn::Tensor,
+        weights: &[f32],
+    ) -> Result<crate::nn::Multipliers, Error> {
+        use backend::Run;
+        let graph = (self.engine.as_mut()).map_err(|e| no_engine("DeepLIFT", e))?;
+        if let Some(why) = graph.deeplift_blocker() {
+            return Err(Error::Run(why));
+        }
+        if let backend::Runner::Gpu(half) = &mut self.runner
+            && half.gradient_blocker().is_none()
+        {
+            return half.deeplift(x, refs, weights).await;
+        }
+        Run::deeplift(graph, x, refs, weights).await
     }
 
     /// Chooses the backend for predictions: the GPU runs the model when `choice` allows, the

@@ -238,7 +238,7 @@ impl Model {
         to_js(self.inner.model().backend())
     }
 
-    /// Where the gradient methods run: `gpu`, or `cpu (why)`.
+    /// Where the gradient methods and DeepLIFT/SHAP run: `gpu`, or `cpu (why)`.
     #[wasm_bindgen(js_name = gradientBackend)]
     pub fn gradient_backend(&self) -> String {
         self.inner.gradient_backend()

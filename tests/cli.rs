@@ -144,7 +144,7 @@ fn info_reports_what_runs_where_and_what_blocks_it() {
         "backend     gpu           yes, on the seqlens engine's kernels",
         "method      grad          yes, on gpu or cpu (the seqlens engine)",
         "method      fast-ism      yes, on the seqlens engine",
-        "method      deeplift-shap yes, on cpu (the seqlens engine's DeepLIFT rules)",
+        "method      deeplift-shap yes, on gpu or cpu (the seqlens engine)",
     ] {
         assert!(out.contains(line), "{line}\n{out}");
     }

@@ -79,15 +79,11 @@ impl Explainer {
                 grads("grad"),
                 grads("ixg"),
                 grads("ig"),
+                // DeepLIFT runs where gradients run, once every layer has a rule.
                 match (&engine, graph.ok().and_then(|g| g.deeplift_blocker())) {
                     (Some(e), _) => cap("deeplift-shap", false, None, Some(e.clone())),
                     (None, Some(why)) => cap("deeplift-shap", false, None, Some(why)),
-                    (None, None) => cap(
-                        "deeplift-shap",
-                        true,
-                        Some("cpu (the seqlens engine's DeepLIFT rules)"),
-                        None,
-                    ),
+                    (None, None) => grads("deeplift-shap"),
                 },
                 cap("ism", true, Some("the selected backend"), None),
                 match &engine {

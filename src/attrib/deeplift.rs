@@ -5,13 +5,17 @@
 //! references. Each (sequence, reference) pair also gets its convergence delta: how far the
 //! contributions' sum is from `f(x) - f(reference)`, which DeepLIFT's rules make equal.
 //!
-//! The multipliers come from the engine's DeepLIFT backward pass ([`Graph::deeplift`]),
-//! which refuses any layer it has no rule for.
+//! The multipliers come from the model's DeepLIFT backward pass ([`Model::deeplift`]): on
+//! the GPU where its kernels cover the graph, else the CPU engine's ([`Graph::deeplift`]);
+//! both refuse any layer without a rule.
 
-use crate::nn::{Graph, Tensor};
+use crate::model::Model;
+#[cfg(doc)]
+use crate::nn::Graph;
+use crate::nn::Tensor;
 
-/// (sequence, reference) pairs per engine pass: each pass holds every activation of twice
-/// this many inputs.
+/// (sequence, reference) pairs per pass: each pass holds every activation of twice this
+/// many inputs.
 const PAIRS_PER_PASS: usize = 16;
 
 /// tangermeme's default `warning_threshold`: a convergence delta above it is reported.
@@ -43,8 +47,8 @@ impl DeepShap {
 
 /// DeepLIFT/DeepSHAP of the target `sum_j weights[j] * output[j]` for one input `x`
 /// (`[1, channels, length]`) against `references` (each shaped like `x`).
-pub fn deep_lift_shap(
-    graph: &mut Graph,
+pub async fn deep_lift_shap(
+    model: &mut Model,
     x: &Tensor,
     references: &[Tensor],
     weights: &[f32],
@@ -80,7 +84,7 @@ pub fn deep_lift_shap(
             &[n, c, l],
             chunk.iter().flat_map(|r| r.data.iter().copied()).collect(),
         )?;
-        let m = graph.deeplift(&xs, &refs, weights)?;
+        let m = model.deeplift(&xs, &refs, weights).await?;
         value = m.input_values[0];
         for (k, r) in chunk.iter().enumerate() {
             let mk = &m.multipliers.data[k * per..(k + 1) * per];

@@ -26,8 +26,9 @@ pub enum Method {
         /// Where the path starts.
         baseline: Baseline,
     },
-    /// DeepLIFT/DeepSHAP (engine models, through the engine's DeepLIFT rules): hypothetical
-    /// contributions averaged over `references`, as tangermeme's `deep_lift_shap`.
+    /// DeepLIFT/DeepSHAP (engine models; the DeepLIFT rules run where gradients run):
+    /// hypothetical contributions averaged over `references`, as tangermeme's
+    /// `deep_lift_shap`.
     DeepLiftShap {
         /// The references compared with: dinucleotide shuffles or the user's sequences.
         references: Baseline,
@@ -178,7 +179,7 @@ impl Explainer {
         self.model.select_backend(choice).await
     }
 
-    /// Where gradient attributions run: `gpu`, or `cpu` with the reason.
+    /// Where gradient attributions and DeepLIFT run: `gpu`, or `cpu` with the reason.
     pub fn gradient_backend(&self) -> String {
         match self.model.gradient_fallback() {
             None => "gpu".into(),
@@ -439,12 +440,16 @@ impl Explainer {
             }
             (Method::DeepLiftShap { references }, _) => {
                 let refs = references.inputs(&window.id, &window.seq, &encoder)?;
-                let graph = self.model.engine_mut_for("DeepLIFT/SHAP")?;
+                let outputs =
+                    (self.model.engine_for("DeepLIFT/SHAP")?).output_len(&x.shape[1..])?;
                 let weights = match &profile {
-                    Some(p) => p.full(graph.output_len(&x.shape[1..])? / p.classes),
-                    None => target.weights(graph.output_len(&x.shape[1..])?)?,
+                    Some(p) => p.full(outputs / p.classes),
+                    None => target.weights(outputs)?,
                 };
-                let r = super::deeplift::deep_lift_shap(graph, &x, &refs, &weights)?;
+                // The model runs the multipliers where it runs gradients: the GPU where its
+                // kernels cover the graph.
+                let r =
+                    super::deeplift::deep_lift_shap(&mut self.model, &x, &refs, &weights).await?;
                 delta = Some(r.max_delta());
                 let map = (0..c)
                     .flat_map(|ch| r.hypothetical[ch * l + span.start..ch * l + span.end].to_vec())

@@ -323,7 +323,7 @@ impl GpuConv1d {
     }
 
     /// Records the convolution of `batch` items of length `len_in` from `input` into
-    /// `output` (`[batch, out_channels, out_len]`).
+    /// `output` (`[batch, out_channels, out_len]`), through the fused activation.
     pub(crate) fn encode(
         &self,
         gpu: &Gpu,
@@ -333,9 +333,26 @@ impl GpuConv1d {
         batch: usize,
         len_in: usize,
     ) {
+        self.encode_as(gpu, enc, input, output, batch, len_in, self.activation);
+    }
+
+    /// [`GpuConv1d::encode`] with `activation` in place of the fused one (DeepLIFT keeps the
+    /// pre-activations, which its Rescale rule reads).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn encode_as(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        output: &wgpu::Buffer,
+        batch: usize,
+        len_in: usize,
+        activation: Activation,
+    ) {
         let lout = self.out_len(len_in);
         for part in &self.parts {
-            let params = self.params(part, batch, len_in, false);
+            let mut params = self.params(part, batch, len_in, false);
+            params.activation = (activation == Activation::Relu) as u32;
             let groups = [
                 (batch * lout).div_ceil(TILE) as u32,
                 part.count.div_ceil(TILE) as u32,

@@ -6,7 +6,7 @@ use wgpu::util::DeviceExt;
 
 use super::conv1d::{Activation, GpuConv1d};
 use super::{Error, Gpu, entry, storage_buffer};
-use crate::nn::{Conv1d, Graph, Layer, Pool1d, Reduce, Tensor};
+use crate::nn::{Conv1d, Graph, Layer, Multipliers, Pool1d, Reduce, Tensor};
 
 /// Largest `batch x length` one convolution dispatch covers (65,535 tiles of 64).
 const MAX_POSITIONS: usize = 65535 * 64;
@@ -54,6 +54,19 @@ struct Pipelines {
     copy: wgpu::ComputePipeline,
     unary_backward: wgpu::ComputePipeline,
     pool_backward: wgpu::ComputePipeline,
+    rescale_backward: wgpu::ComputePipeline,
+    pool_deeplift: wgpu::ComputePipeline,
+}
+
+/// What the backward pass carries from the output to the input.
+#[derive(Clone, Copy)]
+enum Backward<'a> {
+    /// The ordinary gradient.
+    Gradient,
+    /// DeepLIFT's multipliers for (input, reference) pairs: the forward pass ran on the
+    /// inputs followed by their references, and `pre` holds the pre-activations of the
+    /// convolutions with a fused ReLU (their Rescale rule reads them).
+    DeepLift { pre: &'a [Option<wgpu::Buffer>] },
 }
 
 /// An engine graph resident on the GPU.
@@ -289,6 +302,8 @@ impl GpuGraph {
                 copy: pipe("copy"),
                 unary_backward: pipe("unary_backward"),
                 pool_backward: pipe("pool_backward"),
+                rescale_backward: pipe("rescale_backward"),
+                pool_deeplift: pipe("pool_deeplift"),
             },
             dummy: storage_buffer(gpu, 1),
             no_gradient,
@@ -319,12 +334,12 @@ impl GpuGraph {
         let out_shape = shapes.last().expect("a graph has nodes").clone();
         let k = per(&out_shape);
         let mut out = Vec::with_capacity(x.batch() * k);
-        for (first, b) in self.slices(gpu, x, &shapes)? {
+        for (first, b) in self.slices(gpu, x.batch(), 1, &shapes)? {
             let item = per(&shapes[0]);
             let xs = &x.data[first * item..(first + b) * item];
             let last = super::scoped(gpu, || {
                 let mut enc = gpu.device.create_command_encoder(&Default::default());
-                let mut values = self.encode_forward(gpu, &mut enc, xs, b, &shapes);
+                let mut values = self.encode_forward(gpu, &mut enc, xs, b, &shapes, None);
                 gpu.queue.submit([enc.finish()]);
                 values.pop().expect("input at least")
             })
@@ -369,12 +384,20 @@ impl GpuGraph {
         }
         let item = per(&shapes[0]);
         let mut out = Vec::with_capacity(x.len());
-        for (first, b) in self.slices(gpu, x, &shapes)? {
+        for (first, b) in self.slices(gpu, x.batch(), 1, &shapes)? {
             let xs = &x.data[first * item..(first + b) * item];
             let dx = super::scoped(gpu, || {
                 let mut enc = gpu.device.create_command_encoder(&Default::default());
-                let values = self.encode_forward(gpu, &mut enc, xs, b, &shapes);
-                let dx = self.encode_backward(gpu, &mut enc, &values, weights, b, &shapes);
+                let values = self.encode_forward(gpu, &mut enc, xs, b, &shapes, None);
+                let dx = self.encode_backward(
+                    gpu,
+                    &mut enc,
+                    &values,
+                    weights,
+                    b,
+                    &shapes,
+                    Backward::Gradient,
+                );
                 gpu.queue.submit([enc.finish()]);
                 dx
             })
@@ -384,21 +407,93 @@ impl GpuGraph {
         Ok(Tensor::new(&x.shape, out)?)
     }
 
-    /// Cuts `x`'s batch into slices (first item, count) whose largest layer fits one storage
+    /// DeepLIFT multipliers of `sum_j weights[j] * output[j]` for each pair of an input and
+    /// its reference (item `i` of `refs` is item `i`'s reference), by the rules of the CPU
+    /// engine's [`Graph::deeplift`]: the Rescale rule for activations (pre-activations kept
+    /// for a convolution's fused ReLU), the max-pool rule, linear layers' gradients. Covers
+    /// the graphs input gradients cover ([`GpuGraph::gradient_unsupported`]).
+    pub async fn deeplift(
+        &self,
+        gpu: &Gpu,
+        x: &Tensor,
+        refs: &Tensor,
+        weights: &[f32],
+    ) -> Result<Multipliers, Error> {
+        if let Some(why) = &self.no_gradient {
+            return Err(Error::Run(why.replace("input gradients", "DeepLIFT")));
+        }
+        if x.shape != refs.shape {
+            return Err(crate::nn::Error::Shape(format!(
+                "DeepLIFT needs one reference per input: inputs {:?}, references {:?}",
+                x.shape, refs.shape
+            ))
+            .into());
+        }
+        let shapes = self.shapes(&x.shape[1..])?;
+        let k = per(shapes.last().expect("a graph has nodes"));
+        if weights.len() != k {
+            return Err(crate::nn::Error::Shape(format!(
+                "{} target weights for {k} outputs per item",
+                weights.len()
+            ))
+            .into());
+        }
+        let item = per(&shapes[0]);
+        let target = |row: &[f32]| -> f32 { row.iter().zip(weights).map(|(v, w)| v * w).sum() };
+        let mut multipliers = Vec::with_capacity(x.len());
+        let mut input_values = Vec::with_capacity(x.batch());
+        let mut reference_values = Vec::with_capacity(x.batch());
+        for (first, b) in self.slices(gpu, x.batch(), 2, &shapes)? {
+            let span = first * item..(first + b) * item;
+            let pairs = [&x.data[span.clone()], &refs.data[span]].concat();
+            let (m, y) = super::scoped(gpu, || {
+                let mut enc = gpu.device.create_command_encoder(&Default::default());
+                let mut pre = vec![None; shapes.len()];
+                let values =
+                    self.encode_forward(gpu, &mut enc, &pairs, 2 * b, &shapes, Some(&mut pre));
+                let m = self.encode_backward(
+                    gpu,
+                    &mut enc,
+                    &values,
+                    weights,
+                    b,
+                    &shapes,
+                    Backward::DeepLift { pre: &pre },
+                );
+                gpu.queue.submit([enc.finish()]);
+                (m, values.last().expect("input at least").clone())
+            })
+            .await?;
+            multipliers.extend(gpu.read(&m, b * item).await?);
+            let y = gpu.read(&y, 2 * b * k).await?;
+            let (yx, yr) = y.split_at(b * k);
+            input_values.extend(yx.chunks(k).map(target));
+            reference_values.extend(yr.chunks(k).map(target));
+        }
+        Ok(Multipliers {
+            multipliers: Tensor::new(&x.shape, multipliers)?,
+            input_values,
+            reference_values,
+        })
+    }
+
+    /// Cuts a batch of `n` items, each run as `copies` items (DeepLIFT runs an input and its
+    /// reference), into slices (first item, count) whose largest layer fits one storage
     /// binding and one dispatch.
     fn slices(
         &self,
         gpu: &Gpu,
-        x: &Tensor,
+        n: usize,
+        copies: usize,
         shapes: &[Vec<usize>],
     ) -> Result<Vec<(usize, usize)>, Error> {
-        let n = x.batch();
-        let biggest = shapes.iter().map(|s| per(s)).max().unwrap_or(1);
-        let longest = shapes
-            .iter()
-            .map(|s| s.last().copied().unwrap_or(1))
-            .max()
-            .unwrap_or(1);
+        let biggest = copies * shapes.iter().map(|s| per(s)).max().unwrap_or(1);
+        let longest = copies
+            * shapes
+                .iter()
+                .map(|s| s.last().copied().unwrap_or(1))
+                .max()
+                .unwrap_or(1);
         let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
         if biggest > limit {
             return Err(Error::Run(format!(
@@ -412,8 +507,10 @@ impl GpuGraph {
             .collect())
     }
 
-    /// Records the backward pass from the output (seeded with `weights` per item) to the
-    /// input, given the forward pass's `values`; returns the input gradient's buffer.
+    /// Records the backward pass of `b` items from the output (seeded with `weights` per
+    /// item) to the input, given the forward pass's `values`; returns the buffer of the
+    /// input's gradient, or with `Backward::DeepLift` its multipliers.
+    #[allow(clippy::too_many_arguments)]
     fn encode_backward(
         &self,
         gpu: &Gpu,
@@ -422,6 +519,7 @@ impl GpuGraph {
         weights: &[f32],
         b: usize,
         shapes: &[Vec<usize>],
+        rule: Backward,
     ) -> wgpu::Buffer {
         let seed: Vec<f32> = (0..b).flat_map(|_| weights.iter().copied()).collect();
         let mut grads: Vec<Option<wgpu::Buffer>> = vec![None; values.len()];
@@ -458,8 +556,14 @@ impl GpuGraph {
                             n: n_out as u32,
                             ..Default::default()
                         };
-                        let pipe = &self.pipelines.unary_backward;
-                        dispatch(gpu, enc, pipe, &p, &g, &values[v], &masked, n_out);
+                        let (pipe, z) = match rule {
+                            Backward::Gradient => (&self.pipelines.unary_backward, &values[v]),
+                            Backward::DeepLift { pre } => (
+                                &self.pipelines.rescale_backward,
+                                pre[v].as_ref().expect("kept by the DeepLIFT forward pass"),
+                            ),
+                        };
+                        dispatch(gpu, enc, pipe, &p, &g, z, &masked, n_out);
                         masked
                     } else {
                         g
@@ -476,8 +580,13 @@ impl GpuGraph {
                 } => {
                     params.op = *code;
                     params.alpha = *alpha;
-                    let z = affine.as_ref().unwrap_or(&values[v]);
-                    (&self.pipelines.unary_backward, z)
+                    match (affine, rule) {
+                        (Some(affine), _) => (&self.pipelines.unary_backward, affine),
+                        (None, Backward::Gradient) => (&self.pipelines.unary_backward, &values[v]),
+                        (None, Backward::DeepLift { .. }) => {
+                            (&self.pipelines.rescale_backward, &values[u])
+                        }
+                    }
                 }
                 Op::Pool {
                     reduce,
@@ -488,7 +597,12 @@ impl GpuGraph {
                     params.kernel = if *global { len_in } else { window.kernel } as u32;
                     params.stride = window.stride as u32;
                     params.op = pool_op(*reduce);
-                    (&self.pipelines.pool_backward, &values[u])
+                    match (reduce, rule) {
+                        (Reduce::Max, Backward::DeepLift { .. }) => {
+                            (&self.pipelines.pool_deeplift, &values[u])
+                        }
+                        _ => (&self.pipelines.pool_backward, &values[u]),
+                    }
                 }
                 Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax { .. } => {
                     unreachable!("GpuGraph::new rejects these for gradients")
@@ -505,7 +619,8 @@ impl GpuGraph {
     }
 
     /// Uploads `x` and records every layer into `enc`; returns the buffers that will hold
-    /// each value (the input first, the output last).
+    /// each value (the input first, the output last). With `pre`, a convolution with a fused
+    /// ReLU also keeps its pre-activation there, at its value's index.
     fn encode_forward(
         &self,
         gpu: &Gpu,
@@ -513,6 +628,7 @@ impl GpuGraph {
         x: &[f32],
         b: usize,
         shapes: &[Vec<usize>],
+        mut pre: Option<&mut Vec<Option<wgpu::Buffer>>>,
     ) -> Vec<wgpu::Buffer> {
         let d = &gpu.device;
         let mut values: Vec<wgpu::Buffer> = Vec::with_capacity(shapes.len());
@@ -544,7 +660,20 @@ impl GpuGraph {
             let mut params = OpParams::default();
             let (pipeline, z, count) = match &node.op {
                 Op::Conv(conv) => {
-                    conv.encode(gpu, enc, x0, &y, b, len_in);
+                    match pre.as_deref_mut() {
+                        Some(pre) if conv.activation() == Activation::Relu => {
+                            let z = storage_buffer(gpu, n_out);
+                            conv.encode_as(gpu, enc, x0, &z, b, len_in, Activation::None);
+                            let relu = OpParams {
+                                n: n_out as u32,
+                                ..Default::default()
+                            };
+                            let pipe = &self.pipelines.unary;
+                            dispatch(gpu, enc, pipe, &relu, &z, &self.dummy, &y, n_out);
+                            pre[v] = Some(z);
+                        }
+                        _ => conv.encode(gpu, enc, x0, &y, b, len_in),
+                    }
                     values.push(y);
                     continue;
                 }

@@ -42,17 +42,23 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     return;
   }
   let v = x[i];
+  if (p.op == 5u) {
+    let c = (i / p.len_in) % p.channels;
+    y[i] = v * z[c] + z[p.channels + c];
+  } else {
+    y[i] = activate(p.op, v);
+  }
+}
+
+// The element-wise activation `op` (every code but 5) of v.
+fn activate(op: u32, v: f32) -> f32 {
   var r = v;
-  switch p.op {
+  switch op {
     case 0u: { r = max(v, 0.0); }
     case 1u: { r = select(p.alpha * (exp(v) - 1.0), v, v > 0.0); }
     case 2u: { r = max(v, 0.0) + log(1.0 + exp(-abs(v))); }
     case 3u: { r = exp(v); }
     case 4u: { r = 1.0 / (1.0 + exp(-v)); }
-    case 5u: {
-      let c = (i / p.len_in) % p.channels;
-      r = v * z[c] + z[p.channels + c];
-    }
     // From exp(-2|v|), which never overflows (WGSL's tanh may be (e^2v - 1) / (e^2v + 1),
     // NaN for large v on some backends).
     case 6u: {
@@ -65,7 +71,7 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     case 9u: { r = v / (1.0 + exp(-2.0 * 0.7978845608 * (v + 0.044715 * v * v * v))); }
     default: {}
   }
-  y[i] = r;
+  return r;
 }
 
 // erf (WGSL has none): Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7.
@@ -177,24 +183,53 @@ fn unary_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     return;
   }
   let g = x[i];
-  var r = g;
-  switch p.op {
-    case 0u: { r = select(0.0, g, z[i] > 0.0); }
-    case 1u: { r = select(g * (z[i] + p.alpha), g, z[i] > 0.0); }
+  if (p.op == 5u) {
+    let c = (i / p.len_in) % p.channels;
+    y[i] = g * z[c];
+  } else {
+    y[i] = g * slope(p.op, z[i]);
+  }
+}
+
+// The derivative of activation `op` (not 5, nor GELU's 8 and 9) at the input whose output
+// is `out`.
+fn slope(op: u32, out: f32) -> f32 {
+  var r = 1.0;
+  switch op {
+    case 0u: { r = select(0.0, 1.0, out > 0.0); }
+    case 1u: { r = select(out + p.alpha, 1.0, out > 0.0); }
     // softplus' = sigmoid(v) = 1 - exp(-softplus(v))
-    case 2u: { r = g * (1.0 - exp(-z[i])); }
-    case 3u: { r = g * z[i]; }
-    case 4u: { r = g * z[i] * (1.0 - z[i]); }
-    case 5u: {
-      let c = (i / p.len_in) % p.channels;
-      r = g * z[c];
-    }
-    case 6u: { r = g * (1.0 - z[i] * z[i]); }
+    case 2u: { r = 1.0 - exp(-out); }
+    case 3u: { r = out; }
+    case 4u: { r = out * (1.0 - out); }
+    case 6u: { r = 1.0 - out * out; }
     // alpha >= 0: the output is positive exactly where the input is.
-    case 7u: { r = select(g * p.alpha, g, z[i] > 0.0); }
+    case 7u: { r = select(p.alpha, 1.0, out > 0.0); }
     default: {}
   }
-  y[i] = r;
+  return r;
+}
+
+// DeepLIFT's Rescale rule for activation `op` over n (input, reference) pairs: x = the
+// output's multipliers (n values), z = the forward input of the paired batch (inputs, then
+// their references n values on), y = the input's multipliers: (f(a) - f(r)) / (a - r), or
+// the derivative at a where |a - r| < 1e-6 (as nn::deeplift and tangermeme's `_nonlinear`).
+@compute @workgroup_size(256)
+fn rescale_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let g = x[i];
+  let a = z[i];
+  let r = z[i + p.n];
+  let fa = activate(p.op, a);
+  let d = a - r;
+  if (abs(d) >= 1e-6) {
+    y[i] = g * (fa - activate(p.op, r)) / d;
+  } else {
+    y[i] = g * slope(p.op, fa);
+  }
 }
 
 // Backward of `pool`, gathered per input position (no atomics): x = the output's gradient,
@@ -222,20 +257,67 @@ fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     } else if (p.op == 2u) {
       r += g;
     } else {
-      let base = row * p.len_in + t * p.stride;
-      var arg = 0u;
-      var m = z[base];
-      for (var k = 1u; k < p.kernel; k++) {
-        let v = z[base + k];
-        if (v > m || v != v) {
-          m = v;
-          arg = k;
-        }
-      }
-      if (t * p.stride + arg == s) {
+      if (t * p.stride + window_argmax(row * p.len_in + t * p.stride) == s) {
         r += g;
       }
     }
   }
   y[i] = r;
+}
+
+// The first maximum (NaN wins) of the plain window of z starting at `base`, as the CPU
+// engine picks it.
+fn window_argmax(base: u32) -> u32 {
+  var arg = 0u;
+  var m = z[base];
+  for (var k = 1u; k < p.kernel; k++) {
+    let v = z[base + k];
+    if (v > m || v != v) {
+      m = v;
+      arg = k;
+    }
+  }
+  return arg;
+}
+
+// DeepLIFT's max-pool rule (nn::deeplift's `max_pool_multipliers`, tangermeme's `_maxpool`)
+// over n input values of (input, reference) pairs, gathered per input position like
+// `pool_backward`: x = the output's multipliers, z = the forward input of the paired batch
+// (references n values on), y = the input's multipliers. Each window's output difference
+// splits into max(y, r) - r for the input's winner and y - max(y, r) for the reference's;
+// a position's multiplier is what it received over its own input difference, or its
+// gradient where that difference is zero.
+@compute @workgroup_size(256)
+fn pool_deeplift(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let row = i / p.len_in;
+  let s = i % p.len_in;
+  var first = 0u;
+  if (s + 1u > p.kernel) {
+    first = (s + 1u - p.kernel + p.stride - 1u) / p.stride;
+  }
+  let last = min(s / p.stride, p.len_out - 1u);
+  var received = 0.0;
+  var gradient = 0.0;
+  for (var t = first; t <= last && t < p.len_out; t++) {
+    let g = x[row * p.len_out + t];
+    let base = row * p.len_in + t * p.stride;
+    let ax = window_argmax(base);
+    let ar = window_argmax(base + p.n);
+    let yi = z[base + ax];
+    let yr = z[base + p.n + ar];
+    let cross = max(yi, yr);
+    if (t * p.stride + ax == s) {
+      received += g * (cross - yr);
+      gradient += g;
+    }
+    if (t * p.stride + ar == s) {
+      received += g * (yi - cross);
+    }
+  }
+  let delta = z[i] - z[i + p.n];
+  y[i] = select(received / delta, gradient, delta == 0.0);
 }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
-use crate::nn::{Graph, Tensor};
+use crate::nn::{Graph, Multipliers, Tensor};
 
 /// What a backend does with a loaded model. Async, so that the GPU awaits its readbacks (a
 /// browser cannot block on them); the CPU implementations finish before they return.
@@ -22,6 +22,15 @@ pub(crate) trait Run {
     /// The gradient of `sum_j weights[j] * output[j]` with respect to each input item
     /// `[batch, channels, length]` (NCL, evaluation mode), or why this backend has none.
     async fn input_gradient(&mut self, x: &Tensor, weights: &[f32]) -> Result<Tensor, Error>;
+
+    /// DeepLIFT multipliers of the same target for each (input, reference) pair (item `i`
+    /// of `refs` is item `i`'s reference), or why this backend has none.
+    async fn deeplift(
+        &mut self,
+        x: &Tensor,
+        refs: &Tensor,
+        weights: &[f32],
+    ) -> Result<Multipliers, Error>;
 }
 
 /// The CPU engine: the model's own engine graph, in inference form.
@@ -36,6 +45,15 @@ impl Run for Graph {
     async fn input_gradient(&mut self, x: &Tensor, weights: &[f32]) -> Result<Tensor, Error> {
         self.weighted_input_gradient(x, weights)
             .map_err(|e| Error::Run(e.to_string()))
+    }
+
+    async fn deeplift(
+        &mut self,
+        x: &Tensor,
+        refs: &Tensor,
+        weights: &[f32],
+    ) -> Result<Multipliers, Error> {
+        Graph::deeplift(self, x, refs, weights).map_err(|e| Error::Run(e.to_string()))
     }
 }
 
@@ -149,6 +167,16 @@ impl Run for GpuHalf {
         (self.graph.input_gradient(&self.gpu, x, weights).await)
             .map_err(|e| Error::Run(format!("on the GPU: {e}")))
     }
+
+    async fn deeplift(
+        &mut self,
+        x: &Tensor,
+        refs: &Tensor,
+        weights: &[f32],
+    ) -> Result<Multipliers, Error> {
+        (self.graph.deeplift(&self.gpu, x, refs, weights).await)
+            .map_err(|e| Error::Run(format!("on the GPU: {e}")))
+    }
 }
 
 /// What runs a model's predictions once a backend is selected.
@@ -181,6 +209,10 @@ impl Run for GpuHalf {
     }
 
     async fn input_gradient(&mut self, _: &Tensor, _: &[f32]) -> Result<Tensor, Error> {
+        match *self {}
+    }
+
+    async fn deeplift(&mut self, _: &Tensor, _: &Tensor, _: &[f32]) -> Result<Multipliers, Error> {
         match *self {}
     }
 }

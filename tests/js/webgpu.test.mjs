@@ -175,6 +175,37 @@ test('gradients, integrated gradients, ISM and variant scoring run on WebGPU and
   close(got.webgpu.diffs.flat(), got.cpu.diffs.flat(), 'variant diff');
 });
 
+test('deeplift-shap runs on WebGPU and equals tangermeme, with each convergence delta', async () => {
+  // tests/golden/deeplift.json: tangermeme 1.6 deep_lift_shap (scripts/tangermeme_golden.py)
+  // on the same PyTorch model, Basset-like (batch norm, ReLU, three max pools), target y[1],
+  // with tangermeme's own shuffled references: the GPU's Rescale and max-pool kernels.
+  const golden = JSON.parse(readFileSync(`${ROOT}/tests/golden/deeplift.json`, 'utf8')).models.basset;
+  const got = await page.evaluate(async ({ bytes, sequences, refs }) => {
+    const { Model } = await import('/pkg/index.js');
+    const model = await Model.load(new Uint8Array(bytes), null, { backend: 'webgpu' });
+    const records = sequences.map((seq, i) => ({ id: `s${i}`, seq }));
+    const references = Object.fromEntries(refs.map((r, i) => [`s${i}`, r]));
+    const a = await model.attribute(records, { method: 'deeplift-shap', target: ['y[1]'], references });
+    const out = { backend: model.backend.backend, on: model.gradientBackend,
+      maps: a.map((x) => Array.from(x.map)), deltas: a.map((x) => x.delta), values: a.map((x) => x.targetValue) };
+    model.free();
+    return out;
+  }, { bytes: Array.from(readFileSync(`${ROOT}/tests/models/deeplift/basset.onnx`)),
+    sequences: golden.sequences, refs: golden.references });
+  assert.equal(got.backend, 'webgpu');
+  assert.equal(got.on, 'gpu', 'DeepLIFT runs where gradients run: on the GPU');
+  const want = golden.targets['1'];
+  const scale = Math.max(...want.hypothetical.flat().map(Math.abs));
+  got.maps.forEach((map, i) => {
+    assert.equal(map.length, want.hypothetical[i].length);
+    // 1e-4 of the largest value: the GPU's GEMM tiles sum in another order than PyTorch.
+    map.forEach((v, j) => assert.ok(Math.abs(v - want.hypothetical[i][j]) <= 1e-4 * scale,
+      `s${i} ${j}: ${v} vs ${want.hypothetical[i][j]}`));
+    assert.ok(got.deltas[i] < 1e-4, `s${i}: delta ${got.deltas[i]}`);
+    assert.ok(Math.abs(got.values[i] - want.f_x[i]) <= 1e-4 * Math.max(1, Math.abs(want.f_x[i])));
+  });
+});
+
 test('splice scoring on WebGPU equals the native CPU engine (SwiftShader)', async (t) => {
   // A random model of CI-SpliceAI's geometry (tests/common/mod.rs) keeps this quick on a
   // software adapter; the real model's numbers are checked on the CPU in Node and Chromium.

@@ -104,8 +104,9 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
             a.method
         );
     }
+    // DeepLIFT's multipliers run where gradients run.
     if matches!(method, Method::DeepLiftShap { .. }) {
-        eprintln!("seqlens: DeepLIFT/SHAP on cpu (the engine's DeepLIFT rules)");
+        eprintln!("seqlens: DeepLIFT/SHAP on {}", explainer.gradient_backend());
     } else if on_backend && a.method != "ism" {
         eprintln!("seqlens: gradients on {}", explainer.gradient_backend());
     }

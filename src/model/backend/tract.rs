@@ -7,7 +7,7 @@ use tract_onnx::prelude::*;
 
 use super::{Error, Run};
 use crate::model::{guarded, tract_err};
-use crate::nn::Tensor as EngineTensor;
+use crate::nn::{Multipliers, Tensor as EngineTensor};
 
 /// tract's runnable plan of a model, or for models that tract can only run at one batch size
 /// per plan (recurrent ones), a plan per batch size, built on first use.
@@ -48,6 +48,17 @@ impl Run for Plans {
     async fn input_gradient(&mut self, _: &EngineTensor, _: &[f32]) -> Result<EngineTensor, Error> {
         Err(Error::Options(
             "tract computes no gradients; input gradients run on the seqlens engine".into(),
+        ))
+    }
+
+    async fn deeplift(
+        &mut self,
+        _: &EngineTensor,
+        _: &EngineTensor,
+        _: &[f32],
+    ) -> Result<Multipliers, Error> {
+        Err(Error::Options(
+            "tract has no DeepLIFT rules; DeepLIFT runs on the seqlens engine".into(),
         ))
     }
 }
