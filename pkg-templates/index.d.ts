@@ -570,7 +570,7 @@ export class Model {
     gradients: boolean;
     gradientsUnavailable?: string;
     backend: BackendReport;
-    /** Where the gradient methods run: `gpu`, or `cpu (why)`. */
+    /** Where the gradient methods and DeepLIFT/SHAP run: `gpu`, or `cpu (why)`. */
     gradientBackend: string;
     threading: Threading;
     /** What runs where, and what blocks what cannot (as `seqlens info` prints it). */
@@ -578,7 +578,7 @@ export class Model {
   };
   /** Where predictions, ISM and variant scoring run (fast ISM uses the CPU engine). */
   readonly backend: BackendReport;
-  /** Where the gradient methods (grad, ixg, ig) run: `gpu`, or `cpu (why)`. */
+  /** Where the gradient methods (grad, ixg, ig) and DeepLIFT/SHAP run: `gpu`, or `cpu (why)`. */
   readonly gradientBackend: string;
   predict(
     input: string | Uint8Array | ArrayBuffer | SequenceInput[],

@@ -176,7 +176,7 @@ export class Model {
     return call(() => this.#inner.backend());
   }
 
-  /** Where the gradient methods (grad, ixg, ig) run: 'gpu', or 'cpu (why)'. */
+  /** Where the gradient methods (grad, ixg, ig) and DeepLIFT/SHAP run: 'gpu', or 'cpu (why)'. */
   get gradientBackend() {
     return call(() => this.#inner.gradientBackend());
   }
