@@ -46,9 +46,12 @@ m=(-m "$dir/basset.onnx" -f "$dir/seqs.fa" --target 'y[0]' --out "$dir/out.tsv")
        { for (p = 1; p <= NF; p++) printf "t%d\tt%d\t%d\tA\t0\t0\t0\t0\t%s\n", NR, NR, p - 1, $p }' \
     "$dir/tracks.txt" > "$dir/tracks.tsv"
   echo "seqlens seqlets $(echo "$(per seqlets -a "$dir/tracks.tsv") / 1000" | bc -l)"
+  # The same call in memory, as tangermeme's is timed (benches/seqlets.rs).
+  RAYON_NUM_THREADS=1 taskset -c "$CORE" cargo bench --quiet --bench seqlets -- "$dir/tracks.txt" \
+    | awk '/seqlets-in-memory/ { print "seqlens seqlets-in-memory", $3 }'
   echo "seqlens annotate $(echo "$(per motifs --query "$dir/seqlets.meme" --top 1) / 500" | bc -l)"
 } | tee "$dir/ours.txt"
 awk 'NR == FNR { peer[$2] = $3; next }
-     { key = ($2 == "design-ism") ? "design" : $2
+     { key = ($2 == "design-ism") ? "design" : ($2 == "seqlets-in-memory") ? "seqlets" : $2
        printf "ratio\t%s\ttangermeme %.4g s / seqlens %.4g s\t%.2fx\n", $2, peer[key], $3, peer[key] / $3 }' \
   "$dir/peer.txt" "$dir/ours.txt"

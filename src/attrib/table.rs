@@ -103,11 +103,16 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
         ));
     };
     let mut tracks: Vec<Track> = Vec::new();
+    // Buffers reused from line to line: a table has a row per position, millions of them.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut f: Vec<&str> = Vec::with_capacity(cols.len());
+    let mut symbols: Vec<f32> = Vec::with_capacity(score - 4);
     for (n, line) in lines {
         if line.is_empty() {
             continue;
         }
-        let f: Vec<&str> = line.split('\t').collect();
+        f.clear();
+        f.extend(line.split('\t'));
         if f.len() != cols.len() {
             return Err(bad(
                 n,
@@ -120,7 +125,7 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
         let value: f32 = f[score]
             .parse()
             .map_err(|_| bad(n, format!("score '{}' is not a number", f[score])))?;
-        let mut symbols = Vec::with_capacity(score - 4);
+        symbols.clear();
         for (k, v) in f[4..score].iter().enumerate() {
             symbols.push(
                 v.parse::<f32>()
@@ -140,10 +145,10 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
                 }
                 t.scores.push(value);
                 t.sequence.push(base);
-                t.map.extend(symbols);
+                t.map.extend_from_slice(&symbols);
             }
             _ => {
-                if tracks.iter().any(|t| t.id == f[0]) {
+                if !seen.insert(f[0]) {
                     return Err(bad(n, format!("'{}' appears again after other ids", f[0])));
                 }
                 tracks.push(Track {
@@ -153,7 +158,7 @@ pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {
                     sequence: base.to_string(),
                     scores: vec![value],
                     symbols: cols[4..score].concat(),
-                    map: symbols,
+                    map: symbols.clone(),
                 });
             }
         }
