@@ -373,15 +373,7 @@ impl GpuGraph {
         if let Some(why) = &self.no_gradient {
             return Err(Error::Run(why.clone()));
         }
-        let shapes = self.shapes(&x.shape[1..])?;
-        let k = per(shapes.last().expect("a graph has nodes"));
-        if weights.len() != k {
-            return Err(crate::nn::Error::Shape(format!(
-                "{} target weights for {k} outputs per item",
-                weights.len()
-            ))
-            .into());
-        }
+        let (shapes, _) = self.target_shapes(x, weights)?;
         let item = per(&shapes[0]);
         let mut out = Vec::with_capacity(x.len());
         for (first, b) in self.slices(gpu, x.batch(), 1, &shapes)? {
@@ -407,6 +399,25 @@ impl GpuGraph {
         Ok(Tensor::new(&x.shape, out)?)
     }
 
+    /// The shape of every value for `x`, and the outputs per item, which `weights` (a
+    /// target's weight per output) must match.
+    fn target_shapes(
+        &self,
+        x: &Tensor,
+        weights: &[f32],
+    ) -> Result<(Vec<Vec<usize>>, usize), Error> {
+        let shapes = self.shapes(&x.shape[1..])?;
+        let k = per(shapes.last().expect("a graph has nodes"));
+        if weights.len() != k {
+            return Err(crate::nn::Error::Shape(format!(
+                "{} target weights for {k} outputs per item",
+                weights.len()
+            ))
+            .into());
+        }
+        Ok((shapes, k))
+    }
+
     /// DeepLIFT multipliers of `sum_j weights[j] * output[j]` for each pair of an input and
     /// its reference (item `i` of `refs` is item `i`'s reference), by the rules of the CPU
     /// engine's [`Graph::deeplift`]: the Rescale rule for activations (pre-activations kept
@@ -429,15 +440,7 @@ impl GpuGraph {
             ))
             .into());
         }
-        let shapes = self.shapes(&x.shape[1..])?;
-        let k = per(shapes.last().expect("a graph has nodes"));
-        if weights.len() != k {
-            return Err(crate::nn::Error::Shape(format!(
-                "{} target weights for {k} outputs per item",
-                weights.len()
-            ))
-            .into());
-        }
+        let (shapes, k) = self.target_shapes(x, weights)?;
         let item = per(&shapes[0]);
         let target = |row: &[f32]| -> f32 { row.iter().zip(weights).map(|(v, w)| v * w).sum() };
         let mut multipliers = Vec::with_capacity(x.len());

@@ -243,12 +243,9 @@ fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   }
   let row = i / p.len_in;
   let s = i % p.len_in;
-  // Windows t with t*stride <= s < t*stride + kernel and t < len_out.
-  var first = 0u;
-  if (s + 1u > p.kernel) {
-    first = (s + 1u - p.kernel + p.stride - 1u) / p.stride;
-  }
-  let last = min(s / p.stride, p.len_out - 1u);
+  let span = windows_over(s);
+  let first = span.x;
+  let last = span.y;
   var r = 0.0;
   for (var t = first; t <= last && t < p.len_out; t++) {
     let g = x[row * p.len_out + t];
@@ -263,6 +260,16 @@ fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
   }
   y[i] = r;
+}
+
+// The plain windows t that read input position s (t*stride <= s < t*stride + kernel, and
+// t < len_out), as (first, last); none when first > last.
+fn windows_over(s: u32) -> vec2<u32> {
+  var first = 0u;
+  if (s + 1u > p.kernel) {
+    first = (s + 1u - p.kernel + p.stride - 1u) / p.stride;
+  }
+  return vec2<u32>(first, min(s / p.stride, p.len_out - 1u));
 }
 
 // The first maximum (NaN wins) of the plain window of z starting at `base`, as the CPU
@@ -295,11 +302,9 @@ fn pool_deeplift(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   }
   let row = i / p.len_in;
   let s = i % p.len_in;
-  var first = 0u;
-  if (s + 1u > p.kernel) {
-    first = (s + 1u - p.kernel + p.stride - 1u) / p.stride;
-  }
-  let last = min(s / p.stride, p.len_out - 1u);
+  let span = windows_over(s);
+  let first = span.x;
+  let last = span.y;
   var received = 0.0;
   var gradient = 0.0;
   for (var t = first; t <= last && t < p.len_out; t++) {
