@@ -431,7 +431,7 @@ impl GpuGraph {
         weights: &[f32],
     ) -> Result<Multipliers, Error> {
         if let Some(why) = &self.no_gradient {
-            return Err(Error::Run(why.replace("input gradients", "DeepLIFT")));
+            return Err(Error::Run(why.clone()));
         }
         if x.shape != refs.shape {
             return Err(crate::nn::Error::Shape(format!(
