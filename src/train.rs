@@ -16,7 +16,7 @@ pub mod trainer;
 
 pub use arch::{Arch, LayerSpec, PRESETS, preset};
 pub use config::{ModelSection, RunConfig};
-pub use data::{Dataset, Split, kfold, split};
+pub use data::{Dataset, Split, groups, kfold, shared_sequences, split};
 pub use loss::Loss;
 pub use metrics::{Metrics, evaluate};
 pub use optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};

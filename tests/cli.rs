@@ -508,6 +508,214 @@ fn danq_trains_exports_and_runs_the_same_on_tract_and_the_engine() {
     ]);
 }
 
+/// Runs `seqlens train` on a small DeepBind for one epoch; returns stderr.
+fn train_small(data_args: &[&str], more: &[&str]) -> String {
+    let mut args = vec![
+        "train", "--preset", "deepbind", "--width", "0.25", "--length", "100", "--epochs", "1",
+    ];
+    args.extend(data_args);
+    args.extend(more);
+    let out = seqlens(&args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "seqlens {args:?} failed: {err}");
+    err
+}
+
+/// Validation and test sets from their own files, in each data form; the split of one file
+/// grouped (duplicates, a group column) and stratified, the same for every training seed.
+#[test]
+fn own_files_and_grouped_stratified_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let recs = io_records(&training_subset(dir.path(), 100));
+    let part = |range: std::ops::Range<usize>, name: &str| {
+        let text: String = recs[range]
+            .iter()
+            .map(|(id, l, s)| {
+                let labels: Vec<String> = l.chars().map(String::from).collect();
+                format!(">{id} {}\n{s}\n", labels.join(" "))
+            })
+            .collect();
+        std::fs::write(p(name), text).unwrap();
+        p(name)
+    };
+    let (tr, va, te) = (
+        part(0..60, "tr.fa"),
+        part(60..80, "va.fa"),
+        part(80..100, "te.fa"),
+    );
+    let err = train_small(
+        &["--fasta", &tr, "--label-names", NAMES],
+        &["--valid-fasta", &va, "--test-fasta", &te],
+    );
+    assert!(
+        err.contains("split: 60 train, 20 validation, 20 test"),
+        "{err}"
+    );
+    // A test file alone: validation is still held out of the training file.
+    let err = train_small(
+        &["--fasta", &tr, "--label-names", NAMES],
+        &["--test-fasta", &tr, "--valid-frac", "0.25"],
+    );
+    assert!(
+        err.contains("split: 45 train, 15 validation, 60 test"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: 60 of 60 test sequences also occur in the training data"),
+        "{err}"
+    );
+
+    // Positives and negatives, with the label named.
+    let (pos, neg) = (p("pos.fa"), p("neg.fa"));
+    std::fs::write(&pos, fasta_where(&recs[..60], |l| l[0] == '1')).unwrap();
+    std::fs::write(&neg, fasta_where(&recs[..60], |l| l[0] == '0')).unwrap();
+    let (vpos, vneg) = (p("vpos.fa"), p("vneg.fa"));
+    std::fs::write(&vpos, fasta_where(&recs[60..], |l| l[0] == '1')).unwrap();
+    std::fs::write(&vneg, fasta_where(&recs[60..], |l| l[0] == '0')).unwrap();
+    let model = p("bound.onnx");
+    let err = train_small(
+        &["--pos", &pos, "--neg", &neg, "--label-names", "ctcf_bound"],
+        &[
+            "--valid-pos",
+            &vpos,
+            "--valid-neg",
+            &vneg,
+            "--test-frac",
+            "0",
+            "--out",
+            &model,
+        ],
+    );
+    assert!(
+        err.contains("split: 60 train, 40 validation, 0 test"),
+        "{err}"
+    );
+    assert!(ok(&["info", "-m", &model]).contains("labels      ctcf_bound"));
+
+    // One file split three ways: 20 records twice (other ids, lower case) and a group column.
+    let mut fasta = String::new();
+    let mut tsv = format!("id\t{}\tdonor\n", NAMES.replace(',', "\t"));
+    for (i, (id, l, s)) in recs.iter().enumerate() {
+        let labels: Vec<String> = l.chars().map(String::from).collect();
+        let row = labels.join("\t");
+        fasta.push_str(&format!(">{id}\n{s}\n"));
+        tsv.push_str(&format!("{id}\t{row}\tdonor{}\n", i % 25));
+        if i < 20 {
+            fasta.push_str(&format!(">{id}_copy\n{}\n", s.to_lowercase()));
+            tsv.push_str(&format!("{id}_copy\t{row}\tcopy{i}\n"));
+        }
+    }
+    std::fs::write(p("all.fa"), fasta).unwrap();
+    std::fs::write(p("all.tsv"), tsv).unwrap();
+    let split_of = |seed: &str, split_seed: &str, name: &str| {
+        train_small(
+            &["--fasta", &p("all.fa"), "--labels", &p("all.tsv")],
+            &[
+                "--group-column",
+                "donor",
+                "--stratify",
+                "--valid-frac",
+                "0.2",
+                "--test-frac",
+                "0.2",
+                "--seed",
+                seed,
+                "--split-seed",
+                split_seed,
+                "--save-split",
+                &p(name),
+            ],
+        );
+        let text = std::fs::read_to_string(p(name)).unwrap();
+        let parts: std::collections::HashMap<String, String> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (id, part) = l.split_once('\t').unwrap();
+                (id.to_string(), part.to_string())
+            })
+            .collect();
+        parts
+    };
+    let a = split_of("1", "7", "a.tsv");
+    assert_eq!(a.len(), 120);
+    for (i, (id, ..)) in recs.iter().enumerate() {
+        // Copies with their originals, donors whole.
+        if i < 20 {
+            assert_eq!(a[id], a[&format!("{id}_copy")], "{id}");
+        }
+        assert_eq!(a[id], a[&recs[i % 25].0], "{id}");
+    }
+    assert_eq!(
+        split_of("2", "7", "b.tsv"),
+        a,
+        "another training seed, the same split"
+    );
+    assert_ne!(
+        split_of("1", "8", "c.tsv"),
+        a,
+        "another split seed, another split"
+    );
+}
+
+#[test]
+fn split_options_that_contradict_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = training_subset(dir.path(), 20);
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--valid-fasta", &data, "--valid-frac", "0.2"],
+            "the validation data is given as files and also by --valid-frac/--valid-chroms",
+        ),
+        (
+            &["--valid-pos", &data, "--valid-neg", &data],
+            "the validation data is given as --pos/--neg but the training data as --fasta",
+        ),
+        (
+            &["--group-column", "donor"],
+            "--group-column donor: FASTA-header data has no group column",
+        ),
+        (
+            &["--valid-chroms", "chr1", "--stratify"],
+            "--stratify are for random splits",
+        ),
+        (
+            &["--test-frac", "1.5"],
+            "the test fraction 1.5 must be at least 0 and below 1",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut all = vec![
+            "train",
+            "--preset",
+            "deepbind",
+            "--fasta",
+            &data,
+            "--label-names",
+            NAMES,
+        ];
+        all.extend(args);
+        let err = fails(&all);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let err = fails(&[
+        "train",
+        "--preset",
+        "deepbind",
+        "--pos",
+        &data,
+        "--neg",
+        &data,
+        "--label-names",
+        "a,b",
+    ]);
+    assert!(
+        err.contains("--label-names gives 2 names, but the data has 1 target columns"),
+        "{err}"
+    );
+}
+
 #[test]
 fn kfold_reports_each_fold() {
     let dir = tempfile::tempdir().unwrap();

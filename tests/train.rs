@@ -67,6 +67,7 @@ fn config(epochs: usize) -> TrainConfig {
         split: Split::Random {
             valid: 0.15,
             test: 0.15,
+            stratify: false,
         },
         ..Default::default()
     }
@@ -79,7 +80,7 @@ fn learns_planted_motifs_to_auroc_095() {
         optimizer: Optimizer::adam(1e-2),
         ..config(12)
     };
-    let (tr, va, te) = train::split(&data, &cfg.split, &mut seqlens::nn::rng(cfg.seed));
+    let (tr, va, te) = train::split(&data, &cfg.split, cfg.split_seed).unwrap();
     let graph = arch().build(4, 100, 2, cfg.seed).unwrap();
     let mut ck = Checkpoint::new(graph, cfg, Alphabet::Dna, data.labels.clone());
     let mut epochs = 0;
@@ -103,7 +104,7 @@ fn learns_planted_motifs_to_auroc_095() {
 #[test]
 fn resuming_from_a_checkpoint_gives_the_same_weights() {
     let data = simulate(300, 60, 7);
-    let (tr, va, _) = train::split(&data, &config(1).split, &mut seqlens::nn::rng(1));
+    let (tr, va, _) = train::split(&data, &config(1).split, 1).unwrap();
     let (tr, va) = (data.subset(&tr), data.subset(&va));
     let fresh = || {
         Checkpoint::new(

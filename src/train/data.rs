@@ -8,7 +8,6 @@ use std::io::{BufRead, Seek};
 use rand::seq::SliceRandom;
 
 use crate::io::{self, IndexedFasta, SeqRecord};
-use crate::nn::Rng;
 
 /// Sequences with one row of targets each (`targets` is row-major `[len, labels]`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,6 +18,9 @@ pub struct Dataset {
     pub seqs: Vec<Vec<u8>>,
     /// The contig of each sequence, for chromosome splits (BED data).
     pub chroms: Vec<Option<String>>,
+    /// An explicit group of each sequence (a TSV column or BED names): a split keeps a
+    /// group's sequences together. Empty, or one entry per sequence.
+    pub groups: Vec<Option<String>>,
     /// One name per target column.
     pub labels: Vec<String>,
     /// Row-major `[sequences, labels]`.
@@ -57,6 +59,11 @@ impl Dataset {
             ids: idx.iter().map(|&i| self.ids[i].clone()).collect(),
             seqs: idx.iter().map(|&i| self.seqs[i].clone()).collect(),
             chroms: idx.iter().map(|&i| self.chroms[i].clone()).collect(),
+            groups: if self.groups.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| self.groups[i].clone()).collect()
+            },
             labels: self.labels.clone(),
             targets: idx
                 .iter()
@@ -95,10 +102,12 @@ impl Dataset {
     }
 
     /// FASTA records and a TSV of targets: a header `id<TAB>label...`, then one row per id.
+    /// `group_column` names a column that holds each sequence's group instead of a target.
     pub fn from_tsv<R: std::io::Read>(
         records: Vec<SeqRecord>,
         tsv: R,
         tsv_name: &str,
+        group_column: Option<&str>,
     ) -> Result<Dataset, io::Error> {
         let text = {
             let mut s = String::new();
@@ -116,7 +125,24 @@ impl Dataset {
         let (_, header) = lines
             .next()
             .ok_or_else(|| bad(tsv_name, "line 1".into(), "empty label table"))?;
-        let labels: Vec<String> = header.split('\t').skip(1).map(str::to_string).collect();
+        let mut labels: Vec<String> = header.split('\t').skip(1).map(str::to_string).collect();
+        // The group column's index among the fields after the id.
+        let group_at = match group_column {
+            Some(g) => {
+                let at = labels.iter().position(|l| l == g).ok_or_else(|| {
+                    bad(
+                        tsv_name,
+                        "line 1".into(),
+                        format!(
+                            "no column named '{g}' (the group column); the header has {labels:?}"
+                        ),
+                    )
+                })?;
+                labels.remove(at);
+                Some(at)
+            }
+            None => None,
+        };
         if labels.is_empty() {
             return Err(bad(
                 tsv_name,
@@ -124,9 +150,20 @@ impl Dataset {
                 "expected a header: id<TAB>label1<TAB>label2...",
             ));
         }
-        let mut table: HashMap<String, Vec<f32>> = HashMap::new();
+        let mut table: HashMap<String, (Vec<f32>, Option<String>)> = HashMap::new();
         for (n, line) in lines {
-            let f: Vec<&str> = line.split('\t').collect();
+            let mut f: Vec<&str> = line.split('\t').collect();
+            let group = match group_at {
+                Some(at) if at + 1 < f.len() => Some(f.remove(at + 1).trim().to_string()),
+                Some(_) => {
+                    return Err(bad(
+                        tsv_name,
+                        format!("line {}", n + 1),
+                        format!("no value in the group column, found {line:?}"),
+                    ));
+                }
+                None => None,
+            };
             let vals: Result<Vec<f32>, _> =
                 f[1..].iter().map(|v| v.trim().parse::<f32>()).collect();
             let vals = vals.map_err(|_| {
@@ -143,14 +180,14 @@ impl Dataset {
                     format!("{} values for {} labels", vals.len(), labels.len()),
                 ));
             }
-            table.insert(f[0].to_string(), vals);
+            table.insert(f[0].to_string(), (vals, group));
         }
         let mut d = Dataset {
             labels,
             ..Default::default()
         };
         for r in records {
-            let vals = table
+            let (vals, group) = table
                 .get(&r.id)
                 .ok_or_else(|| {
                     bad(
@@ -161,6 +198,9 @@ impl Dataset {
                 })?
                 .clone();
             d.push(r.id, r.seq, None, &vals, tsv_name)?;
+            if group_at.is_some() {
+                d.groups.push(group);
+            }
         }
         Ok(d)
     }
@@ -184,12 +224,14 @@ impl Dataset {
 
     /// BED rows `chrom start end [name] value...`: numeric columns after the coordinates are
     /// targets (a non-numeric 4th column is the name). A `#` header line names the labels.
-    /// Each interval is re-centred to `length` on the reference.
+    /// Each interval is re-centred to `length` on the reference. With `group_by_name`, rows
+    /// that share a name form a group that a split keeps together.
     pub fn from_bed<R: BufRead + Seek>(
         bed_text: &str,
         bed_name: &str,
         genome: &mut IndexedFasta<R>,
         length: usize,
+        group_by_name: bool,
     ) -> Result<Dataset, crate::Error> {
         let mut d = Dataset::default();
         let mut header: Option<Vec<String>> = None;
@@ -215,7 +257,18 @@ impl Dataset {
             let name = match rest.first() {
                 Some(s) if s.parse::<f32>().is_err() => {
                     rest = &rest[1..];
+                    if group_by_name {
+                        d.groups.push(Some(s.to_string()));
+                    }
                     s.to_string()
+                }
+                _ if group_by_name => {
+                    return Err(bad(
+                        bed_name,
+                        format!("line {n}"),
+                        "grouping by BED name, but the row has no name column (4th, non-numeric)",
+                    )
+                    .into());
                 }
                 _ => format!("{}:{}-{}", iv.chrom, iv.start, iv.end),
             };
@@ -293,16 +346,19 @@ impl Dataset {
     }
 }
 
-/// How to hold out validation and test data.
+/// How validation and test data are held out of the training data.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Split {
-    /// Random fractions (seeded).
+    /// Random fractions of the groups (see [`groups`]), drawn with the split seed.
     Random {
         /// Fraction held out for validation.
         valid: f32,
         /// Fraction held out for testing.
         test: f32,
+        /// Keep each class's share the same in every part (class targets only).
+        #[serde(default)]
+        stratify: bool,
     },
     /// Whole chromosomes (BED data): the rest trains.
     Chromosomes {
@@ -313,20 +369,170 @@ pub enum Split {
     },
 }
 
+/// Rows that must stay in one part of a split, each listed in row order: identical sequences
+/// (case-insensitive) always, and rows sharing an explicit group. Without this a duplicated
+/// sequence can train and test at once, and the test score is inflated.
+pub fn groups(d: &Dataset) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..d.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut first_seq: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut first_group: HashMap<&str, usize> = HashMap::new();
+    for i in 0..d.len() {
+        let join = |j: usize, parent: &mut Vec<usize>| {
+            let (a, b) = (root(parent, i), root(parent, j));
+            parent[a.max(b)] = a.min(b);
+        };
+        match first_seq.entry(d.seqs[i].to_ascii_uppercase()) {
+            std::collections::hash_map::Entry::Occupied(e) => join(*e.get(), &mut parent),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+        }
+        if let Some(g) = d.groups.get(i).and_then(Option::as_deref) {
+            match first_group.get(g) {
+                Some(&j) => join(j, &mut parent),
+                None => {
+                    first_group.insert(g, i);
+                }
+            }
+        }
+    }
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for i in 0..d.len() {
+        let r = root(&mut parent, i);
+        let k = *index.entry(r).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[k].push(i);
+    }
+    out
+}
+
+/// Each group's stratum: its most common row of targets, which must be class targets (0/1).
+fn strata(d: &Dataset, groups: &[Vec<usize>]) -> Result<Vec<Vec<bool>>, String> {
+    if let Some(i) = d.targets.iter().position(|&v| v != 0.0 && v != 1.0) {
+        let k = d.labels.len().max(1);
+        return Err(format!(
+            "a stratified split needs class targets (0 or 1), but label '{}' of sequence '{}' is {}",
+            d.labels.get(i % k).map_or("?", String::as_str),
+            d.ids[i / k],
+            d.targets[i]
+        ));
+    }
+    Ok(groups
+        .iter()
+        .map(|rows| {
+            let mut counts: Vec<(Vec<bool>, usize)> = Vec::new();
+            for &r in rows {
+                let key: Vec<bool> = d.row(r).iter().map(|&v| v == 1.0).collect();
+                match counts.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((key, 1)),
+                }
+            }
+            // The first of the most common keeps ties deterministic.
+            let best = counts.iter().map(|(_, n)| *n).max().unwrap_or(0);
+            counts
+                .into_iter()
+                .find(|(_, n)| *n == best)
+                .map(|(k, _)| k)
+                .unwrap_or_default()
+        })
+        .collect())
+}
+
+/// The part (an index into `fractions`) of every row. Groups are shuffled with `seed`, then,
+/// stratum by stratum, each group joins the part furthest below its share of the stratum's
+/// rows, so every part gets its fraction of every class (up to one group) and a part with
+/// fraction 0 gets nothing.
+fn assign(d: &Dataset, fractions: &[f64], stratify: bool, seed: u64) -> Result<Vec<usize>, String> {
+    let mut gs = groups(d);
+    gs.shuffle(&mut crate::nn::rng(seed));
+    let mut keyed: Vec<(Vec<bool>, Vec<usize>)> = if stratify {
+        strata(d, &gs)?.into_iter().zip(gs).collect()
+    } else {
+        gs.into_iter().map(|g| (Vec::new(), g)).collect()
+    };
+    // Stable: the shuffled order holds within a stratum.
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut part = vec![0; d.len()];
+    for stratum in keyed.chunk_by(|a, b| a.0 == b.0) {
+        let rows: usize = stratum.iter().map(|(_, g)| g.len()).sum();
+        let mut have = vec![0usize; fractions.len()];
+        for (_, g) in stratum {
+            let deficit = |p: usize| fractions[p] * rows as f64 - have[p] as f64;
+            let p = (1..fractions.len()).fold(
+                0,
+                |best, p| {
+                    if deficit(p) > deficit(best) { p } else { best }
+                },
+            );
+            have[p] += g.len();
+            for &r in g {
+                part[r] = p;
+            }
+        }
+    }
+    Ok(part)
+}
+
+fn check_fraction(name: &str, f: f32) -> Result<(), String> {
+    if (0.0..1.0).contains(&f) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {name} fraction {f} must be at least 0 and below 1"
+        ))
+    }
+}
+
 /// Train, validation and test row indices.
-pub fn split(d: &Dataset, how: &Split, rng: &mut Rng) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+pub type Parts = (Vec<usize>, Vec<usize>, Vec<usize>);
+
+/// Train, validation and test row indices (each ascending). A random split draws from `seed`
+/// alone, so training seeds can vary while the test set stays the same.
+pub fn split(
+    d: &Dataset,
+    how: &Split,
+    seed: u64,
+) -> Result<Parts, String> {
+    let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
     match how {
-        Split::Random { valid, test } => {
-            let mut idx: Vec<usize> = (0..d.len()).collect();
-            idx.shuffle(rng);
-            let nv = (d.len() as f32 * valid).round() as usize;
-            let nt = (d.len() as f32 * test).round() as usize;
-            let valid_idx = idx[..nv].to_vec();
-            let test_idx = idx[nv..nv + nt].to_vec();
-            (idx[nv + nt..].to_vec(), valid_idx, test_idx)
+        Split::Random {
+            valid,
+            test,
+            stratify,
+        } => {
+            check_fraction("validation", *valid)?;
+            check_fraction("test", *test)?;
+            if valid + test >= 1.0 {
+                return Err(format!(
+                    "the validation and test fractions ({valid} + {test}) leave nothing to train on"
+                ));
+            }
+            let fractions = [1.0 - (*valid + *test) as f64, *valid as f64, *test as f64];
+            for (i, p) in assign(d, &fractions, *stratify, seed)?
+                .into_iter()
+                .enumerate()
+            {
+                [&mut tr, &mut va, &mut te][p].push(i);
+            }
         }
         Split::Chromosomes { valid, test } => {
-            let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
+            if d.chroms.iter().all(Option::is_none) {
+                return Err(
+                    "a chromosome split needs BED data (--bed with --genome); these sequences have no chromosome"
+                        .into(),
+                );
+            }
             for (i, c) in d.chroms.iter().enumerate() {
                 match c {
                     Some(c) if valid.contains(c) => va.push(i),
@@ -334,30 +540,44 @@ pub fn split(d: &Dataset, how: &Split, rng: &mut Rng) -> (Vec<usize>, Vec<usize>
                     _ => tr.push(i),
                 }
             }
-            (tr, va, te)
         }
     }
+    Ok((tr, va, te))
 }
 
-/// `k` folds: fold `f` validates on every `k`-th row of a seeded shuffle starting at `f`.
-pub fn kfold(n: usize, k: usize, fold: usize, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.shuffle(rng);
-    let (mut train, mut valid) = (vec![], vec![]);
-    for (j, i) in idx.into_iter().enumerate() {
-        if j % k == fold {
-            valid.push(i)
-        } else {
-            train.push(i)
-        }
+/// Fold `fold` of `k`: (training rows, validation rows). Groups never straddle folds, and a
+/// stratified split gives each fold its share of every class.
+pub fn kfold(
+    d: &Dataset,
+    k: usize,
+    fold: usize,
+    stratify: bool,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    if k < 2 || fold >= k {
+        return Err(format!(
+            "fold {fold} of {k}: k-fold needs k >= 2 and fold < k"
+        ));
     }
-    (train, valid)
+    let parts = assign(d, &vec![1.0 / k as f64; k], stratify, seed)?;
+    Ok((0..d.len()).partition(|&i| parts[i] != fold))
+}
+
+/// How many rows of `other` have a sequence (case-insensitive) that `d` also holds: leakage
+/// between separately given training and test files.
+pub fn shared_sequences(d: &Dataset, other: &Dataset) -> usize {
+    let seen: std::collections::HashSet<Vec<u8>> =
+        d.seqs.iter().map(|s| s.to_ascii_uppercase()).collect();
+    other
+        .seqs
+        .iter()
+        .filter(|s| seen.contains(&s.to_ascii_uppercase()))
+        .count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::rng;
 
     fn rec(id: &str, seq: &str, desc: Option<&str>) -> SeqRecord {
         SeqRecord {
@@ -386,14 +606,15 @@ mod tests {
             vec![rec("a", "AC", None), rec("b", "GT", None)],
             tsv.as_bytes(),
             "y.tsv",
+            None,
         )
         .unwrap();
         assert_eq!(
             (d.labels.clone(), d.row(0).to_vec()),
             (vec!["ctcf".to_string(), "gata".to_string()], vec![1.0, 0.5])
         );
-        let err =
-            Dataset::from_tsv(vec![rec("c", "AC", None)], tsv.as_bytes(), "y.tsv").unwrap_err();
+        let err = Dataset::from_tsv(vec![rec("c", "AC", None)], tsv.as_bytes(), "y.tsv", None)
+            .unwrap_err();
         assert!(
             err.to_string().contains("no labels for sequence 'c'"),
             "{err}"
@@ -407,36 +628,126 @@ mod tests {
         assert_eq!(d.targets, [1.0, 0.0]);
     }
 
+    fn numbered(n: usize, label: impl Fn(usize) -> f32) -> Dataset {
+        let mut d = Dataset {
+            labels: vec!["y".into()],
+            ..Default::default()
+        };
+        for i in 0..n {
+            // Distinct sequences: the index in base 4.
+            let seq = (0..8).map(|k| b"ACGT"[(i >> (2 * k)) & 3]).collect();
+            d.push(i.to_string(), seq, None, &[label(i)], "t").unwrap();
+        }
+        d
+    }
+
+    fn random(valid: f32, test: f32, stratify: bool) -> Split {
+        Split::Random {
+            valid,
+            test,
+            stratify,
+        }
+    }
+
     #[test]
     fn splits_partition_the_rows() {
-        let mut d = Dataset::from_pos_neg(
-            (0..10).map(|i| rec(&i.to_string(), "A", None)).collect(),
-            vec![],
-            "y",
-        );
-        let (tr, va, te) = split(
-            &d,
-            &Split::Random {
-                valid: 0.2,
-                test: 0.1,
-            },
-            &mut rng(1),
-        );
+        let mut d = numbered(10, |_| 1.0);
+        let (tr, va, te) = split(&d, &random(0.2, 0.1, false), 1).unwrap();
         assert_eq!((tr.len(), va.len(), te.len()), (7, 2, 1));
         let mut all: Vec<usize> = tr.iter().chain(&va).chain(&te).copied().collect();
         all.sort();
         assert_eq!(all, (0..10).collect::<Vec<_>>());
+        // The same seed gives the same split; another seed another one.
+        assert_eq!(split(&d, &random(0.2, 0.1, false), 1).unwrap().2, te);
+        let others: Vec<_> = (2..6)
+            .map(|s| split(&d, &random(0.2, 0.1, false), s).unwrap().2)
+            .collect();
+        assert!(others.iter().any(|t| *t != te), "{others:?}");
         d.chroms = (0..10).map(|i| Some(format!("chr{}", i % 3))).collect();
-        let (tr, va, te) = split(
-            &d,
-            &Split::Chromosomes {
-                valid: vec!["chr1".into()],
-                test: vec!["chr2".into()],
-            },
-            &mut rng(1),
-        );
+        let how = Split::Chromosomes {
+            valid: vec!["chr1".into()],
+            test: vec!["chr2".into()],
+        };
+        let (tr, va, te) = split(&d, &how, 1).unwrap();
         assert_eq!((tr.len(), va.len(), te.len()), (4, 3, 3));
-        let (a, b) = kfold(10, 5, 0, &mut rng(3));
+        let err = split(&numbered(4, |_| 1.0), &how, 1).unwrap_err();
+        assert!(err.contains("needs BED data"), "{err}");
+        let err = split(&d, &random(0.5, 0.5, false), 1).unwrap_err();
+        assert!(err.contains("leave nothing to train on"), "{err}");
+        let (a, b) = kfold(&d, 5, 0, false, 3).unwrap();
         assert_eq!((a.len(), b.len()), (8, 2));
+    }
+
+    #[test]
+    fn identical_sequences_and_explicit_groups_stay_together() {
+        // 60 rows: rows i and i + 30 share a sequence (in other cases); rows 0..10 also share
+        // the explicit group "g".
+        let mut d = numbered(30, |i| (i % 2) as f32);
+        let copy = d.clone();
+        for i in 0..30 {
+            let seq = copy.seqs[i].to_ascii_lowercase();
+            d.push(format!("dup{i}"), seq, None, copy.row(i), "t")
+                .unwrap();
+        }
+        d.groups = (0..60).map(|i| (i < 10).then(|| "g".to_string())).collect();
+        let gs = groups(&d);
+        assert_eq!(gs.len(), 21, "{gs:?}");
+        for seed in 0..20 {
+            let (tr, va, te) = split(&d, &random(0.2, 0.2, false), seed).unwrap();
+            let part = |i: usize| [&tr, &va, &te].iter().position(|p| p.contains(&i)).unwrap();
+            for i in 0..30 {
+                assert_eq!(part(i), part(i + 30), "seed {seed}, row {i}");
+            }
+            assert!((0..10).all(|i| part(i) == part(0)), "seed {seed}");
+            for fold in 0..3 {
+                let (_, v) = kfold(&d, 3, fold, false, seed).unwrap();
+                assert!(v.iter().all(|&i| v.contains(&((i + 30) % 60))), "{v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stratified_split_keeps_each_class_share() {
+        // 100 rows, 20 positive: every part gets a fifth of each class.
+        let d = numbered(100, |i| (i % 5 == 0) as u8 as f32);
+        for seed in 0..10 {
+            let (tr, va, te) = split(&d, &random(0.2, 0.1, true), seed).unwrap();
+            let pos = |p: &[usize]| p.iter().filter(|&&i| d.row(i)[0] == 1.0).count();
+            assert_eq!((va.len(), pos(&va)), (20, 4), "seed {seed}");
+            assert_eq!((te.len(), pos(&te)), (10, 2), "seed {seed}");
+            assert_eq!((tr.len(), pos(&tr)), (70, 14), "seed {seed}");
+            let (_, v) = kfold(&d, 4, seed as usize % 4, true, seed).unwrap();
+            assert_eq!((v.len(), pos(&v)), (25, 5), "seed {seed}");
+        }
+        let reg = numbered(10, |i| i as f32 / 3.0);
+        let err = split(&reg, &random(0.2, 0.1, true), 1).unwrap_err();
+        assert!(
+            err.contains("needs class targets") && err.contains("sequence '1'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tsv_group_column_is_a_group_not_a_label() {
+        let tsv = "id\tctcf\tdonor\na\t1\tp1\nb\t0\tp2\n";
+        let d = Dataset::from_tsv(
+            vec![rec("a", "AC", None), rec("b", "GT", None)],
+            tsv.as_bytes(),
+            "y.tsv",
+            Some("donor"),
+        )
+        .unwrap();
+        assert_eq!(d.labels, ["ctcf"]);
+        assert_eq!(d.groups, [Some("p1".to_string()), Some("p2".to_string())]);
+        let err = Dataset::from_tsv(vec![], tsv.as_bytes(), "y.tsv", Some("batch")).unwrap_err();
+        assert!(err.to_string().contains("no column named 'batch'"), "{err}");
+    }
+
+    #[test]
+    fn shared_sequences_counts_leaks_between_files() {
+        let a = numbered(10, |_| 0.0);
+        let mut b = numbered(3, |_| 0.0);
+        b.seqs[0] = b"TTTTTTTT".to_vec();
+        assert_eq!(shared_sequences(&a, &b), 2);
     }
 }

@@ -34,8 +34,11 @@ pub struct TrainConfig {
     pub clip_norm: Option<f32>,
     /// Stop after this many epochs without a better validation score.
     pub patience: Option<usize>,
-    /// Seed of shuffling, splits, augmentation and initialisation.
+    /// Seed of shuffling, augmentation, dropout and initialisation.
     pub seed: u64,
+    /// Seed of the random validation/test split, apart from `seed`, so that runs with other
+    /// training seeds are scored on the same test set.
+    pub split_seed: u64,
     /// Train on a random strand of each sequence.
     pub augment_rc: bool,
     /// Shift each sequence by up to this many bases (filling with N).
@@ -57,12 +60,14 @@ impl Default for TrainConfig {
             clip_norm: None,
             patience: Some(5),
             seed: 1,
+            split_seed: 1,
             augment_rc: false,
             max_shift: 0,
             balance: false,
             split: Split::Random {
                 valid: 0.1,
                 test: 0.1,
+                stratify: false,
             },
         }
     }

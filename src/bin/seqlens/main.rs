@@ -24,12 +24,48 @@ mod splice_cmd;
 mod train_cmd;
 mod variants_cmd;
 
+/// A help text's examples, each wrapped at 92 columns with shell continuations (so that a
+/// terminal never breaks one where a copy would not run), then `notes`.
+fn examples(commands: &[&str], notes: &str) -> String {
+    let mut out = String::from(if commands.len() > 1 {
+        "Examples:"
+    } else {
+        "Example:"
+    });
+    for c in commands {
+        let mut line = String::from("\n  ");
+        for (i, word) in c.split(' ').enumerate() {
+            if i > 0 && line.len() + word.len() + 3 > 92 {
+                out.push_str(&line);
+                out.push_str(" \\");
+                line = String::from("\n      ");
+            } else if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&line);
+    }
+    if !notes.is_empty() {
+        out.push_str("\n\n");
+        out.push_str(notes);
+    }
+    out
+}
+
 #[derive(Parser)]
 #[command(
     name = "seqlens",
     version,
     about = "Run deep-learning models on genomic sequences (ONNX, via tract)",
-    after_help = "Examples:\n  seqlens predict --model examples/models/demo.onnx --fasta examples/data/sample.fa\n  seqlens predict --model examples/models/demo.onnx --bed examples/data/regions.bed --genome examples/data/genome.fa --out preds.json\n  seqlens info --model examples/models/demo.onnx"
+    after_help = examples(
+        &[
+            "seqlens predict --model examples/models/demo.onnx --fasta examples/data/sample.fa",
+            "seqlens predict --model examples/models/demo.onnx --bed examples/data/regions.bed --genome examples/data/genome.fa --out preds.json",
+            "seqlens info --model examples/models/demo.onnx",
+        ],
+        "",
+    )
 )]
 struct Cli {
     #[command(subcommand)]
@@ -39,111 +75,181 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Predict every sequence (or window) of a FASTA/FASTQ file or of BED regions.
-    #[command(after_help = "Examples:\n  \
-        seqlens predict --model m.onnx --fasta seqs.fa.gz --rc-average --out preds.tsv\n  \
-        seqlens predict --model m.onnx --fasta chr22.fa --stride 250 --out tiles.tsv\n  \
-        seqlens predict --model m.onnx --bed peaks.bed --genome hg38.fa --out preds.json\n\n\
-        Sequences longer than the model are center-cropped and shorter ones padded with N,\n\
-        unless --stride tiles them into windows. BED intervals are re-centred to the model's\n\
-        length on the genome. The TSV has columns id, chrom, start, end (0-based, half-open,\n\
-        the window the model saw), then one column per output label.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens predict --model examples/models/demo.onnx --fasta examples/data/sample.fa --rc-average --out preds.tsv",
+            "seqlens predict --model examples/models/demo.onnx --fasta examples/data/genome.fa --stride 250 --out tiles.tsv",
+            "seqlens predict --model examples/models/demo.onnx --bed examples/data/regions.bed --genome examples/data/genome.fa --out preds.json",
+        ],
+        concat!(
+            "Sequences longer than the model are center-cropped and shorter ones padded with N,\n",
+            "unless --stride tiles them into windows. BED intervals are re-centred to the model's\n",
+            "length on the genome. The TSV has columns id, chrom, start, end (0-based, half-open,\n",
+            "the window the model saw), then one column per output label.",
+        ),
+    ))]
     Predict(PredictArgs),
     /// Train a model with the engine and export it as ONNX.
-    #[command(after_help = "Examples:\n  \
-        seqlens train --preset basset --fasta train.fa --labels labels.tsv --length 600 --out basset.onnx\n  \
-        seqlens train --config examples/models/demo.toml --fasta examples/data/train/train.fa --out demo.onnx\n  \
-        seqlens train --preset deepbind --pos bound.fa --neg unbound.fa --kfold 5\n  \
-        seqlens train --init demo.onnx --freeze 1 --new-head --fasta new_task.fa --out tuned.onnx\n  \
-        seqlens train --config cfg.toml --fasta d.fa --checkpoint ck.json   (then --resume ck.json)")]
+    #[command(after_help = examples(
+        &[
+            "seqlens train --preset deepbind --fasta examples/data/train/train.fa --valid-fasta examples/data/train/valid.fa --test-fasta examples/data/train/test.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --out deepbind.onnx",
+            "seqlens train --config examples/models/demo.toml --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --stratify --split-seed 2 --epochs 3 --save-split split.tsv --out demo.onnx",
+            "seqlens train --preset deepbind --pos examples/data/train/ctcf_pos.fa --neg examples/data/train/ctcf_neg.fa --label-names CTCF --stratify --kfold 3 --epochs 2",
+            "seqlens train --init examples/models/demo.onnx --freeze 1 --new-head --pos examples/data/train/ctcf_pos.fa --neg examples/data/train/ctcf_neg.fa --label-names CTCF --epochs 2 --out tuned.onnx",
+            "seqlens train --preset deepbind --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 2 --checkpoint ck.json",
+            "seqlens train --resume ck.json --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 4 --checkpoint ck.json",
+        ],
+        concat!(
+            "Validation and test data come from their own files (--valid-*, --test-*, in the training\n",
+            "data's form), or are held out of the training data: whole chromosomes (--valid-chroms,\n",
+            "--test-chroms), or random fractions drawn with --split-seed, stratified by class with\n",
+            "--stratify. A random split never separates identical sequences, nor sequences that share\n",
+            "a --group-column value.",
+        ),
+    ))]
     Train(Box<train_cmd::TrainArgs>),
     /// Print a metrics table for a model on labelled data.
     #[command(
-        after_help = "Example:\n  seqlens evaluate --model demo.onnx --fasta examples/data/train/test.fa"
+        after_help = examples(
+        &[
+            "seqlens evaluate --model examples/models/demo.onnx --fasta examples/data/train/test.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53",
+        ],
+        "",
+    )
     )]
     Evaluate(train_cmd::EvaluateArgs),
     /// Attribution maps per base: gradient, gradient x input, integrated gradients, or
     /// in-silico mutagenesis (full or fast).
-    #[command(after_help = "Examples:\n  \
-        seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ixg --target SPI1 --svg logos/\n  \
-        seqlens attribute --model m.onnx --fasta seqs.fa --method ig --steps 50 --baseline shuffle --shuffles 10\n  \
-        seqlens attribute --model m.onnx --fasta seqs.fa --method fast-ism --target CTCF,REST --out ism.tsv --svg heatmaps/")]
+    #[command(after_help = examples(
+        &[
+            "seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ixg --target SPI1 --svg logos/",
+            "seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method ig --steps 20 --baseline shuffle --shuffles 5",
+            "seqlens attribute --model examples/models/demo.onnx --fasta examples/data/sample.fa --method fast-ism --target CTCF,REST --out ism.tsv --svg heatmaps/",
+        ],
+        "",
+    ))]
     Attribute(attribute_cmd::AttributeArgs),
     /// Seqlets (short spans of high attribution) in an attribution table, with tangermeme's
     /// recursive seqlet caller and p-values.
-    #[command(after_help = "Examples:\n  \
-        seqlens attribute -m examples/models/demo.onnx -f examples/data/sample.fa --method deeplift-shap --target CTCF --out attr.tsv\n  \
-        seqlens seqlets --attributions attr.tsv --out seqlets.tsv\n  \
-        seqlens seqlets -a attr.tsv --threshold 0.001 --min-len 6 --flank 3 --negative\n  \
-        seqlens seqlets -a attr.tsv --annotate --top 3\n  \
-        seqlens seqlets -a attr.tsv --motifs HOCOMOCO_v12.meme\n\n\
-        The p-values rank spans against a null in which positions are independent; they are\n\
-        not error rates. --annotate compares each seqlet's bases with JASPAR 2024 CORE\n\
-        vertebrates (bundled, CC BY 4.0) by TOMTOM, as tangermeme's annotate_seqlets does.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens attribute -m examples/models/demo.onnx -f examples/data/sample.fa --method deeplift-shap --target CTCF --out attr.tsv",
+            "seqlens seqlets --attributions attr.tsv --out seqlets.tsv",
+            "seqlens seqlets -a attr.tsv --threshold 0.001 --min-len 6 --flank 3 --negative",
+            "seqlens seqlets -a attr.tsv --annotate --top 3",
+            "seqlens seqlets -a attr.tsv --motifs examples/data/planted_motifs.meme",
+        ],
+        concat!(
+            "The p-values rank spans against a null in which positions are independent; they are\n",
+            "not error rates. --annotate compares each seqlet's bases with JASPAR 2024 CORE\n",
+            "vertebrates (bundled, CC BY 4.0) by TOMTOM, as tangermeme's annotate_seqlets does.",
+        ),
+    ))]
     Seqlets(seqlets_cmd::SeqletsArgs),
     /// Compare motifs (a MEME file) with a motif database by TOMTOM: p-, E- and q-values,
     /// memelite's numbers.
-    #[command(after_help = "Examples:\n  \
-        seqlens motifs --query patterns.meme\n  \
-        seqlens motifs --query patterns.meme --motifs HOCOMOCO_v12.meme --top 10 --out matches.tsv\n\n\
-        The default database is JASPAR 2024 CORE vertebrates (879 matrices, bundled; CC BY 4.0,\n\
-        cite Rauluseviciute et al., NAR 2024). q-values are Benjamini-Hochberg over the database\n\
-        for each query, as MEME Suite's Tomtom reports them.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens motifs --query examples/data/planted_motifs.meme",
+            "seqlens motifs --query examples/data/planted_motifs.meme --motifs examples/data/planted_motifs.meme --top 3 --out matches.tsv",
+        ],
+        concat!(
+            "The default database is JASPAR 2024 CORE vertebrates (879 matrices, bundled; CC BY 4.0,\n",
+            "cite Rauluseviciute et al., NAR 2024). q-values are Benjamini-Hochberg over the database\n",
+            "for each query, as MEME Suite's Tomtom reports them.",
+        ),
+    ))]
     Motifs(motifs_cmd::MotifsArgs),
     /// The effect of motifs substituted into background sequences (tangermeme's
     /// marginalize), or of motif pairs at a range of spacings (its space).
-    #[command(after_help = "Examples:\n  \
-        seqlens marginalize -m examples/models/demo.onnx -f examples/data/sample.fa --shuffles 20 --motif CCACCAGGGGGCGC\n  \
-        seqlens marginalize -m m.onnx -f backgrounds.fa --motif TGACTCA --motif GATAAG --spacing 0-20 --out space.tsv\n\n\
-        An N in a motif keeps the background's base. By default the motifs and their gaps are\n\
-        centred as tangermeme centres them; --start places the first motif.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens marginalize -m examples/models/demo.onnx -f examples/data/sample.fa --shuffles 20 --motif CCACCAGGGGGCGC",
+            "seqlens marginalize -m examples/models/demo.onnx -f examples/data/sample.fa --motif TGACTCA --motif GATAAG --spacing 0-20 --out space.tsv",
+        ],
+        concat!(
+            "An N in a motif keeps the background's base. By default the motifs and their gaps are\n",
+            "centred as tangermeme centres them; --start places the first motif.",
+        ),
+    ))]
     Marginalize(marginalize_cmd::MarginalizeArgs),
     /// The effect of shuffling a region of each sequence away (tangermeme's ablate): each
     /// sequence's prediction before, and after each of N shuffles of the region.
-    #[command(after_help = "Examples:\n  \
-        seqlens ablate -m examples/models/demo.onnx -f examples/data/sample.fa --region 230-270\n  \
-        seqlens ablate -m m.onnx -f peaks.fa --region 480-520 --shuffles 50 --dinucleotide --seed 1 --out ablation.tsv\n\n\
-        The region is in the model's window (the sequence centred or cropped to its length, as\n\
-        predict fits it). The mean effect per label goes to stderr.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens ablate -m examples/models/demo.onnx -f examples/data/sample.fa --region 230-270",
+            "seqlens ablate -m examples/models/demo.onnx -f examples/data/sample.fa --region 230-270 --shuffles 50 --dinucleotide --seed 1 --out ablation.tsv",
+        ],
+        concat!(
+            "The region is in the model's window (the sequence centred or cropped to its length, as\n",
+            "predict fits it). The mean effect per label goes to stderr.",
+        ),
+    ))]
     Ablate(ablate_cmd::AblateArgs),
     /// Design sequences: edit each one base at a time toward a goal for the model's outputs
     /// under an edit budget, greedily or with a beam (tangermeme's greedy_substitution and
     /// beam_substitution).
-    #[command(after_help = "Examples:\n  \
-        seqlens design -m examples/models/demo.onnx -f examples/data/sample.fa --labels CTCF --edits 5\n  \
-        seqlens design -m m.onnx -f seqs.fa --labels SPI1 --goal min --beam 4 --keep 4 --region 200-300 --out designs.tsv\n  \
-        seqlens design -m m.onnx -f seqs.fa --goal 2.0,0.0 --edits 20 --tol 0\n\n\
-        Each round scores every single-base substitution by ISM (fast ISM through the seqlens\n\
-        engine where it imports the model) and keeps the best. The loss is the chosen labels'\n\
-        negated mean (max), their mean (min), or their mean squared error to the goal's values.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens design -m examples/models/demo.onnx -f examples/data/sample.fa --labels CTCF --edits 5",
+            "seqlens design -m examples/models/demo.onnx -f examples/data/sample.fa --labels SPI1 --goal min --beam 4 --keep 4 --region 200-300 --out designs.tsv",
+            "seqlens design -m examples/models/demo.onnx -f examples/data/sample.fa --labels CTCF,REST --goal 2,0,0,0,0,0,0,0 --edits 3 --tol 0",
+        ],
+        concat!(
+            "Each round scores every single-base substitution by ISM (fast ISM through the seqlens\n",
+            "engine where it imports the model) and keeps the best. The loss is the chosen labels'\n",
+            "negated mean (max), their mean (min), or their mean squared error to the goal's values.",
+        ),
+    ))]
     Design(design_cmd::DesignArgs),
     /// Score VCF variants: predictions on reference and alternate windows, and their
     /// differences per label.
-    #[command(after_help = "Examples:\n  \
-        seqlens variants --model examples/models/demo.onnx --vcf examples/data/variants.vcf --genome examples/data/genome.fa\n  \
-        seqlens variants --model m.onnx --vcf calls.vcf.gz --genome hg38.fa --scores diff,abs_diff,log_odds,log2_fc --rc-average --out effects.json\n\n\
-        Each allele is centred in a window of the model's length; for indels the flanks shift\n\
-        so both windows keep that length. A REF that differs from the genome, an unknown\n\
-        contig or a symbolic ALT is reported in the status column and left unscored.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens variants --model examples/models/demo.onnx --vcf examples/data/variants.vcf --genome examples/data/genome.fa",
+            "seqlens variants --model examples/models/demo.onnx --vcf examples/data/variants.vcf --genome examples/data/genome.fa --scores diff,abs_diff,log_odds,log2_fc --rc-average --out effects.json",
+        ],
+        concat!(
+            "Each allele is centred in a window of the model's length; for indels the flanks shift\n",
+            "so both windows keep that length. A REF that differs from the genome, an unknown\n",
+            "contig or a symbolic ALT is reported in the status column and left unscored.",
+        ),
+    ))]
     Variants(variants_cmd::VariantsArgs),
     /// Index a FASTA file as `samtools faidx` does: FASTA.fai, and FASTA.gzi for a bgzip file
     /// (byte for byte the files samtools writes).
-    #[command(after_help = "Examples:\n  seqlens index GRCh38.fa.gz\n  seqlens index genome.fa")]
+    #[command(after_help = examples(
+        &[
+            "seqlens index examples/data/splice/genome.fa.gz",
+            "seqlens index examples/data/genome.fa",
+        ],
+        "",
+    ))]
     Index {
         /// FASTA file, plain or bgzip-compressed.
         fasta: PathBuf,
     },
     /// Splice-variant effects with CI-SpliceAI (bundled): delta scores for acceptor and
     /// donor gain and loss per allele and gene, cispliceai's numbers, on your machine.
-    #[command(after_help = "Examples:\n  \
-        seqlens splice --vcf examples/data/splice/variants.vcf --genome examples/data/splice/genome.fa -a examples/data/splice/genes.csv\n  \
-        seqlens splice --vcf calls.vcf.gz --genome GRCh38.fa --out scored.vcf\n  \
-        seqlens splice --vcf calls.vcf --genome GRCh37.fa -a grch37 --mask --distance 500 --out scores.tsv\n\n\
-        The output VCF carries cispliceai's INFO field CISpliceAI=ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL\n\
-        (delta scores in [0, 1]; positions relative to POS). CI-SpliceAI (Strauch et al., PLOS ONE 2022)\n\
-        is licensed CC BY 4.0. Research use only: not a clinical or diagnostic device.")]
+    #[command(after_help = examples(
+        &[
+            "seqlens splice --vcf examples/data/splice/variants.vcf --genome examples/data/splice/genome.fa -a examples/data/splice/genes.csv --out scored.vcf",
+            "seqlens splice --vcf examples/data/splice/variants.vcf --genome examples/data/splice/genome.fa.gz -a examples/data/splice/genes.gtf --mask --distance 500 --out scores.tsv",
+        ],
+        concat!(
+            "The output VCF carries cispliceai's INFO field CISpliceAI=ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL\n",
+            "(delta scores in [0, 1]; positions relative to POS). CI-SpliceAI (Strauch et al., PLOS ONE 2022)\n",
+            "is licensed CC BY 4.0. Research use only: not a clinical or diagnostic device.",
+        ),
+    ))]
     Splice(splice_cmd::SpliceArgs),
     /// Show a model's inputs, outputs, seqlens metadata, operators and parameter count.
-    #[command(after_help = "Example:\n  seqlens info --model examples/models/demo.onnx --json")]
+    #[command(after_help = examples(
+        &[
+            "seqlens info --model examples/models/demo.onnx --json",
+        ],
+        "",
+    ))]
     Info {
         /// ONNX model file.
         #[arg(long, short)]
@@ -629,5 +735,26 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag of every command says what it does in `--help`.
+    #[test]
+    fn every_flag_has_help() {
+        let cli = super::Cli::command();
+        let mut missing = Vec::new();
+        for cmd in cli.get_subcommands() {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{} --{id}", cmd.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "flags without help: {missing:?}");
     }
 }

@@ -22,7 +22,8 @@ pub struct DataArgs {
     /// TSV of targets for --fasta: header `id<TAB>label...`, one row per sequence.
     #[arg(long, requires = "fasta")]
     pub labels: Option<PathBuf>,
-    /// Names of the label columns in FASTA headers, comma-separated.
+    /// Names of the target columns, comma-separated (FASTA headers, BED columns, or the one
+    /// label of --pos/--neg; default: label_0.., the BED `#` header, or `positive`).
     #[arg(long, value_delimiter = ',', conflicts_with = "labels")]
     pub label_names: Option<Vec<String>>,
     /// Positive sequences (label 1); use with --neg.
@@ -39,6 +40,66 @@ pub struct DataArgs {
     pub genome: Option<PathBuf>,
 }
 
+/// Validation and test files given apart from the training data, in the same form as it.
+#[derive(Args)]
+pub struct HeldOutArgs {
+    /// Validation sequences, FASTA (labels in the headers, or in --valid-labels / --labels).
+    #[arg(long)]
+    valid_fasta: Option<PathBuf>,
+    /// TSV of targets for --valid-fasta (default: --labels).
+    #[arg(long, requires = "valid_fasta")]
+    valid_labels: Option<PathBuf>,
+    /// Validation positives, with --valid-neg (training data given as --pos/--neg).
+    #[arg(long, requires = "valid_neg")]
+    valid_pos: Option<PathBuf>,
+    /// Validation negatives, with --valid-pos.
+    #[arg(long, requires = "valid_pos")]
+    valid_neg: Option<PathBuf>,
+    /// Validation intervals, BED on --genome (training data given as --bed).
+    #[arg(long)]
+    valid_bed: Option<PathBuf>,
+    /// Test sequences, FASTA (labels in the headers, or in --test-labels / --labels).
+    #[arg(long)]
+    test_fasta: Option<PathBuf>,
+    /// TSV of targets for --test-fasta (default: --labels).
+    #[arg(long, requires = "test_fasta")]
+    test_labels: Option<PathBuf>,
+    /// Test positives, with --test-neg.
+    #[arg(long, requires = "test_neg")]
+    test_pos: Option<PathBuf>,
+    /// Test negatives, with --test-pos.
+    #[arg(long, requires = "test_pos")]
+    test_neg: Option<PathBuf>,
+    /// Test intervals, BED on --genome.
+    #[arg(long)]
+    test_bed: Option<PathBuf>,
+}
+
+/// One labelled set's files, in one of the three forms.
+#[derive(Clone, Copy, Default)]
+struct Files<'a> {
+    fasta: Option<&'a Path>,
+    labels: Option<&'a Path>,
+    pos: Option<&'a Path>,
+    neg: Option<&'a Path>,
+    bed: Option<&'a Path>,
+}
+
+impl Files<'_> {
+    /// The form's flags, for messages; None when no file is given.
+    fn form(&self) -> Option<&'static str> {
+        if self.fasta.is_some() {
+            Some("--fasta")
+        } else if self.pos.is_some() || self.neg.is_some() {
+            Some("--pos/--neg")
+        } else if self.bed.is_some() {
+            Some("--bed")
+        } else {
+            None
+        }
+    }
+}
+
 fn read_records(path: &Path) -> Result<Vec<io::SeqRecord>> {
     let name = path.display().to_string();
     Ok(io::read_sequences(
@@ -47,38 +108,152 @@ fn read_records(path: &Path) -> Result<Vec<io::SeqRecord>> {
     )?)
 }
 
-/// Loads the labelled data; `length` re-centres BED intervals.
-pub fn load_data(d: &DataArgs, length: usize) -> Result<Dataset> {
-    if let Some(fasta) = &d.fasta {
+/// Loads one labelled set; `length` re-centres BED intervals and `group` names the group
+/// column (a --labels column, or `name` for BED names).
+fn load_files(
+    f: &Files,
+    d: &DataArgs,
+    length: usize,
+    group: Option<&str>,
+) -> Result<Option<Dataset>> {
+    let refuse_group = |form: &str| match group {
+        Some(g) => bail!(
+            "--group-column {g}: {form} data has no group column (use --fasta with --labels, or --bed with `name`)"
+        ),
+        None => Ok(()),
+    };
+    let mut data = if let Some(fasta) = f.fasta {
         let recs = read_records(fasta)?;
-        return Ok(match &d.labels {
+        match f.labels {
             Some(tsv) => {
                 let name = tsv.display().to_string();
-                Dataset::from_tsv(recs, File::open(tsv).with_context(|| name.clone())?, &name)?
+                let file = File::open(tsv).with_context(|| name.clone())?;
+                Dataset::from_tsv(recs, file, &name, group)?
             }
             None => {
-                Dataset::from_headers(recs, d.label_names.clone(), &fasta.display().to_string())?
+                refuse_group("FASTA-header")?;
+                Dataset::from_headers(recs, None, &fasta.display().to_string())?
             }
-        });
-    }
-    if let (Some(pos), Some(neg)) = (&d.pos, &d.neg) {
-        return Ok(Dataset::from_pos_neg(
-            read_records(pos)?,
-            read_records(neg)?,
-            "positive",
-        ));
-    }
-    if let (Some(bed), Some(genome)) = (&d.bed, &d.genome) {
+        }
+    } else if let (Some(pos), Some(neg)) = (f.pos, f.neg) {
+        refuse_group("--pos/--neg")?;
+        Dataset::from_pos_neg(read_records(pos)?, read_records(neg)?, "positive")
+    } else if let Some(bed) = f.bed {
+        let by_name = match group {
+            None => false,
+            Some("name") => true,
+            Some(g) => bail!("--group-column {g}: BED data can be grouped by `name` only"),
+        };
+        let Some(genome) = &d.genome else {
+            bail!("{} needs --genome (the indexed reference)", bed.display())
+        };
         let text = std::fs::read_to_string(bed).with_context(|| bed.display().to_string())?;
         let mut g = IndexedFasta::open(genome)?;
-        return Ok(Dataset::from_bed(
-            &text,
-            &bed.display().to_string(),
-            &mut g,
-            length,
-        )?);
+        Dataset::from_bed(&text, &bed.display().to_string(), &mut g, length, by_name)?
+    } else {
+        return Ok(None);
+    };
+    if let Some(names) = &d.label_names {
+        if names.len() != data.labels.len() {
+            bail!(
+                "--label-names gives {} names, but the data has {} target columns ({})",
+                names.len(),
+                data.labels.len(),
+                data.labels.join(", ")
+            );
+        }
+        data.labels = names.clone();
     }
-    bail!("give training data: --fasta [--labels], --pos with --neg, or --bed with --genome")
+    Ok(Some(data))
+}
+
+/// Loads the labelled data; `length` re-centres BED intervals.
+pub fn load_data(d: &DataArgs, length: usize) -> Result<Dataset> {
+    load_training(d, length, None)
+}
+
+fn training_files(d: &DataArgs) -> Files<'_> {
+    Files {
+        fasta: d.fasta.as_deref(),
+        labels: d.labels.as_deref(),
+        pos: d.pos.as_deref(),
+        neg: d.neg.as_deref(),
+        bed: d.bed.as_deref(),
+    }
+}
+
+fn load_training(d: &DataArgs, length: usize, group: Option<&str>) -> Result<Dataset> {
+    load_files(&training_files(d), d, length, group)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "give training data: --fasta [--labels], --pos with --neg, or --bed with --genome"
+        )
+    })
+}
+
+/// The validation and test sets given as files (checked against the training data's form and
+/// labels); None where that part is to be held out of the training data.
+fn load_held_out(
+    h: &HeldOutArgs,
+    d: &DataArgs,
+    train: &Dataset,
+    length: usize,
+    group: Option<&str>,
+) -> Result<[Option<Dataset>; 2]> {
+    let form = training_files(d).form();
+    let sets = [
+        (
+            "validation",
+            Files {
+                fasta: h.valid_fasta.as_deref(),
+                labels: h.valid_labels.as_deref().or(d.labels.as_deref()),
+                pos: h.valid_pos.as_deref(),
+                neg: h.valid_neg.as_deref(),
+                bed: h.valid_bed.as_deref(),
+            },
+        ),
+        (
+            "test",
+            Files {
+                fasta: h.test_fasta.as_deref(),
+                labels: h.test_labels.as_deref().or(d.labels.as_deref()),
+                pos: h.test_pos.as_deref(),
+                neg: h.test_neg.as_deref(),
+                bed: h.test_bed.as_deref(),
+            },
+        ),
+    ];
+    let mut out = [None, None];
+    for (slot, (role, files)) in out.iter_mut().zip(sets) {
+        if files.form().is_some() && files.form() != form {
+            bail!(
+                "the {role} data is given as {} but the training data as {}; give both in one form",
+                files.form().unwrap_or("-"),
+                form.unwrap_or("-")
+            );
+        }
+        let Some(set) = load_files(&files, d, length, group)? else {
+            continue;
+        };
+        if set.labels != train.labels {
+            bail!(
+                "the {role} data's targets ({}) differ from the training data's ({})",
+                set.labels.join(", "),
+                train.labels.join(", ")
+            );
+        }
+        if set.is_empty() {
+            bail!("the {role} data holds no sequences");
+        }
+        let shared = train::shared_sequences(train, &set);
+        if shared > 0 {
+            eprintln!(
+                "warning: {shared} of {} {role} sequences also occur in the training data",
+                set.len()
+            );
+        }
+        *slot = Some(set);
+    }
+    Ok(out)
 }
 
 #[derive(Args)]
@@ -100,12 +275,20 @@ pub struct TrainArgs {
     new_head: bool,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    held_out: HeldOutArgs,
+    /// Keep sequences that share a group in one part of the split: a column of --labels
+    /// (then not a target), or `name` for the BED name column. Identical sequences are
+    /// always kept together.
+    #[arg(long)]
+    group_column: Option<String>,
     /// Where to write the trained model.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Sequence length (default: the config's, the --init model's, or the longest sequence).
     #[arg(long)]
     length: Option<usize>,
+    /// Input alphabet: dna (default), rna or protein.
     #[arg(long)]
     alphabet: Option<Alphabet>,
     /// Scale a preset's filters and dense units.
@@ -114,15 +297,22 @@ pub struct TrainArgs {
     /// Dilated residual layers of the bpnet preset.
     #[arg(long)]
     depth: Option<usize>,
+    /// Passes over the training data (default 10, or the config's).
     #[arg(long)]
     epochs: Option<usize>,
+    /// Sequences per step (default 64, or the config's).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Learning rate (Adam unless the config says otherwise).
     #[arg(long)]
     lr: Option<f32>,
+    /// Seed of initialisation, shuffling, augmentation and dropout (default 1).
     #[arg(long)]
     seed: Option<u64>,
+    /// Seed of the random validation/test split (default 1), apart from --seed so that
+    /// every training seed is scored on the same test set.
+    #[arg(long)]
+    split_seed: Option<u64>,
     /// Loss: bce (multi-label classification), ce (softmax classes), mse, poisson.
     #[arg(long)]
     loss: Option<String>,
@@ -135,17 +325,28 @@ pub struct TrainArgs {
     /// Weight positives by the negative/positive ratio of each label.
     #[arg(long)]
     balance: bool,
+    /// Fraction of the training data held out for validation (default 0.1), unless
+    /// validation files are given.
     #[arg(long)]
     valid_frac: Option<f32>,
+    /// Fraction of the training data held out for testing (default 0.1), unless test files
+    /// are given.
     #[arg(long)]
     test_frac: Option<f32>,
+    /// Give the held-out parts each class's share of the data (class targets, random split).
+    #[arg(long)]
+    stratify: bool,
     /// Hold out these chromosomes for validation (BED data), comma-separated.
     #[arg(long, value_delimiter = ',')]
     valid_chroms: Option<Vec<String>>,
     /// Hold out these chromosomes for the test set.
     #[arg(long, value_delimiter = ',')]
     test_chroms: Option<Vec<String>>,
-    /// k-fold cross-validation: report each fold's validation metrics.
+    /// Write the split as a TSV (id, part: train, valid or test), to record or reuse it.
+    #[arg(long)]
+    save_split: Option<PathBuf>,
+    /// k-fold cross-validation (grouped, and stratified with --stratify): report each
+    /// fold's validation metrics.
     #[arg(long)]
     kfold: Option<usize>,
     /// Write a checkpoint after every epoch (atomically).
@@ -202,18 +403,72 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
     t.augment_rc |= a.rc_augment;
     t.max_shift = a.max_shift.unwrap_or(t.max_shift);
     t.balance |= a.balance;
+    t.split_seed = a.split_seed.unwrap_or(t.split_seed);
     if a.valid_chroms.is_some() || a.test_chroms.is_some() {
+        if a.valid_frac.is_some() || a.test_frac.is_some() || a.stratify {
+            bail!(
+                "--valid-chroms/--test-chroms hold out whole chromosomes; --valid-frac, --test-frac and --stratify are for random splits"
+            );
+        }
         t.split = Split::Chromosomes {
             valid: a.valid_chroms.clone().unwrap_or_default(),
             test: a.test_chroms.clone().unwrap_or_default(),
         };
-    } else if a.valid_frac.is_some() || a.test_frac.is_some() {
+    } else if a.valid_frac.is_some() || a.test_frac.is_some() || a.stratify {
+        let (v, te, st) = match &t.split {
+            Split::Random {
+                valid,
+                test,
+                stratify,
+            } => (*valid, *test, *stratify),
+            Split::Chromosomes { .. } => (0.1, 0.1, false),
+        };
         t.split = Split::Random {
-            valid: a.valid_frac.unwrap_or(0.1),
-            test: a.test_frac.unwrap_or(0.1),
+            valid: a.valid_frac.unwrap_or(v),
+            test: a.test_frac.unwrap_or(te),
+            stratify: st || a.stratify,
         };
     }
     Ok(c)
+}
+
+/// The split with the parts given as files taken out: those parts come from their files.
+fn held_out_split(a: &TrainArgs, split: &Split, files: &[Option<Dataset>; 2]) -> Result<Split> {
+    let given = [files[0].is_some(), files[1].is_some()];
+    let flags = [
+        (
+            given[0],
+            a.valid_frac.is_some() || a.valid_chroms.is_some(),
+            "validation",
+            "--valid-frac/--valid-chroms",
+        ),
+        (
+            given[1],
+            a.test_frac.is_some() || a.test_chroms.is_some(),
+            "test",
+            "--test-frac/--test-chroms",
+        ),
+    ];
+    for (file, held, role, flag) in flags {
+        if file && held {
+            bail!("the {role} data is given as files and also by {flag}; give one");
+        }
+    }
+    Ok(match split.clone() {
+        Split::Random {
+            valid,
+            test,
+            stratify,
+        } => Split::Random {
+            valid: if given[0] { 0.0 } else { valid },
+            test: if given[1] { 0.0 } else { test },
+            stratify,
+        },
+        Split::Chromosomes { valid, test } => Split::Chromosomes {
+            valid: if given[0] { Vec::new() } else { valid },
+            test: if given[1] { Vec::new() } else { test },
+        },
+    })
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -338,7 +593,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         .with_context(|| format!("{}: not a seqlens checkpoint", path.display()))?;
         let mut ck = ck;
         ck.config.epochs = a.epochs.unwrap_or(ck.config.epochs);
-        let data = load_data(&a.data, ck.graph.input_shape[1])?;
+        let data = load_training(&a.data, ck.graph.input_shape[1], a.group_column.as_deref())?;
         (ck, data)
     } else {
         let (graph, length, alphabet) = match &a.init {
@@ -356,7 +611,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             None => (None, 0, cfg.model.alphabet.unwrap_or_default()),
         };
         let length = cfg.model.length.unwrap_or(length);
-        let data = load_data(&a.data, length)?;
+        let data = load_training(&a.data, length, a.group_column.as_deref())?;
         if data.is_empty() {
             bail!("the training data holds no sequences");
         }
@@ -391,13 +646,23 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         )
     };
 
+    let length = ck.graph.input_shape[1];
+    let files = load_held_out(
+        &a.held_out,
+        &a.data,
+        &data,
+        length,
+        a.group_column.as_deref(),
+    )?;
+    let stratify = matches!(ck.config.split, Split::Random { stratify: true, .. });
     if let Some(k) = a.kfold {
-        if k < 2 {
-            bail!("--kfold needs at least 2 folds");
+        if files.iter().any(Option::is_some) {
+            bail!("--kfold draws its own validation folds; drop the validation and test files");
         }
         let mut means = Vec::new();
         for f in 0..k {
-            let (tr, va) = train::kfold(data.len(), k, f, &mut seqlens::nn::rng(ck.config.seed));
+            let (tr, va) = train::kfold(&data, k, f, stratify, ck.config.split_seed)
+                .map_err(anyhow::Error::msg)?;
             let mut fold = Checkpoint::new(
                 ck.graph.clone(),
                 ck.config.clone(),
@@ -421,18 +686,31 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         return Ok(());
     }
 
-    let (tr, va, te) = train::split(
-        &data,
-        &ck.config.split,
-        &mut seqlens::nn::rng(ck.config.seed),
+    let how = held_out_split(a, &ck.config.split, &files)?;
+    let (tr, va, te) =
+        train::split(&data, &how, ck.config.split_seed).map_err(anyhow::Error::msg)?;
+    let [valid_file, test_file] = files;
+    let (tr, va, te) = (
+        data.subset(&tr),
+        valid_file.unwrap_or_else(|| data.subset(&va)),
+        test_file.unwrap_or_else(|| data.subset(&te)),
     );
-    let (tr, va, te) = (data.subset(&tr), data.subset(&va), data.subset(&te));
     eprintln!(
         "split: {} train, {} validation, {} test",
         tr.len(),
         va.len(),
         te.len()
     );
+    if let Some(path) = &a.save_split {
+        let mut text = String::from("id\tpart\n");
+        for (set, part) in [(&tr, "train"), (&va, "valid"), (&te, "test")] {
+            for id in &set.ids {
+                text.push_str(&format!("{id}\t{part}\n"));
+            }
+        }
+        write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     run_fit(&mut ck, &tr, &va, a)?;
     let (secs, seen) = ck.log.iter().fold((0.0, 0), |(t, n), l| {
         (t + l.train_seconds, n + l.train_sequences)
