@@ -59,8 +59,8 @@ pub enum Padding {
 }
 
 impl Conv1d {
-    /// A layer with Kaiming-initialised weights (and PyTorch's default uniform bias when
-    /// `bias`).
+    /// A layer initialised as PyTorch's `Conv1d` is: weights and bias uniform in
+    /// +-1/sqrt(in_channels * kernel).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         in_channels: usize,
@@ -78,11 +78,7 @@ impl Conv1d {
             Padding::Same => (total / 2, total - total / 2),
             Padding::Explicit(l, r) => (l, r),
         };
-        let weight = Param::init(
-            &[out_channels, in_channels, kernel],
-            Init::KaimingNormal,
-            rng,
-        );
+        let weight = Param::init(&[out_channels, in_channels, kernel], Init::Torch, rng);
         let bias = bias.then(|| Param::bias(out_channels, in_channels * kernel, rng));
         Conv1d {
             in_channels,

@@ -18,12 +18,13 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// A layer with Kaiming-initialised weights (PyTorch's default uniform bias when `bias`).
+    /// A layer initialised as PyTorch's `Linear` is: weights and bias uniform in
+    /// +-1/sqrt(in_features).
     pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Linear {
         Linear {
             in_features,
             out_features,
-            weight: Param::init(&[out_features, in_features], Init::KaimingNormal, rng),
+            weight: Param::init(&[out_features, in_features], Init::Torch, rng),
             bias: bias.then(|| Param::bias(out_features, in_features, rng)),
         }
     }

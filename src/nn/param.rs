@@ -20,9 +20,13 @@ pub struct Param {
 }
 
 /// Weight initialisation schemes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Init {
+    /// PyTorch's default for `Conv1d` and `Linear` weights (`kaiming_uniform_` with
+    /// a = sqrt(5)): uniform in +-1/sqrt(fan_in).
+    #[default]
+    Torch,
     /// He et al. 2015: normal with std sqrt(2 / fan_in), for ReLU networks.
     KaimingNormal,
     /// Glorot & Bengio 2010: uniform in +-sqrt(6 / (fan_in + fan_out)).
@@ -54,6 +58,11 @@ impl Param {
         let value = match init {
             Init::Zeros => vec![0.0; n],
             Init::Ones => vec![1.0; n],
+            Init::Torch => {
+                let a = 1.0 / (fan_in as f32).sqrt();
+                let d = Uniform::new_inclusive(-a, a).expect("a > 0");
+                (0..n).map(|_| d.sample(rng)).collect()
+            }
             Init::KaimingNormal => {
                 let d = Normal::new(0.0f32, (2.0 / fan_in as f32).sqrt()).expect("std > 0");
                 (0..n).map(|_| d.sample(rng)).collect()

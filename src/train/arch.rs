@@ -127,6 +127,11 @@ fn same() -> Padding {
 pub struct Arch {
     /// The layers, input first.
     pub layers: Vec<LayerSpec>,
+    /// How conv and dense weights start: `torch` (PyTorch's default, so that the same
+    /// architecture trains as it does there), `kaiming_normal` (He) or `xavier_uniform`
+    /// (Glorot). Biases and recurrent layers always start as PyTorch's do.
+    #[serde(default)]
+    pub init: nn::Init,
 }
 
 use LayerSpec::*;
@@ -266,7 +271,10 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
         }
         _ => return None,
     };
-    Some(Arch { layers })
+    Some(Arch {
+        layers,
+        init: nn::Init::Torch,
+    })
 }
 
 /// The preset names `preset` knows.
@@ -282,7 +290,18 @@ fn shape_now(g: &Graph) -> Result<Vec<usize>, nn::Error> {
     Ok(g.predict(&Tensor::zeros(&s))?.shape[1..].to_vec())
 }
 
-fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::Error> {
+fn push_spec(
+    g: &mut Graph,
+    spec: &LayerSpec,
+    init: nn::Init,
+    rng: &mut Rng,
+) -> Result<(), nn::Error> {
+    // Conv1d and Linear start as PyTorch's do; another scheme redraws their weights.
+    let reinit = |w: &mut nn::Param, rng: &mut Rng| {
+        if init != nn::Init::Torch {
+            *w = nn::Param::init(&w.shape.clone(), init, rng);
+        }
+    };
     let shape = shape_now(g)?;
     let n = g.nodes.len();
     let name = |kind: &str| format!("{kind}{n}");
@@ -309,29 +328,27 @@ fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::E
             padding,
         } => {
             need3("conv")?;
-            g.push(
-                name("conv"),
-                Layer::Conv1d(Conv1d::new(
-                    channels()?,
-                    *filters,
-                    *kernel,
-                    *stride,
-                    *dilation,
-                    *padding,
-                    true,
-                    rng,
-                )),
-            )?;
+            let mut c = Conv1d::new(
+                channels()?,
+                *filters,
+                *kernel,
+                *stride,
+                *dilation,
+                *padding,
+                true,
+                rng,
+            );
+            reinit(&mut c.weight, rng);
+            g.push(name("conv"), Layer::Conv1d(c))?;
         }
         Dense { units } => {
             let fi: usize = shape.iter().product();
             if shape.len() != 1 {
                 g.push(name("flatten"), Layer::Flatten)?;
             }
-            g.push(
-                name("dense"),
-                Layer::Linear(Linear::new(fi, *units, true, rng)),
-            )?;
+            let mut l = Linear::new(fi, *units, true, rng);
+            reinit(&mut l.weight, rng);
+            g.push(name("dense"), Layer::Linear(l))?;
         }
         BatchNorm => {
             g.push(
@@ -435,7 +452,7 @@ fn push_spec(g: &mut Graph, spec: &LayerSpec, rng: &mut Rng) -> Result<(), nn::E
         Residual { layers } => {
             let start = g.nodes.len();
             for l in layers {
-                push_spec(g, l, rng)?;
+                push_spec(g, l, init, rng)?;
             }
             if shape_now(g)? != shape {
                 return Err(nn::Error::Shape(format!(
@@ -458,12 +475,18 @@ impl Arch {
         outputs: usize,
         seed: u64,
     ) -> Result<Graph, nn::Error> {
+        if matches!(self.init, nn::Init::Zeros | nn::Init::Ones) {
+            return Err(nn::Error::Graph(format!(
+                "init {:?}: equal weights never break symmetry; use torch, kaiming_normal or xavier_uniform",
+                self.init
+            )));
+        }
         let mut rng = nn::rng(seed);
         let mut g = Graph::new(&[channels, length]);
         for spec in &self.layers {
-            push_spec(&mut g, spec, &mut rng)?;
+            push_spec(&mut g, spec, self.init, &mut rng)?;
         }
-        push_spec(&mut g, &Dense { units: outputs }, &mut rng)?;
+        push_spec(&mut g, &Dense { units: outputs }, self.init, &mut rng)?;
         Ok(g)
     }
 }
@@ -482,6 +505,51 @@ mod tests {
             Layer::Linear(l) => Some(l.in_features),
             _ => None,
         })
+    }
+
+    /// The weights of every conv and dense layer of a small DeepSEA, with their fan-in.
+    fn weights(init: nn::Init) -> Vec<(usize, Vec<f32>)> {
+        let arch = Arch {
+            init,
+            ..preset("deepsea", 0.25, None).unwrap()
+        };
+        let g = arch.build(4, 400, 10, 3).unwrap();
+        g.nodes
+            .iter()
+            .filter_map(|n| match &n.layer {
+                Layer::Conv1d(c) => Some((c.in_channels * c.kernel, c.weight.value.clone())),
+                Layer::Linear(l) => Some((l.in_features, l.weight.value.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// PyTorch's default (kaiming_uniform_ with a = sqrt(5), torch.nn.Conv1d/Linear
+    /// reset_parameters): uniform in +-1/sqrt(fan_in), so variance 1/(3 fan_in); He's is
+    /// normal with variance 2/fan_in. Hand-derived bounds, checked on every layer.
+    #[test]
+    fn weights_start_as_pytorch_by_default() {
+        for (init, var) in [(nn::Init::Torch, 1.0 / 3.0), (nn::Init::KaimingNormal, 2.0)] {
+            for (fan_in, w) in weights(init) {
+                let n = w.len() as f64;
+                let mean = w.iter().map(|&v| v as f64).sum::<f64>() / n;
+                let v = w.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+                let want = var / fan_in as f64;
+                assert!(
+                    (v / want - 1.0).abs() < 0.1,
+                    "{init:?} fan_in {fan_in}: {v} vs {want}"
+                );
+                let bound = 1.0 / (fan_in as f32).sqrt();
+                let inside = w.iter().all(|x| x.abs() <= bound);
+                assert_eq!(inside, init == nn::Init::Torch, "{init:?} fan_in {fan_in}");
+            }
+        }
+        let zeros = Arch {
+            init: nn::Init::Zeros,
+            ..preset("deepbind", 1.0, None).unwrap()
+        };
+        let err = zeros.build(4, 100, 1, 1).unwrap_err().to_string();
+        assert!(err.contains("never break symmetry"), "{err}");
     }
 
     #[test]

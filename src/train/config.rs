@@ -35,6 +35,8 @@ pub struct ModelSection {
     pub width: Option<f32>,
     /// Dilated residual layers of the BPNet preset (published: 9).
     pub depth: Option<usize>,
+    /// Conv and dense weight initialisation: torch (default), kaiming_normal, xavier_uniform.
+    pub init: Option<crate::nn::Init>,
 }
 
 /// A whole config file: `[model]` and `[train]`.
@@ -58,8 +60,13 @@ impl RunConfig {
         match (&self.model.layers, &self.model.preset) {
             (Some(layers), None) => Ok(Arch {
                 layers: layers.clone(),
+                init: self.model.init.unwrap_or_default(),
             }),
             (None, Some(p)) => preset(p, self.model.width.unwrap_or(1.0), self.model.depth)
+                .map(|a| Arch {
+                    init: self.model.init.unwrap_or_default(),
+                    ..a
+                })
                 .ok_or_else(|| {
                     format!(
                         "unknown preset '{p}'; expected one of {}",

@@ -499,11 +499,7 @@ pub type Parts = (Vec<usize>, Vec<usize>, Vec<usize>);
 
 /// Train, validation and test row indices (each ascending). A random split draws from `seed`
 /// alone, so training seeds can vary while the test set stays the same.
-pub fn split(
-    d: &Dataset,
-    how: &Split,
-    seed: u64,
-) -> Result<Parts, String> {
+pub fn split(d: &Dataset, how: &Split, seed: u64) -> Result<Parts, String> {
     let (mut tr, mut va, mut te) = (vec![], vec![], vec![]);
     match how {
         Split::Random {

@@ -39,6 +39,9 @@ pub struct TrainConfig {
     /// Seed of the random validation/test split, apart from `seed`, so that runs with other
     /// training seeds are scored on the same test set.
     pub split_seed: u64,
+    /// Visit the training data in a new random order each epoch (off: file order, as a
+    /// PyTorch DataLoader without shuffle, for step-by-step comparisons).
+    pub shuffle: bool,
     /// Train on a random strand of each sequence.
     pub augment_rc: bool,
     /// Shift each sequence by up to this many bases (filling with N).
@@ -61,6 +64,7 @@ impl Default for TrainConfig {
             patience: Some(5),
             seed: 1,
             split_seed: 1,
+            shuffle: true,
             augment_rc: false,
             max_shift: 0,
             balance: false,
@@ -156,8 +160,10 @@ pub enum Event<'a> {
         done: usize,
         /// Steps in it.
         total: usize,
-        /// The step's loss.
+        /// The mean loss of the epoch's steps so far.
         loss: f64,
+        /// This step's loss.
+        step_loss: f64,
     },
     /// An epoch finished, with its checkpoint.
     Epoch {
@@ -348,7 +354,9 @@ pub fn fit(
         let lr = ck.scheduler.update(epoch, ck.best_score);
         let mut rng = epoch_rng(ck.config.seed, epoch);
         let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(&mut rng);
+        if ck.config.shuffle {
+            order.shuffle(&mut rng);
+        }
         let bs = ck.config.batch_size.max(1);
         let total = order.len().div_ceil(bs);
         let mut sum = 0.0;
@@ -376,6 +384,7 @@ pub fn fit(
                 done: b + 1,
                 total,
                 loss: sum / (b + 1) as f64,
+                step_loss: l,
             });
         }
         let train_seconds = clock.seconds();

@@ -96,7 +96,7 @@ enum Command {
             "seqlens train --config examples/models/demo.toml --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --stratify --split-seed 2 --epochs 3 --save-split split.tsv --out demo.onnx",
             "seqlens train --preset deepbind --pos examples/data/train/ctcf_pos.fa --neg examples/data/train/ctcf_neg.fa --label-names CTCF --stratify --kfold 3 --epochs 2",
             "seqlens train --init examples/models/demo.onnx --freeze 1 --new-head --pos examples/data/train/ctcf_pos.fa --neg examples/data/train/ctcf_neg.fa --label-names CTCF --epochs 2 --out tuned.onnx",
-            "seqlens train --preset deepbind --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 2 --checkpoint ck.json",
+            "seqlens train --preset deepbind --weight-init kaiming_normal --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 2 --checkpoint ck.json",
             "seqlens train --resume ck.json --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 4 --checkpoint ck.json",
         ],
         concat!(

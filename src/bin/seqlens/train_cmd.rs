@@ -297,6 +297,10 @@ pub struct TrainArgs {
     /// Dilated residual layers of the bpnet preset.
     #[arg(long)]
     depth: Option<usize>,
+    /// How conv and dense weights start: torch (PyTorch's default, uniform in
+    /// +-1/sqrt(fan_in)), kaiming_normal (He) or xavier_uniform (Glorot).
+    #[arg(long, value_parser = ["torch", "kaiming_normal", "xavier_uniform"])]
+    weight_init: Option<String>,
     /// Passes over the training data (default 10, or the config's).
     #[arg(long)]
     epochs: Option<usize>,
@@ -316,6 +320,10 @@ pub struct TrainArgs {
     /// Loss: bce (multi-label classification), ce (softmax classes), mse, poisson.
     #[arg(long)]
     loss: Option<String>,
+    /// Visit the training data in file order every epoch instead of a new random order
+    /// (with no augmentation or dropout, steps are then PyTorch's without shuffle).
+    #[arg(long)]
+    no_shuffle: bool,
     /// Train on a random strand of each sequence.
     #[arg(long)]
     rc_augment: bool,
@@ -358,6 +366,9 @@ pub struct TrainArgs {
     /// Per-epoch log, TSV (or JSON lines if it ends in .jsonl).
     #[arg(long)]
     log: Option<PathBuf>,
+    /// Per-step log, TSV: epoch, step, loss (each step's mean loss over its batch).
+    #[arg(long)]
+    step_log: Option<PathBuf>,
 }
 
 fn parse_loss(s: &str) -> Result<Loss> {
@@ -388,6 +399,12 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
     m.alphabet = a.alphabet.or(m.alphabet);
     m.width = a.width.or(m.width);
     m.depth = a.depth.or(m.depth);
+    if let Some(init) = &a.weight_init {
+        m.init = Some(
+            serde_json::from_value(serde_json::Value::String(init.clone()))
+                .with_context(|| format!("--weight-init {init}"))?,
+        );
+    }
     let t = &mut c.train;
     t.epochs = a.epochs.unwrap_or(t.epochs);
     t.batch_size = a.batch_size.unwrap_or(t.batch_size);
@@ -401,6 +418,7 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
         t.loss = parse_loss(l)?;
     }
     t.augment_rc |= a.rc_augment;
+    t.shuffle &= !a.no_shuffle;
     t.max_shift = a.max_shift.unwrap_or(t.max_shift);
     t.balance |= a.balance;
     t.split_seed = a.split_seed.unwrap_or(t.split_seed);
@@ -535,13 +553,18 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
             .progress_chars("=> "),
     );
     let mut failure = None;
+    let mut steps = String::from("epoch\tstep\tloss\n");
     train::fit(ck, tr, va, &mut |e| match e {
         Event::Batch {
             epoch,
             done,
             total,
             loss,
+            step_loss,
         } => {
+            if a.step_log.is_some() {
+                steps.push_str(&format!("{}\t{done}\t{step_loss}\n", epoch + 1));
+            }
             bar.set_length(total as u64);
             bar.set_prefix(format!("{}", epoch + 1));
             bar.set_position(done as u64);
@@ -577,6 +600,11 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
                 && let Err(e) = log_line(p, &checkpoint.log)
             {
                 failure.get_or_insert(e);
+            }
+            if let Some(p) = &a.step_log
+                && let Err(e) = write_atomic(p, steps.as_bytes())
+            {
+                failure.get_or_insert(anyhow::anyhow!("writing {}: {e}", p.display()));
             }
         }
     })?;
@@ -658,6 +686,9 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     if let Some(k) = a.kfold {
         if files.iter().any(Option::is_some) {
             bail!("--kfold draws its own validation folds; drop the validation and test files");
+        }
+        if a.step_log.is_some() {
+            bail!("--step-log records one run; with --kfold each fold is a run of its own");
         }
         let mut means = Vec::new();
         for f in 0..k {
