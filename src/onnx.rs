@@ -13,7 +13,7 @@ mod proto;
 pub(crate) mod summary;
 mod view;
 
-pub use export::{ExportMeta, export};
+pub use export::{ExportMeta, Precision, export};
 pub(crate) use external::external_files_in;
 #[cfg(not(target_arch = "wasm32"))]
 pub use external::read_model_file;

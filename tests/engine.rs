@@ -99,6 +99,7 @@ fn meta(g: &Graph, labels: &[&str]) -> ExportMeta {
             output: Default::default(),
         },
         extra: vec![],
+        precision: Default::default(),
     }
 }
 

@@ -15,6 +15,132 @@ pub struct ExportMeta {
     pub metadata: Metadata,
     /// Free-form `key = value` pairs added beside the `seqlens.*` keys.
     pub extra: Vec<(String, String)>,
+    /// How the weight matrices are stored.
+    pub precision: Precision,
+}
+
+/// How an exported model stores its weight matrices (conv kernels, dense and recurrent
+/// weights; biases and batch-norm statistics stay float32). Computation is float32 either way:
+/// each stored weight is converted back by a node in front of the graph, which every ONNX
+/// runtime (and the engine's importer, by folding) understands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// float32.
+    #[default]
+    F32,
+    /// float16, cast to float32 (`Cast`): half the size.
+    F16,
+    /// int8 with a float32 scale per output channel (symmetric: the largest magnitude maps
+    /// to 127), dequantised (`DequantizeLinear`, axis 0): a quarter of the size.
+    Int8,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "fp32",
+            Precision::F16 => "fp16",
+            Precision::Int8 => "int8",
+        })
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Precision, String> {
+        match s {
+            "f32" | "fp32" | "float32" => Ok(Precision::F32),
+            "f16" | "fp16" | "float16" => Ok(Precision::F16),
+            "int8" => Ok(Precision::Int8),
+            _ => Err(format!(
+                "unknown precision '{s}'; expected fp32, fp16 or int8"
+            )),
+        }
+    }
+}
+
+/// Stores every weight matrix (an initializer of rank 2 or more) at `precision`, with the node
+/// that restores float32 under the initializer's old name, so consumers stay as they are.
+fn lower_precision(
+    inits: &mut Vec<pb::TensorProto>,
+    nodes: &mut Vec<pb::NodeProto>,
+    precision: Precision,
+) {
+    use tract_onnx::pb::tensor_proto::DataType;
+    let mut front = Vec::new();
+    let mut added = Vec::new();
+    for t in inits.iter_mut() {
+        if precision == Precision::F32 || t.dims.len() < 2 || t.data_type != DataType::Float as i32
+        {
+            continue;
+        }
+        let name = std::mem::take(&mut t.name);
+        let values: Vec<f32> = t
+            .raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let node = |op: &str, inputs: Vec<String>, attribute| pb::NodeProto {
+            name: format!("{name}.{}", op.to_lowercase()),
+            op_type: op.into(),
+            input: inputs,
+            output: vec![name.clone()],
+            attribute,
+            ..Default::default()
+        };
+        match precision {
+            Precision::F32 => unreachable!("skipped above"),
+            Precision::F16 => {
+                t.name = format!("{name}.f16");
+                t.data_type = DataType::Float16 as i32;
+                t.raw_data = values
+                    .iter()
+                    .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+                    .collect();
+                front.push(node(
+                    "Cast",
+                    vec![t.name.clone()],
+                    vec![attr_int("to", DataType::Float as i64)],
+                ));
+            }
+            Precision::Int8 => {
+                let channels = t.dims[0].max(1) as usize;
+                let per = values.len() / channels;
+                let scales: Vec<f32> = values
+                    .chunks(per.max(1))
+                    .map(|c| {
+                        let m = c.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                        if m > 0.0 { m / 127.0 } else { 1.0 }
+                    })
+                    .collect();
+                t.name = format!("{name}.int8");
+                t.data_type = DataType::Int8 as i32;
+                t.raw_data = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (v / scales[i / per]).round().clamp(-127.0, 127.0) as i8 as u8)
+                    .collect();
+                let scale = f32_tensor(&format!("{name}.scale"), &[channels], &scales);
+                let zero = pb::TensorProto {
+                    name: format!("{name}.zero_point"),
+                    dims: vec![channels as i64],
+                    data_type: DataType::Int8 as i32,
+                    raw_data: vec![0; channels],
+                    ..Default::default()
+                };
+                front.push(node(
+                    "DequantizeLinear",
+                    vec![t.name.clone(), scale.name.clone(), zero.name.clone()],
+                    vec![attr_int("axis", 0)],
+                ));
+                added.extend([scale, zero]);
+            }
+        }
+    }
+    inits.extend(added);
+    // The restoring nodes come first: they read only initializers.
+    nodes.splice(0..0, front);
 }
 
 /// Writes `graph` as an ONNX model (opset 13, or 20 with a GELU) taking `sequence: [batch, C, L]` and returning
@@ -331,6 +457,7 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             Ok(d as i64)
         });
     }
+    lower_precision(&mut inits, &mut nodes, meta.precision);
     let mut props = m.props();
     props.extend(meta.extra.iter().cloned());
     let model = pb::ModelProto {

@@ -51,6 +51,7 @@ fn known_attributes(op: &str) -> &'static [&'static str] {
         "Constant" => &["value"],
         "Dropout" => &["seed", "ratio", "is_test"],
         "Cast" => &["to", "saturate"],
+        "DequantizeLinear" => &["axis"],
         "Reshape" => &["allowzero"],
         "ReduceMax" | "ReduceMean" | "ReduceSum" => &["axes", "keepdims", "noop_with_empty_axes"],
         "Transpose" => &["perm"],
@@ -1025,6 +1026,60 @@ pub fn import_proto(
                 let id = g.add(name, mean, &[acc])?;
                 shapes.push(shape);
                 ids.insert(n.output[0].clone(), id);
+                continue;
+            }
+            "DequantizeLinear" => {
+                // Quantised weights (int8 or uint8, a float32 scale and zero point per tensor
+                // or per `axis`) fold into float32 constants: the engine computes in float32,
+                // as the runtimes do after dequantising.
+                let t = consts
+                    .get(x)
+                    .ok_or_else(|| fail("only constant (weight) inputs are supported".into()))?;
+                let input = |k: usize| n.input.get(k).filter(|s| !s.is_empty());
+                let scale = match input(1).and_then(|s| consts.get(s)) {
+                    Some(s) => f32_values(s).map_err(&fail)?,
+                    None => return Err(fail("the scale must be a constant".into())),
+                };
+                let zero = match input(2) {
+                    Some(z) => match consts.get(z) {
+                        Some(z) => super::proto::int_values(z).map_err(&fail)?,
+                        None => return Err(fail("the zero point must be a constant".into())),
+                    },
+                    None => vec![0; scale.len()],
+                };
+                let q = super::proto::int_values(t).map_err(&fail)?;
+                let dims: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
+                let rank = dims.len() as i64;
+                let axis = int("axis", 1);
+                let axis = if axis < 0 { axis + rank } else { axis };
+                // Elements per step along the axis, and the axis's length.
+                let (inner, along) = if scale.len() == 1 {
+                    (q.len().max(1), 1)
+                } else if (0..rank).contains(&axis) && dims[axis as usize] == scale.len() {
+                    (dims[axis as usize + 1..].iter().product(), scale.len())
+                } else {
+                    return Err(fail(format!(
+                        "{} scales for axis {axis} of a tensor of shape {dims:?}",
+                        scale.len()
+                    )));
+                };
+                if zero.len() != scale.len() {
+                    return Err(fail(format!(
+                        "{} zero points for {} scales",
+                        zero.len(),
+                        scale.len()
+                    )));
+                }
+                let v: Vec<f32> = q
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &q)| {
+                        let c = (i / inner) % along;
+                        (q - zero[c]) as f32 * scale[c]
+                    })
+                    .collect();
+                let folded = super::proto::f32_tensor(&n.output[0], &dims, &v);
+                consts.insert(n.output[0].clone(), Cow::Owned(folded));
                 continue;
             }
             "Cast" => {

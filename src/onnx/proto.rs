@@ -69,6 +69,25 @@ pub fn i64_tensor(name: &str, data: &[i64]) -> pb::TensorProto {
     }
 }
 
+/// The values of an 8-bit or 32-bit integer tensor (quantised weights and their zero
+/// points), from `raw_data` or `int32_data`.
+pub fn int_values(t: &pb::TensorProto) -> Result<Vec<i32>, String> {
+    let raw = !t.raw_data.is_empty();
+    Ok(match DataType::try_from(t.data_type) {
+        Ok(DataType::Int8) if raw => t.raw_data.iter().map(|&b| b as i8 as i32).collect(),
+        Ok(DataType::Uint8) if raw => t.raw_data.iter().map(|&b| b as i32).collect(),
+        Ok(DataType::Int32) if raw => t
+            .raw_data
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Ok(DataType::Int8 | DataType::Uint8 | DataType::Int32) => t.int32_data.clone(),
+        _ => {
+            return Err(format!("tensor '{}' is not int8, uint8 or int32", t.name));
+        }
+    })
+}
+
 /// The values of a floating-point tensor as f32, from `raw_data` or the typed field:
 /// float32, float16 (the fp16-weight models cast back to float32) or float64.
 pub fn f32_values(t: &pb::TensorProto) -> Result<Vec<f32>, String> {

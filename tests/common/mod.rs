@@ -171,6 +171,7 @@ pub fn export_bytes(graph: &seqlens::nn::Graph, length: usize, outputs: usize) -
             output: Default::default(),
         },
         extra: Vec::new(),
+        precision: Default::default(),
     };
     seqlens::onnx::export(graph, &meta).expect("the engine exports its own graphs")
 }
@@ -239,6 +240,7 @@ pub fn tiny_splice_model() -> Vec<u8> {
             },
         },
         extra: vec![],
+        precision: Default::default(),
     };
     seqlens::onnx::export(&g, &meta).unwrap()
 }
