@@ -229,7 +229,16 @@ impl Conv1d {
 
     /// Returns the input gradient, accumulating weight and bias gradients when `params`.
     pub fn backward(&mut self, x: &Tensor, dy: &Tensor, params: bool) -> Result<Tensor, Error> {
-        let (n, l, lout) = self.check(x, self.window())?;
+        let dx = self.input_gradient(x, dy)?;
+        if params {
+            self.accumulate_param_gradients(x, dy)?;
+        }
+        Ok(dx)
+    }
+
+    /// The gradient with respect to the input.
+    fn input_gradient(&self, x: &Tensor, dy: &Tensor) -> Result<Tensor, Error> {
+        let (_, l, lout) = self.check(x, self.window())?;
         let (ci, co, k, w) = (
             self.in_channels,
             self.out_channels,
@@ -261,9 +270,21 @@ impl Conv1d {
                 }
             }
         });
-        if !params {
-            return Ok(dx);
-        }
+        Ok(dx)
+    }
+
+    /// Adds the weight and bias gradients to the parameters' gradients. Training calls this
+    /// alone for a first layer, whose input (the encoded sequence) needs no gradient.
+    pub fn accumulate_param_gradients(&mut self, x: &Tensor, dy: &Tensor) -> Result<(), Error> {
+        let (n, l, lout) = self.check(x, self.window())?;
+        let (ci, co, k, w) = (
+            self.in_channels,
+            self.out_channels,
+            self.kernel,
+            self.window(),
+        );
+        let (gi, go) = self.per_group();
+        let groups = self.groups.max(1);
         // Weight gradients: each chunk of the batch sums into its own buffer; the buffers are
         // added in chunk order so the result does not depend on scheduling.
         let partials = map_batch(n, |range| {
@@ -298,7 +319,7 @@ impl Conv1d {
                 gb.iter_mut().zip(db).for_each(|(g, d)| *g += d);
             }
         }
-        Ok(dx)
+        Ok(())
     }
 }
 

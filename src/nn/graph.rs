@@ -249,11 +249,25 @@ impl Graph {
     /// Back-propagates `dy` (the loss gradient at the output) through the tape, accumulating
     /// parameter gradients; returns the gradient with respect to the input.
     pub fn backward(&mut self, tape: &Tape, dy: Tensor) -> Result<Tensor, Error> {
-        self.backprop(tape, dy, true)
+        self.backprop(tape, dy, true, true)
     }
 
-    /// [`Graph::backward`], accumulating the parameter gradients only when `params`.
-    fn backprop(&mut self, tape: &Tape, dy: Tensor, params: bool) -> Result<Tensor, Error> {
+    /// [`Graph::backward`] for training: the parameter gradients only. A convolution that
+    /// reads the input skips the input's gradient, which nothing uses (a third of that
+    /// layer's backward arithmetic).
+    pub fn backward_params(&mut self, tape: &Tape, dy: Tensor) -> Result<(), Error> {
+        self.backprop(tape, dy, true, false).map(drop)
+    }
+
+    /// [`Graph::backward`], accumulating the parameter gradients only when `params`, and
+    /// the input's gradient only when `input` (else the returned one is incomplete).
+    fn backprop(
+        &mut self,
+        tape: &Tape,
+        dy: Tensor,
+        params: bool,
+        input: bool,
+    ) -> Result<Tensor, Error> {
         let n = self.nodes.len();
         let mut grads: Vec<Option<Tensor>> = vec![None; n + 1];
         grads[n] = Some(dy);
@@ -262,6 +276,15 @@ impl Graph {
                 continue;
             };
             let node = &mut self.nodes[i];
+            if !input
+                && params
+                && node.inputs == [0]
+                && let Layer::Conv1d(c) = &mut node.layer
+            {
+                c.accumulate_param_gradients(&tape.values[0], &g)
+                    .map_err(|e| e.at(&node.name))?;
+                continue;
+            }
             let inputs: Vec<&Tensor> = node.inputs.iter().map(|&j| &tape.values[j]).collect();
             let dxs = node
                 .layer
@@ -292,7 +315,7 @@ impl Graph {
         let out = tape.output();
         let k = target_width(out, weights)?;
         let dy = Tensor::new(&out.shape, (0..out.len()).map(|i| weights[i % k]).collect())?;
-        self.backprop(&tape, dy, false)
+        self.backprop(&tape, dy, false, true)
     }
 
     /// The graph's layers and wiring without their weights (parameters and batch-norm

@@ -372,7 +372,7 @@ pub fn fit(
             ck.graph.zero_grad();
             let tape = ck.graph.forward(x, Mode::Train(&mut rng))?;
             let (l, dy) = loss.compute(tape.output(), &y)?;
-            ck.graph.backward(&tape, dy)?;
+            ck.graph.backward_params(&tape, dy)?;
             let mut params = ck.graph.params_mut();
             if let Some(max) = ck.config.clip_norm {
                 clip_grad_norm(&mut params, max);
