@@ -4,7 +4,7 @@
 # fuzz/artifacts/TARGET/). Needs nightly Rust and cargo-fuzz (.ci/run installs it).
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]
-#   RUNS=20000 SEED=1 bash fuzz/run.sh 60     # the test command's pass
+#   RUNS=10000 SEED=1 bash fuzz/run.sh 30     # the test command's pass
 #
 # With RUNS and SEED a pass is one fixed sequence of inputs (SECONDS only caps it), so the
 # test command checks what was checked here instead of drawing new inputs each time.
