@@ -5,21 +5,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn seqlens(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_seqlens"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "seqlens {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::seqlens_ok as seqlens;
 
 #[test]
 fn fp16_and_int8_exports_match_onnxruntime_on_tract_and_the_engine() {

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn training_steps_equal_pytorchs() {
     let golden: serde_json::Value = serde_json::from_str(
@@ -22,37 +20,34 @@ fn training_steps_equal_pytorchs() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("steps.tsv");
-    let out = Command::new(env!("CARGO_BIN_EXE_seqlens"))
-        .args([
-            "train",
-            "--init",
-            "tests/models/torch_steps_init.onnx",
-            "--fasta",
-            "examples/data/train/train.fa",
-            "--label-names",
-            "CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53",
-            "--valid-fasta",
-            "examples/data/train/valid.fa",
-            "--test-frac",
-            "0",
-            "--no-shuffle",
-            "--batch-size",
-            &golden["batch_size"].to_string(),
-            "--epochs",
-            &golden["epochs"].to_string(),
-            "--lr",
-            &golden["lr"].to_string(),
-            "--step-log",
-        ])
-        .arg(&log)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let log = log.to_str().unwrap();
+    let (batch, epochs, lr) = (
+        golden["batch_size"].to_string(),
+        golden["epochs"].to_string(),
+        golden["lr"].to_string(),
     );
+    common::seqlens_ok(&[
+        "train",
+        "--init",
+        "tests/models/torch_steps_init.onnx",
+        "--fasta",
+        "examples/data/train/train.fa",
+        "--label-names",
+        "CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53",
+        "--valid-fasta",
+        "examples/data/train/valid.fa",
+        "--test-frac",
+        "0",
+        "--no-shuffle",
+        "--batch-size",
+        &batch,
+        "--epochs",
+        &epochs,
+        "--lr",
+        &lr,
+        "--step-log",
+        log,
+    ]);
     let got: Vec<f64> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()

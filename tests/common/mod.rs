@@ -11,6 +11,25 @@ pub fn path(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
+/// Runs the `seqlens` binary in the repository root and returns its output; a failure panics
+/// with its stderr.
+pub fn seqlens_ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seqlens {:?}: {}",
+        args.iter()
+            .map(|a| a.as_ref().to_owned())
+            .collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A gzipped JSON golden (`tests/golden/*.json.gz`).
 pub fn gz_json(rel: &str) -> serde_json::Value {
     use std::io::Read;
