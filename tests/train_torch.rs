@@ -48,7 +48,7 @@ fn training_steps_equal_pytorchs() {
         "--step-log",
         log,
     ]);
-    let got: Vec<f64> = std::fs::read_to_string(&log)
+    let got: Vec<f64> = std::fs::read_to_string(log)
         .unwrap()
         .lines()
         .skip(1)
