@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch (CPU) trains the same architecture on the same data as `seqlens train` with
-examples/models/demo.toml (or --arch basset): same split sizes, batch size, optimiser,
-epochs and thread count. Prints training throughput (sequences/s) and the test AUROC.
+examples/models/demo.toml, or the deepbind or basset preset: same split sizes, batch size,
+optimiser, epochs and thread count. Prints training throughput (sequences/s) and the test
+AUROC.
 
-Usage: python3 benches/peers/train_pytorch.py [--arch demo|basset] [--epochs N] [--threads T]
+Usage: python3 benches/peers/train_pytorch.py [--arch demo|deepbind|basset] [--epochs N] [--threads T]
 """
 import argparse
 import time
@@ -49,9 +50,17 @@ nv = nt = len(x) // 10
 te, va, tr = order[:nt], order[nt : nt + nv], order[nt + nv :]
 
 if args.arch == "demo":
+    # examples/models/demo.toml: "same" padding (odd kernels), no batch norm or dropout.
     model = nn.Sequential(
-        nn.Conv1d(4, 64, 19), nn.BatchNorm1d(64), nn.ReLU(), nn.MaxPool1d(4),
-        nn.Conv1d(64, 64, 7), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Dropout(0.1), nn.Linear(64, k))
+        nn.Conv1d(4, 128, 19, padding=9), nn.ReLU(), nn.MaxPool1d(4),
+        nn.Conv1d(128, 64, 5, padding=2), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten(),
+        nn.Linear(64, k))
+elif args.arch == "deepbind":
+    # seqlens's deepbind preset: 16 x 24 conv ("same": 11 left, 12 right, as PyTorch pads an
+    # even kernel), global max pool, dense 32 with dropout 0.5.
+    model = nn.Sequential(
+        nn.Conv1d(4, 16, 24, padding="same"), nn.ReLU(), nn.AdaptiveMaxPool1d(1), nn.Flatten(),
+        nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, k))
 elif args.arch == "basset":
     model = nn.Sequential(
         nn.Conv1d(4, 300, 19), nn.BatchNorm1d(300), nn.ReLU(), nn.MaxPool1d(3),
@@ -60,6 +69,8 @@ elif args.arch == "basset":
         nn.Flatten(), nn.LazyLinear(1000), nn.BatchNorm1d(1000), nn.ReLU(), nn.Dropout(0.3),
         nn.Linear(1000, 1000), nn.BatchNorm1d(1000), nn.ReLU(), nn.Dropout(0.3), nn.Linear(1000, k))
     model(x[:2])
+else:
+    raise SystemExit(f"unknown --arch {args.arch}")
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 loss_fn = nn.BCEWithLogitsLoss()
 

@@ -404,7 +404,7 @@ where
 /// that costs microseconds, but in the threaded wasm build (Web Workers woken through
 /// Atomics.wait/notify) it cost 15 % of DeepSEA's time at batch 1 on a one-worker pool,
 /// where most layers are one task.
-fn parallel(tasks: usize) -> bool {
+pub(crate) fn parallel(tasks: usize) -> bool {
     tasks > 1 && threads() > 1
 }
 

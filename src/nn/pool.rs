@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use super::{Error, Tensor};
 
 /// A pooling window as ONNX and PyTorch define it: `kernel` taps `dilation` apart, every
@@ -192,14 +194,40 @@ pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
     let lout = w.out_len("MaxPool1d", l)?;
     let mut y = Tensor::zeros(&[n, c, lout]);
     let mut arg = vec![0u32; n * c * lout];
-    let (k, d) = (w.kernel, w.dilation);
-    if l == 0 {
+    if l == 0 || lout == 0 {
         // Every window lies in the padding.
         y.data.fill(f32::NEG_INFINITY);
         arg.fill(u32::MAX);
+        return Ok((y, arg));
     }
-    for ((xr, yr), ar) in (x.data.chunks_exact(l.max(1)))
-        .zip(y.data.chunks_exact_mut(lout))
+    // Rows (sequence, channel) in one contiguous block per thread.
+    let rows = n * c;
+    let per = rows.div_ceil(super::kernels::threads()).max(1);
+    let blocks = x
+        .data
+        .par_chunks(per * l)
+        .zip(y.data.par_chunks_mut(per * lout))
+        .zip(arg.par_chunks_mut(per * lout));
+    let block =
+        |((xb, yb), ab): ((&[f32], &mut [f32]), &mut [u32])| max_pool_rows(xb, yb, ab, w, l, lout);
+    if super::kernels::parallel(rows.div_ceil(per)) {
+        blocks.for_each(block);
+    } else {
+        x.data
+            .chunks(per * l)
+            .zip(y.data.chunks_mut(per * lout))
+            .zip(arg.chunks_mut(per * lout))
+            .for_each(block);
+    }
+    Ok((y, arg))
+}
+
+/// Max pooling of whole rows: `x` holds rows of `l` values, `y` and `arg` the same rows'
+/// `lout` outputs and their positions.
+fn max_pool_rows(x: &[f32], y: &mut [f32], arg: &mut [u32], w: &Pool1d, l: usize, lout: usize) {
+    let (k, d) = (w.kernel, w.dilation);
+    for ((xr, yr), ar) in (x.chunks_exact(l))
+        .zip(y.chunks_exact_mut(lout))
         .zip(arg.chunks_exact_mut(lout))
     {
         for (t, (yv, av)) in yr.iter_mut().zip(ar.iter_mut()).enumerate() {
@@ -235,7 +263,6 @@ pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
             *av = at.map_or(u32::MAX, |p| p as u32);
         }
     }
-    Ok((y, arg))
 }
 
 /// Routes each output gradient to the input that won its window.
