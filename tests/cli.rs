@@ -663,7 +663,12 @@ fn own_files_and_grouped_stratified_splits() {
 fn split_options_that_contradict_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = training_subset(dir.path(), 20);
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--kfold", "3", "--out", "m.onnx"],
+            "--out is for one training run; --kfold trains one per fold and keeps none",
+        ),
+        (&["--precision", "int8"], "--out <OUT>"),
         (
             &["--valid-fasta", &data, "--valid-frac", "0.2"],
             "the validation data is given as files and also by --valid-frac/--valid-chroms",

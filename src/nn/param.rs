@@ -37,6 +37,21 @@ pub enum Init {
     Ones,
 }
 
+impl std::str::FromStr for Init {
+    type Err = String;
+    /// The names a config file uses (`torch`, `kaiming_normal`, ...).
+    fn from_str(s: &str) -> Result<Init, String> {
+        serde::Deserialize::deserialize(
+            serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s),
+        )
+        .map_err(|_| {
+            format!(
+                "unknown init '{s}'; expected torch, kaiming_normal, xavier_uniform, zeros or ones"
+            )
+        })
+    }
+}
+
 impl Param {
     /// A parameter without a gradient buffer: `Param::grad_mut` allocates it on first use,
     /// so a model that only predicts or explains holds its weights once.

@@ -203,15 +203,13 @@ pub fn max_pool(x: &Tensor, w: &Pool1d) -> Result<(Tensor, Vec<u32>), Error> {
     // Rows (sequence, channel) in one contiguous block per thread.
     let rows = n * c;
     let per = rows.div_ceil(super::kernels::threads()).max(1);
-    let blocks = x
-        .data
-        .par_chunks(per * l)
-        .zip(y.data.par_chunks_mut(per * lout))
-        .zip(arg.par_chunks_mut(per * lout));
     let block =
         |((xb, yb), ab): ((&[f32], &mut [f32]), &mut [u32])| max_pool_rows(xb, yb, ab, w, l, lout);
     if super::kernels::parallel(rows.div_ceil(per)) {
-        blocks.for_each(block);
+        (x.data.par_chunks(per * l))
+            .zip(y.data.par_chunks_mut(per * lout))
+            .zip(arg.par_chunks_mut(per * lout))
+            .for_each(block);
     } else {
         x.data
             .chunks(per * l)

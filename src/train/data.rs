@@ -2,6 +2,7 @@
 //! beside it, a pair of positive and negative FASTA files, or BED intervals with label
 //! columns plus an indexed reference.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufRead, Seek};
 
@@ -381,26 +382,19 @@ pub fn groups(d: &Dataset) -> Vec<Vec<usize>> {
         }
         i
     }
-    let mut first_seq: HashMap<Vec<u8>, usize> = HashMap::new();
+    // Each sequence (and group) maps to its first row; every row joins that row's set.
+    let mut first_seq: HashMap<Cow<[u8]>, usize> = HashMap::new();
     let mut first_group: HashMap<&str, usize> = HashMap::new();
     for i in 0..d.len() {
-        let join = |j: usize, parent: &mut Vec<usize>| {
-            let (a, b) = (root(parent, i), root(parent, j));
+        let by_seq = *first_seq.entry(seq_key(&d.seqs[i])).or_insert(i);
+        let by_group = d
+            .groups
+            .get(i)
+            .and_then(Option::as_deref)
+            .map(|g| *first_group.entry(g).or_insert(i));
+        for j in std::iter::once(by_seq).chain(by_group) {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
             parent[a.max(b)] = a.min(b);
-        };
-        match first_seq.entry(d.seqs[i].to_ascii_uppercase()) {
-            std::collections::hash_map::Entry::Occupied(e) => join(*e.get(), &mut parent),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(i);
-            }
-        }
-        if let Some(g) = d.groups.get(i).and_then(Option::as_deref) {
-            match first_group.get(g) {
-                Some(&j) => join(j, &mut parent),
-                None => {
-                    first_group.insert(g, i);
-                }
-            }
         }
     }
     let mut index: HashMap<usize, usize> = HashMap::new();
@@ -562,13 +556,22 @@ pub fn kfold(
 /// How many rows of `other` have a sequence (case-insensitive) that `d` also holds: leakage
 /// between separately given training and test files.
 pub fn shared_sequences(d: &Dataset, other: &Dataset) -> usize {
-    let seen: std::collections::HashSet<Vec<u8>> =
-        d.seqs.iter().map(|s| s.to_ascii_uppercase()).collect();
+    let seen: std::collections::HashSet<Cow<[u8]>> = d.seqs.iter().map(|s| seq_key(s)).collect();
     other
         .seqs
         .iter()
-        .filter(|s| seen.contains(&s.to_ascii_uppercase()))
+        .filter(|s| seen.contains(&seq_key(s)))
         .count()
+}
+
+/// A sequence as splits compare it: upper case, borrowed where it already is (so a data set
+/// in upper case is not copied).
+fn seq_key(s: &[u8]) -> Cow<'_, [u8]> {
+    if s.iter().any(u8::is_ascii_lowercase) {
+        Cow::Owned(s.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]

@@ -287,8 +287,8 @@ pub struct TrainArgs {
     out: Option<PathBuf>,
     /// How --out stores its weights: fp32 (default), fp16 (half the size) or int8 (a
     /// quarter, one scale per output channel); the change in test metrics is reported.
-    #[arg(long, default_value = "fp32")]
-    precision: onnx::Precision,
+    #[arg(long, requires = "out")]
+    precision: Option<onnx::Precision>,
     /// Sequence length (default: the config's, the --init model's, or the longest sequence).
     #[arg(long)]
     length: Option<usize>,
@@ -303,8 +303,8 @@ pub struct TrainArgs {
     depth: Option<usize>,
     /// How conv and dense weights start: torch (PyTorch's default, uniform in
     /// +-1/sqrt(fan_in)), kaiming_normal (He) or xavier_uniform (Glorot).
-    #[arg(long, value_parser = ["torch", "kaiming_normal", "xavier_uniform"])]
-    weight_init: Option<String>,
+    #[arg(long)]
+    weight_init: Option<seqlens::nn::Init>,
     /// Passes over the training data (default 10, or the config's).
     #[arg(long)]
     epochs: Option<usize>,
@@ -403,12 +403,7 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
     m.alphabet = a.alphabet.or(m.alphabet);
     m.width = a.width.or(m.width);
     m.depth = a.depth.or(m.depth);
-    if let Some(init) = &a.weight_init {
-        m.init = Some(
-            serde_json::from_value(serde_json::Value::String(init.clone()))
-                .with_context(|| format!("--weight-init {init}"))?,
-        );
-    }
+    m.init = a.weight_init.or(m.init);
     let t = &mut c.train;
     t.epochs = a.epochs.unwrap_or(t.epochs);
     t.batch_size = a.batch_size.unwrap_or(t.batch_size);
@@ -691,8 +686,18 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         if files.iter().any(Option::is_some) {
             bail!("--kfold draws its own validation folds; drop the validation and test files");
         }
-        if a.step_log.is_some() {
-            bail!("--step-log records one run; with --kfold each fold is a run of its own");
+        // Options that only mean something for one run with a held-out split.
+        let one_run = [
+            ("--step-log", a.step_log.is_some()),
+            ("--out", a.out.is_some()),
+            ("--save-split", a.save_split.is_some()),
+            ("--valid-frac", a.valid_frac.is_some()),
+            ("--test-frac", a.test_frac.is_some()),
+            ("--valid-chroms", a.valid_chroms.is_some()),
+            ("--test-chroms", a.test_chroms.is_some()),
+        ];
+        if let Some((flag, _)) = one_run.iter().find(|(_, given)| *given) {
+            bail!("{flag} is for one training run; --kfold trains one per fold and keeps none");
         }
         let mut means = Vec::new();
         for f in 0..k {
@@ -795,11 +800,11 @@ pub fn train(a: &TrainArgs) -> Result<()> {
                 output: Default::default(),
             },
             extra,
-            precision: a.precision,
+            precision: a.precision.unwrap_or_default(),
         };
         let bytes = onnx::export(&g, &meta)?;
-        if a.precision != onnx::Precision::F32 {
-            report_precision(&ck, &g, &bytes, &te, a.precision)?;
+        if let Some(p) = a.precision.filter(|&p| p != onnx::Precision::F32) {
+            report_precision(&ck, &g, &bytes, &te, p)?;
         }
         write_atomic(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
         eprintln!(
