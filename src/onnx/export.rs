@@ -75,12 +75,10 @@ fn lower_precision(
         {
             continue;
         }
+        let Ok(values) = super::proto::f32_values(t) else {
+            continue;
+        };
         let name = std::mem::take(&mut t.name);
-        let values: Vec<f32> = t
-            .raw_data
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
         let node = |op: &str, inputs: Vec<String>, attribute| pb::NodeProto {
             name: format!("{name}.{}", op.to_lowercase()),
             op_type: op.into(),
