@@ -26,7 +26,7 @@ pub use batchnorm::BatchNorm1d;
 pub use conv::{Conv1d, Padding};
 pub use deeplift::Multipliers;
 pub use demand::Edit;
-pub use graph::{Graph, Node, Tape};
+pub use graph::{Graph, Head, Node, Tape};
 pub use layer::{Layer, Mode};
 // Shared with other modules' embarrassingly parallel loops (motif annotation).
 pub(crate) use kernels::par_map;

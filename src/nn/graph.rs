@@ -19,6 +19,11 @@ pub struct Node {
 /// A model: a directed acyclic graph of layers with one input and one output (the last
 /// node). A sequential stack plus `Add`/`Concat` nodes covers DeepSEA, Basset, DeepBind and
 /// BPNet-style dilated residual networks.
+///
+/// A model with several outputs (BPNet's profile and counts) keeps the one-output form that
+/// every pass here, attribution and the backends rely on: its last node concatenates the
+/// outputs, each flattened per item, and `heads` names them. The ONNX importer builds that
+/// form, and the exporter writes the heads back as the model's separate outputs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Graph {
     /// Shape of one input item, e.g. `[4, 1000]`.
@@ -29,6 +34,24 @@ pub struct Graph {
     /// length is then only a nominal one.
     #[serde(default)]
     pub any_length: bool,
+    /// The outputs' names when there are several: the last node is then a `Concat` with one
+    /// input per name, the output itself or a `Flatten` of it. Empty for one output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<String>,
+}
+
+/// One of a multi-output graph's outputs: its name, its value and that value's per-item
+/// shape, and the value the final `Concat` reads (the output, or its `Flatten`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Head {
+    /// The output's name.
+    pub name: String,
+    /// The value holding it (before any flattening).
+    pub value: usize,
+    /// Its per-item shape.
+    pub shape: Vec<usize>,
+    /// The value the final `Concat` reads for it.
+    pub joined: usize,
 }
 
 /// Folds an evaluation-mode batch norm over `layer`'s output channels into its weights and
@@ -94,6 +117,7 @@ impl Graph {
             input_shape: input_shape.to_vec(),
             nodes: Vec::new(),
             any_length: false,
+            heads: Vec::new(),
         }
     }
 
@@ -157,6 +181,62 @@ impl Graph {
             shapes.push(s);
         }
         Ok(shapes)
+    }
+
+    /// The outputs of a multi-output graph for inputs of per-item shape `item`, in order;
+    /// empty for a graph with one output. Fails if the last node is not the `Concat` of
+    /// one value per head that `heads` promises.
+    pub fn head_outputs(&self, item: &[usize]) -> Result<Vec<Head>, Error> {
+        if self.heads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let broken = |why: String| {
+            Error::Graph(format!(
+                "the graph names {} outputs ({}), but {why}",
+                self.heads.len(),
+                self.heads.join(", ")
+            ))
+        };
+        let last = match self.nodes.last() {
+            Some(n) if matches!(n.layer, Layer::Concat) => n,
+            _ => return Err(broken("its last node is not the Concat that joins them".into())),
+        };
+        if last.inputs.len() != self.heads.len() {
+            return Err(broken(format!(
+                "its last node joins {} values",
+                last.inputs.len()
+            )));
+        }
+        let shapes = self.shapes(item)?;
+        let mut readers = vec![0usize; self.nodes.len() + 1];
+        for n in &self.nodes {
+            for &i in &n.inputs {
+                readers[i] += 1;
+            }
+        }
+        let mut heads = Vec::with_capacity(self.heads.len());
+        for (name, &joined) in self.heads.iter().zip(&last.inputs) {
+            // A Flatten that only the Concat reads is the join's, not part of the output.
+            let value = match joined.checked_sub(1).map(|i| &self.nodes[i]) {
+                Some(n) if matches!(n.layer, Layer::Flatten) && readers[joined] == 1 => {
+                    n.inputs[0]
+                }
+                _ => joined,
+            };
+            if shapes[joined].len() != 1 {
+                return Err(broken(format!(
+                    "output '{name}' joins with per-item shape {:?}, not flattened",
+                    shapes[joined]
+                )));
+            }
+            heads.push(Head {
+                name: name.clone(),
+                value,
+                shape: shapes[value].clone(),
+                joined,
+            });
+        }
+        Ok(heads)
     }
 
     /// Values per item of the output, for inputs of per-item shape `item`.
@@ -325,6 +405,7 @@ impl Graph {
             input_shape: self.input_shape.clone(),
             nodes: Vec::with_capacity(self.nodes.len()),
             any_length: self.any_length,
+            heads: self.heads.clone(),
         };
         for n in &self.nodes {
             let mut layer = match &n.layer {
@@ -362,6 +443,7 @@ impl Graph {
             input_shape: self.input_shape.clone(),
             nodes: Vec::with_capacity(self.nodes.len()),
             any_length: self.any_length,
+            heads: self.heads.clone(),
         };
         // old value id -> new value id
         let mut map = vec![0usize; self.nodes.len() + 1];

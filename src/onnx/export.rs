@@ -142,7 +142,7 @@ fn lower_precision(
 }
 
 /// Writes `graph` as an ONNX model (opset 13, or 20 with a GELU) taking `sequence: [batch, C, L]` and returning
-/// `output`. Dropout disappears (it is the identity at inference); batch norm is exported as
+/// `output`, or each of a multi-output graph's `heads` under its name. Dropout disappears (it is the identity at inference); batch norm is exported as
 /// `BatchNormalization` with its running statistics.
 pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
     if graph.nodes.is_empty() {
@@ -166,16 +166,39 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
     let (opset, ir_version) = if gelu { (20, 9) } else { (13, 8) };
     let mut nodes = Vec::new();
     let mut inits = Vec::new();
+    // The model's outputs: (value, name). A multi-output graph's final Concat, and the
+    // Flatten nodes that only feed it, exist to join the outputs; they are not written.
+    let heads = graph.head_outputs(&shapes[0])?;
+    let mut skip = vec![false; graph.nodes.len() + 1];
+    let outputs: Vec<(usize, String)> = if heads.is_empty() {
+        vec![(graph.nodes.len(), "output".to_string())]
+    } else {
+        skip[graph.nodes.len()] = true;
+        let mut seen = std::collections::HashSet::new();
+        for h in &heads {
+            skip[h.joined] |= h.joined != h.value;
+            if h.value == 0 || h.name.is_empty() || h.name == "sequence" || !seen.insert(&h.name)
+            {
+                return Err(Error::Graph(format!(
+                    "output '{}' must be a distinct, non-empty name for a computed value",
+                    h.name
+                )));
+            }
+        }
+        heads.iter().map(|h| (h.value, h.name.clone())).collect()
+    };
     // names[v]: the ONNX tensor holding value v (0 = input, i + 1 = node i's output).
     let mut names = vec!["sequence".to_string()];
-    let last = graph.nodes.len() - 1;
     for (i, node) in graph.nodes.iter().enumerate() {
         let ins: Vec<String> = node.inputs.iter().map(|&j| names[j].clone()).collect();
-        let out = if i == last {
-            "output".to_string()
-        } else {
-            format!("{}_out", node.name)
+        let out = match outputs.iter().find(|(v, _)| *v == i + 1) {
+            Some((_, name)) => name.clone(),
+            None => format!("{}_out", node.name),
         };
+        if skip[i + 1] {
+            names.push(out);
+            continue;
+        }
         let p = |s: &str| format!("{}.{s}", node.name);
         let mut op = |op_type: &str,
                       inputs: Vec<String>,
@@ -444,17 +467,19 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             ));
         }
     };
-    // The output shape: [batch, ...], with a length that follows the input's left symbolic
-    // for a graph of any length.
-    let y = shapes.last().cloned().unwrap_or_default();
-    let mut out_dims: Vec<Result<i64, &str>> = vec![Err("batch")];
-    for (i, &d) in y.iter().enumerate() {
-        out_dims.push(if graph.any_length && i == 1 {
-            Err("positions")
-        } else {
-            Ok(d as i64)
-        });
-    }
+    // Each output's shape: [batch, ...], with a length that follows the input's left
+    // symbolic for a graph of any length.
+    let output_info = |(v, name): &(usize, String)| {
+        let mut dims: Vec<Result<i64, &str>> = vec![Err("batch")];
+        for (i, &d) in shapes[*v].iter().enumerate() {
+            dims.push(if graph.any_length && i == 1 {
+                Err("positions")
+            } else {
+                Ok(d as i64)
+            });
+        }
+        value_info(name, Some(&dims))
+    };
     lower_precision(&mut inits, &mut nodes, meta.precision);
     let mut props = m.props();
     props.extend(meta.extra.iter().cloned());
@@ -475,7 +500,7 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
             node: nodes,
             initializer: inits,
             input: vec![input],
-            output: vec![value_info("output", Some(&out_dims))],
+            output: outputs.iter().map(output_info).collect(),
             ..Default::default()
         }),
         ..Default::default()

@@ -859,12 +859,27 @@ pub fn import_proto(
                 Layer::Flatten
             }
             "Reshape" => {
-                let shape = consts
-                    .get(arg(1)?)
-                    .map(|t| i64_values(t))
-                    .transpose()
-                    .map_err(&fail)?
-                    .ok_or_else(|| fail("the target shape must be a constant".into()))?;
+                // A constant target, or one computed from shapes (PyTorch's
+                // `y.reshape(x.shape[0], 1)`), where the batch reads as 0: "keep this axis".
+                let target = arg(1)?;
+                let shape = match syms.get(target) {
+                    Some(dims) => dims
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Known(v) => Some(*v),
+                            Dim::Batch => Some(0),
+                            Dim::Length => None,
+                        })
+                        .collect::<Option<Vec<i64>>>(),
+                    None => consts
+                        .get(target)
+                        .map(|t| i64_values(t))
+                        .transpose()
+                        .map_err(&fail)?,
+                }
+                .ok_or_else(|| {
+                    fail("the target shape must be a constant, or computed from the batch size".into())
+                })?;
                 let src = value(x, &ids)?;
                 let per: i64 = shapes[src].iter().product::<usize>() as i64;
                 // [batch, features] spelled as [-1 | 0 | n, features] or [0, -1].
@@ -950,13 +965,27 @@ pub fn import_proto(
                 Layer::Concat
             }
             "Slice" => {
-                let get = |i: usize| {
-                    n.input
-                        .get(i)
-                        .and_then(|s| consts.get(s))
+                // Bounds are constants, or shape arithmetic that folded to numbers (PyTorch
+                // writes `x[:, :, a:x.shape[2] - a]` as Shape, Gather, Sub).
+                let get = |i: usize| match n.input.get(i).filter(|s| !s.is_empty()) {
+                    Some(s) if syms.contains_key(s) => syms[s]
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Known(v) => Ok(*v),
+                            _ => Err(fail(format!(
+                                "slice bound '{s}' follows the sequence length or batch, which \
+                                 the model leaves open; give the length (seqlens.length) to \
+                                 import it"
+                            ))),
+                        })
+                        .collect::<Result<Vec<i64>, _>>()
+                        .map(Some),
+                    Some(s) => consts
+                        .get(s)
                         .map(|t| i64_values(t))
                         .transpose()
-                        .map_err(&fail)
+                        .map_err(&fail),
+                    None => Ok(None),
                 };
                 let (starts, ends, axes) = (get(1)?, get(2)?, get(3)?);
                 if get(4)?.is_some_and(|s| s.iter().any(|&v| v != 1)) {
@@ -1183,6 +1212,7 @@ pub fn import_proto(
         });
     }
     g.add("outputs", Layer::Concat, &flat)?;
+    g.heads = graph.output.iter().map(|o| o.name.clone()).collect();
     Ok(g)
 }
 

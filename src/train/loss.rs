@@ -24,8 +24,10 @@ pub enum Loss {
     /// (PyTorch `PoissonNLLLoss(log_input=True, full=False)`).
     Poisson,
     /// BPNet's profile loss: multinomial negative log-likelihood of the observed counts
-    /// `[batch, length]` under `softmax(logits)` over the length axis, mean over the batch
-    /// (the count-independent multinomial coefficient is dropped).
+    /// `[batch, values]` under one `softmax(logits)` over each item's values (both strands
+    /// of a stranded profile together, as bpnet-lite), mean over the batch. The value
+    /// includes the multinomial coefficient, as bpnet-lite's `MNLLLoss` does; it does not
+    /// depend on the logits, so the gradient is that of the cross-entropy.
     MultinomialNll,
 }
 
@@ -97,6 +99,11 @@ impl Loss {
                         loss -= (y * (x - lse)) as f64;
                         *gi = ((x - lse).exp() * tsum - y) / n as f32;
                     }
+                    if matches!(self, Loss::MultinomialNll) {
+                        // -log(N! / prod y_i!), the coefficient.
+                        loss += t.iter().map(|&y| libm::lgamma(y as f64 + 1.0)).sum::<f64>()
+                            - libm::lgamma(tsum as f64 + 1.0);
+                    }
                 }
                 loss /= n as f64;
             }
@@ -116,6 +123,229 @@ impl Loss {
             }
         }
         Ok((loss, grad))
+    }
+}
+
+/// How one output of a multi-output model is trained (`[[train.heads]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadLoss {
+    /// The output's name, as the model names it.
+    pub name: String,
+    /// Its loss.
+    pub loss: Loss,
+    /// Its weight in the total loss (default 1).
+    #[serde(default = "one")]
+    pub weight: f32,
+    /// What it is compared with (default: its own columns of the targets).
+    #[serde(default)]
+    pub target: HeadTarget,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// Where a head's targets come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HeadTarget {
+    /// The next columns of the data, one per output value (heads in the model's order).
+    #[default]
+    Columns,
+    /// `log(1 + the sum of another head's targets)`: BPNet's count head, trained on the log
+    /// of the profile's total count.
+    LogTotal {
+        /// The head whose targets are summed.
+        of: String,
+    },
+}
+
+/// One term of an [`Objective`]: a loss over a range of the output's values per item,
+/// against a range of the data's target columns (or the log total of one).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Term {
+    pub(crate) name: String,
+    pub(crate) loss: Loss,
+    weight: f32,
+    pub(crate) out: std::ops::Range<usize>,
+    columns: std::ops::Range<usize>,
+    log_total: bool,
+}
+
+impl Term {
+    /// This head's targets for one sequence's target row.
+    pub(crate) fn target(&self, row: &[f32]) -> Vec<f32> {
+        let cols = &row[self.columns.clone()];
+        if self.log_total {
+            vec![(cols.iter().map(|&v| v as f64).sum::<f64>() + 1.0).ln() as f32]
+        } else {
+            cols.to_vec()
+        }
+    }
+}
+
+/// What training minimises: one loss over the whole output, or, for a multi-output model,
+/// a weighted sum of one loss per output (BPNet: multinomial NLL of the profile plus the MSE
+/// of the log count, as bpnet-lite's `_mixture_loss`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    single: Option<Loss>,
+    terms: Vec<Term>,
+    width: usize,
+}
+
+impl Objective {
+    /// One loss over every output value and target column.
+    pub fn single(loss: Loss) -> Objective {
+        Objective {
+            single: Some(loss),
+            terms: Vec::new(),
+            width: 0,
+        }
+    }
+
+    /// One term per head: `heads` (the model's, with their per-item value counts) and
+    /// `losses` (the config's) must name the same outputs.
+    pub fn heads(heads: &[(String, usize)], losses: &[HeadLoss]) -> Result<Objective, String> {
+        let names = |v: Vec<&str>| v.join(", ");
+        let model: Vec<&str> = heads.iter().map(|(n, _)| n.as_str()).collect();
+        let given: Vec<&str> = losses.iter().map(|h| h.name.as_str()).collect();
+        let mut sorted = (model.clone(), given.clone());
+        sorted.0.sort_unstable();
+        sorted.1.sort_unstable();
+        if sorted.0 != sorted.1 {
+            return Err(format!(
+                "the model's outputs are {}, but [[train.heads]] names {}: give one loss per output",
+                names(model),
+                if given.is_empty() { "none".into() } else { names(given) }
+            ));
+        }
+        let (mut out, mut col) = (0, 0);
+        let mut spans = Vec::new();
+        for (name, w) in heads {
+            let h = losses.iter().find(|h| &h.name == name).expect("names match");
+            let columns = match &h.target {
+                HeadTarget::Columns => {
+                    col += w;
+                    col - w..col
+                }
+                HeadTarget::LogTotal { .. } => 0..0,
+            };
+            spans.push((h, out..out + w, columns));
+            out += w;
+        }
+        let mut terms = Vec::with_capacity(spans.len());
+        for (h, out, columns) in &spans {
+            let (columns, log_total) = match &h.target {
+                HeadTarget::Columns => (columns.clone(), false),
+                HeadTarget::LogTotal { of } => {
+                    let src = spans.iter().find(|(s, ..)| &s.name == of);
+                    match src {
+                        Some((s, _, c)) if s.target == HeadTarget::Columns => (c.clone(), true),
+                        _ => {
+                            return Err(format!(
+                                "head '{}': target log_total of '{of}', which is not an output \
+                                 trained on its own columns",
+                                h.name
+                            ));
+                        }
+                    }
+                }
+            };
+            if log_total && out.len() != 1 {
+                return Err(format!(
+                    "head '{}' has {} values per sequence; a log_total target is one value",
+                    h.name,
+                    out.len()
+                ));
+            }
+            if !(h.weight.is_finite() && h.weight >= 0.0) {
+                return Err(format!(
+                    "head '{}': weight {} is not a non-negative number",
+                    h.name, h.weight
+                ));
+            }
+            terms.push(Term {
+                name: h.name.clone(),
+                loss: h.loss.clone(),
+                weight: h.weight,
+                out: out.clone(),
+                columns,
+                log_total,
+            });
+        }
+        Ok(Objective {
+            single: None,
+            terms,
+            width: col,
+        })
+    }
+
+    /// The single loss, if there is one.
+    pub fn loss(&self) -> Option<&Loss> {
+        self.single.as_ref()
+    }
+
+    /// The per-head terms (empty for a single loss).
+    pub(crate) fn terms(&self) -> &[Term] {
+        &self.terms
+    }
+
+    /// The per-head terms' names (empty for a single loss).
+    pub fn head_names(&self) -> Vec<&str> {
+        self.terms.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    /// Target columns the data must have, for a multi-output objective.
+    pub fn target_columns(&self) -> Option<usize> {
+        self.single.is_none().then_some(self.width)
+    }
+
+    /// `(total loss, each head's loss, d total / d output)`; the heads' losses are empty for
+    /// a single loss.
+    pub fn compute(&self, out: &Tensor, target: &Tensor) -> Result<(f64, Vec<f64>, Tensor), Error> {
+        if let Some(loss) = &self.single {
+            let (l, g) = loss.compute(out, target)?;
+            return Ok((l, Vec::new(), g));
+        }
+        let (n, k, t) = (out.batch(), out.per_item(), target.per_item());
+        let want = self.terms.iter().map(|t| t.out.end).max().unwrap_or(0);
+        if k != want || t != self.width || target.batch() != n {
+            return Err(Error::Shape(format!(
+                "the heads ({}) take {want} output values and {} target columns per sequence; \
+                 got {k} and {t}",
+                self.head_names().join(", "),
+                self.width
+            )));
+        }
+        let mut grad = out.zeros_like();
+        let (mut total, mut each) = (0.0, Vec::with_capacity(self.terms.len()));
+        for term in &self.terms {
+            let w = term.out.len();
+            let o: Vec<f32> = (0..n)
+                .flat_map(|i| out.data[i * k + term.out.start..i * k + term.out.end].to_vec())
+                .collect();
+            let y: Vec<f32> = target
+                .data
+                .chunks(t.max(1))
+                .flat_map(|row| term.target(row))
+                .collect();
+            let (l, g) = term
+                .loss
+                .compute(&Tensor::new(&[n, w], o)?, &Tensor::new(&[n, w], y)?)?;
+            total += term.weight as f64 * l;
+            each.push(l);
+            for i in 0..n {
+                for (d, s) in grad.data[i * k + term.out.start..i * k + term.out.end]
+                    .iter_mut()
+                    .zip(&g.data[i * w..(i + 1) * w])
+                {
+                    *d = term.weight * s;
+                }
+            }
+        }
+        Ok((total, each, grad))
     }
 }
 

@@ -171,6 +171,69 @@ pub fn evaluate(
     rows
 }
 
+/// Metrics of a multi-output model, one row per head, then their mean. A profile head
+/// (multinomial NLL) gets the mean over sequences of each sequence's Pearson and Spearman
+/// correlation between predicted probabilities and observed counts (BPNet's profile
+/// correlation, unsmoothed); any other head, the correlations across all its values.
+/// `pred` is the raw output `[n, values]`, `target` the data's rows `[n, columns]`.
+pub fn evaluate_heads(pred: &[f32], target: &[f32], objective: &super::Objective) -> Vec<Metrics> {
+    let k = objective.terms().iter().map(|t| t.out.end).max().unwrap_or(0);
+    let n = if k == 0 { 0 } else { pred.len() / k };
+    let cols = target.len().checked_div(n).unwrap_or(0);
+    let mut rows: Vec<Metrics> = Vec::new();
+    for term in objective.terms() {
+        let mut m = Metrics {
+            label: term.name.clone(),
+            ..Default::default()
+        };
+        let per_seq = |i: usize| {
+            let p = &pred[i * k + term.out.start..i * k + term.out.end];
+            (p, term.target(&target[i * cols..(i + 1) * cols]))
+        };
+        if matches!(term.loss, super::Loss::MultinomialNll) {
+            let mean = |f: fn(&[f32], &[f32]) -> Option<f64>| {
+                let v: Vec<f64> = (0..n)
+                    .filter_map(|i| {
+                        let (p, y) = per_seq(i);
+                        f(&softmax(p), &y)
+                    })
+                    .collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            };
+            m.pearson = mean(pearson);
+            m.spearman = mean(spearman);
+        } else {
+            let (mut p, mut y) = (Vec::new(), Vec::new());
+            for i in 0..n {
+                let (a, b) = per_seq(i);
+                p.extend_from_slice(a);
+                y.extend(b);
+            }
+            m.pearson = pearson(&p, &y);
+            m.spearman = spearman(&p, &y);
+        }
+        rows.push(m);
+    }
+    let mean = |f: fn(&Metrics) -> Option<f64>| {
+        let v: Vec<f64> = rows.iter().filter_map(f).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    rows.push(Metrics {
+        label: "mean".into(),
+        pearson: mean(|m| m.pearson),
+        spearman: mean(|m| m.spearman),
+        ..Default::default()
+    });
+    rows
+}
+
+fn softmax(x: &[f32]) -> Vec<f32> {
+    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = x.iter().map(|v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Dataset, Split};
-use super::loss::Loss;
+use super::loss::{HeadLoss, Loss, Objective};
 use super::metrics::{self, Metrics};
 use super::optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
@@ -28,6 +28,9 @@ pub struct TrainConfig {
     pub optimizer: Optimizer,
     /// What is minimised.
     pub loss: Loss,
+    /// For a model with several outputs, one loss per output (instead of `loss`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<HeadLoss>,
     /// How the learning rate changes.
     pub schedule: Schedule,
     /// Clip the global gradient norm to this value.
@@ -59,6 +62,7 @@ impl Default for TrainConfig {
             batch_size: 64,
             optimizer: Optimizer::adam(1e-3),
             loss: Loss::BceWithLogits { pos_weight: None },
+            heads: Vec::new(),
             schedule: Schedule::Constant,
             clip_norm: None,
             patience: Some(5),
@@ -164,6 +168,8 @@ pub enum Event<'a> {
         loss: f64,
         /// This step's loss.
         step_loss: f64,
+        /// This step's loss per output, for a model with several (else empty).
+        step_heads: Vec<f64>,
     },
     /// An epoch finished, with its checkpoint.
     Epoch {
@@ -205,10 +211,33 @@ impl Checkpoint {
 
     /// Is the loss a classification loss (scores are AUROC, outputs probabilities)?
     pub fn classification(&self) -> bool {
-        matches!(
-            self.config.loss,
-            Loss::BceWithLogits { .. } | Loss::SoftmaxCrossEntropy
-        )
+        self.graph.heads.is_empty()
+            && matches!(
+                self.config.loss,
+                Loss::BceWithLogits { .. } | Loss::SoftmaxCrossEntropy
+            )
+    }
+
+    /// What training minimises: the config's `loss`, or for a model with several outputs
+    /// its `heads`, one per output.
+    pub fn objective(&self) -> Result<Objective, crate::Error> {
+        let bad = |m: String| crate::Error::Invalid(m);
+        if self.graph.heads.is_empty() {
+            if !self.config.heads.is_empty() {
+                return Err(bad(
+                    "[[train.heads]] gives losses per output, but the model has one output".into(),
+                ));
+            }
+            return Ok(Objective::single(self.config.loss.clone()));
+        }
+        let item = &self.graph.input_shape;
+        let heads: Vec<(String, usize)> = self
+            .graph
+            .head_outputs(item)?
+            .into_iter()
+            .map(|h| (h.name, h.shape.iter().product()))
+            .collect();
+        Objective::heads(&heads, &self.config.heads).map_err(bad)
     }
 }
 
@@ -276,22 +305,23 @@ fn encoder(alphabet: Alphabet) -> Encoder {
     Encoder::new(alphabet, NPolicy::Zero, UnknownPolicy::AsN)
 }
 
-/// Predictions (after the output activation) and the mean loss of `graph` on `d`.
+/// Predictions (after the output activation of a single loss; a multi-output model's raw
+/// outputs) and the mean loss of `graph` on `d`.
 pub fn predict(
     graph: &Graph,
-    loss: &Loss,
+    objective: &Objective,
     alphabet: Alphabet,
     d: &Dataset,
 ) -> Result<(Vec<f32>, f64), crate::Error> {
     let enc = encoder(alphabet);
     let length = graph.input_shape[1];
-    let act = output_activation(loss);
+    let act = objective.loss().and_then(output_activation);
     let (mut out, mut total) = (Vec::with_capacity(d.targets.len()), 0.0);
     let idx: Vec<usize> = (0..d.len()).collect();
     for chunk in idx.chunks(256) {
         let (x, y) = batch(d, chunk, &enc, length, None)?;
         let logits = graph.predict(&x)?;
-        total += loss.compute(&logits, &y)?.0 * chunk.len() as f64;
+        total += objective.compute(&logits, &y)?.0 * chunk.len() as f64;
         let probs = match &act {
             Some(a) => a.forward(&[&logits], &mut Mode::Eval)?.0,
             None => logits,
@@ -307,14 +337,23 @@ pub fn evaluate(
     graph: &Graph,
     d: &Dataset,
 ) -> Result<(Vec<Metrics>, f64), crate::Error> {
-    let (pred, loss) = predict(graph, &ck.config.loss, ck.alphabet, d)?;
-    Ok((
-        metrics::evaluate(&pred, &d.targets, &d.labels, ck.classification()),
-        loss,
-    ))
+    let objective = ck.objective()?;
+    let (pred, loss) = predict(graph, &objective, ck.alphabet, d)?;
+    let m = if objective.loss().is_some() {
+        metrics::evaluate(&pred, &d.targets, &d.labels, ck.classification())
+    } else {
+        metrics::evaluate_heads(&pred, &d.targets, &objective)
+    };
+    Ok((m, loss))
 }
 
-fn score(m: &[Metrics], classification: bool) -> Option<f64> {
+/// The validation score that picks the best epoch: mean AUROC or Pearson r; none for a
+/// multi-output model, which (as bpnet-lite) is picked by its validation loss.
+fn score(ck: &Checkpoint, m: &[Metrics]) -> Option<f64> {
+    if !ck.graph.heads.is_empty() {
+        return None;
+    }
+    let classification = ck.classification();
     let mean = m.last()?;
     if classification {
         mean.auroc
@@ -332,8 +371,33 @@ pub fn fit(
 ) -> Result<(), crate::Error> {
     let enc = encoder(ck.alphabet);
     let length = ck.length();
-    let mut loss = ck.config.loss.clone();
+    let mut objective = ck.objective()?;
+    if let Some(k) = objective.target_columns() {
+        // Flipping or shifting a sequence would need its per-position targets flipped or
+        // shifted too; class balancing has no meaning for profiles.
+        let c = &ck.config;
+        for (on, what) in [
+            (c.augment_rc, "reverse-complement augmentation"),
+            (c.max_shift > 0, "shift augmentation"),
+            (c.balance, "class balancing"),
+        ] {
+            if on {
+                return Err(crate::Error::Invalid(format!(
+                    "{what} is not supported for a model with several outputs ({})",
+                    objective.head_names().join(", ")
+                )));
+            }
+        }
+        if train.labels.len() != k {
+            return Err(crate::Error::Invalid(format!(
+                "the heads ({}) are trained on {k} target columns; the data has {}",
+                objective.head_names().join(", "),
+                train.labels.len()
+            )));
+        }
+    }
     if ck.config.balance
+        && let Some(mut loss) = objective.loss().cloned()
         && let Loss::BceWithLogits { pos_weight } = &mut loss
     {
         let k = train.labels.len();
@@ -348,6 +412,7 @@ pub fn fit(
                 })
                 .collect(),
         );
+        objective = Objective::single(loss);
     }
     while ck.epoch < ck.config.epochs && !ck.stopped_early {
         let epoch = ck.epoch;
@@ -371,7 +436,7 @@ pub fn fit(
             )?;
             ck.graph.zero_grad();
             let tape = ck.graph.forward(x, Mode::Train(&mut rng))?;
-            let (l, dy) = loss.compute(tape.output(), &y)?;
+            let (l, heads, dy) = objective.compute(tape.output(), &y)?;
             ck.graph.backward_params(&tape, dy)?;
             let mut params = ck.graph.params_mut();
             if let Some(max) = ck.config.clip_norm {
@@ -385,6 +450,7 @@ pub fn fit(
                 total,
                 loss: sum / (b + 1) as f64,
                 step_loss: l,
+                step_heads: heads,
             });
         }
         let train_seconds = clock.seconds();
@@ -392,7 +458,7 @@ pub fn fit(
             (None, None)
         } else {
             let (m, l) = evaluate(ck, &ck.graph, valid)?;
-            (Some(l), score(&m, ck.classification()).or(Some(-l)))
+            (Some(l), score(ck, &m).or(Some(-l)))
         };
         let improved = match (valid_score, ck.best_score) {
             (Some(s), Some(b)) => s > b,
@@ -431,6 +497,9 @@ pub fn fit(
 /// The graph users get: the best weights with the output activation appended.
 pub fn final_graph(ck: &Checkpoint) -> Graph {
     let mut g = ck.best.clone();
+    if !g.heads.is_empty() {
+        return g;
+    }
     if let Some(act) = output_activation(&ck.config.loss) {
         let name = format!("{}_out", ck.config.loss.name());
         g.push(name, act)

@@ -552,7 +552,15 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
             .progress_chars("=> "),
     );
     let mut failure = None;
-    let mut steps = String::from("epoch\tstep\tloss\n");
+    // A multi-output model's steps also log each output's loss.
+    let mut steps = format!(
+        "epoch\tstep\tloss{}\n",
+        ck.objective()?
+            .head_names()
+            .iter()
+            .map(|h| format!("\t{h}"))
+            .collect::<String>()
+    );
     train::fit(ck, tr, va, &mut |e| match e {
         Event::Batch {
             epoch,
@@ -560,9 +568,11 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
             total,
             loss,
             step_loss,
+            step_heads,
         } => {
             if a.step_log.is_some() {
-                steps.push_str(&format!("{}\t{done}\t{step_loss}\n", epoch + 1));
+                let heads: String = step_heads.iter().map(|l| format!("\t{l}")).collect();
+                steps.push_str(&format!("{}\t{done}\t{step_loss}{heads}\n", epoch + 1));
             }
             bar.set_length(total as u64);
             bar.set_prefix(format!("{}", epoch + 1));
@@ -788,7 +798,12 @@ pub fn train(a: &TrainArgs) -> Result<()> {
                 layout: Layout::Ncl,
                 length: Some(g.input_shape[1]),
                 n_policy: NPolicy::Zero,
-                labels: ck.labels.clone(),
+                // A multi-output model's values are its outputs', not the target columns.
+                labels: if g.heads.is_empty() {
+                    ck.labels.clone()
+                } else {
+                    Vec::new()
+                },
                 task: Some(
                     if ck.classification() {
                         "classification"
