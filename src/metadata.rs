@@ -124,11 +124,14 @@ impl Metadata {
             (keys::ALPHABET.to_string(), self.alphabet.to_string()),
             (keys::LAYOUT.to_string(), self.layout.to_string()),
             (keys::N_POLICY.to_string(), self.n_policy.to_string()),
-            (
+        ];
+        // No labels: the reader names the outputs' values itself (`profile[0]`, ...).
+        if !self.labels.is_empty() {
+            props.push((
                 keys::LABELS.to_string(),
                 serde_json::to_string(&self.labels).unwrap_or_else(|_| "[]".into()),
-            ),
-        ];
+            ));
+        }
         if let Some(len) = self.length {
             props.push((keys::LENGTH.to_string(), len.to_string()));
         }

@@ -199,7 +199,11 @@ impl Graph {
         };
         let last = match self.nodes.last() {
             Some(n) if matches!(n.layer, Layer::Concat) => n,
-            _ => return Err(broken("its last node is not the Concat that joins them".into())),
+            _ => {
+                return Err(broken(
+                    "its last node is not the Concat that joins them".into(),
+                ));
+            }
         };
         if last.inputs.len() != self.heads.len() {
             return Err(broken(format!(
@@ -218,9 +222,7 @@ impl Graph {
         for (name, &joined) in self.heads.iter().zip(&last.inputs) {
             // A Flatten that only the Concat reads is the join's, not part of the output.
             let value = match joined.checked_sub(1).map(|i| &self.nodes[i]) {
-                Some(n) if matches!(n.layer, Layer::Flatten) && readers[joined] == 1 => {
-                    n.inputs[0]
-                }
+                Some(n) if matches!(n.layer, Layer::Flatten) && readers[joined] == 1 => n.inputs[0],
                 _ => joined,
             };
             if shapes[joined].len() != 1 {

@@ -177,8 +177,7 @@ pub fn export(graph: &Graph, meta: &ExportMeta) -> Result<Vec<u8>, Error> {
         let mut seen = std::collections::HashSet::new();
         for h in &heads {
             skip[h.joined] |= h.joined != h.value;
-            if h.value == 0 || h.name.is_empty() || h.name == "sequence" || !seen.insert(&h.name)
-            {
+            if h.value == 0 || h.name.is_empty() || h.name == "sequence" || !seen.insert(&h.name) {
                 return Err(Error::Graph(format!(
                     "output '{}' must be a distinct, non-empty name for a computed value",
                     h.name

@@ -878,7 +878,10 @@ pub fn import_proto(
                         .map_err(&fail)?,
                 }
                 .ok_or_else(|| {
-                    fail("the target shape must be a constant, or computed from the batch size".into())
+                    fail(
+                        "the target shape must be a constant, or computed from the batch size"
+                            .into(),
+                    )
                 })?;
                 let src = value(x, &ids)?;
                 let per: i64 = shapes[src].iter().product::<usize>() as i64;

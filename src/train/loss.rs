@@ -218,13 +218,20 @@ impl Objective {
             return Err(format!(
                 "the model's outputs are {}, but [[train.heads]] names {}: give one loss per output",
                 names(model),
-                if given.is_empty() { "none".into() } else { names(given) }
+                if given.is_empty() {
+                    "none".into()
+                } else {
+                    names(given)
+                }
             ));
         }
         let (mut out, mut col) = (0, 0);
         let mut spans = Vec::new();
         for (name, w) in heads {
-            let h = losses.iter().find(|h| &h.name == name).expect("names match");
+            let h = losses
+                .iter()
+                .find(|h| &h.name == name)
+                .expect("names match");
             let columns = match &h.target {
                 HeadTarget::Columns => {
                     col += w;

@@ -177,7 +177,12 @@ pub fn evaluate(
 /// correlation, unsmoothed); any other head, the correlations across all its values.
 /// `pred` is the raw output `[n, values]`, `target` the data's rows `[n, columns]`.
 pub fn evaluate_heads(pred: &[f32], target: &[f32], objective: &super::Objective) -> Vec<Metrics> {
-    let k = objective.terms().iter().map(|t| t.out.end).max().unwrap_or(0);
+    let k = objective
+        .terms()
+        .iter()
+        .map(|t| t.out.end)
+        .max()
+        .unwrap_or(0);
     let n = if k == 0 { 0 } else { pred.len() / k };
     let cols = target.len().checked_div(n).unwrap_or(0);
     let mut rows: Vec<Metrics> = Vec::new();
