@@ -18,7 +18,8 @@ The steps are bpnet-lite's `BPNet.fit`'s: batches of 32 in file order, Adam (lr 
 `_mixture_loss` (the multinomial NLL of both strands' counts under one softmax over both
 strands, plus count_loss_weight 1 times the MSE of the predicted log count against
 log(1 + total count)), and the gradient norm clipped to 1. Each step's total, profile and count
-losses are recorded, and the trained model's two outputs on the first four sequences;
+losses are recorded, and the trained model's two outputs on the first four sequences with
+the counts they predict per strand and position (softmax over both strands times the total);
 `seqlens train --init` with tests/data/bpnet_steps.toml must take the same steps, and its
 exported model must give the same outputs.
 
@@ -120,6 +121,9 @@ def main():
     net.eval()
     with torch.no_grad():
         profile, counts = net(x[:4])
+        # BPNet's predicted counts per strand and position: one softmax over both strands'
+        # logits, times the predicted total (exp of the log count).
+        expected = torch.softmax(profile.reshape(4, -1), dim=-1) * torch.exp(counts)
     import bpnetlite
     out = os.path.join(ROOT, "tests", "golden", "bpnet_steps.json")
     with open(out, "w") as f:
@@ -127,7 +131,8 @@ def main():
                    "batch_size": BATCH, "epochs": EPOCHS, "lr": LR, "steps": steps,
                    "trained": {"ids": [f"seq{i}" for i in range(4)],
                                "profile": profile.reshape(4, -1).tolist(),
-                               "counts": counts.reshape(4).tolist()}}, f)
+                               "counts": counts.reshape(4).tolist(),
+                               "expected_counts": expected.tolist()}}, f)
     print("wrote", init, "and", out, f"({len(steps)} steps)")
 
     if len(sys.argv) > 1:

@@ -49,6 +49,9 @@ pub mod keys {
     pub const OFFSET: &str = "seqlens.offset";
     /// Input positions a profile does not predict.
     pub const CONTEXT: &str = "seqlens.context";
+    /// `log_total`: the profile model's second output is the log of the profile's total
+    /// count, and the profile output holds logits of one softmax over all its values (BPNet).
+    pub const COUNTS: &str = "seqlens.counts";
 }
 
 /// What a model outputs for each sequence.
@@ -66,6 +69,11 @@ pub enum Output {
         offset: usize,
         /// Input positions without an output (`input length - output length`).
         context: usize,
+        /// The model has a second output, the log total count (`seqlens.counts =
+        /// log_total`), and the profile output holds logits: the track is the softmax over
+        /// all classes and positions times the total count (BPNet's predicted counts).
+        #[serde(default)]
+        log_total: bool,
     },
 }
 
@@ -138,10 +146,18 @@ impl Metadata {
         if let Some(task) = &self.task {
             props.push((keys::TASK.to_string(), task.clone()));
         }
-        if let Output::Profile { offset, context } = self.output {
+        if let Output::Profile {
+            offset,
+            context,
+            log_total,
+        } = self.output
+        {
             props.push((keys::OUTPUT.to_string(), "profile".into()));
             props.push((keys::OFFSET.to_string(), offset.to_string()));
             props.push((keys::CONTEXT.to_string(), context.to_string()));
+            if log_total {
+                props.push((keys::COUNTS.to_string(), "log_total".into()));
+            }
         }
         props
     }
@@ -217,7 +233,7 @@ pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides,
     let (offset, context) = (count(keys::OFFSET)?, count(keys::CONTEXT)?);
     o.output = match props.get(keys::OUTPUT).map(|v| v.trim()) {
         None | Some("values") => {
-            if let Some(k) = [keys::OFFSET, keys::CONTEXT]
+            if let Some(k) = [keys::OFFSET, keys::CONTEXT, keys::COUNTS]
                 .iter()
                 .find(|k| props.contains_key(**k))
             {
@@ -239,7 +255,21 @@ pub(crate) fn parse_props(props: &BTreeMap<String, String>) -> Result<Overrides,
                     format!("{offset} is larger than the context {context}"),
                 ));
             }
-            Some(Output::Profile { offset, context })
+            let log_total = match props.get(keys::COUNTS).map(|v| v.trim()) {
+                None => false,
+                Some("log_total") => true,
+                Some(other) => {
+                    return Err(bad(
+                        keys::COUNTS,
+                        format!("expected 'log_total', found {other:?}"),
+                    ));
+                }
+            };
+            Some(Output::Profile {
+                offset,
+                context,
+                log_total,
+            })
         }
         Some(other) => {
             return Err(bad(
@@ -283,6 +313,7 @@ mod tests {
             output: Output::Profile {
                 offset: 5000,
                 context: 10000,
+                log_total: true,
             },
         };
         let o = parse_props(&m.props().into_iter().collect()).unwrap();
@@ -344,7 +375,8 @@ mod tests {
             o.output,
             Some(Output::Profile {
                 offset: 5000,
-                context: 10000
+                context: 10000,
+                log_total: false,
             })
         );
         assert_eq!(o.output.unwrap().positions(12002), Some(2002));

@@ -426,15 +426,34 @@ impl Model {
                 };
                 (outputs_per_sequence, labels)
             }
-            Output::Profile { context, .. } => {
+            Output::Profile {
+                context, log_total, ..
+            } => {
                 let bad = |message: String| {
                     Error::Metadata(crate::metadata::Error::new(keys::OUTPUT, message))
                 };
-                let [dims] = output_dims.as_slice() else {
-                    return Err(bad(format!(
-                        "a profile model has one output; this one has {}",
-                        output_dims.len()
-                    )));
+                // A profile, and with seqlens.counts its log total count, one value.
+                let dims = match (output_dims.as_slice(), log_total) {
+                    ([dims], false) => dims,
+                    ([dims, count], true) if count[1..] == [Some(1)] => dims,
+                    (_, true) => {
+                        return Err(bad(format!(
+                            "with {} = log_total a profile model has two outputs, the profile \
+                             and its log total count [batch, 1]; this one has {}",
+                            keys::COUNTS,
+                            output_dims
+                                .iter()
+                                .map(|d| format!("{d:?}"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        )));
+                    }
+                    _ => {
+                        return Err(bad(format!(
+                            "a profile model has one output; this one has {}",
+                            output_dims.len()
+                        )));
+                    }
                 };
                 let [_, Some(classes), positions] = dims[..] else {
                     return Err(bad(format!(
@@ -853,7 +872,27 @@ impl Model {
         let mut per_output = Vec::with_capacity(outputs.len());
         for (i, (mut flat, rank)) in outputs.into_iter().enumerate() {
             match (rank, reverse, meta.output) {
-                (3, true, Output::Profile { offset, context }) if 2 * offset == context => {
+                (
+                    3,
+                    true,
+                    Output::Profile {
+                        log_total: true, ..
+                    },
+                ) => {
+                    return Err(Error::Options(
+                        "reverse-complement averaging of a stranded profile with a count output \
+                         (seqlens.counts) would need its strands swapped, which is not \
+                         implemented; predict without it"
+                            .into(),
+                    ));
+                }
+                (
+                    3,
+                    true,
+                    Output::Profile {
+                        offset, context, ..
+                    },
+                ) if 2 * offset == context => {
                     // The reverse strand's positions run backwards: flip them back.
                     let classes = meta.labels.len().max(1);
                     let p = flat.len() / batch / classes;

@@ -14,7 +14,7 @@ pub mod metrics;
 pub mod optim;
 pub mod trainer;
 
-pub use arch::{Arch, LayerSpec, PRESETS, preset};
+pub use arch::{Arch, HeadSpec, LayerSpec, PRESETS, bpnet_heads, preset, preset_losses};
 pub use config::{ModelSection, RunConfig};
 pub use data::{Dataset, Split, groups, kfold, shared_sequences, split};
 pub use loss::{HeadLoss, HeadTarget, Loss, Objective};

@@ -7,7 +7,8 @@
 //! the profile's multinomial NLL plus the MSE of the log count, the gradient norm clipped to 1,
 //! Adam. `seqlens train --init` with tests/data/bpnet_steps.toml (one loss per output) must
 //! take the same steps, each output's loss within 1e-6 of its size; its exported model must
-//! have both outputs and give bpnet-lite's trained outputs.
+//! have both outputs, and `predict` must write the counts bpnet-lite's trained model predicts
+//! per strand and position, as a long TSV and as one bedGraph per strand.
 
 mod common;
 
@@ -70,48 +71,85 @@ fn two_output_training_steps_equal_bpnet_lites_and_export_both_outputs() {
         }
     }
 
-    // The export keeps bpnet-lite's two outputs, and gives its trained outputs (on tract).
+    // The export keeps bpnet-lite's two outputs and is a profile model: its tracks are the
+    // counts bpnet-lite's trained model predicts (softmax over both strands' logits times
+    // exp of the log count), per strand and position, on the windows bpnet-lite saw.
     let info =
         String::from_utf8(common::seqlens_ok(&["info", "--model", out.to_str().unwrap()]).stdout)
             .unwrap();
-    assert!(
-        info.contains("output      profile float [batch, 2, 178]")
-            && info.contains("output      counts float [batch, 1]"),
-        "{info}"
-    );
-    let fa = dir.path().join("first.fa");
-    let seqs = std::fs::read_to_string(common::path("examples/data/profile/profiles.fa")).unwrap();
+    for line in [
+        "output      profile float [batch, 2, 178]",
+        "output      counts float [batch, 1]",
+        "labels      plus, minus",
+    ] {
+        assert!(info.contains(line), "{line}:\n{info}");
+    }
+    let bed = dir.path().join("windows.bed");
+    // Output positions 61..239 of a 300-base record: its whole input window.
     std::fs::write(
-        &fa,
-        seqs.lines().take(8).collect::<Vec<_>>().join("\n") + "\n",
+        &bed,
+        (0..4)
+            .map(|i| format!("seq{i}\t61\t239\n"))
+            .collect::<String>(),
     )
     .unwrap();
-    let pred = dir.path().join("pred.tsv");
-    common::seqlens_ok(&[
-        "predict",
-        "--model",
-        out.to_str().unwrap(),
-        "--fasta",
-        fa.to_str().unwrap(),
-        "--out",
-        pred.to_str().unwrap(),
-    ]);
-    let t = common::parse_tsv(&std::fs::read_to_string(&pred).unwrap());
-    let trained = &golden["trained"];
-    let profile = trained["profile"].as_array().unwrap();
-    let counts = floats(&trained["counts"]);
-    for (i, row) in t.values.iter().enumerate() {
-        let mut want = floats(&profile[i]);
-        want.push(counts[i]);
-        assert_eq!(row.len(), want.len());
-        let worst = row
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        assert!(
-            worst < 1e-4,
-            "sequence {i}: exported model vs bpnet-lite: {worst}"
-        );
+    let expected = golden["trained"]["expected_counts"].as_array().unwrap();
+    let scale = expected.iter().flat_map(|r| floats(r)).fold(0.0, f64::max);
+    for (file, format) in [("pred.tsv", "tsv"), ("pred.bedgraph", "bedgraph")] {
+        let pred = dir.path().join(file);
+        common::seqlens_ok(&[
+            "predict",
+            "--model",
+            out.to_str().unwrap(),
+            "--bed",
+            bed.to_str().unwrap(),
+            "--genome",
+            "examples/data/profile/profiles.fa",
+            "--out",
+            pred.to_str().unwrap(),
+        ]);
+        // (sequence, position, strand) -> value
+        let mut got = std::collections::BTreeMap::new();
+        if format == "tsv" {
+            let text = std::fs::read_to_string(&pred).unwrap();
+            let mut lines = text.lines();
+            assert_eq!(lines.next().unwrap(), "id\tchrom\tpos\tplus\tminus");
+            for l in lines {
+                let f: Vec<&str> = l.split('\t').collect();
+                let seq: usize = f[1].strip_prefix("seq").unwrap().parse().unwrap();
+                let pos: usize = f[2].parse().unwrap();
+                for strand in 0..2 {
+                    got.insert((seq, pos, strand), f[3 + strand].parse::<f64>().unwrap());
+                }
+            }
+        } else {
+            for (strand, name) in ["plus", "minus"].iter().enumerate() {
+                let text =
+                    std::fs::read_to_string(dir.path().join(format!("pred.{name}.bedgraph")))
+                        .unwrap();
+                for l in text.lines().skip(1) {
+                    let f: Vec<&str> = l.split('\t').collect();
+                    let seq: usize = f[0].strip_prefix("seq").unwrap().parse().unwrap();
+                    let (start, end): (usize, usize) =
+                        (f[1].parse().unwrap(), f[2].parse().unwrap());
+                    for pos in start..end {
+                        got.insert((seq, pos, strand), f[3].parse::<f64>().unwrap());
+                    }
+                }
+            }
+        }
+        assert_eq!(got.len(), 4 * 178 * 2, "{format}");
+        for (i, row) in expected.iter().enumerate() {
+            let want = floats(row);
+            for (j, w) in want.iter().enumerate() {
+                let (strand, p) = (j / 178, j % 178);
+                let g = got[&(i, 61 + p, strand)];
+                assert!(
+                    (g - w).abs() <= 1e-4 * scale,
+                    "{format}: seq{i} position {} strand {strand}: seqlens {g}, bpnet-lite {w}",
+                    61 + p
+                );
+            }
+        }
     }
 }

@@ -48,6 +48,20 @@ pub struct Profiles {
     pub tracks: Vec<Track>,
 }
 
+/// BPNet's predicted counts from its outputs, `values` = the profile's logits then the log
+/// total count: the softmax over all the logits (every class and position: one multinomial
+/// over both strands, as bpnet-lite) times `exp(log count)`.
+fn expected_counts(values: &[f32]) -> Vec<f32> {
+    let (logits, log_total) = values.split_at(values.len() - 1);
+    let m = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&v| ((v - m) as f64).exp()).sum();
+    let total = (log_total[0] as f64).exp();
+    logits
+        .iter()
+        .map(|&v| (((v - m) as f64).exp() / sum * total) as f32)
+        .collect()
+}
+
 /// [`Model::predict_substitutions`]' result: the reference track over all positions, and
 /// each substitution's `[classes, positions]` over its own output positions.
 pub type Substituted = (Track, Vec<Vec<f32>>);
@@ -57,7 +71,9 @@ impl Model {
     /// vector per sequence.
     pub fn profile(&self) -> Result<(usize, usize), Error> {
         match self.info.metadata.output {
-            Output::Profile { offset, context } => Ok((offset, context)),
+            Output::Profile {
+                offset, context, ..
+            } => Ok((offset, context)),
             Output::Values => Err(Error::Options(
                 "this model predicts one vector per sequence, not a profile per position".into(),
             )),
@@ -195,9 +211,21 @@ impl Model {
         crate::blocking::block_on(self.predict_profiles_async(windows, opts, progress))
     }
 
-    /// Whether [`Model::predict_substitutions`] can run: the model runs on the CPU engine.
+    /// Whether [`Model::predict_substitutions`] can run: the model runs on the CPU engine,
+    /// and its profile is its only output.
     pub fn runs_substitutions(&self) -> bool {
-        matches!(self.runner, backend::Runner::Engine)
+        matches!(self.runner, backend::Runner::Engine) && !self.scales_by_count()
+    }
+
+    /// Whether the profile is logits scaled by a count output (`seqlens.counts`).
+    fn scales_by_count(&self) -> bool {
+        matches!(
+            self.info.metadata.output,
+            Output::Profile {
+                log_total: true,
+                ..
+            }
+        )
     }
 
     /// Profiles of `window` and of `window` with each substitution in place (bases
@@ -266,18 +294,19 @@ impl Model {
     ) -> Result<Profiles, Error> {
         let (offset, context) = self.profile()?;
         let classes = self.info.metadata.labels.len();
+        let scaled = self.scales_by_count();
         let mut tracks = Vec::with_capacity(windows.len());
         self.run_windows(windows, opts, progress, &mut |chunk, rows| {
             let per = rows.len() / chunk.len();
             for (w, values) in chunk.iter().zip(rows.chunks(per.max(1))) {
                 let positions = w.seq.len().saturating_sub(context);
-                if values.len() != classes * positions {
+                let want = classes * positions + usize::from(scaled);
+                if values.len() != want {
                     return Err(Error::Run(format!(
-                        "the model returned {} values for '{}' ({} bases); a profile of {classes} classes expects {}",
+                        "the model returned {} values for '{}' ({} bases); a profile of {classes} classes expects {want}",
                         values.len(),
                         w.id,
                         w.seq.len(),
-                        classes * positions
                     )));
                 }
                 tracks.push(Track {
@@ -285,7 +314,11 @@ impl Model {
                     chrom: w.chrom.clone(),
                     start: w.start + offset as i64,
                     positions,
-                    values: values.to_vec(),
+                    values: if scaled {
+                        expected_counts(values)
+                    } else {
+                        values.to_vec()
+                    },
                 });
             }
             Ok(())

@@ -241,6 +241,49 @@ impl Graph {
         Ok(heads)
     }
 
+    /// For a value laid out `[channels, positions]`, the input position that its position
+    /// 0 is centred on (position `j` then on input position `j + offset`): each stride-1
+    /// convolution moves it by its kernel's centre less its left padding (0 when padded
+    /// `same`), each crop by the positions it drops at the start, and element-wise layers
+    /// and channel-wise ones (batch norm, residual adds of aligned values, concatenation)
+    /// keep it. `None` when no single offset holds: strides, pooling, recurrent layers, an
+    /// even kernel's half-position centre, or inputs that disagree.
+    pub fn position_offset(&self, value: usize) -> Option<usize> {
+        let mut at: Vec<Option<i64>> = vec![Some(0)];
+        for node in &self.nodes {
+            let ins: Vec<Option<i64>> = node.inputs.iter().map(|&i| at[i]).collect();
+            let first = ins[0];
+            let same = ins.iter().all(|&o| o == first);
+            let shift = match &node.layer {
+                Layer::Conv1d(c)
+                    if c.stride == 1
+                        && (c.dilation * c.kernel.saturating_sub(1)).is_multiple_of(2) =>
+                {
+                    Some((c.dilation * c.kernel.saturating_sub(1) / 2) as i64 - c.pad_left as i64)
+                }
+                Layer::Crop { left, .. } => Some(*left as i64),
+                Layer::Conv1d(_)
+                | Layer::Rnn(_)
+                | Layer::MaxPool1d(_)
+                | Layer::AvgPool1d(_)
+                | Layer::GlobalMaxPool
+                | Layer::GlobalAvgPool
+                | Layer::GlobalSumPool
+                | Layer::Flatten
+                | Layer::Linear(_) => None,
+                _ => Some(0),
+            };
+            at.push(match (first, shift) {
+                (Some(o), Some(s)) if same => Some(o + s),
+                _ => None,
+            });
+        }
+        at.get(value)
+            .copied()
+            .flatten()
+            .and_then(|o| usize::try_from(o).ok())
+    }
+
     /// Values per item of the output, for inputs of per-item shape `item`.
     pub fn output_len(&self, item: &[usize]) -> Result<usize, Error> {
         Ok(self.shapes(item)?.last().map_or(0, |s| s.iter().product()))

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Pool1d, Rng, Tensor};
+use crate::nn::{self, BatchNorm1d, Conv1d, Graph, Layer, Linear, Padding, Pool1d, Rng};
 
 /// One layer of an architecture, without weights. Sizes of inputs are inferred.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,16 +122,31 @@ fn same() -> Padding {
     Padding::Same
 }
 
-/// A complete architecture: body layers, then a dense (or 1x1 conv) head to `outputs`.
+/// A complete architecture: body layers, then a dense head to `outputs`, or, when `heads`
+/// are given, one output per head, each its own layers on the body's output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arch {
     /// The layers, input first.
     pub layers: Vec<LayerSpec>,
+    /// The outputs of a multi-output model (BPNet's profile and counts), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heads: Vec<HeadSpec>,
     /// How conv and dense weights start: `torch` (PyTorch's default, so that the same
     /// architecture trains as it does there), `kaiming_normal` (He) or `xavier_uniform`
     /// (Glorot). Biases and recurrent layers always start as PyTorch's do.
     #[serde(default)]
     pub init: nn::Init,
+}
+
+/// One output of a multi-output architecture: layers on the body's output, the last of
+/// which gives the output itself (no dense layer is added).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadSpec {
+    /// The output's name (the ONNX output's, and `[[train.heads]]`'s).
+    pub name: String,
+    /// Its layers.
+    pub layers: Vec<LayerSpec>,
 }
 
 use LayerSpec::*;
@@ -239,20 +254,21 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
             Dense { units: w(925) },
             Relu,
         ],
-        // Avsec et al. 2021: 64x25 conv, then dilated residual 64x3 convs with dilation
-        // 2, 4, ..., 2^depth; here pooled to per-sequence outputs (the count head).
+        // Avsec et al. 2021 as bpnet-lite (and ChromBPNet) build it: a 64x21 conv, dilated
+        // residual 64x3 convs with dilation 2, 4, ..., 2^depth (default 8), then two heads
+        // (bpnet_heads): a stranded profile and the log total count.
         "bpnet" => {
             let mut l = vec![
                 Conv {
                     filters: w(64),
-                    kernel: 25,
+                    kernel: 21,
                     stride: 1,
                     dilation: 1,
                     padding: Padding::Same,
                 },
                 Relu,
             ];
-            for i in 1..=depth.unwrap_or(9) {
+            for i in 1..=depth.unwrap_or(BPNET_DEPTH) {
                 l.push(Residual {
                     layers: vec![
                         Conv {
@@ -266,43 +282,113 @@ pub fn preset(name: &str, width: f32, depth: Option<usize>) -> Option<Arch> {
                     ],
                 });
             }
-            l.push(GlobalAvgPool);
             l
         }
         _ => return None,
     };
+    let heads = match name {
+        "bpnet" => bpnet_heads(2, depth.unwrap_or(BPNET_DEPTH)),
+        _ => Vec::new(),
+    };
     Some(Arch {
         layers,
+        heads,
         init: nn::Init::Torch,
     })
+}
+
+/// bpnet-lite's default number of dilated residual layers.
+pub(crate) const BPNET_DEPTH: usize = 8;
+
+/// BPNet's two outputs after `depth` dilated layers, as bpnet-lite's `BPNet` (without control
+/// tracks): `profile`, a 75-wide convolution to `tracks` logits per position (2: one per
+/// strand), cropped by bpnet-lite's default trimming, 47 + 2 + 4 + ... + 2^depth positions
+/// at either end (the receptive field's reach, so that every output position sees only real
+/// sequence); and `counts`, the log total count, a dense layer on the body's mean over the
+/// output window widened by 37 positions either side.
+pub fn bpnet_heads(tracks: usize, depth: usize) -> Vec<HeadSpec> {
+    let trim = 47 + (1..=depth).map(|i| 1usize << i).sum::<usize>();
+    vec![
+        HeadSpec {
+            name: "profile".into(),
+            layers: vec![
+                Conv {
+                    filters: tracks,
+                    kernel: 75,
+                    stride: 1,
+                    dilation: 1,
+                    padding: Padding::Same,
+                },
+                Crop {
+                    left: trim,
+                    right: trim,
+                },
+            ],
+        },
+        HeadSpec {
+            name: "counts".into(),
+            layers: vec![
+                Crop {
+                    left: trim - 37,
+                    right: trim - 37,
+                },
+                GlobalAvgPool,
+                Dense { units: 1 },
+            ],
+        },
+    ]
+}
+
+/// The losses a preset's outputs train with, by default: for BPNet, bpnet-lite's
+/// `_mixture_loss` (the profile's multinomial NLL plus the MSE of the log count against
+/// log(1 + the profile's total), weight 1). Empty for one-output presets.
+pub fn preset_losses(name: &str) -> Vec<super::HeadLoss> {
+    use super::{HeadLoss, HeadTarget, Loss};
+    match name {
+        "bpnet" => vec![
+            HeadLoss {
+                name: "profile".into(),
+                loss: Loss::MultinomialNll,
+                weight: 1.0,
+                target: HeadTarget::Columns,
+            },
+            HeadLoss {
+                name: "counts".into(),
+                loss: Loss::Mse,
+                weight: 1.0,
+                target: HeadTarget::LogTotal {
+                    of: "profile".into(),
+                },
+            },
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// The preset names `preset` knows.
 pub const PRESETS: &[&str] = &["deepbind", "basset", "deepsea", "danq", "bpnet"];
 
-/// The current per-item shape after `g`'s last node (or the input).
-fn shape_now(g: &Graph) -> Result<Vec<usize>, nn::Error> {
-    if g.nodes.is_empty() {
-        return Ok(g.input_shape.clone());
-    }
-    let mut s = vec![1];
-    s.extend(&g.input_shape);
-    Ok(g.predict(&Tensor::zeros(&s))?.shape[1..].to_vec())
+/// The per-item shape of value `v` of `g`.
+fn shape_of(g: &Graph, v: usize) -> Result<Vec<usize>, nn::Error> {
+    Ok(g.shapes(&g.input_shape)?.swap_remove(v))
 }
 
+/// Appends `spec` reading value `from`; returns the value id of its output.
 fn push_spec(
     g: &mut Graph,
     spec: &LayerSpec,
+    from: usize,
     init: nn::Init,
     rng: &mut Rng,
-) -> Result<(), nn::Error> {
+) -> Result<usize, nn::Error> {
+    let mut at = from;
     // Conv1d and Linear start as PyTorch's do; another scheme redraws their weights.
     let reinit = |w: &mut nn::Param, rng: &mut Rng| {
         if init != nn::Init::Torch {
             *w = nn::Param::init(&w.shape.clone(), init, rng);
         }
     };
-    let shape = shape_now(g)?;
+    let shape = shape_of(g, from)?;
     let n = g.nodes.len();
     let name = |kind: &str| format!("{kind}{n}");
     let channels = || {
@@ -339,40 +425,41 @@ fn push_spec(
                 rng,
             );
             reinit(&mut c.weight, rng);
-            g.push(name("conv"), Layer::Conv1d(c))?;
+            at = g.add(name("conv"), Layer::Conv1d(c), &[at])?;
         }
         Dense { units } => {
             let fi: usize = shape.iter().product();
             if shape.len() != 1 {
-                g.push(name("flatten"), Layer::Flatten)?;
+                at = g.add(name("flatten"), Layer::Flatten, &[at])?;
             }
             let mut l = Linear::new(fi, *units, true, rng);
             reinit(&mut l.weight, rng);
-            g.push(name("dense"), Layer::Linear(l))?;
+            at = g.add(name("dense"), Layer::Linear(l), &[at])?;
         }
         BatchNorm => {
-            g.push(
+            at = g.add(
                 name("bn"),
                 Layer::BatchNorm1d(BatchNorm1d::new(channels()?)),
+                &[at],
             )?;
         }
         Relu => {
-            g.push(name("relu"), Layer::Relu)?;
+            at = g.add(name("relu"), Layer::Relu, &[at])?;
         }
         Elu => {
-            g.push(name("elu"), Layer::Elu { alpha: 1.0 })?;
+            at = g.add(name("elu"), Layer::Elu { alpha: 1.0 }, &[at])?;
         }
         Softplus => {
-            g.push(name("softplus"), Layer::Softplus)?;
+            at = g.add(name("softplus"), Layer::Softplus, &[at])?;
         }
         Exp => {
-            g.push(name("exp"), Layer::Exp)?;
+            at = g.add(name("exp"), Layer::Exp, &[at])?;
         }
         Sigmoid => {
-            g.push(name("sigmoid"), Layer::Sigmoid)?;
+            at = g.add(name("sigmoid"), Layer::Sigmoid, &[at])?;
         }
         Tanh => {
-            g.push(name("tanh"), Layer::Tanh)?;
+            at = g.add(name("tanh"), Layer::Tanh, &[at])?;
         }
         LeakyRelu { alpha } => {
             if !(*alpha >= 0.0 && alpha.is_finite()) {
@@ -380,46 +467,53 @@ fn push_spec(
                     "leaky_relu alpha {alpha}: it must be finite and >= 0"
                 )));
             }
-            g.push(name("leaky_relu"), Layer::LeakyRelu { alpha: *alpha })?;
+            at = g.add(
+                name("leaky_relu"),
+                Layer::LeakyRelu { alpha: *alpha },
+                &[at],
+            )?;
         }
         Softmax => {
-            g.push(name("softmax"), Layer::Softmax)?;
+            at = g.add(name("softmax"), Layer::Softmax, &[at])?;
         }
         MaxPool { size, stride } => {
             need3("max_pool")?;
-            g.push(
+            at = g.add(
                 name("maxpool"),
                 Layer::MaxPool1d(Pool1d::new(*size, stride.unwrap_or(*size))),
+                &[at],
             )?;
         }
         AvgPool { size, stride } => {
             need3("avg_pool")?;
-            g.push(
+            at = g.add(
                 name("avgpool"),
                 Layer::AvgPool1d(Pool1d::new(*size, stride.unwrap_or(*size))),
+                &[at],
             )?;
         }
         GlobalMaxPool => {
             need3("global_max_pool")?;
-            g.push(name("gmp"), Layer::GlobalMaxPool)?;
+            at = g.add(name("gmp"), Layer::GlobalMaxPool, &[at])?;
         }
         GlobalAvgPool => {
             need3("global_avg_pool")?;
-            g.push(name("gap"), Layer::GlobalAvgPool)?;
+            at = g.add(name("gap"), Layer::GlobalAvgPool, &[at])?;
         }
         Dropout { p } => {
-            g.push(name("dropout"), Layer::Dropout { p: *p })?;
+            at = g.add(name("dropout"), Layer::Dropout { p: *p }, &[at])?;
         }
         Flatten => {
-            g.push(name("flatten"), Layer::Flatten)?;
+            at = g.add(name("flatten"), Layer::Flatten, &[at])?;
         }
         Crop { left, right } => {
-            g.push(
+            at = g.add(
                 name("crop"),
                 Layer::Crop {
                     left: *left,
                     right: *right,
                 },
+                &[at],
             )?;
         }
         Lstm {
@@ -440,30 +534,29 @@ fn push_spec(
             } else {
                 nn::Direction::Forward
             };
-            g.push(
+            at = g.add(
                 name(if cell == nn::Cell::Lstm {
                     "lstm"
                 } else {
                     "gru"
                 }),
                 Layer::Rnn(nn::Rnn::new(cell, direction, channels()?, *units, rng)),
+                &[at],
             )?;
         }
         Residual { layers } => {
-            let start = g.nodes.len();
             for l in layers {
-                push_spec(g, l, init, rng)?;
+                at = push_spec(g, l, at, init, rng)?;
             }
-            if shape_now(g)? != shape {
+            if shape_of(g, at)? != shape {
                 return Err(nn::Error::Shape(format!(
                     "a residual block must keep the shape {shape:?}"
                 )));
             }
-            let end = g.nodes.len();
-            g.add(format!("add{end}"), Layer::Add, &[end, start])?;
+            at = g.add(format!("add{}", g.nodes.len()), Layer::Add, &[at, from])?;
         }
     }
-    Ok(())
+    Ok(at)
 }
 
 impl Arch {
@@ -483,10 +576,35 @@ impl Arch {
         }
         let mut rng = nn::rng(seed);
         let mut g = Graph::new(&[channels, length]);
+        let mut body = 0;
         for spec in &self.layers {
-            push_spec(&mut g, spec, self.init, &mut rng)?;
+            body = push_spec(&mut g, spec, body, self.init, &mut rng)?;
         }
-        push_spec(&mut g, &Dense { units: outputs }, self.init, &mut rng)?;
+        if self.heads.is_empty() {
+            push_spec(&mut g, &Dense { units: outputs }, body, self.init, &mut rng)?;
+            return Ok(g);
+        }
+        // Each head reads the body; the outputs, flattened, are joined as Graph::heads says.
+        let mut joined = Vec::with_capacity(self.heads.len());
+        for head in &self.heads {
+            let mut at = body;
+            for spec in &head.layers {
+                at = push_spec(&mut g, spec, at, self.init, &mut rng)?;
+            }
+            if at == body {
+                return Err(nn::Error::Graph(format!(
+                    "head '{}' has no layers",
+                    head.name
+                )));
+            }
+            if shape_of(&g, at)?.len() != 1 {
+                at = g.add(format!("{}_flat", head.name), Layer::Flatten, &[at])?;
+            }
+            joined.push(at);
+        }
+        g.add("outputs", Layer::Concat, &joined)?;
+        g.heads = self.heads.iter().map(|h| h.name.clone()).collect();
+        g.head_outputs(&[channels, length])?;
         Ok(g)
     }
 }
@@ -494,6 +612,7 @@ impl Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::Tensor;
 
     /// The input size of the first dense layer of preset `name` built for `length` bases.
     fn first_dense_inputs(name: &str, width: f32, length: usize, outputs: usize) -> Option<usize> {

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::arch::{Arch, LayerSpec, preset};
+use super::arch::{Arch, HeadSpec, LayerSpec, bpnet_heads, preset, preset_losses};
 use super::trainer::TrainConfig;
 use crate::encode::Alphabet;
 
@@ -27,6 +27,11 @@ pub struct ModelSection {
     pub preset: Option<String>,
     /// Explicit layers, instead of a preset.
     pub layers: Option<Vec<LayerSpec>>,
+    /// Outputs of a multi-output model, each its own layers after `layers` (with explicit
+    /// layers; losses in `[[train.heads]]`).
+    pub heads: Option<Vec<HeadSpec>>,
+    /// Profile tracks of the BPNet preset (default 2: one per strand).
+    pub tracks: Option<usize>,
     /// Input length in bases.
     pub length: Option<usize>,
     /// The input alphabet (default DNA).
@@ -57,26 +62,56 @@ impl RunConfig {
 
     /// The architecture: explicit layers, else the named preset.
     pub fn arch(&self) -> Result<Arch, String> {
-        match (&self.model.layers, &self.model.preset) {
+        let m = &self.model;
+        if m.tracks.is_some() && m.preset.as_deref() != Some("bpnet") {
+            return Err(
+                "[model] tracks sizes the bpnet preset's profile; for explicit layers, \
+                        size the profile head's last convolution"
+                    .into(),
+            );
+        }
+        if m.heads.is_some() && m.layers.is_none() {
+            return Err("[model] heads go with explicit layers; a preset brings its own".into());
+        }
+        match (&m.layers, &m.preset) {
             (Some(layers), None) => Ok(Arch {
                 layers: layers.clone(),
-                init: self.model.init.unwrap_or_default(),
+                heads: m.heads.clone().unwrap_or_default(),
+                init: m.init.unwrap_or_default(),
             }),
-            (None, Some(p)) => preset(p, self.model.width.unwrap_or(1.0), self.model.depth)
-                .map(|a| Arch {
-                    init: self.model.init.unwrap_or_default(),
-                    ..a
-                })
-                .ok_or_else(|| {
+            (None, Some(p)) => {
+                let mut arch = preset(p, m.width.unwrap_or(1.0), m.depth).ok_or_else(|| {
                     format!(
                         "unknown preset '{p}'; expected one of {}",
                         super::PRESETS.join(", ")
                     )
-                }),
+                })?;
+                if let Some(tracks) = m.tracks {
+                    if tracks == 0 {
+                        return Err("[model] tracks must be at least 1".into());
+                    }
+                    arch.heads = bpnet_heads(tracks, m.depth.unwrap_or(super::arch::BPNET_DEPTH));
+                }
+                arch.init = m.init.unwrap_or_default();
+                Ok(arch)
+            }
             (Some(_), Some(_)) => Err("give either [model] layers or preset, not both".into()),
             (None, None) => Err(
                 "the architecture is missing: set [model] preset or layers (or --preset)".into(),
             ),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Fills in a preset's per-output losses where `[train]` gives none (BPNet: bpnet-lite's
+    /// profile and count losses).
+    pub fn fill_preset_losses(&mut self) {
+        if self.train.heads.is_empty()
+            && self.model.layers.is_none()
+            && let Some(p) = &self.model.preset
+        {
+            self.train.heads = preset_losses(p);
         }
     }
 }

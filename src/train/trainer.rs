@@ -14,6 +14,7 @@ use super::loss::{HeadLoss, Loss, Objective};
 use super::metrics::{self, Metrics};
 use super::optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
+use crate::metadata::Output;
 use crate::nn::{self, Graph, Layer, Mode, Tensor};
 
 /// Hyper-parameters of a training run (the `[train]` table of a config file).
@@ -506,6 +507,74 @@ pub fn final_graph(ck: &Checkpoint) -> Graph {
             .expect("appending one activation to a non-empty graph");
     }
     g
+}
+
+/// How an exported model describes its outputs: its labels and [`Output`].
+///
+/// One output: the target columns' names. A BPNet-style pair (a profile `[classes,
+/// positions]` trained with the multinomial NLL, then one value trained on its log total) is
+/// a profile model whose tracks are predicted counts (`seqlens.output = profile`,
+/// `seqlens.counts = log_total`), when [`Graph::position_offset`] places its positions in the
+/// input; its labels are the classes' names from the target columns (`plus_0, plus_1, ...`
+/// gives `plus`), else `class_0, ...`. Any other multi-output model reports its values, which
+/// the reader names.
+pub fn output_metadata(ck: &Checkpoint, g: &Graph) -> Result<(Vec<String>, Output), crate::Error> {
+    if g.heads.is_empty() {
+        return Ok((ck.labels.clone(), Output::Values));
+    }
+    let values = Ok((Vec::new(), Output::Values));
+    let heads = g.head_outputs(&g.input_shape)?;
+    let [profile, count] = heads.as_slice() else {
+        return values;
+    };
+    let loss = |name: &str| ck.config.heads.iter().find(|h| h.name == name);
+    let bpnet = matches!(
+        (loss(&profile.name), loss(&count.name)),
+        (Some(p), Some(c))
+            if p.loss == Loss::MultinomialNll
+                && p.target == super::HeadTarget::Columns
+                && c.target == (super::HeadTarget::LogTotal { of: profile.name.clone() })
+    );
+    let [classes, positions] = profile.shape[..] else {
+        return values;
+    };
+    let length = g.input_shape[1];
+    let offset = g.position_offset(profile.value);
+    let (true, [1], Some(offset), Some(context)) = (
+        bpnet,
+        &count.shape[..],
+        offset,
+        length.checked_sub(positions),
+    ) else {
+        return values;
+    };
+    if offset > context || ck.labels.len() != classes * positions {
+        return values;
+    }
+    let labels = (0..classes)
+        .map(|c| {
+            let cols = &ck.labels[c * positions..(c + 1) * positions];
+            let prefix = cols[0].strip_suffix("_0").unwrap_or_default();
+            let named = !prefix.is_empty()
+                && cols
+                    .iter()
+                    .enumerate()
+                    .all(|(j, l)| *l == format!("{prefix}_{j}"));
+            if named {
+                prefix.to_string()
+            } else {
+                format!("class_{c}")
+            }
+        })
+        .collect();
+    Ok((
+        labels,
+        Output::Profile {
+            offset,
+            context,
+            log_total: true,
+        },
+    ))
 }
 
 /// Readies an imported model for fine-tuning: drops a trailing output activation (training

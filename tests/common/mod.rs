@@ -256,6 +256,7 @@ pub fn tiny_splice_model() -> Vec<u8> {
             output: seqlens::model::Output::Profile {
                 offset: 5000,
                 context: 10000,
+                log_total: false,
             },
         },
         extra: vec![],

@@ -446,6 +446,14 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
             stratify: st || a.stratify,
         };
     }
+    c.fill_preset_losses();
+    if a.loss.is_some() && !c.train.heads.is_empty() {
+        let names: Vec<&str> = c.train.heads.iter().map(|h| h.name.as_str()).collect();
+        bail!(
+            "--loss sets one loss, but the outputs {} each have their own ([[train.heads]] in --config)",
+            names.join(", ")
+        );
+    }
     Ok(c)
 }
 
@@ -792,18 +800,14 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     }
     if let Some(out) = &a.out {
         let g = trainer::final_graph(&ck);
+        let (labels, output) = trainer::output_metadata(&ck, &g)?;
         let meta = ExportMeta {
             metadata: Metadata {
                 alphabet: ck.alphabet,
                 layout: Layout::Ncl,
                 length: Some(g.input_shape[1]),
                 n_policy: NPolicy::Zero,
-                // A multi-output model's values are its outputs', not the target columns.
-                labels: if g.heads.is_empty() {
-                    ck.labels.clone()
-                } else {
-                    Vec::new()
-                },
+                labels,
                 task: Some(
                     if ck.classification() {
                         "classification"
@@ -812,7 +816,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
                     }
                     .into(),
                 ),
-                output: Default::default(),
+                output,
             },
             extra,
             precision: a.precision.unwrap_or_default(),
