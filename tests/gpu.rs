@@ -178,7 +178,8 @@ fn every_preset_matches_the_cpu_engine_and_tract() {
         let on_gpu = block_on(gpu_graph.predict(&g, &x)).unwrap();
         assert_eq!(on_gpu.shape, cpu.shape, "{name}");
         // tract runs the exported ONNX file: a third, independent implementation.
-        let bytes = common::export_bytes(&graph, len, 5);
+        // BPNet's two outputs, flattened and joined, are more than 5 values.
+        let bytes = common::export_bytes(&graph, len, cpu.per_item());
         let model = Model::from_bytes(&bytes).unwrap();
         let tract = model.predict(&records, &PredictOptions::default()).unwrap();
         // The same file through `Model` on the GPU backend (import, upload, batching).

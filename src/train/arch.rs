@@ -698,6 +698,37 @@ mod tests {
         assert!(preset("nope", 1.0, None).is_none());
     }
 
+    /// BPNet as bpnet-lite's `BPNet(n_filters=16, n_layers=3, n_control_tracks=0)`: the
+    /// same parameters, counted by hand (first conv 4x16x21 + 16 = 1,360; three dilated
+    /// 16x16x3 + 16 = 2,352; profile conv 16x2x75 + 2 = 2,402; count layer 16 + 1 = 17), and
+    /// bpnet-lite's trimming, 47 + 2 + 4 + 8 = 61 positions a side.
+    #[test]
+    fn bpnet_preset_has_bpnet_lites_heads() {
+        let g = preset("bpnet", 0.25, Some(3))
+            .unwrap()
+            .build(4, 300, 356, 1)
+            .unwrap();
+        assert_eq!(g.param_count(), 1360 + 2352 + 2402 + 17);
+        let heads = g.head_outputs(&[4, 300]).unwrap();
+        let shapes: Vec<(&str, &[usize])> = heads
+            .iter()
+            .map(|h| (h.name.as_str(), h.shape.as_slice()))
+            .collect();
+        assert_eq!(shapes, [("profile", &[2, 178][..]), ("counts", &[1][..])]);
+        assert_eq!(g.position_offset(heads[0].value), Some(61));
+        assert_eq!(
+            g.predict(&Tensor::zeros(&[2, 4, 300])).unwrap().shape,
+            [2, 2 * 178 + 1]
+        );
+        // Too short for the trimming: a clear error, not a panic.
+        let err = preset("bpnet", 0.25, Some(3))
+            .unwrap()
+            .build(4, 100, 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("crop"), "{err}");
+    }
+
     #[test]
     fn config_parses_from_toml() {
         let arch: Arch = toml::from_str(

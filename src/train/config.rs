@@ -132,6 +132,22 @@ mod tests {
         assert!(c.arch().is_ok());
         let err = RunConfig::from_toml("[train]\nepochz = 3\n", "c.toml").unwrap_err();
         assert!(err.starts_with("c.toml") && err.contains("epochz"), "{err}");
+        // The bpnet preset: bpnet-lite's losses by default, its profile sized by tracks.
+        let mut c =
+            RunConfig::from_toml("[model]\npreset = \"bpnet\"\ntracks = 1\n", "c.toml").unwrap();
+        c.fill_preset_losses();
+        let names: Vec<&str> = c.train.heads.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["profile", "counts"]);
+        let arch = c.arch().unwrap();
+        assert!(matches!(
+            arch.heads[0].layers[0],
+            LayerSpec::Conv { filters: 1, .. }
+        ));
+        let err = RunConfig::from_toml("[model]\npreset = \"basset\"\ntracks = 2\n", "c.toml")
+            .unwrap()
+            .arch()
+            .unwrap_err();
+        assert!(err.contains("tracks"), "{err}");
         let err = RunConfig::from_toml("[model]\npreset = \"alexnet\"\n", "c.toml")
             .unwrap()
             .arch()

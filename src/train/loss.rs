@@ -391,6 +391,53 @@ mod tests {
         }
     }
 
+    /// Two heads: a profile of 3 values (multinomial NLL, weight 1) and its log total
+    /// (MSE, weight 0.5), against 3 target columns. By hand for one sequence with logits
+    /// [0, 0, 0], log count 1 and counts [2, 0, 1]: the profile term is -ln(3!/(2! 1!)) +
+    /// 3 ln 3, the count term (1 - ln 4)^2; the count's gradient 2 (1 - ln 4) x 0.5.
+    #[test]
+    fn heads_sum_weighted_losses_over_their_columns() {
+        let heads = [("profile".to_string(), 3), ("counts".to_string(), 1)];
+        let losses = [
+            HeadLoss {
+                name: "counts".into(),
+                loss: Loss::Mse,
+                weight: 0.5,
+                target: HeadTarget::LogTotal {
+                    of: "profile".into(),
+                },
+            },
+            HeadLoss {
+                name: "profile".into(),
+                loss: Loss::MultinomialNll,
+                weight: 1.0,
+                target: HeadTarget::Columns,
+            },
+        ];
+        let o = Objective::heads(&heads, &losses).unwrap();
+        assert_eq!(o.target_columns(), Some(3));
+        let (total, each, g) = o
+            .compute(
+                &t(&[1, 4], &[0.0, 0.0, 0.0, 1.0]),
+                &t(&[1, 3], &[2.0, 0.0, 1.0]),
+            )
+            .unwrap();
+        let profile = 3.0 * 3f64.ln() - 3f64.ln();
+        let count = (1.0 - 4f64.ln()).powi(2);
+        assert!((each[0] - profile).abs() < 1e-6 && (each[1] - count).abs() < 1e-6);
+        assert!((total - (profile + 0.5 * count)).abs() < 1e-6);
+        assert!((g.data[3] as f64 - (1.0 - 4f64.ln())).abs() < 1e-6);
+        let err = Objective::heads(&heads, &losses[..1]).unwrap_err();
+        assert!(
+            err.contains("profile, counts") && err.contains("one loss per output"),
+            "{err}"
+        );
+        let mut bad = losses.clone();
+        bad[0].target = HeadTarget::LogTotal { of: "nope".into() };
+        let err = Objective::heads(&heads, &bad).unwrap_err();
+        assert!(err.contains("log_total of 'nope'"), "{err}");
+    }
+
     #[test]
     fn gradients_match_finite_differences() {
         let out = t(&[2, 3], &[0.3, -1.2, 2.0, -0.4, 0.8, 0.1]);
@@ -438,6 +485,12 @@ mod tests {
                 .0,
             1.0
         );
+        // Multinomial NLL of counts [1, 0, 2, 1] under uniform logits over 4 values, with
+        // bpnet-lite's coefficient: -ln(4! / (1! 0! 2! 1!)) + 4 ln 4 = -ln 12 + 4 ln 4.
+        let (l, _) = Loss::MultinomialNll
+            .compute(&t(&[1, 4], &[0.5; 4]), &t(&[1, 4], &[1.0, 0.0, 2.0, 1.0]))
+            .unwrap();
+        assert!((l - (4.0 * 4f64.ln() - 12f64.ln())).abs() < 1e-6, "{l}");
         // Large logits stay finite.
         let (l, g) = Loss::BceWithLogits { pos_weight: None }
             .compute(&t(&[1, 2], &[80.0, -80.0]), &t(&[1, 2], &[0.0, 1.0]))

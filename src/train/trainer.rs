@@ -91,7 +91,8 @@ pub struct EpochLog {
     pub train_loss: f64,
     /// Mean validation loss, when there is validation data.
     pub valid_loss: Option<f64>,
-    /// Mean AUROC (classification) or mean Pearson r (regression) on validation data.
+    /// Mean AUROC (classification) or mean Pearson r (regression) on validation data; for
+    /// a multi-output model, minus the validation loss (what picks its best epoch).
     pub valid_score: Option<f64>,
     /// The learning rate used.
     pub lr: f32,

@@ -298,9 +298,12 @@ pub struct TrainArgs {
     /// Scale a preset's filters and dense units.
     #[arg(long)]
     width: Option<f32>,
-    /// Dilated residual layers of the bpnet preset.
+    /// Dilated residual layers of the bpnet preset (default 8, as bpnet-lite).
     #[arg(long)]
     depth: Option<usize>,
+    /// Profile tracks of the bpnet preset (default 2, one per strand; 1 for unstranded data).
+    #[arg(long)]
+    tracks: Option<usize>,
     /// How conv and dense weights start: torch (PyTorch's default, uniform in
     /// +-1/sqrt(fan_in)), kaiming_normal (He) or xavier_uniform (Glorot).
     #[arg(long)]
@@ -403,6 +406,7 @@ fn run_config(a: &TrainArgs) -> Result<RunConfig> {
     m.alphabet = a.alphabet.or(m.alphabet);
     m.width = a.width.or(m.width);
     m.depth = a.depth.or(m.depth);
+    m.tracks = a.tracks.or(m.tracks);
     m.init = a.weight_init.or(m.init);
     let t = &mut c.train;
     t.epochs = a.epochs.unwrap_or(t.epochs);
@@ -595,8 +599,10 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
                 fmt(log.valid_loss),
                 if checkpoint.classification() {
                     "auroc"
-                } else {
+                } else if checkpoint.graph.heads.is_empty() {
                     "pearson"
+                } else {
+                    "score (-loss)"
                 },
                 fmt(log.valid_score)
             );
