@@ -1,8 +1,9 @@
 //! Reading genomic files with noodles.
 //!
 //! This module owns FASTA/FASTQ (plain, gzip or bgzf), indexed FASTA (`.fai`) random access,
-//! BED intervals and VCF variants. Every reader takes any [`std::io::Read`] (or `Read + Seek`
-//! for random access), so the browser can hand in bytes and the CLI a file. Coordinates are
+//! BED intervals, VCF variants, and per-base signal tracks (bedGraph; bigWig natively). Every
+//! reader takes any [`std::io::Read`] (or `Read + Seek` for random access), so the browser can
+//! hand in bytes and the CLI a file. Coordinates are
 //! converted here and nowhere else: BED is 0-based half-open, VCF positions stay 1-based as in
 //! the spec, and [`IndexedFasta::fetch`] takes 0-based half-open ranges.
 //!
@@ -12,6 +13,7 @@ mod bed;
 mod fasta;
 mod fastq;
 mod indexed;
+mod signal;
 mod vcf;
 
 use std::io::{BufRead, BufReader, Read};
@@ -19,6 +21,7 @@ use std::io::{BufRead, BufReader, Read};
 pub use bed::{Interval, read_bed};
 pub use fasta::{SeqRecord, SequenceReader, read_sequences};
 pub use indexed::{FastaIndexes, FastaSource, IndexedFasta, index_fasta};
+pub use signal::Signal;
 pub use vcf::{
     AlleleKind, Variant, VcfFile, read_variant_specs, read_variants_any, read_vcf, read_vcf_file,
 };
