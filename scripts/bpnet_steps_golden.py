@@ -12,7 +12,8 @@ half with a planted GATA site (AGATAA), and stranded read counts over the centra
 drawn from a Poisson whose rate peaks a few bases either side of each site (as ChIP-nexus
 reads pile up at a bound factor's two edges). profiles.fa holds the sequences; profiles.tsv
 the counts, one column per strand and position (`plus_0..plus_177, minus_0..minus_177`: the
-profile output flattened per sequence).
+profile output flattened per sequence). The same counts are written as genome tracks too:
+peaks.bed over profiles.fa read as a genome, and {plus,minus}.{bedGraph,bw}.
 
 The steps are bpnet-lite's `BPNet.fit`'s: batches of 32 in file order, Adam (lr 1e-3),
 `_mixture_loss` (the multinomial NLL of both strands' counts under one softmax over both
@@ -28,7 +29,7 @@ examples/data/profile/profiles.{fa,tsv}. If a seqlens binary is given, also runs
 prints the largest difference.
 
 Usage: pip install -r scripts/requirements.txt (bpnet-lite is installed without its
-       dependencies, as the file says)
+       dependencies, as the file says; pyBigWig writes the bigWig files)
        python3 scripts/bpnet_steps_golden.py [target/release/seqlens]
 """
 import json
@@ -76,7 +77,34 @@ def make_data():
         f.write("id\t" + "\t".join(cols) + "\n")
         for i, c in enumerate(counts):
             f.write(f"seq{i}\t" + "\t".join(str(v) for v in c.reshape(-1)) + "\n")
+    write_signal(counts)
     return seqs, np.array(counts, np.float32)
+
+
+def write_signal(counts):
+    """The same counts as genome tracks: profiles.fa read as a genome (one 300-base contig per
+    sequence), peaks.bed with one interval centred on each contig (its input window is the
+    whole contig, its output window bases 61..239), and the reads per strand as bedGraph
+    (positions without reads left out) and bigWig (pyBigWig)."""
+    import pyBigWig
+    with open(os.path.join(DATA, "peaks.bed"), "w") as f:
+        for i in range(N):
+            f.write(f"seq{i}\t{LENGTH // 2 - 10}\t{LENGTH // 2 + 10}\tpeak{i}\n")
+    for strand, name in enumerate(["plus", "minus"]):
+        with open(os.path.join(DATA, f"{name}.bedGraph"), "w") as f:
+            f.write(f"track type=bedGraph name={name}\n")
+            for i, c in enumerate(counts):
+                for p in np.nonzero(c[strand])[0]:
+                    f.write(f"seq{i}\t{TRIM + p}\t{TRIM + p + 1}\t{c[strand][p]}\n")
+        bw = pyBigWig.open(os.path.join(DATA, f"{name}.bw"), "w")
+        bw.addHeader([(f"seq{i}", LENGTH) for i in range(N)])
+        for i, c in enumerate(counts):
+            at = np.nonzero(c[strand])[0]
+            if len(at):
+                bw.addEntries([f"seq{i}"] * len(at), [int(TRIM + p) for p in at],
+                              ends=[int(TRIM + p + 1) for p in at],
+                              values=[float(c[strand][p]) for p in at])
+        bw.close()
 
 
 def one_hot(seqs):

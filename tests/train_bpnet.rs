@@ -6,7 +6,8 @@
 //! for ten steps as `BPNet.fit` does on examples/data/profile (tests/golden/bpnet_steps.json):
 //! the profile's multinomial NLL plus the MSE of the log count, the gradient norm clipped to 1,
 //! Adam. `seqlens train --init` with tests/data/bpnet_steps.toml (one loss per output) must
-//! take the same steps, each output's loss within 1e-6 of its size; its exported model must
+//! take the same steps, each output's loss within 1e-6 of its size, from the counts as a TSV
+//! and as bigWig and bedGraph tracks over BED peaks; its exported model must
 //! have both outputs, and `predict` must write the counts bpnet-lite's trained model predicts
 //! per strand and position, as a long TSV and as one bedGraph per strand.
 
@@ -27,49 +28,115 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
         .collect()
 }
 
-#[test]
-fn two_output_training_steps_equal_bpnet_lites_and_export_both_outputs() {
-    let golden = golden();
-    let dir = tempfile::tempdir().unwrap();
-    let (log, out) = (dir.path().join("steps.tsv"), dir.path().join("bpnet.onnx"));
-    common::seqlens_ok(&[
+/// Runs `seqlens train --init` of bpnet-lite's initial model with its steps' settings on
+/// `data` (plus `extra` options) and returns each step's total, profile and count losses.
+fn train_steps(dir: &std::path::Path, data: &[&str], extra: &[&str]) -> Vec<Vec<f64>> {
+    let log = dir.join("steps.tsv");
+    let mut args = vec![
         "train",
         "--init",
         "tests/models/bpnet_lite_init.onnx",
         "--config",
         "tests/data/bpnet_steps.toml",
-        "--fasta",
-        "examples/data/profile/profiles.fa",
-        "--labels",
-        "examples/data/profile/profiles.tsv",
         "--valid-frac",
         "0",
         "--test-frac",
         "0",
         "--step-log",
         log.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(data);
+    args.extend(extra);
+    common::seqlens_ok(&args);
     let text = std::fs::read_to_string(&log).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next().unwrap(), "epoch\tstep\tloss\tprofile\tcounts");
-    let got: Vec<Vec<f64>> = lines
+    lines
         .map(|l| l.split('\t').skip(2).map(|v| v.parse().unwrap()).collect())
-        .collect();
+        .collect()
+}
+
+/// Each step's losses equal bpnet-lite's within 1e-6 of their size.
+fn assert_bpnet_lites_steps(got: &[Vec<f64>], what: &str) {
+    let golden = golden();
     let want = golden["steps"].as_array().unwrap();
-    assert_eq!(got.len(), want.len(), "steps");
+    assert_eq!(got.len(), want.len(), "{what}: steps");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         for (j, key) in ["loss", "profile", "counts"].iter().enumerate() {
             let w = w[key].as_f64().unwrap();
             assert!(
                 (g[j] - w).abs() <= 1e-6 * w.abs().max(1.0),
-                "step {} {key}: seqlens {}, bpnet-lite {w}",
+                "{what}: step {} {key}: seqlens {}, bpnet-lite {w}",
                 i + 1,
                 g[j]
             );
         }
     }
+}
+
+/// The same counts read as genome tracks over BED peaks (bigWig, and bedGraph with the
+/// positions without reads left out) train the same steps as from the TSV.
+#[test]
+fn signal_tracks_over_bed_peaks_give_bpnet_lites_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["bw", "bedGraph"] {
+        let signal = format!("examples/data/profile/plus.{ext},examples/data/profile/minus.{ext}");
+        let got = train_steps(
+            dir.path(),
+            &[
+                "--bed",
+                "examples/data/profile/peaks.bed",
+                "--genome",
+                "examples/data/profile/profiles.fa",
+                "--signal",
+                &signal,
+            ],
+            &[],
+        );
+        assert_bpnet_lites_steps(&got, ext);
+    }
+    // One track for a two-track profile is refused, by name.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+        .args([
+            "train",
+            "--init",
+            "tests/models/bpnet_lite_init.onnx",
+            "--config",
+            "tests/data/bpnet_steps.toml",
+            "--bed",
+            "examples/data/profile/peaks.bed",
+            "--genome",
+            "examples/data/profile/profiles.fa",
+            "--signal",
+            "examples/data/profile/plus.bw",
+        ])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("--signal gives 1 tracks, but the model's profile has 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_output_training_steps_equal_bpnet_lites_and_export_both_outputs() {
+    let golden = golden();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bpnet.onnx");
+    let got = train_steps(
+        dir.path(),
+        &[
+            "--fasta",
+            "examples/data/profile/profiles.fa",
+            "--labels",
+            "examples/data/profile/profiles.tsv",
+        ],
+        &["--out", out.to_str().unwrap()],
+    );
+    assert_bpnet_lites_steps(&got, "TSV");
 
     // The export keeps bpnet-lite's two outputs and is a profile model: its tracks are the
     // counts bpnet-lite's trained model predicts (softmax over both strands' logits times
@@ -94,7 +161,7 @@ fn two_output_training_steps_equal_bpnet_lites_and_export_both_outputs() {
     )
     .unwrap();
     let expected = golden["trained"]["expected_counts"].as_array().unwrap();
-    let scale = expected.iter().flat_map(|r| floats(r)).fold(0.0, f64::max);
+    let scale = expected.iter().flat_map(floats).fold(0.0, f64::max);
     for (file, format) in [("pred.tsv", "tsv"), ("pred.bedgraph", "bedgraph")] {
         let pred = dir.path().join(file);
         common::seqlens_ok(&[

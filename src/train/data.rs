@@ -28,6 +28,97 @@ pub struct Dataset {
     pub targets: Vec<f32>,
 }
 
+/// One BED row as training data reads it.
+struct BedRow {
+    line: usize,
+    chrom: String,
+    start: u64,
+    end: u64,
+    /// The 4th column where it is not a number, else `chrom:start-end`.
+    name: String,
+    /// The row's group (its name), when grouping by name.
+    group: Option<String>,
+    /// Numeric columns after the coordinates and name.
+    values: Vec<f32>,
+}
+
+impl BedRow {
+    /// The start of the input window of `length` centred on the interval.
+    fn window(&self, length: usize) -> i64 {
+        (self.start + self.end) as i64 / 2 - length as i64 / 2
+    }
+}
+
+struct BedRows {
+    rows: Vec<BedRow>,
+    /// The last `#` line's columns.
+    header: Option<Vec<String>>,
+}
+
+/// Parses BED text for training (see [`Dataset::from_bed`]).
+fn bed_rows(bed_text: &str, bed_name: &str, group_by_name: bool) -> Result<BedRows, io::Error> {
+    let mut out = BedRows {
+        rows: Vec::new(),
+        header: None,
+    };
+    for (n, line) in bed_text.lines().enumerate() {
+        let n = n + 1;
+        if line.trim().is_empty() || line.starts_with("track") || line.starts_with("browser") {
+            continue;
+        }
+        if let Some(h) = line.strip_prefix('#') {
+            out.header = Some(h.split('\t').map(str::to_string).collect());
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        let iv = io::read_bed(
+            format!("{}\n", f[..3.min(f.len())].join("\t")).as_bytes(),
+            bed_name,
+        )
+        .map_err(|e| bad(bed_name, format!("line {n}"), e))?;
+        let iv = iv
+            .first()
+            .ok_or_else(|| bad(bed_name, format!("line {n}"), "expected chrom, start, end"))?;
+        let mut rest = &f[3..];
+        let mut group = None;
+        let name = match rest.first() {
+            Some(s) if s.parse::<f32>().is_err() => {
+                rest = &rest[1..];
+                if group_by_name {
+                    group = Some(s.to_string());
+                }
+                s.to_string()
+            }
+            _ if group_by_name => {
+                return Err(bad(
+                    bed_name,
+                    format!("line {n}"),
+                    "grouping by BED name, but the row has no name column (4th, non-numeric)",
+                ));
+            }
+            _ => format!("{}:{}-{}", iv.chrom, iv.start, iv.end),
+        };
+        let values: Result<Vec<f32>, _> = rest.iter().map(|v| v.trim().parse::<f32>()).collect();
+        let values = values.map_err(|_| {
+            bad(
+                bed_name,
+                format!("line {n}"),
+                format!("expected numeric label columns, found {rest:?}"),
+            )
+        })?;
+        out.rows.push(BedRow {
+            line: n,
+            chrom: iv.chrom.clone(),
+            start: iv.start,
+            end: iv.end,
+            name,
+            group,
+            values,
+        });
+    }
+    Ok(out)
+}
+
 fn bad(file: &str, location: String, message: impl ToString) -> io::Error {
     io::Error::Parse {
         file: file.to_string(),
@@ -235,63 +326,103 @@ impl Dataset {
         group_by_name: bool,
     ) -> Result<Dataset, crate::Error> {
         let mut d = Dataset::default();
-        let mut header: Option<Vec<String>> = None;
-        for (n, line) in bed_text.lines().enumerate() {
-            let n = n + 1;
-            if line.trim().is_empty() || line.starts_with("track") || line.starts_with("browser") {
-                continue;
-            }
-            if let Some(h) = line.strip_prefix('#') {
-                header = Some(h.split('\t').map(str::to_string).collect());
-                continue;
-            }
-            let f: Vec<&str> = line.split('\t').collect();
-            let iv = io::read_bed(
-                format!("{}\n", f[..3.min(f.len())].join("\t")).as_bytes(),
-                bed_name,
-            )
-            .map_err(|e| bad(bed_name, format!("line {n}"), e))?;
-            let iv = iv
-                .first()
-                .ok_or_else(|| bad(bed_name, format!("line {n}"), "expected chrom, start, end"))?;
-            let mut rest = &f[3..];
-            let name = match rest.first() {
-                Some(s) if s.parse::<f32>().is_err() => {
-                    rest = &rest[1..];
-                    if group_by_name {
-                        d.groups.push(Some(s.to_string()));
-                    }
-                    s.to_string()
-                }
-                _ if group_by_name => {
-                    return Err(bad(
-                        bed_name,
-                        format!("line {n}"),
-                        "grouping by BED name, but the row has no name column (4th, non-numeric)",
-                    )
-                    .into());
-                }
-                _ => format!("{}:{}-{}", iv.chrom, iv.start, iv.end),
-            };
-            let vals: Result<Vec<f32>, _> = rest.iter().map(|v| v.trim().parse::<f32>()).collect();
-            let vals = vals.map_err(|_| {
-                bad(
-                    bed_name,
-                    format!("line {n}"),
-                    format!("expected numeric label columns, found {rest:?}"),
-                )
-            })?;
-            let center = (iv.start + iv.end) as i64 / 2;
-            let start = center - length as i64 / 2;
-            let seq = genome.fetch(&iv.chrom, start, start + length as i64)?;
-            d.push(name, seq, Some(iv.chrom.clone()), &vals, bed_name)?;
+        let rows = bed_rows(bed_text, bed_name, group_by_name)?;
+        for row in &rows.rows {
+            let seq = genome.fetch(
+                &row.chrom,
+                row.window(length),
+                row.window(length) + length as i64,
+            )?;
+            d.push_row(row, seq, &row.values, bed_name)?;
         }
         let k = d.width();
-        d.labels = match header {
+        d.labels = match rows.header {
             Some(h) if h.len() >= k => h[h.len() - k..].to_vec(),
             _ => (0..k).map(|i| format!("label_{i}")).collect(),
         };
         Ok(d)
+    }
+
+    /// BED rows `chrom start end [name]` whose targets are the values of `signals` (one
+    /// track each, e.g. the reads on each strand) at each of `positions` bases, starting
+    /// `offset` bases into the input window of `length` centred on the interval: a profile
+    /// model's targets, laid out as its output (track by track). Columns are named
+    /// `<track>_<position>`, after `track_names`. Rows must not carry label columns.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_bed_signal<R: BufRead + Seek>(
+        bed_text: &str,
+        bed_name: &str,
+        genome: &mut IndexedFasta<R>,
+        length: usize,
+        (offset, positions): (usize, usize),
+        signals: &mut [io::Signal],
+        track_names: &[String],
+        group_by_name: bool,
+    ) -> Result<Dataset, crate::Error> {
+        if track_names.len() != signals.len() {
+            return Err(crate::Error::Invalid(format!(
+                "{} track names for {} signal tracks",
+                track_names.len(),
+                signals.len()
+            )));
+        }
+        if offset + positions > length {
+            return Err(crate::Error::Invalid(format!(
+                "{positions} target positions from {offset} do not fit the input length {length}"
+            )));
+        }
+        let mut d = Dataset::default();
+        let rows = bed_rows(bed_text, bed_name, group_by_name)?;
+        let mut targets = Vec::with_capacity(signals.len() * positions);
+        for row in &rows.rows {
+            if !row.values.is_empty() {
+                return Err(bad(
+                    bed_name,
+                    format!("line {}", row.line),
+                    "label columns are not read with signal tracks; the targets are the tracks' values",
+                )
+                .into());
+            }
+            let from = row.window(length);
+            let seq = genome.fetch(&row.chrom, from, from + length as i64)?;
+            targets.clear();
+            let at = from + offset as i64;
+            for s in signals.iter_mut() {
+                targets.extend(s.values(&row.chrom, at, at + positions as i64)?);
+            }
+            d.push_row(row, seq, &targets, bed_name)?;
+        }
+        // A track without values on any interval's contig names its contigs otherwise
+        // (`chr1` against `1`): refused rather than read as no reads anywhere.
+        for s in signals.iter() {
+            if !rows.rows.is_empty() && !rows.rows.iter().any(|r| s.knows(&r.chrom)) {
+                return Err(crate::Error::Invalid(format!(
+                    "{}: none of {bed_name}'s contigs (such as '{}') has values in the track \
+                     (its contigs: {})",
+                    s.name(),
+                    rows.rows[0].chrom,
+                    s.some_contigs()
+                )));
+            }
+        }
+        d.labels = track_names
+            .iter()
+            .flat_map(|t| (0..positions).map(move |j| format!("{t}_{j}")))
+            .collect();
+        Ok(d)
+    }
+
+    fn push_row(
+        &mut self,
+        row: &BedRow,
+        seq: Vec<u8>,
+        values: &[f32],
+        file: &str,
+    ) -> Result<(), io::Error> {
+        if let Some(g) = &row.group {
+            self.groups.push(Some(g.clone()));
+        }
+        self.push(row.name.clone(), seq, Some(row.chrom.clone()), values, file)
     }
 
     fn width(&self) -> usize {

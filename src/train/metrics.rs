@@ -183,7 +183,7 @@ pub fn evaluate_heads(pred: &[f32], target: &[f32], objective: &super::Objective
         .map(|t| t.out.end)
         .max()
         .unwrap_or(0);
-    let n = if k == 0 { 0 } else { pred.len() / k };
+    let n = pred.len().checked_div(k).unwrap_or(0);
     let cols = target.len().checked_div(n).unwrap_or(0);
     let mut rows: Vec<Metrics> = Vec::new();
     for term in objective.terms() {

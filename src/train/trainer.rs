@@ -510,6 +510,50 @@ pub fn final_graph(ck: &Checkpoint) -> Graph {
     g
 }
 
+/// Where a profile model's first output lies in its input window: `tracks` values per
+/// position over `positions` bases from input position `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileTargets {
+    /// Values per position (strands, or tasks).
+    pub tracks: usize,
+    /// The input position of output position 0.
+    pub offset: usize,
+    /// Output positions.
+    pub positions: usize,
+}
+
+/// The geometry of `g`'s profile output (its first output, `[tracks, positions]`, placed
+/// by [`Graph::position_offset`]): where signal-track targets are read.
+pub fn profile_targets(g: &Graph) -> Result<ProfileTargets, String> {
+    let heads = g.head_outputs(&g.input_shape).map_err(|e| e.to_string())?;
+    let Some(first) = heads.first() else {
+        return Err(
+            "the model has one output; signal tracks are the targets of a profile \
+                    model with a count output (the bpnet preset)"
+                .into(),
+        );
+    };
+    let [tracks, positions] = first.shape[..] else {
+        return Err(format!(
+            "the model's first output '{}' is {:?} per sequence, not [tracks, positions]",
+            first.name, first.shape
+        ));
+    };
+    let length = g.input_shape[1];
+    match g.position_offset(first.value) {
+        Some(offset) if offset + positions <= length => Ok(ProfileTargets {
+            tracks,
+            offset,
+            positions,
+        }),
+        _ => Err(format!(
+            "the positions of the model's output '{}' cannot be placed in its input (only \
+             stride-1 convolutions, crops and element-wise layers keep them)",
+            first.name
+        )),
+    }
+}
+
 /// How an exported model describes its outputs: its labels and [`Output`].
 ///
 /// One output: the target columns' names. A BPNet-style pair (a profile `[classes,
@@ -536,20 +580,16 @@ pub fn output_metadata(ck: &Checkpoint, g: &Graph) -> Result<(Vec<String>, Outpu
                 && p.target == super::HeadTarget::Columns
                 && c.target == (super::HeadTarget::LogTotal { of: profile.name.clone() })
     );
-    let [classes, positions] = profile.shape[..] else {
-        return values;
-    };
-    let length = g.input_shape[1];
-    let offset = g.position_offset(profile.value);
-    let (true, [1], Some(offset), Some(context)) = (
-        bpnet,
-        &count.shape[..],
+    let Ok(ProfileTargets {
+        tracks: classes,
         offset,
-        length.checked_sub(positions),
-    ) else {
+        positions,
+    }) = profile_targets(g)
+    else {
         return values;
     };
-    if offset > context || ck.labels.len() != classes * positions {
+    let context = g.input_shape[1] - positions;
+    if !bpnet || count.shape != [1] || ck.labels.len() != classes * positions {
         return values;
     }
     let labels = (0..classes)

@@ -98,7 +98,7 @@ enum Command {
             "seqlens train --init examples/models/demo.onnx --freeze 1 --new-head --pos examples/data/train/ctcf_pos.fa --neg examples/data/train/ctcf_neg.fa --label-names CTCF --epochs 2 --out tuned.onnx",
             "seqlens train --preset deepbind --weight-init kaiming_normal --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 2 --checkpoint ck.json",
             "seqlens train --resume ck.json --fasta examples/data/train/train.fa --label-names CTCF,GATA1,SPI1,FOXA1,HNF4A,CEBPB,REST,TP53 --epochs 4 --checkpoint ck.json",
-            "seqlens train --preset bpnet --depth 3 --width 0.25 --fasta examples/data/profile/profiles.fa --labels examples/data/profile/profiles.tsv --epochs 2 --out bpnet.onnx",
+            "seqlens train --preset bpnet --depth 3 --width 0.25 --length 300 --bed examples/data/profile/peaks.bed --genome examples/data/profile/profiles.fa --signal examples/data/profile/plus.bw,examples/data/profile/minus.bw --epochs 2 --out bpnet.onnx",
         ],
         concat!(
             "Validation and test data come from their own files (--valid-*, --test-*, in the training\n",
@@ -107,9 +107,10 @@ enum Command {
             "--stratify. A random split never separates identical sequences, nor sequences that share\n",
             "a --group-column value.\n\n",
             "The bpnet preset trains a stranded profile and its log total count together, as\n",
-            "bpnet-lite does; its targets are read counts per strand and position over the central\n",
-            "window (columns plus_0.., minus_0..). Its export predicts counts per position: predict\n",
-            "writes them as tracks (a long TSV, or one bedGraph per strand).",
+            "bpnet-lite does. Its targets are read counts per strand and position over each peak's\n",
+            "output window: --signal tracks (bigWig or bedGraph) with --bed and --genome, or a\n",
+            "--labels TSV with columns plus_0.., minus_0... Its export predicts counts per position,\n",
+            "which predict writes as tracks (a long TSV, or one bedGraph per strand).",
         ),
     ))]
     Train(Box<train_cmd::TrainArgs>),

@@ -38,6 +38,43 @@ pub struct DataArgs {
     /// Indexed reference FASTA for --bed.
     #[arg(long)]
     pub genome: Option<PathBuf>,
+    /// Signal tracks whose values over each --bed interval's output window are a profile
+    /// model's targets (bpnet): bigWig or bedGraph, one per track in the model's order
+    /// (e.g. plus,minus strand reads). --label-names names the tracks (default: file names).
+    #[arg(long, value_delimiter = ',', requires = "bed")]
+    pub signal: Option<Vec<PathBuf>>,
+}
+
+/// Where the targets lie in each input: the length BED intervals are centred to, and, for
+/// signal tracks, the profile model's output window in it.
+#[derive(Clone, Copy)]
+pub struct Window {
+    /// Input bases.
+    pub length: usize,
+    /// The profile output's geometry (from the model), for --signal.
+    pub profile: Option<trainer::ProfileTargets>,
+}
+
+/// A track's name from its file: the file name without its signal-format extensions.
+fn track_name(path: &Path) -> String {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    for ext in [
+        ".gz",
+        ".bw",
+        ".bigwig",
+        ".bigWig",
+        ".bedgraph",
+        ".bedGraph",
+        ".bg",
+    ] {
+        if let Some(n) = name.strip_suffix(ext) {
+            name = n.to_string();
+        }
+    }
+    name
 }
 
 /// Validation and test files given apart from the training data, in the same form as it.
@@ -108,14 +145,15 @@ fn read_records(path: &Path) -> Result<Vec<io::SeqRecord>> {
     )?)
 }
 
-/// Loads one labelled set; `length` re-centres BED intervals and `group` names the group
-/// column (a --labels column, or `name` for BED names).
+/// Loads one labelled set; `win` re-centres BED intervals (and places signal targets) and
+/// `group` names the group column (a --labels column, or `name` for BED names).
 fn load_files(
     f: &Files,
     d: &DataArgs,
-    length: usize,
+    win: Window,
     group: Option<&str>,
 ) -> Result<Option<Dataset>> {
+    let length = win.length;
     let refuse_group = |form: &str| match group {
         Some(g) => bail!(
             "--group-column {g}: {form} data has no group column (use --fasta with --labels, or --bed with `name`)"
@@ -149,11 +187,52 @@ fn load_files(
         };
         let text = std::fs::read_to_string(bed).with_context(|| bed.display().to_string())?;
         let mut g = IndexedFasta::open(genome)?;
-        Dataset::from_bed(&text, &bed.display().to_string(), &mut g, length, by_name)?
+        let name = bed.display().to_string();
+        match &d.signal {
+            None => Dataset::from_bed(&text, &name, &mut g, length, by_name)?,
+            Some(paths) => {
+                let Some(p) = win.profile else {
+                    bail!(
+                        "--signal gives a profile model's targets; this model has no profile output"
+                    );
+                };
+                if paths.len() != p.tracks {
+                    bail!(
+                        "--signal gives {} tracks, but the model's profile has {} (--tracks)",
+                        paths.len(),
+                        p.tracks
+                    );
+                }
+                let names = match &d.label_names {
+                    Some(n) if n.len() != paths.len() => bail!(
+                        "--label-names gives {} names for {} --signal tracks",
+                        n.len(),
+                        paths.len()
+                    ),
+                    Some(n) => n.clone(),
+                    None => paths.iter().map(|p| track_name(p)).collect(),
+                };
+                let mut signals = paths
+                    .iter()
+                    .map(|p| io::Signal::open(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let at = (p.offset, p.positions);
+                Dataset::from_bed_signal(
+                    &text,
+                    &name,
+                    &mut g,
+                    length,
+                    at,
+                    &mut signals,
+                    &names,
+                    by_name,
+                )?
+            }
+        }
     } else {
         return Ok(None);
     };
-    if let Some(names) = &d.label_names {
+    if let Some(names) = d.label_names.as_ref().filter(|_| d.signal.is_none()) {
         if names.len() != data.labels.len() {
             bail!(
                 "--label-names gives {} names, but the data has {} target columns ({})",
@@ -169,7 +248,17 @@ fn load_files(
 
 /// Loads the labelled data; `length` re-centres BED intervals.
 pub fn load_data(d: &DataArgs, length: usize) -> Result<Dataset> {
-    load_training(d, length, None)
+    if d.signal.is_some() {
+        bail!(
+            "--signal: evaluate scores one set of values per sequence; a profile model's test \
+             metrics come from seqlens train (its test set)"
+        );
+    }
+    let win = Window {
+        length,
+        profile: None,
+    };
+    load_training(d, win, None)
 }
 
 fn training_files(d: &DataArgs) -> Files<'_> {
@@ -182,8 +271,8 @@ fn training_files(d: &DataArgs) -> Files<'_> {
     }
 }
 
-fn load_training(d: &DataArgs, length: usize, group: Option<&str>) -> Result<Dataset> {
-    load_files(&training_files(d), d, length, group)?.ok_or_else(|| {
+fn load_training(d: &DataArgs, win: Window, group: Option<&str>) -> Result<Dataset> {
+    load_files(&training_files(d), d, win, group)?.ok_or_else(|| {
         anyhow::anyhow!(
             "give training data: --fasta [--labels], --pos with --neg, or --bed with --genome"
         )
@@ -196,7 +285,7 @@ fn load_held_out(
     h: &HeldOutArgs,
     d: &DataArgs,
     train: &Dataset,
-    length: usize,
+    win: Window,
     group: Option<&str>,
 ) -> Result<[Option<Dataset>; 2]> {
     let form = training_files(d).form();
@@ -231,7 +320,7 @@ fn load_held_out(
                 form.unwrap_or("-")
             );
         }
-        let Some(set) = load_files(&files, d, length, group)? else {
+        let Some(set) = load_files(&files, d, win, group)? else {
             continue;
         };
         if set.labels != train.labels {
@@ -635,6 +724,18 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
     failure.map_or(Ok(()), Err)
 }
 
+/// The input window of `g`, with its profile's geometry when the targets are --signal tracks.
+fn window_for(g: &seqlens::nn::Graph, d: &DataArgs) -> Result<Window> {
+    let profile = match d.signal {
+        Some(_) => Some(trainer::profile_targets(g).map_err(|e| anyhow::anyhow!("--signal: {e}"))?),
+        None => None,
+    };
+    Ok(Window {
+        length: g.input_shape[1],
+        profile,
+    })
+}
+
 pub fn train(a: &TrainArgs) -> Result<()> {
     let cfg = run_config(a)?;
     let (mut ck, data) = if let Some(path) = &a.resume {
@@ -644,7 +745,11 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         .with_context(|| format!("{}: not a seqlens checkpoint", path.display()))?;
         let mut ck = ck;
         ck.config.epochs = a.epochs.unwrap_or(ck.config.epochs);
-        let data = load_training(&a.data, ck.graph.input_shape[1], a.group_column.as_deref())?;
+        let data = load_training(
+            &a.data,
+            window_for(&ck.graph, &a.data)?,
+            a.group_column.as_deref(),
+        )?;
         (ck, data)
     } else {
         let (graph, length, alphabet) = match &a.init {
@@ -662,27 +767,50 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             None => (None, 0, cfg.model.alphabet.unwrap_or_default()),
         };
         let length = cfg.model.length.unwrap_or(length);
-        let data = load_training(&a.data, length, a.group_column.as_deref())?;
+        let build = |length: usize, k: usize| -> Result<seqlens::nn::Graph> {
+            Ok(match graph.clone() {
+                Some(g) => {
+                    trainer::prepare_finetune(g, a.freeze, a.new_head.then_some(k), cfg.train.seed)?
+                }
+                None => cfg.arch().map_err(anyhow::Error::msg)?.build(
+                    alphabet.size(),
+                    length,
+                    k,
+                    cfg.train.seed,
+                )?,
+            })
+        };
+        // Signal targets are read where the model's profile lies, so the model comes first.
+        let (data, graph) = if a.data.signal.is_some() {
+            if length == 0 {
+                bail!("--signal needs the input length: --length, [model] length, or --init's");
+            }
+            if a.new_head {
+                bail!(
+                    "--new-head sizes a dense head to the data's labels; a profile model's outputs are its heads"
+                );
+            }
+            let g = build(length, 1)?;
+            let data = load_training(&a.data, window_for(&g, &a.data)?, a.group_column.as_deref())?;
+            (data, g)
+        } else {
+            let win = Window {
+                length,
+                profile: None,
+            };
+            let data = load_training(&a.data, win, a.group_column.as_deref())?;
+            let length = if length > 0 {
+                length
+            } else {
+                data.seqs.iter().map(Vec::len).max().unwrap_or(0)
+            };
+            let g = build(length, data.labels.len())?;
+            (data, g)
+        };
         if data.is_empty() {
             bail!("the training data holds no sequences");
         }
-        let length = if length > 0 {
-            length
-        } else {
-            data.seqs.iter().map(Vec::len).max().unwrap_or(0)
-        };
         let k = data.labels.len();
-        let graph = match graph {
-            Some(g) => {
-                trainer::prepare_finetune(g, a.freeze, a.new_head.then_some(k), cfg.train.seed)?
-            }
-            None => cfg.arch().map_err(anyhow::Error::msg)?.build(
-                alphabet.size(),
-                length,
-                k,
-                cfg.train.seed,
-            )?,
-        };
         eprintln!(
             "model: {} layers, {} parameters, input [{}, {length}], {} labels; {} sequences",
             graph.nodes.len(),
@@ -697,12 +825,11 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         )
     };
 
-    let length = ck.graph.input_shape[1];
     let files = load_held_out(
         &a.held_out,
         &a.data,
         &data,
-        length,
+        window_for(&ck.graph, &a.data)?,
         a.group_column.as_deref(),
     )?;
     let stratify = matches!(ck.config.split, Split::Random { stratify: true, .. });
