@@ -28,8 +28,8 @@ Writes tests/models/bpnet_lite_init.onnx, tests/golden/bpnet_steps.json and
 examples/data/profile/profiles.{fa,tsv}. If a seqlens binary is given, also runs it and
 prints the largest difference.
 
-Usage: pip install -r scripts/requirements.txt (bpnet-lite is installed without its
-       dependencies, as the file says; pyBigWig writes the bigWig files)
+Usage: pip install -r scripts/requirements.txt
+       pip install --no-deps -r scripts/requirements-bpnet.txt
        python3 scripts/bpnet_steps_golden.py [target/release/seqlens]
 """
 import json
