@@ -169,8 +169,8 @@ pub(crate) struct Term {
     pub(crate) loss: Loss,
     weight: f32,
     pub(crate) out: std::ops::Range<usize>,
-    columns: std::ops::Range<usize>,
-    log_total: bool,
+    pub(crate) columns: std::ops::Range<usize>,
+    pub(crate) log_total: bool,
 }
 
 impl Term {

@@ -257,13 +257,22 @@ fn epoch_rng(seed: u64, epoch: usize) -> nn::Rng {
     nn::rng(seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// Strand and shift augmentation of a batch: the draws, whether to take a random strand,
+/// the largest shift, and the target columns a reverse complement reverses (a profile's).
+struct Augment<'a> {
+    rng: &'a mut nn::Rng,
+    rc: bool,
+    shift: usize,
+    flip: std::ops::Range<usize>,
+}
+
 /// Encodes rows `idx` of `d` as `[n, C, L]`, with optional strand and shift augmentation.
 fn batch(
     d: &Dataset,
     idx: &[usize],
     enc: &Encoder,
     length: usize,
-    aug: Option<(&mut nn::Rng, bool, usize)>,
+    aug: Option<Augment>,
 ) -> Result<(Tensor, Tensor), crate::Error> {
     let c = enc.channels();
     let k = d.labels.len();
@@ -273,9 +282,20 @@ fn batch(
     let mut aug = aug;
     for (b, &i) in idx.iter().enumerate() {
         let (mut s, _) = encode::fit(&d.seqs[i], length, wildcard);
-        if let Some((rng, rc, shift)) = aug.as_mut() {
+        y.extend_from_slice(d.row(i));
+        if let Some(Augment {
+            rng,
+            rc,
+            shift,
+            flip,
+        }) = aug.as_mut()
+        {
             if *rc && rng.random::<bool>() {
                 encode::reverse_complement_in_place(&mut s, enc.alphabet())?;
+                // A profile row [tracks, positions] reversed: positions run backwards and
+                // the tracks swap (plus for minus), as on the other strand.
+                let row = y.len() - k;
+                y[row + flip.start..row + flip.end].reverse();
             }
             if *shift > 0 {
                 let sh = rng.random_range(-(*shift as i64)..=*shift as i64);
@@ -295,7 +315,6 @@ fn batch(
             Layout::Ncl,
             &mut x[b * c * length..(b + 1) * c * length],
         )?;
-        y.extend_from_slice(d.row(i));
     }
     Ok((
         Tensor::new(&[idx.len(), c, length], x)?,
@@ -349,6 +368,34 @@ pub fn evaluate(
     Ok((m, loss))
 }
 
+/// The target columns a reverse complement reverses for a multi-output model: its profile
+/// (the first output, `[tracks, positions]`, centred in the input so that the other strand
+/// sees the same window), when every other output is a log total, which a strand does not
+/// change. bpnet-lite augments so.
+fn rc_columns(g: &Graph, objective: &Objective) -> Result<std::ops::Range<usize>, String> {
+    let p = profile_targets(g)?;
+    let size = p.tracks * p.positions;
+    if 2 * p.offset + p.positions != g.input_shape[1] {
+        return Err(format!(
+            "the profile's {} positions from {} are not centred in the {}-base input, so the \
+             other strand sees another window",
+            p.positions, p.offset, g.input_shape[1]
+        ));
+    }
+    let terms = objective.terms();
+    let profile_first = terms
+        .first()
+        .is_some_and(|t| !t.log_total && t.out == (0..size) && t.columns == (0..size));
+    let rest_totals = terms.iter().skip(1).all(|t| t.log_total);
+    if !(profile_first && rest_totals) {
+        return Err(format!(
+            "only a profile with log-total outputs ({}) can be flipped to the other strand",
+            objective.head_names().join(", ")
+        ));
+    }
+    Ok(0..size)
+}
+
 /// The validation score that picks the best epoch: mean AUROC or Pearson r; none for a
 /// multi-output model, which (as bpnet-lite) is picked by its validation loss.
 fn score(ck: &Checkpoint, m: &[Metrics]) -> Option<f64> {
@@ -374,12 +421,17 @@ pub fn fit(
     let enc = encoder(ck.alphabet);
     let length = ck.length();
     let mut objective = ck.objective()?;
+    let mut flip = 0..0;
     if let Some(k) = objective.target_columns() {
-        // Flipping or shifting a sequence would need its per-position targets flipped or
-        // shifted too; class balancing has no meaning for profiles.
+        // Shifting a sequence would need its per-position targets shifted too, with values
+        // from beyond the window; class balancing has no meaning for profiles.
         let c = &ck.config;
+        if c.augment_rc {
+            flip = rc_columns(&ck.graph, &objective).map_err(|why| {
+                crate::Error::Invalid(format!("reverse-complement augmentation: {why}"))
+            })?;
+        }
         for (on, what) in [
-            (c.augment_rc, "reverse-complement augmentation"),
             (c.max_shift > 0, "shift augmentation"),
             (c.balance, "class balancing"),
         ] {
@@ -434,7 +486,12 @@ pub fn fit(
                 chunk,
                 &enc,
                 length,
-                Some((&mut rng, ck.config.augment_rc, ck.config.max_shift)),
+                Some(Augment {
+                    rng: &mut rng,
+                    rc: ck.config.augment_rc,
+                    shift: ck.config.max_shift,
+                    flip: flip.clone(),
+                }),
             )?;
             ck.graph.zero_grad();
             let tape = ck.graph.forward(x, Mode::Train(&mut rng))?;
@@ -658,4 +715,60 @@ pub fn prepare_finetune(
         }
     }
     Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reverse-complemented sequence's profile targets run backwards with the strands
+    /// swapped (by hand: [plus 1 2 3, minus 4 5 6] becomes [plus 6 5 4, minus 3 2 1]); a
+    /// sequence left as it is keeps them. The BPNet preset flips its whole profile and no
+    /// more.
+    #[test]
+    fn reverse_complement_flips_profile_targets() {
+        let d = Dataset {
+            ids: vec!["s".into()],
+            seqs: vec![b"AACG".to_vec()],
+            chroms: vec![None],
+            groups: Vec::new(),
+            labels: (0..7).map(|i| format!("c{i}")).collect(),
+            targets: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 9.0],
+        };
+        let enc = encoder(Alphabet::Dna);
+        let forward = batch(&d, &[0], &enc, 4, None).unwrap().0;
+        let mut seen = [false; 2];
+        for seed in 0..20 {
+            let mut rng = nn::rng(seed);
+            let aug = Augment {
+                rng: &mut rng,
+                rc: true,
+                shift: 0,
+                flip: 0..6,
+            };
+            let (x, y) = batch(&d, &[0], &enc, 4, Some(aug)).unwrap();
+            let flipped = x.data != forward.data;
+            let want: &[f32] = if flipped {
+                &[6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 9.0]
+            } else {
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 9.0]
+            };
+            assert_eq!(y.data, want, "seed {seed}");
+            seen[usize::from(flipped)] = true;
+        }
+        assert_eq!(seen, [true, true]);
+
+        let g = super::super::preset("bpnet", 0.25, Some(3))
+            .unwrap()
+            .build(4, 300, 356, 1)
+            .unwrap();
+        let heads: Vec<(String, usize)> = g
+            .head_outputs(&g.input_shape)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.name, h.shape.iter().product()))
+            .collect();
+        let objective = Objective::heads(&heads, &super::super::preset_losses("bpnet")).unwrap();
+        assert_eq!(rc_columns(&g, &objective), Ok(0..356));
+    }
 }
