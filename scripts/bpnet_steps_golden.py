@@ -34,15 +34,15 @@ Usage: pip install -r scripts/requirements.txt
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
 import torch
 from bpnetlite.bpnet import BPNet
 from bpnetlite.losses import _mixture_loss
+
+from torch_steps_golden import compare_steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "examples", "data", "profile")
@@ -164,21 +164,12 @@ def main():
     print("wrote", init, "and", out, f"({len(steps)} steps)")
 
     if len(sys.argv) > 1:
-        with tempfile.TemporaryDirectory() as d:
-            log = os.path.join(d, "steps.tsv")
-            subprocess.run([sys.argv[1], "train", "--init", init,
-                            "--config", os.path.join(ROOT, "tests", "data", "bpnet_steps.toml"),
-                            "--fasta", os.path.join(DATA, "profiles.fa"),
-                            "--labels", os.path.join(DATA, "profiles.tsv"),
-                            "--valid-frac", "0", "--test-frac", "0", "--step-log", log],
-                           check=True)
-            ours = [float(l.split("\t")[2]) for l in open(log).read().split("\n")[1:] if l]
-        want = [s["loss"] for s in steps]
-        diff = [abs(a - b) for a, b in zip(ours, want)]
-        print(f"seqlens vs bpnet-lite, {len(ours)} steps: largest |loss difference| {max(diff):.3g}")
-        for i, (a, b) in enumerate(zip(ours, want)):
-            print(f"step {i + 1:3d}  bpnet-lite {b:.6f}  seqlens {a:.6f}")
-
+        compare_steps([sys.argv[1], "train", "--init", init,
+                       "--config", os.path.join(ROOT, "tests", "data", "bpnet_steps.toml"),
+                       "--fasta", os.path.join(DATA, "profiles.fa"),
+                       "--labels", os.path.join(DATA, "profiles.tsv"),
+                       "--valid-frac", "0", "--test-frac", "0"],
+                      [s["loss"] for s in steps], "bpnet-lite")
 
 if __name__ == "__main__":
     main()

@@ -110,20 +110,24 @@ def main():
     print("wrote", init, "and", out, f"({len(losses)} steps)")
 
     if len(sys.argv) > 1:
-        with tempfile.TemporaryDirectory() as d:
-            log = os.path.join(d, "steps.tsv")
-            subprocess.run([sys.argv[1], "train", "--init", init, "--fasta", DATA, "--label-names",
-                            LABELS, "--valid-fasta", os.path.join(ROOT, "examples", "data", "train",
-                                                                  "valid.fa"),
-                            "--test-frac", "0", "--no-shuffle", "--batch-size", str(BATCH),
-                            "--epochs", str(EPOCHS), "--lr", str(LR), "--step-log", log],
-                           check=True)
-            ours = [float(l.split("\t")[2]) for l in open(log).read().split("\n")[1:] if l]
-        diff = [abs(a - b) for a, b in zip(ours, losses)]
-        print(f"seqlens vs PyTorch, {len(ours)} steps: largest |loss difference| {max(diff):.3g}")
-        for i, (a, b) in enumerate(zip(ours, losses)):
-            print(f"step {i + 1:3d}  pytorch {b:.6f}  seqlens {a:.6f}")
+        compare_steps([sys.argv[1], "train", "--init", init, "--fasta", DATA, "--label-names",
+                       LABELS, "--valid-fasta", os.path.join(ROOT, "examples", "data", "train",
+                                                             "valid.fa"),
+                       "--test-frac", "0", "--no-shuffle", "--batch-size", str(BATCH),
+                       "--epochs", str(EPOCHS), "--lr", str(LR)], losses, "PyTorch")
 
+
+def compare_steps(command, want, peer):
+    """Runs a `seqlens train` command with a step log and prints each step's loss beside the
+    peer's (`want`), and the largest difference."""
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "steps.tsv")
+        subprocess.run(command + ["--step-log", log], check=True)
+        ours = [float(l.split("\t")[2]) for l in open(log).read().split("\n")[1:] if l]
+    diff = [abs(a - b) for a, b in zip(ours, want)]
+    print(f"seqlens vs {peer}, {len(ours)} steps: largest |loss difference| {max(diff):.3g}")
+    for i, (a, b) in enumerate(zip(ours, want)):
+        print(f"step {i + 1:3d}  {peer} {b:.6f}  seqlens {a:.6f}")
 
 if __name__ == "__main__":
     main()
