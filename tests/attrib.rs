@@ -182,12 +182,13 @@ fn engine_ism(g: &seqlens::nn::Graph, seq: &[u8]) -> (Vec<f32>, Vec<f32>) {
 #[test]
 fn fast_ism_equals_ism_on_every_preset() {
     // Strided pooling, dilations, residual adds (BPNet), crop and batch norm all change
-    // which positions a substitution reaches; each preset exercises a different mix.
-    for (name, len) in [
-        ("deepbind", 120),
-        ("basset", 600),
-        ("deepsea", 400),
-        ("bpnet", 120),
+    // which positions a substitution reaches; each preset exercises a different mix. BPNet's
+    // two outputs (a profile of 2 x 78 positions, flattened, and a count) make 157 values.
+    for (name, len, k) in [
+        ("deepbind", 120, 3),
+        ("basset", 600, 3),
+        ("deepsea", 400, 3),
+        ("bpnet", 200, 157),
     ] {
         let seq = common::random_dna(len, 11);
         let arch = seqlens::train::preset(name, 0.1, Some(3)).unwrap();
@@ -202,7 +203,7 @@ fn fast_ism_equals_ism_on_every_preset() {
             &mut |_, _| true,
         )
         .unwrap();
-        assert_eq!((got.length, got.channels, got.labels), (len, 4, 3));
+        assert_eq!((got.length, got.channels, got.labels), (len, 4, k));
         let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
         assert!(scale > 1e-5, "{name}: mutations must change the output");
         for (i, (a, b)) in got.delta.iter().zip(&want).enumerate() {
