@@ -421,6 +421,22 @@ pub fn fit(
     let enc = encoder(ck.alphabet);
     let length = ck.length();
     let mut objective = ck.objective()?;
+    if ck.config.augment_rc
+        && let Some(loss) = objective.loss()
+    {
+        // One output with values per position: which of them the other strand's values are
+        // depends on what the classes mean (strands swap, splice sites do not), so the
+        // targets cannot be flipped blindly.
+        let out = ck.graph.shapes(&ck.graph.input_shape)?;
+        if out.last().is_some_and(|s| s.len() == 2) || *loss == Loss::MultinomialNll {
+            return Err(crate::Error::Invalid(
+                "reverse-complement augmentation of one output with values per position would \
+                 leave its targets unflipped; train without it (or as a profile with a count \
+                 output, whose strands flip)"
+                    .into(),
+            ));
+        }
+    }
     let mut flip = 0..0;
     if let Some(k) = objective.target_columns() {
         // Shifting a sequence would need its per-position targets shifted too, with values
@@ -770,5 +786,21 @@ mod tests {
             .collect();
         let objective = Objective::heads(&heads, &super::super::preset_losses("bpnet")).unwrap();
         assert_eq!(rc_columns(&g, &objective), Ok(0..356));
+
+        // One output trained as a profile: its targets cannot be flipped, so refused.
+        let g = super::super::preset("deepbind", 0.25, None)
+            .unwrap()
+            .build(4, 4, 7, 1)
+            .unwrap();
+        let config = TrainConfig {
+            loss: Loss::MultinomialNll,
+            augment_rc: true,
+            ..Default::default()
+        };
+        let mut ck = Checkpoint::new(g, config, Alphabet::Dna, d.labels.clone());
+        let err = fit(&mut ck, &d, &Dataset::default(), &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unflipped"), "{err}");
     }
 }
