@@ -663,7 +663,17 @@ fn info(path: &Path, json: bool) -> Result<()> {
     );
     println!("n_policy    {}", m.n_policy);
     println!("task        {}", m.task.as_deref().unwrap_or("-"));
-    println!("labels      {}", m.labels.join(", "));
+    // A profile flattened into values has hundreds of labels: the first and last few say
+    // what they are (`--json` lists them all).
+    let labels = match m.labels.len() {
+        n if n > 12 => format!(
+            "{}, ... {} ({n} values)",
+            m.labels[..6].join(", "),
+            m.labels[n - 3..].join(", ")
+        ),
+        _ => m.labels.join(", "),
+    };
+    println!("labels      {labels}");
     println!("parameters  {}", s.parameters);
     let ops: Vec<String> = s.ops.iter().map(|(k, v)| format!("{k} x{v}")).collect();
     println!("ops         {}", ops.join(", "));
