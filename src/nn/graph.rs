@@ -183,6 +183,17 @@ impl Graph {
         Ok(shapes)
     }
 
+    /// How many nodes read each value (value 0 is the input).
+    fn readers(&self) -> Vec<usize> {
+        let mut readers = vec![0usize; self.nodes.len() + 1];
+        for n in &self.nodes {
+            for &i in &n.inputs {
+                readers[i] += 1;
+            }
+        }
+        readers
+    }
+
     /// The outputs of a multi-output graph for inputs of per-item shape `item`, in order;
     /// empty for a graph with one output. Fails if the last node is not the `Concat` of
     /// one value per head that `heads` promises.
@@ -212,12 +223,7 @@ impl Graph {
             )));
         }
         let shapes = self.shapes(item)?;
-        let mut readers = vec![0usize; self.nodes.len() + 1];
-        for n in &self.nodes {
-            for &i in &n.inputs {
-                readers[i] += 1;
-            }
-        }
+        let readers = self.readers();
         let mut heads = Vec::with_capacity(self.heads.len());
         for (name, &joined) in self.heads.iter().zip(&last.inputs) {
             // A Flatten that only the Concat reads is the join's, not part of the output.
@@ -478,12 +484,7 @@ impl Graph {
     /// dense layer (its only reader) folded into that layer's weights and bias, as the GPU
     /// backend does: one pass over the activations fewer per batch norm.
     pub fn for_inference(&self) -> Graph {
-        let mut readers = vec![0usize; self.nodes.len() + 1];
-        for n in &self.nodes {
-            for &i in &n.inputs {
-                readers[i] += 1;
-            }
-        }
+        let readers = self.readers();
         let mut g = Graph {
             input_shape: self.input_shape.clone(),
             nodes: Vec::with_capacity(self.nodes.len()),

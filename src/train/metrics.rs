@@ -136,7 +136,7 @@ pub fn evaluate(
     classification: bool,
 ) -> Vec<Metrics> {
     let k = labels.len().max(1);
-    let mut rows: Vec<Metrics> = (0..k)
+    let rows: Vec<Metrics> = (0..k)
         .map(|j| {
             let p: Vec<f32> = pred.iter().skip(j).step_by(k).copied().collect();
             let t: Vec<f32> = target.iter().skip(j).step_by(k).copied().collect();
@@ -155,6 +155,11 @@ pub fn evaluate(
             m
         })
         .collect();
+    with_mean(rows)
+}
+
+/// `rows` with a last row labelled `mean`: each metric's mean over the rows that have it.
+fn with_mean(mut rows: Vec<Metrics>) -> Vec<Metrics> {
     let mean = |f: fn(&Metrics) -> Option<f64>| {
         let v: Vec<f64> = rows.iter().filter_map(f).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
@@ -219,17 +224,7 @@ pub fn evaluate_heads(pred: &[f32], target: &[f32], objective: &super::Objective
         }
         rows.push(m);
     }
-    let mean = |f: fn(&Metrics) -> Option<f64>| {
-        let v: Vec<f64> = rows.iter().filter_map(f).collect();
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-    };
-    rows.push(Metrics {
-        label: "mean".into(),
-        pearson: mean(|m| m.pearson),
-        spearman: mean(|m| m.spearman),
-        ..Default::default()
-    });
-    rows
+    with_mean(rows)
 }
 
 fn softmax(x: &[f32]) -> Vec<f32> {
