@@ -19,6 +19,10 @@ pub enum Error {
     /// A splice-scoring input (a gene table) is unusable.
     #[error(transparent)]
     Splice(#[from] crate::splice::Error),
+    /// The GPU backend failed, or cannot run what was asked.
+    #[cfg(feature = "gpu")]
+    #[error(transparent)]
+    Gpu(#[from] crate::gpu::Error),
     /// A request that cannot be carried out as asked (bad option values, impossible sizes).
     #[error("{0}")]
     Invalid(String),

@@ -8,11 +8,13 @@
 
 mod conv1d;
 mod graph;
+mod train;
 
 use serde::Serialize;
 
 pub use conv1d::{Activation, Clock, GpuConv1d};
 pub use graph::{GpuGraph, forward_blocker, gradient_blocker};
+pub use train::{GpuTrainer, train_blocker};
 
 /// Errors from the GPU backend.
 #[derive(Debug, thiserror::Error)]

@@ -27,7 +27,7 @@ pub use conv::{Conv1d, Padding};
 pub use deeplift::Multipliers;
 pub use demand::Edit;
 pub use graph::{Graph, Head, Node, Tape};
-pub use layer::{Layer, Mode};
+pub use layer::{Layer, Mode, dropout_mask};
 // Shared with other modules' embarrassingly parallel loops (motif annotation).
 pub(crate) use kernels::par_map;
 pub use linear::Linear;

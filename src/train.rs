@@ -7,6 +7,9 @@
 pub mod arch;
 pub mod config;
 pub mod data;
+/// Training steps on the GPU.
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+pub mod gpu;
 /// Losses and their gradients.
 pub mod loss;
 pub mod metrics;
@@ -20,4 +23,6 @@ pub use data::{Dataset, Split, groups, kfold, shared_sequences, split};
 pub use loss::{HeadLoss, HeadTarget, Loss, Objective};
 pub use metrics::{Metrics, evaluate, evaluate_heads};
 pub use optim::{OptimState, Optimizer, Schedule, Scheduler, clip_grad_norm};
-pub use trainer::{Checkpoint, EpochLog, Event, TrainConfig, final_graph, fit};
+pub use trainer::{
+    Checkpoint, CpuSteps, EpochLog, Event, Steps, TrainConfig, final_graph, fit, fit_on,
+};

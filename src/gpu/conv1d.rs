@@ -58,16 +58,28 @@ pub struct GpuConv1d {
 pub(crate) struct Kernels {
     forward: wgpu::ComputePipeline,
     backward_data: wgpu::ComputePipeline,
+    /// Compiled for training only (software adapters take seconds per entry point).
+    backward_weight: Option<wgpu::ComputePipeline>,
 }
 
 impl Kernels {
     pub(crate) fn new(gpu: &Gpu) -> Kernels {
+        Self::compile_all(gpu, false)
+    }
+
+    /// The kernels with the weight gradient's, for training.
+    pub(crate) fn for_training(gpu: &Gpu) -> Kernels {
+        Self::compile_all(gpu, true)
+    }
+
+    fn compile_all(gpu: &Gpu, training: bool) -> Kernels {
         let module = gpu
             .device
             .create_shader_module(wgpu::include_wgsl!("conv1d.wgsl"));
         Kernels {
             forward: compile(gpu, &module, "main"),
             backward_data: compile(gpu, &module, "backward_data"),
+            backward_weight: training.then(|| compile(gpu, &module, "backward_weight")),
         }
     }
 }
@@ -124,7 +136,10 @@ impl GpuConv1d {
             d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
                 contents: bytemuck::cast_slice(data),
-                usage: wgpu::BufferUsages::STORAGE,
+                // Training updates the weights in place and reads them back.
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
             })
         };
         let per_channel = conv.in_channels * conv.kernel;
@@ -400,6 +415,53 @@ impl GpuConv1d {
                 groups,
             );
         }
+    }
+
+    /// The weight and bias buffers of a layer whose weights fit one binding (training
+    /// refuses larger layers before uploading them); the bias buffer of a layer without one
+    /// holds one unused zero.
+    pub(crate) fn buffers(&self) -> Option<(&wgpu::Buffer, &wgpu::Buffer)> {
+        match &self.parts[..] {
+            [part] => Some((&part.weight, &part.bias)),
+            _ => None,
+        }
+    }
+
+    /// Records the gradient with respect to the weights of a one-part layer (see
+    /// [`GpuConv1d::buffers`]): `x` the forward input `[batch, in_channels, len_in]`, `dy`
+    /// the output's gradient, into `dw` `[out_channels, in_channels x kernel]`. Needs
+    /// [`Kernels::for_training`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn encode_weight_grad(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        x: &wgpu::Buffer,
+        dy: &wgpu::Buffer,
+        dw: &wgpu::Buffer,
+        batch: usize,
+        len_in: usize,
+    ) {
+        let pipeline = self
+            .kernels
+            .backward_weight
+            .as_ref()
+            .expect("training kernels compiled");
+        let part = &self.parts[0];
+        let params = self.params(part, batch, len_in, false);
+        let groups = [
+            (self.conv.in_channels * self.conv.kernel).div_ceil(TILE) as u32,
+            part.count.div_ceil(TILE) as u32,
+        ];
+        record(
+            gpu,
+            enc,
+            pipeline,
+            &params,
+            &[1, 2, 4],
+            &[x, dy, dw],
+            groups,
+        );
     }
 
     fn params(&self, part: &Part, batch: usize, len_in: usize, accumulate: bool) -> Params {

@@ -46,16 +46,40 @@ struct Node {
     inputs: Vec<usize>,
 }
 
-struct Pipelines {
-    unary: wgpu::ComputePipeline,
-    pool: wgpu::ComputePipeline,
-    add: wgpu::ComputePipeline,
-    softmax: wgpu::ComputePipeline,
-    copy: wgpu::ComputePipeline,
-    unary_backward: wgpu::ComputePipeline,
-    pool_backward: wgpu::ComputePipeline,
-    rescale_backward: wgpu::ComputePipeline,
-    pool_deeplift: wgpu::ComputePipeline,
+pub(super) struct Pipelines {
+    pub(super) unary: wgpu::ComputePipeline,
+    pub(super) pool: wgpu::ComputePipeline,
+    pub(super) add: wgpu::ComputePipeline,
+    pub(super) softmax: wgpu::ComputePipeline,
+    pub(super) copy: wgpu::ComputePipeline,
+    pub(super) unary_backward: wgpu::ComputePipeline,
+    pub(super) pool_backward: wgpu::ComputePipeline,
+    pub(super) rescale_backward: wgpu::ComputePipeline,
+    pub(super) pool_deeplift: wgpu::ComputePipeline,
+}
+
+impl Pipelines {
+    /// Compiles ops.wgsl's entry points.
+    pub(super) fn new(gpu: &Gpu) -> Pipelines {
+        let module = gpu
+            .device
+            .create_shader_module(wgpu::include_wgsl!("ops.wgsl"));
+        // One explicit layout for every entry point: automatic layouts would drop the bindings
+        // an entry point does not read, and each op binds all four.
+        let layout = explicit_layout(gpu, "ops", &[true, true, false]);
+        let pipe = |entry: &str| pipeline(gpu, &layout, &module, entry);
+        Pipelines {
+            unary: pipe("unary"),
+            pool: pipe("pool"),
+            add: pipe("add"),
+            softmax: pipe("softmax"),
+            copy: pipe("copy"),
+            unary_backward: pipe("unary_backward"),
+            pool_backward: pipe("pool_backward"),
+            rescale_backward: pipe("rescale_backward"),
+            pool_deeplift: pipe("pool_deeplift"),
+        }
+    }
 }
 
 /// What the backward pass carries from the output to the input.
@@ -174,19 +198,7 @@ impl GpuGraph {
                     continue;
                 }
                 Layer::Linear(l) => {
-                    let conv = Conv1d {
-                        in_channels: l.in_features,
-                        out_channels: l.out_features,
-                        kernel: 1,
-                        stride: 1,
-                        dilation: 1,
-                        pad_left: 0,
-                        pad_right: 0,
-                        groups: 1,
-                        weight: l.weight.clone(),
-                        bias: l.bias.clone(),
-                    };
-                    pending = Some((inputs[0], with_bias(conv), Activation::None));
+                    pending = Some((inputs[0], with_bias(as_conv(l)), Activation::None));
                     pending_value = v;
                     continue;
                 }
@@ -195,14 +207,17 @@ impl GpuGraph {
                     affine(gpu, &scale, &shift)
                 }
                 Layer::Affine { scale, shift } => affine(gpu, scale, shift),
-                Layer::Relu => unary(0, 0.0),
-                Layer::Elu { alpha } => unary(1, *alpha),
-                Layer::Softplus => unary(2, 0.0),
-                Layer::Exp => unary(3, 0.0),
-                Layer::Sigmoid => unary(4, 0.0),
-                Layer::Tanh => unary(6, 0.0),
-                Layer::LeakyRelu { alpha } => unary(7, *alpha),
-                Layer::Gelu { tanh } => unary(if *tanh { 9 } else { 8 }, 0.0),
+                Layer::Relu
+                | Layer::Elu { .. }
+                | Layer::Softplus
+                | Layer::Exp
+                | Layer::Sigmoid
+                | Layer::Tanh
+                | Layer::LeakyRelu { .. }
+                | Layer::Gelu { .. } => {
+                    let (code, alpha) = activation_code(&node.layer).expect("an activation");
+                    unary(code, alpha)
+                }
                 Layer::Softmax => Op::Softmax { over_length: false },
                 Layer::SoftmaxLength => Op::Softmax { over_length: true },
                 Layer::MaxPool1d(w) => Op::Pool {
@@ -237,74 +252,11 @@ impl GpuGraph {
             nn_of.push(v);
         }
         let no_gradient = gradient_blocker(graph);
-        let module = gpu
-            .device
-            .create_shader_module(wgpu::include_wgsl!("ops.wgsl"));
-        // One explicit layout for every entry point: automatic layouts would drop the bindings
-        // an entry point does not read, and each op binds all four.
-        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let bind_layout = gpu
-            .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("ops"),
-                entries: &[
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 0,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::Buffer {
-                            ty: wgpu::BufferBindingType::Uniform,
-                            has_dynamic_offset: false,
-                            min_binding_size: None,
-                        },
-                        count: None,
-                    },
-                    storage(1, true),
-                    storage(2, true),
-                    storage(3, false),
-                ],
-            });
-        let layout = gpu
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("ops"),
-                bind_group_layouts: &[Some(&bind_layout)],
-                immediate_size: 0,
-            });
-        let pipe = |entry: &str| {
-            gpu.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: Some(&layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
         Ok(GpuGraph {
             nodes,
             geometry: graph.geometry(),
             nn_of,
-            pipelines: Pipelines {
-                unary: pipe("unary"),
-                pool: pipe("pool"),
-                add: pipe("add"),
-                softmax: pipe("softmax"),
-                copy: pipe("copy"),
-                unary_backward: pipe("unary_backward"),
-                pool_backward: pipe("pool_backward"),
-                rescale_backward: pipe("rescale_backward"),
-                pool_deeplift: pipe("pool_deeplift"),
-            },
+            pipelines: Pipelines::new(gpu),
             dummy: storage_buffer(gpu, 1),
             no_gradient,
         })
@@ -763,8 +715,57 @@ impl GpuGraph {
     }
 }
 
+/// A pipeline layout of a uniform at binding 0 and then one storage buffer per flag
+/// (read-only or not), for entry points that share one parameter block and binding list.
+pub(super) fn explicit_layout(gpu: &Gpu, label: &str, read_only: &[bool]) -> wgpu::PipelineLayout {
+    let buffer = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    };
+    let mut entries = vec![buffer(0, wgpu::BufferBindingType::Uniform)];
+    entries.extend(read_only.iter().enumerate().map(|(i, &read_only)| {
+        buffer(i as u32 + 1, wgpu::BufferBindingType::Storage { read_only })
+    }));
+    let bind_layout = gpu
+        .device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries: &entries,
+        });
+    gpu.device
+        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(&bind_layout)],
+            immediate_size: 0,
+        })
+}
+
+/// The pipeline of `module`'s entry point `entry` under `layout`.
+pub(super) fn pipeline(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: Some(layout),
+            module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
 /// The pool kernels' `op` word.
-fn pool_op(reduce: Reduce) -> u32 {
+pub(super) fn pool_op(reduce: Reduce) -> u32 {
     match reduce {
         Reduce::Max => 0,
         Reduce::Mean => 1,
@@ -772,16 +773,32 @@ fn pool_op(reduce: Reduce) -> u32 {
     }
 }
 
-fn per(shape: &[usize]) -> usize {
+pub(super) fn per(shape: &[usize]) -> usize {
     shape.iter().product::<usize>().max(1)
 }
 
 /// A value's channels and length: `[c, l]`, `[c]` (length 1), else one channel.
-fn channels_and_length(shape: &[usize]) -> (usize, usize) {
+pub(super) fn channels_and_length(shape: &[usize]) -> (usize, usize) {
     match shape[..] {
         [c, l] => (c, l),
         [c] => (c, 1),
         _ => (1, shape.iter().product()),
+    }
+}
+
+/// A dense layer as the width-1 convolution over `[batch, features, 1]` that the GPU runs.
+pub(super) fn as_conv(l: &crate::nn::Linear) -> Conv1d {
+    Conv1d {
+        in_channels: l.in_features,
+        out_channels: l.out_features,
+        kernel: 1,
+        stride: 1,
+        dilation: 1,
+        pad_left: 0,
+        pad_right: 0,
+        groups: 1,
+        weight: l.weight.clone(),
+        bias: l.bias.clone(),
     }
 }
 
@@ -870,6 +887,21 @@ fn affine(gpu: &Gpu, scale: &[f32], shift: &[f32]) -> Op {
     }
 }
 
+/// ops.wgsl's `unary` code and alpha of an element-wise activation layer.
+pub(super) fn activation_code(layer: &Layer) -> Option<(u32, f32)> {
+    match layer {
+        Layer::Relu => Some((0, 0.0)),
+        Layer::Elu { alpha } => Some((1, *alpha)),
+        Layer::Softplus => Some((2, 0.0)),
+        Layer::Exp => Some((3, 0.0)),
+        Layer::Sigmoid => Some((4, 0.0)),
+        Layer::Tanh => Some((6, 0.0)),
+        Layer::LeakyRelu { alpha } => Some((7, *alpha)),
+        Layer::Gelu { tanh } => Some((if *tanh { 9 } else { 8 }, 0.0)),
+        _ => None,
+    }
+}
+
 fn unary(code: u32, alpha: f32) -> Op {
     Op::Unary {
         code,
@@ -883,37 +915,37 @@ fn unary(code: u32, alpha: f32) -> Op {
 /// the fields it documents; the others stay zero.
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct OpParams {
+pub(super) struct OpParams {
     /// Output values (one invocation each).
-    n: u32,
-    channels: u32,
-    len_in: u32,
-    len_out: u32,
-    kernel: u32,
-    stride: u32,
+    pub(super) n: u32,
+    pub(super) channels: u32,
+    pub(super) len_in: u32,
+    pub(super) len_out: u32,
+    pub(super) kernel: u32,
+    pub(super) stride: u32,
     /// Which operation of the entry point (see ops.wgsl).
-    op: u32,
+    pub(super) op: u32,
     /// Copy: the output's channels.
-    c_total: u32,
+    pub(super) c_total: u32,
     /// Copy: the first output channel.
-    c_offset: u32,
+    pub(super) c_offset: u32,
     /// Copy: the input position of output position 0.
-    left: u32,
+    pub(super) left: u32,
     /// ELU and LeakyReLU.
-    alpha: f32,
+    pub(super) alpha: f32,
     /// Pooling.
-    dilation: u32,
-    pad_left: u32,
-    pad_right: u32,
+    pub(super) dilation: u32,
+    pub(super) pad_left: u32,
+    pub(super) pad_right: u32,
     /// Pooling: whether an average counts the padding.
-    count_pad: u32,
-    _pad: u32,
+    pub(super) count_pad: u32,
+    pub(super) _pad: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<OpParams>() == 64);
 
 #[allow(clippy::too_many_arguments)]
-fn dispatch(
+pub(super) fn dispatch(
     gpu: &Gpu,
     enc: &mut wgpu::CommandEncoder,
     pipeline: &wgpu::ComputePipeline,
@@ -923,25 +955,52 @@ fn dispatch(
     y: &wgpu::Buffer,
     count: usize,
 ) {
+    let groups = count.div_ceil(256).max(1);
+    let grid = if groups > 65535 {
+        [65535, groups.div_ceil(65535) as u32]
+    } else {
+        [groups as u32, 1]
+    };
+    dispatch_groups(
+        gpu,
+        enc,
+        pipeline,
+        bytemuck::bytes_of(params),
+        &[x, z, y],
+        grid,
+    );
+}
+
+/// One pass of `pipeline` over a `grid` of workgroups, with `params` as the uniform at
+/// binding 0 and `buffers` at bindings 1, 2, ...
+pub(super) fn dispatch_groups(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: &[u8],
+    buffers: &[&wgpu::Buffer],
+    grid: [u32; 2],
+) {
     let d = &gpu.device;
     let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("params"),
-        contents: bytemuck::bytes_of(params),
+        contents: params,
         usage: wgpu::BufferUsages::UNIFORM,
     });
+    let mut entries = vec![entry(0, &uniform)];
+    entries.extend(
+        buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| entry(i as u32 + 1, b)),
+    );
     let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
         layout: &pipeline.get_bind_group_layout(0),
-        entries: &[entry(0, &uniform), entry(1, x), entry(2, z), entry(3, y)],
+        entries: &entries,
     });
-    let groups = count.div_ceil(256).max(1);
-    let (gx, gy) = if groups > 65535 {
-        (65535, groups.div_ceil(65535))
-    } else {
-        (groups, 1)
-    };
     let mut pass = enc.begin_compute_pass(&Default::default());
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, &bind, &[]);
-    pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+    pass.dispatch_workgroups(grid[0], grid[1], 1);
 }

@@ -397,16 +397,7 @@ impl Layer {
             }
             Layer::Dropout { p } => match mode {
                 Mode::Train(rng) if *p > 0.0 => {
-                    let keep = 1.0 - p;
-                    let mask: Vec<f32> = (0..x.len())
-                        .map(|_| {
-                            if rng.random::<f32>() < keep {
-                                1.0 / keep
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect();
+                    let mask = dropout_mask(*p, x.len(), rng);
                     let y = Tensor {
                         shape: x.shape.clone(),
                         data: x.data.iter().zip(&mask).map(|(a, m)| a * m).collect(),
@@ -713,4 +704,19 @@ fn split_channels(xs: &[&Tensor], dy: &Tensor) -> Vec<Tensor> {
         }
     }
     out
+}
+
+/// Dropout's scaled keep mask for `n` values: `1 / (1 - p)` where kept, else 0, drawn from
+/// `rng` one value at a time (the GPU trainer draws the same masks in the same order).
+pub fn dropout_mask(p: f32, n: usize, rng: &mut super::Rng) -> Vec<f32> {
+    let keep = 1.0 - p;
+    (0..n)
+        .map(|_| {
+            if rng.random::<f32>() < keep {
+                1.0 / keep
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }

@@ -411,11 +411,74 @@ fn score(ck: &Checkpoint, m: &[Metrics]) -> Option<f64> {
     }
 }
 
-/// Trains from `ck.epoch` until `ck.config.epochs` or early stopping.
+/// Where training steps run: the CPU engine ([`CpuSteps`]) or a device that keeps its own
+/// copy of the weights between steps (`train::gpu::GpuSteps`).
+pub trait Steps {
+    /// One step on the batch `x` with targets `y`: forward in training mode (dropout drawn
+    /// from `rng`), the objective, backward, gradient clipping (`ck.config.clip_norm`) and
+    /// the optimiser's update at rate `lr`. Returns the loss and each output's loss.
+    fn step(
+        &mut self,
+        ck: &mut Checkpoint,
+        x: Tensor,
+        y: &Tensor,
+        objective: &Objective,
+        rng: &mut nn::Rng,
+        lr: f32,
+    ) -> Result<(f64, Vec<f64>), crate::Error>;
+
+    /// Brings the weights and optimiser state into `ck` (before validation, checkpoints and
+    /// the end of training).
+    fn sync(&mut self, ck: &mut Checkpoint) -> Result<(), crate::Error>;
+}
+
+/// Training steps on the CPU engine, in place on `ck.graph`.
+pub struct CpuSteps;
+
+impl Steps for CpuSteps {
+    fn step(
+        &mut self,
+        ck: &mut Checkpoint,
+        x: Tensor,
+        y: &Tensor,
+        objective: &Objective,
+        rng: &mut nn::Rng,
+        lr: f32,
+    ) -> Result<(f64, Vec<f64>), crate::Error> {
+        ck.graph.zero_grad();
+        let tape = ck.graph.forward(x, Mode::Train(rng))?;
+        let (l, heads, dy) = objective.compute(tape.output(), y)?;
+        ck.graph.backward_params(&tape, dy)?;
+        let mut params = ck.graph.params_mut();
+        if let Some(max) = ck.config.clip_norm {
+            clip_grad_norm(&mut params, max);
+        }
+        ck.optim.step(&ck.config.optimizer, &mut params, lr);
+        Ok((l, heads))
+    }
+
+    fn sync(&mut self, _: &mut Checkpoint) -> Result<(), crate::Error> {
+        Ok(())
+    }
+}
+
+/// Trains on the CPU from `ck.epoch` until `ck.config.epochs` or early stopping.
 pub fn fit(
     ck: &mut Checkpoint,
     train: &Dataset,
     valid: &Dataset,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), crate::Error> {
+    fit_on(ck, train, valid, &mut CpuSteps, on_event)
+}
+
+/// Trains from `ck.epoch` until `ck.config.epochs` or early stopping, with the steps run by
+/// `steps`.
+pub fn fit_on(
+    ck: &mut Checkpoint,
+    train: &Dataset,
+    valid: &Dataset,
+    steps: &mut dyn Steps,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(), crate::Error> {
     let enc = encoder(ck.alphabet);
@@ -509,15 +572,7 @@ pub fn fit(
                     flip: flip.clone(),
                 }),
             )?;
-            ck.graph.zero_grad();
-            let tape = ck.graph.forward(x, Mode::Train(&mut rng))?;
-            let (l, heads, dy) = objective.compute(tape.output(), &y)?;
-            ck.graph.backward_params(&tape, dy)?;
-            let mut params = ck.graph.params_mut();
-            if let Some(max) = ck.config.clip_norm {
-                clip_grad_norm(&mut params, max);
-            }
-            ck.optim.step(&ck.config.optimizer, &mut params, lr);
+            let (l, heads) = steps.step(ck, x, &y, &objective, &mut rng, lr)?;
             sum += l;
             on_event(Event::Batch {
                 epoch,
@@ -528,6 +583,7 @@ pub fn fit(
                 step_heads: heads,
             });
         }
+        steps.sync(ck)?;
         let train_seconds = clock.seconds();
         let (valid_loss, valid_score) = if valid.is_empty() {
             (None, None)
