@@ -314,3 +314,77 @@ fn graphs_the_gpu_cannot_train_are_refused_by_name() {
     );
     assert!(seqlens::gpu::train_blocker(&arch().build(4, 60, 2, 3).unwrap()).is_none());
 }
+
+/// `seqlens train --backend gpu` logs the same steps as `--backend cpu` (the basset preset at
+/// a quarter width: convolutions, batch norm, ReLU, max pooling, dropout, dense layers), and
+/// refuses a model it cannot train with the node's name and a non-zero exit.
+#[test]
+fn the_cli_trains_on_the_gpu_with_the_cpus_steps() {
+    if gpu_steps(&base()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let data = format!("{root}/examples/data/train/train.fa");
+    let valid = format!("{root}/examples/data/train/valid.fa");
+    let run = |backend: &str, preset: &str, more: &[&str]| {
+        let log = p(&format!("{backend}-steps.tsv"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqlens"))
+            .args([
+                "train",
+                "--preset",
+                preset,
+                "--width",
+                "0.25",
+                "--length",
+                "200",
+                "--fasta",
+                &data,
+                "--valid-fasta",
+                &valid,
+                "--epochs",
+                "2",
+                "--batch-size",
+                "32",
+                "--backend",
+                backend,
+                "--step-log",
+                &log,
+                "--out",
+                &p(&format!("{backend}.onnx")),
+            ])
+            .args(more)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        (
+            out.status.success(),
+            err,
+            std::fs::read_to_string(&log).ok(),
+        )
+    };
+    let losses = |tsv: &str| -> Vec<f64> {
+        tsv.lines()
+            .skip(1)
+            .map(|l| l.split('\t').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (ok, err, cpu) = run("cpu", "basset", &[]);
+    assert!(ok, "{err}");
+    let (ok, err, gpu) = run("gpu", "basset", &[]);
+    assert!(ok, "{err}");
+    assert!(err.contains("training steps on the GPU:"), "{err}");
+    let (cpu, gpu) = (losses(&cpu.unwrap()), losses(&gpu.unwrap()));
+    assert_eq!(cpu.len(), gpu.len());
+    assert!(cpu.len() >= 20, "{} steps", cpu.len());
+    for (i, (a, b)) in cpu.iter().zip(&gpu).enumerate() {
+        assert!((a - b).abs() <= TOLERANCE, "step {i}: CPU {a}, GPU {b}");
+    }
+    let (ok, err, _) = run("gpu", "bpnet", &["--depth", "2"]);
+    assert!(!ok && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("--backend gpu") && err.contains("does not cover node"),
+        "{err}"
+    );
+}

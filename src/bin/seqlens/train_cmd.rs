@@ -465,6 +465,44 @@ pub struct TrainArgs {
     /// Per-step log, TSV: epoch, step, loss (each step's mean loss over its batch).
     #[arg(long)]
     step_log: Option<PathBuf>,
+    /// Where the training steps run: cpu (the seqlens engine) or gpu (wgpu; its steps agree
+    /// with the CPU's to about 1e-7, and a model with a layer the GPU cannot train is refused
+    /// with its name). Validation and testing run on the CPU.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: StepBackend,
+}
+
+/// Where `train` runs its steps.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StepBackend {
+    Cpu,
+    Gpu,
+}
+
+/// The steps `--backend` asks for, said on stderr when they run on a GPU.
+fn steps_for(ck: &Checkpoint, backend: StepBackend) -> Result<Box<dyn train::Steps>> {
+    match backend {
+        StepBackend::Cpu => Ok(Box::new(train::CpuSteps)),
+        #[cfg(feature = "gpu")]
+        StepBackend::Gpu => {
+            let steps = train::gpu::GpuSteps::new(ck).context("--backend gpu")?;
+            eprintln!(
+                "training steps on the GPU: {}{}",
+                steps.adapter(),
+                if steps.software() {
+                    " (a software adapter: correct, but slower than the CPU engine)"
+                } else {
+                    ""
+                }
+            );
+            Ok(Box::new(steps))
+        }
+        #[cfg(not(feature = "gpu"))]
+        StepBackend::Gpu => {
+            let _ = ck;
+            bail!("--backend gpu: this build of seqlens has no GPU backend")
+        }
+    }
 }
 
 fn parse_loss(s: &str) -> Result<Loss> {
@@ -662,7 +700,8 @@ fn run_fit(ck: &mut Checkpoint, tr: &Dataset, va: &Dataset, a: &TrainArgs) -> Re
             .map(|h| format!("\t{h}"))
             .collect::<String>()
     );
-    train::fit(ck, tr, va, &mut |e| match e {
+    let mut on = steps_for(ck, a.backend)?;
+    train::fit_on(ck, tr, va, on.as_mut(), &mut |e| match e {
         Event::Batch {
             epoch,
             done,
@@ -908,10 +947,13 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     });
     if secs > 0.0 {
         eprintln!(
-            "trained {} epochs: {seen} sequences in {secs:.1} s of training steps ({:.1} sequences/s, {} threads)",
+            "trained {} epochs: {seen} sequences in {secs:.1} s of training steps ({:.1} sequences/s, {})",
             ck.log.len(),
             seen as f64 / secs,
-            rayon::current_num_threads()
+            match a.backend {
+                StepBackend::Cpu => format!("{} threads", rayon::current_num_threads()),
+                StepBackend::Gpu => "on the GPU".into(),
+            }
         );
     }
     if ck.stopped_early {
