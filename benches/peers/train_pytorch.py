@@ -2,9 +2,11 @@
 """PyTorch (CPU) trains the same architecture on the same data as `seqlens train` with
 examples/models/demo.toml, or the deepbind or basset preset: same split sizes, batch size,
 optimiser, epochs and thread count. Prints training throughput (sequences/s) and the test
-AUROC.
+AUROC. With --device cuda it trains on the GPU (cuDNN, fp32 without TF32, the data resident on
+the device), the peer of `seqlens train --backend gpu` (benches/peers/train_gpu.sh).
 
-Usage: python3 benches/peers/train_pytorch.py [--arch demo|deepbind|basset] [--epochs N] [--threads T]
+Usage: python3 benches/peers/train_pytorch.py [--arch demo|deepbind|basset] [--epochs N]
+       [--threads T] [--device cpu|cuda]
 """
 import argparse
 import time
@@ -21,9 +23,16 @@ p.add_argument("--batch-size", type=int, default=64)
 p.add_argument("--lr", type=float, default=0.002)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--length", type=int, default=500)
+p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(7)
+dev = torch.device(args.device)
+if dev.type == "cuda":
+    torch.backends.cudnn.benchmark = True
+    # fp32 throughout, like the WGSL kernels: no TF32 tensor-core shortcuts.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
 
 ids, seqs, ys = [], [], []
 for line in open(args.fasta):
@@ -71,6 +80,7 @@ elif args.arch == "basset":
     model(x[:2])
 else:
     raise SystemExit(f"unknown --arch {args.arch}")
+model, x, y = model.to(dev), x.to(dev), y.to(dev)
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 loss_fn = nn.BCEWithLogitsLoss()
 
@@ -104,11 +114,13 @@ for epoch in range(args.epochs):
         loss.backward()
         opt.step()
         seen += len(i)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
     train_time += time.perf_counter() - t0
     model.eval()
     with torch.no_grad():
-        v = torch.sigmoid(model(x[va])).numpy()
-    print(f"epoch {epoch + 1}: train loss {loss.item():.4f}, valid auroc {auroc(v, y[va].numpy()):.4f}", flush=True)
+        v = torch.sigmoid(model(x[va])).cpu().numpy()
+    print(f"epoch {epoch + 1}: train loss {loss.item():.4f}, valid auroc {auroc(v, y[va].cpu().numpy()):.4f}", flush=True)
 with torch.no_grad():
-    t = torch.sigmoid(model(x[te])).numpy()
-print(f"pytorch threads={args.threads} train_seq_per_s={seen / train_time:.1f} test_auroc={auroc(t, y[te].numpy()):.4f}")
+    t = torch.sigmoid(model(x[te])).cpu().numpy()
+print(f"pytorch device={args.device} threads={args.threads} train_seq_per_s={seen / train_time:.1f} test_auroc={auroc(t, y[te].cpu().numpy()):.4f}")
