@@ -33,7 +33,9 @@ struct Params {
     out_offset: u32,
     out_total: u32,
     accumulate: u32,
-    _pad: [u32; 2],
+    /// Weight gradients: positions per workgroup layer.
+    chunk: u32,
+    _pad: u32,
 }
 
 /// Output tile of one workgroup (see conv1d.wgsl).
@@ -371,6 +373,7 @@ impl GpuConv1d {
             let groups = [
                 (batch * lout).div_ceil(TILE) as u32,
                 part.count.div_ceil(TILE) as u32,
+                1,
             ];
             let buffers = [input, &part.weight, &part.bias, output];
             record(
@@ -403,6 +406,7 @@ impl GpuConv1d {
             let groups = [
                 (batch * len_in).div_ceil(TILE) as u32,
                 self.conv.in_channels.div_ceil(TILE) as u32,
+                1,
             ];
             // The bias is not read, so the automatic layout has no binding 3.
             record(
@@ -427,9 +431,27 @@ impl GpuConv1d {
         }
     }
 
+    /// How many position chunks [`GpuConv1d::encode_weight_grad`] splits `batch` items of
+    /// length `len_in` into: enough workgroups to fill a large GPU (about 1,024), chunks of
+    /// at least 256 positions, and partial sums that fit one binding.
+    pub(crate) fn weight_grad_layers(&self, gpu: &Gpu, batch: usize, len_in: usize) -> usize {
+        let c = &self.conv;
+        let tiles = (c.in_channels * c.kernel).div_ceil(TILE) * c.out_channels.div_ceil(TILE);
+        let positions = batch * self.out_len(len_in);
+        let weights = c.out_channels * c.in_channels * c.kernel;
+        let limit = gpu.capabilities().max_storage_buffer_binding_size as usize / 4;
+        1024usize
+            .div_ceil(tiles)
+            .min(positions.div_ceil(256))
+            .min(limit / weights.max(1))
+            .clamp(1, MAX_GROUPS)
+    }
+
     /// Records the gradient with respect to the weights of a one-part layer (see
     /// [`GpuConv1d::buffers`]): `x` the forward input `[batch, in_channels, len_in]`, `dy`
-    /// the output's gradient, into `dw` `[out_channels, in_channels x kernel]`. Needs
+    /// the output's gradient, into `partial` `[layers, out_channels, in_channels x kernel]`,
+    /// one partial sum per chunk of positions (`layers` from
+    /// [`GpuConv1d::weight_grad_layers`]); their sum is the gradient. Needs
     /// [`Kernels::for_training`].
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn encode_weight_grad(
@@ -438,9 +460,10 @@ impl GpuConv1d {
         enc: &mut wgpu::CommandEncoder,
         x: &wgpu::Buffer,
         dy: &wgpu::Buffer,
-        dw: &wgpu::Buffer,
+        partial: &wgpu::Buffer,
         batch: usize,
         len_in: usize,
+        layers: usize,
     ) {
         let pipeline = self
             .kernels
@@ -448,10 +471,12 @@ impl GpuConv1d {
             .as_ref()
             .expect("training kernels compiled");
         let part = &self.parts[0];
-        let params = self.params(part, batch, len_in, false);
+        let mut params = self.params(part, batch, len_in, false);
+        params.chunk = (batch * self.out_len(len_in)).div_ceil(layers) as u32;
         let groups = [
             (self.conv.in_channels * self.conv.kernel).div_ceil(TILE) as u32,
             part.count.div_ceil(TILE) as u32,
+            layers as u32,
         ];
         record(
             gpu,
@@ -459,7 +484,7 @@ impl GpuConv1d {
             pipeline,
             &params,
             &[1, 2, 4],
-            &[x, dy, dw],
+            &[x, dy, partial],
             groups,
         );
     }
@@ -481,7 +506,8 @@ impl GpuConv1d {
             out_offset: part.offset as u32,
             out_total: c.out_channels as u32,
             accumulate: accumulate as u32,
-            _pad: [0; 2],
+            chunk: 0,
+            _pad: 0,
         }
     }
 }
@@ -506,7 +532,7 @@ fn record(
     params: &Params,
     bindings: &[u32],
     buffers: &[&wgpu::Buffer],
-    groups: [u32; 2],
+    groups: [u32; 3],
 ) {
     let d = &gpu.device;
     let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -529,5 +555,5 @@ fn record(
     let mut pass = enc.begin_compute_pass(&Default::default());
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, &bind, &[]);
-    pass.dispatch_workgroups(groups[0], groups[1], 1);
+    pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
 }

@@ -25,7 +25,8 @@ struct Params {
   // backward_data: add into the output instead of overwriting it (channel groups after the
   // first).
   accumulate: u32,
-  _pad1: u32,
+  // backward_weight: positions (batch x len_out) each workgroup layer z sums over.
+  chunk: u32,
   _pad2: u32,
 }
 
@@ -207,28 +208,30 @@ fn backward_data(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
 
 // The gradient with respect to the weights, as the same tiled GEMM over the batch's
 // positions: dW[co, k] = sum_n dY[co, n] * X_col[k, n], n = (b, t) over batch x len_out,
-// k = (ci, j). `x` holds the forward input, `w` the output's gradient dY (this dispatch's
-// channels of out_total, as backward_data reads it), `y` receives dW ([out_channels,
-// in_channels x kernel]).
+// k = (ci, j). The positions are split into chunks of `chunk`, one per workgroup layer z, so
+// that a layer with few weights still fills the device; layer z writes its partial sums to
+// y[z, co, k] (train.wgsl's `sum_layers` adds them). `x` holds the forward input, `w` the
+// output's gradient dY (this dispatch's channels of out_total, as backward_data reads it).
 @compute @workgroup_size(16, 16)
 fn backward_weight(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let m0 = wg.y * TM;
   let n0 = wg.x * TN;
   let tid = lid.y * 16u + lid.x;
   let kdim = p.in_channels * p.kernel;
-  let positions = p.batch * p.len_out;
+  let first = wg.z * p.chunk;
+  let end = min(first + p.chunk, p.batch * p.len_out);
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) {
     acc[i] = 0.0;
   }
-  for (var k0 = 0u; k0 < positions; k0 += TK) {
+  for (var k0 = first; k0 < end; k0 += TK) {
     for (var r = 0u; r < 4u; r++) {
       let idx = tid + r * 256u;
       let kk = idx / TM;
       let mm = idx % TM;
       let q = k0 + kk;
       var v = 0.0;
-      if (m0 + mm < p.out_channels && q < positions) {
+      if (m0 + mm < p.out_channels && q < end) {
         let b = q / p.len_out;
         let t = q % p.len_out;
         v = w[(b * p.out_total + p.out_offset + m0 + mm) * p.len_out + t];
@@ -236,7 +239,11 @@ fn backward_weight(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
       a_tile[kk * TM + mm] = v;
       let kb = idx / TN;
       let nn = idx % TN;
-      b_tile[kb * TN + nn] = x_col(n0 + nn, k0 + kb);
+      var xv = 0.0;
+      if (k0 + kb < end) {
+        xv = x_col(n0 + nn, k0 + kb);
+      }
+      b_tile[kb * TN + nn] = xv;
     }
     workgroupBarrier();
     multiply_tiles(lid, &acc);
@@ -252,7 +259,7 @@ fn backward_weight(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
       if (n >= kdim) {
         continue;
       }
-      y[m * kdim + n] = acc[i * 4u + j];
+      y[(wg.z * p.out_channels + m) * kdim + n] = acc[i * 4u + j];
     }
   }
 }

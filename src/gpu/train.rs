@@ -80,6 +80,7 @@ struct TrainKernels {
     bn_param_grad: wgpu::ComputePipeline,
     bn_backward: wgpu::ComputePipeline,
     multiply: wgpu::ComputePipeline,
+    sum_layers: wgpu::ComputePipeline,
     grad_sumsq: wgpu::ComputePipeline,
     sgd: wgpu::ComputePipeline,
     adam: wgpu::ComputePipeline,
@@ -267,6 +268,7 @@ impl GpuTrainer {
                 bn_param_grad: pipe("bn_param_grad"),
                 bn_backward: pipe("bn_backward"),
                 multiply: pipe("multiply"),
+                sum_layers: pipe("sum_layers"),
                 grad_sumsq: pipe("grad_sumsq"),
                 sgd: pipe("sgd"),
                 adam: pipe("adam"),
@@ -531,15 +533,17 @@ impl GpuTrainer {
                 }
                 Op::Conv { conv, weight, bias } => {
                     let x0 = &f.values[u];
-                    conv.encode_weight_grad(
-                        gpu,
-                        enc,
-                        x0,
-                        &g,
-                        &self.params[*weight].grad,
-                        b,
-                        len_in,
-                    );
+                    let dw = &self.params[*weight];
+                    let layers = conv.weight_grad_layers(gpu, b, len_in);
+                    let partial = storage_buffer(gpu, layers * dw.len);
+                    conv.encode_weight_grad(gpu, enc, x0, &g, &partial, b, len_in, layers);
+                    let p = TrainParams {
+                        n: dw.len as u32,
+                        channels: layers as u32,
+                        ..Default::default()
+                    };
+                    let d = &self.dummy;
+                    self.each(gpu, enc, &k.sum_layers, &p, [&partial, d, d, d, &dw.grad]);
                     if let Some(bias) = bias {
                         let (co, len_out) = channels_and_length(&shapes[v]);
                         let p = TrainParams {

@@ -167,6 +167,21 @@ fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   e[i] = d[ch] * inv / n * (n * a[i] - c[2u * C + ch] - xhat * c[3u * C + ch]);
 }
 
+// e[i] = sum over z < channels of a[z * n + i]: the weight gradient from backward_weight's
+// partial sums, one per chunk of positions (n weights each).
+@compute @workgroup_size(256)
+fn sum_layers(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  var s = 0.0;
+  for (var z = 0u; z < p.channels; z++) {
+    s += a[z * p.n + i];
+  }
+  e[i] = s;
+}
+
 // e = a * b element-wise: dropout forward (b = the scaled keep mask) and backward alike.
 @compute @workgroup_size(256)
 fn multiply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
