@@ -100,7 +100,7 @@ struct Run {
 fn run(steps: &mut dyn Steps, config: TrainConfig, data: &Dataset) -> Run {
     let graph = arch().build(4, 60, 2, 3).unwrap();
     let mut ck = Checkpoint::new(graph, config, Alphabet::Dna, data.labels.clone());
-    let (tr, va, _) = train::split(&data, &ck.config.split, 1).unwrap();
+    let (tr, va, _) = train::split(data, &ck.config.split, 1).unwrap();
     let mut step_losses = Vec::new();
     train::fit_on(
         &mut ck,
@@ -389,5 +389,54 @@ fn the_cli_trains_on_the_gpu_with_the_cpus_steps() {
     assert!(
         err.contains("--backend gpu") && err.contains("does not cover node"),
         "{err}"
+    );
+}
+
+/// A run resumed from a checkpoint on the GPU continues with the moments and step count it
+/// saved: its weights equal those of one uninterrupted GPU run.
+#[test]
+fn resuming_on_the_gpu_continues_the_same_steps() {
+    let config = TrainConfig {
+        epochs: 3,
+        ..base()
+    };
+    if gpu_steps(&config).is_none() {
+        return;
+    }
+    let data = simulate(100, 60);
+    let fresh = |epochs| {
+        let mut ck = Checkpoint::new(
+            arch().build(4, 60, 2, 3).unwrap(),
+            config.clone(),
+            Alphabet::Dna,
+            data.labels.clone(),
+        );
+        ck.config.epochs = epochs;
+        ck
+    };
+    let (tr, va, _) = train::split(&data, &config.split, 1).unwrap();
+    let (tr, va) = (data.subset(&tr), data.subset(&va));
+    let fit = |ck: &mut Checkpoint| {
+        let mut steps = GpuSteps::new(ck).unwrap();
+        train::fit_on(ck, &tr, &va, &mut steps, &mut |_| {}).unwrap();
+    };
+    let mut straight = fresh(3);
+    fit(&mut straight);
+    let mut first = fresh(2);
+    fit(&mut first);
+    let json = serde_json::to_string(&first).unwrap();
+    let mut resumed: Checkpoint = serde_json::from_str(&json).unwrap();
+    resumed.config.epochs = 3;
+    fit(&mut resumed);
+    assert_eq!(resumed.optim.step, straight.optim.step);
+    let (a, b) = (state(&straight.graph), state(&resumed.graph));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        worst <= 1e-6,
+        "weights differ by up to {worst} after resuming"
     );
 }
