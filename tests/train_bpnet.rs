@@ -220,3 +220,31 @@ fn two_output_training_steps_equal_bpnet_lites_and_export_both_outputs() {
         }
     }
 }
+
+/// On the GPU (`--backend gpu`: residual adds, cropping and the two outputs' join in the
+/// backward pass, both outputs' losses on the host), the steps are bpnet-lite's too. CI runs
+/// this on lavapipe with SEQLENS_REQUIRE_GPU=1; elsewhere a machine without an adapter skips.
+#[cfg(feature = "gpu")]
+#[test]
+fn two_output_training_steps_on_the_gpu_equal_bpnet_lites() {
+    if let Err(e) = seqlens::blocking::block_on(seqlens::gpu::Gpu::new()) {
+        assert!(
+            std::env::var_os("SEQLENS_REQUIRE_GPU").is_none(),
+            "SEQLENS_REQUIRE_GPU is set but {e}"
+        );
+        eprintln!("skipping GPU training: {e}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let got = train_steps(
+        dir.path(),
+        &[
+            "--fasta",
+            "examples/data/profile/profiles.fa",
+            "--labels",
+            "examples/data/profile/profiles.tsv",
+        ],
+        &["--backend", "gpu"],
+    );
+    assert_bpnet_lites_steps(&got, "GPU");
+}

@@ -305,19 +305,30 @@ fn adamw_and_sgd_with_momentum_agree_with_the_cpu() {
 
 #[test]
 fn graphs_the_gpu_cannot_train_are_refused_by_name() {
-    let bpnet = train::preset("bpnet", 0.25, Some(2)).unwrap();
-    let g = bpnet.build(4, 200, 2, 1).unwrap();
-    let msg = seqlens::gpu::train_blocker(&g).expect("a residual two-output model was accepted");
+    let danq = train::preset("danq", 0.25, None).unwrap();
+    let g = danq.build(4, 200, 2, 1).unwrap();
+    let msg = seqlens::gpu::train_blocker(&g).expect("an LSTM was accepted");
     assert!(
-        msg.contains("training on the GPU does not cover node") && msg.contains("--backend cpu"),
+        msg.contains("LSTM") && msg.contains("--backend cpu"),
+        "{msg}"
+    );
+    let softmax: Arch = toml::from_str(
+        "[[layers]]\ntype = \"conv\"\nfilters = 4\nkernel = 3\n[[layers]]\ntype = \"softmax\"",
+    )
+    .unwrap();
+    let msg = seqlens::gpu::train_blocker(&softmax.build(4, 20, 4, 1).unwrap()).unwrap();
+    assert!(
+        msg.contains("does not cover node") && msg.contains("(softmax)"),
         "{msg}"
     );
     assert!(seqlens::gpu::train_blocker(&arch().build(4, 60, 2, 3).unwrap()).is_none());
+    let bpnet = train::preset("bpnet", 0.25, Some(2)).unwrap();
+    assert!(seqlens::gpu::train_blocker(&bpnet.build(4, 200, 2, 1).unwrap()).is_none());
 }
 
 /// `seqlens train --backend gpu` logs the same steps as `--backend cpu` (the basset preset at
 /// a quarter width: convolutions, batch norm, ReLU, max pooling, dropout, dense layers), and
-/// refuses a model it cannot train with the node's name and a non-zero exit. One epoch (12
+/// refuses a model it cannot train (DanQ's LSTM) with the node's name and a non-zero exit. One epoch (12
 /// steps): Adam turns rounding differences in near-zero gradients into steps of the learning
 /// rate, so two correct backends drift apart over many steps (here 1e-6 by step 17 and
 /// 1.6e-4 by step 24), as PyTorch's CPU and CUDA runs do.
@@ -384,10 +395,10 @@ fn the_cli_trains_on_the_gpu_with_the_cpus_steps() {
     for (i, (a, b)) in cpu.iter().zip(&gpu).enumerate() {
         assert!((a - b).abs() <= TOLERANCE, "step {i}: CPU {a}, GPU {b}");
     }
-    let (ok, err, _) = run("gpu", "bpnet", &["--depth", "2"]);
+    let (ok, err, _) = run("gpu", "danq", &[]);
     assert!(!ok && !err.contains("panicked"), "{err}");
     assert!(
-        err.contains("--backend gpu") && err.contains("does not cover node"),
+        err.contains("--backend gpu") && err.contains("LSTM"),
         "{err}"
     );
 }

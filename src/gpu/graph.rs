@@ -672,33 +672,13 @@ impl GpuGraph {
                     (&self.pipelines.copy, &self.dummy, n_out)
                 }
                 Op::Concat => {
-                    // One copy per input, each into its channel range.
-                    let total = out_shape[0];
-                    let mut offset = 0;
-                    for &u in &node.inputs {
-                        let s = &shapes[u];
-                        let (c, l) = (s[0], s.get(1).copied().unwrap_or(1));
-                        let p = OpParams {
-                            n: (b * c * l) as u32,
-                            channels: c as u32,
-                            len_in: l as u32,
-                            len_out: l as u32,
-                            c_total: total as u32,
-                            c_offset: offset as u32,
-                            ..Default::default()
-                        };
-                        dispatch(
-                            gpu,
-                            enc,
-                            &self.pipelines.copy,
-                            &p,
-                            &values[u],
-                            &self.dummy,
-                            &y,
-                            b * c * l,
-                        );
-                        offset += c;
-                    }
+                    let inputs: Vec<_> = node
+                        .inputs
+                        .iter()
+                        .map(|&u| (&values[u], &shapes[u][..]))
+                        .collect();
+                    let copy = &self.pipelines.copy;
+                    encode_concat(gpu, enc, copy, &self.dummy, &inputs, out_shape[0], &y, b);
                     values.push(y);
                     continue;
                 }
@@ -762,6 +742,36 @@ pub(super) fn pipeline(
             compilation_options: Default::default(),
             cache: None,
         })
+}
+
+/// Records the concatenation along channels of `inputs` (buffers of `b` items, with their
+/// per-item shapes) into `y`, which has `total` channels: one copy per input into its range.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn encode_concat(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    copy: &wgpu::ComputePipeline,
+    dummy: &wgpu::Buffer,
+    inputs: &[(&wgpu::Buffer, &[usize])],
+    total: usize,
+    y: &wgpu::Buffer,
+    b: usize,
+) {
+    let mut offset = 0;
+    for (x, shape) in inputs {
+        let (c, l) = channels_and_length(shape);
+        let p = OpParams {
+            n: (b * c * l) as u32,
+            channels: c as u32,
+            len_in: l as u32,
+            len_out: l as u32,
+            c_total: total as u32,
+            c_offset: offset as u32,
+            ..Default::default()
+        };
+        dispatch(gpu, enc, copy, &p, x, dummy, y, b * c * l);
+        offset += c;
+    }
 }
 
 /// The pool kernels' `op` word.

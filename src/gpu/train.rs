@@ -17,7 +17,7 @@ use wgpu::util::DeviceExt;
 use super::conv1d::{Activation, GpuConv1d, Kernels};
 use super::graph::{
     OpParams, Pipelines, activation_code, as_conv, channels_and_length, dispatch, dispatch_groups,
-    explicit_layout, per, pipeline, pool_op,
+    encode_concat, explicit_layout, per, pipeline, pool_op,
 };
 use super::{Error, Gpu, storage_buffer};
 use crate::nn::{Graph, Layer, Param, Pool1d, Reduce, Rng, Tensor, dropout_mask};
@@ -60,6 +60,14 @@ enum Op {
     },
     /// Flatten, and dropout with p = 0: the same buffer under another shape.
     Alias,
+    /// Residual addition of two values of one shape.
+    Add,
+    /// Concatenation along channels (a multi-output model's outputs, flattened, are joined
+    /// by one).
+    Concat,
+    Crop {
+        left: usize,
+    },
 }
 
 /// A parameter on the GPU with its gradient and optimiser moments.
@@ -80,6 +88,7 @@ struct TrainKernels {
     bn_param_grad: wgpu::ComputePipeline,
     bn_backward: wgpu::ComputePipeline,
     multiply: wgpu::ComputePipeline,
+    slice_back: wgpu::ComputePipeline,
     sum_layers: wgpu::ComputePipeline,
     grad_sumsq: wgpu::ComputePipeline,
     sgd: wgpu::ComputePipeline,
@@ -89,7 +98,7 @@ struct TrainKernels {
 /// An engine graph being trained on the GPU.
 pub struct GpuTrainer {
     /// One per engine node: GPU value `v` is engine value `v`.
-    nodes: Vec<(Op, usize)>,
+    nodes: Vec<(Op, Vec<usize>)>,
     /// The parameters in `Graph::params_mut` order (the optimiser state's order).
     params: Vec<Slot>,
     geometry: Graph,
@@ -102,7 +111,7 @@ pub struct GpuTrainer {
     step: u64,
 }
 
-/// train.wgsl's parameter block: must match `Params` there field for field (20 words).
+/// train.wgsl's parameter block: must match `Params` there field for field (24 words).
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct TrainParams {
@@ -123,10 +132,14 @@ struct TrainParams {
     index: u32,
     c1: f32,
     c2: f32,
+    c_total: u32,
+    c_offset: u32,
+    left: u32,
+    len_out: u32,
     _pad: [u32; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<TrainParams>() == 80);
+const _: () = assert!(std::mem::size_of::<TrainParams>() == 96);
 
 /// What a training forward pass leaves for the backward pass.
 struct Forward {
@@ -243,12 +256,15 @@ impl GpuTrainer {
                 },
                 Layer::Dropout { p } if *p > 0.0 => Op::Dropout { p: *p },
                 Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
+                Layer::Add => Op::Add,
+                Layer::Concat => Op::Concat,
+                Layer::Crop { left, .. } => Op::Crop { left: *left },
                 layer => {
                     let (code, alpha) = activation_code(layer).expect("refused by train_blocker");
                     Op::Unary { code, alpha }
                 }
             };
-            nodes.push((op, node.inputs[0]));
+            nodes.push((op, node.inputs.clone()));
         }
         let module = gpu
             .device
@@ -268,6 +284,7 @@ impl GpuTrainer {
                 bn_param_grad: pipe("bn_param_grad"),
                 bn_backward: pipe("bn_backward"),
                 multiply: pipe("multiply"),
+                slice_back: pipe("slice_back"),
                 sum_layers: pipe("sum_layers"),
                 grad_sumsq: pipe("grad_sumsq"),
                 sgd: pipe("sgd"),
@@ -412,8 +429,8 @@ impl GpuTrainer {
                 }),
         ];
         let mut kept = Vec::with_capacity(self.nodes.len());
-        for (i, (op, u)) in self.nodes.iter().enumerate() {
-            let (v, u) = (i + 1, *u);
+        for (i, (op, inputs)) in self.nodes.iter().enumerate() {
+            let (v, u) = (i + 1, inputs[0]);
             let n_out = b * per(&shapes[v]);
             let (ch, len_in) = channels_and_length(&shapes[u]);
             let x0 = &values[u];
@@ -473,6 +490,34 @@ impl GpuTrainer {
                         self.pool_params(*reduce, window, *global, n_out, ch, len_in, shapes, v);
                     dispatch(gpu, enc, &self.ops.pool, &p, x0, &self.dummy, &y, n_out);
                 }
+                Op::Add => {
+                    let p = OpParams {
+                        n: n_out as u32,
+                        ..Default::default()
+                    };
+                    let z = &values[inputs[1]];
+                    dispatch(gpu, enc, &self.ops.add, &p, x0, z, &y, n_out);
+                }
+                Op::Concat => {
+                    let parts: Vec<_> = inputs
+                        .iter()
+                        .map(|&u| (&values[u], &shapes[u][..]))
+                        .collect();
+                    let total = channels_and_length(&shapes[v]).0;
+                    encode_concat(gpu, enc, &self.ops.copy, &self.dummy, &parts, total, &y, b);
+                }
+                Op::Crop { left } => {
+                    let p = OpParams {
+                        n: n_out as u32,
+                        channels: ch as u32,
+                        len_in: len_in as u32,
+                        len_out: channels_and_length(&shapes[v]).1 as u32,
+                        c_total: ch as u32,
+                        left: *left as u32,
+                        ..Default::default()
+                    };
+                    dispatch(gpu, enc, &self.ops.copy, &p, x0, &self.dummy, &y, n_out);
+                }
                 Op::Dropout { p } => {
                     let mask = dropout_mask(*p, n_out, rng);
                     let mask = gpu
@@ -517,8 +562,8 @@ impl GpuTrainer {
             },
         ));
         let k = &self.kernels;
-        for (i, (op, u)) in self.nodes.iter().enumerate().rev() {
-            let (v, u) = (i + 1, *u);
+        for (i, (op, inputs)) in self.nodes.iter().enumerate().rev() {
+            let (v, u) = (i + 1, inputs[0]);
             let Some(g) = grads[v].take() else { continue };
             let (ch, len_in) = channels_and_length(&shapes[u]);
             let n_in = b * per(&shapes[u]);
@@ -528,7 +573,45 @@ impl GpuTrainer {
             let dx = storage_buffer(gpu, n_in);
             match op {
                 Op::Alias => {
-                    grads[u] = Some(g);
+                    self.give(gpu, enc, &mut grads, u, g, n_in);
+                    continue;
+                }
+                Op::Add => {
+                    for &w in inputs {
+                        self.give(gpu, enc, &mut grads, w, g.clone(), n_in);
+                    }
+                    continue;
+                }
+                Op::Concat | Op::Crop { .. } => {
+                    // Each input's share of the gradient: its channel range, or the cropped
+                    // positions with zeros where the crop dropped some.
+                    let (total, len_out) = channels_and_length(&shapes[v]);
+                    let mut offset = 0;
+                    for &w in inputs {
+                        let (c, l) = channels_and_length(&shapes[w]);
+                        let n = b * per(&shapes[w]);
+                        let p = TrainParams {
+                            n: n as u32,
+                            channels: c as u32,
+                            len: l as u32,
+                            c_total: total as u32,
+                            c_offset: offset as u32,
+                            left: match op {
+                                Op::Crop { left } => *left as u32,
+                                _ => 0,
+                            },
+                            len_out: len_out as u32,
+                            ..Default::default()
+                        };
+                        offset += c;
+                        if w == 0 {
+                            continue;
+                        }
+                        let part = storage_buffer(gpu, n);
+                        let d = &self.dummy;
+                        self.each(gpu, enc, &k.slice_back, &p, [&g, d, d, d, &part]);
+                        self.give(gpu, enc, &mut grads, w, part, n);
+                    }
                     continue;
                 }
                 Op::Conv { conv, weight, bias } => {
@@ -627,9 +710,37 @@ impl GpuTrainer {
                 }
             }
             if wanted {
-                grads[u] = Some(dx);
+                self.give(gpu, enc, &mut grads, u, dx, n_in);
             }
         }
+    }
+
+    /// Adds `g` to value `u`'s gradient (`n` values): a value read by several layers (a
+    /// residual body) sums what each passes back. The input's gradient is never needed.
+    fn give(
+        &self,
+        gpu: &Gpu,
+        enc: &mut wgpu::CommandEncoder,
+        grads: &mut [Option<wgpu::Buffer>],
+        u: usize,
+        g: wgpu::Buffer,
+        n: usize,
+    ) {
+        if u == 0 {
+            return;
+        }
+        grads[u] = Some(match grads[u].take() {
+            None => g,
+            Some(before) => {
+                let sum = storage_buffer(gpu, n);
+                let p = OpParams {
+                    n: n as u32,
+                    ..Default::default()
+                };
+                dispatch(gpu, enc, &self.ops.add, &p, &before, &g, &sum, n);
+                sum
+            }
+        });
     }
 
     /// Records the optimiser's update of every unfrozen parameter, after the partial sums of
@@ -770,43 +881,29 @@ impl GpuTrainer {
 }
 
 /// Why `graph` cannot be trained on the GPU, naming what is missing. The training kernels
-/// cover chains of convolutions, dense layers, batch norm, element-wise activations (not
-/// GELU), plain pooling, dropout and flattening: each value feeds one layer.
+/// cover convolutions, dense layers, batch norm, element-wise activations (not GELU), plain
+/// pooling, dropout, flattening, residual adds, concatenation and cropping: BPNet's two-output
+/// graph as well as the chains of DeepBind, Basset and DeepSEA.
 pub fn train_blocker(graph: &Graph) -> Option<String> {
     if let Some(why) = super::forward_blocker(graph) {
-        return Some(why);
+        return Some(format!("{why}; train with --backend cpu"));
     }
-    let mut uses = vec![0usize; graph.nodes.len() + 1];
     graph
         .nodes
         .iter()
-        .flat_map(|n| &n.inputs)
-        .for_each(|&u| uses[u] += 1);
-    let missing = graph.nodes.iter().find_map(|n| {
-        let what = match &n.layer {
-            Layer::Add => "residual adds",
-            Layer::Concat if !graph.heads.is_empty() => "several outputs",
-            Layer::Concat => "concatenation",
-            Layer::Crop { .. } => "cropping",
-            Layer::Softmax | Layer::SoftmaxLength => "softmax",
-            Layer::Gelu { .. } => "GELU",
-            Layer::Affine { .. } => "fixed per-channel affine layers",
-            Layer::MaxPool1d(w) | Layer::AvgPool1d(w) if !w.is_plain() => {
-                "padded, dilated or ceil-mode pooling"
-            }
-            _ => return None,
-        };
-        Some(format!("node '{}' ({what})", n.name))
-    });
-    missing
+        .find_map(|n| {
+            let what = match &n.layer {
+                Layer::Softmax | Layer::SoftmaxLength => "softmax",
+                Layer::Gelu { .. } => "GELU",
+                Layer::Affine { .. } => "fixed per-channel affine layers",
+                Layer::MaxPool1d(w) | Layer::AvgPool1d(w) if !w.is_plain() => {
+                    "padded, dilated or ceil-mode pooling"
+                }
+                _ => return None,
+            };
+            Some(format!("node '{}' ({what})", n.name))
+        })
         .map(|what| {
             format!("training on the GPU does not cover {what} yet; train with --backend cpu")
-        })
-        .or_else(|| {
-            uses.iter().any(|&n| n > 1).then(|| {
-                "training on the GPU needs each value to feed one layer (no branches); train \
-                 with --backend cpu"
-                    .into()
-            })
         })
 }
