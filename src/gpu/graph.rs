@@ -220,25 +220,18 @@ impl GpuGraph {
                 }
                 Layer::Softmax => Op::Softmax { over_length: false },
                 Layer::SoftmaxLength => Op::Softmax { over_length: true },
-                Layer::MaxPool1d(w) => Op::Pool {
-                    reduce: Reduce::Max,
-                    window: *w,
-                    global: false,
-                },
-                Layer::AvgPool1d(w) => Op::Pool {
-                    reduce: Reduce::Mean,
-                    window: *w,
-                    global: false,
-                },
-                Layer::GlobalMaxPool | Layer::GlobalAvgPool | Layer::GlobalSumPool => Op::Pool {
-                    reduce: match node.layer {
-                        Layer::GlobalMaxPool => Reduce::Max,
-                        Layer::GlobalAvgPool => Reduce::Mean,
-                        _ => Reduce::Sum,
-                    },
-                    window: Pool1d::new(1, 1),
-                    global: true,
-                },
+                Layer::MaxPool1d(_)
+                | Layer::AvgPool1d(_)
+                | Layer::GlobalMaxPool
+                | Layer::GlobalAvgPool
+                | Layer::GlobalSumPool => {
+                    let (reduce, window, global) = pooling(&node.layer).expect("a pooling layer");
+                    Op::Pool {
+                        reduce,
+                        window,
+                        global,
+                    }
+                }
                 Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
                 Layer::Add => Op::Add,
                 Layer::Concat => Op::Concat,
@@ -772,6 +765,20 @@ pub(super) fn encode_concat(
         dispatch(gpu, enc, copy, &p, x, dummy, y, b * c * l);
         offset += c;
     }
+}
+
+/// A pooling layer's reduction and window, and whether it is global (its window is the
+/// input's length, taken from the shapes).
+pub(super) fn pooling(layer: &Layer) -> Option<(Reduce, Pool1d, bool)> {
+    let whole = Pool1d::new(1, 1);
+    Some(match layer {
+        Layer::MaxPool1d(w) => (Reduce::Max, *w, false),
+        Layer::AvgPool1d(w) => (Reduce::Mean, *w, false),
+        Layer::GlobalMaxPool => (Reduce::Max, whole, true),
+        Layer::GlobalAvgPool => (Reduce::Mean, whole, true),
+        Layer::GlobalSumPool => (Reduce::Sum, whole, true),
+        _ => return None,
+    })
 }
 
 /// The pool kernels' `op` word.

@@ -17,7 +17,7 @@ use wgpu::util::DeviceExt;
 use super::conv1d::{Activation, GpuConv1d, Kernels};
 use super::graph::{
     OpParams, Pipelines, activation_code, as_conv, channels_and_length, dispatch, dispatch_groups,
-    encode_concat, explicit_layout, per, pipeline, pool_op,
+    encode_concat, explicit_layout, per, pipeline, pool_op, pooling,
 };
 use super::{Error, Gpu, storage_buffer};
 use crate::nn::{Graph, Layer, Param, Pool1d, Reduce, Rng, Tensor, dropout_mask};
@@ -236,24 +236,14 @@ impl GpuTrainer {
                         running_var: stats("running variance", &bn.running_var),
                     }
                 }
-                Layer::MaxPool1d(w) | Layer::AvgPool1d(w) => Op::Pool {
-                    reduce: if matches!(node.layer, Layer::MaxPool1d(_)) {
-                        Reduce::Max
-                    } else {
-                        Reduce::Mean
-                    },
-                    window: *w,
-                    global: false,
-                },
-                Layer::GlobalMaxPool | Layer::GlobalAvgPool | Layer::GlobalSumPool => Op::Pool {
-                    reduce: match node.layer {
-                        Layer::GlobalMaxPool => Reduce::Max,
-                        Layer::GlobalAvgPool => Reduce::Mean,
-                        _ => Reduce::Sum,
-                    },
-                    window: Pool1d::new(1, 1),
-                    global: true,
-                },
+                layer if pooling(layer).is_some() => {
+                    let (reduce, window, global) = pooling(layer).expect("a pooling layer");
+                    Op::Pool {
+                        reduce,
+                        window,
+                        global,
+                    }
+                }
                 Layer::Dropout { p } if *p > 0.0 => Op::Dropout { p: *p },
                 Layer::Dropout { .. } | Layer::Flatten => Op::Alias,
                 Layer::Add => Op::Add,
