@@ -6,8 +6,8 @@
 //! dinucleotide-shuffled references tangermeme drew. The hypothetical contributions, the
 //! observed bases' contributions, the target's value and the convergence deltas must agree,
 //! on the CPU engine and on the GPU (one test body per backend; the GPU runs DeepLIFT where
-//! its gradient kernels cover the graph, DeepBind and Basset here, and says why not for the
-//! others).
+//! its gradient kernels cover the graph, DeepBind, Basset and BPNet here, and says why not
+//! for the softmax models).
 
 mod common;
 
@@ -40,9 +40,10 @@ fn equals_tangermeme(backend: Backend) {
             return;
         };
         let mut explainer = Explainer::new(model);
-        // The GPU's backward kernels cover chains of layers: no residual sums, no softmax.
+        // The GPU's backward kernels cover residual sums, not softmax.
         let on = explainer.gradient_backend();
-        let on_gpu = backend == Backend::Gpu && matches!(name.as_str(), "deepbind" | "basset");
+        let on_gpu =
+            backend == Backend::Gpu && matches!(name.as_str(), "deepbind" | "basset" | "bpnet");
         assert_eq!(on == "gpu", on_gpu, "{name}: DeepLIFT on {on}");
         let records = json_records(&case["sequences"]);
         let references: BTreeMap<String, Vec<String>> = records

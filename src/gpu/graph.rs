@@ -56,6 +56,7 @@ pub(super) struct Pipelines {
     pub(super) pool_backward: wgpu::ComputePipeline,
     pub(super) rescale_backward: wgpu::ComputePipeline,
     pub(super) pool_deeplift: wgpu::ComputePipeline,
+    pub(super) slice_back: wgpu::ComputePipeline,
 }
 
 impl Pipelines {
@@ -78,6 +79,7 @@ impl Pipelines {
             pool_backward: pipe("pool_backward"),
             rescale_backward: pipe("rescale_backward"),
             pool_deeplift: pipe("pool_deeplift"),
+            slice_back: pipe("slice_back"),
         }
     }
 }
@@ -493,7 +495,26 @@ impl GpuGraph {
             };
             let (pipeline, z) = match &node.op {
                 Op::Alias => {
-                    grads[u] = Some(g);
+                    give(gpu, enc, &self.pipelines, &mut grads, u, g, n_in);
+                    continue;
+                }
+                // Linear in their inputs: the gradient passes as it is, for DeepLIFT too (its
+                // linear rule).
+                Op::Add => {
+                    for &w in &node.inputs {
+                        give(gpu, enc, &self.pipelines, &mut grads, w, g.clone(), n_in);
+                    }
+                    continue;
+                }
+                Op::Concat | Op::Crop { .. } => {
+                    let inputs: Vec<_> = node.inputs.iter().map(|&w| (w, &shapes[w][..])).collect();
+                    let left = match node.op {
+                        Op::Crop { left } => left,
+                        _ => 0,
+                    };
+                    let p = &self.pipelines;
+                    let out = &shapes[v];
+                    encode_slice_back(gpu, enc, p, &g, out, &inputs, left, b, &mut grads, |_| true);
                     continue;
                 }
                 Op::Conv(conv) => {
@@ -518,7 +539,7 @@ impl GpuGraph {
                     };
                     let dx = storage_buffer(gpu, n_in);
                     conv.encode_backward(gpu, enc, &g, &dx, b, len_in);
-                    grads[u] = Some(dx);
+                    give(gpu, enc, &self.pipelines, &mut grads, u, dx, n_in);
                     continue;
                 }
                 Op::Unary {
@@ -552,13 +573,13 @@ impl GpuGraph {
                         _ => (&self.pipelines.pool_backward, &values[u]),
                     }
                 }
-                Op::Add | Op::Concat | Op::Crop { .. } | Op::Softmax { .. } => {
-                    unreachable!("GpuGraph::new rejects these for gradients")
+                Op::Softmax { .. } => {
+                    unreachable!("GpuGraph::new rejects softmax for gradients")
                 }
             };
             let dx = storage_buffer(gpu, n_in);
             dispatch(gpu, enc, pipeline, &params, &g, z, &dx, n_in);
-            grads[u] = Some(dx);
+            give(gpu, enc, &self.pipelines, &mut grads, u, dx, n_in);
         }
         // An output that does not depend on the input: zeros (wgpu zero-fills new buffers).
         grads[0]
@@ -737,6 +758,72 @@ pub(super) fn pipeline(
         })
 }
 
+/// Adds `g` (`n` values) to value `u`'s gradient in `grads`: a value read by several layers
+/// (a residual body, a model's several heads) sums what each passes back.
+pub(super) fn give(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    ops: &Pipelines,
+    grads: &mut [Option<wgpu::Buffer>],
+    u: usize,
+    g: wgpu::Buffer,
+    n: usize,
+) {
+    grads[u] = Some(match grads[u].take() {
+        None => g,
+        Some(before) => {
+            let sum = storage_buffer(gpu, n);
+            let p = OpParams {
+                n: n as u32,
+                ..Default::default()
+            };
+            dispatch(gpu, enc, &ops.add, &p, &before, &g, &sum, n);
+            sum
+        }
+    });
+}
+
+/// Records the backward pass of a concatenation along channels (`left` 0) or a crop (one
+/// input, its first `left` positions dropped): each input's share of the output gradient
+/// `g` (per-item shape `out`, `b` items) is added to its gradient, for the inputs `wanted`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn encode_slice_back(
+    gpu: &Gpu,
+    enc: &mut wgpu::CommandEncoder,
+    ops: &Pipelines,
+    g: &wgpu::Buffer,
+    out: &[usize],
+    inputs: &[(usize, &[usize])],
+    left: usize,
+    b: usize,
+    grads: &mut [Option<wgpu::Buffer>],
+    wanted: impl Fn(usize) -> bool,
+) {
+    let (total, len_out) = channels_and_length(out);
+    let dummy = storage_buffer(gpu, 1);
+    let mut offset = 0;
+    for &(u, shape) in inputs {
+        let (c, l) = channels_and_length(shape);
+        let n = b * per(shape);
+        let p = OpParams {
+            n: n as u32,
+            channels: c as u32,
+            len_in: l as u32,
+            len_out: len_out as u32,
+            c_total: total as u32,
+            c_offset: offset as u32,
+            left: left as u32,
+            ..Default::default()
+        };
+        offset += c;
+        if wanted(u) {
+            let part = storage_buffer(gpu, n);
+            dispatch(gpu, enc, &ops.slice_back, &p, g, &dummy, &part, n);
+            give(gpu, enc, ops, grads, u, part, n);
+        }
+    }
+}
+
 /// Records the concatenation along channels of `inputs` (buffers of `b` items, with their
 /// per-item shapes) into `y`, which has `total` channels: one copy per input into its range.
 #[allow(clippy::too_many_arguments)]
@@ -852,25 +939,16 @@ pub fn forward_blocker(graph: &Graph) -> Option<String> {
 }
 
 /// Why input gradients cannot run on the GPU for `graph`, if they cannot. The backward
-/// kernels cover chains of convolutions, dense layers, activations, batch norm and pooling:
-/// each value feeds one layer, so gradients never need summing.
+/// kernels cover convolutions, dense layers, activations (not GELU), batch norm, plain
+/// pooling, residual adds, concatenation and cropping.
 pub fn gradient_blocker(graph: &Graph) -> Option<String> {
     if let Some(why) = forward_blocker(graph) {
         return Some(why);
     }
-    let mut uses = vec![0usize; graph.nodes.len() + 1];
-    graph
-        .nodes
-        .iter()
-        .flat_map(|n| &n.inputs)
-        .for_each(|&u| uses[u] += 1);
     graph
         .nodes
         .iter()
         .find_map(|n| match n.layer {
-            Layer::Add => Some("residual adds"),
-            Layer::Concat => Some("concatenation"),
-            Layer::Crop { .. } => Some("cropping"),
             Layer::Softmax | Layer::SoftmaxLength => Some("softmax"),
             // Its backward kernel would need the forward input, which the GPU does not keep.
             Layer::Gelu { .. } => Some("GELU"),
@@ -880,11 +958,6 @@ pub fn gradient_blocker(graph: &Graph) -> Option<String> {
             _ => None,
         })
         .map(|op| format!("input gradients on the GPU do not cover {op} yet"))
-        .or_else(|| {
-            uses.iter()
-                .any(|&n| n > 1)
-                .then(|| "input gradients on the GPU need each value to feed one layer".into())
-        })
 }
 
 /// `x * scale[c] + shift[c]` per channel (batch norm in evaluation mode, constant arithmetic).

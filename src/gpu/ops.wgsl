@@ -12,9 +12,9 @@ struct Params {
   kernel: u32,
   stride: u32,
   op: u32,
-  c_total: u32,  // copy: channels of the output
-  c_offset: u32, // copy: first output channel
-  left: u32,     // copy: input position of output position 0
+  c_total: u32,  // copy, slice_back: channels of the output
+  c_offset: u32, // copy, slice_back: first output channel
+  left: u32,     // copy, slice_back: input position of output position 0
   alpha: f32,    // ELU
   dilation: u32, // pool
   pad_left: u32, // pool
@@ -171,6 +171,26 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let c = (i / p.len_out) % p.channels;
   let b = i / (p.len_out * p.channels);
   y[(b * p.c_total + p.c_offset + c) * p.len_out + t] = x[(b * p.channels + c) * p.len_in + p.left + t];
+}
+
+// Backward of `copy` (concatenation and cropping): y[b, c, s] = x[b, c_offset + c, s - left]
+// where 0 <= s - left < len_out, else 0 (the positions a crop dropped). y is the input's
+// gradient (n = batch * channels * len_in values), x the output's (c_total channels of
+// len_out positions).
+@compute @workgroup_size(256)
+fn slice_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= p.n) {
+    return;
+  }
+  let s = i % p.len_in;
+  let c = (i / p.len_in) % p.channels;
+  let b = i / (p.len_in * p.channels);
+  var v = 0.0;
+  if (s >= p.left && s - p.left < p.len_out) {
+    v = x[(b * p.c_total + p.c_offset + c) * p.len_out + s - p.left];
+  }
+  y[i] = v;
 }
 
 // Backward of `unary`: x = the output's gradient, z = the forward output (or [scale; shift]

@@ -17,7 +17,7 @@ use wgpu::util::DeviceExt;
 use super::conv1d::{Activation, GpuConv1d, Kernels};
 use super::graph::{
     OpParams, Pipelines, activation_code, as_conv, channels_and_length, dispatch, dispatch_groups,
-    encode_concat, explicit_layout, per, pipeline, pool_op, pooling,
+    encode_concat, encode_slice_back, explicit_layout, give, per, pipeline, pool_op, pooling,
 };
 use super::{Error, Gpu, storage_buffer};
 use crate::nn::{Graph, Layer, Param, Pool1d, Reduce, Rng, Tensor, dropout_mask};
@@ -88,7 +88,6 @@ struct TrainKernels {
     bn_param_grad: wgpu::ComputePipeline,
     bn_backward: wgpu::ComputePipeline,
     multiply: wgpu::ComputePipeline,
-    slice_back: wgpu::ComputePipeline,
     sum_layers: wgpu::ComputePipeline,
     grad_sumsq: wgpu::ComputePipeline,
     sgd: wgpu::ComputePipeline,
@@ -111,7 +110,7 @@ pub struct GpuTrainer {
     step: u64,
 }
 
-/// train.wgsl's parameter block: must match `Params` there field for field (24 words).
+/// train.wgsl's parameter block: must match `Params` there field for field (20 words).
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct TrainParams {
@@ -132,14 +131,10 @@ struct TrainParams {
     index: u32,
     c1: f32,
     c2: f32,
-    c_total: u32,
-    c_offset: u32,
-    left: u32,
-    len_out: u32,
     _pad: [u32; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<TrainParams>() == 96);
+const _: () = assert!(std::mem::size_of::<TrainParams>() == 80);
 
 /// What a training forward pass leaves for the backward pass.
 struct Forward {
@@ -274,7 +269,6 @@ impl GpuTrainer {
                 bn_param_grad: pipe("bn_param_grad"),
                 bn_backward: pipe("bn_backward"),
                 multiply: pipe("multiply"),
-                slice_back: pipe("slice_back"),
                 sum_layers: pipe("sum_layers"),
                 grad_sumsq: pipe("grad_sumsq"),
                 sgd: pipe("sgd"),
@@ -558,50 +552,32 @@ impl GpuTrainer {
             let (ch, len_in) = channels_and_length(&shapes[u]);
             let n_in = b * per(&shapes[u]);
             let n_out = b * per(&shapes[v]);
-            // The input's gradient is not needed, only the weights'.
+            // The input's gradient is not needed, only the weights' (value 0 is the input).
             let wanted = u > 0;
             let dx = storage_buffer(gpu, n_in);
             match op {
                 Op::Alias => {
-                    self.give(gpu, enc, &mut grads, u, g, n_in);
+                    if wanted {
+                        give(gpu, enc, &self.ops, &mut grads, u, g, n_in);
+                    }
                     continue;
                 }
                 Op::Add => {
-                    for &w in inputs {
-                        self.give(gpu, enc, &mut grads, w, g.clone(), n_in);
+                    for &w in inputs.iter().filter(|&&w| w > 0) {
+                        give(gpu, enc, &self.ops, &mut grads, w, g.clone(), n_in);
                     }
                     continue;
                 }
                 Op::Concat | Op::Crop { .. } => {
-                    // Each input's share of the gradient: its channel range, or the cropped
-                    // positions with zeros where the crop dropped some.
-                    let (total, len_out) = channels_and_length(&shapes[v]);
-                    let mut offset = 0;
-                    for &w in inputs {
-                        let (c, l) = channels_and_length(&shapes[w]);
-                        let n = b * per(&shapes[w]);
-                        let p = TrainParams {
-                            n: n as u32,
-                            channels: c as u32,
-                            len: l as u32,
-                            c_total: total as u32,
-                            c_offset: offset as u32,
-                            left: match op {
-                                Op::Crop { left } => *left as u32,
-                                _ => 0,
-                            },
-                            len_out: len_out as u32,
-                            ..Default::default()
-                        };
-                        offset += c;
-                        if w == 0 {
-                            continue;
-                        }
-                        let part = storage_buffer(gpu, n);
-                        let d = &self.dummy;
-                        self.each(gpu, enc, &k.slice_back, &p, [&g, d, d, d, &part]);
-                        self.give(gpu, enc, &mut grads, w, part, n);
-                    }
+                    let parts: Vec<_> = inputs.iter().map(|&w| (w, &shapes[w][..])).collect();
+                    let left = match op {
+                        Op::Crop { left } => *left,
+                        _ => 0,
+                    };
+                    let (ops, out) = (&self.ops, &shapes[v]);
+                    encode_slice_back(gpu, enc, ops, &g, out, &parts, left, b, &mut grads, |w| {
+                        w > 0
+                    });
                     continue;
                 }
                 Op::Conv { conv, weight, bias } => {
@@ -700,37 +676,9 @@ impl GpuTrainer {
                 }
             }
             if wanted {
-                self.give(gpu, enc, &mut grads, u, dx, n_in);
+                give(gpu, enc, &self.ops, &mut grads, u, dx, n_in);
             }
         }
-    }
-
-    /// Adds `g` to value `u`'s gradient (`n` values): a value read by several layers (a
-    /// residual body) sums what each passes back. The input's gradient is never needed.
-    fn give(
-        &self,
-        gpu: &Gpu,
-        enc: &mut wgpu::CommandEncoder,
-        grads: &mut [Option<wgpu::Buffer>],
-        u: usize,
-        g: wgpu::Buffer,
-        n: usize,
-    ) {
-        if u == 0 {
-            return;
-        }
-        grads[u] = Some(match grads[u].take() {
-            None => g,
-            Some(before) => {
-                let sum = storage_buffer(gpu, n);
-                let p = OpParams {
-                    n: n as u32,
-                    ..Default::default()
-                };
-                dispatch(gpu, enc, &self.ops.add, &p, &before, &g, &sum, n);
-                sum
-            }
-        });
     }
 
     /// Records the optimiser's update of every unfrozen parameter, after the partial sums of

@@ -2,7 +2,7 @@
 // parameter gradients), batch norm's training forward and backward, dropout masks, the global
 // gradient norm, and the SGD and Adam updates. The forward and input-gradient kernels of the
 // other layers are ops.wgsl's and conv1d.wgsl's. Every entry point binds the same 16-word
-// parameter block (`TrainParams` in train.rs, 24 words) and five read-write buffers a..e; each documents
+// parameter block (`TrainParams` in train.rs, 20 words) and five read-write buffers a..e; each documents
 // which it reads and writes. Values are [batch, channels, length] row-major.
 
 struct Params {
@@ -23,10 +23,6 @@ struct Params {
   index: u32,    // grad_sumsq: which partial sum this dispatch writes
   c1: f32,       // Adam's bias corrections 1 - beta^step, computed on the host as the CPU
   c2: f32,       // does (in f32, pow would differ where 1 - beta2^step is small)
-  c_total: u32,  // slice_back: the output gradient's channels
-  c_offset: u32, // slice_back: the first of them that the input gave
-  left: u32,     // slice_back: the output position of input position 0 is -left
-  len_out: u32,  // slice_back: the output gradient's positions
   _p1: u32,
   _p2: u32,
   _p3: u32,
@@ -184,25 +180,6 @@ fn sum_layers(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     s += a[z * p.n + i];
   }
   e[i] = s;
-}
-
-// The backward pass of concatenation and cropping: e[b, c, s] = a[b, c_offset + c, s - left]
-// where 0 <= s - left < len_out, else 0 (the positions a crop dropped); e has `channels`
-// channels of `len` positions, a has c_total channels of len_out.
-@compute @workgroup_size(256)
-fn slice_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = index(gid, nwg);
-  if (i >= p.n) {
-    return;
-  }
-  let s = i % p.len;
-  let c = (i / p.len) % p.channels;
-  let b = i / (p.len * p.channels);
-  var v = 0.0;
-  if (s >= p.left && s - p.left < p.len_out) {
-    v = a[(b * p.c_total + p.c_offset + c) * p.len_out + s - p.left];
-  }
-  e[i] = v;
 }
 
 // e = a * b element-wise: dropout forward (b = the scaled keep mask) and backward alike.
