@@ -1045,20 +1045,19 @@ pub(super) fn dispatch(
     y: &wgpu::Buffer,
     count: usize,
 ) {
+    let params = bytemuck::bytes_of(params);
+    dispatch_groups(gpu, enc, pipeline, params, &[x, z, y], grid(count));
+}
+
+/// The workgroups of 256 invocations that cover `count`, folded into a second dimension past
+/// WebGPU's 65,535 per dimension (the kernels' `index` unfolds them).
+pub(super) fn grid(count: usize) -> [u32; 2] {
     let groups = count.div_ceil(256).max(1);
-    let grid = if groups > 65535 {
+    if groups > 65535 {
         [65535, groups.div_ceil(65535) as u32]
     } else {
         [groups as u32, 1]
-    };
-    dispatch_groups(
-        gpu,
-        enc,
-        pipeline,
-        bytemuck::bytes_of(params),
-        &[x, z, y],
-        grid,
-    );
+    }
 }
 
 /// One pass of `pipeline` over a `grid` of workgroups, with `params` as the uniform at

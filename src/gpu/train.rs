@@ -17,7 +17,7 @@ use wgpu::util::DeviceExt;
 use super::conv1d::{Activation, GpuConv1d, Kernels};
 use super::graph::{
     OpParams, Pipelines, activation_code, as_conv, channels_and_length, dispatch, dispatch_groups,
-    encode_concat, encode_slice_back, explicit_layout, give, per, pipeline, pool_op, pooling,
+    encode_concat, encode_slice_back, explicit_layout, give, grid, per, pipeline, pool_op, pooling,
 };
 use super::{Error, Gpu, storage_buffer};
 use crate::nn::{Graph, Layer, Param, Pool1d, Reduce, Rng, Tensor, dropout_mask};
@@ -160,16 +160,6 @@ impl GpuTrainer {
         let mut params: Vec<Slot> = Vec::new();
         let mut slot = |value: Option<wgpu::Buffer>, p: &Param| -> usize {
             let i = params.len();
-            let upload = |label: &str, data: &[f32]| {
-                gpu.device
-                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some(label),
-                        contents: bytemuck::cast_slice(data),
-                        usage: wgpu::BufferUsages::STORAGE
-                            | wgpu::BufferUsages::COPY_SRC
-                            | wgpu::BufferUsages::COPY_DST,
-                    })
-            };
             let zeros = vec![0.0; p.len()];
             let (m, v) = if moments {
                 (&state.m[i][..], &state.v[i][..])
@@ -177,10 +167,10 @@ impl GpuTrainer {
                 (&zeros[..], &zeros[..])
             };
             params.push(Slot {
-                value: value.unwrap_or_else(|| upload("parameter", &p.value)),
+                value: value.unwrap_or_else(|| upload(gpu, "parameter", &p.value)),
                 grad: storage_buffer(gpu, p.len()),
-                m: upload("first moment", m),
-                v: upload("second moment", v),
+                m: upload(gpu, "first moment", m),
+                v: upload(gpu, "second moment", v),
                 len: p.len(),
                 frozen: p.frozen,
             });
@@ -212,25 +202,15 @@ impl GpuTrainer {
                         bias,
                     }
                 }
-                Layer::BatchNorm1d(bn) => {
-                    let stats = |label: &str, data: &[f32]| {
-                        gpu.device
-                            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                                label: Some(label),
-                                contents: bytemuck::cast_slice(data),
-                                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                            })
-                    };
-                    Op::Norm {
-                        channels: bn.channels,
-                        eps: bn.eps,
-                        momentum: bn.momentum,
-                        gamma: slot(None, &bn.gamma),
-                        beta: slot(None, &bn.beta),
-                        running_mean: stats("running mean", &bn.running_mean),
-                        running_var: stats("running variance", &bn.running_var),
-                    }
-                }
+                Layer::BatchNorm1d(bn) => Op::Norm {
+                    channels: bn.channels,
+                    eps: bn.eps,
+                    momentum: bn.momentum,
+                    gamma: slot(None, &bn.gamma),
+                    beta: slot(None, &bn.beta),
+                    running_mean: upload(gpu, "running mean", &bn.running_mean),
+                    running_var: upload(gpu, "running variance", &bn.running_var),
+                },
                 layer if pooling(layer).is_some() => {
                     let (reduce, window, global) = pooling(layer).expect("a pooling layer");
                     Op::Pool {
@@ -552,9 +532,11 @@ impl GpuTrainer {
             let (ch, len_in) = channels_and_length(&shapes[u]);
             let n_in = b * per(&shapes[u]);
             let n_out = b * per(&shapes[v]);
-            // The input's gradient is not needed, only the weights' (value 0 is the input).
+            // The input's gradient is not needed, only the weights' (value 0 is the input);
+            // the ops that pass the gradient on as it is write no buffer of their own.
             let wanted = u > 0;
-            let dx = storage_buffer(gpu, n_in);
+            let passes_on = matches!(op, Op::Alias | Op::Add | Op::Concat | Op::Crop { .. });
+            let dx = (wanted && !passes_on).then(|| storage_buffer(gpu, n_in));
             match op {
                 Op::Alias => {
                     if wanted {
@@ -612,8 +594,8 @@ impl GpuTrainer {
                             [co as u32, 1],
                         );
                     }
-                    if wanted {
-                        conv.encode_backward(gpu, enc, &g, &dx, b, len_in);
+                    if let Some(dx) = &dx {
+                        conv.encode_backward(gpu, enc, &g, dx, b, len_in);
                     }
                 }
                 Op::Norm {
@@ -641,12 +623,14 @@ impl GpuTrainer {
                         &[&g, x0, stats, dg, db],
                         groups,
                     );
-                    if wanted {
+                    if let Some(dx) = &dx {
                         let gm = &self.params[*gamma].value;
-                        self.each(gpu, enc, &k.bn_backward, &p, [&g, x0, stats, gm, &dx]);
+                        self.each(gpu, enc, &k.bn_backward, &p, [&g, x0, stats, gm, dx]);
                     }
                 }
                 Op::Unary { code, alpha } => {
+                    // Weightless: nothing to do where no input gradient is wanted.
+                    let Some(dx) = &dx else { continue };
                     let p = OpParams {
                         n: n_out as u32,
                         op: *code,
@@ -654,28 +638,30 @@ impl GpuTrainer {
                         ..Default::default()
                     };
                     let out = &f.values[v];
-                    dispatch(gpu, enc, &self.ops.unary_backward, &p, &g, out, &dx, n_out);
+                    dispatch(gpu, enc, &self.ops.unary_backward, &p, &g, out, dx, n_out);
                 }
                 Op::Pool {
                     reduce,
                     window,
                     global,
                 } => {
+                    let Some(dx) = &dx else { continue };
                     let p = self.pool_params(*reduce, window, *global, n_in, ch, len_in, shapes, v);
                     let x0 = &f.values[u];
-                    dispatch(gpu, enc, &self.ops.pool_backward, &p, &g, x0, &dx, n_in);
+                    dispatch(gpu, enc, &self.ops.pool_backward, &p, &g, x0, dx, n_in);
                 }
                 Op::Dropout { .. } => {
+                    let Some(dx) = &dx else { continue };
                     let mask = f.kept[i].as_ref().expect("kept by the forward pass");
                     let p = TrainParams {
                         n: n_in as u32,
                         ..Default::default()
                     };
                     let d = &self.dummy;
-                    self.each(gpu, enc, &k.multiply, &p, [&g, mask, d, d, &dx]);
+                    self.each(gpu, enc, &k.multiply, &p, [&g, mask, d, d, dx]);
                 }
             }
-            if wanted {
+            if let Some(dx) = dx {
                 give(gpu, enc, &self.ops, &mut grads, u, dx, n_in);
             }
         }
@@ -808,14 +794,20 @@ impl GpuTrainer {
         p: &TrainParams,
         buffers: [&wgpu::Buffer; 5],
     ) {
-        let groups = (p.n as usize).div_ceil(256).max(1);
-        let grid = if groups > 65535 {
-            [65535, groups.div_ceil(65535) as u32]
-        } else {
-            [groups as u32, 1]
-        };
-        self.run(gpu, enc, pipeline, p, &buffers, grid);
+        self.run(gpu, enc, pipeline, p, &buffers, grid(p.n as usize));
     }
+}
+
+/// A storage buffer holding `data` that kernels update in place and that can be read back.
+fn upload(gpu: &Gpu, label: &str, data: &[f32]) -> wgpu::Buffer {
+    gpu.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(data),
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        })
 }
 
 /// Why `graph` cannot be trained on the GPU, naming what is missing. The training kernels
