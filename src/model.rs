@@ -185,6 +185,39 @@ impl Predictions {
     }
 }
 
+/// Predictions for sequences given encoded ([`Model::predict_encoded`]): `values` is
+/// row-major `[sequences, labels]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EncodedPredictions {
+    /// One name per output value.
+    pub labels: Vec<String>,
+    /// Row-major `[sequences, labels]`.
+    pub values: Vec<f32>,
+    /// `[sequences, labels]`.
+    pub shape: [usize; 2],
+}
+
+/// NCL sequences `[n, channels, len]` in `layout`: as they are, or transposed to NLC.
+fn to_layout(ncl: &[f32], channels: usize, len: usize, layout: Layout) -> Vec<f32> {
+    match layout {
+        Layout::Ncl => ncl.to_vec(),
+        Layout::Nlc => {
+            let mut out = vec![0.0; ncl.len()];
+            for (s, d) in ncl
+                .chunks(channels * len)
+                .zip(out.chunks_mut(channels * len))
+            {
+                for c in 0..channels {
+                    for l in 0..len {
+                        d[l * channels + c] = s[c * len + l];
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
 /// An ONNX sequence model ready to predict.
 pub struct Model {
     /// tract's plans: the backend for every valid ONNX model.
@@ -744,17 +777,167 @@ impl Model {
         })
         .await?;
         let k = k.unwrap_or(self.info.outputs_per_sequence.unwrap_or(0));
-        let labels = if meta.labels.len() == k {
-            meta.labels.clone()
-        } else {
-            (0..k).map(|i| format!("output_{i}")).collect()
-        };
         Ok(Predictions {
             ids: windows.iter().map(|w| w.id.clone()).collect(),
             shape: [windows.len(), k],
             windows,
-            labels,
+            labels: self.labels_for(k),
             values,
+        })
+    }
+
+    /// One name per output value: the metadata's labels when there are `k` of them,
+    /// `output_i` otherwise.
+    fn labels_for(&self, k: usize) -> Vec<String> {
+        let labels = &self.info.metadata.labels;
+        if labels.len() == k {
+            labels.clone()
+        } else {
+            (0..k).map(|i| format!("output_{i}")).collect()
+        }
+    }
+
+    /// Sequences per model run for sequences of `per_seq` input values: `opts.batch_size`
+    /// capped by [`MAX_BATCH_VALUES`], or the model's fixed batch size.
+    fn batch_cap(&self, opts: &PredictOptions, per_seq: usize) -> usize {
+        match self.info.batch {
+            Batch::Fixed(n) => n,
+            Batch::Dynamic => opts
+                .batch_size
+                .max(1)
+                .min((MAX_BATCH_VALUES / per_seq.max(1)).max(1)),
+        }
+    }
+
+    /// Predicts sequences given already encoded, as `x` of `shape` `[n, channels, length]`
+    /// (NCL: PyTorch's and tangermeme's convention) whatever layout the model takes, so
+    /// soft or masked encodings run as given. Blocking; native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict_encoded(
+        &self,
+        x: &[f32],
+        shape: [usize; 3],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<EncodedPredictions, Error> {
+        crate::blocking::block_on(self.predict_encoded_async(x, shape, opts, progress))
+    }
+
+    /// [`Model::predict_encoded`], awaiting the GPU's readbacks. `opts.rc_average` averages
+    /// with the reverse complement, which for DNA and RNA reverses both axes (the
+    /// complement's channels are the alphabet's in reverse order); `opts.stride` and
+    /// `opts.unknown` concern sequences as text and are refused or unused.
+    pub async fn predict_encoded_async(
+        &self,
+        x: &[f32],
+        shape: [usize; 3],
+        opts: &PredictOptions,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<EncodedPredictions, Error> {
+        let meta = &self.info.metadata;
+        if let Output::Profile { .. } = meta.output {
+            return Err(Error::Options(
+                "this model predicts a profile per position; predict it from sequences, which \
+                 places each track on its bases"
+                    .into(),
+            ));
+        }
+        if opts.stride.is_some() {
+            return Err(Error::Options(
+                "'stride' tiles sequences given as text; encoded sequences are predicted as given"
+                    .into(),
+            ));
+        }
+        let [n, channels, len] = shape;
+        if channels != self.info.channels {
+            return Err(Error::Input(format!(
+                "the encoded sequences have {channels} channels (axis 1 of [n, channels, length]); \
+                 the model takes {} ({})",
+                self.info.channels, meta.alphabet
+            )));
+        }
+        if let Some(l) = meta.length
+            && len != l
+        {
+            return Err(Error::Input(format!(
+                "the encoded sequences have length {len} (axis 2 of [n, channels, length]); the \
+                 model expects {l}"
+            )));
+        }
+        if len == 0 || len > MAX_LENGTH {
+            return Err(Error::Input(format!(
+                "the encoded sequences have length {len}; expected 1 to {MAX_LENGTH}"
+            )));
+        }
+        let per_seq = channels * len;
+        if n.checked_mul(per_seq) != Some(x.len()) {
+            return Err(Error::Input(format!(
+                "{} values do not make the shape [{n}, {channels}, {len}]",
+                x.len()
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Input(format!(
+                "encoded sequence {} has {} at channel {}, position {}; expected finite values",
+                i / per_seq,
+                x[i],
+                i % per_seq / len,
+                i % len
+            )));
+        }
+        if opts.rc_average && meta.alphabet == crate::encode::Alphabet::Protein {
+            return Err(Error::Options(
+                "reverse-complement averaging needs a DNA or RNA model; this one reads protein"
+                    .into(),
+            ));
+        }
+        self.check_reversible(opts.rc_average)?;
+        let layout = self.input_layout();
+        let cap = self.batch_cap(opts, per_seq);
+        let mut values = Vec::new();
+        let mut done = 0;
+        while done < n {
+            let end = (done + cap).min(n);
+            let ncl = &x[done * per_seq..end * per_seq];
+            let forward = self
+                .run_encoded(
+                    to_layout(ncl, channels, len, layout),
+                    layout,
+                    end - done,
+                    len,
+                    false,
+                )
+                .await?;
+            if opts.rc_average {
+                let mut rc = ncl.to_vec();
+                rc.chunks_mut(per_seq).for_each(|s| s.reverse());
+                let reverse = self
+                    .run_encoded(
+                        to_layout(&rc, channels, len, layout),
+                        layout,
+                        end - done,
+                        len,
+                        true,
+                    )
+                    .await?;
+                values.extend(forward.iter().zip(&reverse).map(|(a, b)| 0.5 * (a + b)));
+            } else {
+                values.extend(forward);
+            }
+            done = end;
+            if !progress(done, n) {
+                return Err(Error::Options("cancelled".into()));
+            }
+        }
+        let k = if n == 0 {
+            self.info.outputs_per_sequence.unwrap_or(0)
+        } else {
+            values.len() / n
+        };
+        Ok(EncodedPredictions {
+            labels: self.labels_for(k),
+            values,
+            shape: [n, k],
         })
     }
 
@@ -786,14 +969,7 @@ impl Model {
         let mut done = 0;
         while done < total {
             let len = windows[done].seq.len();
-            let per_seq = encoder.channels() * len.max(1);
-            let mut cap = opts
-                .batch_size
-                .max(1)
-                .min((MAX_BATCH_VALUES / per_seq).max(1));
-            if let Batch::Fixed(n) = self.info.batch {
-                cap = n;
-            }
+            let cap = self.batch_cap(opts, encoder.channels() * len.max(1));
             let end = (done..total)
                 .take(cap)
                 .take_while(|&i| windows[i].seq.len() == len)
@@ -828,16 +1004,8 @@ impl Model {
         chunk: &[Window],
         reverse: bool,
     ) -> Result<Vec<f32>, Error> {
+        self.check_reversible(reverse)?;
         let meta = &self.info.metadata;
-        if reverse
-            && meta.output == Output::Values
-            && let Some(i) = self.info.output_ranks.iter().position(|&r| r > 2)
-        {
-            return Err(Error::Options(format!(
-                "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {}",
-                self.info.output_ranks[i]
-            )));
-        }
         let len = chunk[0].seq.len();
         let rc;
         let seqs: Vec<&[u8]> = if reverse {
@@ -850,22 +1018,57 @@ impl Model {
             chunk.iter().map(|w| w.seq.as_slice()).collect()
         };
         let ids: Vec<&str> = chunk.iter().map(|w| w.id.as_str()).collect();
-        // The engine and the GPU take every model as NCL (a channels-last input is a view
-        // of it there); tract runs the model's own input.
-        let layout = match self.runner {
-            backend::Runner::Tract => meta.layout,
+        let layout = self.input_layout();
+        let x = encoder.encode_batch(&ids, &seqs, layout)?;
+        self.run_encoded(x, layout, chunk.len(), len, reverse).await
+    }
+
+    /// The layout the selected backend takes: the engine and the GPU take every model as
+    /// NCL (a channels-last input is a view of it there); tract runs the model's own input.
+    fn input_layout(&self) -> Layout {
+        match self.runner {
+            backend::Runner::Tract => self.info.metadata.layout,
             backend::Runner::Engine | backend::Runner::Gpu(_) => Layout::Ncl,
-        };
-        let mut x = encoder.encode_batch(&ids, &seqs, layout)?;
-        let mut batch = chunk.len();
-        if let Batch::Fixed(n) = self.info.batch {
+        }
+    }
+
+    /// Refuses reverse-complement averaging where outputs are not one row per sequence.
+    fn check_reversible(&self, reverse: bool) -> Result<(), Error> {
+        if reverse
+            && self.info.metadata.output == Output::Values
+            && let Some(i) = self.info.output_ranks.iter().position(|&r| r > 2)
+        {
+            return Err(Error::Options(format!(
+                "reverse-complement averaging needs outputs of shape [batch, k]; output {i} has rank {}",
+                self.info.output_ranks[i]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `n` encoded sequences of length `len` (`x` in `layout`, which the selected
+    /// backend takes) as one batch, padded to a fixed batch size; `reverse` says they are
+    /// reverse complements, whose profiles are flipped back. Returns `[n, values per
+    /// sequence]`, outputs concatenated.
+    async fn run_encoded(
+        &self,
+        mut x: Vec<f32>,
+        layout: Layout,
+        n: usize,
+        len: usize,
+        reverse: bool,
+    ) -> Result<Vec<f32>, Error> {
+        let meta = &self.info.metadata;
+        let channels = self.info.channels;
+        let mut batch = n;
+        if let Batch::Fixed(size) = self.info.batch {
             // Pad a short final batch with zeros; the extra rows are dropped below.
-            x.resize(n * encoder.channels() * len, 0.0);
-            batch = n;
+            x.resize(size * channels * len, 0.0);
+            batch = size;
         }
         let shape = match layout {
-            Layout::Ncl => [batch, encoder.channels(), len],
-            Layout::Nlc => [batch, len, encoder.channels()],
+            Layout::Ncl => [batch, channels, len],
+            Layout::Nlc => [batch, len, channels],
         };
         // Each output as (values, rank).
         let outputs = self.forward(x, &shape).await?;
@@ -915,7 +1118,7 @@ impl Model {
             per_output.push(flat);
         }
         let mut rows = Vec::new();
-        for b in 0..chunk.len() {
+        for b in 0..n {
             for flat in &per_output {
                 let k = flat.len() / batch;
                 rows.extend_from_slice(&flat[b * k..(b + 1) * k]);

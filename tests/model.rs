@@ -239,3 +239,84 @@ fn lengths_past_the_limit_are_refused_before_allocating() {
         "{err}"
     );
 }
+
+/// Each window of `records` one-hot encoded as `[n, 4, length]` (NCL), as a Python caller
+/// hands it over.
+fn encoded(model: &Model, records: &[SeqRecord]) -> (Vec<f32>, [usize; 3]) {
+    let windows = model.windows(records, &PredictOptions::default()).unwrap();
+    let encoder = model.encoder(UnknownPolicy::Error);
+    let seqs: Vec<&[u8]> = windows.iter().map(|w| w.seq.as_slice()).collect();
+    let ids: Vec<&str> = windows.iter().map(|w| w.id.as_str()).collect();
+    let x = encoder
+        .encode_batch(&ids, &seqs, seqlens::encode::Layout::Ncl)
+        .unwrap();
+    let len = seqs[0].len();
+    (x, [seqs.len(), 4, len])
+}
+
+#[test]
+fn encoded_sequences_predict_as_onnxruntime_on_every_backend() {
+    let bytes = std::fs::read(path("examples/models/demo.onnx")).unwrap();
+    let (x, shape) = encoded(&demo(), &sample());
+    for (rc, file) in [(false, "demo_sample.tsv"), (true, "demo_sample_rc.tsv")] {
+        let want = golden(file);
+        let opts = PredictOptions {
+            rc_average: rc,
+            batch_size: 3,
+            ..Default::default()
+        };
+        for (backend, model) in common::backends(&bytes, None) {
+            let p = model
+                .predict_encoded(&x, shape, &opts, &mut |_, _| true)
+                .unwrap();
+            assert_eq!(p.labels, want.labels);
+            assert_eq!(p.shape, [want.values.len(), want.labels.len()]);
+            let flat: Vec<f32> = want.values.iter().flatten().map(|&v| v as f32).collect();
+            let d = common::max_diff(&p.values, &flat);
+            assert!(d < 1e-4, "{backend:?} rc={rc}: {d}");
+        }
+    }
+    // A channels-last model takes the same NCL array; a fixed batch of one pads nothing.
+    for name in ["nlc_dynamic", "fixed_batch1"] {
+        let bytes = std::fs::read(path(&format!("tests/models/{name}.onnx"))).unwrap();
+        let (recs, want) = golden_case("test_models.json", Some(name));
+        let (x, shape) = encoded(&test_model(name), &recs);
+        for (backend, model) in common::backends(&bytes, None) {
+            let p = model
+                .predict_encoded(&x, shape, &PredictOptions::default(), &mut |_, _| true)
+                .unwrap();
+            let d = common::max_diff(&p.values, &want);
+            assert!(d < 1e-4, "{name} on {backend:?}: {d}");
+        }
+    }
+}
+
+#[test]
+fn encoded_sequences_of_the_wrong_shape_or_values_are_refused() {
+    let model = demo();
+    let (mut x, [n, c, l]) = encoded(&model, &sample());
+    let refuse = |x: &[f32], shape, opts: &PredictOptions| {
+        model
+            .predict_encoded(x, shape, opts, &mut |_, _| true)
+            .unwrap_err()
+            .to_string()
+    };
+    let opts = PredictOptions::default();
+    let e = refuse(&x[..n * c * (l - 1)], [n, c, l - 1], &opts);
+    assert!(e.contains("length 499") && e.contains("expects 500"), "{e}");
+    let e = refuse(&x, [n, 5, l], &opts);
+    assert!(e.contains("5 channels") && e.contains("takes 4"), "{e}");
+    let e = refuse(&x[1..], [n, c, l], &opts);
+    assert!(e.contains("do not make the shape"), "{e}");
+    let stride = PredictOptions {
+        stride: Some(10),
+        ..Default::default()
+    };
+    assert!(refuse(&x, [n, c, l], &stride).contains("'stride'"));
+    x[l + 7] = f32::NAN;
+    let e = refuse(&x, [n, c, l], &opts);
+    assert!(
+        e.contains("sequence 0 has NaN at channel 1, position 7"),
+        "{e}"
+    );
+}
