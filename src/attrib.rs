@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use capabilities::{Capabilities, Capability};
 pub use deeplift::{DELTA_TOLERANCE, DeepShap, deep_lift_shap};
-pub use explain::{Attribution, Explainer, Method};
+pub use explain::{Attribution, Explainer, Method, MethodOptions};
 pub use fast_ism::{fast_ism, profile_ism};
 #[cfg(not(target_arch = "wasm32"))]
 pub use ism::ism;

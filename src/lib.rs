@@ -34,9 +34,13 @@ pub mod model;
 pub mod motif;
 pub mod nn;
 pub mod onnx;
+#[cfg(any(feature = "wasm", feature = "python"))]
+mod options;
 pub mod output;
 pub mod perturb;
 pub mod plot;
+#[cfg(feature = "python")]
+mod python;
 pub mod splice;
 pub mod train;
 pub mod variants;

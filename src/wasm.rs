@@ -8,12 +8,13 @@ use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::attrib::{self, Baseline, Explainer, Method};
+use crate::attrib::{self, Explainer};
 use crate::design;
 use crate::encode::{self, Alphabet, Encoder, Layout, NPolicy, UnknownPolicy};
 use crate::io;
 use crate::model::{self, Backend, Overrides, PredictOptions};
 use crate::motif;
+use crate::options::{self, struct_fields};
 use crate::output;
 use crate::perturb;
 use crate::plot::{self, PlotOptions};
@@ -78,66 +79,22 @@ fn from_js_nested<T: serde::de::DeserializeOwned + Default>(
     if v.is_undefined() || v.is_null() {
         return Ok(T::default());
     }
-    if let Some(fields) = struct_fields::<T>() {
-        check_keys(&v, fields, what)?;
-    }
     let text = js_sys::JSON::stringify(&v)
         .ok()
         .and_then(|t| t.as_string())
         .ok_or_else(|| JsError::new(&format!("invalid {what}: not a plain object")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        // serde_json places errors by line and column of a text the caller never saw.
-        let e = e.to_string();
-        let e = e.split(" at line ").next().unwrap_or(&e);
-        JsError::new(&format!("invalid {what}: {e}"))
-    })
+    options::from_json(&text, what).map_err(|e| JsError::new(&e))
 }
 
 /// Refuses an option object's key that is not in `known`, naming it.
 fn check_keys(options: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
     if options.is_object() {
-        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !known.contains(&key.as_str()) {
-                return Err(JsError::new(&format!(
-                    "unknown key '{key}' in the {what}; expected one of {}",
-                    known.join(", ")
-                )));
-            }
-        }
+        let keys = Object::keys(options.unchecked_ref::<Object>())
+            .iter()
+            .map(|k| k.as_string().unwrap_or_default());
+        options::check_keys(keys, known, what).map_err(|e| JsError::new(&e))?;
     }
     Ok(())
-}
-
-/// The keys a struct deserializes from (its fields as renamed), as serde hands them to
-/// `deserialize_struct`; `None` for anything else, such as a struct with a flattened field,
-/// which serde reads as a map.
-fn struct_fields<T: serde::de::DeserializeOwned>() -> Option<&'static [&'static str]> {
-    use serde::de::{self, Visitor};
-    struct Probe<'a>(&'a mut Option<&'static [&'static str]>);
-    impl<'de> de::Deserializer<'de> for Probe<'_> {
-        type Error = de::value::Error;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-            Err(de::Error::custom("not a struct"))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Self::Error> {
-            *self.0 = Some(fields);
-            Err(de::Error::custom("fields read"))
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-            identifier ignored_any
-        }
-    }
-    let mut fields = None;
-    let _ = T::deserialize(Probe(&mut fields));
-    fields
 }
 
 /// Text from a JS string, `Uint8Array` or `ArrayBuffer`.
@@ -298,42 +255,16 @@ impl Model {
         progress: Option<js_sys::Function>,
     ) -> Result<JsValue, JsError> {
         let o: AttributeOptions = from_js(options, "attribute options")?;
-        let name = o.method.as_deref().unwrap_or("ixg");
-        let given = [
-            ("references", o.references.is_some()),
-            ("baseline", o.baseline.is_some()),
-            ("shuffles", o.shuffles.is_some()),
-            ("seed", o.seed.is_some()),
-        ];
-        if o.references.is_some()
-            && let Some((other, _)) = given[1..].iter().find(|(_, set)| *set)
-        {
-            return Err(JsError::new(&format!(
-                "references are the baseline: '{other}' cannot be given with them"
-            )));
+        let method = attrib::MethodOptions {
+            method: o.method,
+            steps: o.steps,
+            baseline: o.baseline,
+            shuffles: o.shuffles,
+            seed: o.seed,
+            references: o.references,
         }
-        let baseline = match o.references {
-            Some(references) => Baseline::Given { references },
-            None => Baseline::parse(
-                o.baseline.as_deref().unwrap_or("shuffle"),
-                o.shuffles.unwrap_or(Method::default_shuffles(name)),
-                o.seed.unwrap_or(0),
-            )
-            .map_err(err)?,
-        };
-        let method = Method::parse(name, o.steps.unwrap_or(50), baseline).map_err(err)?;
-        if !method.uses_baseline()
-            && let Some((option, _)) = given.iter().find(|(_, set)| *set)
-        {
-            return Err(JsError::new(&format!(
-                "method '{name}' takes no baseline or references: '{option}' would be ignored"
-            )));
-        }
-        if o.steps.is_some() && !matches!(method, Method::IntegratedGradients { .. }) {
-            return Err(JsError::new(&format!(
-                "'steps' is for integrated gradients (ig); method '{name}' would ignore it"
-            )));
-        }
+        .method()
+        .map_err(err)?;
         let target = self.inner.target(&o.target, o.at).map_err(err)?;
         self.inner.range = o.range;
         let records = records_of(&input)?;

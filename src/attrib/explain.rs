@@ -84,6 +84,68 @@ impl Method {
     }
 }
 
+/// A method named as the CLI and the bindings take it, with its optional settings: turned
+/// into a [`Method`] by [`MethodOptions::method`], which refuses settings the method would
+/// ignore.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MethodOptions {
+    /// grad, ixg, ig, deeplift-shap, ism or fast-ism (default ixg).
+    pub method: Option<String>,
+    /// Integrated gradients' steps (default 50).
+    pub steps: Option<usize>,
+    /// zeros, uniform or shuffle (default shuffle).
+    pub baseline: Option<String>,
+    /// Dinucleotide shuffles averaged over (default [`Method::default_shuffles`]).
+    pub shuffles: Option<usize>,
+    /// Seeds the shuffles (default 0).
+    pub seed: Option<u64>,
+    /// The user's references per sequence id, in place of shuffles.
+    pub references: Option<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+impl MethodOptions {
+    /// The method, or an error naming the setting that conflicts with it.
+    pub fn method(self) -> Result<Method, crate::Error> {
+        let name = self.method.as_deref().unwrap_or("ixg");
+        let given = [
+            ("references", self.references.is_some()),
+            ("baseline", self.baseline.is_some()),
+            ("shuffles", self.shuffles.is_some()),
+            ("seed", self.seed.is_some()),
+        ];
+        let bad = |m: String| Err(crate::Error::Invalid(m));
+        if self.references.is_some()
+            && let Some((other, _)) = given[1..].iter().find(|(_, set)| *set)
+        {
+            return bad(format!(
+                "references are the baseline: '{other}' cannot be given with them"
+            ));
+        }
+        let baseline = match self.references {
+            Some(references) => Baseline::Given { references },
+            None => Baseline::parse(
+                self.baseline.as_deref().unwrap_or("shuffle"),
+                self.shuffles.unwrap_or(Method::default_shuffles(name)),
+                self.seed.unwrap_or(0),
+            )?,
+        };
+        let method = Method::parse(name, self.steps.unwrap_or(50), baseline)?;
+        if !method.uses_baseline()
+            && let Some((option, _)) = given.iter().find(|(_, set)| *set)
+        {
+            return bad(format!(
+                "method '{name}' takes no baseline or references: '{option}' would be ignored"
+            ));
+        }
+        if self.steps.is_some() && !matches!(method, Method::IntegratedGradients { .. }) {
+            return bad(format!(
+                "'steps' is for integrated gradients (ig); method '{name}' would ignore it"
+            ));
+        }
+        Ok(method)
+    }
+}
+
 /// An attribution for one window, over its attributed positions (the whole window unless
 /// a range or a profile target narrows it).
 #[derive(Clone, Debug, PartialEq, Serialize)]
