@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: rustfmt and clippy (native and wasm32), Rust tests (unit, integration,
-# doc), then the npm package in Node and in headless
-# Chromium. Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
-# Node >= 18, Debian's chromium, nightly Rust and cargo-fuzz (.ci/run installs all of them).
+# doc), the Python package's wheel in a fresh venv, then the npm package in Node and in
+# headless Chromium. Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
+# Node >= 18, python3 with venv, Debian's chromium, nightly Rust and cargo-fuzz (.ci/run
+# installs all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,9 @@ step "native CLI predictions for the cross-check in Chromium"
 mkdir -p target/ci
 cargo run --quiet "${FEATURES[@]}" -- predict --model examples/models/demo.onnx \
   --fasta examples/data/sample.fa --out target/ci/native-sample.tsv
+
+step "Python package: the wheel (maturin) installed into a fresh venv, then pytest"
+bash scripts/test-python.sh
 
 step "npm package (wasm32, simd128)"
 bash scripts/build-pkg.sh

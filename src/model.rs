@@ -929,11 +929,10 @@ impl Model {
                 return Err(Error::Options("cancelled".into()));
             }
         }
-        let k = if n == 0 {
-            self.info.outputs_per_sequence.unwrap_or(0)
-        } else {
-            values.len() / n
-        };
+        let k = values
+            .len()
+            .checked_div(n)
+            .unwrap_or(self.info.outputs_per_sequence.unwrap_or(0));
         Ok(EncodedPredictions {
             labels: self.labels_for(k),
             values,

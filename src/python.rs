@@ -389,6 +389,7 @@ impl Model {
     /// [sequences]}`) for ig and deeplift-shap.
     #[pyo3(signature = (x, *, method = "ixg", target = None, at = None, range = None, steps = None,
                         baseline = None, shuffles = None, seed = None, references = None))]
+    // Each argument is one of Python's keyword arguments.
     #[allow(clippy::too_many_arguments)]
     fn attribute<'py>(
         &mut self,
@@ -473,6 +474,8 @@ impl Model {
     /// status, ref_pred, alt_pred, scores) and `tsv`, the table `seqlens variants` writes.
     #[pyo3(signature = (vcf, fasta, *, scores = vec!["diff".to_string(), "log_odds".to_string()],
                         pseudocount = 1e-6, rc_average = false, batch_size = 64))]
+    // Each argument is one of Python's keyword arguments.
+    #[allow(clippy::too_many_arguments)]
     fn score_variants<'py>(
         &self,
         py: Python<'py>,

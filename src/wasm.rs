@@ -89,9 +89,10 @@ fn from_js_nested<T: serde::de::DeserializeOwned + Default>(
 /// Refuses an option object's key that is not in `known`, naming it.
 fn check_keys(options: &JsValue, known: &[&str], what: &str) -> Result<(), JsError> {
     if options.is_object() {
-        let keys = Object::keys(options.unchecked_ref::<Object>())
+        let keys: Vec<String> = Object::keys(options.unchecked_ref::<Object>())
             .iter()
-            .map(|k| k.as_string().unwrap_or_default());
+            .map(|k| k.as_string().unwrap_or_default())
+            .collect();
         options::check_keys(keys, known, what).map_err(|e| JsError::new(&e))?;
     }
     Ok(())
