@@ -437,6 +437,71 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     f.commit()
 }
 
+/// Writes a VCF's bytes to `path` atomically: bgzip-compressed (noodles' bgzf writer) when
+/// the name ends in `.gz`, and then, with `index`, its index beside it for random access by
+/// bcftools and IGV: tabix (`PATH.tbi`), or CSI (`PATH.csi`) where a contig is too long for
+/// tabix. The index is made from the written file before it takes the final name, so a
+/// VCF that cannot be indexed (records out of order) leaves no new file. Returns the index's
+/// path.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_vcf_file(
+    path: &std::path::Path,
+    text: &[u8],
+    index: bool,
+) -> std::io::Result<Option<std::path::PathBuf>> {
+    use std::io::Write;
+    let gz = path.extension().is_some_and(|e| e == "gz" || e == "bgz");
+    if index && !gz {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{}: an index needs a bgzip-compressed VCF; name the output .vcf.gz",
+                path.display()
+            ),
+        ));
+    }
+    let mut f = AtomicFile::create(path)?;
+    if gz {
+        let mut w = noodles::bgzf::io::Writer::new(&mut f);
+        w.write_all(text).map_err(|e| at_path(path, e))?;
+        w.finish().map_err(|e| at_path(path, e))?;
+    } else {
+        f.write_all(text)?;
+    }
+    if !index {
+        f.commit()?;
+        return Ok(None);
+    }
+    f.flush()?;
+    let made = noodles::vcf::fs::index(&f.tmp).map_err(|e| {
+        at_path(
+            path,
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot index it ({e}); an index needs records sorted by position within each contig"),
+            ),
+        )
+    })?;
+    let (ext, bytes) = match made {
+        noodles::vcf::Index::Tabix(i) => {
+            let mut w = noodles::tabix::io::Writer::new(Vec::new());
+            w.write_index(&i)?;
+            ("tbi", w.into_inner().finish()?)
+        }
+        noodles::vcf::Index::Csi(i) => {
+            let mut w = noodles::csi::io::Writer::new(Vec::new());
+            w.write_index(&i)?;
+            ("csi", w.into_inner().finish()?)
+        }
+    };
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".{ext}"));
+    let index_path = std::path::PathBuf::from(name);
+    f.commit()?;
+    write_atomic(&index_path, &bytes)?;
+    Ok(Some(index_path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

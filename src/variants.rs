@@ -44,6 +44,16 @@ impl Score {
         }
     }
 
+    /// How the score is computed, for file headers.
+    pub fn description(self) -> &'static str {
+        match self {
+            Score::Diff => "alt - ref",
+            Score::AbsDiff => "|alt - ref|",
+            Score::LogOdds => "logit(alt) - logit(ref), both clipped to [1e-6, 1 - 1e-6]",
+            Score::Log2Fc => "log2((alt + pseudocount) / (ref + pseudocount))",
+        }
+    }
+
     /// The score named `s`, or an error naming the four.
     pub fn parse(s: &str) -> Result<Score, crate::Error> {
         Score::ALL
@@ -433,4 +443,142 @@ pub fn to_tsv(rows: &[AlleleEffect], labels: &[String], scores: &[Score]) -> Str
 /// The effects as JSON: `{labels, scores, variants: [...]}`.
 pub fn to_json(rows: &[AlleleEffect], labels: &[String], scores: &[Score]) -> String {
     serde_json::json!({ "labels": labels, "scores": scores, "variants": rows }).to_string()
+}
+
+/// The INFO key of the status of each allele in [`write_vcf`]'s output.
+pub const STATUS_KEY: &str = "SEQLENS_STATUS";
+
+/// The INFO key of `score` for `label` in [`write_vcf`]'s output: `SEQLENS_<SCORE>_<label>`,
+/// with each character a key cannot hold (VCF 4.3 allows letters, digits, `_` and `.`)
+/// written as `_`.
+pub fn info_key(score: Score, label: &str) -> String {
+    let label: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("SEQLENS_{}_{label}", score.name().to_ascii_uppercase())
+}
+
+/// Writes `vcf` with the effects `rows` (one per ALT allele, in record order, as
+/// [`score_variants`] returns them) added as INFO fields, through noodles' VCF writer:
+/// [`STATUS_KEY`] (Number=A, String: ok, ref_mismatch, ...) and one Float field per score and
+/// label ([`info_key`]; Number=A, missing for an allele that was not scored). Fields of those
+/// names in the input are replaced; every other column is kept. A record without an ALT
+/// allele gets no fields.
+pub fn write_vcf(
+    out: &mut dyn std::io::Write,
+    vcf: &crate::io::VcfFile,
+    rows: &[AlleleEffect],
+    labels: &[String],
+    scores: &[Score],
+) -> Result<(), crate::Error> {
+    use noodles::vcf::header::record::value::{
+        Map,
+        map::{
+            Info,
+            info::{Number, Type},
+        },
+    };
+    use noodles::vcf::variant::io::Write as _;
+    use noodles::vcf::variant::record_buf::info::field::{Value, value::Array};
+
+    let invalid = |what: &str, e: &dyn std::fmt::Display| {
+        crate::Error::Invalid(format!("writing the scored VCF: {what}: {e}"))
+    };
+    let mut text = vcf.header.join("\n");
+    text.push('\n');
+    let mut header: noodles::vcf::Header = text.parse().map_err(|e| invalid("its header", &e))?;
+    // One key per (score, label); two labels that differ only in the characters a key
+    // cannot hold would share one, and their values would be lost.
+    let mut keys: Vec<(Score, usize, String)> = Vec::new();
+    for &s in scores {
+        for (i, l) in labels.iter().enumerate() {
+            let key = info_key(s, l);
+            if let Some((_, j, _)) = keys.iter().find(|(_, _, k)| *k == key) {
+                return Err(crate::Error::Invalid(format!(
+                    "labels '{}' and '{l}' both become the VCF INFO key {key}; rename one \
+                     (seqlens.labels)",
+                    labels[*j]
+                )));
+            }
+            keys.push((s, i, key));
+        }
+    }
+    let infos = header.infos_mut();
+    infos.insert(
+        STATUS_KEY.into(),
+        Map::<Info>::new(
+            Number::A,
+            Type::String,
+            "seqlens: whether the ALT allele was scored (ok, ref_mismatch, unknown_contig, \
+             symbolic_allele, allele_too_long, invalid_allele, beyond_contig)",
+        ),
+    );
+    for (s, i, key) in &keys {
+        infos.insert(
+            key.as_str().into(),
+            Map::<Info>::new(
+                Number::A,
+                Type::Float,
+                format!(
+                    "seqlens {} of {} ({})",
+                    s.name(),
+                    labels[*i],
+                    s.description()
+                ),
+            ),
+        );
+    }
+    for line in &vcf.lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let mut reader = noodles::vcf::io::Reader::new(text.as_bytes());
+    reader
+        .read_header()
+        .map_err(|e| invalid("its header", &e))?;
+    let mut writer = noodles::vcf::io::Writer::new(out);
+    writer
+        .write_header(&header)
+        .map_err(|e| invalid("the header", &e))?;
+    let mut next = 0;
+    for (record, v) in reader.record_bufs(&header).zip(&vcf.variants) {
+        let mut record = record.map_err(|e| invalid(&format!("line {}", v.line), &e))?;
+        let n = v.alts.len().max(1);
+        let alleles = rows.get(next..next + n).unwrap_or_default();
+        if alleles.len() != n || alleles.iter().any(|a| a.line != v.line) {
+            return Err(crate::Error::Invalid(format!(
+                "writing the scored VCF: line {} has {n} ALT alleles but the scores do not \
+                 follow the records",
+                v.line
+            )));
+        }
+        next += n;
+        if !v.alts.is_empty() {
+            let info = record.info_mut();
+            let status = alleles
+                .iter()
+                .map(|a| Some(a.status.name().to_string()))
+                .collect();
+            info.insert(STATUS_KEY.into(), Some(Value::Array(Array::String(status))));
+            for (s, l, key) in &keys {
+                let k = scores.iter().position(|x| x == s).unwrap_or(0);
+                let values = alleles
+                    .iter()
+                    .map(|a| a.scores.get(k).and_then(|row| row.get(*l)).copied())
+                    .collect();
+                info.insert(key.clone(), Some(Value::Array(Array::Float(values))));
+            }
+        }
+        writer
+            .write_variant_record(&header, &record)
+            .map_err(|e| invalid(&format!("line {}", v.line), &e))?;
+    }
+    Ok(())
 }

@@ -2099,3 +2099,167 @@ fn motifs_are_discovered_in_a_deepshap_table_and_named() {
         "{err}"
     );
 }
+
+/// bcftools, which reads the VCF output independently; `None` (and the test passes without
+/// it) unless SEQLENS_REQUIRE_BCFTOOLS is set, as the test command sets it (`.ci/run`
+/// installs Debian's bcftools).
+fn bcftools() -> Option<&'static str> {
+    let here = Command::new("bcftools").arg("--version").output().is_ok();
+    if !here && std::env::var_os("SEQLENS_REQUIRE_BCFTOOLS").is_some() {
+        panic!("SEQLENS_REQUIRE_BCFTOOLS is set but bcftools is not on PATH");
+    }
+    if !here {
+        eprintln!("bcftools is not installed: the VCF output is checked by seqlens alone");
+    }
+    here.then_some("bcftools")
+}
+
+#[test]
+fn variants_vcf_output_is_read_by_bcftools_with_the_tsvs_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    // The sample VCF lists chrA:12000 before chrA:9010: an index needs them sorted.
+    let text = std::fs::read_to_string(path("examples/data/variants.vcf")).unwrap();
+    let (head, body): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| l.starts_with('#'));
+    let mut body = body;
+    body.sort_by_key(|l| {
+        let f: Vec<&str> = l.split('\t').collect();
+        (f[0].to_string(), f[1].parse::<u64>().unwrap())
+    });
+    let sorted = dir.path().join("sorted.vcf");
+    std::fs::write(
+        &sorted,
+        format!("{}\n{}\n", head.join("\n"), body.join("\n")),
+    )
+    .unwrap();
+    let run = |vcf: &std::path::Path, out: &std::path::Path, extra: &[&str]| {
+        let mut a = vec![
+            "variants",
+            "-m",
+            MODEL,
+            "--vcf",
+            vcf.to_str().unwrap(),
+            "--genome",
+            "examples/data/genome.fa",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        seqlens(&a)
+    };
+    let tsv = dir.path().join("effects.tsv");
+    let gz = dir.path().join("effects.vcf.gz");
+    for (out, extra) in [(&tsv, &[][..]), (&gz, &["--index"][..])] {
+        let o = run(&sorted, out, extra);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(dir.path().join("effects.vcf.gz.tbi").exists());
+    // The TSV's rows, by (chrom, pos, alt): status and the CTCF diff.
+    let table = std::fs::read_to_string(&tsv).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    let col = header.iter().position(|h| *h == "CTCF:diff").unwrap();
+    let want: Vec<(String, String, f64)> = table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                format!("{}:{}:{}", f[0], f[1], f[4]),
+                f[5].to_string(),
+                f[col].parse().unwrap(),
+            )
+        })
+        .collect();
+    // seqlens' own reader takes the output back with the same records.
+    let back = seqlens::io::read_vcf(std::fs::File::open(&gz).unwrap(), "effects.vcf.gz").unwrap();
+    assert_eq!(back.iter().map(|v| v.alts.len()).sum::<usize>(), want.len());
+    let Some(bcftools) = bcftools() else {
+        return;
+    };
+    let query = Command::new(bcftools)
+        .args([
+            "query",
+            "-f",
+            "%CHROM:%POS:%ALT\t%SEQLENS_STATUS\t%SEQLENS_DIFF_CTCF\n",
+        ])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert!(
+        query.status.success(),
+        "{}",
+        String::from_utf8_lossy(&query.stderr)
+    );
+    // One line per record; a multi-allelic record's values are comma-separated.
+    let mut got = Vec::new();
+    for line in String::from_utf8(query.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (site, alts) = f[0].rsplit_once(':').unwrap();
+        let statuses = f[1].split(',');
+        let diffs = f[2].split(',');
+        for ((alt, s), d) in alts.split(',').zip(statuses).zip(diffs) {
+            got.push((
+                format!("{site}:{alt}"),
+                s.to_string(),
+                d.parse::<f64>().unwrap(),
+            ));
+        }
+    }
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((&g.0, &g.1), (&w.0, &w.1));
+        // bcftools prints floats to about 6 significant digits.
+        assert!(
+            (g.2 - w.2).abs() <= 1e-5 * w.2.abs().max(1.0),
+            "{g:?} vs {w:?}"
+        );
+    }
+    // The index answers a region query.
+    let region = Command::new(bcftools)
+        .args(["view", "-H", "-r", "chrB:1400-1600"])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert!(
+        region.status.success(),
+        "{}",
+        String::from_utf8_lossy(&region.stderr)
+    );
+    let text = String::from_utf8(region.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("hnf4a_del") && text.contains("SEQLENS_STATUS=ok"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unsorted_vcf_is_not_indexed_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("effects.vcf.gz");
+    let err = fails(&[
+        "variants",
+        "-m",
+        MODEL,
+        "--vcf",
+        "examples/data/variants.vcf",
+        "--genome",
+        "examples/data/genome.fa",
+        "--out",
+        gz.to_str().unwrap(),
+        "--index",
+    ]);
+    assert!(err.contains("effects.vcf.gz: cannot index it"), "{err}");
+    assert!(err.contains("sorted by position"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let err = fails(&[
+        "variants",
+        "-m",
+        MODEL,
+        "--vcf",
+        "examples/data/variants.vcf",
+        "--genome",
+        "examples/data/genome.fa",
+        "--index",
+    ]);
+    assert!(err.contains("--index indexes a VCF output"), "{err}");
+}

@@ -35,9 +35,15 @@ pub struct VariantsArgs {
     /// Sequences per model run.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Output: .json for JSON, anything else for TSV. Default: TSV on stdout.
+    /// Output: .vcf for the input VCF with the scores as INFO fields (SEQLENS_STATUS and
+    /// SEQLENS_<SCORE>_<label>, one value per ALT), .vcf.gz for it bgzip-compressed, .json
+    /// for JSON, anything else for TSV. Default: TSV on stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// With --out FILE.vcf.gz: also write its tabix index (FILE.vcf.gz.tbi) for bcftools and
+    /// IGV.
+    #[arg(long)]
+    index: bool,
     #[command(flatten)]
     backend: crate::BackendArg,
 }
@@ -60,11 +66,16 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
         include_sequences: false,
     };
     let name = a.vcf.display().to_string();
-    let vcf = io::read_vcf(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
+    let as_vcf = a.out.as_deref().is_some_and(is_vcf_path);
+    if a.index && !as_vcf {
+        anyhow::bail!("--index indexes a VCF output: give --out FILE.vcf.gz");
+    }
+    let file = io::read_vcf_file(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
+    let vcf = &file.variants;
     let mut genome = IndexedFasta::open(&a.genome)?;
     let total: usize = vcf.iter().map(|v| v.alts.len().max(1)).sum();
     let bar = progress::bar(total as u64, "scoring variants");
-    let rows = variants::score_variants(&model, &vcf, &mut genome, &opts, &mut |done, _| {
+    let rows = variants::score_variants(&model, vcf, &mut genome, &opts, &mut |done, _| {
         bar.set_position(done as u64);
         true
     })
@@ -78,14 +89,36 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
         eprintln!("warning: {name}: {}", r.status.message(v));
     }
     let labels = &model.metadata().labels;
+    let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
+    if let (true, Some(out)) = (as_vcf, a.out.as_deref()) {
+        let mut text = Vec::new();
+        variants::write_vcf(&mut text, &file, &rows, labels, &scores)?;
+        let index = seqlens::output::write_vcf_file(out, &text, a.index)?;
+        eprintln!(
+            "wrote {} alleles ({ok} scored) to {}",
+            rows.len(),
+            out.display()
+        );
+        if let Some(i) = index {
+            eprintln!("wrote its index to {}", i.display());
+        }
+        return Ok(());
+    }
     let text = match a.out.as_deref().map(Format::for_path) {
         Some(Format::Json) => variants::to_json(&rows, labels, &scores),
         _ => variants::to_tsv(&rows, labels, &scores),
     };
-    let ok = rows.iter().filter(|r| r.status == Status::Ok).count();
     crate::emit(
         a.out.as_deref(),
         &text,
         &format!("{} alleles ({ok} scored)", rows.len()),
     )
+}
+
+/// Whether `path` names a VCF (`.vcf`, `.vcf.gz`, `.vcf.bgz`).
+fn is_vcf_path(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    [".vcf", ".vcf.gz", ".vcf.bgz"]
+        .iter()
+        .any(|e| name.ends_with(e))
 }
