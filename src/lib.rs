@@ -41,6 +41,7 @@ pub mod perturb;
 pub mod plot;
 #[cfg(feature = "python")]
 mod python;
+pub mod shard;
 pub mod splice;
 pub mod train;
 pub mod variants;

@@ -270,6 +270,26 @@ pub fn allele_windows<R: BufRead + Seek>(
 /// How many alleles are predicted together (2 windows each).
 const CHUNK: usize = 1024;
 
+/// How [`score_variants`] cuts `variants` into the record ranges it predicts together:
+/// whole records, about [`CHUNK`] alleles each (a record with more is a chunk of its own).
+/// A shard of a job is a run of these (`shard`), so it batches as the whole job does.
+pub fn chunks(variants: &[Variant]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut alleles) = (0, 0);
+    for (i, v) in variants.iter().enumerate() {
+        let n = v.alts.len().max(1);
+        if alleles > 0 && alleles + n > CHUNK {
+            out.push(start..i);
+            (start, alleles) = (i, 0);
+        }
+        alleles += n;
+    }
+    if start < variants.len() {
+        out.push(start..variants.len());
+    }
+    out
+}
+
 /// Scores every ALT allele of `variants` against `genome`. `progress(done, total)` counts
 /// alleles; returning `false` cancels. An allele that cannot be scored (REF mismatch,
 /// unknown contig, symbolic ALT) gets a row with its status; if no allele at all is on a
@@ -303,24 +323,25 @@ pub async fn score_variants_async<R: BufRead + Seek>(
                 .into(),
         )
     })?;
-    let alleles: Vec<(&Variant, &str)> = variants
-        .iter()
-        .flat_map(|v| {
-            let alts: Vec<&str> = if v.alts.is_empty() {
-                vec!["."]
-            } else {
-                v.alts.iter().map(String::as_str).collect()
-            };
-            alts.into_iter().map(move |a| (v, a))
-        })
-        .collect();
-    let total = alleles.len();
+    let alleles_of = |v: &'_ Variant| v.alts.len().max(1);
+    let total: usize = variants.iter().map(alleles_of).sum();
     let mut rows = Vec::with_capacity(total);
-    for chunk in alleles.chunks(CHUNK) {
+    for records in chunks(variants) {
+        let chunk: Vec<(&Variant, &str)> = variants[records]
+            .iter()
+            .flat_map(|v| {
+                let alts: Vec<&str> = if v.alts.is_empty() {
+                    vec!["."]
+                } else {
+                    v.alts.iter().map(String::as_str).collect()
+                };
+                alts.into_iter().map(move |a| (v, a))
+            })
+            .collect();
         let mut windows = Vec::new();
         let mut statuses = Vec::with_capacity(chunk.len());
         let mut sequences = Vec::with_capacity(chunk.len());
-        for &(v, alt) in chunk {
+        for &(v, alt) in &chunk {
             let s = match allele_windows(genome, v, alt, length)? {
                 Ok((r, a)) => {
                     let text = |w: &Window| String::from_utf8_lossy(&w.seq).into_owned();

@@ -2263,3 +2263,250 @@ fn an_unsorted_vcf_is_not_indexed_and_leaves_no_file() {
     ]);
     assert!(err.contains("--index indexes a VCF output"), "{err}");
 }
+
+/// Runs `seqlens` with `args` (strings) and fails the test with its stderr if it fails.
+fn run_ok(args: &[String]) {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = seqlens(&a);
+    assert!(
+        o.status.success(),
+        "{a:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn predict_shards_merge_into_the_single_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |n: &str| dir.path().join(n).display().to_string();
+    // 10,336 windows: three chunks of 4,096, so each of three shards has work.
+    let job = strings(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--stride",
+        "3",
+        "--backend",
+        "cpu",
+    ]);
+    let with = |extra: &[String]| [job.clone(), extra.to_vec()].concat();
+    run_ok(&with(&strings(&["--out", &out("single.tsv")])));
+    let mut merge = strings(&["merge", "--out", &out("merged.tsv")]);
+    for i in 1..=3 {
+        let part = out(&format!("part{i}.tsv"));
+        run_ok(&with(&strings(&[
+            "--shard",
+            &format!("{i}/3"),
+            "--out",
+            &part,
+        ])));
+        let rows = std::fs::read_to_string(&part).unwrap().lines().count() - 1;
+        assert!(rows > 0, "shard {i} is empty");
+        merge.push(part);
+    }
+    run_ok(&merge);
+    let single = std::fs::read(out("single.tsv")).unwrap();
+    assert_eq!(single, std::fs::read(out("merged.tsv")).unwrap());
+    assert_eq!(String::from_utf8_lossy(&single).lines().count(), 10_337);
+
+    // Shards of a different job, or out of order, are refused or visible.
+    let err = fails(&["merge", &out("part1.tsv"), "examples/data/regions.bed"]);
+    assert!(
+        err.contains("regions.bed: its header differs from"),
+        "{err}"
+    );
+}
+
+#[test]
+fn predict_regions_tile_each_region_in_chromosome_coordinates() {
+    let whole = parse_tsv(&ok(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--stride",
+        "250",
+        "--backend",
+        "cpu",
+    ]));
+    let part = parse_tsv(&ok(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--stride",
+        "250",
+        "--backend",
+        "cpu",
+        "--regions",
+        "chrA:1001-2000,chrB:11001-12000",
+    ]));
+    // chrA:1001-2000 is bases 1000..2000: tiles at 1000, 1250 and 1500; chrB's last 1,000 the
+    // same at 11000, 11250, 11500.
+    assert_eq!(
+        part.ids,
+        [
+            "chrA:1000-1500",
+            "chrA:1250-1750",
+            "chrA:1500-2000",
+            "chrB:11000-11500",
+            "chrB:11250-11750",
+            "chrB:11500-12000"
+        ]
+    );
+    for (i, id) in part.ids.iter().enumerate() {
+        let j = whole.ids.iter().position(|w| w == id).unwrap();
+        assert_eq!(part.coords[i], whole.coords[j]);
+        for (a, b) in part.values[i].iter().zip(&whole.values[j]) {
+            assert!((a - b).abs() < 1e-6, "{id}: {a} vs {b}");
+        }
+    }
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--stride",
+        "250",
+        "--regions",
+        "chrA:1-100",
+    ]);
+    assert!(
+        err.contains("region chrA:1-100") && err.contains("shorter than the model's 500"),
+        "{err}"
+    );
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--stride",
+        "250",
+        "--regions",
+        "chrZ:1-1000",
+    ]);
+    assert!(err.contains("region on 'chrZ' names no record"), "{err}");
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--regions",
+        "chrA",
+    ]);
+    assert!(err.contains("give --stride"), "{err}");
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/genome.fa",
+        "--shard",
+        "4/3",
+    ]);
+    assert!(err.contains("shard '4/3'"), "{err}");
+}
+
+/// A VCF of `n` SNVs spread over the sample genome, REF read from it: enough records for
+/// several of the scorer's chunks of 1,024 alleles.
+fn many_snvs(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let recs = seqlens::io::read_sequences(
+        std::fs::File::open(path("examples/data/genome.fa")).unwrap(),
+        "genome.fa",
+    )
+    .unwrap();
+    let mut text = String::from("##fileformat=VCFv4.2\n");
+    for r in &recs {
+        text.push_str(&format!("##contig=<ID={},length={}>\n", r.id, r.seq.len()));
+    }
+    text.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
+    let per = n / recs.len();
+    for r in &recs {
+        for k in 0..per {
+            let pos = 300 + k * (r.seq.len() - 600) / per;
+            let base = r.seq[pos].to_ascii_uppercase();
+            let alt = if base == b'A' { 'G' } else { 'A' };
+            text.push_str(&format!(
+                "{}\t{}\t.\t{}\t{alt}\t.\tPASS\t.\n",
+                r.id,
+                pos + 1,
+                base as char
+            ));
+        }
+    }
+    let p = dir.join("snvs.vcf");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn variants_shards_merge_into_the_single_run_and_regions_filter_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |n: &str| dir.path().join(n).display().to_string();
+    let vcf = many_snvs(dir.path(), 2400);
+    let job = strings(&[
+        "variants",
+        "-m",
+        MODEL,
+        "--vcf",
+        vcf.to_str().unwrap(),
+        "--genome",
+        "examples/data/genome.fa",
+        "--backend",
+        "cpu",
+    ]);
+    let with = |extra: &[String]| [job.clone(), extra.to_vec()].concat();
+    run_ok(&with(&strings(&["--out", &out("single.vcf")])));
+    let mut merge = strings(&["merge", "--out", &out("merged.vcf")]);
+    for i in 1..=3 {
+        let part = out(&format!("part{i}.vcf"));
+        run_ok(&with(&strings(&[
+            "--shard",
+            &format!("{i}/3"),
+            "--out",
+            &part,
+        ])));
+        merge.push(part);
+    }
+    run_ok(&merge);
+    let single = std::fs::read_to_string(out("single.vcf")).unwrap();
+    assert_eq!(single, std::fs::read_to_string(out("merged.vcf")).unwrap());
+    assert_eq!(single.lines().filter(|l| !l.starts_with('#')).count(), 2400);
+    // Only the records in the regions, each scored as in the whole run.
+    let tsv = ok(&[
+        "variants",
+        "-m",
+        MODEL,
+        "--vcf",
+        vcf.to_str().unwrap(),
+        "--genome",
+        "examples/data/genome.fa",
+        "--backend",
+        "cpu",
+        "--regions",
+        "chrB:1-6000",
+    ]);
+    let rows: Vec<&str> = tsv.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let f: Vec<&str> = r.split('\t').collect();
+        assert_eq!(f[0], "chrB");
+        assert!(f[1].parse::<u64>().unwrap() <= 6000);
+        let line = single
+            .lines()
+            .find(|l| l.starts_with(&format!("chrB\t{}\t", f[1])))
+            .unwrap();
+        assert!(line.contains("SEQLENS_STATUS=ok"), "{line}");
+    }
+}

@@ -156,6 +156,15 @@ impl<'a> Windows<'a> {
     pub fn remaining(&self) -> usize {
         self.left
     }
+
+    /// Skips the next `n` windows without cutting them (a shard starting mid-chromosome).
+    pub fn skip_windows(&mut self, n: usize) {
+        let n = n.min(self.left);
+        self.left -= n;
+        if let Some((start, stride)) = &mut self.tiling {
+            *start += n * *stride;
+        }
+    }
 }
 
 impl Iterator for Windows<'_> {

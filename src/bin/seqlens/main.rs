@@ -11,6 +11,7 @@ use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::{Backend, Model, Overrides, PredictOptions};
 use seqlens::output::{AtomicFile, Format, TableWriter, TrackFormat, TrackWriter};
+use seqlens::shard::Shard;
 use std::io::Write;
 
 mod ablate_cmd;
@@ -20,6 +21,7 @@ mod marginalize_cmd;
 mod motifs_cmd;
 mod progress;
 mod seqlets_cmd;
+mod shard_cmd;
 mod splice_cmd;
 mod train_cmd;
 mod variants_cmd;
@@ -222,6 +224,20 @@ enum Command {
         ),
     ))]
     Variants(variants_cmd::VariantsArgs),
+    /// Join the outputs of a job's shards (--shard I/N of predict or variants), in shard
+    /// order, into the output of the unsharded run.
+    #[command(after_help = examples(
+        &[
+            "seqlens predict --model examples/models/demo.onnx --fasta examples/data/genome.fa --stride 250 --shard 1/2 --out part1.tsv",
+            "seqlens predict --model examples/models/demo.onnx --fasta examples/data/genome.fa --stride 250 --shard 2/2 --out part2.tsv",
+            "seqlens merge part1.tsv part2.tsv --out tiles.tsv",
+        ],
+        concat!(
+            "TSV tables keep one header line; VCFs their header lines. Every part must come from\n",
+            "the same command with the same options; a header that differs is refused.",
+        ),
+    ))]
+    Merge(shard_cmd::MergeArgs),
     /// Index a FASTA file as `samtools faidx` does: FASTA.fai, and FASTA.gzi for a bgzip file
     /// (byte for byte the files samtools writes).
     #[command(after_help = examples(
@@ -299,6 +315,9 @@ struct PredictArgs {
     overrides: OverrideArgs,
     #[command(flatten)]
     backend: BackendArg,
+    /// --regions (tiled with --stride; FASTA input) and --shard.
+    #[command(flatten)]
+    shard: shard_cmd::ShardArgs,
 }
 
 /// Where the model's predictions run.
@@ -432,35 +451,46 @@ fn predict(a: &PredictArgs) -> Result<()> {
         }
         Ok(())
     };
+    let regions = a.shard.regions()?;
+    let shard = a.shard.shard()?;
     if let Some(fasta) = &a.fasta {
-        let name = fasta.display().to_string();
-        let file = File::open(fasta).with_context(|| name.clone())?;
+        if regions.is_some() && a.stride.is_none() {
+            bail!(
+                "--regions tiles each region: give --stride (to predict one window centred on \
+                 each interval, use --bed with --genome)"
+            );
+        }
+        let regions = regions.as_deref();
+        // A shard needs the number of windows first: one pass that cuts none of them.
+        let range = if shard == Shard::ALL {
+            0..usize::MAX
+        } else {
+            let total = fasta_windows(fasta, &model, &opts, regions, 0..0, &mut |_| Ok(()))?;
+            shard.units(total, CHUNK_WINDOWS)
+        };
+        // Windows are cut as they are predicted: a chromosome at a small stride holds one
+        // chunk of windows at a time, not all of them.
         let mut pending = Vec::new();
-        let mut records = 0;
-        for rec in io::SequenceReader::new(file, &name)? {
-            let rec = rec?;
-            // Windows are cut as they are predicted: a chromosome at a small stride holds
-            // one chunk of windows at a time, not all of them.
-            for w in model.record_windows(&rec, &opts)? {
-                pending.push(w);
-                if pending.len() >= CHUNK_WINDOWS {
-                    run(std::mem::take(&mut pending))?;
-                }
+        fasta_windows(fasta, &model, &opts, regions, range, &mut |w| {
+            pending.push(w);
+            if pending.len() >= CHUNK_WINDOWS {
+                run(std::mem::take(&mut pending))?;
             }
-            records += 1;
-        }
-        if records == 0 {
-            bail!("{name}: no sequences found");
-        }
+            Ok(())
+        })?;
         run(pending)?;
     } else {
         let (Some(bed), Some(genome)) = (&a.bed, &a.genome) else {
             bail!("give --fasta, or --bed with --genome");
         };
+        if regions.is_some() {
+            bail!("--regions limits --fasta input; --bed already names the intervals to predict");
+        }
         let name = bed.display().to_string();
         let intervals = io::read_bed(File::open(bed).with_context(|| name.clone())?, &name)?;
         let mut genome = IndexedFasta::open(genome)?;
-        for chunk in intervals.chunks(CHUNK_WINDOWS) {
+        let range = shard.units(intervals.len(), CHUNK_WINDOWS);
+        for chunk in intervals[range].chunks(CHUNK_WINDOWS) {
             run(model.bed_windows(chunk, &mut genome)?)?;
         }
     }
@@ -474,9 +504,98 @@ fn predict(a: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
+/// Streams the windows `predict` cuts from a FASTA/FASTQ file (each record fitted or tiled;
+/// with `regions`, each region's tiles, in the record's coordinates) and hands those whose
+/// index in that order is in `range` to `take`, cutting no others. Returns how many windows
+/// there are in all.
+fn fasta_windows(
+    path: &Path,
+    model: &Model,
+    opts: &PredictOptions,
+    regions: Option<&[io::Interval]>,
+    range: std::ops::Range<usize>,
+    take: &mut dyn FnMut(seqlens::encode::Window) -> Result<()>,
+) -> Result<usize> {
+    let name = path.display().to_string();
+    let file = File::open(path).with_context(|| name.clone())?;
+    let mut seen = 0;
+    let mut records = 0;
+    let mut used = vec![false; regions.map_or(0, <[_]>::len)];
+    // One record's (or region's) windows; `offset` places a region's in its record.
+    let mut each = |rec: &io::SeqRecord, offset: Option<(&str, i64)>| -> Result<()> {
+        let mut windows = model.record_windows(rec, opts)?;
+        let first = seen;
+        seen += windows.remaining();
+        let (from, to) = (range.start.max(first), range.end.min(seen));
+        if from < to {
+            windows.skip_windows(from - first);
+            for mut w in windows.take(to - from) {
+                if let Some((chrom, off)) = offset {
+                    w.start += off;
+                    w.end += off;
+                    w.chrom = chrom.to_string();
+                    w.id = format!("{chrom}:{}-{}", w.start, w.end);
+                }
+                take(w)?;
+            }
+        }
+        Ok(())
+    };
+    for rec in io::SequenceReader::new(file, &name)? {
+        let rec = rec?;
+        records += 1;
+        let Some(regions) = regions else {
+            each(&rec, None)?;
+            continue;
+        };
+        let len = rec.seq.len() as u64;
+        for (i, r) in regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.chrom == rec.id)
+        {
+            used[i] = true;
+            let end = r.end.min(len);
+            let shown = format!("{}:{}-{}", r.chrom, r.start + 1, end);
+            let width = model.metadata().length.unwrap_or(1) as u64;
+            if r.start >= len || end - r.start < width {
+                bail!(
+                    "{name}: region {shown} (record '{}' has {len} bases) is shorter than the \
+                     model's {width}; widen it, or predict one window centred on it with --bed \
+                     and --genome",
+                    rec.id
+                );
+            }
+            let sub = io::SeqRecord {
+                id: shown,
+                description: None,
+                seq: rec.seq[r.start as usize..end as usize].to_vec(),
+            };
+            each(&sub, Some((&rec.id, r.start as i64)))?;
+        }
+    }
+    if records == 0 {
+        bail!("{name}: no sequences found");
+    }
+    if let Some(i) = used.iter().position(|u| !u) {
+        let r = &regions.unwrap_or_default()[i];
+        bail!(
+            "{name}: region on '{}' names no record of the file",
+            r.chrom
+        );
+    }
+    Ok(seen)
+}
+
 /// `predict` for a profile model: one row (or bedGraph line) per base of each sequence or
 /// BED interval, streamed window by window.
 fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Result<()> {
+    if a.shard.regions.is_some() || a.shard.shard.is_some() {
+        bail!(
+            "--regions and --shard are not implemented for profile models (one track per \
+             base); predict the whole input, or split it into FASTA or BED files yourself"
+        );
+    }
     if a.stride.is_some() {
         bail!(
             "--stride tiles sequences for models with one prediction per window; this model \
@@ -756,6 +875,7 @@ fn main() -> ExitCode {
         Command::Ablate(a) => ablate_cmd::ablate(a),
         Command::Design(a) => design_cmd::design(a),
         Command::Variants(a) => variants_cmd::variants(a),
+        Command::Merge(a) => shard_cmd::merge(a),
         Command::Index { fasta } => index(fasta),
         Command::Splice(a) => splice_cmd::splice(a),
         Command::Evaluate(a) => train_cmd::evaluate(a),

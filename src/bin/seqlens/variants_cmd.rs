@@ -46,6 +46,9 @@ pub struct VariantsArgs {
     index: bool,
     #[command(flatten)]
     backend: crate::BackendArg,
+    /// --regions (variants whose POS is in them) and --shard.
+    #[command(flatten)]
+    shard: crate::shard_cmd::ShardArgs,
 }
 
 pub fn variants(a: &VariantsArgs) -> Result<()> {
@@ -70,7 +73,29 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
     if a.index && !as_vcf {
         anyhow::bail!("--index indexes a VCF output: give --out FILE.vcf.gz");
     }
-    let file = io::read_vcf_file(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
+    let mut file = io::read_vcf_file(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
+    // Regions first, then the shard: a run of whole chunks of what is left, as the unsharded
+    // run would score them.
+    let mut keep: Vec<bool> = match a.shard.regions()? {
+        Some(r) => file
+            .variants
+            .iter()
+            .map(|v| seqlens::shard::contains(&r, &v.chrom, v.pos.saturating_sub(1)))
+            .collect(),
+        None => vec![true; file.variants.len()],
+    };
+    retain(&mut file, &keep);
+    let chunks = variants::chunks(&file.variants);
+    let taken = a.shard.shard()?.chunks(chunks.len());
+    let records = if taken.is_empty() {
+        0..0
+    } else {
+        chunks[taken.start].start..chunks[taken.end - 1].end
+    };
+    keep = (0..file.variants.len())
+        .map(|i| records.contains(&i))
+        .collect();
+    retain(&mut file, &keep);
     let vcf = &file.variants;
     let mut genome = IndexedFasta::open(&a.genome)?;
     let total: usize = vcf.iter().map(|v| v.alts.len().max(1)).sum();
@@ -121,4 +146,12 @@ fn is_vcf_path(path: &std::path::Path) -> bool {
     [".vcf", ".vcf.gz", ".vcf.bgz"]
         .iter()
         .any(|e| name.ends_with(e))
+}
+
+/// Keeps the records of `file` whose entry in `keep` is true.
+fn retain(file: &mut io::VcfFile, keep: &[bool]) {
+    let mut k = keep.iter();
+    file.variants.retain(|_| *k.next().unwrap_or(&false));
+    let mut k = keep.iter();
+    file.lines.retain(|_| *k.next().unwrap_or(&false));
 }
