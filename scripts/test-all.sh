@@ -36,6 +36,9 @@ cargo run --quiet "${FEATURES[@]}" -- predict --model examples/models/demo.onnx 
 step "Python package: the wheel (maturin) installed into a fresh venv, then pytest"
 bash scripts/test-python.sh
 
+step "Snakemake workflow: shards merged equal one run (snakemake from PyPI, local cores)"
+bash workflows/snakemake/test.sh
+
 step "npm package (wasm32, simd128)"
 bash scripts/build-pkg.sh
 

@@ -786,6 +786,12 @@ impl Model {
         })
     }
 
+    /// The names of the values predicted per sequence, as predictions label them (empty
+    /// when the model's outputs have no fixed size).
+    pub fn output_labels(&self) -> Vec<String> {
+        self.labels_for(self.info.outputs_per_sequence.unwrap_or(0))
+    }
+
     /// One name per output value: the metadata's labels when there are `k` of them,
     /// `output_i` otherwise.
     fn labels_for(&self, k: usize) -> Vec<String> {

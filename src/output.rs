@@ -35,6 +35,8 @@ pub struct TableWriter<W: std::io::Write> {
     format: Format,
     started: bool,
     rows: usize,
+    /// The header's labels if no predictions come (an empty shard of a job).
+    labels: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -54,7 +56,15 @@ impl<W: std::io::Write> TableWriter<W> {
             format,
             started: false,
             rows: 0,
+            labels: Vec::new(),
         }
+    }
+
+    /// The labels the header names if no predictions are written, so that an empty table
+    /// (an empty shard of a job) has the same header as the others.
+    pub fn with_labels(mut self, labels: Vec<String>) -> Self {
+        self.labels = labels;
+        self
     }
 
     fn begin(&mut self, labels: &[String]) -> std::io::Result<()> {
@@ -116,7 +126,8 @@ impl<W: std::io::Write> TableWriter<W> {
     /// Closes the table and returns the writer and the number of rows written.
     pub fn finish(mut self) -> std::io::Result<(W, usize)> {
         if !self.started {
-            self.begin(&[])?;
+            let labels = std::mem::take(&mut self.labels);
+            self.begin(&labels)?;
         }
         if self.format == Format::Json {
             writeln!(self.out, "\n ]\n}}")?;

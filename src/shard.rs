@@ -195,7 +195,7 @@ mod tests {
                 for i in 1..=n {
                     let r = Shard { index: i, count: n }.units(total, 1000);
                     assert_eq!(r.start, next, "{total} in {n}");
-                    assert!(r.start % 1000 == 0 || r.start == total);
+                    assert!(r.start.is_multiple_of(1000) || r.start == total);
                     next = r.end;
                 }
                 assert_eq!(next, total);

@@ -437,7 +437,7 @@ fn predict(a: &PredictArgs) -> Result<()> {
         ),
         None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut table = TableWriter::new(sink, format);
+    let mut table = TableWriter::new(sink, format).with_labels(model.output_labels());
     let bar = progress::counter("predicting", "windows");
     let mut run = |windows: Vec<seqlens::encode::Window>| -> Result<()> {
         if !windows.is_empty() {
