@@ -329,14 +329,7 @@ pub async fn score_variants_async<R: BufRead + Seek>(
     for records in chunks(variants) {
         let chunk: Vec<(&Variant, &str)> = variants[records]
             .iter()
-            .flat_map(|v| {
-                let alts: Vec<&str> = if v.alts.is_empty() {
-                    vec!["."]
-                } else {
-                    v.alts.iter().map(String::as_str).collect()
-                };
-                alts.into_iter().map(move |a| (v, a))
-            })
+            .flat_map(|v| v.alleles().into_iter().map(move |a| (v, a)))
             .collect();
         let mut windows = Vec::new();
         let mut statuses = Vec::with_capacity(chunk.len());

@@ -23,6 +23,18 @@ pub struct Variant {
     pub line: usize,
 }
 
+impl Variant {
+    /// The ALT alleles scored one by one: the ALT column's, or `.` for a record without one
+    /// (which scorers report as symbolic).
+    pub fn alleles(&self) -> Vec<&str> {
+        if self.alts.is_empty() {
+            vec!["."]
+        } else {
+            self.alts.iter().map(String::as_str).collect()
+        }
+    }
+}
+
 /// What a REF or ALT allele is, for scoring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlleleKind {

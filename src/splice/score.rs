@@ -367,14 +367,7 @@ pub async fn score_async<R: BufRead + Seek>(
     }
     let alleles: Vec<(&Variant, &str)> = variants
         .iter()
-        .flat_map(|v| {
-            let alts: Vec<&str> = if v.alts.is_empty() {
-                vec!["."]
-            } else {
-                v.alts.iter().map(String::as_str).collect()
-            };
-            alts.into_iter().map(move |a| (v, a))
-        })
+        .flat_map(|v| v.alleles().into_iter().map(move |a| (v, a)))
         .collect();
     let total = alleles.len();
     let mut out = Vec::with_capacity(total);
