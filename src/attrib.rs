@@ -30,7 +30,8 @@ pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrat
 pub use seqlets::{Seqlet, SeqletOptions, recursive_seqlets};
 pub use shuffle::dinucleotide_shuffle;
 pub use table::{
-    SeqletRow, Track, annotate_seqlets, position_major, read_tsv, seqlet_rows, seqlets_tsv, to_tsv,
+    SeqletRow, Track, annotate_seqlets, position_major, read_tsv, seqlet_rows, seqlets_tsv,
+    to_bedgraph, to_tsv,
 };
 
 /// Which output (or combination of outputs) to explain.

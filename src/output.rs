@@ -513,6 +513,39 @@ pub fn write_vcf_file(
     Ok(Some(index_path))
 }
 
+/// Float32 arrays as numpy's `.npz`: a zip of one `.npy` file per array (`NAME.npy`),
+/// deflated, as `numpy.savez_compressed` writes it; `np.load(path)[NAME]` reads each back.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn npz(arrays: &[(&str, &[f32], &[usize])]) -> std::io::Result<Vec<u8>> {
+    use npyz::WriterBuilder;
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for (name, values, shape) in arrays {
+        if shape.iter().product::<usize>() != values.len() {
+            return Err(std::io::Error::other(format!(
+                "array {name}: {} values do not make the shape {shape:?}",
+                values.len()
+            )));
+        }
+        let mut npy = Vec::with_capacity(values.len() * 4 + 128);
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&shape)
+            .writer(&mut npy)
+            .begin_nd()?;
+        w.extend(values.iter().copied())?;
+        w.finish()?;
+        zip.start_file(format!("{name}.npy"), options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(&npy)?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2510,3 +2510,58 @@ fn variants_shards_merge_into_the_single_run_and_regions_filter_records() {
         assert!(line.contains("SEQLENS_STATUS=ok"), "{line}");
     }
 }
+
+#[test]
+fn attribute_bedgraph_holds_the_tables_per_base_scores() {
+    let args = |out: &str| {
+        vec![
+            "attribute",
+            "-m",
+            MODEL,
+            "--fasta",
+            "examples/data/sample.fa",
+            "--target",
+            "SPI1",
+            "--method",
+            "ixg",
+            "--backend",
+            "cpu",
+            "--out",
+            out,
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (tsv, bg) = (dir.path().join("a.tsv"), dir.path().join("a.bedgraph"));
+    run_ok(&args(tsv.to_str().unwrap()));
+    run_ok(&args(bg.to_str().unwrap()));
+    let table = std::fs::read_to_string(&tsv).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    let score = header.iter().position(|h| *h == "score").unwrap();
+    // Table rows at positions >= 0 (the padded positions of short records are left out).
+    let want: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| !f[2].starts_with('-'))
+        .map(|f| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                f[1],
+                f[2],
+                f[2].parse::<i64>().unwrap() + 1,
+                f[score]
+            )
+        })
+        .collect();
+    let text = std::fs::read_to_string(&bg).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("track type=bedGraph"));
+    let got: Vec<&str> = lines.collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+}

@@ -2,6 +2,8 @@
 //! ref, one column per symbol, score, and for DeepLIFT/SHAP its delta), read back as
 //! per-position tracks for seqlet calling, and the seqlet table.
 
+use std::fmt::Write as _;
+
 use super::{Attribution, Seqlet};
 
 /// One sequence's per-position scores, as the table holds them.
@@ -80,6 +82,22 @@ pub fn to_tsv(results: &[Attribution], symbols: &[u8]) -> String {
         }
     }
     text
+}
+
+/// Each attributed base's score (`per_base`) as bedGraph on its record: `chrom, pos, pos +
+/// 1, score` (0-based), under a `track` line; positions before the record's start (N
+/// padding) are left out.
+pub fn to_bedgraph(results: &[Attribution]) -> String {
+    let mut out = String::from("track type=bedGraph name=\"seqlens attributions\"\n");
+    for r in results {
+        for (i, v) in r.per_base.iter().enumerate() {
+            let pos = r.start + i as i64;
+            if pos >= 0 {
+                let _ = writeln!(out, "{}\t{pos}\t{}\t{v}", r.chrom, pos + 1);
+            }
+        }
+    }
+    out
 }
 
 /// Reads an attribution table back as one track per id, in the order the ids first appear.

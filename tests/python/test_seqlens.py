@@ -181,3 +181,22 @@ except KeyboardInterrupt:
     assert word == "interrupted", out.stdout
     assert float(seconds) < 30
     assert int(ticks[0]) > 100, f"only {ticks[0]} ticks: the GIL was held"
+
+
+def test_the_command_lines_npz_attributions_load_in_numpy_as_the_package_returns_them(demo, tmp_path):
+    # numpy reads the .npz the CLI writes (arr_0, [sequences, symbols, positions]: what
+    # `modisco motifs -a` and `-s` read); its values are the package's own attributions.
+    attr, ohe = tmp_path / "attr.npz", tmp_path / "ohe.npz"
+    cli("attribute", "--model", DEMO, "--fasta", SAMPLE, "--target", "CTCF", "--method", "ixg",
+        "--backend", "cpu", "--out", attr, "--ohe", ohe)
+    got = np.load(attr)["arr_0"]
+    records = seqlens.read_fasta(SAMPLE)
+    want = demo.attribute(records, method="ixg", target=["CTCF"])
+    assert got.dtype == np.float32 and got.shape == want.shape == (len(records), 4, 500)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    x = np.load(ohe)["arr_0"]
+    assert x.shape == got.shape
+    # gradient x input is zero off the observed base.
+    assert np.all(got[x == 0] == 0)
+    fasta = dict(records)
+    np.testing.assert_array_equal(x[0], seqlens.one_hot(fasta["ctcf_site"]))

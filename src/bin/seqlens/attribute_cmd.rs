@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use seqlens::attrib::{Attribution, Baseline, DELTA_TOLERANCE, Explainer, Method};
+use seqlens::encode::{Layout, UnknownPolicy};
 use seqlens::io;
 use seqlens::model::Model;
-use seqlens::output::{Format, write_atomic};
+use seqlens::output::{Format, npz, write_atomic};
 use seqlens::plot::{self, Palette, PlotOptions};
 
 use crate::progress;
@@ -58,10 +59,16 @@ pub struct AttributeArgs {
     /// Seed for the shuffles.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output: .json for JSON, anything else for TSV (id, chrom, pos, ref, one column per
-    /// symbol, score). Default: TSV on stdout.
+    /// Output: .json for JSON; .npz for numpy (arr_0: the maps as [sequences, symbols,
+    /// positions] float32, what tangermeme returns and `modisco motifs -a` reads); .bedgraph
+    /// for each base's score on its record (chrom, pos, pos + 1, score); anything else for
+    /// TSV (id, chrom, pos, ref, one column per symbol, score). Default: TSV on stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// Also write the attributed sequences one-hot encoded ([sequences, symbols, positions],
+    /// arr_0) as this .npz: `modisco motifs -s` reads it beside the attributions.
+    #[arg(long)]
+    ohe: Option<PathBuf>,
     /// Also write one SVG per sequence into this directory: a logo of the attribution (of the
     /// observed bases for grad/ig/ixg), or a heatmap for ISM.
     #[arg(long)]
@@ -81,6 +88,8 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     let on_backend = a.method != "fast-ism" && a.method != "fast_ism";
     let model = Model::from_bytes(&bytes).with_context(|| a.model.display().to_string())?;
     let symbols = model.metadata().alphabet.symbols().to_vec();
+    // The sequences as the model encoded them, for --ohe.
+    let encoder = model.encoder(UnknownPolicy::AsN);
     // The explainer imports the graph once; selecting the backend reuses that import.
     let mut explainer = Explainer::new(model);
     if on_backend {
@@ -140,15 +149,62 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let what = format!("attributions for {} sequences", results.len());
+    if let Some(path) = &a.ohe {
+        let (x, shape) = stacked(&results, |r| {
+            encoder.encode(&r.id, r.sequence.as_bytes(), Layout::Ncl)
+        })?;
+        let bytes = npz(&[("arr_0", &x, &shape)])?;
+        write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the sequences one-hot encoded to {}", path.display());
+    }
+    let ext = a
+        .out
+        .as_deref()
+        .and_then(|p| p.extension())
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match (ext.as_deref(), &a.out) {
+        (Some("npz"), Some(path)) => {
+            let (x, shape) = stacked(&results, |r| Ok(r.map.clone()))?;
+            let bytes = npz(&[("arr_0", &x, &shape)])?;
+            write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {what} to {}", path.display());
+            return Ok(());
+        }
+        (Some("bedgraph" | "bg"), _) => {
+            let text = seqlens::attrib::to_bedgraph(&results);
+            return crate::emit(a.out.as_deref(), &text, &what);
+        }
+        _ => {}
+    }
     let text = match a.out.as_deref().map(Format::for_path) {
         Some(Format::Json) => serde_json::to_string(&results)?,
         _ => seqlens::attrib::to_tsv(&results, &symbols),
     };
-    crate::emit(
-        a.out.as_deref(),
-        &text,
-        &format!("attributions for {} sequences", results.len()),
-    )
+    crate::emit(a.out.as_deref(), &text, &what)
+}
+
+/// One array per attribution (`item`: the map, or the sequence encoded) stacked as
+/// `[sequences, symbols, positions]`; sequences of different lengths cannot be stacked.
+fn stacked(
+    results: &[Attribution],
+    item: impl Fn(&Attribution) -> std::result::Result<Vec<f32>, seqlens::encode::Error>,
+) -> Result<(Vec<f32>, [usize; 3])> {
+    let (c, l) = results.first().map_or((0, 0), |r| (r.channels, r.length));
+    let mut x = Vec::with_capacity(results.len() * c * l);
+    for r in results {
+        if (r.channels, r.length) != (c, l) {
+            anyhow::bail!(
+                "'{}' is attributed over {} positions but '{}' over {l}: an .npz array needs \
+                 one length (set --range, or a model with a fixed length)",
+                r.id,
+                r.length,
+                results[0].id
+            );
+        }
+        x.extend(item(r)?);
+    }
+    Ok((x, [results.len(), c, l]))
 }
 
 /// `POS` (one base) or `START-END` (half-open).
