@@ -565,7 +565,7 @@ export interface Capability {
 
 export class Model {
   private constructor();
-  static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides, options?: LoadOptions): Promise<Model>;
+  static load(bytes: ArrayBuffer | Uint8Array, overrides?: Overrides | null, options?: LoadOptions): Promise<Model>;
   info(): ModelInfo & {
     gradients: boolean;
     gradientsUnavailable?: string;
@@ -691,7 +691,7 @@ export class SeqlensWorker {
    * (the promise rejects) leaves the one before in place. */
   load(
     bytes: ArrayBuffer | Uint8Array | Blob,
-    overrides?: Overrides,
+    overrides?: Overrides | null,
     options?: LoadOptions,
   ): Promise<ModelInfo & { gradients: boolean; backend: BackendReport; gradientBackend: string; threading: Threading }>;
   predict(
