@@ -11,7 +11,7 @@ mod reverse_complement;
 mod window;
 
 pub use alphabet::{Alphabet, NPolicy, UnknownPolicy};
-pub use one_hot::{Encoder, Layout};
+pub use one_hot::{Encoder, Layout, decode_one_hot};
 pub use reverse_complement::{reverse_complement, reverse_complement_in_place};
 pub use window::{Window, Windows, fit, tile_starts, windows_for};
 
@@ -68,6 +68,19 @@ pub enum Error {
     /// A byte encoding (0 or 1) was asked of an N policy that gives fractions.
     #[error("a byte encoding holds only 0 and 1, but the N policy '{0}' gives fractions; use f32")]
     FractionalBytes(NPolicy),
+    /// An array position that is not one-hot (one symbol at 1, or all 0 for N).
+    #[error(
+        "encoded sequence {sequence}, position {position}: expected one channel at 1 and the \
+         others at 0 (or all 0 for N), found [{found}]; only one-hot sequences decode"
+    )]
+    NotOneHot {
+        /// The sequence (0-based, in the array).
+        sequence: usize,
+        /// The position (0-based).
+        position: usize,
+        /// The channels' values there.
+        found: String,
+    },
     /// Tiling needs a positive width and stride.
     #[error("invalid tiling: width {width} and stride {stride} must both be at least 1")]
     InvalidTiling {

@@ -160,6 +160,17 @@ fn array_of(x: &Bound<'_, PyAny>) -> PyResult<Option<(Vec<f32>, Vec<usize>)>> {
     Ok(Some((data, shape)))
 }
 
+/// An array's shape as `[n, channels, length]`, or an error naming the shape found.
+fn ncl(shape: &[usize]) -> PyResult<[usize; 3]> {
+    match shape {
+        &[n, c, l] => Ok([n, c, l]),
+        _ => Err(err(format!(
+            "expected an array of shape (N, C, L); found {} dimensions {shape:?}",
+            shape.len()
+        ))),
+    }
+}
+
 /// Row-major `values` as a 2-D numpy array.
 fn array2<'py>(py: Python<'py>, values: Vec<f32>, rows: usize) -> PyResult<Bound<'py, PyAny>> {
     let cols = values.len().checked_div(rows).unwrap_or(0);
@@ -295,12 +306,7 @@ impl Model {
         let opts = predict_options(rc_average, batch_size, None, unknown)?;
         let model = self.inner.model();
         if let Some((data, shape)) = array_of(x)? {
-            let [n, c, l] = shape[..] else {
-                return Err(err(format!(
-                    "expected an array of shape (N, C, L); found {} dimensions {shape:?}",
-                    shape.len()
-                )));
-            };
+            let [n, c, l] = ncl(&shape)?;
             let p = detached(py, |progress| {
                 model
                     .predict_encoded(&data, [n, c, l], &opts, progress)
@@ -381,7 +387,8 @@ impl Model {
     }
 
     /// Attribution maps `(N, C, L)` for sequences `x` (a list of sequences or of `(id,
-    /// sequence)` pairs, fitted to the model's length): method grad, ixg (default), ig,
+    /// sequence)` pairs, fitted to the model's length, or a one-hot `(N, C, L)` array, all-zero
+    /// columns read as N): method grad, ixg (default), ig,
     /// deeplift-shap (hypothetical contributions, as tangermeme's `deep_lift_shap`), ism or
     /// fast-ism. `target`: label names, summed (default the first); `at`: a profile model's
     /// explained bases `(from, to)`; `range`: the positions attributed; `steps` (ig),
@@ -405,13 +412,30 @@ impl Model {
         seed: Option<u64>,
         references: Option<std::collections::BTreeMap<String, Vec<String>>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if x.is_instance_of::<PyUntypedArray>() {
-            return Err(err(
-                "attribute takes sequences (strings or (id, sequence) pairs), which it fits to \
-                 the model and reports by base; an encoded array is not decoded",
-            ));
-        }
-        let records = records_of(x)?;
+        let records = match array_of(x)? {
+            Some((data, shape)) => {
+                let [n, c, l] = ncl(&shape)?;
+                let alphabet = self.inner.model().metadata().alphabet;
+                if c != alphabet.size() {
+                    return Err(err(format!(
+                        "the array has {c} channels (axis 1 of (N, C, L)); the model reads \
+                         {alphabet}, {} channels",
+                        alphabet.size()
+                    )));
+                }
+                encode::decode_one_hot(&data, [n, c, l], alphabet)
+                    .map_err(err)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, seq)| io::SeqRecord {
+                        id: format!("seq{}", i + 1),
+                        description: None,
+                        seq,
+                    })
+                    .collect()
+            }
+            None => records_of(x)?,
+        };
         let method = MethodOptions {
             method: Some(method.to_string()),
             steps,

@@ -344,8 +344,61 @@ impl Encoder {
     }
 }
 
+/// One-hot sequences `x` of `[n, symbols, length]` (NCL, as tangermeme and PyTorch hold them)
+/// back to text in `alphabet`: the symbol whose channel is 1 at each position, or `N` where
+/// every channel is 0 (tangermeme's encoding of N). Anything else (a soft or uniform
+/// encoding) is refused with its place, since no sequence would give it.
+pub fn decode_one_hot(
+    x: &[f32],
+    shape: [usize; 3],
+    alphabet: Alphabet,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let [n, c, l] = shape;
+    let symbols = alphabet.symbols();
+    let mut out = Vec::with_capacity(n);
+    for (s, seq) in x.chunks(c * l).take(n).enumerate() {
+        let mut text = Vec::with_capacity(l);
+        for p in 0..l {
+            let column = |k: usize| seq[k * l + p];
+            let hot: Vec<usize> = (0..c).filter(|&k| column(k) != 0.0).collect();
+            match hot[..] {
+                [] => text.push(alphabet.wildcard()),
+                [k] if column(k) == 1.0 && k < symbols.len() => text.push(symbols[k]),
+                _ => {
+                    return Err(Error::NotOneHot {
+                        sequence: s,
+                        position: p,
+                        found: (0..c)
+                            .map(|k| column(k).to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+            }
+        }
+        out.push(text);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_hot_decodes_back_and_soft_encodings_are_refused() {
+        let enc = Encoder::new(Alphabet::Dna, NPolicy::Zero, UnknownPolicy::Error);
+        let x = enc
+            .encode_batch(&["a", "b"], &[b"ACGTN", b"TTGCA"], Layout::Ncl)
+            .unwrap();
+        let back = decode_one_hot(&x, [2, 4, 5], Alphabet::Dna).unwrap();
+        assert_eq!(back, [b"ACGTN".to_vec(), b"TTGCA".to_vec()]);
+        let uniform = Encoder::new(Alphabet::Dna, NPolicy::Uniform, UnknownPolicy::Error);
+        let x = uniform.encode("a", b"AN", Layout::Ncl).unwrap();
+        let e = decode_one_hot(&x, [1, 4, 2], Alphabet::Dna)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sequence 0, position 1"), "{e}");
+    }
+
     use super::*;
 
     fn dna(policy: NPolicy) -> Encoder {

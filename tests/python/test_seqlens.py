@@ -200,3 +200,12 @@ def test_the_command_lines_npz_attributions_load_in_numpy_as_the_package_returns
     assert np.all(got[x == 0] == 0)
     fasta = dict(records)
     np.testing.assert_array_equal(x[0], seqlens.one_hot(fasta["ctcf_site"]))
+
+
+def test_one_hot_arrays_attribute_as_their_sequences(demo):
+    seqs = [s[:500] for _, s in seqlens.read_fasta(SAMPLE) if len(s) >= 500][:2]
+    x = seqlens.one_hot(seqs)
+    np.testing.assert_array_equal(demo.attribute(x, method="ism", target=["CTCF"]),
+                                  demo.attribute(seqs, method="ism", target=["CTCF"]))
+    with pytest.raises(seqlens.SeqlensError, match="only one-hot sequences decode"):
+        demo.attribute(seqlens.one_hot(["N" * 500], n="uniform"))
