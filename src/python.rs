@@ -74,6 +74,13 @@ fn detached<T: Send>(
     }
 }
 
+/// A file opened for reading, with its name for messages; the error names it.
+fn open(path: &std::path::Path) -> Result<(std::fs::File, String), String> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    Ok((file, name))
+}
+
 /// A Python object (a dict) from JSON text, through the standard library's `json`.
 fn from_json_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?.call_method1("loads", (text,))
@@ -320,10 +327,9 @@ impl Model {
                 let windows = model
                     .profile_windows(&records, &opts)
                     .map_err(|e| e.to_string())?;
-                let p = crate::blocking::block_on(
-                    model.predict_profiles_async(&windows, &opts, progress),
-                )
-                .map_err(|e| e.to_string())?;
+                let p = model
+                    .predict_profile_windows(&windows, &opts, progress)
+                    .map_err(|e| e.to_string())?;
                 let positions = p.tracks.first().map_or(0, |t| t.positions);
                 if p.tracks.iter().any(|t| t.positions != positions) {
                     return Err("the sequences' profiles have different lengths; predict \
@@ -363,8 +369,7 @@ impl Model {
         let opts = predict_options(rc_average, batch_size, stride, unknown)?;
         let model = self.inner.model();
         let p = detached(py, |progress| {
-            let name = path.display().to_string();
-            let file = std::fs::File::open(&path).map_err(|e| format!("{name}: {e}"))?;
+            let (file, name) = open(&path)?;
             let records = io::read_sequences(file, &name).map_err(|e| e.to_string())?;
             let windows = model.windows(&records, &opts).map_err(|e| e.to_string())?;
             model
@@ -523,8 +528,7 @@ impl Model {
         };
         let model = self.inner.model();
         let (json, tsv) = detached(py, |progress| {
-            let name = vcf.display().to_string();
-            let file = std::fs::File::open(&vcf).map_err(|e| format!("{name}: {e}"))?;
+            let (file, name) = open(&vcf)?;
             let records = io::read_vcf(file, &name).map_err(|e| e.to_string())?;
             let mut genome = io::IndexedFasta::open(&fasta).map_err(|e| e.to_string())?;
             let rows = variants::score_variants(model, &records, &mut genome, &opts, progress)
@@ -607,8 +611,7 @@ fn reverse_complement(seq: &str, alphabet: &str) -> PyResult<String> {
 #[pyfunction]
 fn read_fasta(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, String)>> {
     detached(py, |_| {
-        let name = path.display().to_string();
-        let file = std::fs::File::open(&path).map_err(|e| format!("{name}: {e}"))?;
+        let (file, name) = open(&path)?;
         let records = io::read_sequences(file, &name).map_err(|e| e.to_string())?;
         Ok(records
             .into_iter()
@@ -622,8 +625,7 @@ fn read_fasta(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, String)>> 
 #[pyfunction]
 fn read_vcf<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyAny>> {
     let json = detached(py, |_| {
-        let name = path.display().to_string();
-        let file = std::fs::File::open(&path).map_err(|e| format!("{name}: {e}"))?;
+        let (file, name) = open(&path)?;
         let records = io::read_vcf(file, &name).map_err(|e| e.to_string())?;
         serde_json::to_string(&records).map_err(|e| e.to_string())
     })?;

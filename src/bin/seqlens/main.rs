@@ -521,6 +521,8 @@ fn fasta_windows(
     let mut seen = 0;
     let mut records = 0;
     let mut used = vec![false; regions.map_or(0, <[_]>::len)];
+    // A region must hold at least one window of the model's length.
+    let width = model.metadata().length.unwrap_or(1) as u64;
     // One record's (or region's) windows; `offset` places a region's in its record.
     let mut each = |rec: &io::SeqRecord, offset: Option<(&str, i64)>| -> Result<()> {
         let mut windows = model.record_windows(rec, opts)?;
@@ -557,7 +559,6 @@ fn fasta_windows(
             used[i] = true;
             let end = r.end.min(len);
             let shown = format!("{}:{}-{}", r.chrom, r.start + 1, end);
-            let width = model.metadata().length.unwrap_or(1) as u64;
             if r.start >= len || end - r.start < width {
                 bail!(
                     "{name}: region {shown} (record '{}' has {len} bases) is shorter than the \
