@@ -832,7 +832,7 @@ impl Model {
     /// [`Model::predict_encoded`], awaiting the GPU's readbacks. `opts.rc_average` averages
     /// with the reverse complement, which for DNA and RNA reverses both axes (the
     /// complement's channels are the alphabet's in reverse order); `opts.stride` and
-    /// `opts.unknown` concern sequences as text and are refused or unused.
+    /// `opts.unknown` concern sequences as text and are refused when set.
     pub async fn predict_encoded_async(
         &self,
         x: &[f32],
@@ -851,6 +851,13 @@ impl Model {
         if opts.stride.is_some() {
             return Err(Error::Options(
                 "'stride' tiles sequences given as text; encoded sequences are predicted as given"
+                    .into(),
+            ));
+        }
+        if opts.unknown != UnknownPolicy::Error {
+            return Err(Error::Options(
+                "'unknown' says how to read characters outside the alphabet; encoded sequences \
+                 have none"
                     .into(),
             ));
         }

@@ -209,3 +209,8 @@ def test_one_hot_arrays_attribute_as_their_sequences(demo):
                                   demo.attribute(seqs, method="ism", target=["CTCF"]))
     with pytest.raises(seqlens.SeqlensError, match="only one-hot sequences decode"):
         demo.attribute(seqlens.one_hot(["N" * 500], n="uniform"))
+
+
+def test_options_for_text_are_refused_for_arrays(demo):
+    with pytest.raises(seqlens.SeqlensError, match="'unknown' says how to read characters"):
+        demo.predict(np.zeros((1, 4, 500), np.float32), unknown="as-n")
