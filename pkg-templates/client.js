@@ -10,29 +10,47 @@ export class SeqlensWorker {
   #load = null;
   #genes = null;
   #workerUrl;
+  #viaBlob;
   #wasm;
   #threads;
 
   /**
-   * `workerUrl`: where worker.js is served (default: beside this file); `wasm` and `threads`:
-   * as init()'s, in the worker (the threaded build runs there when the page is cross-origin
-   * isolated).
+   * `wasm` and `threads`: as init()'s, in the worker (the threaded build runs there when the
+   * page is cross-origin isolated). `workerUrl`: where worker.js is served, for an app that
+   * copies the package's files itself; by default it is the worker.js beside this file, which
+   * bundlers find and bundle. `viaBlob`: start the worker through a one-line blob: module that
+   * imports worker.js, for unbundled pages whose service worker must serve it offline.
    */
-  constructor({ workerUrl, wasm, threads } = {}) {
-    this.#workerUrl = workerUrl ?? new URL('./worker.js', import.meta.url);
+  constructor({ workerUrl, viaBlob = false, wasm, threads } = {}) {
+    this.#workerUrl = workerUrl;
+    this.#viaBlob = viaBlob;
     this.#wasm = wasm;
     this.#threads = threads;
   }
 
+  #start() {
+    if (this.#viaBlob) {
+      // Chromium lets the page's service worker answer a blob worker's requests but not a URL
+      // worker's own script request, and the www page must start offline from its cache. The
+      // blob imports worker.js by its absolute address, so worker.js (and the .wasm beside it)
+      // resolve against where they are served, never against the blob: URL. (Pages with a
+      // strict CSP need `worker-src blob:`.) Bundled apps do not need this: a bundler rewrites
+      // the default below.
+      const here = import.meta.url;
+      const url = this.#workerUrl ? new URL(this.#workerUrl, globalThis.location?.href) : new URL('worker.js', here);
+      const blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
+      setTimeout(() => URL.revokeObjectURL(blob), 60000);
+      return new Worker(blob, { type: 'module' });
+    }
+    if (this.#workerUrl) return new Worker(this.#workerUrl, { type: 'module' });
+    // Written exactly as bundlers expect (Vite, webpack, Parcel, esbuild, Rollup plugins): they
+    // bundle worker.js with its imports as a worker chunk and rewrite this URL to it; unbundled,
+    // it is the file beside this one.
+    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  }
+
   #spawn() {
-    // Started through a one-line blob module that imports worker.js: Chromium lets the page's
-    // service worker answer a blob worker's requests but not a URL worker's own script
-    // request, and the www page must start offline from its cache. (Pages with a strict CSP
-    // need `worker-src blob:`.)
-    const src = `import ${JSON.stringify(new URL(this.#workerUrl, import.meta.url).href)};`;
-    const blob = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
-    const w = new Worker(blob, { type: 'module' });
-    setTimeout(() => URL.revokeObjectURL(blob), 60000);
+    const w = this.#start();
     w.onmessage = ({ data }) => {
       const p = this.#pending.get(data.id);
       if (!p) return;

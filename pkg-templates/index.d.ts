@@ -685,8 +685,14 @@ export interface WorkerCallOptions {
 
 /** The API in a Web Worker: the page never blocks. */
 export class SeqlensWorker {
-  /** `threads`: as init()'s, in the worker (which is cross-origin isolated when the page is). */
-  constructor(options?: { workerUrl?: string | URL; wasm?: WasmSource; threads?: number });
+  /**
+   * `wasm`, `threads`: as init()'s, in the worker (which is cross-origin isolated when the page
+   * is). `workerUrl`: where worker.js is served, when an app copies the package's files itself
+   * (default: the worker.js beside the package, which Vite and webpack bundle). `viaBlob`: start
+   * the worker through a blob: module importing worker.js, so that the page's service worker
+   * also serves it (unbundled pages that work offline).
+   */
+  constructor(options?: { workerUrl?: string | URL; viaBlob?: boolean; wasm?: WasmSource; threads?: number });
   /** Replaces the worker's model once the new one has loaded: a model that fails to load
    * (the promise rejects) leaves the one before in place. */
   load(

@@ -30,6 +30,23 @@ function threadsBlocker() {
 }
 
 /**
+ * The threaded build's module, or why it did not load. It is imported by an address that
+ * bundlers do not follow: its thread pool's workers import the module again by its own URL,
+ * which no bundler keeps, so a bundled app runs the plain build (threading() says why) instead
+ * of hanging in a pool that never starts. Unbundled, the files are beside this one.
+ */
+async function importThreaded() {
+  // Not `new URL('…', import.meta.url)`: bundlers would copy that file alone, as an asset.
+  const here = import.meta.url;
+  const url = new URL('threads/seqlens_core.js', here).href;
+  try {
+    return await import(/* @vite-ignore */ /* webpackIgnore: true */ url);
+  } catch (e) {
+    return `the threaded build did not load from ${url} (${e.message}); bundlers do not copy it`;
+  }
+}
+
+/**
  * Loads the WebAssembly module. `source` may be a URL (string or URL), a Response, bytes
  * (ArrayBuffer / Uint8Array) or a WebAssembly.Module; by default the .wasm beside this file.
  * `threads`: how many Web Workers run the CPU engine's kernels. By default, inside a
@@ -47,17 +64,22 @@ export async function init(source, { threads } = {}) {
       }
       const blocker = source !== undefined ? 'a .wasm source was given (the plain build)' : threadsBlocker();
       if (threads > 1 && blocker) throw new Error(`cannot run on ${threads} threads: ${blocker}`);
-      if (!blocker && threads !== 1) {
-        const threaded = await import('./threads/seqlens_core.js');
-        await threaded.default();
-        await threaded.initThreadPool(threads ?? (navigator.hardwareConcurrency || 1));
-        core = threaded;
-        build = { build: 'threads', reason: null };
-        return;
+      let reason = threads === 1 ? 'one thread was asked for' : blocker;
+      if (!reason) {
+        const threaded = await importThreaded();
+        if (typeof threaded !== 'string') {
+          await threaded.default();
+          await threaded.initThreadPool(threads ?? (navigator.hardwareConcurrency || 1));
+          core = threaded;
+          build = { build: 'threads', reason: null };
+          return;
+        }
+        if (threads > 1) throw new Error(`cannot run on ${threads} threads: ${threaded}`);
+        reason = threaded;
       }
       const src = source ?? (await defaultSource());
       await plain.default(src === undefined ? undefined : { module_or_path: src });
-      build = { build: 'plain', reason: threads === 1 ? 'one thread was asked for' : blocker };
+      build = { build: 'plain', reason };
     })();
     ready.catch(() => {
       ready = null;

@@ -56,7 +56,7 @@ if [ "$SEQLENS_THREADS" != 0 ]; then
   wasm-bindgen --target web --out-dir pkg/threads --out-name seqlens_core "${names[@]}" \
     target/wasm-threads/wasm32-unknown-unknown/wasm-release/seqlens.wasm
 fi
-cp pkg-templates/index.js pkg-templates/node.js pkg-templates/client.js pkg-templates/worker.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
+cp pkg-templates/index.js pkg-templates/node.js pkg-templates/node.cjs pkg-templates/client.js pkg-templates/worker.js pkg-templates/index.d.ts pkg-templates/README.md pkg/
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 sed "s/__VERSION__/$version/" pkg-templates/package.json > pkg/package.json
 cp LICENSE-MIT pkg/ 2>/dev/null || true

@@ -1,7 +1,8 @@
 // A static file server on 127.0.0.1 for the www/ page and the browser tests, serving the
 // repository root. `node scripts/serve.mjs [port]` serves until stopped; tests import serve().
 // Responses carry COOP/COEP, so pages are cross-origin isolated and the package's worker runs
-// the threaded build; serve(port, { isolated: false }) serves without them.
+// the threaded build; serve(port, { isolated: false }) serves without them, and
+// serve(port, { root }) serves another folder.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -28,7 +29,7 @@ const ISOLATION = {
   'cross-origin-embedder-policy': 'require-corp',
 };
 
-export async function serve(port = 0, { isolated = true } = {}) {
+export async function serve(port = 0, { isolated = true, root = ROOT } = {}) {
   const server = createServer(async (req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     // a directory's address serves its index.html (the README's http://127.0.0.1:8000/www/)
@@ -40,11 +41,11 @@ export async function serve(port = 0, { isolated = true } = {}) {
     try {
       // A directory named without its slash (http://127.0.0.1:8000/www) goes to the address
       // with it, so that the page's relative links resolve inside the directory.
-      if (!path.endsWith('/') && (await stat(join(ROOT, path)).catch(() => null))?.isDirectory()) {
+      if (!path.endsWith('/') && (await stat(join(root, path)).catch(() => null))?.isDirectory()) {
         res.writeHead(301, { location: `${path}/` }).end();
         return;
       }
-      const body = await readFile(join(ROOT, path));
+      const body = await readFile(join(root, path));
       res.writeHead(200, {
         'content-type': TYPES[extname(path)] ?? 'text/plain; charset=utf-8',
         ...(isolated ? ISOLATION : {}),

@@ -4,8 +4,11 @@
 // worker (sw.js) caches the page, the package and the demo model so it works offline.
 import { SeqlensWorker } from '../pkg/index.js';
 
+// Typed loosely for tsc's check of the page (bundlers.test.mjs): each id is a known element.
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
-const worker = new SeqlensWorker();
+// viaBlob: the service worker must also serve the worker's script, for offline starts.
+const worker = new SeqlensWorker({ viaBlob: true });
 let info = null;
 let result = null;
 let effects = null;
@@ -255,6 +258,7 @@ const PAGE_ROWS = 100;
  * `keepPage` stays on the page shown (a relabelling, not a new order). `onPage(keys)` hears
  * which rows are on screen.
  */
+/** @param {string} tableId @param {string} pagerId @param {(keys: number[]) => void} [onPage] */
 function pagedTable(tableId, pagerId, onPage = () => {}) {
   const pager = $(pagerId);
   const [prev, where, next] = ['.page-prev', '.page-info', '.page-next'].map((c) => pager.querySelector(c));
@@ -371,13 +375,13 @@ $('predict').addEventListener('click', async () => {
   }
   const stride = Number($('stride').value) || undefined;
   const text = $('fasta').value;
+  /** @type {import('../pkg/index.js').PredictOptions} */
   const options = { rcAverage: $('rc-average').checked, stride, unknown: $('unknown-as-n').checked ? 'as-n' : 'error' };
   const r = await busy('Predicting', async (signal, onProgress) => {
     // Parsed first under the input's own name, so that a message names the file and line.
     const records = await worker.parseFasta(text, inputName);
     const out = await worker.predict(records.map(({ id, seq }) => ({ id, seq })), options, { signal, onProgress });
-    out.records = records;
-    return out;
+    return Object.assign(out, { records });
   }, { section: 'input', unit: 'windows' });
   if (!r) {
     clearResults();
@@ -464,7 +468,7 @@ function figureView(panels, nav, { length, centre }) {
       const ranges = await Promise.all(panels.map((p) => worker.logoRange(p.map, symbols, {})));
       view.yRange = [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
     }
-    const palette = $('palette').checked ? 'colorblind' : 'classic';
+    const palette = /** @type {'colorblind' | 'classic'} */ ($('palette').checked ? 'colorblind' : 'classic');
     const shown = { start: view.from, end: view.from + view.n, baseWidth: BASE_WIDTH, palette };
     for (const p of panels) {
       const opts = { ...shown, offset: p.offset, title: p.title, marks: p.marks ?? [] };
@@ -753,7 +757,7 @@ $('download-variants').addEventListener('click', () => download('variant_effects
 // ---- splice variants (CI-SpliceAI) -------------------------------------------------------
 
 // A worker of its own: CI-SpliceAI stays loaded beside the page's main model.
-const spliceWorker = new SeqlensWorker();
+const spliceWorker = new SeqlensWorker({ viaBlob: true });
 const splice = { vcf: null, fasta: null, fai: null, gzi: null, model: null, genes: null, result: null, sort: null };
 
 function spliceInputs() {
@@ -955,7 +959,7 @@ $('run-demo').addEventListener('click', async () => {
   await loadSample();
   $('stride').value = '';
   $('predict').click();
-  await new Promise((ok) => {
+  await new Promise((/** @type {(v?: unknown) => void} */ ok) => {
     const t = setInterval(() => {
       if (!running) {
         clearInterval(t);
