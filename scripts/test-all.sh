@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: rustfmt and clippy (native and wasm32), Rust tests (unit, integration,
 # doc), the Python package's wheel in a fresh venv, then the npm package in Node and in
-# headless Chromium. Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
+# headless Chromium, and its npm pack tarball in Vite and webpack apps (tests/js). Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
 # Node >= 18, python3 with venv, Debian's chromium and bcftools, nightly Rust and cargo-fuzz
 # (.ci/run installs all of them).
 set -euo pipefail
