@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: rustfmt and clippy (native and wasm32), Rust tests (unit, integration,
 # doc), the Python package's wheel in a fresh venv, then the npm package in Node and in
-# headless Chromium, and its npm pack tarball in Vite and webpack apps (tests/js). Needs: Rust with the wasm32 target, wasm-bindgen-cli at the crate's version,
-# Node >= 18, python3 with venv, Debian's chromium and bcftools, nightly Rust and cargo-fuzz
+# headless Chromium, and its npm pack tarball in Vite and webpack apps (tests/js). Needs: Rust
+# with the wasm32 target, wasm-bindgen-cli at the crate's version, Node >= 18, python3 with
+# venv, Debian's chromium, bcftools and python3-pybigwig, nightly Rust and cargo-fuzz
 # (.ci/run installs all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,10 @@ step "Rust tests (unit, CLI, golden, doc, and the GPU kernels on Mesa's lavapipe
 # dir; WGPU_BACKEND pins Vulkan so that no other backend stands in.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR"
-# SEQLENS_REQUIRE_BCFTOOLS: bcftools must read the VCF output (tests/cli.rs), not be skipped.
-WGPU_BACKEND=vulkan SEQLENS_REQUIRE_GPU=1 SEQLENS_REQUIRE_BCFTOOLS=1 cargo test "${FEATURES[@]}"
+# SEQLENS_REQUIRE_BCFTOOLS and SEQLENS_REQUIRE_PYBIGWIG: bcftools must read the VCF output and
+# pyBigWig the bigWig output (tests/cli.rs), not be skipped.
+WGPU_BACKEND=vulkan SEQLENS_REQUIRE_GPU=1 SEQLENS_REQUIRE_BCFTOOLS=1 SEQLENS_REQUIRE_PYBIGWIG=1 \
+  cargo test "${FEATURES[@]}"
 
 step "native CLI predictions for the cross-check in Chromium"
 mkdir -p target/ci

@@ -29,6 +29,8 @@ pub use ism::{Ism, ism_async};
 pub use saliency::{Baseline, Gradients, gradient, gradient_times_input, integrated_gradients};
 pub use seqlets::{Seqlet, SeqletOptions, recursive_seqlets};
 pub use shuffle::dinucleotide_shuffle;
+#[cfg(not(target_arch = "wasm32"))]
+pub use table::write_bigwig;
 pub use table::{
     SeqletRow, Track, annotate_seqlets, position_major, read_tsv, seqlet_rows, seqlets_tsv,
     to_bedgraph, to_tsv,

@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use crate::model::Predictions;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bigwig;
+
 /// Output table formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -2511,6 +2511,139 @@ fn variants_shards_merge_into_the_single_run_and_regions_filter_records() {
     }
 }
 
+/// Debian's python3 with pyBigWig (python3-pybigwig, over libBigWig: a reader independent of
+/// bigtools); `None` (and the test passes without it) unless SEQLENS_REQUIRE_PYBIGWIG is set,
+/// as the test command sets it (`.ci/run` installs the package).
+fn pybigwig() -> Option<&'static str> {
+    let python = "/usr/bin/python3";
+    let here = Command::new(python)
+        .args(["-c", "import pyBigWig"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !here && std::env::var_os("SEQLENS_REQUIRE_PYBIGWIG").is_some() {
+        panic!("SEQLENS_REQUIRE_PYBIGWIG is set but {python} cannot import pyBigWig");
+    }
+    if !here {
+        eprintln!("pyBigWig is not installed: the bigWig output is not read back");
+    }
+    here.then_some(python)
+}
+
+#[test]
+fn attribute_bigwig_is_read_by_pybigwig_with_the_tables_per_base_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tsv, bw) = (dir.path().join("a.tsv"), dir.path().join("a.bw"));
+    for out in [&tsv, &bw] {
+        let args = [
+            "attribute",
+            "-m",
+            MODEL,
+            "--fasta",
+            "examples/data/sample.fa",
+            "--target",
+            "SPI1",
+            "--method",
+            "ixg",
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        run_ok(&args.map(str::to_string));
+    }
+    let Some(python) = pybigwig() else { return };
+    // The sample's record lengths, read here from the FASTA text.
+    let fasta = std::fs::read_to_string("examples/data/sample.fa").unwrap();
+    let mut lengths: Vec<(String, usize)> = Vec::new();
+    for line in fasta.lines() {
+        match line.strip_prefix('>') {
+            Some(h) => lengths.push((h.split_whitespace().next().unwrap().to_string(), 0)),
+            None => lengths.last_mut().unwrap().1 += line.trim().len(),
+        }
+    }
+    // The table's scores on the records' bases (the N padding around short records is not).
+    let table = std::fs::read_to_string(&tsv).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    let score = header.iter().position(|h| *h == "score").unwrap();
+    let mut want = Vec::new();
+    for f in table
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+    {
+        let pos: i64 = f[2].parse().unwrap();
+        let len = lengths.iter().find(|(c, _)| c == f[1]).unwrap().1 as i64;
+        if (0..len).contains(&pos) {
+            want.push(format!(
+                "{}\t{pos}\t{}",
+                f[1],
+                f[score].parse::<f32>().unwrap()
+            ));
+        }
+    }
+    let script = "import sys, pyBigWig\n\
+        bw = pyBigWig.open(sys.argv[1])\n\
+        for c, n in bw.chroms().items():\n\
+        \x20   print('#', c, n)\n\
+        \x20   for s, e, v in bw.intervals(c) or []:\n\
+        \x20       for p in range(s, e): print(c, p, repr(v), sep='\\t')\n";
+    let out = Command::new(python)
+        .args(["-c", script, bw.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let chroms: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    let sizes: Vec<String> = lengths.iter().map(|(c, n)| format!("# {c} {n}")).collect();
+    assert_eq!(
+        chroms, sizes,
+        "the bigWig's chromosomes are the FASTA's records"
+    );
+    assert!(want.len() > 1000, "{} scores", want.len());
+    let got: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            format!(
+                "{}\t{}\t{}",
+                f[0],
+                f[1],
+                f[2].parse::<f64>().unwrap() as f32
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+}
+
+#[test]
+fn predict_refuses_bigwig_names_instead_of_writing_a_table_under_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.bw");
+    let err = fails(&[
+        "predict",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(err.contains("predict does not write .bw"), "{err}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn attribute_bedgraph_holds_the_tables_per_base_scores() {
     let args = |out: &str| {

@@ -100,6 +100,32 @@ pub fn to_bedgraph(results: &[Attribution]) -> String {
     out
 }
 
+/// Writes each attributed base's score (`per_base`, as [`to_bedgraph`]) as a bigWig at `path`,
+/// on the chromosomes of `records` (the sequences read, with their lengths); N padding outside
+/// a record is left out, and overlapping windows are refused (one value per base).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_bigwig(
+    path: &std::path::Path,
+    results: &[Attribution],
+    records: &[crate::io::SeqRecord],
+) -> Result<(), crate::Error> {
+    use crate::output::bigwig::{BaseTrack, write};
+    let chroms: Vec<(String, u64)> = records
+        .iter()
+        .map(|r| (r.id.clone(), r.seq.len() as u64))
+        .collect();
+    let tracks: Vec<BaseTrack> = results
+        .iter()
+        .map(|r| BaseTrack {
+            id: &r.id,
+            chrom: &r.chrom,
+            start: r.start,
+            values: &r.per_base,
+        })
+        .collect();
+    write(path, &chroms, &tracks)
+}
+
 /// Reads an attribution table back as one track per id, in the order the ids first appear.
 /// `name` (the file's) is named in errors, with the line.
 pub fn read_tsv(text: &str, name: &str) -> Result<Vec<Track>, crate::Error> {

@@ -61,8 +61,9 @@ pub struct AttributeArgs {
     seed: u64,
     /// Output: .json for JSON; .npz for numpy (arr_0: the maps as [sequences, symbols,
     /// positions] float32, what tangermeme returns and `modisco motifs -a` reads); .bedgraph
-    /// for each base's score on its record (chrom, pos, pos + 1, score); anything else for
-    /// TSV (id, chrom, pos, ref, one column per symbol, score). Default: TSV on stdout.
+    /// for each base's score on its record (chrom, pos, pos + 1, score); .bw or .bigwig for
+    /// the same as a bigWig (IGV, UCSC, deepTools; windows must not overlap); anything else
+    /// for TSV (id, chrom, pos, ref, one column per symbol, score). Default: TSV on stdout.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Also write the attributed sequences one-hot encoded ([sequences, symbols, positions],
@@ -168,6 +169,11 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
             let (x, shape) = stacked(&results, |r| Ok(r.map.clone()))?;
             let bytes = npz(&[("arr_0", &x, &shape)])?;
             write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {what} to {}", path.display());
+            return Ok(());
+        }
+        (Some("bw" | "bigwig"), Some(path)) => {
+            seqlens::attrib::write_bigwig(path, &results, &recs)?;
             eprintln!("wrote {what} to {}", path.display());
             return Ok(());
         }

@@ -427,6 +427,17 @@ fn predict(a: &PredictArgs) -> Result<()> {
         unknown: a.unknown,
         stride: a.stride,
     };
+    // A name the table and track writers do not write must not get a TSV under it.
+    let ext = a.out.as_deref().and_then(|p| p.extension());
+    if let Some(e) = ext.map(|e| e.to_string_lossy().to_ascii_lowercase())
+        && matches!(e.as_str(), "bw" | "bigwig" | "bb" | "bigbed")
+    {
+        bail!(
+            "predict does not write .{e}: write a profile model's tracks as .bedgraph (one \
+             file per class; UCSC's bedGraphToBigWig converts them) or a table as .tsv or \
+             .json (`seqlens attribute --out FILE.bw` writes attributions as bigWig)"
+        );
+    }
     if model.profile().is_ok() {
         return predict_tracks(a, &model, &opts);
     }

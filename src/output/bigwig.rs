@@ -1,0 +1,237 @@
+//! bigWig output through bigtools: per-base tracks (attributions, profiles) in the indexed,
+//! compressed format that genome browsers (IGV, UCSC) and deepTools read.
+
+use std::io::{Cursor, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex};
+
+use bigtools::beddata::BedParserStreamingIterator;
+use bigtools::{BigWigWrite, Value};
+
+use crate::Error;
+
+/// Consecutive per-base values on `chrom` from `start` (0-based): one base each. Positions
+/// outside the chromosome (a window's N padding) are left out.
+pub struct BaseTrack<'a> {
+    /// Where the track comes from, for errors (a sequence id).
+    pub id: &'a str,
+    /// The chromosome (a sequence's record).
+    pub chrom: &'a str,
+    /// Where the first value lies (0-based; negative in padding before the chromosome).
+    pub start: i64,
+    /// One value per base from `start`.
+    pub values: &'a [f32],
+}
+
+/// Writes `tracks` as a bigWig to `path`, atomically. `chroms` names every chromosome with
+/// its length, in the order the file lists them. Tracks on one chromosome may come in any
+/// order but must not overlap: a bigWig holds one value per base. Everything is checked
+/// before anything is written, and errors name the file and the track.
+pub fn write(
+    path: &std::path::Path,
+    chroms: &[(String, u64)],
+    tracks: &[BaseTrack<'_>],
+) -> Result<(), Error> {
+    let name = path.display().to_string();
+    let bad = |what: String| Error::Invalid(format!("{name}: {what}"));
+    let mut sizes = std::collections::HashMap::with_capacity(chroms.len());
+    for (i, (chrom, len)) in chroms.iter().enumerate() {
+        let len = u32::try_from(*len).map_err(|_| {
+            bad(format!(
+                "chromosome '{chrom}' is {len} bases long; a bigWig holds at most {} per chromosome",
+                u32::MAX
+            ))
+        })?;
+        if sizes.insert(chrom.clone(), (i, len)).is_some() {
+            return Err(bad(format!("chromosome '{chrom}' is listed twice")));
+        }
+    }
+    // The tracks in file order (chromosome, then position), clipped to their chromosomes.
+    let mut order = Vec::with_capacity(tracks.len());
+    for t in tracks {
+        let &(rank, len) = sizes.get(t.chrom).ok_or_else(|| {
+            bad(format!(
+                "'{}' is on '{}', which is not among the sequences read",
+                t.id, t.chrom
+            ))
+        })?;
+        let first = (-t.start).clamp(0, t.values.len() as i64) as usize;
+        let last = (i64::from(len) - t.start).clamp(first as i64, t.values.len() as i64) as usize;
+        if first < last {
+            order.push((rank, t.start + first as i64, first, last, t));
+        }
+    }
+    order.sort_by_key(|&(rank, start, ..)| (rank, start));
+    for pair in order.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let a_end = a.1 + (a.3 - a.2) as i64;
+        if a.0 == b.0 && b.1 < a_end {
+            return Err(bad(format!(
+                "'{}' ({}:{}-{}) overlaps '{}' ({}:{}-{a_end}): a bigWig holds one value per \
+                 base; attribute windows that do not overlap, or write .bedgraph or .tsv",
+                b.4.id,
+                b.4.chrom,
+                b.1,
+                b.1 + (b.3 - b.2) as i64,
+                a.4.id,
+                a.4.chrom,
+                a.1
+            )));
+        }
+    }
+    for &(_, _, first, last, t) in &order {
+        if let Some(i) = t.values[first..last].iter().position(|v| !v.is_finite()) {
+            return Err(bad(format!(
+                "'{}' has the value {} at {}:{}; a bigWig takes finite values",
+                t.id,
+                t.values[first + i],
+                t.chrom,
+                t.start + (first + i) as i64
+            )));
+        }
+    }
+    let values = order.iter().flat_map(|&(_, start, first, last, t)| {
+        t.values[first..last]
+            .iter()
+            .enumerate()
+            .map(move |(j, &value)| {
+                let pos = (start + j as i64) as u32;
+                let v = Value {
+                    start: pos,
+                    end: pos + 1,
+                    value,
+                };
+                (t.chrom.to_string(), v)
+            })
+    });
+    let sizes = sizes.into_iter().map(|(c, (_, len))| (c, len)).collect();
+    let buffer = SharedBuffer::default();
+    // One thread: the tracks are already in memory, and the CLI's own threads are busy.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| Error::from(crate::io::Error::io(&name, e)))?;
+    // Chromosomes in `chroms`' order, not sorted by name: that is the order checked above.
+    let data = BedParserStreamingIterator::wrap_infallible_iter(values, true);
+    BigWigWrite::new(buffer.clone(), sizes)
+        .write(data, runtime)
+        .map_err(|e| bad(format!("writing the bigWig: {e}")))?;
+    let bytes = buffer.take();
+    super::write_atomic(path, &bytes).map_err(|e| crate::io::Error::io(&name, e).into())
+}
+
+/// The bigWig's bytes in memory: bigtools consumes its writer, so the bytes are reached
+/// through a second handle and then written atomically (a failed run leaves no file).
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<Mutex<Cursor<Vec<u8>>>>);
+
+impl SharedBuffer {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(self.lock().get_mut())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cursor<Vec<u8>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for SharedBuffer {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.lock().seek(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::Signal;
+
+    fn chroms() -> Vec<(String, u64)> {
+        vec![("c2".into(), 10), ("c1".into(), 6)]
+    }
+
+    #[test]
+    fn writes_what_the_reader_reads_back_clipped_to_the_chromosomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.bw");
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [0.5, -0.5, 0.25];
+        let tracks = [
+            // starts two bases before c1 (padding) and ends past it
+            BaseTrack {
+                id: "a",
+                chrom: "c1",
+                start: -2,
+                values: &a,
+            },
+            BaseTrack {
+                id: "b",
+                chrom: "c2",
+                start: 8,
+                values: &b,
+            },
+        ];
+        write(&path, &chroms(), &tracks).unwrap();
+        let mut s = Signal::open(&path).unwrap();
+        assert_eq!(s.values("c1", 0, 3).unwrap(), vec![3.0, 4.0, 0.0]);
+        assert_eq!(s.values("c2", 7, 10).unwrap(), vec![0.0, 0.5, -0.5]);
+    }
+
+    #[test]
+    fn refuses_overlaps_unknown_chromosomes_and_non_finite_values_and_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.bw");
+        let v = [1.0, 2.0, 3.0];
+        let cases: [(&[BaseTrack], &str); 3] = [
+            (
+                &[
+                    BaseTrack {
+                        id: "x",
+                        chrom: "c2",
+                        start: 0,
+                        values: &v,
+                    },
+                    BaseTrack {
+                        id: "y",
+                        chrom: "c2",
+                        start: 2,
+                        values: &v,
+                    },
+                ],
+                "'y' (c2:2-5) overlaps 'x' (c2:0-3)",
+            ),
+            (
+                &[BaseTrack {
+                    id: "z",
+                    chrom: "chrZ",
+                    start: 0,
+                    values: &v,
+                }],
+                "'z' is on 'chrZ'",
+            ),
+            (
+                &[BaseTrack {
+                    id: "n",
+                    chrom: "c1",
+                    start: 0,
+                    values: &[1.0, f32::NAN],
+                }],
+                "'n' has the value NaN at c1:1",
+            ),
+        ];
+        for (tracks, want) in cases {
+            let err = write(&path, &chroms(), tracks).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("t.bw"), "{err}");
+            assert!(!path.exists());
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
