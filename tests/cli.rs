@@ -2511,6 +2511,45 @@ fn variants_shards_merge_into_the_single_run_and_regions_filter_records() {
     }
 }
 
+/// Runs `seqlens attribute` (ixg for SPI1 on the CPU) over the sample FASTA into `out`, whose
+/// extension picks the format.
+fn attribute_sample_ixg(out: &std::path::Path) {
+    run_ok(&strings(&[
+        "attribute",
+        "-m",
+        MODEL,
+        "--fasta",
+        "examples/data/sample.fa",
+        "--target",
+        "SPI1",
+        "--method",
+        "ixg",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+}
+
+/// An attribution table's rows as (chrom, pos, score as written).
+fn table_scores(tsv: &std::path::Path) -> Vec<(String, i64, String)> {
+    let table = std::fs::read_to_string(tsv).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    let score = header.iter().position(|h| *h == "score").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[1].to_string(),
+                f[2].parse().unwrap(),
+                f[score].to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Debian's python3 with pyBigWig (python3-pybigwig, over libBigWig: a reader independent of
 /// bigtools); `None` (and the test passes without it) unless SEQLENS_REQUIRE_PYBIGWIG is set,
 /// as the test command sets it (`.ci/run` installs the package).
@@ -2533,24 +2572,8 @@ fn pybigwig() -> Option<&'static str> {
 fn attribute_bigwig_is_read_by_pybigwig_with_the_tables_per_base_scores() {
     let dir = tempfile::tempdir().unwrap();
     let (tsv, bw) = (dir.path().join("a.tsv"), dir.path().join("a.bw"));
-    for out in [&tsv, &bw] {
-        let args = [
-            "attribute",
-            "-m",
-            MODEL,
-            "--fasta",
-            "examples/data/sample.fa",
-            "--target",
-            "SPI1",
-            "--method",
-            "ixg",
-            "--backend",
-            "cpu",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        run_ok(&args.map(str::to_string));
-    }
+    attribute_sample_ixg(&tsv);
+    attribute_sample_ixg(&bw);
     let Some(python) = pybigwig() else { return };
     // The sample's record lengths, read here from the FASTA text.
     let fasta = std::fs::read_to_string("examples/data/sample.fa").unwrap();
@@ -2562,23 +2585,11 @@ fn attribute_bigwig_is_read_by_pybigwig_with_the_tables_per_base_scores() {
         }
     }
     // The table's scores on the records' bases (the N padding around short records is not).
-    let table = std::fs::read_to_string(&tsv).unwrap();
-    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
-    let score = header.iter().position(|h| *h == "score").unwrap();
     let mut want = Vec::new();
-    for f in table
-        .lines()
-        .skip(1)
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-    {
-        let pos: i64 = f[2].parse().unwrap();
-        let len = lengths.iter().find(|(c, _)| c == f[1]).unwrap().1 as i64;
+    for (chrom, pos, score) in table_scores(&tsv) {
+        let len = lengths.iter().find(|(c, _)| *c == chrom).unwrap().1 as i64;
         if (0..len).contains(&pos) {
-            want.push(format!(
-                "{}\t{pos}\t{}",
-                f[1],
-                f[score].parse::<f32>().unwrap()
-            ));
+            want.push(format!("{chrom}\t{pos}\t{}", score.parse::<f32>().unwrap()));
         }
     }
     let script = "import sys, pyBigWig\n\
@@ -2646,48 +2657,15 @@ fn predict_refuses_bigwig_names_instead_of_writing_a_table_under_them() {
 
 #[test]
 fn attribute_bedgraph_holds_the_tables_per_base_scores() {
-    let args = |out: &str| {
-        vec![
-            "attribute",
-            "-m",
-            MODEL,
-            "--fasta",
-            "examples/data/sample.fa",
-            "--target",
-            "SPI1",
-            "--method",
-            "ixg",
-            "--backend",
-            "cpu",
-            "--out",
-            out,
-        ]
-        .into_iter()
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-    };
     let dir = tempfile::tempdir().unwrap();
     let (tsv, bg) = (dir.path().join("a.tsv"), dir.path().join("a.bedgraph"));
-    run_ok(&args(tsv.to_str().unwrap()));
-    run_ok(&args(bg.to_str().unwrap()));
-    let table = std::fs::read_to_string(&tsv).unwrap();
-    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
-    let score = header.iter().position(|h| *h == "score").unwrap();
+    attribute_sample_ixg(&tsv);
+    attribute_sample_ixg(&bg);
     // Table rows at positions >= 0 (the padded positions of short records are left out).
-    let want: Vec<String> = table
-        .lines()
-        .skip(1)
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|f| !f[2].starts_with('-'))
-        .map(|f| {
-            format!(
-                "{}\t{}\t{}\t{}",
-                f[1],
-                f[2],
-                f[2].parse::<i64>().unwrap() + 1,
-                f[score]
-            )
-        })
+    let want: Vec<String> = table_scores(&tsv)
+        .into_iter()
+        .filter(|(_, pos, _)| *pos >= 0)
+        .map(|(chrom, pos, score)| format!("{chrom}\t{pos}\t{}\t{score}", pos + 1))
         .collect();
     let text = std::fs::read_to_string(&bg).unwrap();
     let mut lines = text.lines();
