@@ -1,6 +1,7 @@
 // The npm package as a new user gets it: the tarball of `npm pack` installed into a fresh app
 // (apps/), then
-// - built by Vite and by webpack, in production and with no configuration,
+// - built by Vite and by webpack, in production and with no configuration, and served by
+//   Vite's dev server,
 // - loaded unbundled from a <script type=module> through an import map,
 // - imported (ESM) and required (CommonJS) in Node, and on a Node that cannot require ES
 //   modules, refused with a clear error,
@@ -11,7 +12,7 @@
 // build and a bundled one runs the plain build and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '../../scripts/serve.mjs';
@@ -50,15 +51,24 @@ after(async () => {
   await browser?.close();
 });
 
-/** Opens `path` under `root` in Chromium and runs the app on the demo model and sample. */
+/** Serves `root` and runs the app at `path` in it (see openApp). */
 async function runApp(root, path, isolated) {
   const { server, url } = await serve(0, { root, isolated });
+  try {
+    return await openApp(`${url}${path}`);
+  } finally {
+    server.close();
+  }
+}
+
+/** Opens the app at `address` in Chromium and runs it on the demo model and sample. */
+async function openApp(address) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   try {
-    await page.goto(`${url}${path}`);
+    await page.goto(address);
     await page.waitForFunction(() => document.body.dataset.ready === 'yes', null, { timeout: 30000 });
     // A worker that never starts would leave the promise pending: fail after a minute instead.
     const got = await Promise.race([
@@ -66,12 +76,11 @@ async function runApp(root, path, isolated) {
         ([bytes, fasta]) => window.seqlensApp(new Uint8Array(bytes), fasta),
         [Array.from(readFileSync(MODEL)), readFileSync(FASTA, 'utf8')],
       ),
-      new Promise((_, fail) => setTimeout(() => fail(new Error(`${path}: no answer in 60 s; page errors: ${errors}`)), 60000).unref()),
+      new Promise((_, fail) => setTimeout(() => fail(new Error(`${address}: no answer in 60 s; page errors: ${errors}`)), 60000).unref()),
     ]);
     return { got, errors };
   } finally {
     await page.close();
-    server.close();
   }
 }
 
@@ -102,6 +111,35 @@ for (const isolated of [false, true]) {
     assertApp(await runApp(APPS, '/script/', isolated), { isolated, bundled: false }, 'script tag');
   });
 }
+
+test('Vite dev server, no configuration', async () => {
+  // `vite` as a user starts it while developing: modules served one by one, dependencies
+  // pre-bundled by its optimizer.
+  const dev = spawn('node', [join(TOOLS, 'vite/bin/vite.js'), '--port', '0', '--host', '127.0.0.1'], {
+    cwd: join(APPS, 'vite'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    let log = '';
+    const address = await new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`vite dev did not start in 30 s:\n${log}`)), 30000);
+      const read = (chunk) => {
+        log += chunk;
+        const m = log.match(/http:\/\/127\.0\.0\.1:\d+\//);
+        if (m) {
+          clearTimeout(timer);
+          ok(m[0]);
+        }
+      };
+      dev.stdout.on('data', read);
+      dev.stderr.on('data', read);
+      dev.on('exit', (code) => fail(new Error(`vite dev exited with ${code}:\n${log}`)));
+    });
+    assertApp(await openApp(address), { isolated: false, bundled: true }, 'Vite dev');
+  } finally {
+    dev.kill();
+  }
+});
 
 test('the bundlers build without warnings about the package', () => {
   // webpack's one warning is its performance hint for any asset over 244 KiB: the .wasm is 9 MB.
