@@ -501,8 +501,11 @@ impl Model {
     /// (with its .fai, or indexed in memory). `scores`: diff, abs_diff, log_odds, log2_fc.
     /// Returns a dict: `labels`, `scores`, `variants` (per allele: chrom, pos, id, ref, alt,
     /// status, ref_pred, alt_pred, scores) and `tsv`, the table `seqlens variants` writes.
+    /// `out`: also write the input VCF with the scores as INFO fields, as `seqlens variants
+    /// --out` does (.vcf, or .vcf.gz bgzip-compressed); `index`: and its tabix index.
     #[pyo3(signature = (vcf, fasta, *, scores = vec!["diff".to_string(), "log_odds".to_string()],
-                        pseudocount = 1e-6, rc_average = false, batch_size = 64))]
+                        pseudocount = 1e-6, rc_average = false, batch_size = 64, out = None,
+                        index = false))]
     // Each argument is one of Python's keyword arguments.
     #[allow(clippy::too_many_arguments)]
     fn score_variants<'py>(
@@ -514,7 +517,27 @@ impl Model {
         pseudocount: f32,
         rc_average: bool,
         batch_size: usize,
+        out: Option<PathBuf>,
+        index: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let named_vcf = out.as_ref().is_some_and(|p| {
+            let n = p.to_string_lossy().to_ascii_lowercase();
+            n.ends_with(".vcf") || n.ends_with(".vcf.gz") || n.ends_with(".vcf.bgz")
+        });
+        match (&out, index) {
+            (Some(p), _) if !named_vcf => {
+                return Err(SeqlensError::new_err(format!(
+                    "out={}: out writes a VCF; name it .vcf, or .vcf.gz to bgzip-compress it",
+                    p.display()
+                )));
+            }
+            (None, true) => {
+                return Err(SeqlensError::new_err(
+                    "index=True indexes the VCF that out= writes: give out='FILE.vcf.gz'",
+                ));
+            }
+            _ => {}
+        }
         let scores = scores
             .iter()
             .map(|s| Score::parse(s))
@@ -529,11 +552,18 @@ impl Model {
         let model = self.inner.model();
         let (json, tsv) = detached(py, |progress| {
             let (file, name) = open(&vcf)?;
-            let records = io::read_vcf(file, &name).map_err(|e| e.to_string())?;
+            let records = io::read_vcf_file(file, &name).map_err(|e| e.to_string())?;
             let mut genome = io::IndexedFasta::open(&fasta).map_err(|e| e.to_string())?;
-            let rows = variants::score_variants(model, &records, &mut genome, &opts, progress)
-                .map_err(|e| format!("{name} against {}: {e}", fasta.display()))?;
+            let rows =
+                variants::score_variants(model, &records.variants, &mut genome, &opts, progress)
+                    .map_err(|e| format!("{name} against {}: {e}", fasta.display()))?;
             let labels = &model.metadata().labels;
+            if let Some(path) = &out {
+                let mut text = Vec::new();
+                variants::write_vcf(&mut text, &records, &rows, labels, &opts.scores)
+                    .map_err(|e| e.to_string())?;
+                output::write_vcf_file(path, &text, index).map_err(|e| e.to_string())?;
+            }
             Ok((
                 variants::to_json(&rows, labels, &opts.scores),
                 variants::to_tsv(&rows, labels, &opts.scores),

@@ -72,6 +72,8 @@ class Model:
         pseudocount: float = 1e-6,
         rc_average: bool = False,
         batch_size: int = 64,
+        out: Path | None = None,
+        index: bool = False,
     ) -> dict[str, Any]: ...
 
 def one_hot(

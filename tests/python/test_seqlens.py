@@ -90,6 +90,29 @@ def test_variant_scores_equal_the_command_lines(demo):
     assert ok and all(len(v["ref_pred"]) == len(demo.labels) for v in ok)
 
 
+def test_variant_vcf_output_equals_the_command_lines(demo, tmp_path):
+    genome = ROOT / "examples/data/genome.fa"
+    # The sample VCF, its records sorted by position (an index needs them sorted).
+    lines = (ROOT / "examples/data/variants.vcf").read_text().splitlines(keepends=True)
+    head = [ln for ln in lines if ln.startswith("#")]
+    body = sorted((ln for ln in lines if not ln.startswith("#")), key=lambda ln: (ln.split("\t")[0], int(ln.split("\t")[1])))
+    vcf = tmp_path / "sorted.vcf"
+    vcf.write_text("".join(head + body))
+    mine, theirs = tmp_path / "py.vcf.gz", tmp_path / "cli.vcf.gz"
+    got = demo.score_variants(vcf, genome, out=mine, index=True)
+    cli("variants", "--model", DEMO, "--vcf", vcf, "--genome", genome, "--backend", "cpu", "--out", theirs, "--index")
+    assert mine.read_bytes() == theirs.read_bytes()
+    assert Path(f"{mine}.tbi").read_bytes() == Path(f"{theirs}.tbi").read_bytes()
+    assert got["tsv"].count("\n") > 1
+    with pytest.raises(seqlens.SeqlensError, match=r"out writes a VCF; name it \.vcf"):
+        demo.score_variants(vcf, genome, out=tmp_path / "x.tsv")
+    with pytest.raises(seqlens.SeqlensError, match=r"index=True indexes the VCF that out= writes"):
+        demo.score_variants(vcf, genome, index=True)
+    with pytest.raises(seqlens.SeqlensError, match=r"an index needs a bgzip-compressed VCF"):
+        demo.score_variants(vcf, genome, out=tmp_path / "plain.vcf", index=True)
+    assert not (tmp_path / "plain.vcf").exists()
+
+
 def test_deeplift_shap_equals_tangermeme():
     doc = json.loads((ROOT / "tests/golden/deeplift.json").read_text())
     case = doc["models"]["deepbind"]
