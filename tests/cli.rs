@@ -2550,31 +2550,15 @@ fn table_scores(tsv: &std::path::Path) -> Vec<(String, i64, String)> {
         .collect()
 }
 
-/// Debian's python3 with pyBigWig (python3-pybigwig, over libBigWig: a reader independent of
-/// bigtools); `None` (and the test passes without it) unless SEQLENS_REQUIRE_PYBIGWIG is set,
-/// as the test command sets it (`.ci/run` installs the package).
-fn pybigwig() -> Option<&'static str> {
-    let python = "/usr/bin/python3";
-    let here = Command::new(python)
-        .args(["-c", "import pyBigWig"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !here && std::env::var_os("SEQLENS_REQUIRE_PYBIGWIG").is_some() {
-        panic!("SEQLENS_REQUIRE_PYBIGWIG is set but {python} cannot import pyBigWig");
-    }
-    if !here {
-        eprintln!("pyBigWig is not installed: the bigWig output is not read back");
-    }
-    here.then_some(python)
-}
-
 #[test]
 fn attribute_bigwig_is_read_by_pybigwig_with_the_tables_per_base_scores() {
     let dir = tempfile::tempdir().unwrap();
     let (tsv, bw) = (dir.path().join("a.tsv"), dir.path().join("a.bw"));
     attribute_sample_ixg(&tsv);
     attribute_sample_ixg(&bw);
-    let Some(python) = pybigwig() else { return };
+    let Some(common::BigWig { chroms, values }) = common::read_bigwig(&bw) else {
+        return;
+    };
     // The sample's record lengths, read here from the FASTA text.
     let fasta = std::fs::read_to_string("examples/data/sample.fa").unwrap();
     let mut lengths: Vec<(String, usize)> = Vec::new();
@@ -2592,45 +2576,18 @@ fn attribute_bigwig_is_read_by_pybigwig_with_the_tables_per_base_scores() {
             want.push(format!("{chrom}\t{pos}\t{}", score.parse::<f32>().unwrap()));
         }
     }
-    let script = "import sys, pyBigWig\n\
-        bw = pyBigWig.open(sys.argv[1])\n\
-        for c, n in bw.chroms().items():\n\
-        \x20   print('#', c, n)\n\
-        \x20   for s, e, v in bw.intervals(c) or []:\n\
-        \x20       for p in range(s, e): print(c, p, repr(v), sep='\\t')\n";
-    let out = Command::new(python)
-        .args(["-c", script, bw.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let chroms: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with('#'))
-        .map(str::to_string)
+    let sizes: Vec<(String, u64)> = lengths
+        .iter()
+        .map(|(c, n)| (c.clone(), *n as u64))
         .collect();
-    let sizes: Vec<String> = lengths.iter().map(|(c, n)| format!("# {c} {n}")).collect();
     assert_eq!(
         chroms, sizes,
         "the bigWig's chromosomes are the FASTA's records"
     );
     assert!(want.len() > 1000, "{} scores", want.len());
-    let got: Vec<String> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!(
-                "{}\t{}\t{}",
-                f[0],
-                f[1],
-                f[2].parse::<f64>().unwrap() as f32
-            )
-        })
+    let got: Vec<String> = values
+        .iter()
+        .map(|(c, p, v)| format!("{c}\t{p}\t{v}"))
         .collect();
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(&want) {

@@ -435,6 +435,47 @@ fn profiles_equal_tensorflow() {
         want[0]["acceptor"].as_array().unwrap(),
         "CLI acceptor",
     );
+    // --out w.bw: a bigWig per class (read by pyBigWig), with the genome's contig lengths,
+    // holding the table's value at every base.
+    let bw = dir.path().join("w.bw");
+    common::seqlens_ok(&[
+        "predict",
+        "--model",
+        "examples/models/cispliceai/cispliceai.onnx",
+        "--bed",
+        bed.to_str().unwrap(),
+        "--genome",
+        "examples/data/splice/genome.fa",
+        "--out",
+        bw.to_str().unwrap(),
+    ]);
+    let fai = std::fs::read_to_string(path("examples/data/splice/genome.fa.fai")).unwrap();
+    let contigs: Vec<(String, u64)> = fai
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect();
+    for (c, class) in ["neither", "acceptor", "donor"].iter().enumerate() {
+        let file = dir.path().join(format!("w.{class}.bw"));
+        let Some(common::BigWig { chroms, values }) = common::read_bigwig(&file) else {
+            return;
+        };
+        // A bigWig lists the chromosomes it has values on (as UCSC's bedGraphToBigWig does).
+        assert_eq!(chroms, contigs[..1], "{class}");
+        let table: Vec<(String, u64, f32)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r[1].to_string(),
+                    r[2].parse().unwrap(),
+                    r[3 + c].parse().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(values, table, "{class}");
+    }
 }
 
 /// A bgzf-compressed reference (bgzip + samtools faidx: .fai and .gzi) gives the same

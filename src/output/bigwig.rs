@@ -67,7 +67,7 @@ pub fn write(
         if a.0 == b.0 && b.1 < a_end {
             return Err(bad(format!(
                 "'{}' ({}:{}-{}) overlaps '{}' ({}:{}-{a_end}): a bigWig holds one value per \
-                 base; attribute windows that do not overlap, or write .bedgraph or .tsv",
+                 base; give inputs that do not overlap, or write .bedgraph or .tsv",
                 b.4.id,
                 b.4.chrom,
                 b.1,
@@ -116,6 +116,91 @@ pub fn write(
         .map_err(|e| bad(format!("writing the bigWig: {e}")))?;
     let bytes = buffer.take();
     super::write_atomic(path, &bytes).map_err(|e| crate::io::Error::io(&name, e).into())
+}
+
+/// A profile model's tracks gathered for bigWig output, one file per class. A bigWig's index
+/// needs every value before it is written, so tracks are kept (clipped to their records) until
+/// the last window is predicted, up to a limit checked before each one is stored.
+pub struct ProfileTracks {
+    classes: usize,
+    limit: usize,
+    held: usize,
+    /// (id, chrom, start, `[classes, kept]` values).
+    tracks: Vec<(String, String, i64, Vec<f32>)>,
+}
+
+impl ProfileTracks {
+    /// Tracks of `classes` classes, holding at most `limit` values in all.
+    pub fn new(classes: usize, limit: usize) -> ProfileTracks {
+        ProfileTracks {
+            classes,
+            limit,
+            held: 0,
+            tracks: Vec::new(),
+        }
+    }
+
+    /// Keeps the positions of `track` before `end` (its record's end: a window of fixed
+    /// length may run past it, into padding).
+    pub fn push(&mut self, track: &crate::model::Track, end: i64) -> Result<(), Error> {
+        let keep = (end - track.start).clamp(0, track.positions as i64) as usize;
+        let n = keep * self.classes;
+        if self.held + n > self.limit {
+            return Err(Error::Invalid(format!(
+                "bigWig output keeps every value in memory until the end, and '{}' would take \
+                 it past {} values ({:.1} GiB); write .bedgraph, which streams (UCSC's \
+                 bedGraphToBigWig converts it)",
+                track.id,
+                self.limit,
+                (self.limit * 4) as f64 / f64::from(1 << 30)
+            )));
+        }
+        let mut values = Vec::with_capacity(n);
+        for c in 0..self.classes {
+            values.extend_from_slice(&track.class(c)[..keep]);
+        }
+        self.held += n;
+        self.tracks
+            .push((track.id.clone(), track.chrom.clone(), track.start, values));
+        Ok(())
+    }
+
+    /// The positions held (per class).
+    pub fn positions(&self) -> u64 {
+        (self.held / self.classes.max(1)) as u64
+    }
+
+    /// Writes class `c` of every track to `paths[c]` (see [`write`]).
+    pub fn write(
+        &self,
+        paths: &[std::path::PathBuf],
+        chroms: &[(String, u64)],
+    ) -> Result<(), Error> {
+        if paths.len() != self.classes {
+            return Err(Error::Invalid(format!(
+                "{} bigWig paths for {} classes",
+                paths.len(),
+                self.classes
+            )));
+        }
+        for (c, path) in paths.iter().enumerate() {
+            let tracks: Vec<BaseTrack> = self
+                .tracks
+                .iter()
+                .map(|(id, chrom, start, values)| {
+                    let kept = values.len() / self.classes;
+                    BaseTrack {
+                        id,
+                        chrom,
+                        start: *start,
+                        values: &values[c * kept..(c + 1) * kept],
+                    }
+                })
+                .collect();
+            write(path, chroms, &tracks)?;
+        }
+        Ok(())
+    }
 }
 
 /// The bigWig's bytes in memory: bigtools consumes its writer, so the bytes are reached
@@ -183,6 +268,31 @@ mod tests {
         let mut s = Signal::open(&path).unwrap();
         assert_eq!(s.values("c1", 0, 3).unwrap(), vec![3.0, 4.0, 0.0]);
         assert_eq!(s.values("c2", 7, 10).unwrap(), vec![0.0, 0.5, -0.5]);
+    }
+
+    #[test]
+    fn profile_tracks_write_a_file_per_class_and_refuse_past_their_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        // two classes over 4 positions, the last past the record's end (6)
+        let track = crate::model::Track {
+            id: "w".into(),
+            chrom: "c1".into(),
+            start: 3,
+            positions: 4,
+            values: vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0],
+        };
+        let mut tracks = ProfileTracks::new(2, 6);
+        tracks.push(&track, 6).unwrap();
+        assert_eq!(tracks.positions(), 3);
+        let paths = [dir.path().join("a.bw"), dir.path().join("b.bw")];
+        tracks.write(&paths, &chroms()).unwrap();
+        let mut a = Signal::open(&paths[0]).unwrap();
+        let mut b = Signal::open(&paths[1]).unwrap();
+        assert_eq!(a.values("c1", 2, 6).unwrap(), vec![0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(b.values("c1", 2, 6).unwrap(), vec![0.0, 10.0, 20.0, 30.0]);
+        let err = tracks.push(&track, 6).unwrap_err().to_string();
+        assert!(err.contains("'w' would take it past 6 values"), "{err}");
+        assert!(tracks.write(&paths[..1], &chroms()).is_err());
     }
 
     #[test]

@@ -357,3 +357,62 @@ pub fn assert_splice_close(
         }
     }
 }
+
+/// A bigWig's contents: its chromosomes with their lengths, and one (chrom, position, value)
+/// per base it covers.
+#[allow(dead_code)]
+pub struct BigWig {
+    pub chroms: Vec<(String, u64)>,
+    pub values: Vec<(String, u64, f32)>,
+}
+
+/// A bigWig as read by Debian's pyBigWig (python3-pybigwig, over libBigWig: a reader
+/// independent of bigtools). `None` (and the caller passes without it) unless
+/// SEQLENS_REQUIRE_PYBIGWIG is set, as the test command sets it (`.ci/run` installs it).
+#[allow(dead_code)]
+pub fn read_bigwig(file: &std::path::Path) -> Option<BigWig> {
+    let python = "/usr/bin/python3";
+    let here = std::process::Command::new(python)
+        .args(["-c", "import pyBigWig"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !here {
+        assert!(
+            std::env::var_os("SEQLENS_REQUIRE_PYBIGWIG").is_none(),
+            "SEQLENS_REQUIRE_PYBIGWIG is set but {python} cannot import pyBigWig"
+        );
+        eprintln!(
+            "pyBigWig is not installed: {} is not read back",
+            file.display()
+        );
+        return None;
+    }
+    let script = "import sys, pyBigWig\n\
+        bw = pyBigWig.open(sys.argv[1])\n\
+        for c, n in bw.chroms().items():\n\
+        \x20   print('#', c, n, sep='\\t')\n\
+        \x20   for s, e, v in bw.intervals(c) or []:\n\
+        \x20       for p in range(s, e): print(c, p, repr(v), sep='\\t')\n";
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut chroms, mut values) = (Vec::new(), Vec::new());
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[0] == "#" {
+            chroms.push((f[1].to_string(), f[2].parse().unwrap()));
+        } else {
+            // pyBigWig gives the stored float32 as a Python float: exact in f64.
+            let v = f[2].parse::<f64>().unwrap() as f32;
+            values.push((f[0].to_string(), f[1].parse().unwrap(), v));
+        }
+    }
+    Some(BigWig { chroms, values })
+}

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use seqlens::encode::{Alphabet, Layout, NPolicy, UnknownPolicy};
 use seqlens::io::{self, IndexedFasta};
 use seqlens::model::{Backend, Model, Overrides, PredictOptions};
+use seqlens::output::bigwig::ProfileTracks;
 use seqlens::output::{AtomicFile, Format, TableWriter, TrackFormat, TrackWriter};
 use seqlens::shard::Shard;
 use std::io::Write;
@@ -112,7 +113,7 @@ enum Command {
             "bpnet-lite does. Its targets are read counts per strand and position over each peak's\n",
             "output window: --signal tracks (bigWig or bedGraph) with --bed and --genome, or a\n",
             "--labels TSV with columns plus_0.., minus_0... Its export predicts counts per position,\n",
-            "which predict writes as tracks (a long TSV, or one bedGraph per strand).",
+            "which predict writes as tracks (a long TSV, or one bedGraph or bigWig per strand).",
         ),
     ))]
     Train(Box<train_cmd::TrainArgs>),
@@ -299,7 +300,9 @@ struct PredictArgs {
     /// Average each prediction with that of the reverse complement.
     #[arg(long)]
     rc_average: bool,
-    /// Output file: .json for JSON, anything else for TSV. Default: TSV on stdout.
+    /// Output file: .json for JSON, anything else for TSV. Default: TSV on stdout. A profile
+    /// model's tracks also go to .bedgraph or .bw (bigWig), one file per class, named
+    /// PATH-STEM.CLASS.EXT.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Tile long FASTA sequences into model-length windows every STRIDE bases.
@@ -427,19 +430,18 @@ fn predict(a: &PredictArgs) -> Result<()> {
         unknown: a.unknown,
         stride: a.stride,
     };
-    // A name the table and track writers do not write must not get a TSV under it.
-    let ext = a.out.as_deref().and_then(|p| p.extension());
-    if let Some(e) = ext.map(|e| e.to_string_lossy().to_ascii_lowercase())
+    if model.profile().is_ok() {
+        return predict_tracks(a, &model, &opts);
+    }
+    // A name the table writer does not write must not get a TSV under it.
+    if let Some(e) = out_extension(a)
         && matches!(e.as_str(), "bw" | "bigwig" | "bb" | "bigbed")
     {
         bail!(
-            "predict does not write .{e}: write a profile model's tracks as .bedgraph (one \
-             file per class; UCSC's bedGraphToBigWig converts them) or a table as .tsv or \
-             .json (`seqlens attribute --out FILE.bw` writes attributions as bigWig)"
+            "predict does not write .{e} for this model: it predicts one value per window, \
+             written as a table (.tsv or .json); bigWig is for per-base outputs (a profile \
+             model's tracks, or `seqlens attribute --out FILE.bw`)"
         );
-    }
-    if model.profile().is_ok() {
-        return predict_tracks(a, &model, &opts);
     }
     let format = a.out.as_deref().map_or(Format::Tsv, Format::for_path);
     let sink = match &a.out {
@@ -600,7 +602,8 @@ fn fasta_windows(
 }
 
 /// `predict` for a profile model: one row (or bedGraph line) per base of each sequence or
-/// BED interval, streamed window by window.
+/// BED interval, streamed window by window; or bigWig files, written once every window is
+/// predicted.
 fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Result<()> {
     if a.shard.regions.is_some() || a.shard.shard.is_some() {
         bail!(
@@ -619,9 +622,14 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         .out
         .as_deref()
         .map_or(TrackFormat::Tsv, TrackFormat::for_path);
-    // bedGraph: one file per class, PATH with the class name before the extension.
+    let ext = out_extension(a);
+    if let Some(e) = ext.as_deref().filter(|e| matches!(*e, "bb" | "bigbed")) {
+        bail!("predict does not write .{e}: write the tracks as .bw (bigWig) or .bedgraph");
+    }
+    let bigwig = matches!(ext.as_deref(), Some("bw" | "bigwig"));
+    // bedGraph and bigWig: one file per class, PATH with the class name before the extension.
     let paths: Vec<PathBuf> = match (&a.out, format) {
-        (Some(p), TrackFormat::BedGraph) => labels
+        (Some(p), _) if bigwig || format == TrackFormat::BedGraph => labels
             .iter()
             .map(|l| {
                 let stem = p
@@ -639,7 +647,9 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         (None, TrackFormat::BedGraph) => bail!("bedGraph output needs --out FILE.bedgraph"),
         (None, _) => Vec::new(),
     };
-    let sinks = if paths.is_empty() {
+    let sinks = if bigwig {
+        Vec::new()
+    } else if paths.is_empty() {
         vec![Sink::Stdout(std::io::BufWriter::new(
             std::io::stdout().lock(),
         ))]
@@ -653,7 +663,13 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
             })
             .collect::<Result<_>>()?
     };
-    let mut tracks = TrackWriter::new(sinks, format, &labels)?;
+    let mut tracks = if bigwig {
+        TrackOut::BigWig(ProfileTracks::new(labels.len(), BIGWIG_VALUES))
+    } else {
+        TrackOut::Text(TrackWriter::new(sinks, format, &labels)?)
+    };
+    // The records' lengths, for a bigWig's chromosome list.
+    let mut chroms: Vec<(String, u64)> = Vec::new();
     // Windows per model call: a few batches' worth, so a chromosome streams through.
     let per_call = opts.batch_size.max(1) * 4;
     let bar = progress::counter("predicting", "windows");
@@ -661,7 +677,10 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         for chunk in windows.chunks(per_call) {
             let p = model.predict_profile_windows(chunk, opts, &mut |_, _| true)?;
             for t in &p.tracks {
-                tracks.write(t, end).context("writing tracks")?;
+                match &mut tracks {
+                    TrackOut::Text(w) => w.write(t, end).context("writing tracks")?,
+                    TrackOut::BigWig(b) => b.push(t, end)?,
+                }
             }
             bar.inc(chunk.len() as u64);
         }
@@ -674,6 +693,7 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         for rec in io::SequenceReader::new(file, &name)? {
             let rec = rec?;
             let len = rec.seq.len() as i64;
+            chroms.push((rec.id.clone(), len as u64));
             // Windows are cut as they are predicted, a few batches at a time.
             let mut windows = model.record_profile_windows(&rec, 0, len, opts)?;
             loop {
@@ -695,6 +715,7 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         let name = bed.display().to_string();
         let intervals = io::read_bed(File::open(bed).with_context(|| name.clone())?, &name)?;
         let mut genome = IndexedFasta::open(genome)?;
+        chroms = genome.contigs();
         for iv in &intervals {
             let id = iv
                 .name
@@ -719,14 +740,39 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
             }
         }
     }
-    let (sinks, positions) = tracks.finish().context("writing tracks")?;
-    for s in sinks {
-        s.commit().context("writing tracks")?;
-    }
+    let positions = match tracks {
+        TrackOut::Text(w) => {
+            let (sinks, positions) = w.finish().context("writing tracks")?;
+            for s in sinks {
+                s.commit().context("writing tracks")?;
+            }
+            positions
+        }
+        TrackOut::BigWig(b) => {
+            b.write(&paths, &chroms)?;
+            b.positions()
+        }
+    };
     for p in &paths {
         eprintln!("wrote {positions} positions to {}", p.display());
     }
     Ok(())
+}
+
+/// At most this many values (4 GiB) are held for a profile model's bigWig output.
+const BIGWIG_VALUES: usize = 1 << 30;
+
+/// Where a profile model's tracks go: text streamed to its sinks, or values gathered for
+/// bigWig files.
+enum TrackOut {
+    Text(TrackWriter<Sink>),
+    BigWig(ProfileTracks),
+}
+
+/// `--out`'s extension, lower-cased.
+fn out_extension(a: &PredictArgs) -> Option<String> {
+    let e = a.out.as_deref()?.extension()?;
+    Some(e.to_string_lossy().to_ascii_lowercase())
 }
 
 /// Where `predict` writes: standard output, or a file that appears only when complete.
