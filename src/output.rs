@@ -259,7 +259,7 @@ impl<W: std::io::Write> TrackWriter<W> {
         if !self.started {
             self.begin()?;
         }
-        let keep = (end - track.start).clamp(0, track.positions as i64) as usize;
+        let keep = track.positions_before(end);
         let classes = self.labels.len();
         match self.format {
             TrackFormat::Tsv => {
@@ -449,6 +449,15 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     let mut f = AtomicFile::create(path)?;
     f.write_all(bytes)?;
     f.commit()
+}
+
+/// Whether `path` names a VCF (`.vcf`, or bgzipped `.vcf.gz`/`.vcf.bgz`), which the variant
+/// writers write as a VCF rather than a table.
+pub fn is_vcf_path(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    [".vcf", ".vcf.gz", ".vcf.bgz"]
+        .iter()
+        .any(|e| name.ends_with(e))
 }
 
 /// Writes a VCF's bytes to `path` atomically: bgzip-compressed (noodles' bgzf writer) when

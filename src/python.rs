@@ -520,12 +520,8 @@ impl Model {
         out: Option<PathBuf>,
         index: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let named_vcf = out.as_ref().is_some_and(|p| {
-            let n = p.to_string_lossy().to_ascii_lowercase();
-            n.ends_with(".vcf") || n.ends_with(".vcf.gz") || n.ends_with(".vcf.bgz")
-        });
         match (&out, index) {
-            (Some(p), _) if !named_vcf => {
+            (Some(p), _) if !output::is_vcf_path(p) => {
                 return Err(SeqlensError::new_err(format!(
                     "out={}: out writes a VCF; name it .vcf, or .vcf.gz to bgzip-compress it",
                     p.display()

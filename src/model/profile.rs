@@ -37,6 +37,12 @@ impl Track {
     pub fn class(&self, c: usize) -> &[f32] {
         &self.values[c * self.positions..(c + 1) * self.positions]
     }
+
+    /// How many of its positions lie before `end` (its record's end: a window of fixed
+    /// length may predict past it, into the padding).
+    pub fn positions_before(&self, end: i64) -> usize {
+        (end - self.start).clamp(0, self.positions as i64) as usize
+    }
 }
 
 /// Profile predictions: one track per window, in record order.

@@ -56,52 +56,56 @@ pub fn write(
         })?;
         let first = (-t.start).clamp(0, t.values.len() as i64) as usize;
         let last = (i64::from(len) - t.start).clamp(first as i64, t.values.len() as i64) as usize;
-        if first < last {
-            order.push((rank, t.start + first as i64, first, last, t));
-        }
-    }
-    order.sort_by_key(|&(rank, start, ..)| (rank, start));
-    for pair in order.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let a_end = a.1 + (a.3 - a.2) as i64;
-        if a.0 == b.0 && b.1 < a_end {
-            return Err(bad(format!(
-                "'{}' ({}:{}-{}) overlaps '{}' ({}:{}-{a_end}): a bigWig holds one value per \
-                 base; give inputs that do not overlap, or write .bedgraph or .tsv",
-                b.4.id,
-                b.4.chrom,
-                b.1,
-                b.1 + (b.3 - b.2) as i64,
-                a.4.id,
-                a.4.chrom,
-                a.1
-            )));
-        }
-    }
-    for &(_, _, first, last, t) in &order {
-        if let Some(i) = t.values[first..last].iter().position(|v| !v.is_finite()) {
+        let values = &t.values[first..last];
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(bad(format!(
                 "'{}' has the value {} at {}:{}; a bigWig takes finite values",
                 t.id,
-                t.values[first + i],
+                values[i],
                 t.chrom,
                 t.start + (first + i) as i64
             )));
         }
+        if !values.is_empty() {
+            let start = t.start + first as i64;
+            order.push(Span {
+                rank,
+                start,
+                values,
+                track: t,
+            });
+        }
     }
-    let values = order.iter().flat_map(|&(_, start, first, last, t)| {
-        t.values[first..last]
-            .iter()
-            .enumerate()
-            .map(move |(j, &value)| {
-                let pos = (start + j as i64) as u32;
-                let v = Value {
-                    start: pos,
-                    end: pos + 1,
-                    value,
-                };
-                (t.chrom.to_string(), v)
-            })
+    order.sort_by_key(|s| (s.rank, s.start));
+    for pair in order.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.rank == b.rank && b.start < a.end() {
+            return Err(bad(format!(
+                "'{}' ({}:{}-{}) overlaps '{}' ({}:{}-{}): a bigWig holds one value per base; \
+                 give inputs that do not overlap, or write .bedgraph or .tsv",
+                b.track.id,
+                b.track.chrom,
+                b.start,
+                b.end(),
+                a.track.id,
+                a.track.chrom,
+                a.start,
+                a.end()
+            )));
+        }
+    }
+    // The chromosome as &str: bigtools compares it base by base and copies it only when it
+    // changes.
+    let values = order.iter().flat_map(|s| {
+        s.values.iter().enumerate().map(move |(j, &value)| {
+            let pos = (s.start + j as i64) as u32;
+            let v = Value {
+                start: pos,
+                end: pos + 1,
+                value,
+            };
+            (s.track.chrom, v)
+        })
     });
     let sizes = sizes.into_iter().map(|(c, (_, len))| (c, len)).collect();
     let buffer = SharedBuffer::default();
@@ -116,6 +120,21 @@ pub fn write(
         .map_err(|e| bad(format!("writing the bigWig: {e}")))?;
     let bytes = buffer.take();
     super::write_atomic(path, &bytes).map_err(|e| crate::io::Error::io(&name, e).into())
+}
+
+/// The part of a track inside its chromosome, with the chromosome's rank in the file.
+struct Span<'a> {
+    rank: usize,
+    /// Where `values` begins on the chromosome.
+    start: i64,
+    values: &'a [f32],
+    track: &'a BaseTrack<'a>,
+}
+
+impl Span<'_> {
+    fn end(&self) -> i64 {
+        self.start + self.values.len() as i64
+    }
 }
 
 /// A profile model's tracks gathered for bigWig output, one file per class. A bigWig's index
@@ -140,10 +159,9 @@ impl ProfileTracks {
         }
     }
 
-    /// Keeps the positions of `track` before `end` (its record's end: a window of fixed
-    /// length may run past it, into padding).
+    /// Keeps the positions of `track` before `end` (see [`crate::model::Track::positions_before`]).
     pub fn push(&mut self, track: &crate::model::Track, end: i64) -> Result<(), Error> {
-        let keep = (end - track.start).clamp(0, track.positions as i64) as usize;
+        let keep = track.positions_before(end);
         let n = keep * self.classes;
         if self.held + n > self.limit {
             return Err(Error::Invalid(format!(

@@ -647,25 +647,23 @@ fn predict_tracks(a: &PredictArgs, model: &Model, opts: &PredictOptions) -> Resu
         (None, TrackFormat::BedGraph) => bail!("bedGraph output needs --out FILE.bedgraph"),
         (None, _) => Vec::new(),
     };
-    let sinks = if bigwig {
-        Vec::new()
-    } else if paths.is_empty() {
-        vec![Sink::Stdout(std::io::BufWriter::new(
-            std::io::stdout().lock(),
-        ))]
-    } else {
-        paths
-            .iter()
-            .map(|p| {
-                AtomicFile::create(p)
-                    .map(Sink::File)
-                    .with_context(|| format!("writing {}", p.display()))
-            })
-            .collect::<Result<_>>()?
-    };
     let mut tracks = if bigwig {
         TrackOut::BigWig(ProfileTracks::new(labels.len(), BIGWIG_VALUES))
     } else {
+        let sinks = if paths.is_empty() {
+            vec![Sink::Stdout(std::io::BufWriter::new(
+                std::io::stdout().lock(),
+            ))]
+        } else {
+            paths
+                .iter()
+                .map(|p| {
+                    AtomicFile::create(p)
+                        .map(Sink::File)
+                        .with_context(|| format!("writing {}", p.display()))
+                })
+                .collect::<Result<_>>()?
+        };
         TrackOut::Text(TrackWriter::new(sinks, format, &labels)?)
     };
     // The records' lengths, for a bigWig's chromosome list.

@@ -69,7 +69,7 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
         include_sequences: false,
     };
     let name = a.vcf.display().to_string();
-    let as_vcf = a.out.as_deref().is_some_and(is_vcf_path);
+    let as_vcf = a.out.as_deref().is_some_and(seqlens::output::is_vcf_path);
     if a.index && !as_vcf {
         anyhow::bail!("--index indexes a VCF output: give --out FILE.vcf.gz");
     }
@@ -138,14 +138,6 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
         &text,
         &format!("{} alleles ({ok} scored)", rows.len()),
     )
-}
-
-/// Whether `path` names a VCF (`.vcf`, `.vcf.gz`, `.vcf.bgz`).
-fn is_vcf_path(path: &std::path::Path) -> bool {
-    let name = path.to_string_lossy().to_ascii_lowercase();
-    [".vcf", ".vcf.gz", ".vcf.bgz"]
-        .iter()
-        .any(|e| name.ends_with(e))
 }
 
 /// Keeps the records of `file` whose entry in `keep` is true.
