@@ -460,8 +460,30 @@ pub fn is_vcf_path(path: &std::path::Path) -> bool {
         .any(|e| name.ends_with(e))
 }
 
+/// Whether a VCF output at `path` is bgzip-compressed: named `.gz` or `.bgz`, in any case, as
+/// [`is_vcf_path`] reads names.
+fn is_bgzf_path(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz") || e.eq_ignore_ascii_case("bgz"))
+}
+
+/// Refuses a VCF output that [`write_vcf_file`] would refuse: an index asked of a VCF that is
+/// not bgzip-compressed. The writers call it before scoring, so the refusal costs no work.
+pub fn check_vcf_output(path: &std::path::Path, index: bool) -> std::io::Result<()> {
+    if index && !is_bgzf_path(path) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{}: an index needs a bgzip-compressed VCF; name the output .vcf.gz",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes a VCF's bytes to `path` atomically: bgzip-compressed (noodles' bgzf writer) when
-/// the name ends in `.gz`, and then, with `index`, its index beside it for random access by
+/// the name ends in `.gz` or `.bgz`, and then, with `index`, its index beside it for random access by
 /// bcftools and IGV: tabix (`PATH.tbi`), or CSI (`PATH.csi`) where a contig is too long for
 /// tabix. The index is made from the written file before it takes the final name, so a
 /// VCF that cannot be indexed (records out of order) leaves no new file. Returns the index's
@@ -473,18 +495,9 @@ pub fn write_vcf_file(
     index: bool,
 ) -> std::io::Result<Option<std::path::PathBuf>> {
     use std::io::Write;
-    let gz = path.extension().is_some_and(|e| e == "gz" || e == "bgz");
-    if index && !gz {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!(
-                "{}: an index needs a bgzip-compressed VCF; name the output .vcf.gz",
-                path.display()
-            ),
-        ));
-    }
+    check_vcf_output(path, index)?;
     let mut f = AtomicFile::create(path)?;
-    if gz {
+    if is_bgzf_path(path) {
         let mut w = noodles::bgzf::io::Writer::new(&mut f);
         w.write_all(text).map_err(|e| at_path(path, e))?;
         w.finish().map_err(|e| at_path(path, e))?;
@@ -672,5 +685,30 @@ mod tests {
         write_atomic(&p, b"new").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// The name decides compression as `is_vcf_path` reads it, in any case: `.VCF.GZ` is
+    /// bgzip (its magic bytes 1f 8b, checked by hand), and an index of a plain VCF is refused
+    /// before a file is made.
+    #[test]
+    fn vcf_files_are_compressed_by_name_in_any_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        let upper = dir.path().join("X.VCF.GZ");
+        assert!(is_vcf_path(&upper));
+        write_vcf_file(&upper, text, false).unwrap();
+        assert_eq!(&std::fs::read(&upper).unwrap()[..2], &[0x1f, 0x8b]);
+        let plain = dir.path().join("x.vcf");
+        write_vcf_file(&plain, text, false).unwrap();
+        assert_eq!(std::fs::read(&plain).unwrap(), text);
+        let err = check_vcf_output(&dir.path().join("y.vcf"), true).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("an index needs a bgzip-compressed VCF"),
+            "{err}"
+        );
+        assert!(write_vcf_file(&dir.path().join("y.vcf"), text, true).is_err());
+        assert!(!dir.path().join("y.vcf").exists());
+        check_vcf_output(&dir.path().join("y.Vcf.Bgz"), true).unwrap();
     }
 }

@@ -527,12 +527,16 @@ impl Model {
                     p.display()
                 )));
             }
+            (Some(p), _) => {
+                output::check_vcf_output(p, index)
+                    .map_err(|e| SeqlensError::new_err(e.to_string()))?;
+            }
             (None, true) => {
                 return Err(SeqlensError::new_err(
                     "index=True indexes the VCF that out= writes: give out='FILE.vcf.gz'",
                 ));
             }
-            _ => {}
+            (None, false) => {}
         }
         let scores = scores
             .iter()

@@ -2262,6 +2262,25 @@ fn an_unsorted_vcf_is_not_indexed_and_leaves_no_file() {
         "--index",
     ]);
     assert!(err.contains("--index indexes a VCF output"), "{err}");
+    // Refused before any work: the genome named here does not exist, and is never opened.
+    let plain = dir.path().join("effects.vcf");
+    let err = fails(&[
+        "variants",
+        "-m",
+        MODEL,
+        "--vcf",
+        "examples/data/variants.vcf",
+        "--genome",
+        "no/such/genome.fa",
+        "--out",
+        plain.to_str().unwrap(),
+        "--index",
+    ]);
+    assert!(
+        err.contains("an index needs a bgzip-compressed VCF"),
+        "{err}"
+    );
+    assert!(!plain.exists());
 }
 
 /// Runs `seqlens` with `args` (strings) and fails the test with its stderr if it fails.

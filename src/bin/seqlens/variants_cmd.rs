@@ -73,6 +73,9 @@ pub fn variants(a: &VariantsArgs) -> Result<()> {
     if a.index && !as_vcf {
         anyhow::bail!("--index indexes a VCF output: give --out FILE.vcf.gz");
     }
+    if let (true, Some(out)) = (as_vcf, a.out.as_deref()) {
+        seqlens::output::check_vcf_output(out, a.index)?;
+    }
     let mut file = io::read_vcf_file(File::open(&a.vcf).with_context(|| name.clone())?, &name)?;
     // Regions first, then the shard: a run of whole chunks of what is left, as the unsharded
     // run would score them.
