@@ -2235,47 +2235,33 @@ fn variants_vcf_output_is_read_by_bcftools_with_the_tsvs_scores() {
 #[test]
 fn an_unsorted_vcf_is_not_indexed_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
+    // `seqlens variants --index` on the sample VCF (unsorted) against `genome`, to `out`.
+    let index = |genome: &str, out: Option<&std::path::Path>| {
+        let mut args = vec![
+            "variants",
+            "-m",
+            MODEL,
+            "--vcf",
+            "examples/data/variants.vcf",
+            "--genome",
+            genome,
+            "--index",
+        ];
+        if let Some(out) = out {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        fails(&args)
+    };
     let gz = dir.path().join("effects.vcf.gz");
-    let err = fails(&[
-        "variants",
-        "-m",
-        MODEL,
-        "--vcf",
-        "examples/data/variants.vcf",
-        "--genome",
-        "examples/data/genome.fa",
-        "--out",
-        gz.to_str().unwrap(),
-        "--index",
-    ]);
+    let err = index("examples/data/genome.fa", Some(&gz));
     assert!(err.contains("effects.vcf.gz: cannot index it"), "{err}");
     assert!(err.contains("sorted by position"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    let err = fails(&[
-        "variants",
-        "-m",
-        MODEL,
-        "--vcf",
-        "examples/data/variants.vcf",
-        "--genome",
-        "examples/data/genome.fa",
-        "--index",
-    ]);
+    let err = index("examples/data/genome.fa", None);
     assert!(err.contains("--index indexes a VCF output"), "{err}");
     // Refused before any work: the genome named here does not exist, and is never opened.
     let plain = dir.path().join("effects.vcf");
-    let err = fails(&[
-        "variants",
-        "-m",
-        MODEL,
-        "--vcf",
-        "examples/data/variants.vcf",
-        "--genome",
-        "no/such/genome.fa",
-        "--out",
-        plain.to_str().unwrap(),
-        "--index",
-    ]);
+    let err = index("no/such/genome.fa", Some(&plain));
     assert!(
         err.contains("an index needs a bgzip-compressed VCF"),
         "{err}"
